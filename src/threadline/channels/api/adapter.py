@@ -1,0 +1,196 @@
+"""The API channel: an external system posts customers' messages and receives agents' replies.
+
+Inbound: POST /hooks/api/<channel_id>/ with a JSON body and `X-Threadline-Signature: sha256=<hex>`, the
+HMAC-SHA256 of the raw body keyed with the channel's secret. `message_id` is the idempotency key.
+Outbound: replies are POSTed as JSON to the channel's `webhook_url`, signed the same way; a 2xx answer is
+success (its JSON `message_id`, if any, becomes the provider id), 429/5xx/timeouts are retried with
+backoff, other 4xx are permanent failures. See docs/channels/api.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, Field, ValidationError
+
+from threadline.channels.base import (
+    Capabilities,
+    DeliveryResult,
+    DeliveryStatusUpdate,
+    InboundAttachment,
+    InboundItem,
+    InboundMessage,
+    InboundRequest,
+    OutboundMessage,
+    PayloadError,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    VerificationError,
+)
+from threadline.channels.models import Channel
+from threadline.core import crypto, http
+
+SIGNATURE_HEADER = "x-threadline-signature"
+KINDS = ("email", "phone", "whatsapp", "telegram", "line", "messenger", "instagram", "wechat", "visitor", "external")
+
+
+class ApiChannelConfig(BaseModel):
+    secret: str = Field(min_length=16, default_factory=crypto.new_secret)
+    webhook_url: str = Field(default="", max_length=2000, description="Where agents' replies are POSTed")
+
+
+class Sender(BaseModel):
+    kind: str = "external"
+    address: str = Field(min_length=1, max_length=320)
+    name: str = Field(default="", max_length=300)
+    verified: bool = False
+
+
+class AttachmentIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=127)
+    content_base64: str
+
+
+class MessageIn(BaseModel):
+    type: str = "message"
+    message_id: str = Field(min_length=1, max_length=255)
+    sender: Sender
+    text: str = Field(default="", max_length=100_000)
+    html: str = Field(default="", max_length=500_000)
+    subject: str = Field(default="", max_length=500)
+    sent_at: dt.datetime | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatusIn(BaseModel):
+    type: str = "status"
+    message_id: str = Field(min_length=1, max_length=255)
+    status: str
+    reason: str = ""
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + crypto.hmac_sha256_hex(secret, body)
+
+
+class ApiAdapter:
+    kind: ClassVar[str] = "api"
+    identity_kind: ClassVar[str] = "external"
+    capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True)
+    config_schema: ClassVar[type[BaseModel]] = ApiChannelConfig
+
+    def verify(self, request: InboundRequest, channel: Channel) -> None:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not given:
+            raise VerificationError("missing X-Threadline-Signature header")
+        if not crypto.constant_time_equals(given, sign(channel.config["secret"], request.body)):
+            raise VerificationError("X-Threadline-Signature does not match the body")
+
+    def _document(self, request: InboundRequest) -> dict[str, Any]:
+        try:
+            document = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PayloadError(f"body is not JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise PayloadError("body must be a JSON object")
+        return document
+
+    def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
+        document = self._document(request)
+        message_id = document.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            raise PayloadError("message_id (a non-empty string) is required")
+        kind = document.get("type", "message")
+        if kind not in ("message", "status"):
+            raise PayloadError("type must be 'message' or 'status'")
+        self._validate(document)
+        return f"{kind}:{message_id}" if kind == "status" else message_id
+
+    def _validate(self, document: dict[str, Any]) -> MessageIn | StatusIn:
+        try:
+            if document.get("type", "message") == "status":
+                return StatusIn.model_validate(document)
+            parsed = MessageIn.model_validate(document)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise PayloadError(f"{where}: {first['msg']}") from exc
+        if parsed.sender.kind not in KINDS:
+            raise PayloadError(f"sender.kind must be one of {', '.join(KINDS)}")
+        if not parsed.text and not parsed.html and not parsed.attachments:
+            raise PayloadError("a message needs text, html or attachments")
+        if parsed.sent_at is not None and parsed.sent_at.tzinfo is None:
+            raise PayloadError("sent_at must carry a time zone")
+        return parsed
+
+    def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
+        parsed = self._validate(self._document(request))
+        if isinstance(parsed, StatusIn):
+            return [DeliveryStatusUpdate(parsed.message_id, parsed.status, parsed.reason)]
+        attachments = []
+        for item in parsed.attachments:
+            try:
+                content = base64.b64decode(item.content_base64, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise PayloadError(f"attachment {item.filename}: content_base64 is not base64") from exc
+            attachments.append(InboundAttachment(item.filename, item.content_type, content))
+        return [
+            InboundMessage(
+                provider_message_id=parsed.message_id, sender_kind=parsed.sender.kind,
+                sender_address=parsed.sender.address, sender_name=parsed.sender.name,
+                sender_verified=parsed.sender.verified, text=parsed.text, html=parsed.html,
+                subject=parsed.subject, sent_at=parsed.sent_at, attachments=tuple(attachments),
+                metadata=parsed.metadata,
+            )
+        ]
+
+    def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
+        config = channel.config
+        url = config.get("webhook_url")
+        if not url:
+            raise PermanentSendError("the API channel has no webhook_url for replies")
+        body = json.dumps({
+            "type": "message.outbound",
+            "message_id": message.message_id,
+            "conversation_id": message.conversation_id,
+            "recipient": {"kind": message.recipient_kind, "address": message.recipient_address},
+            "text": message.text,
+            "html": message.html,
+            "subject": message.subject,
+            "in_reply_to": message.in_reply_to,
+            "attachments": message.metadata.get("attachments", []),
+        }, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Threadline-Signature": sign(config["secret"], body),
+            "X-Threadline-Delivery": f"message-{message.message_id}",
+        }
+        try:
+            response = http.post(url, content=body, headers=headers)
+        except http.DestinationRefused as exc:
+            raise PermanentSendError(str(exc)) from exc
+        except httpx.TransportError as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429:
+            retry_after = response.headers.get("retry-after", "")
+            raise RateLimited("receiver answered 429", retry_after=float(retry_after) if retry_after.isdigit() else None)
+        if response.status_code >= 500:
+            raise TransientSendError(f"receiver answered {response.status_code}")
+        if response.status_code >= 300:
+            raise PermanentSendError(f"receiver answered {response.status_code}")
+        provider_id = ""
+        try:
+            answer = response.json()
+            if isinstance(answer, dict) and isinstance(answer.get("message_id"), str):
+                provider_id = answer["message_id"][:255]
+        except ValueError:
+            pass
+        return DeliveryResult(provider_message_id=provider_id or f"tl-out-{message.message_id}")

@@ -1,0 +1,142 @@
+"""The channel adapter contract: what every channel kind implements, and the DTOs that cross it.
+
+Core domains speak only these types; a channel's folder turns a provider's payloads into them and back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from threadline.channels.models import Channel
+
+
+# ── errors ───────────────────────────────────────────────────────────────────────────────────────────
+class ChannelError(Exception):
+    """Base of every channel error."""
+
+
+class VerificationError(ChannelError):
+    """The inbound request is not authentic (signature missing, wrong or stale): answer 401/403, store nothing."""
+
+
+class PayloadError(ChannelError):
+    """The inbound request is authentic but malformed: answer 400 with the reason."""
+
+
+class TransientSendError(ChannelError):
+    """Sending failed in a way that may pass (timeout, 5xx): retried with backoff."""
+
+
+class RateLimited(TransientSendError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(ChannelError):
+    """Sending can never succeed as is (4xx, blocked recipient): shown on the message."""
+
+
+# ── DTOs ─────────────────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class InboundRequest:
+    """What an edge received, before any parsing: the raw bytes are what signatures cover."""
+
+    body: bytes
+    headers: dict[str, str]  # lower-cased names
+    method: str = "POST"
+    query: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a customer, channel-neutral. `provider_message_id` is the idempotency key."""
+
+    provider_message_id: str
+    sender_kind: str  # an IdentityKind
+    sender_address: str
+    text: str = ""
+    html: str = ""
+    sender_name: str = ""
+    sender_verified: bool = False
+    subject: str = ""
+    sent_at: dt.datetime | None = None
+    thread_hint: str = ""  # provider thread / conversation reference, email In-Reply-To...
+    attachments: tuple[InboundAttachment, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryStatusUpdate:
+    """A provider's callback about a message Threadline sent."""
+
+    provider_message_id: str
+    status: str  # sent / delivered / read / failed
+    reason: str = ""
+    at: dt.datetime | None = None
+
+
+InboundItem = InboundMessage | DeliveryStatusUpdate
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int
+    conversation_id: int
+    recipient_kind: str
+    recipient_address: str
+    text: str
+    html: str = ""
+    subject: str = ""
+    in_reply_to: str = ""  # provider id of the customer's last message, where the channel threads on it
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    provider_message_id: str
+    status: str = "sent"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    text: bool = True
+    media: bool = False
+    templates: bool = False
+    typing: bool = False
+    read_receipts: bool = False
+    max_length: int | None = None
+    reply_window_hours: int | None = None
+
+
+@runtime_checkable
+class ChannelAdapter(Protocol):
+    kind: ClassVar[str]
+    identity_kind: ClassVar[str]  # the IdentityKind of this channel's senders
+    capabilities: ClassVar[Capabilities]
+    config_schema: ClassVar[type[BaseModel]]
+
+    def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
+        """A key unique to this delivery of this payload (a duplicate is acknowledged and dropped)."""
+
+    def verify(self, request: InboundRequest, channel: Channel) -> None:
+        """Raise VerificationError unless the request is authentic. Works on the raw bytes only."""
+
+    def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
+        """Turn a verified request into channel-neutral items; raise PayloadError when malformed."""
+
+    def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
+        """Deliver; raise TransientSendError (retried) or PermanentSendError (shown on the message)."""

@@ -1,0 +1,110 @@
+"""The inbound edge for webhook channels: verify the raw bytes, store, commit, acknowledge, then process.
+
+Processing happens in a worker (`process_inbound_event_task`) in one transaction with the
+InboundEvent's state change, so each accepted payload is processed exactly once even across crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from threadline.channels.base import DeliveryStatusUpdate, InboundMessage, InboundRequest, PayloadError, VerificationError
+from threadline.channels.models import Channel, InboundEvent
+from threadline.channels.registry import ADAPTERS, adapter_for
+from threadline.core.errors import ThreadlineError
+from threadline.core.time import now
+from threadline.jobs.registry import task
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def to_inbound_request(request: HttpRequest) -> InboundRequest:
+    return InboundRequest(
+        body=request.body,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        method=request.method or "POST",
+        query={k: request.GET.get(k, "") for k in request.GET},
+        url=settings.PUBLIC_URL + request.get_full_path(),
+    )
+
+
+@csrf_exempt
+def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpResponse:
+    if kind not in ADAPTERS:
+        return _error(404, "unknown_channel_kind", _("No such channel kind."))
+    channel = Channel.objects.filter(pk=channel_id, kind=kind, is_active=True).first()
+    if channel is None:
+        return _error(404, "channel_not_found", _("No such channel."))
+    adapter = adapter_for(kind)
+    if request.method == "GET" and hasattr(adapter, "handshake"):
+        return adapter.handshake(to_inbound_request(request), channel)
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", _("Use POST."))
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.THREADLINE["INBOUND_MAX_BYTES"]:
+        return _error(413, "payload_too_large", _("The payload is too large."))
+    inbound = to_inbound_request(request)
+    try:
+        adapter.verify(inbound, channel)
+        key = adapter.idempotency_key(inbound, channel)
+    except VerificationError as exc:
+        return _error(401, "invalid_signature", str(exc) or _("The signature does not match."))
+    except PayloadError as exc:
+        return _error(400, "invalid_payload", str(exc))
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
+                body=inbound.body, headers={k: v for k, v in inbound.headers.items() if k != "cookie"},
+            )
+            process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}")
+    except IntegrityError:
+        existing = InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first()
+        return JsonResponse({"status": "duplicate", "inbound_event_id": existing.pk if existing else None}, status=200)
+    return JsonResponse({"status": "accepted", "inbound_event_id": event.pk}, status=202)
+
+
+def process_event(event: InboundEvent) -> None:
+    """Parse and apply one stored event; the caller holds the transaction."""
+    from threadline.conversations.actions import do_record_delivery_status, receive_inbound_message
+
+    channel = event.channel
+    adapter = adapter_for(channel.kind)
+    request = InboundRequest(body=bytes(event.body), headers=event.headers)
+    for item in adapter.parse_inbound(request, channel):
+        if isinstance(item, InboundMessage):
+            receive_inbound_message(channel, item)
+        elif isinstance(item, DeliveryStatusUpdate):
+            do_record_delivery_status(channel, item)
+
+
+@task(max_attempts=5)
+def process_inbound_event_task(event_id: int) -> None:
+    """Process a stored InboundEvent once. Bad payloads are marked failed (kept for replay), not retried."""
+    with transaction.atomic():
+        event = InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id).first()
+        if event is None or event.state != InboundEvent.State.RECEIVED:
+            return
+        try:
+            with transaction.atomic():
+                process_event(event)
+        except (PayloadError, ThreadlineError) as exc:
+            event.state, event.error = InboundEvent.State.FAILED, str(exc)[:4000]
+            event.save(update_fields=["state", "error", "updated_at"])
+            logger.warning("inbound event %s rejected: %s", event_id, exc)
+            return
+        event.state, event.processed_at = InboundEvent.State.PROCESSED, now()
+        event.save(update_fields=["state", "processed_at", "updated_at"])
+
+
+__all__ = ["process_inbound_event_task", "webhook_view"]

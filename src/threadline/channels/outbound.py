@@ -1,0 +1,88 @@
+"""Delivering agents' replies through the channel's adapter, with retries and backoff.
+
+The Delivery row counts attempts; transient errors are retried by the job queue with exponential backoff
+until MAX_ATTEMPTS, then the message is marked failed with the last reason so an agent sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from threadline.channels.base import OutboundMessage, PermanentSendError, RateLimited, TransientSendError
+from threadline.channels.models import Delivery
+from threadline.channels.registry import adapter_for
+from threadline.conversations.events import MessageStatusChanged
+from threadline.conversations.models import DeliveryStatus, Message
+from threadline.core.time import now
+from threadline.events.bus import publish
+from threadline.jobs.registry import Retry, task
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def build_outbound(message: Message) -> OutboundMessage:
+    identity = message.identity
+    last_inbound = (
+        Message.objects.filter(conversation=message.conversation, channel=message.channel, direction="in")
+        .exclude(provider_message_id="").order_by("-created_at", "-id").first()
+    )
+    return OutboundMessage(
+        message_id=message.pk, conversation_id=message.conversation_id,
+        recipient_kind=identity.kind if identity else "", recipient_address=identity.address if identity else "",
+        text=message.text, html=message.html, subject=message.conversation.subject,
+        in_reply_to=last_inbound.provider_message_id if last_inbound else "",
+        metadata={"attachments": [
+            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments.all()
+        ]},
+    )
+
+
+def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "") -> None:
+    with transaction.atomic():
+        delivery.state = state
+        delivery.last_error = reason[:4000]
+        delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
+        message = delivery.message
+        message.status, message.status_reason = status, reason[:2000]
+        fields = ["status", "status_reason", "updated_at"]
+        if provider_id:
+            message.provider_message_id = provider_id
+            message.sent_at = now()
+            fields += ["provider_message_id", "sent_at"]
+        message.save(update_fields=fields)
+        publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
+                                     conversation_id=message.conversation_id, status=status, reason=reason))
+
+
+@task(max_attempts=MAX_ATTEMPTS + 1)
+def deliver_message_task(message_id: int) -> None:
+    """Send one queued message; safe to run again (a sent delivery is left alone)."""
+    delivery = Delivery.objects.select_related("message__conversation", "message__identity", "channel").filter(
+        message_id=message_id
+    ).first()
+    if delivery is None or delivery.state != Delivery.State.PENDING:
+        return
+    delivery.attempts += 1
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None)
+    adapter = adapter_for(delivery.channel.kind)
+    try:
+        result = adapter.send(build_outbound(delivery.message), delivery.channel)
+    except PermanentSendError as exc:
+        _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
+        return
+    except TransientSendError as exc:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            reason = _("Gave up after %(n)d attempts: %(e)s") % {"n": delivery.attempts, "e": exc}
+            _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=reason)
+            return
+        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000])
+        after = exc.retry_after if isinstance(exc, RateLimited) else None
+        raise Retry(str(exc), after=after) from exc
+    _finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
+            provider_id=result.provider_message_id)

@@ -1,0 +1,104 @@
+"""Reading `THREADLINE_*` settings from the environment, in one place.
+
+Every variable the server understands is listed in `VARIABLES` so that the README, `threadline doctor`
+and the settings module agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+VARIABLES: dict[str, str] = {
+    "DATA_DIR": "Directory for the SQLite database, attachments and the generated secret key (default ./var).",
+    "DATABASE_URL": "postgres://user:pass@host:5432/db for scaled mode; default is SQLite in DATA_DIR.",
+    "REDIS_URL": "redis://host:6379/0: channel layer, rate limits and locks in scaled mode.",
+    "PUBLIC_URL": "The URL customers and providers reach this server on (webhook URLs, links).",
+    "SECRET_KEY": "Overrides the key generated into DATA_DIR/secret_key on first start.",
+    "ADMIN_EMAIL": "E-mail of the first admin, created on first start.",
+    "ADMIN_PASSWORD": "Password of the first admin; without it a one-time setup link is printed.",
+    "SMTP_RELAY_URL": "smtp://user:pass@host:587 relay for outbound mail (used by the email channel).",
+    "DEBUG": "1 to run Django in debug mode (never in production).",
+    "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
+    "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
+    "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound HTTP (webhooks, provider APIs) reach private and loopback addresses.",
+    "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
+    "LOG_LEVEL": "Python log level (default INFO).",
+}
+
+
+def get(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"THREADLINE_{name}", default)
+
+
+def flag(name: str, default: bool = False) -> bool:
+    value = get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir() -> Path:
+    path = Path(get("DATA_DIR") or "./var").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(directory: Path) -> str:
+    """The configured secret key, or the one kept in the data directory (created once, mode 0600)."""
+    configured = get("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = directory / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def database_config(directory: Path) -> dict[str, object]:
+    """Django DATABASES['default'] from THREADLINE_DATABASE_URL, or embedded SQLite in WAL mode."""
+    url = get("DATABASE_URL")
+    if not url or url.startswith("sqlite:"):
+        name = str(directory / "threadline.sqlite3")
+        if url:
+            path = url.split(":", 1)[1].lstrip("/")
+            name = "/" + path if url.startswith("sqlite:////") else path or name
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
+                ),
+            },
+            "TEST": {"NAME": None},
+        }
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+        raise ValueError(f"THREADLINE_DATABASE_URL: unsupported scheme {parsed.scheme!r}")
+    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")) or "threadline",
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+    }

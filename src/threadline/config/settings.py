@@ -1,0 +1,140 @@
+"""Django settings for Threadline; everything an operator sets comes from `THREADLINE_*` (see env.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from django.utils.translation import gettext_lazy as _
+
+from threadline.config import env
+
+DATA_DIR = env.data_dir()
+SECRET_KEY = env.secret_key(DATA_DIR)
+DEBUG = env.flag("DEBUG")
+PUBLIC_URL = (env.get("PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+REDIS_URL = env.get("REDIS_URL") or ""
+SMTP_RELAY_URL = env.get("SMTP_RELAY_URL") or ""
+
+_public_host = urlparse(PUBLIC_URL).hostname or "localhost"
+ALLOWED_HOSTS = [h.strip() for h in (env.get("ALLOWED_HOSTS") or "").split(",") if h.strip()] or [
+    _public_host,
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    "testserver",
+]
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "threadline.core",
+    "threadline.tenancy",
+    "threadline.jobs",
+    "threadline.events",
+    "threadline.contacts",
+    "threadline.conversations",
+    "threadline.channels",
+    "threadline.webhooks",
+    "threadline.api",
+]
+
+MIDDLEWARE = [
+    "threadline.core.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "threadline.config.urls"
+ASGI_APPLICATION = "threadline.config.asgi.application"
+AUTH_USER_MODEL = "tenancy.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database_config(DATA_DIR)}
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("he", _("Hebrew")),
+    ("fa", _("Persian")),
+    ("th", _("Thai")),
+    ("cs", _("Czech")),
+]
+LANGUAGES_BIDI = ["he", "fa", "ar", "ur"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = DATA_DIR / "attachments"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+
+THREADLINE = {
+    "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
+    "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
+    "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
+    "ATTACHMENT_MAX_BYTES": 25 * 1024 * 1024,
+    "INBOUND_MAX_BYTES": 1024 * 1024,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL") or "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import path
+
+from threadline.api.urls import api
+from threadline.channels.inbound import webhook_view
+from threadline.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz),
+    path("readyz", health.readyz),
+    path("metrics", health.metrics_view),
+    path("api/v1/", api.urls),
+    path("hooks/<slug:kind>/<int:channel_id>/", webhook_view),
+    path("admin/", admin.site.urls),
+]

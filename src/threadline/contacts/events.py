@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadline.events.types import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactCreated(DomainEvent):
+    type = "contact.created"
+    contact_id: int
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactUpdated(DomainEvent):
+    type = "contact.updated"
+    contact_id: int
+    changes: dict[str, object]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityLinked(DomainEvent):
+    type = "contact.identity_linked"
+    contact_id: int
+    identity_id: int
+    kind: str
+    address: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeSuggested(DomainEvent):
+    type = "contact.merge_suggested"
+    contact_id: int
+    candidate_id: int
+    reasons: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactsMerged(DomainEvent):
+    type = "contact.merged"
+    merge_id: int
+    target_id: int
+    source_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactsUnmerged(DomainEvent):
+    type = "contact.unmerged"
+    merge_id: int
+    target_id: int
+    source_id: int

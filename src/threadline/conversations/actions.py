@@ -1,0 +1,325 @@
+"""Writes for conversations and messages. Callers own the transaction; events publish after commit.
+
+`receive_inbound_message` is the single channel-agnostic entry for every inbound message (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from threadline.channels.base import DeliveryStatusUpdate, InboundMessage
+from threadline.channels.models import Channel, Delivery
+from threadline.contacts.actions import resolve_sender
+from threadline.contacts.models import Contact, ContactIdentity
+from threadline.conversations.attachments import check_attachment, do_store_attachment
+from threadline.conversations.events import (
+    ConversationCreated,
+    ConversationMerged,
+    ConversationUpdated,
+    MessageCreated,
+    MessageReceived,
+    MessageStatusChanged,
+)
+from threadline.conversations.models import (
+    ACTIVE_STATUSES,
+    AuthorKind,
+    Conversation,
+    ConversationEvent,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Priority,
+    Status,
+    Tag,
+)
+from threadline.core import metrics
+from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.time import now
+from threadline.events.bus import publish
+from threadline.tenancy.models import Membership, Team
+from threadline.tenancy.queries import require_full_agent
+
+MAX_TEXT = 100_000
+UNSET: Any = object()
+
+
+def record_event(conversation: Conversation, kind: str, *, actor: Membership | None = None, **data: Any) -> None:
+    ConversationEvent.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, kind=kind, actor=actor, data=data
+    )
+
+
+# ── inbound ──────────────────────────────────────────────────────────────────────────────────────────
+def _thread_for(contact: Contact, channel: Channel, subject: str) -> tuple[Conversation, bool]:
+    """The contact's open conversation whatever the channel; a recently solved one reopens; else a new one."""
+    active = (
+        Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES, merged_into__isnull=True)
+        .order_by("-last_message_at", "-id")
+        .first()
+    )
+    if active is not None:
+        return active, False
+    latest = (
+        Conversation.objects.filter(contact=contact, merged_into__isnull=True).order_by("-created_at", "-id").first()
+    )
+    window = dt.timedelta(days=contact.workspace.reopen_window_days)
+    if latest is not None and latest.status == Status.SOLVED and latest.solved_at and now() - latest.solved_at <= window:
+        latest.status = Status.OPEN
+        latest.reopened_at = now()
+        latest.save(update_fields=["status", "reopened_at", "updated_at"])
+        record_event(latest, "reopened", reason="customer wrote within the reopen window")
+        publish(ConversationUpdated(workspace_id=latest.workspace_id, conversation_id=latest.pk,
+                                    changes={"status": Status.OPEN}, actor_id=None))
+        return latest, False
+    conversation = Conversation.objects.create(
+        workspace_id=contact.workspace_id, contact=contact, subject=subject[:500], origin_channel=channel,
+        previous=latest,
+    )
+    record_event(conversation, "created", channel_id=channel.pk, channel_kind=channel.kind,
+                 previous_id=latest.pk if latest else None)
+    publish(ConversationCreated(workspace_id=contact.workspace_id, conversation_id=conversation.pk,
+                                contact_id=contact.pk, channel_id=channel.pk,
+                                previous_id=latest.pk if latest else None))
+    return conversation, True
+
+
+def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
+    """Store one inbound message: resolve the contact, thread it, keep it once per provider id.
+
+    Idempotent: the same (channel, provider_message_id) returns the message stored the first time.
+    """
+    if item.provider_message_id:
+        existing = Message.objects.filter(channel=channel, provider_message_id=item.provider_message_id).first()
+        if existing is not None:
+            return existing
+    if len(item.text) > MAX_TEXT:
+        raise ValidationFailed(_("The message text is too long."), code="text_too_long", field="text")
+    for attachment in item.attachments:
+        check_attachment(attachment.filename, attachment.content_type, len(attachment.content))
+    sender = resolve_sender(
+        channel.workspace, item.sender_kind, item.sender_address, name=item.sender_name,
+        verified=item.sender_verified, source=channel.kind,
+    )
+    conversation, _created = _thread_for(sender.contact, channel, item.subject or item.text[:80])
+    message = Message.objects.create(
+        workspace_id=channel.workspace_id, conversation=conversation, direction=Direction.INBOUND,
+        author_kind=AuthorKind.CONTACT, author_contact=sender.contact, channel=channel, identity=sender.identity,
+        provider_message_id=item.provider_message_id, text=item.text, html=item.html,
+        status=DeliveryStatus.RECEIVED, sent_at=item.sent_at, metadata=item.metadata,
+    )
+    for attachment in item.attachments:
+        do_store_attachment(message, attachment.filename, attachment.content_type, attachment.content)
+    moment = now()
+    conversation.last_message_at = moment
+    conversation.last_inbound_at = moment
+    conversation.last_inbound_channel = channel
+    fields = ["last_message_at", "last_inbound_at", "last_inbound_channel", "updated_at"]
+    if conversation.status in (Status.PENDING, Status.ON_HOLD):
+        conversation.status = Status.OPEN
+        fields.append("status")
+        record_event(conversation, "status_changed", old=Status.PENDING, new=Status.OPEN, reason="customer replied")
+    conversation.save(update_fields=fields)
+    publish(MessageReceived(workspace_id=channel.workspace_id, message_id=message.pk,
+                            conversation_id=conversation.pk, contact_id=sender.contact.pk, channel_id=channel.pk,
+                            channel_kind=channel.kind, text=item.text[:1000]))
+    metrics.INBOUND_MESSAGES.labels(channel.kind).inc()
+    return message
+
+
+def do_record_delivery_status(channel: Channel, update: DeliveryStatusUpdate) -> Message | None:
+    """Apply a provider's status callback to the message it concerns; statuses only move forward."""
+    order = [DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
+    message = Message.objects.filter(channel=channel, provider_message_id=update.provider_message_id,
+                                     direction=Direction.OUTBOUND).first()
+    if message is None:
+        return None
+    if update.status == DeliveryStatus.FAILED:
+        message.status, message.status_reason = DeliveryStatus.FAILED, update.reason[:2000]
+    elif update.status in order and message.status in order and order.index(update.status) > order.index(message.status):
+        message.status = update.status
+    else:
+        return message
+    message.save(update_fields=["status", "status_reason", "updated_at"])
+    publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
+                                 conversation_id=message.conversation_id, status=message.status,
+                                 reason=message.status_reason))
+    return message
+
+
+# ── agents' writes ───────────────────────────────────────────────────────────────────────────────────
+def check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("The message is empty."), code="empty_message", field="text")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(_("The message text is too long."), code="text_too_long", field="text")
+    return text
+
+
+def reply_target(conversation: Conversation, channel: Channel | None) -> tuple[Channel, ContactIdentity]:
+    """The channel and identity a reply goes to: the channel the customer last used unless one is chosen."""
+    from threadline.channels.registry import adapter_for
+
+    channel = channel or conversation.last_inbound_channel or conversation.origin_channel
+    if channel is None:
+        raise ValidationFailed(_("This conversation has no channel to reply on; choose one."),
+                               code="no_channel", field="channel_id")
+    if channel.workspace_id != conversation.workspace_id or not channel.is_active:
+        raise ValidationFailed(_("That channel cannot be used here."), code="channel_unavailable", field="channel_id")
+    last = (
+        Message.objects.filter(conversation__contact=conversation.contact, channel=channel,
+                               direction=Direction.INBOUND, identity__isnull=False)
+        .select_related("identity").order_by("-created_at", "-id").first()
+    )
+    if last is not None and last.identity is not None:
+        return channel, last.identity
+    identity = ContactIdentity.objects.filter(
+        contact=conversation.contact, kind=adapter_for(channel.kind).identity_kind
+    ).first()
+    if identity is None:
+        raise ValidationFailed(
+            _("The contact has no identity this channel can reach."), code="no_identity", field="channel_id"
+        )
+    return channel, identity
+
+
+def do_send_reply(
+    actor: Membership, conversation: Conversation, text: str, *, channel: Channel | None = None,
+    html: str = "", attachments: list[tuple[str, str, bytes]] | None = None,
+) -> Message:
+    """Store an agent's reply as `queued` and enqueue its delivery on the chosen channel."""
+    from threadline.channels.outbound import deliver_message_task
+
+    require_full_agent(actor)
+    text = check_text(text)
+    for filename, content_type, content in attachments or []:
+        check_attachment(filename, content_type, len(content))
+    channel, identity = reply_target(conversation, channel)
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.AGENT, author_membership=actor, channel=channel, identity=identity,
+        text=text, html=html, status=DeliveryStatus.QUEUED,
+    )
+    for filename, content_type, content in attachments or []:
+        do_store_attachment(message, filename, content_type, content)
+    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
+    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
+    moment = now()
+    fields = ["last_message_at", "updated_at"]
+    conversation.last_message_at = moment
+    if conversation.first_response_at is None:
+        conversation.first_response_at = moment
+        fields.append("first_response_at")
+    if conversation.status == Status.NEW:
+        conversation.status = Status.OPEN
+        fields.append("status")
+        record_event(conversation, "status_changed", actor=actor, old=Status.NEW, new=Status.OPEN)
+    conversation.save(update_fields=fields)
+    publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
+                           conversation_id=conversation.pk, channel_id=channel.pk, author_id=actor.pk,
+                           is_note=False, text=text[:1000]))
+    return message
+
+
+def do_add_note(actor: Membership, conversation: Conversation, text: str) -> Message:
+    """An internal note: never sent to the customer; light agents may add them."""
+    text = check_text(text)
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.AGENT, author_membership=actor, text=text, is_note=True,
+        status=DeliveryStatus.SENT,
+    )
+    conversation.save(update_fields=["updated_at"])
+    publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
+                           conversation_id=conversation.pk, channel_id=None, author_id=actor.pk,
+                           is_note=True, text=text[:1000]))
+    return message
+
+
+def check_status(value: str) -> str:
+    if value not in Status.values:
+        raise ValidationFailed(_("Unknown status %(s)s.") % {"s": value}, code="invalid_status", field="status")
+    return value
+
+
+def check_priority(value: str) -> str:
+    if value not in Priority.values:
+        raise ValidationFailed(_("Unknown priority %(p)s.") % {"p": value}, code="invalid_priority", field="priority")
+    return value
+
+
+def do_update_conversation(
+    actor: Membership | None, conversation: Conversation, *, status: str | None = None,
+    priority: str | None = None, assignee: Membership | None = UNSET, team: Team | None = UNSET,
+    tags: list[str] | None = None, subject: str | None = None,
+) -> Conversation:
+    """Change status, priority, assignee, team, tags or subject; each change is a timeline row."""
+    if actor is not None:
+        require_full_agent(actor)
+    changes: dict[str, Any] = {}
+    if conversation.merged_into_id:
+        raise Conflict(_("This conversation was merged into another one."), code="conversation_merged")
+    if status is not None and check_status(status) != conversation.status:
+        record_event(conversation, "status_changed", actor=actor, old=conversation.status, new=status)
+        changes["status"] = status
+        conversation.status = status
+        if status == Status.SOLVED:
+            conversation.solved_at = now()
+    if priority is not None and check_priority(priority) != conversation.priority:
+        record_event(conversation, "priority_changed", actor=actor, old=conversation.priority, new=priority)
+        changes["priority"] = conversation.priority = priority
+    if assignee is not UNSET and (assignee.pk if assignee else None) != conversation.assignee_id:
+        if assignee is not None and (assignee.workspace_id != conversation.workspace_id or not assignee.is_active):
+            raise ValidationFailed(_("That agent cannot be assigned here."), code="invalid_assignee", field="assignee_id")
+        record_event(conversation, "assigned", actor=actor, old=conversation.assignee_id,
+                     new=assignee.pk if assignee else None)
+        conversation.assignee = assignee
+        changes["assignee_id"] = assignee.pk if assignee else None
+    if team is not UNSET and (team.pk if team else None) != conversation.team_id:
+        if team is not None and team.workspace_id != conversation.workspace_id:
+            raise ValidationFailed(_("That team is not in this workspace."), code="invalid_team", field="team_id")
+        record_event(conversation, "team_changed", actor=actor, old=conversation.team_id, new=team.pk if team else None)
+        conversation.team = team
+        changes["team_id"] = team.pk if team else None
+    if subject is not None and subject != conversation.subject:
+        changes["subject"] = conversation.subject = subject[:500]
+    conversation.save()
+    if tags is not None:
+        names = sorted({t.strip()[:100] for t in tags if t and t.strip()})
+        current = sorted(conversation.tags.values_list("name", flat=True))
+        if names != current:
+            objs = [Tag.objects.get_or_create(workspace_id=conversation.workspace_id, name=n)[0] for n in names]
+            conversation.tags.set(objs)
+            record_event(conversation, "tags_changed", actor=actor, old=current, new=names)
+            changes["tags"] = names
+    if changes:
+        publish(ConversationUpdated(workspace_id=conversation.workspace_id, conversation_id=conversation.pk,
+                                    changes=changes, actor_id=actor.pk if actor else None))
+    return conversation
+
+
+def do_merge_conversations(actor: Membership, source: Conversation, target: Conversation) -> Conversation:
+    """Move `source`'s messages into `target` and close `source`; both timelines record it."""
+    require_full_agent(actor)
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A conversation cannot be merged into itself."), code="merge_self")
+    if source.workspace_id != target.workspace_id:
+        raise ValidationFailed(_("Conversations of different workspaces cannot be merged."), code="merge_workspace")
+    if source.merged_into_id or target.merged_into_id:
+        raise Conflict(_("One of these conversations was already merged."), code="conversation_merged")
+    moved = list(source.messages.values_list("id", flat=True))
+    Message.objects.filter(pk__in=moved).update(conversation=target)
+    source.merged_into = target
+    source.status = Status.CLOSED
+    source.save(update_fields=["merged_into", "status", "updated_at"])
+    target.last_message_at = max(filter(None, [target.last_message_at, source.last_message_at]), default=None)
+    target.save(update_fields=["last_message_at", "updated_at"])
+    record_event(source, "merged", actor=actor, into=target.pk, message_ids=moved)
+    record_event(target, "merged_in", actor=actor, source=source.pk, message_ids=moved)
+    publish(ConversationMerged(workspace_id=target.workspace_id, conversation_id=source.pk, into_id=target.pk,
+                               actor_id=actor.pk))
+    return target
+

@@ -1,0 +1,50 @@
+"""Storing attachment bytes outside the database, with size and type limits."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+
+from threadline.conversations.models import Attachment, Message
+from threadline.core.errors import ValidationFailed
+
+BLOCKED_EXTENSIONS = frozenset({
+    ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".vbs", ".vbe", ".js", ".jse",
+    ".wsf", ".wsh", ".ps1", ".jar", ".hta", ".cpl", ".lnk", ".reg", ".dll",
+})
+BLOCKED_TYPES = frozenset({"application/x-msdownload", "application/x-dosexec", "application/x-msdos-program"})
+
+
+def check_attachment(filename: str, content_type: str, size: int) -> tuple[str, str]:
+    """The safe filename and content type to store, or ValidationFailed."""
+    name = (filename or "attachment").replace("/", "_").replace("\\", "_").replace("\x00", "")[:200] or "attachment"
+    limit = settings.THREADLINE["ATTACHMENT_MAX_BYTES"]
+    if size > limit:
+        raise ValidationFailed(
+            _("%(name)s is larger than the %(mb)d MB limit.") % {"name": name, "mb": limit // (1024 * 1024)},
+            code="attachment_too_large", field="attachments",
+        )
+    lowered = name.lower()
+    if any(lowered.endswith(ext) for ext in BLOCKED_EXTENSIONS) or content_type.lower() in BLOCKED_TYPES:
+        raise ValidationFailed(
+            _("Files of this type are not accepted: %(name)s") % {"name": name},
+            code="attachment_type_blocked", field="attachments",
+        )
+    content_type = (content_type or mimetypes.guess_type(name)[0] or "application/octet-stream")[:127]
+    return name, content_type
+
+
+def do_store_attachment(message: Message, filename: str, content_type: str, content: bytes) -> Attachment:
+    name, ctype = check_attachment(filename, content_type, len(content))
+    attachment = Attachment(
+        workspace_id=message.workspace_id, message=message, filename=name, content_type=ctype,
+        size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+    )
+    attachment.file.save(f"{uuid.uuid4().hex}", ContentFile(content), save=False)
+    attachment.save()
+    return attachment

@@ -1,0 +1,40 @@
+"""The one place where subscribers are wired to event types (no Django signals).
+
+Durable subscribers run in a worker, once per event, with retries: their job is written in the same
+transaction as the event (the outbox). Immediate subscribers run in-process right after commit and may be
+lost in a crash, so they only do what a client can recover from (real-time fan-out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    path: str  # "module:function", called with (event_type, payload, outbox_id)
+    types: frozenset[str]  # event types, or {"*"}
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.types or event_type in self.types
+
+    def resolve(self) -> Callable[[str, dict[str, Any], int], None]:
+        module, _, attr = self.path.partition(":")
+        return getattr(import_module(module), attr)
+
+
+DURABLE: list[Subscriber] = [
+    Subscriber("webhooks", "threadline.webhooks.subscribers:on_event", frozenset({"*"})),
+]
+
+IMMEDIATE: list[Subscriber] = [
+    Subscriber("realtime", "threadline.realtime.fanout:on_event", frozenset({"*"})),
+]
+
+
+def durable(name: str) -> Subscriber:
+    return next(s for s in DURABLE if s.name == name)

@@ -1,0 +1,91 @@
+"""`@task`: a function that can be run later by a worker, durably.
+
+The surface follows Django's tasks API (DEP 14): decorate a function, call `.enqueue(*args)`.
+Unlike the django-tasks database backend, every job has a lease (a killed worker's job runs again),
+attempts with exponential backoff, and a dead-letter state; see docs/adr/0002-job-queue.md.
+
+`enqueue` writes a row in the caller's transaction: the job exists exactly when the business rows do.
+Tasks take ids, must be idempotent, and open their own transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from threadline.core.time import now
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+TASKS: dict[str, Task[Any, Any]] = {}
+WAKE = threading.Event()  # lets an in-process worker start at once after a commit
+
+
+class Retry(Exception):  # noqa: N818 - the name reads as the instruction it is
+    """Raise from a task to be run again after `after` seconds (counts as an attempt)."""
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class PermanentFailure(Exception):
+    """Raise from a task when trying again cannot help: the job goes straight to the dead letters."""
+
+
+class Task(Generic[P, R]):
+    def __init__(self, func: Callable[P, R], *, name: str, max_attempts: int) -> None:
+        self.func = func
+        self.name = name
+        self.max_attempts = max_attempts
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.func(*args, **kwargs)
+
+    def enqueue(
+        self,
+        *args: Any,
+        unique_key: str | None = None,
+        delay: float = 0,
+        run_after: dt.datetime | None = None,
+    ) -> Any:
+        """Store a job for `args`. With `unique_key`, a second enqueue of the same key is a no-op."""
+        from threadline.jobs.models import Job
+
+        when = run_after or (now() + dt.timedelta(seconds=delay))
+        fields = dict(
+            task=self.name, args=list(args), max_attempts=self.max_attempts, run_after=when, unique_key=unique_key
+        )
+        if unique_key is None:
+            job = Job.objects.create(**fields)
+        else:
+            try:
+                with transaction.atomic():
+                    job = Job.objects.create(**fields)
+            except IntegrityError:
+                return Job.objects.get(unique_key=unique_key)
+        transaction.on_commit(WAKE.set)
+        return job
+
+
+def task(*, max_attempts: int = 8) -> Callable[[Callable[P, R]], Task[P, R]]:
+    def decorate(func: Callable[P, R]) -> Task[P, R]:
+        name = f"{func.__module__}.{func.__qualname__}"
+        wrapped = Task(func, name=name, max_attempts=max_attempts)
+        TASKS[name] = wrapped
+        return wrapped
+
+    return decorate
+
+
+def resolve(name: str) -> Task[Any, Any]:
+    """The task registered as `name`, importing its module on first use."""
+    if name not in TASKS:
+        module = name.rsplit(".", 1)[0]
+        __import__(module)
+    return TASKS[name]

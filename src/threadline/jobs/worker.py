@@ -1,0 +1,160 @@
+"""The worker loop: claim a ready job with a lease, run it, then mark it done, retry it or dead-letter it.
+
+A job is ready when it is queued and due, or running with an expired lease (its worker died). Claiming is
+a conditional UPDATE, so any number of workers on SQLite or PostgreSQL never run one job twice at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import threading
+import traceback
+
+from django.db import close_old_connections, transaction
+from django.db.models import Q
+from django.db.utils import OperationalError
+
+from threadline.core import metrics
+from threadline.core.time import now
+from threadline.jobs.models import Job
+from threadline.jobs.registry import WAKE, PermanentFailure, Retry, resolve
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+MAX_BACKOFF = 3600.0
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: about 2, 4, 8 ... seconds, at most an hour."""
+    base = min(MAX_BACKOFF, 2.0**attempts)
+    return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+
+
+def ready_jobs() -> object:
+    moment = now()
+    return Job.objects.filter(
+        Q(state=Job.State.QUEUED, run_after__lte=moment) | Q(state=Job.State.RUNNING, lease_until__lt=moment)
+    )
+
+
+class Worker:
+    def __init__(self, *, worker_id: str | None = None, idle_sleep: float = 0.5) -> None:
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 20):05x}"  # noqa: S311
+        self.idle_sleep = idle_sleep
+        self.stopping = threading.Event()
+
+    def claim(self) -> Job | None:
+        for candidate in ready_jobs().order_by("run_after", "id").values_list("id", flat=True)[:5]:
+            moment = now()
+            with transaction.atomic():
+                claimed = (
+                    Job.objects.filter(pk=candidate)
+                    .filter(
+                        Q(state=Job.State.QUEUED, run_after__lte=moment)
+                        | Q(state=Job.State.RUNNING, lease_until__lt=moment)
+                    )
+                    .update(state=Job.State.RUNNING, locked_by=self.worker_id, lease_until=moment + LEASE)
+                )
+            if claimed:
+                return Job.objects.get(pk=candidate)
+        return None
+
+    def run_one(self) -> bool:
+        """Run one ready job if there is one; True when a job was run."""
+        try:
+            job = self.claim()
+        except OperationalError as exc:  # database locked by another writer: try again shortly
+            logger.debug("claim failed: %s", exc)
+            return False
+        if job is None:
+            return False
+        self.execute(job)
+        return True
+
+    def execute(self, job: Job) -> None:
+        attempt = job.attempts + 1
+        outcome = "done"
+        try:
+            resolve(job.task).func(*job.args, **job.kwargs)
+        except PermanentFailure as exc:
+            outcome = "dead"
+            self.finish(job, attempt, Job.State.DEAD, error=str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - a task's failure is recorded, never crashes the worker
+            metrics.TASK_FAILURES.labels(job.task).inc()
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            if attempt >= job.max_attempts:
+                outcome = "dead"
+                logger.error("job %s %s dead after %d attempts: %s", job.pk, job.task, attempt, error)
+                self.finish(job, attempt, Job.State.DEAD, error=error)
+            else:
+                outcome = "retry"
+                after = exc.after if isinstance(exc, Retry) and exc.after is not None else backoff_seconds(attempt)
+                logger.warning("job %s %s failed (attempt %d), retry in %.1fs: %s", job.pk, job.task, attempt, after, error)
+                self.finish(job, attempt, Job.State.QUEUED, error=error, run_after=now() + dt.timedelta(seconds=after))
+        else:
+            self.finish(job, attempt, Job.State.DONE)
+        metrics.TASK_RUNS.labels(job.task, outcome).inc()
+
+    def finish(
+        self, job: Job, attempt: int, state: str, *, error: str = "", run_after: dt.datetime | None = None
+    ) -> None:
+        fields: dict[str, object] = {"state": state, "attempts": attempt, "locked_by": "", "lease_until": None}
+        if error:
+            fields["last_error"] = error[:4000]
+        if run_after:
+            fields["run_after"] = run_after
+        if state in (Job.State.DONE, Job.State.DEAD):
+            fields["finished_at"] = now()
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk, locked_by=self.worker_id).update(**fields)
+
+    def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """Run ready jobs until none is left (tests and `threadline worker --burst`)."""
+        count = 0
+        while count < max_jobs and self.run_one():
+            count += 1
+        return count
+
+    def run_forever(self) -> None:
+        logger.info("worker %s started", self.worker_id)
+        while not self.stopping.is_set():
+            close_old_connections()
+            ran = self.run_one()
+            if not ran:
+                WAKE.wait(self.idle_sleep)
+                WAKE.clear()
+        close_old_connections()
+        logger.info("worker %s stopped", self.worker_id)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        WAKE.set()
+
+
+def recover_orphans() -> int:
+    """Requeue jobs leased by a worker of this host whose process is gone (after kill -9 or a crash)."""
+    host = socket.gethostname()
+    recovered = 0
+    for job_id, locked_by in Job.objects.filter(state=Job.State.RUNNING).values_list("id", "locked_by"):
+        parts = locked_by.split(":")
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+            continue  # still alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        with transaction.atomic():
+            recovered += Job.objects.filter(pk=job_id, locked_by=locked_by).update(
+                state=Job.State.QUEUED, locked_by="", lease_until=None
+            )
+    if recovered:
+        logger.warning("requeued %d jobs of workers that died", recovered)
+    return recovered

@@ -1,0 +1,128 @@
+"""Writes for workspaces, agents, teams and API tokens. Callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from threadline.core import crypto
+from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.time import now
+from threadline.events.bus import publish
+from threadline.tenancy.events import AgentCreated, TeamChanged
+from threadline.tenancy.models import ApiToken, Brand, Membership, Role, SetupLink, Team, User, Workspace
+
+TOKEN_PREFIX = "tl_"
+
+
+def do_create_workspace(name: str, *, slug: str | None = None, default_region: str = "US") -> Workspace:
+    base = slugify(slug or name) or "workspace"
+    candidate, n = base, 1
+    while Workspace.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    workspace = Workspace.objects.create(name=name, slug=candidate, default_region=default_region.upper())
+    Brand.objects.create(workspace=workspace, name=name, is_default=True)
+    return workspace
+
+
+def check_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(_("Enter a valid email address."), field="email") from exc
+    return email
+
+
+def check_role(role: str) -> str:
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role %(role)s.") % {"role": role}, field="role")
+    return role
+
+
+def do_add_agent(
+    workspace: Workspace,
+    email: str,
+    *,
+    role: str = Role.AGENT,
+    name: str = "",
+    password: str | None = None,
+    is_staff: bool = False,
+) -> Membership:
+    """Create (or reuse) the user for `email` and give them a seat in `workspace`."""
+    email = check_email(email)
+    role = check_role(role)
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        if password:
+            try:
+                validate_password(password)
+            except DjangoValidationError as exc:
+                raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+        user = User.objects.create_user(email, password, name=name, is_staff=is_staff, is_superuser=is_staff)
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise Conflict(_("%(email)s is already an agent of this workspace.") % {"email": email}, code="agent_exists")
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+    publish(AgentCreated(workspace_id=workspace.pk, membership_id=membership.pk, email=email, role=role))
+    return membership
+
+
+def do_update_agent(membership: Membership, *, role: str | None = None, is_active: bool | None = None,
+                    name: str | None = None) -> Membership:
+    if role is not None:
+        membership.role = check_role(role)
+    if is_active is not None:
+        membership.is_active = is_active
+    membership.save()
+    if name is not None:
+        membership.user.name = name
+        membership.user.save(update_fields=["name"])
+    return membership
+
+
+def do_create_team(workspace: Workspace, name: str, members: list[Membership] | None = None) -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("A team needs a name."), field="name")
+    if Team.objects.filter(workspace=workspace, name=name).exists():
+        raise Conflict(_("A team with this name exists already."), code="team_exists")
+    team = Team.objects.create(workspace=workspace, name=name)
+    return do_set_team_members(team, members or [])
+
+
+def do_set_team_members(team: Team, members: list[Membership]) -> Team:
+    if any(m.workspace_id != team.workspace_id for m in members):
+        raise ValidationFailed(_("Every member must belong to the team's workspace."), field="member_ids")
+    team.members.set(members)
+    publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
+                        member_ids=sorted(m.pk for m in members)))
+    return team
+
+
+def do_create_api_token(membership: Membership, name: str = "api") -> tuple[ApiToken, str]:
+    """A new bearer token; the raw value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        workspace_id=membership.workspace_id, membership=membership, name=name,
+        digest=crypto.token_digest(raw), prefix=raw[:10],
+    )
+    return token, raw
+
+
+def do_revoke_api_token(token: ApiToken) -> None:
+    token.revoked_at = now()
+    token.save(update_fields=["revoked_at"])
+
+
+def do_create_setup_link(user: User, *, hours: int = 24) -> str:
+    """A one-time secret that lets `user` set their password at /setup/<secret>/."""
+    raw = secrets.token_urlsafe(24)
+    SetupLink.objects.create(user=user, digest=crypto.token_digest(raw), expires_at=now() + dt.timedelta(hours=hours))
+    return raw

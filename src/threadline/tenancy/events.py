@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadline.events.types import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentCreated(DomainEvent):
+    type = "agent.created"
+    membership_id: int
+    email: str
+    role: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamChanged(DomainEvent):
+    type = "team.changed"
+    team_id: int
+    name: str
+    member_ids: list[int]

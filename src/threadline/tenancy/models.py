@@ -1,0 +1,123 @@
+"""Workspaces, the people who work in them, their roles and teams, and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from threadline.core.models import TimeStamped, WorkspaceScoped
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: an agent or admin of one or more workspaces."""
+
+    email = models.EmailField(_("email"), unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=16, default="en")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Workspace(TimeStamped):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(unique=True)
+    default_region = models.CharField(
+        _("default phone region"), max_length=2, default="US", help_text=_("ISO country for local numbers")
+    )
+    default_language = models.CharField(max_length=16, default="en")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    languages = models.JSONField(default=list, blank=True)
+    reopen_window_days = models.PositiveIntegerField(
+        default=7, help_text=_("A solved conversation reopens when the customer writes within this many days.")
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(WorkspaceScoped):
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    AGENT = "agent", _("Agent")
+    LIGHT_AGENT = "light_agent", _("Light agent")
+
+
+class Membership(WorkspaceScoped):
+    """A user's seat in a workspace: an agent. Light agents may read and add internal notes only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="uniq_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class Team(WorkspaceScoped):
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="uniq_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(WorkspaceScoped):
+    """A bearer token acting as one membership. Only the SHA-256 digest is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=200, default="api")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.membership})"
+
+
+class SetupLink(TimeStamped):
+    """A one-time link that lets the first admin set a password when none was given in the environment."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,57 @@
+"""Reads for tenancy, and `access_*`: the only permission-checked way to fetch an agent or team."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from threadline.core import crypto
+from threadline.core.errors import NotFound, PermissionDenied
+from threadline.core.time import now
+from threadline.tenancy.models import ApiToken, Membership, Role, Team
+
+
+def find_token(raw: str) -> ApiToken | None:
+    """The live token for a raw bearer value, or None (unknown, revoked, or its agent deactivated)."""
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__workspace")
+        .filter(digest=crypto.token_digest(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.membership.is_active or not token.membership.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now())
+    return token
+
+
+def require_admin(actor: Membership) -> None:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(_("Only workspace admins may do this."), code="admin_only")
+
+
+def require_full_agent(actor: Membership) -> None:
+    """Light agents read and add internal notes; anything else needs a full agent."""
+    if actor.role == Role.LIGHT_AGENT:
+        raise PermissionDenied(_("Light agents may only add internal notes."), code="light_agent")
+
+
+def list_agents(actor: Membership) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace_id=actor.workspace_id).select_related("user").order_by("id")
+
+
+def access_agent(actor: Membership, membership_id: int) -> Membership:
+    agent = list_agents(actor).filter(pk=membership_id).first()
+    if agent is None:
+        raise NotFound(_("No such agent."), code="agent_not_found")
+    return agent
+
+
+def list_teams(actor: Membership) -> QuerySet[Team]:
+    return Team.objects.filter(workspace_id=actor.workspace_id).prefetch_related("members").order_by("id")
+
+
+def access_team(actor: Membership, team_id: int) -> Team:
+    team = list_teams(actor).filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("No such team."), code="team_not_found")
+    return team

@@ -1,0 +1,52 @@
+"""Pytest fixtures shared by every test (loaded by the repository's root conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from threadline.jobs.worker import Worker
+from threadline.testing import factories
+from threadline.testing.receiver import Receiver
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "attachments"
+    settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": True}
+
+
+@pytest.fixture
+def run_jobs() -> Callable[..., int]:
+    """Run every ready job, as the worker would, until none is left; returns how many ran."""
+    worker = Worker(worker_id="test:0:0")
+
+    def run(max_jobs: int = 1000) -> int:
+        return worker.run_until_idle(max_jobs)
+
+    return run
+
+
+@pytest.fixture
+def admin(db):
+    return factories.make_workspace()
+
+
+@pytest.fixture
+def token(admin) -> str:
+    return factories.make_token(admin)
+
+
+@pytest.fixture
+def api(client, token):
+    """Django's test client with the admin's bearer token on every request."""
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
