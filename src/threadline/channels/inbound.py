@@ -14,7 +14,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from threadline.channels.base import DeliveryStatusUpdate, InboundMessage, InboundRequest, PayloadError, VerificationError
+from threadline.channels.base import (
+    DeliveryStatusUpdate,
+    InboundMessage,
+    InboundRequest,
+    PayloadError,
+    VerificationError,
+)
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core.errors import ThreadlineError

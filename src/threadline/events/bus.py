@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-import json
 
 from threadline.events.models import OutboxEvent
 from threadline.events.registry import DURABLE, IMMEDIATE
