@@ -54,7 +54,12 @@ def record_event(conversation: Conversation, kind: str, *, actor: Membership | N
 
 # ── inbound ──────────────────────────────────────────────────────────────────────────────────────────
 def _thread_for(contact: Contact, channel: Channel, subject: str) -> tuple[Conversation, bool]:
-    """The contact's open conversation whatever the channel; a recently solved one reopens; else a new one."""
+    """The contact's open conversation whatever the channel; a recently solved one reopens; else a new one.
+
+    The contact row is locked first, so two messages of one contact processed at once never open two
+    conversations (PostgreSQL row lock; SQLite serializes writers already).
+    """
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
     active = (
         Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES, merged_into__isnull=True)
         .order_by("-last_message_at", "-id")
