@@ -98,6 +98,8 @@ def database_config(directory: Path) -> dict[str, object]:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
+        # One test database per test process, so parallel test runs on one server never share one.
+        "TEST": {"NAME": f"test_{unquote(parsed.path.lstrip('/')) or 'threadline'}_{os.getpid()}"},
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": options,
