@@ -74,7 +74,8 @@ class InboundMessage:
     sender_verified: bool = False
     subject: str = ""
     sent_at: dt.datetime | None = None
-    thread_hint: str = ""  # provider thread / conversation reference, email In-Reply-To...
+    references: tuple[str, ...] = ()  # provider ids of earlier messages this one answers (email References)
+    conversation_hint: int | None = None  # a conversation the channel has authenticated (a signed reply token)
     attachments: tuple[InboundAttachment, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
 

@@ -53,42 +53,76 @@ def record_event(conversation: Conversation, kind: str, *, actor: Membership | N
 
 
 # ── inbound ──────────────────────────────────────────────────────────────────────────────────────────
-def _thread_for(contact: Contact, channel: Channel, subject: str) -> tuple[Conversation, bool]:
-    """The contact's open conversation whatever the channel; a recently solved one reopens; else a new one.
+def _hinted_conversation(channel: Channel, item: InboundMessage) -> tuple[Conversation | None, dict[str, Any]]:
+    """A conversation the message names itself: an authenticated reply token, then earlier message ids."""
+    workspace_id = channel.workspace_id
+    if item.conversation_hint is not None:
+        hinted = Conversation.objects.filter(pk=item.conversation_hint, workspace_id=workspace_id).first()
+        if hinted is not None:
+            while hinted.merged_into_id:
+                hinted = hinted.merged_into
+            return hinted, {"rule": "conversation_hint", "conversation_id": hinted.pk}
+    if item.references:
+        earlier = (
+            Message.objects.filter(workspace_id=workspace_id, provider_message_id__in=list(item.references))
+            .select_related("conversation").order_by("-created_at").first()
+        )
+        if earlier is not None:
+            conversation = earlier.conversation
+            while conversation.merged_into_id:
+                conversation = conversation.merged_into
+            return conversation, {"rule": "references", "matched": earlier.provider_message_id}
+    return None, {}
 
-    The contact row is locked first, so two messages of one contact processed at once never open two
-    conversations (PostgreSQL row lock; SQLite serializes writers already).
+
+def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tuple[Conversation, dict[str, Any]]:
+    """Where an inbound message goes, and why (stored on the message as `metadata["threading"]`).
+
+    In order: a conversation the message names (reply token, references); the contact's open conversation
+    whatever the channel; a solved one within the workspace's reopen window (reopened); else a new one that
+    links to the contact's previous conversation. The contact row is locked first, so two messages of one
+    contact processed at once never open two conversations (PostgreSQL row lock; SQLite serializes writers).
     """
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    hinted, reason = _hinted_conversation(channel, item)
+    if hinted is not None and hinted.status != Status.CLOSED:
+        if hinted.status == Status.SOLVED:
+            _reopen(hinted, why=_("customer replied to this conversation"))
+        return hinted, reason
     active = (
         Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES, merged_into__isnull=True)
         .order_by("-last_message_at", "-id")
         .first()
     )
     if active is not None:
-        return active, False
+        return active, {"rule": "contact_open_conversation", "conversation_id": active.pk}
     latest = (
         Conversation.objects.filter(contact=contact, merged_into__isnull=True).order_by("-created_at", "-id").first()
     )
     window = dt.timedelta(days=contact.workspace.reopen_window_days)
     if latest is not None and latest.status == Status.SOLVED and latest.solved_at and now() - latest.solved_at <= window:
-        latest.status = Status.OPEN
-        latest.reopened_at = now()
-        latest.save(update_fields=["status", "reopened_at", "updated_at"])
-        record_event(latest, "reopened", reason="customer wrote within the reopen window")
-        publish(ConversationUpdated(workspace_id=latest.workspace_id, conversation_id=latest.pk,
-                                    changes={"status": Status.OPEN}, actor_id=None))
-        return latest, False
+        _reopen(latest, why=_("customer wrote within the reopen window"))
+        return latest, {"rule": "reopened_within_window", "conversation_id": latest.pk}
     conversation = Conversation.objects.create(
-        workspace_id=contact.workspace_id, contact=contact, subject=subject[:500], origin_channel=channel,
-        previous=latest,
+        workspace_id=contact.workspace_id, contact=contact, subject=(item.subject or item.text[:80])[:500],
+        origin_channel=channel, previous=latest,
     )
     record_event(conversation, "created", channel_id=channel.pk, channel_kind=channel.kind,
                  previous_id=latest.pk if latest else None)
     publish(ConversationCreated(workspace_id=contact.workspace_id, conversation_id=conversation.pk,
                                 contact_id=contact.pk, channel_id=channel.pk,
                                 previous_id=latest.pk if latest else None))
-    return conversation, True
+    return conversation, {"rule": "new_conversation", "previous_id": latest.pk if latest else None}
+
+
+def _reopen(conversation: Conversation, *, why: str) -> None:
+    old = conversation.status
+    conversation.status = Status.OPEN
+    conversation.reopened_at = now()
+    conversation.save(update_fields=["status", "reopened_at", "updated_at"])
+    record_event(conversation, "reopened", old=old, reason=str(why))
+    publish(ConversationUpdated(workspace_id=conversation.workspace_id, conversation_id=conversation.pk,
+                                changes={"status": Status.OPEN}, actor_id=None))
 
 
 def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
@@ -108,12 +142,12 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         channel.workspace, item.sender_kind, item.sender_address, name=item.sender_name,
         verified=item.sender_verified, source=channel.kind,
     )
-    conversation, _created = _thread_for(sender.contact, channel, item.subject or item.text[:80])
+    conversation, threading = _thread_for(sender.contact, channel, item)
     message = Message.objects.create(
         workspace_id=channel.workspace_id, conversation=conversation, direction=Direction.INBOUND,
         author_kind=AuthorKind.CONTACT, author_contact=sender.contact, channel=channel, identity=sender.identity,
         provider_message_id=item.provider_message_id, text=item.text, html=item.html,
-        status=DeliveryStatus.RECEIVED, sent_at=item.sent_at, metadata=item.metadata,
+        status=DeliveryStatus.RECEIVED, sent_at=item.sent_at, metadata={**item.metadata, "threading": threading},
     )
     for attachment in item.attachments:
         do_store_attachment(message, attachment.filename, attachment.content_type, attachment.content)
