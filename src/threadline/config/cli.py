@@ -1,10 +1,20 @@
 """The `threadline` command: `serve`, `worker`, `scheduler`, `migrate`, `createadmin`, `token`, `doctor`,
-and any other Django management command (`threadline shell`, `threadline makemigrations` ...)."""
+`channel`, and any other Django management command (`threadline shell`, `threadline makemigrations` ...)."""
 
 from __future__ import annotations
 
 import os
 import sys
+
+
+def _settings_failure(exc: Exception) -> None:
+    """`threadline doctor` when the settings themselves do not load: report it as a failed check."""
+    from threadline.core.health import Check, render_table
+
+    detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    print(render_table([Check("settings", False, detail)]))  # noqa: T201 - the command's output
+    print("\nThe settings do not load; fix the THREADLINE_* variables above first.")  # noqa: T201
+    sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -14,6 +24,13 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else ["threadline", *argv])
     if len(args) == 1:
         args.append("help")
+    if args[1] == "doctor":
+        import django
+
+        try:
+            django.setup()
+        except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a check
+            _settings_failure(exc)
     execute_from_command_line(args)
 
 

@@ -19,6 +19,7 @@ VARIABLES: dict[str, str] = {
     "SECRET_KEY": "Overrides the key generated into DATA_DIR/secret_key on first start.",
     "ADMIN_EMAIL": "E-mail of the first admin, created on first start.",
     "ADMIN_PASSWORD": "Password of the first admin; without it a one-time setup link is printed.",
+    "WORKSPACE_NAME": "Name of the first workspace, created on first start (default Threadline).",
     "SMTP_RELAY_URL": "smtp://user:pass@host:587 relay for outbound mail (used by the email channel).",
     "DEBUG": "1 to run Django in debug mode (never in production).",
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from threadline.api.urls import api
 from threadline.channels.inbound import webhook_view
@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("hooks/<slug:kind>/<int:channel_id>/", webhook_view),
     path("admin/", admin.site.urls),
+    path("setup/", include("threadline.core.views_setup")),
 ]

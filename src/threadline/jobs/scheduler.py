@@ -40,21 +40,25 @@ PERIODIC: list[Periodic] = [
 ]
 
 
-def acquire(holder: str, name: str = LOCK_NAME) -> bool:
-    """Take or renew the lease; True when `holder` holds it now."""
+def acquire(holder: str, name: str = LOCK_NAME, *, ttl: dt.timedelta = LOCK_TTL) -> bool:
+    """Take or renew the lease for `ttl`; True when `holder` holds it now.
+
+    Each step is one conditional write, so of two schedulers racing for an expired lease exactly one wins
+    (SQLite serializes writers; PostgreSQL re-checks the WHERE clause after the row lock).
+    """
     moment = now()
     with transaction.atomic():
-        updated = SchedulerLock.objects.filter(name=name, holder=holder).update(expires_at=moment + LOCK_TTL)
+        updated = SchedulerLock.objects.filter(name=name, holder=holder).update(expires_at=moment + ttl)
         if updated:
             return True
         updated = SchedulerLock.objects.filter(name=name, expires_at__lt=moment).update(
-            holder=holder, expires_at=moment + LOCK_TTL
+            holder=holder, expires_at=moment + ttl
         )
         if updated:
             return True
     try:
         with transaction.atomic():
-            SchedulerLock.objects.create(name=name, holder=holder, expires_at=moment + LOCK_TTL)
+            SchedulerLock.objects.create(name=name, holder=holder, expires_at=moment + ttl)
         return True
     except IntegrityError:
         return False
@@ -88,28 +92,54 @@ def refresh_queue_depth() -> dict[str, int]:
 
 
 class Scheduler:
-    def __init__(self, *, holder: str | None = None, interval: float = 5.0) -> None:
+    """Ticks every `interval` seconds while it holds the lock; the lease lasts `lock_ttl`.
+
+    `lock_ttl` must exceed `interval` (the lease is renewed each tick); it is how long a dead scheduler's
+    lock blocks the others.
+    """
+
+    def __init__(
+        self, *, holder: str | None = None, interval: float = 5.0, lock_ttl: dt.timedelta | float = LOCK_TTL
+    ) -> None:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.interval = interval
+        self.lock_ttl = lock_ttl if isinstance(lock_ttl, dt.timedelta) else dt.timedelta(seconds=lock_ttl)
+        if self.lock_ttl.total_seconds() <= interval:
+            raise ValueError("the scheduler lock TTL must be longer than its interval")
         self.stopping = threading.Event()
         self.is_leader = False
 
+    def run_once(self) -> bool:
+        """One round: take or renew the lease, tick when holding it. True when this scheduler leads."""
+        leader = acquire(self.holder, ttl=self.lock_ttl)
+        if leader != self.is_leader:
+            if leader:
+                logger.info("scheduler %s took the lock", self.holder)
+            else:
+                logger.warning("scheduler %s lost the lock", self.holder)
+        self.is_leader = leader
+        if leader:
+            enqueued = tick()
+            if enqueued:
+                logger.info("scheduler %s enqueued %d periodic jobs", self.holder, enqueued)
+        return leader
+
     def run_forever(self) -> None:
-        logger.info("scheduler %s started", self.holder)
+        logger.info("scheduler %s started (interval %.1fs, lock TTL %.1fs)", self.holder, self.interval,
+                    self.lock_ttl.total_seconds())
         while not self.stopping.is_set():
             close_old_connections()
             try:
-                leader = acquire(self.holder)
-                if leader != self.is_leader:
-                    logger.info("scheduler %s %s the lock", self.holder, "took" if leader else "lost")
-                self.is_leader = leader
-                if leader:
-                    tick()
+                self.run_once()
             except Exception:  # noqa: BLE001 - keep ticking through a passing database error
                 logger.exception("scheduler tick failed")
             self.stopping.wait(self.interval)
         if self.is_leader:
-            release(self.holder)
+            try:
+                release(self.holder)
+                logger.info("scheduler %s released the lock", self.holder)
+            except Exception:  # noqa: BLE001 - the lease expires on its own
+                logger.exception("scheduler %s could not release the lock", self.holder)
         close_old_connections()
 
     def stop(self) -> None:

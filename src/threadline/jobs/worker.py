@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = 3600.0
+_LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -47,6 +48,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 20):05x}"  # noqa: S311
         self.idle_sleep = idle_sleep
         self.stopping = threading.Event()
+        _LIVE_WORKERS.add(self.worker_id)
 
     def claim(self) -> Job | None:
         for candidate in ready_jobs().order_by("run_after", "id").values_list("id", flat=True)[:5]:
@@ -121,14 +123,23 @@ class Worker:
         return count
 
     def run_forever(self) -> None:
+        """Run jobs until `stop()`; the job in hand when asked to stop is finished first."""
         logger.info("worker %s started", self.worker_id)
-        while not self.stopping.is_set():
+        try:
+            while not self.stopping.is_set():
+                close_old_connections()
+                try:
+                    ran = self.run_one()
+                except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker; the lease protects the job
+                    logger.exception("worker %s: error outside a task", self.worker_id)
+                    ran = False
+                    self.stopping.wait(self.idle_sleep)
+                if not ran:
+                    WAKE.wait(self.idle_sleep)
+                    WAKE.clear()
+        finally:
+            _LIVE_WORKERS.discard(self.worker_id)
             close_old_connections()
-            ran = self.run_one()
-            if not ran:
-                WAKE.wait(self.idle_sleep)
-                WAKE.clear()
-        close_old_connections()
         logger.info("worker %s stopped", self.worker_id)
 
     def stop(self) -> None:
@@ -136,20 +147,38 @@ class Worker:
         WAKE.set()
 
 
+def _is_orphan(locked_by: str, host: str) -> bool:
+    """True when `locked_by` names a worker of this host that cannot be running any more.
+
+    Worker ids are `host:pid:nonce`. A worker of a process that is gone is dead; so is a worker that names
+    this very process (its pid was reused after a restart, as in a container where the server is pid 1)
+    but is not one of the workers running here.
+    """
+    parts = locked_by.split(":")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return locked_by not in _LIVE_WORKERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    return False
+
+
 def recover_orphans() -> int:
-    """Requeue jobs leased by a worker of this host whose process is gone (after kill -9 or a crash)."""
+    """Requeue jobs leased by a worker of this host whose process is gone (after kill -9 or a crash).
+
+    Jobs of workers on other hosts are not touched: their lease expires and any worker takes them then.
+    The attempt is not counted, since the job never finished; tasks are idempotent, so running again is safe.
+    """
     host = socket.gethostname()
     recovered = 0
     for job_id, locked_by in Job.objects.filter(state=Job.State.RUNNING).values_list("id", "locked_by"):
-        parts = locked_by.split(":")
-        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-            continue
-        try:
-            os.kill(int(parts[1]), 0)
-            continue  # still alive
-        except ProcessLookupError:
-            pass
-        except PermissionError:
+        if not _is_orphan(locked_by, host):
             continue
         with transaction.atomic():
             recovered += Job.objects.filter(pk=job_id, locked_by=locked_by).update(

@@ -1,0 +1,151 @@
+"""`threadline serve`: the whole server in one process (embedded mode).
+
+Migrates, bootstraps the first workspace, then serves HTTP and WebSockets with uvicorn while the job worker
+and the scheduler run in threads of the same process (unless THREADLINE_EMBEDDED_WORKER=0, for web nodes
+of a scaled deployment). SIGINT/SIGTERM: stop accepting, finish requests in flight, let the worker finish
+its job, release the scheduler lock, exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
+
+from threadline.config import env
+from threadline.core import bootstrap
+from threadline.jobs.scheduler import Scheduler
+from threadline.jobs.worker import Worker, recover_orphans
+
+logger = logging.getLogger("threadline.serve")
+
+GRACE_SECONDS = 30
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, telling us when it is up and when a stop signal arrives.
+
+    uvicorn re-raises the signal it caught once it has shut down, which would end the process with
+    -SIGTERM before the worker and the scheduler are stopped; here the signal only starts the shutdown.
+    """
+
+    def __init__(self, config: uvicorn.Config, *, on_ready: Callable[[], None],
+                 on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+        self.on_exit = on_exit
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.on_ready()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:
+            logger.info("received %s: shutting down", signal.Signals(sig).name)
+            self.on_exit()
+        super().handle_exit(sig, frame)
+
+
+class Command(BaseCommand):
+    help = "Run Threadline: web server, job worker and scheduler in one process."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000).")
+        parser.add_argument("--smtp-port", type=int, default=None,
+                            help="Port for inbound email (SMTP); used by the email channel.")
+        parser.add_argument("--demo", action="store_true",
+                            help="Load a demo workspace with conversations in several languages.")
+
+    def handle(self, *args: Any, host: str, port: int, smtp_port: int | None, demo: bool, **options: Any) -> None:
+        if not env.get("PUBLIC_URL"):  # links printed below must point at this server
+            shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"} else host
+            settings.PUBLIC_URL = f"http://{shown}:{port}"
+        call_command("migrate", interactive=False, verbosity=0)
+        for line in bootstrap.run():
+            self.say(line)
+        if demo:
+            from threadline.core.demo import load_demo
+
+            for line in load_demo():
+                self.say(line)
+        if smtp_port is not None:
+            settings.THREADLINE["SMTP_PORT"] = smtp_port
+            self.say(f"SMTP port {smtp_port} noted; no email channel listens on it yet.")
+        connections.close_all()  # the threads below open their own connections
+
+        threads: list[threading.Thread] = []
+        worker = scheduler = None
+        if settings.THREADLINE["EMBEDDED_WORKER"]:
+            recovered = recover_orphans()
+            if recovered:
+                self.say(f"Requeued {recovered} jobs left running by a stopped process.")
+            connections.close_all()
+            worker = Worker()
+            scheduler = Scheduler()
+            threads = [
+                threading.Thread(target=worker.run_forever, name="threadline-worker", daemon=True),
+                threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True),
+            ]
+            for thread in threads:
+                thread.start()
+
+        def stop_background() -> None:
+            if worker is not None:
+                worker.stop()
+            if scheduler is not None:
+                scheduler.stop()
+
+        url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+        mode = "with worker and scheduler" if threads else "web only"
+
+        def ready() -> None:
+            self.say(f"Threadline is ready at {url} ({mode}); press Ctrl+C to stop.")
+
+        config = uvicorn.Config(
+            "threadline.config.asgi:application", host=host, port=port, lifespan="off", workers=1,
+            log_config=None, timeout_graceful_shutdown=GRACE_SECONDS, proxy_headers=True,
+            server_header=False,
+        )
+        server = GracefulServer(config, on_ready=ready, on_exit=stop_background)
+        try:
+            server.run()
+        finally:
+            stop_background()
+            for thread in threads:
+                thread.join(timeout=GRACE_SECONDS)
+                if thread.is_alive():
+                    logger.error("%s did not stop within %ss", thread.name, GRACE_SECONDS)
+        if not server.started:
+            sys.exit(1)
+        logger.info("Threadline stopped")
+
+    def say(self, line: str) -> None:
+        """One line for the operator on stdout, at once (stdout is often a pipe)."""
+        self.stdout.write(line)
+        self.stdout.flush()
