@@ -90,7 +90,34 @@ class DeliveryStatusUpdate:
     at: dt.datetime | None = None
 
 
-InboundItem = InboundMessage | DeliveryStatusUpdate
+@dataclass(frozen=True)
+class CallEvent:
+    """A phone call's progress as the provider reports it (Twilio-compatible voice webhooks).
+
+    `event` is one of: `started` (the call reached the IVR), `answered`, `completed`, `missed`
+    (no-answer/busy/failed/canceled, or the caller hung up before reaching anyone), `voicemail` (with
+    `recording`), `transcription`, `callback_requested` (with `callback_number`), `queued` (sent to a
+    team's queue). Each becomes a `call_<event>` row on the caller's conversation timeline.
+    """
+
+    provider_call_id: str
+    event: str
+    caller_kind: str  # an IdentityKind (phone)
+    caller_address: str
+    caller_name: str = ""
+    direction: str = "inbound"
+    status: str = ""  # the provider's own status word (CallStatus)
+    duration_seconds: int | None = None
+    recording: InboundAttachment | None = None
+    recording_url: str = ""
+    transcription: str = ""
+    callback_number: str = ""
+    team_id: int | None = None
+    at: dt.datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+InboundItem = InboundMessage | DeliveryStatusUpdate | CallEvent
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,9 @@ class OutboundMessage:
     subject: str = ""
     in_reply_to: str = ""  # provider id of the customer's last message, where the channel threads on it
     metadata: dict[str, Any] = field(default_factory=dict)
+    # An approved provider template instead of free text: {"name", "language", "variables": [...]} or
+    # {"name", "language", "components": [...]} in the provider's own component shape.
+    template: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +151,8 @@ class Capabilities:
     read_receipts: bool = False
     max_length: int | None = None
     reply_window_hours: int | None = None
+    interactive: bool = False  # buttons / lists
+    consent_required: bool = False  # sends are blocked after the recipient opted out (STOP)
 
 
 @runtime_checkable
@@ -141,3 +173,14 @@ class ChannelAdapter(Protocol):
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         """Deliver; raise TransientSendError (retried) or PermanentSendError (shown on the message)."""
+
+
+# Optional adapter methods (looked up with hasattr, so a channel implements only what it needs):
+#   handshake(request, channel) -> HttpResponse
+#       answers a provider's GET subscription check (Meta hub.challenge, WeChat echostr).
+#   handle_sync(request, channel) -> HttpResponse
+#       a webhook whose answer is computed now (voice TwiML); the adapter still stores an InboundEvent.
+#   check_send(conversation, identity, channel, *, template=None) -> None
+#       raises threadline.core.errors.ValidationFailed with a stable code (`outside_reply_window`,
+#       `no_consent`, `template_required`, `unknown_template`...) and a translatable message when a reply
+#       may not go out on this channel now. Called before a reply is stored and by the reachability query.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from threadline.channels.base import (
+    CallEvent,
     DeliveryStatusUpdate,
     InboundMessage,
     InboundRequest,
@@ -54,6 +55,8 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
     adapter = adapter_for(kind)
     if request.method == "GET" and hasattr(adapter, "handshake"):
         return adapter.handshake(to_inbound_request(request), channel)
+    if hasattr(adapter, "handle_sync"):  # the answer is computed now (voice TwiML); the adapter stores the event
+        return adapter.handle_sync(to_inbound_request(request), channel)
     if request.method != "POST":
         return _error(405, "method_not_allowed", _("Use POST."))
     length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -92,6 +95,10 @@ def process_event(event: InboundEvent) -> None:
             receive_inbound_message(channel, item)
         elif isinstance(item, DeliveryStatusUpdate):
             do_record_delivery_status(channel, item)
+        elif isinstance(item, CallEvent):
+            from threadline.conversations.calls import do_record_call_event
+
+            do_record_call_event(channel, item)
 
 
 @task(max_attempts=5)

@@ -40,6 +40,7 @@ def build_outbound(message: Message) -> OutboundMessage:
             {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in message.attachments.all()
         ]},
+        template=(message.metadata or {}).get("template"),
     )
 
 

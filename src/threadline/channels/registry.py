@@ -11,6 +11,7 @@ from threadline.core.errors import NotFound
 
 ADAPTERS: dict[str, str] = {
     "api": "threadline.channels.api.adapter:ApiAdapter",
+    "sms": "threadline.channels.sms.adapter:SmsAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}

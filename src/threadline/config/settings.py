@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "threadline.contacts",
     "threadline.conversations",
     "threadline.channels",
+    "threadline.consent",
     "threadline.webhooks",
     "threadline.api",
 ]

@@ -225,22 +225,58 @@ def reply_target(conversation: Conversation, channel: Channel | None) -> tuple[C
     return channel, identity
 
 
+def check_template(template: dict[str, Any]) -> dict[str, Any]:
+    """The shape every channel's templates share: a name, a language, and variables or components."""
+    name = template.get("name") if isinstance(template, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed(_("A template needs a name."), code="invalid_template", field="template.name")
+    variables = template.get("variables", [])
+    if not isinstance(variables, list) or not all(isinstance(v, str | int | float) for v in variables):
+        raise ValidationFailed(_("Template variables must be a list of strings."), code="invalid_template",
+                               field="template.variables")
+    return {**template, "name": name.strip(), "variables": [str(v) for v in variables]}
+
+
+def check_send_allowed(
+    conversation: Conversation, identity: ContactIdentity, channel: Channel, *, template: dict[str, Any] | None = None
+) -> None:
+    """The channel's own rules (reply windows, consent, templates); ValidationFailed with a stable code."""
+    from threadline.channels.registry import adapter_for
+
+    adapter = adapter_for(channel.kind)
+    check = getattr(adapter, "check_send", None)
+    if check is not None:
+        check(conversation, identity, channel, template=template)
+    elif template is not None and not adapter.capabilities.templates:
+        raise ValidationFailed(_("This channel does not send templates."), code="templates_unsupported",
+                               field="template")
+
+
 def do_send_reply(
     actor: Membership, conversation: Conversation, text: str, *, channel: Channel | None = None,
-    html: str = "", attachments: list[tuple[str, str, bytes]] | None = None,
+    html: str = "", attachments: list[tuple[str, str, bytes]] | None = None, template: dict[str, Any] | None = None,
 ) -> Message:
-    """Store an agent's reply as `queued` and enqueue its delivery on the chosen channel."""
+    """Store an agent's reply as `queued` and enqueue its delivery on the chosen channel.
+
+    The channel's rules are checked first (`check_send`): a reply it refuses is never stored. With a
+    `template`, the text is optional (a preview for the timeline) and the provider's template is sent.
+    """
     from threadline.channels.outbound import deliver_message_task
 
     require_full_agent(actor)
-    text = check_text(text)
+    if template is not None:
+        template = check_template(template)
+        text = (text or "").strip()[:MAX_TEXT] or _("Template %(name)s") % {"name": template["name"]}
+    else:
+        text = check_text(text)
     for filename, content_type, content in attachments or []:
         check_attachment(filename, content_type, len(content))
     channel, identity = reply_target(conversation, channel)
+    check_send_allowed(conversation, identity, channel, template=template)
     message = Message.objects.create(
         workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
         author_kind=AuthorKind.AGENT, author_membership=actor, channel=channel, identity=identity,
-        text=text, html=html, status=DeliveryStatus.QUEUED,
+        text=text, html=html, status=DeliveryStatus.QUEUED, metadata={"template": template} if template else {},
     )
     for filename, content_type, content in attachments or []:
         do_store_attachment(message, filename, content_type, content)

@@ -56,3 +56,39 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout: httpx.Ti
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         response = client.post(url, content=content, headers={"User-Agent": USER_AGENT, **headers})
         return Response(response.status_code, dict(response.headers), response.content)
+
+
+MAX_DOWNLOAD_BYTES = 26 * 1024 * 1024
+
+
+class TooLarge(Exception):
+    """A download exceeded its byte limit."""
+
+
+def get(
+    url: str, *, headers: dict[str, str] | None = None, timeout: httpx.Timeout = TIMEOUT,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+) -> Response:
+    """GET `url` (a provider's media, a template list); streams and raises TooLarge past `max_bytes`."""
+    check_destination(url)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with client.stream("GET", url, headers={"User-Agent": USER_AGENT, **(headers or {})}) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"{url} is larger than {max_bytes} bytes")
+                chunks.append(chunk)
+            return Response(response.status_code, dict(response.headers), b"".join(chunks))
+
+
+def post_form(
+    url: str, *, data: dict[str, str | list[str]], headers: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None, timeout: httpx.Timeout = TIMEOUT,
+) -> Response:
+    """POST form fields (`application/x-www-form-urlencoded`, or `multipart/form-data` when `files` is given)."""
+    check_destination(url)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        response = client.post(url, data=data, files=files, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        return Response(response.status_code, dict(response.headers), response.content)

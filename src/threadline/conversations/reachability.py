@@ -1,0 +1,59 @@
+"""Which channels can reach a conversation's contact right now, and why not when they cannot (DESIGN §5).
+
+The composer and the API show this list before an agent writes: a channel is reachable when the contact
+has an identity it can address and the channel's own rules (`check_send`: reply windows, consent) allow a
+free-text reply; a channel that only allows a template says so with `template_required`. Adapters may add
+`send_hints(conversation, identity, channel, text=...)` details (SMS segment count, window end, templates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from threadline.channels.models import Channel
+from threadline.channels.registry import ADAPTERS, adapter_for
+from threadline.conversations.actions import check_send_allowed, reply_target
+from threadline.conversations.models import Conversation
+from threadline.core.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class Reachability:
+    channel_id: int
+    kind: str
+    name: str
+    reachable: bool
+    code: str = ""  # why not: no_identity, outside_reply_window, no_consent, template_required...
+    reason: str = ""
+    address: str = ""
+    is_default: bool = False  # the channel a reply goes to unless the agent picks another
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def reachable_channels(conversation: Conversation, *, text: str = "") -> list[Reachability]:
+    """Every active channel of the workspace, reachable or not, with the reason; the default one first."""
+    default = conversation.last_inbound_channel_id or conversation.origin_channel_id
+    channels = Channel.objects.filter(workspace_id=conversation.workspace_id, is_active=True, kind__in=list(ADAPTERS))
+    result: list[Reachability] = []
+    for channel in channels.order_by("id"):
+        adapter = adapter_for(channel.kind)
+        try:
+            _channel, identity = reply_target(conversation, channel)
+        except ValidationFailed as exc:
+            result.append(Reachability(channel.pk, channel.kind, channel.name, False, exc.code, exc.message,
+                                       is_default=channel.pk == default))
+            continue
+        details: dict[str, Any] = {}
+        hints = getattr(adapter, "send_hints", None)
+        if hints is not None:
+            details = hints(conversation, identity, channel, text=text)
+        code, reason = "", ""
+        try:
+            check_send_allowed(conversation, identity, channel)
+        except ValidationFailed as exc:
+            code, reason = exc.code, exc.message
+        result.append(Reachability(channel.pk, channel.kind, channel.name, not code, code, reason,
+                                   identity.address, channel.pk == default, details))
+    result.sort(key=lambda r: (not r.is_default, not r.reachable, r.channel_id))
+    return result
