@@ -72,7 +72,6 @@ class GracefulServer(uvicorn.Server):
 
 class Command(BaseCommand):
     help = "Run Threadline: web server, job worker and scheduler in one process."
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")

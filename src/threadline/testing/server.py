@@ -1,0 +1,189 @@
+"""Real `threadline` processes for the end-to-end tests and the benchmark.
+
+`ServerProcess` starts `threadline serve` on a free port with its own data directory, and runs other
+`threadline` commands with the same environment. `throwaway_database()` gives each process test a database
+of its own on the PostgreSQL server named by THREADLINE_DATABASE_URL (never the one pytest-django uses),
+or nothing on SQLite, where the data directory holds the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+
+READY_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def threadline_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "threadline.config.cli", *args]
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("THREADLINE_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@contextlib.contextmanager
+def throwaway_database(base_url: str | None = None, prefix: str = "tlproc") -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on the server of `base_url` (default THREADLINE_DATABASE_URL),
+    dropped afterwards; yields its URL, or None when the suite runs on SQLite."""
+    base_url = base_url or postgres_url()
+    if not base_url:
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    parsed = urlparse(base_url)
+    maintenance = urlunparse(parsed._replace(path="/postgres", query=""))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunparse(parsed._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
+    """The environment of a child process: ours without THREADLINE_* settings, then its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_")}
+    env.update(THREADLINE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="threadline.config.settings")
+    if database_url:
+        env["THREADLINE_DATABASE_URL"] = database_url
+    if os.environ.get("THREADLINE_REDIS_URL"):
+        env["THREADLINE_REDIS_URL"] = os.environ["THREADLINE_REDIS_URL"]
+    env.update(extra)
+    return env
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The API channel's `X-Threadline-Signature` value for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class ServerProcess:
+    """One `threadline serve` child process; its stdout and stderr go to files in the data directory."""
+
+    def __init__(self, data_dir: Path, *, database_url: str | None = None, args: tuple[str, ...] = (),
+                 **env: str) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database_url = database_url
+        self.args = args
+        self.extra_env = env
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def env(self) -> dict[str, str]:
+        return process_env(self.data_dir, self.database_url, **self.extra_env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.data_dir / f"serve-{self.starts}.out"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.data_dir / f"serve-{self.starts}.err"
+
+    def output(self) -> str:
+        return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
+
+    def errors(self) -> str:
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    def start(self, *, wait: bool = True, port: int | None = None, **env: str) -> ServerProcess:
+        self.extra_env.update(env)
+        self.starts += 1
+        self.port = port or free_port()
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                threadline_command("serve", "--port", str(self.port), *self.args), env=self.env,
+                stdout=out, stderr=err, cwd=self.data_dir,
+            )
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until /healthz answers 200 and the ready line is printed."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"threadline serve exited with {self.process.returncode}:\n{self.errors()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200 and "ready at" in self.output():
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"threadline serve not ready after {timeout}s:\n{self.errors()[-4000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send `sig` and wait for the process to end; returns its exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def kill(self) -> int:
+        return self.stop(signal.SIGKILL)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run another `threadline` command against the same data directory and database."""
+        result = subprocess.run(
+            threadline_command(*args), env={**self.env, **env}, capture_output=True, text=True, timeout=timeout,
+            cwd=self.data_dir,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"threadline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+        return result
+
+    def python(self, code: str) -> Any:
+        """Evaluate `code` in a `threadline shell` of this server's settings; it must print one JSON value."""
+        return json.loads(self.run("shell", "-c", code).stdout.strip().splitlines()[-1])
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,158 @@
+"""`threadline serve` as a real process: embedded mode, first-run bootstrap, tokens, graceful shutdown."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+
+import httpx
+import pytest
+
+from threadline.testing.server import ServerProcess, throwaway_database
+
+pytestmark = pytest.mark.slow
+
+SETUP_LINK = re.compile(r"(http://\S+/setup/[\w-]+/)")
+PASSWORD = "orchid-lantern-47-quietly"
+
+
+@pytest.fixture
+def database_url():
+    with throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture
+def server(tmp_path, database_url):
+    with ServerProcess(tmp_path / "data", database_url=database_url) as proc:
+        yield proc
+
+
+def setup_path(output: str) -> str:
+    """The path of the setup link printed in `output` (the printed host is the PUBLIC_URL's)."""
+    return "/setup/" + SETUP_LINK.search(output).group(1).split("/setup/", 1)[1]
+
+
+def counts(server: ServerProcess) -> dict[str, int]:
+    return server.python(
+        "import json; from threadline.tenancy.models import Workspace, User, Membership; "
+        "print(json.dumps({'workspaces': Workspace.objects.count(), 'users': User.objects.count(), "
+        "'memberships': Membership.objects.count()}))"
+    )
+
+
+def test_serve_runs_embedded_and_stops_cleanly_on_sigterm(server, database_url):
+    server.start()
+    assert f"ready at http://127.0.0.1:{server.port}/ (with worker and scheduler)" in server.output()
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 200, ready.text
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'threadline_http_requests_total{method="GET",status="200"}' in metrics
+    assert (server.data_dir / "secret_key").read_text().strip()
+    if database_url is None:
+        db = server.data_dir / "threadline.sqlite3"
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert server.stop(signal.SIGTERM) == 0
+    assert "scheduler" in server.errors() and "released the lock" in server.errors()
+    assert "worker" in server.errors() and "stopped" in server.errors()
+    assert server.python(
+        "import json; from threadline.jobs.models import SchedulerLock; print(SchedulerLock.objects.count())"
+    ) == 0
+
+
+def test_sigint_also_exits_zero_and_restart_keeps_the_secret_key(server):
+    server.start()
+    key = (server.data_dir / "secret_key").read_text()
+    assert server.stop(signal.SIGINT) == 0
+    server.start()
+    assert (server.data_dir / "secret_key").read_text() == key
+    assert server.stop() == 0
+
+
+def test_first_run_with_admin_password_creates_one_workspace_and_admin(server):
+    server.start(THREADLINE_ADMIN_EMAIL="Owner@Example.com", THREADLINE_ADMIN_PASSWORD=PASSWORD,
+                 THREADLINE_WORKSPACE_NAME="Acme Help")
+    assert "Created workspace 'Acme Help' with admin owner@example.com." in server.output()
+    assert "/setup/" not in server.output()
+    token = server.run("token", "create", "--email", "owner@example.com").stdout.strip()
+    me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "owner@example.com" and me.json()["role"] == "admin"
+    assert server.stop() == 0
+
+    server.start()  # restart: nothing new
+    assert "Created workspace" not in server.output()
+    assert counts(server) == {"workspaces": 1, "users": 1, "memberships": 1}
+    with httpx.Client(base_url=server.url) as browser:
+        assert admin_login(browser, "owner@example.com", PASSWORD)
+
+
+def admin_login(browser: httpx.Client, email: str, password: str) -> bool:
+    """Sign in through the Django admin's form; True when it lets us in."""
+    form = browser.get("/admin/login/?next=/admin/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    answer = browser.post("/admin/login/?next=/admin/", data={
+        "csrfmiddlewaretoken": csrf, "username": email, "password": password, "next": "/admin/",
+    })
+    return answer.status_code == 302 and answer.headers["location"] == "/admin/"
+
+
+def test_first_run_without_password_prints_a_setup_link_that_works_once(server):
+    server.start()
+    output = server.output()
+    assert "Created workspace 'Threadline' with admin admin@localhost." in output
+    link = SETUP_LINK.search(output).group(1)
+    assert link.startswith(f"http://localhost:{server.port}/setup/")
+    link = link.replace("localhost", "127.0.0.1")
+    with httpx.Client(base_url=server.url) as before:
+        assert not admin_login(before, "admin@localhost", PASSWORD)
+    with httpx.Client() as browser:
+        page = browser.get(link)
+        assert page.status_code == 200 and "admin@localhost" in page.text
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        short = browser.post(link, data={"csrfmiddlewaretoken": csrf, "password": "short", "confirm": "short"})
+        assert short.status_code == 400  # refused, the link stays usable
+        done = browser.post(link, data={"csrfmiddlewaretoken": csrf, "password": PASSWORD, "confirm": PASSWORD})
+        assert done.status_code == 302 and done.headers["location"] == "/admin/"
+        assert browser.get(link).status_code == 404  # spent
+    with httpx.Client(base_url=server.url) as other:  # someone else who saw the link
+        login_page = other.get("/admin/login/")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text).group(1)
+        again = other.post(link, data={"csrfmiddlewaretoken": csrf, "password": "x" + PASSWORD,
+                                       "confirm": "x" + PASSWORD})
+        assert again.status_code == 404
+    with httpx.Client(base_url=server.url) as fresh:
+        assert admin_login(fresh, "admin@localhost", PASSWORD)
+    assert server.stop() == 0
+    server.start()  # the admin has a password now: no new link, no second admin
+    assert "/setup/" not in server.output()
+    assert counts(server) == {"workspaces": 1, "users": 1, "memberships": 1}
+
+
+def test_restart_before_the_link_is_used_prints_a_new_one_and_spends_the_old(server):
+    server.start()
+    first = setup_path(server.output())
+    assert server.stop() == 0
+    server.start()
+    second = setup_path(server.output())
+    assert second != first
+    assert httpx.get(server.url + first).status_code == 404
+    assert httpx.get(server.url + second).status_code == 200
+    assert counts(server) == {"workspaces": 1, "users": 1, "memberships": 1}
+
+
+def test_web_only_node_runs_no_worker(server):
+    server.start(THREADLINE_EMBEDDED_WORKER="0")
+    assert "(web only)" in server.output()
+    assert "threadline.jobs.worker" not in server.errors()
+    assert server.stop() == 0
+
+
+def test_smtp_port_is_accepted_and_says_nothing_listens_yet(tmp_path, database_url):
+    with ServerProcess(tmp_path / "data", database_url=database_url, args=("--smtp-port", "2525")) as server:
+        server.start()
+        assert "SMTP port 2525 noted; no email channel listens on it yet." in server.output()
+        assert server.stop() == 0
