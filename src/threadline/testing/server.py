@@ -178,9 +178,17 @@ class ServerProcess:
             raise RuntimeError(f"threadline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
         return result
 
+    def shell(self, code: str) -> str:
+        """Run `code` in a `threadline shell` with this server's settings; returns what it printed."""
+        return self.run("shell", "--no-imports", "-c", code).stdout.strip()
+
     def python(self, code: str) -> Any:
-        """Evaluate `code` in a `threadline shell` of this server's settings; it must print one JSON value."""
-        return json.loads(self.run("shell", "-c", code).stdout.strip().splitlines()[-1])
+        """Run `code` in a `threadline shell`; it must print one JSON value, which is returned."""
+        return json.loads(self.shell(code).splitlines()[-1])
+
+    def python_json_command(self, *args: str) -> Any:
+        """Run a `threadline` command that prints one JSON document, and return it."""
+        return json.loads(self.run(*args).stdout)
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -1,0 +1,69 @@
+"""The `threadline` command line as a real process: token create, doctor, migrate, worker --burst."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from threadline.testing.server import ServerProcess, sign, throwaway_database
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "orchid-lantern-47-quietly"
+
+
+@pytest.fixture
+def cli(tmp_path):
+    with throwaway_database() as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
+        yield proc
+
+
+def test_token_create_prints_only_a_token_that_authenticates(cli):
+    cli.start(THREADLINE_ADMIN_EMAIL="owner@example.com", THREADLINE_ADMIN_PASSWORD=PASSWORD)
+    result = cli.run("token", "create", "--email", "owner@example.com", "--name", "ci")
+    assert result.stdout.count("\n") == 1
+    token = result.stdout.strip()
+    me = httpx.get(f"{cli.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "owner@example.com"
+    assert httpx.get(f"{cli.url}/api/v1/me", headers={"Authorization": "Bearer tl_wrong"}).status_code == 401
+    unknown = cli.run("token", "create", "--email", "nobody@example.com", check=False)
+    assert unknown.returncode != 0 and unknown.stdout == ""
+    assert "No active agent nobody@example.com" in unknown.stderr
+    assert cli.stop() == 0
+
+
+def test_doctor_passes_on_a_migrated_setup_and_fails_on_an_unreachable_database(cli):
+    before = cli.run("doctor", check=False)
+    assert before.returncode == 1 and "migrations" in before.stdout and "not applied" in before.stdout
+    cli.run("migrate", "--no-input")
+    good = cli.run("doctor", check=False)
+    assert good.returncode == 0, good.stdout
+    assert "All 8 checks passed." in good.stdout
+    for name in ("settings", "data directory", "database", "migrations", "job queue", "redis", "secret key",
+                 "public URL"):
+        assert name in good.stdout
+    unreachable = cli.run("doctor", check=False, THREADLINE_DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    assert unreachable.returncode == 1
+    assert "database        FAIL" in unreachable.stdout
+    broken = cli.run("doctor", check=False, THREADLINE_DATABASE_URL="mysql://db/threadline")
+    assert broken.returncode == 1 and "settings  FAIL" in broken.stdout
+    bad_url = cli.run("doctor", check=False, THREADLINE_PUBLIC_URL="support.example.com")
+    assert bad_url.returncode == 1 and "public URL      FAIL" in bad_url.stdout
+
+
+def test_worker_burst_runs_what_the_web_node_queued(cli):
+    cli.start(THREADLINE_EMBEDDED_WORKER="0", THREADLINE_ADMIN_EMAIL="owner@example.com",
+              THREADLINE_ADMIN_PASSWORD=PASSWORD)
+    channel = cli.python_json_command("channel", "create-api", "--name", "Shop")
+    body = b'{"message_id": "m-1", "sender": {"kind": "email", "address": "dana@example.com"}, "text": "hi"}'
+    answer = httpx.post(f"{cli.url}/hooks/api/{channel['id']}/", content=body,
+                        headers={"X-Threadline-Signature": sign(channel["secret"], body),
+                                 "Content-Type": "application/json"})
+    assert answer.status_code == 202, answer.text
+    state = "from threadline.channels.models import InboundEvent as E; print(E.objects.get().state)"
+    assert cli.shell(state) == "received"  # web only: nothing processes it
+    burst = cli.run("worker", "--burst")
+    assert "Ran " in burst.stdout
+    assert cli.shell(state) == "processed"
+    assert cli.stop() == 0
