@@ -1,0 +1,195 @@
+"""The durable job queue: retries with backoff, dead letters (visible to admins), unique keys, leases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+
+from threadline.jobs.models import Job
+from threadline.jobs.registry import PermanentFailure, task
+from threadline.jobs.worker import LEASE, Worker, backoff_seconds, recover_orphans
+
+CALLS: Counter[str] = Counter()
+RAN: list[int] = []
+RAN_LOCK = threading.Lock()
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    CALLS.clear()
+    RAN.clear()
+
+
+@task(max_attempts=5)
+def flaky_task(name: str) -> None:
+    """Fails on its first two attempts, then succeeds."""
+    CALLS[name] += 1
+    if CALLS[name] <= 2:
+        raise ConnectionError(f"provider down ({CALLS[name]})")
+
+
+@task(max_attempts=3)
+def always_failing_task() -> None:
+    CALLS["failing"] += 1
+    raise ValueError("the remote keeps saying no")
+
+
+@task()
+def hopeless_task() -> None:
+    CALLS["hopeless"] += 1
+    raise PermanentFailure("the account was deleted")
+
+
+@task()
+def recording_task(number: int) -> None:
+    with RAN_LOCK:
+        RAN.append(number)
+
+
+def enqueue(task_obj, *args, **kwargs) -> Job:
+    with transaction.atomic():
+        return task_obj.enqueue(*args, **kwargs)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
+        yield traveller
+
+
+def test_failing_task_is_retried_with_exponential_backoff_then_succeeds(db, clock):
+    job = enqueue(flaky_task, "a")
+    worker = Worker(worker_id="host:1:a")
+    delays = []
+    for _attempt in range(2):
+        started = dt.datetime.now(tz=dt.UTC)
+        assert worker.run_until_idle() == 1
+        job.refresh_from_db()
+        assert job.state == Job.State.QUEUED and "provider down" in job.last_error
+        delays.append((job.run_after - started).total_seconds())
+        assert worker.run_until_idle() == 0  # not due yet
+        clock.move_to(job.run_after)
+    assert 1 <= delays[0] <= 2 and 2 <= delays[1] <= 4  # 2**attempt seconds, jittered down to half
+    assert worker.run_until_idle() == 1
+    job.refresh_from_db()
+    assert (job.state, job.attempts, CALLS["a"]) == (Job.State.DONE, 3, 3)
+    assert job.finished_at is not None
+
+
+def test_backoff_grows_exponentially_and_is_capped():
+    for attempts in range(1, 10):
+        assert 2**attempts / 2 <= backoff_seconds(attempts) <= 2**attempts
+    assert backoff_seconds(30) <= 3600
+
+
+def test_dead_letter_after_max_attempts_is_visible_in_the_admin(db, clock, admin_client):
+    job = enqueue(always_failing_task)
+    worker = Worker(worker_id="host:1:a")
+    for _attempt in range(3):
+        worker.run_until_idle()
+        job.refresh_from_db()
+        clock.move_to(job.run_after + dt.timedelta(seconds=1))
+    assert (job.state, job.attempts, CALLS["failing"]) == (Job.State.DEAD, 3, 3)
+    assert "the remote keeps saying no" in job.last_error
+    assert worker.run_until_idle() == 0  # dead letters are never picked up again
+    done = enqueue(recording_task, 7)
+    worker.run_until_idle()
+
+    page = admin_client.get("/admin/jobs/job/?state=dead")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/admin/jobs/job/{job.pk}/change/" in html
+    assert f"/admin/jobs/job/{done.pk}/change/" not in html
+
+    admin_client.post("/admin/jobs/job/", {"action": "requeue", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (Job.State.QUEUED, 0)
+
+
+def test_permanent_failure_goes_to_the_dead_letters_at_once(db):
+    job = enqueue(hopeless_task)
+    Worker(worker_id="host:1:a").run_until_idle()
+    job.refresh_from_db()
+    assert (job.state, job.attempts, CALLS["hopeless"]) == (Job.State.DEAD, 1, 1)
+    assert job.last_error == "the account was deleted"
+
+
+def test_unique_key_enqueues_once(db):
+    first = enqueue(recording_task, 1, unique_key="welcome:42")
+    second = enqueue(recording_task, 2, unique_key="welcome:42")
+    assert first.pk == second.pk and Job.objects.count() == 1
+    Worker(worker_id="host:1:a").run_until_idle()
+    assert RAN == [1]
+
+
+def test_unique_key_inside_a_larger_transaction_leaves_it_usable(db):
+    with transaction.atomic():
+        recording_task.enqueue(1, unique_key="k")
+        recording_task.enqueue(1, unique_key="k")
+        recording_task.enqueue(2)
+    assert Job.objects.count() == 2
+
+
+def test_expired_lease_lets_another_worker_take_the_job(db, clock):
+    job = enqueue(recording_task, 5)
+    crashed, rescuer = Worker(worker_id="host-a:1:a"), Worker(worker_id="host-b:2:b")
+    claimed = crashed.claim()  # ... and never finishes it
+    assert claimed is not None and claimed.pk == job.pk
+    assert rescuer.run_until_idle() == 0  # leased
+    clock.move_to(dt.datetime.now(tz=dt.UTC) + LEASE + dt.timedelta(seconds=1))
+    assert rescuer.run_until_idle() == 1
+    job.refresh_from_db()
+    assert (job.state, RAN) == (Job.State.DONE, [5])
+    crashed.finish(claimed, 1, Job.State.QUEUED, error="late")  # the old worker cannot undo it
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.last_error == ""
+
+
+def test_recover_orphans_requeues_jobs_of_dead_processes_only(db):
+    import os
+    import socket
+
+    host = socket.gethostname()
+    dead_pid = 2**22 + 12345  # above Linux's pid_max: no such process
+    orphan, alive, foreign, reused = (enqueue(recording_task, n) for n in range(4))
+    Job.objects.filter(pk=orphan.pk).update(state=Job.State.RUNNING, locked_by=f"{host}:{dead_pid}:x")
+    live = Worker()  # a worker of this very process
+    Job.objects.filter(pk=alive.pk).update(state=Job.State.RUNNING, locked_by=live.worker_id)
+    Job.objects.filter(pk=foreign.pk).update(state=Job.State.RUNNING, locked_by=f"other-host:{dead_pid}:x")
+    # our pid, but no worker of ours: a previous incarnation of the server that had the same pid
+    Job.objects.filter(pk=reused.pk).update(state=Job.State.RUNNING, locked_by=f"{host}:{os.getpid()}:gone0")
+    assert recover_orphans() == 2
+    states = dict(Job.objects.values_list("pk", "state"))
+    assert states[orphan.pk] == states[reused.pk] == Job.State.QUEUED
+    assert states[alive.pk] == states[foreign.pk] == Job.State.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_threads_never_run_the_same_job_twice():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent claims need a server database (SQLite's in-memory test database is one connection)")
+    jobs = 300
+    for number in range(jobs):
+        enqueue(recording_task, number)
+    workers = [Worker(worker_id=f"host:{n}:t", idle_sleep=0.05) for n in range(2)]
+    ran_by: dict[str, int] = {}
+
+    def drain(worker: Worker) -> None:
+        try:
+            ran_by[worker.worker_id] = worker.run_until_idle()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(RAN) == list(range(jobs))  # every job exactly once
+    assert sum(ran_by.values()) == jobs and all(ran_by.values())  # both took part
+    assert set(Job.objects.values_list("state", flat=True)) == {Job.State.DONE}
