@@ -19,6 +19,9 @@ api = NinjaAPI(
 errors.install(api)
 
 ROUTERS: list[tuple[str, str]] = [
+    ("/", "threadline.consent.api:router"),
+    ("/", "threadline.conversations.api_reachability:router"),
+    ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.api.me:router"),
 ]
 

@@ -12,6 +12,7 @@ from threadline.core.errors import NotFound
 ADAPTERS: dict[str, str] = {
     "api": "threadline.channels.api.adapter:ApiAdapter",
     "sms": "threadline.channels.sms.adapter:SmsAdapter",
+    "whatsapp": "threadline.channels.whatsapp.adapter:WhatsAppAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}

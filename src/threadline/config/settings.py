@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "threadline.conversations",
     "threadline.channels",
     "threadline.consent",
+    "threadline.channels.whatsapp",
     "threadline.webhooks",
     "threadline.api",
 ]

@@ -1,0 +1,274 @@
+"""WhatsApp through Meta's Cloud API.
+
+Inbound: `POST /hooks/whatsapp/<channel_id>/` with `X-Hub-Signature-256` (app secret), payload
+`{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {...}}]}]}`;
+`value.messages[]` (text, image, audio, video, document, sticker, location, contacts, button, interactive,
+reaction, order, referral-carrying messages, unsupported) and `value.statuses[]` (sent, delivered, read,
+failed with `errors[]`), several per payload. Media is fetched from the Graph API (`GET /{media-id}` → url →
+download with the token). The GET `hub.challenge` handshake answers Meta's subscription check.
+Rules: free text only within 24 hours of the customer's last message on this number; outside it, an
+approved template (synced from the Business Account) with its variables.
+Outbound: `POST {graph}/{phone_number_id}/messages`; media is uploaded first (`POST /{phone_number_id}/media`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, Field
+
+from threadline.channels.base import (
+    Capabilities,
+    DeliveryResult,
+    DeliveryStatusUpdate,
+    InboundItem,
+    InboundMessage,
+    InboundRequest,
+    OutboundMessage,
+    PermanentSendError,
+)
+from threadline.channels.meta import graph
+from threadline.channels.models import Channel
+from threadline.channels.whatsapp import templates
+from threadline.core.errors import ValidationFailed
+from threadline.core.time import now
+
+WINDOW = dt.timedelta(hours=24)
+MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
+
+
+class WhatsAppConfig(BaseModel):
+    phone_number_id: str = Field(min_length=1, max_length=64)
+    business_account_id: str = Field(default="", max_length=64, description="WABA id, for template sync")
+    access_token: str = Field(min_length=8, max_length=1000)
+    app_secret: str = Field(min_length=8, max_length=200)
+    verify_token: str = Field(min_length=8, max_length=200)
+    graph_base_url: str = Field(default="https://graph.facebook.com/v21.0", max_length=500)
+
+
+def _at(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def last_customer_message_at(channel: Channel, identity: Any) -> dt.datetime | None:
+    from threadline.conversations.models import Message
+
+    last = (Message.objects.filter(channel=channel, identity=identity, direction="in")
+            .order_by("-created_at", "-id").values_list("created_at", "sent_at").first())
+    if last is None:
+        return None
+    return max(x for x in last if x is not None)
+
+
+class WhatsAppAdapter:
+    kind: ClassVar[str] = "whatsapp"
+    identity_kind: ClassVar[str] = "whatsapp"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        text=True, media=True, templates=True, read_receipts=True, max_length=4096, reply_window_hours=24,
+        interactive=True, consent_required=True)
+    config_schema: ClassVar[type[BaseModel]] = WhatsAppConfig
+
+    # ── inbound ──
+    def verify(self, request: InboundRequest, channel: Channel) -> None:
+        graph.verify(request, channel.config["app_secret"])
+
+    def handshake(self, request: InboundRequest, channel: Channel) -> HttpResponse:
+        return graph.handshake(request, channel)
+
+    def _values(self, request: InboundRequest) -> list[dict[str, Any]]:
+        doc = graph.document(request)
+        return [change.get("value") or {} for entry in doc.get("entry", []) if isinstance(entry, dict)
+                for change in entry.get("changes", []) if isinstance(change, dict) and change.get("field") == "messages"]
+
+    def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
+        ids = []
+        for value in self._values(request):
+            ids += [str(m.get("id")) for m in value.get("messages", []) or []]
+            ids += [f"{s.get('id')}:{s.get('status')}" for s in value.get("statuses", []) or []]
+        return graph.payload_key(ids, request.body)
+
+    def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
+        items: list[InboundItem] = []
+        for value in self._values(request):
+            names = {c.get("wa_id"): (c.get("profile") or {}).get("name", "") for c in value.get("contacts", []) or []}
+            for message in value.get("messages", []) or []:
+                items.append(self._message(channel, message, names.get(message.get("from"), "")))
+            for status in value.get("statuses", []) or []:
+                reason = "; ".join(
+                    f"{e.get('code')} {e.get('title') or e.get('message', '')}: "
+                    f"{(e.get('error_data') or {}).get('details', '')}".strip(" :")
+                    for e in status.get("errors", []) or [])
+                mapped = status.get("status")
+                if mapped in ("sent", "delivered", "read", "failed"):
+                    items.append(DeliveryStatusUpdate(str(status.get("id")), mapped, reason, _at(status.get("timestamp"))))
+        return items
+
+    def _message(self, channel: Channel, message: dict[str, Any], name: str) -> InboundMessage:
+        kind = message.get("type", "unknown")
+        body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+        metadata: dict[str, Any] = {"type": kind}
+        text, attachments = "", []
+        if kind == "text":
+            text = body.get("body", "")
+        elif kind in MEDIA_TYPES:
+            text = body.get("caption", "") or (_("(sticker)") if kind == "sticker" else "")
+            attachment = self._media(channel, body, kind)
+            if attachment is not None:
+                attachments.append(attachment)
+            else:
+                metadata["media_unavailable"] = body.get("id")
+        elif kind == "location":
+            label = ", ".join(x for x in (body.get("name"), body.get("address")) if x)
+            text = _("Location: %(label)s (%(lat)s, %(lon)s)") % {"label": label, "lat": body.get("latitude"),
+                                                                     "lon": body.get("longitude")}
+            metadata["location"] = body
+        elif kind == "contacts":
+            shared = message.get("contacts", []) or []
+            text = "\n".join(_("Contact: %(name)s %(phones)s") % {
+                "name": (c.get("name") or {}).get("formatted_name", ""),
+                "phones": ", ".join(p.get("phone", "") for p in c.get("phones", []) or [])} for c in shared)
+            metadata["contacts"] = shared
+        elif kind == "button":
+            text, metadata["payload"] = body.get("text", ""), body.get("payload", "")
+        elif kind == "interactive":
+            reply = body.get(body.get("type", ""), {}) or {}
+            text, metadata["reply_id"] = reply.get("title", ""), reply.get("id", "")
+            if reply.get("description"):
+                metadata["description"] = reply["description"]
+        elif kind == "reaction":
+            emoji = body.get("emoji", "")
+            text = _("Reacted %(emoji)s") % {"emoji": emoji} if emoji else _("Removed a reaction")
+            metadata["reaction"] = {"message_id": body.get("message_id"), "emoji": emoji}
+        elif kind == "order":
+            items = body.get("product_items", []) or []
+            text = _("Order: %(n)d items") % {"n": len(items)}
+            metadata["order"] = body
+        else:  # unsupported, system, or a type added after this code
+            text = _("(unsupported WhatsApp message: %(type)s)") % {"type": kind}
+            metadata["errors"] = message.get("errors", [])
+        if message.get("referral"):
+            metadata["referral"] = message["referral"]
+        if message.get("context"):
+            metadata["context"] = message["context"]
+        sender = str(message.get("from", ""))
+        self._consent(channel, sender, text if kind == "text" else "", str(message.get("id", "")), metadata)
+        return InboundMessage(
+            provider_message_id=str(message.get("id", "")), sender_kind="whatsapp", sender_address=sender,
+            sender_name=name, sender_verified=True, text=text, sent_at=_at(message.get("timestamp")),
+            attachments=tuple(attachments), metadata=metadata,
+            references=(message["context"]["id"],) if (message.get("context") or {}).get("id") else (),
+        )
+
+    def _media(self, channel: Channel, body: dict[str, Any], kind: str) -> Any:
+        media_id = body.get("id")
+        if not media_id:
+            return None
+        info = graph.get_json(channel, f"{channel.config['graph_base_url'].rstrip('/')}/{media_id}")
+        if not info.get("url"):
+            return None
+        filename = body.get("filename") or f"{kind}-{media_id}"
+        return graph.fetch(channel, info["url"], filename=filename, content_type=body.get("mime_type", ""))
+
+    def _consent(self, channel: Channel, sender: str, text: str, message_id: str, metadata: dict[str, Any]) -> None:
+        from threadline.consent.actions import do_record_keyword
+        from threadline.contacts.identities import normalize
+
+        if not text:
+            return
+        try:
+            address = normalize("whatsapp", sender)
+        except ValidationFailed:
+            return
+        record = do_record_keyword(channel, "whatsapp", address, text, provider_message_id=message_id)
+        if record is not None:
+            metadata["consent"] = record.action
+
+    # ── rules ──
+    def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
+        """Free text within 24 hours of the customer's last message here; otherwise an approved template."""
+        from threadline.consent.queries import is_opted_out
+
+        if is_opted_out(channel, identity.kind, identity.address):
+            raise ValidationFailed(_("This customer opted out of WhatsApp messages from this number."),
+                                   code="no_consent", field="channel_id")
+        if template is not None:
+            templates.check_template(channel, template)
+            return
+        last = last_customer_message_at(channel, identity)
+        if last is None or now() - last > WINDOW:
+            raise ValidationFailed(
+                _("WhatsApp allows free-text replies only within 24 hours of the customer's last message "
+                  "(last one: %(when)s). Send an approved template instead.")
+                % {"when": last.isoformat(timespec="minutes") if last else _("never")},
+                code="outside_reply_window", field="template")
+
+    def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
+        from threadline.channels.whatsapp.models import MessageTemplate
+
+        last = last_customer_message_at(channel, identity)
+        ends = last + WINDOW if last else None
+        approved = MessageTemplate.objects.filter(channel=channel, status="APPROVED").order_by("name", "language")
+        return {
+            "window_ends_at": ends.isoformat() if ends else None,
+            "window_open": bool(ends and ends > now()),
+            "templates": [{"name": t.name, "language": t.language, "variables": t.variables,
+                           "preview": templates.body_text(t, [])} for t in approved],
+        }
+
+    # ── outbound ──
+    def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
+        config = channel.config
+        base = config["graph_base_url"].rstrip("/")
+        head = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.recipient_address}
+        bodies: list[dict[str, Any]] = []
+        if message.template:
+            bodies.append({**head, "type": "template", "template": self._template(message.template)})
+        else:
+            files = message.metadata.get("attachments", [])
+            for index, item in enumerate(files):
+                media_id = self._upload(channel, base, item["id"])
+                kind = graph.media_kind(item["content_type"])
+                payload: dict[str, Any] = {"id": media_id}
+                if index == 0 and message.text and kind != "audio":
+                    payload["caption"] = message.text
+                if kind == "document":
+                    payload["filename"] = item["filename"]
+                bodies.append({**head, "type": kind, kind: payload})
+            if not files or graph.media_kind(files[0]["content_type"]) == "audio":
+                bodies.insert(0, {**head, "type": "text", "text": {"preview_url": False, "body": message.text}})
+        first = ""
+        for body in bodies:
+            answer = graph.post_json(channel, f"{base}/{config['phone_number_id']}/messages", body)
+            ids = [m.get("id") for m in answer.get("messages", []) or [] if m.get("id")]
+            if not ids:
+                raise PermanentSendError(f"WhatsApp answered without a message id: {answer}")
+            first = first or ids[0]
+        return DeliveryResult(provider_message_id=first)
+
+    def _template(self, template: dict[str, Any]) -> dict[str, Any]:
+        components = template.get("components")
+        if components is None:
+            variables = template.get("variables", [])
+            components = [{"type": "body", "parameters": [{"type": "text", "text": v} for v in variables]}] \
+                if variables else []
+        return {"name": template["name"], "language": {"code": template.get("language") or "en_US"},
+                "components": components}
+
+    def _upload(self, channel: Channel, base: str, attachment_id: int) -> str:
+        from threadline.conversations.models import Attachment
+
+        attachment = Attachment.objects.get(pk=attachment_id)
+        with attachment.file.open("rb") as handle:
+            content = handle.read()
+        answer = graph.upload(channel, f"{base}/{channel.config['phone_number_id']}/media",
+                              {"messaging_product": "whatsapp", "type": attachment.content_type},
+                              attachment.filename, attachment.content_type, content)
+        if not answer.get("id"):
+            raise PermanentSendError(f"WhatsApp media upload answered without an id: {answer}")
+        return str(answer["id"])

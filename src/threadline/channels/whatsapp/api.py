@@ -1,0 +1,52 @@
+"""REST endpoints for WhatsApp templates: list the synced ones, and sync them from the Business Account."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from threadline.api.auth import actor
+from threadline.channels.models import Channel
+from threadline.channels.whatsapp.models import MessageTemplate
+from threadline.channels.whatsapp.templates import do_sync_templates
+from threadline.core.errors import NotFound
+from threadline.tenancy.queries import require_admin
+
+router = Router(tags=["whatsapp"])
+
+
+class TemplateOut(Schema):
+    name: str
+    language: str
+    category: str
+    status: str
+    variables: int
+    components: list[dict]
+
+
+class SyncOut(Schema):
+    synced: int
+
+
+def _channel(request: HttpRequest, channel_id: int) -> Channel:
+    channel = Channel.objects.filter(pk=channel_id, workspace_id=actor(request).workspace_id, kind="whatsapp").first()
+    if channel is None:
+        raise NotFound(_("No such WhatsApp channel."), code="channel_not_found")
+    return channel
+
+
+@router.get("/whatsapp/{channel_id}/templates", response=list[TemplateOut])
+def template_list(request: HttpRequest, channel_id: int) -> list[MessageTemplate]:
+    """Templates of this number as last synced, with their approval status and variable count."""
+    return list(MessageTemplate.objects.filter(channel=_channel(request, channel_id)).order_by("name", "language"))
+
+
+@router.post("/whatsapp/{channel_id}/templates/sync", response=SyncOut)
+def template_sync(request: HttpRequest, channel_id: int) -> dict[str, int]:
+    """Fetch the Business Account's templates from Meta now (admins)."""
+    require_admin(actor(request))
+    channel = _channel(request, channel_id)
+    with transaction.atomic():
+        return {"synced": do_sync_templates(channel)}

@@ -1,0 +1,45 @@
+"""WhatsApp channels and Meta-signed webhook requests for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+from django.db import transaction
+
+from threadline.channels.actions import do_create_channel
+from threadline.channels.models import Channel
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+APP_SECRET = "meta-app-secret-0123456789"
+VERIFY_TOKEN = "verify-token-0123456789"
+PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+
+
+def fixture(name: str, **values: str) -> bytes:
+    text = (FIXTURES / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text.encode()
+
+
+def meta_signature(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def make_whatsapp_channel(admin, graph_base_url: str = "https://graph.facebook.com/v21.0") -> Channel:
+    with transaction.atomic():
+        return do_create_channel(admin, "whatsapp", "WhatsApp support", {
+            "phone_number_id": PHONE_NUMBER_ID, "business_account_id": WABA_ID, "access_token": "EAAG-test-token",
+            "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "graph_base_url": graph_base_url,
+        })
+
+
+def meta_post(client, channel: Channel, body: bytes | dict, *, secret: str = APP_SECRET, signature: str | None = None):
+    raw = json.dumps(body).encode() if isinstance(body, dict) else body
+    sig = meta_signature(raw, secret) if signature is None else signature
+    headers = {"HTTP_X_HUB_SIGNATURE_256": sig} if sig else {}
+    return client.post(f"/hooks/{channel.kind}/{channel.pk}/", raw, content_type="application/json", **headers)

@@ -1,0 +1,44 @@
+"""`GET /api/v1/conversations/{id}/reachability`: the channels a reply can go out on now, and why not.
+
+The composer calls it before sending (with the draft as `text`, for the SMS segment count): each active
+channel with `reachable`, a stable `code` and a translated `reason` when it is not (no identity, outside
+WhatsApp's 24-hour window so only a template, no consent), and channel details (window end, templates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from threadline.api.auth import actor
+from threadline.conversations.models import Conversation
+from threadline.conversations.reachability import reachable_channels
+from threadline.core.errors import NotFound
+
+router = Router(tags=["conversations"])
+
+
+class ReachabilityOut(Schema):
+    channel_id: int
+    kind: str
+    name: str
+    reachable: bool
+    code: str
+    reason: str
+    address: str
+    is_default: bool
+    details: dict[str, Any]
+
+
+@router.get("/conversations/{conversation_id}/reachability", response=list[ReachabilityOut])
+def reachability(request: HttpRequest, conversation_id: int, text: str = "") -> list[dict[str, Any]]:
+    """Every active channel, the default reply channel first, with why a free-text reply cannot go out."""
+    member = actor(request)
+    conversation = Conversation.objects.filter(pk=conversation_id, workspace_id=member.workspace_id).first()
+    if conversation is None:
+        raise NotFound(_("No such conversation."), code="conversation_not_found")
+    return [asdict(r) for r in reachable_channels(conversation, text=text[:2000])]
