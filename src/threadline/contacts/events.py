@@ -30,11 +30,39 @@ class IdentityLinked(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContactDeleted(DomainEvent):
+    type = "contact.deleted"
+    contact_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityRemoved(DomainEvent):
+    type = "contact.identity_removed"
+    contact_id: int
+    identity_id: int
+    kind: str
+    address: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MergeSuggested(DomainEvent):
+    """A suggestion was recorded (or found new reasons); `reasons` are `{"code", "message", "params"}`."""
+
     type = "contact.merge_suggested"
+    suggestion_id: int
     contact_id: int
     candidate_id: int
-    reasons: list[str]
+    score: float
+    reasons: list[dict[str, object]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuggestionResolved(DomainEvent):
+    type = "contact.suggestion_resolved"
+    suggestion_id: int
+    state: str
+    actor_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +71,8 @@ class ContactsMerged(DomainEvent):
     merge_id: int
     target_id: int
     source_id: int
+    actor_id: int | None
+    conversation_ids: list[int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,3 +81,5 @@ class ContactsUnmerged(DomainEvent):
     merge_id: int
     target_id: int
     source_id: int
+    actor_id: int | None
+    conversation_ids: list[int]

@@ -18,6 +18,10 @@ class Organization(WorkspaceScoped):
 
 class Contact(WorkspaceScoped):
     name = models.CharField(_("name"), max_length=300, blank=True)
+    name_key = models.CharField(
+        max_length=300, blank=True, editable=False,
+        help_text=_("The name folded for matching (case, diacritics, Hebrew final letters, Persian/Arabic letters)"),
+    )
     language = models.CharField(max_length=16, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -28,6 +32,9 @@ class Contact(WorkspaceScoped):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_contacts"
     )
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "name_key"])]
 
     def __str__(self) -> str:
         return self.name or f"contact {self.pk}"
@@ -55,24 +62,33 @@ class ContactIdentity(WorkspaceScoped):
     verified = models.BooleanField(default=False)
     source = models.CharField(max_length=64, blank=True, help_text=_("Where the identity was learnt"))
     display_name = models.CharField(max_length=300, blank=True)
+    match_key = models.CharField(
+        max_length=320, blank=True, editable=False,
+        help_text=_("What near-identical identities share (a phone's national number, an email's local part)"),
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["workspace", "kind", "address"], name="uniq_identity_address")
         ]
-        indexes = [models.Index(fields=["workspace", "address"])]
+        indexes = [models.Index(fields=["workspace", "address"]), models.Index(fields=["workspace", "match_key"])]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.address}"
 
 
 class MergeSuggestion(WorkspaceScoped):
-    """Two contacts that may be one person, with the reasons; never acted on without an agent."""
+    """Two contacts that may be one person, with the reasons; never acted on without an agent.
+
+    `contact` is the newer contact, `candidate` the existing one; one row per pair whatever the direction.
+    `reasons` is a list of `{"code": ..., "params": {...}}`, rendered in the reader's language.
+    """
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
         ACCEPTED = "accepted", _("Accepted")
         DISMISSED = "dismissed", _("Dismissed")
+        SUPERSEDED = "superseded", _("Superseded by a merge")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     candidate = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
@@ -84,13 +100,18 @@ class MergeSuggestion(WorkspaceScoped):
         constraints = [
             models.UniqueConstraint(fields=["contact", "candidate"], name="uniq_merge_suggestion")
         ]
+        indexes = [models.Index(fields=["candidate", "state"]), models.Index(fields=["contact", "state"])]
 
 
 class ContactMerge(WorkspaceScoped):
-    """Audit record of a merge, with the snapshot that lets `do_unmerge_contacts` restore it exactly."""
+    """Audit record of a merge, with the snapshot that lets `do_unmerge_contacts` restore it exactly.
 
-    target = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    The snapshot lists what the merge moved (identities with their prior flags, conversations, authored
+    messages, suggestions with their prior state) and both contacts' field values before and after.
+    """
+
+    target = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
     actor = models.ForeignKey("tenancy.Membership", null=True, blank=True, on_delete=models.SET_NULL)
     snapshot = models.JSONField(default=dict)
     unmerged_at = models.DateTimeField(null=True, blank=True)

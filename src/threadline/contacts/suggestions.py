@@ -1,10 +1,170 @@
-"""Merge suggestions: contacts that may be the same person, with reasons, never merged automatically."""
+"""Merge suggestions: contacts that may be the same person, with reasons, never merged automatically.
+
+`suggest_for(contact)` runs when a contact is created from an inbound message (and when an identity is added).
+Every rule is an indexed lookup (`Contact.name_key`, `ContactIdentity.match_key`), bounded by `MAX_CANDIDATES`:
+
+- same_name: the same display name once folded (case, diacritics, Hebrew/Persian/Thai forms), if distinctive;
+- same_name_and_domain: ...and both write from the same organization's email domain (not a free-mail one);
+- same_organization: ...and both belong to the same Organization;
+- same_phone_number: the same number on another kind (phone vs WhatsApp) held by another contact;
+- same_national_number: the same national digits after a different country code;
+- same_email_local_part: the same email local part at another domain (not a role account like info@).
+
+Reasons are stored as `{"code", "params"}` and rendered in the reader's language by `describe`.
+"""
 
 from __future__ import annotations
 
-from threadline.contacts.models import Contact
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+
+from threadline.contacts import identities
+from threadline.contacts.events import MergeSuggested
+from threadline.contacts.models import Contact, ContactIdentity, IdentityKind, MergeSuggestion
+from threadline.events.bus import publish
+
+MAX_CANDIDATES = 20
+
+# code → (weight, message template). The score of a suggestion is 1 - Π(1 - weight) over its reasons.
+REASONS: dict[str, tuple[float, Any]] = {
+    "same_name": (0.4, gettext_lazy("Same name: %(name)s and %(other_name)s")),
+    "same_name_and_domain": (0.5, gettext_lazy("Same name, and both write from %(domain)s")),
+    "same_organization": (0.4, gettext_lazy("Same name, and both belong to %(organization)s")),
+    "same_phone_number": (0.9, gettext_lazy("The same phone number %(address)s, on %(kind)s and on %(other_kind)s")),
+    "same_national_number": (
+        0.5, gettext_lazy("The same phone number with another country code: %(address)s and %(other_address)s")
+    ),
+    "same_email_local_part": (
+        0.35, gettext_lazy("The same email name at another domain: %(address)s and %(other_address)s")
+    ),
+}
+
+Reason = dict[str, Any]
 
 
-def suggest_for(contact: Contact) -> list[object]:
-    """Record suggestions for a newly created contact. (Filled in by the identity work.)"""
-    return []
+def describe(reason: Reason) -> str:
+    """A reason in the active language."""
+    entry = REASONS.get(str(reason.get("code")))
+    if entry is None:
+        return str(reason.get("code", ""))
+    try:
+        return str(entry[1]) % reason.get("params", {})
+    except (KeyError, TypeError, ValueError):
+        return str(entry[1])
+
+
+def score(reasons: list[Reason]) -> float:
+    remaining = 1.0
+    for reason in reasons:
+        remaining *= 1.0 - REASONS.get(str(reason.get("code")), (0.0, ""))[0]
+    return round(1.0 - remaining, 3)
+
+
+def _name_reasons(contact: Contact, own: list[ContactIdentity], base: Any) -> dict[int, list[Reason]]:
+    found: dict[int, list[Reason]] = {}
+    key = contact.name_key
+    if not key or "@" in contact.name or not identities.is_distinctive_name(key):
+        return found
+    named = list(base.filter(name_key=key).values_list("pk", "name", "organization_id")[:MAX_CANDIDATES])
+    for pk, name, organization_id in named:
+        found[pk] = [{"code": "same_name", "params": {"name": contact.name, "other_name": name}}]
+        if contact.organization_id and organization_id == contact.organization_id:
+            found[pk].append({"code": "same_organization", "params": {"organization": contact.organization.name}})
+    domains = {identities.organization_domain(i.address) for i in own if i.kind == IdentityKind.EMAIL} - {""}
+    if named and domains:
+        emails = ContactIdentity.objects.filter(contact_id__in=list(found), kind=IdentityKind.EMAIL)
+        shared: dict[int, str] = {}
+        for pk, address in emails.values_list("contact_id", "address"):
+            domain = identities.organization_domain(address)
+            if domain in domains:
+                shared.setdefault(pk, domain)
+        for pk, domain in shared.items():
+            found[pk].append({"code": "same_name_and_domain", "params": {"domain": domain}})
+    return found
+
+
+def _identity_reasons(contact: Contact, own: list[ContactIdentity]) -> dict[int, list[Reason]]:
+    found: dict[int, list[Reason]] = {}
+    mine: dict[str, list[ContactIdentity]] = {}
+    for identity in own:
+        if identity.match_key:
+            mine.setdefault(identity.match_key, []).append(identity)
+    if not mine:
+        return found
+    others = (
+        ContactIdentity.objects.filter(workspace_id=contact.workspace_id, match_key__in=list(mine),
+                                       contact__merged_into__isnull=True)
+        .exclude(contact_id=contact.pk)
+        .values_list("contact_id", "kind", "address", "match_key")[: MAX_CANDIDATES * 2]
+    )
+    for pk, kind, address, key in others:
+        reasons = found.setdefault(pk, [])
+        for identity in mine[key]:
+            if identity.kind in identities.PHONE_KINDS:
+                if identity.address == address:
+                    reason = {"code": "same_phone_number",
+                              "params": {"address": address, "kind": identity.kind, "other_kind": kind}}
+                else:
+                    reason = {"code": "same_national_number",
+                              "params": {"address": identity.address, "other_address": address}}
+            elif identity.address != address:
+                reason = {"code": "same_email_local_part",
+                          "params": {"address": identity.address, "other_address": address}}
+            else:
+                continue
+            if all(r["code"] != reason["code"] for r in reasons):
+                reasons.append(reason)
+    return {pk: reasons for pk, reasons in found.items() if reasons}
+
+
+def _record(contact: Contact, candidate_id: int, reasons: list[Reason]) -> MergeSuggestion | None:
+    """Create the pair's suggestion, or add new reasons to its open one; a resolved pair stays resolved."""
+    existing = MergeSuggestion.objects.filter(
+        Q(contact=contact, candidate_id=candidate_id) | Q(contact_id=candidate_id, candidate=contact)
+    ).first()
+    if existing is not None:
+        if existing.state != MergeSuggestion.State.OPEN:
+            return None
+        known = {r.get("code") for r in existing.reasons}
+        added = [r for r in reasons if r["code"] not in known]
+        if not added:
+            return None
+        existing.reasons = [*existing.reasons, *added]
+        existing.score = score(existing.reasons)
+        existing.save(update_fields=["reasons", "score", "updated_at"])
+        suggestion = existing
+    else:
+        try:
+            with transaction.atomic():
+                suggestion = MergeSuggestion.objects.create(
+                    workspace_id=contact.workspace_id, contact=contact, candidate_id=candidate_id, reasons=reasons,
+                    score=score(reasons),
+                )
+        except IntegrityError:  # the same pair recorded concurrently
+            return None
+    with translation.override(contact.workspace.default_language):
+        rendered = [{**r, "message": describe(r)} for r in suggestion.reasons]
+    publish(MergeSuggested(workspace_id=contact.workspace_id, suggestion_id=suggestion.pk,
+                           contact_id=suggestion.contact_id, candidate_id=suggestion.candidate_id,
+                           score=suggestion.score, reasons=rendered))
+    return suggestion
+
+
+def suggest_for(contact: Contact) -> list[MergeSuggestion]:
+    """Record suggestions pairing `contact` with contacts that may be the same person; never merges.
+
+    Returns the suggestions created or given new reasons. A dismissed or accepted pair is never suggested again.
+    """
+    if contact.merged_into_id:
+        return []
+    own = list(ContactIdentity.objects.filter(contact=contact))
+    base = Contact.objects.filter(workspace_id=contact.workspace_id, merged_into__isnull=True).exclude(pk=contact.pk)
+    found = _name_reasons(contact, own, base)
+    for pk, reasons in _identity_reasons(contact, own).items():
+        found.setdefault(pk, []).extend(reasons)
+    recorded = [_record(contact, pk, reasons) for pk, reasons in sorted(found.items())]
+    return [s for s in recorded if s is not None]

@@ -1,0 +1,139 @@
+"""Reads for contacts, and `access_*`: the only permission-checked lookups of contacts, merges and suggestions.
+
+Every agent of a workspace (light agents included) may read all of its contacts; a row of another workspace is
+NotFound, never Forbidden. A contact merged into another one is still readable (its `merged_into` says where).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from threadline.contacts import identities
+from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind, MergeSuggestion
+from threadline.core.errors import NotFound, ValidationFailed
+from threadline.tenancy.models import Membership
+
+MAX_ID = 2**63 - 1
+MAX_QUERY = 200
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
+
+
+def _valid_id(value: int) -> bool:
+    return isinstance(value, int) and 0 < value <= MAX_ID
+
+
+def contacts_of(actor: Membership) -> QuerySet[Contact]:
+    return Contact.objects.filter(workspace_id=actor.workspace_id)
+
+
+def access_contact(actor: Membership, contact_id: int) -> Contact:
+    contact = contacts_of(actor).filter(pk=contact_id).first() if _valid_id(contact_id) else None
+    if contact is None:
+        raise NotFound(_("No such contact."), code="contact_not_found")
+    return contact
+
+
+def access_identity(actor: Membership, contact: Contact, identity_id: int) -> ContactIdentity:
+    identity = (
+        ContactIdentity.objects.filter(workspace_id=actor.workspace_id, contact=contact, pk=identity_id).first()
+        if _valid_id(identity_id) else None
+    )
+    if identity is None:
+        raise NotFound(_("This contact has no such identity."), code="identity_not_found")
+    return identity
+
+
+def access_merge(actor: Membership, merge_id: int) -> ContactMerge:
+    merge = (
+        ContactMerge.objects.filter(workspace_id=actor.workspace_id, pk=merge_id).select_related("source", "target")
+        .first() if _valid_id(merge_id) else None
+    )
+    if merge is None:
+        raise NotFound(_("No such merge."), code="merge_not_found")
+    return merge
+
+
+def access_suggestion(actor: Membership, suggestion_id: int) -> MergeSuggestion:
+    suggestion = (
+        MergeSuggestion.objects.filter(workspace_id=actor.workspace_id, pk=suggestion_id)
+        .select_related("contact", "candidate").first() if _valid_id(suggestion_id) else None
+    )
+    if suggestion is None:
+        raise NotFound(_("No such suggestion."), code="suggestion_not_found")
+    return suggestion
+
+
+def _address_forms(query: str, region: str) -> set[str]:
+    """The normalized addresses `query` may denote: as typed, as an email, as a phone number in `region`."""
+    forms = {query, query.lower()}
+    if "@" in query:
+        try:
+            forms.add(identities.normalize(IdentityKind.EMAIL, query))
+        except ValidationFailed:
+            pass
+    if _PHONE_LIKE.match(query):
+        try:
+            forms.add(identities.normalize(IdentityKind.PHONE, query, region=region))
+        except ValidationFailed:
+            pass
+    return forms
+
+
+def search_filter(actor: Membership, query: str) -> Q:
+    """Contacts whose name contains `query` (case- and accent-insensitive) or who have an identity at it.
+
+    Identity addresses are normalized first: "+972 52-555-1234" and "052-555-1234" (region IL) find the same
+    contact; emails are matched case-insensitively; a fragment of three or more characters also matches
+    inside addresses.
+    """
+    query = query.strip()
+    if len(query) > MAX_QUERY:
+        raise ValidationFailed(_("The search is too long."), code="invalid_query", field="q")
+    identities.check_text(query, field="q", max_length=MAX_QUERY)
+    region = actor.workspace.default_region
+    addresses = ContactIdentity.objects.filter(workspace_id=actor.workspace_id).filter(
+        Q(address__in=_address_forms(query, region))
+        | (Q(address__contains=query.lower()) if len(query) >= 3 else Q(pk__in=[]))
+    )
+    match = Q(name__icontains=query) | Q(pk__in=addresses.values("contact_id"))
+    key = identities.name_key(query)
+    if key:
+        match |= Q(name_key__contains=key)
+    return match
+
+
+def list_contacts(actor: Membership, *, q: str = "", include_merged: bool = False) -> QuerySet[Contact]:
+    """The workspace's contacts (unordered: callers page them by id), optionally searched; merged ones hidden."""
+    contacts = contacts_of(actor)
+    if not include_merged:
+        contacts = contacts.filter(merged_into__isnull=True)
+    if q and q.strip():
+        contacts = contacts.filter(search_filter(actor, q))
+    return contacts.prefetch_related("identities")
+
+
+def list_suggestions(actor: Membership, contact: Contact, *, state: str = MergeSuggestion.State.OPEN,
+                     ) -> QuerySet[MergeSuggestion]:
+    """Suggestions pairing `contact` with another contact, best first; open ones leave out merged contacts."""
+    rows = MergeSuggestion.objects.filter(workspace_id=actor.workspace_id).filter(
+        Q(contact=contact) | Q(candidate=contact)
+    )
+    if state:
+        rows = rows.filter(state=state)
+    if state == MergeSuggestion.State.OPEN:
+        rows = rows.filter(contact__merged_into__isnull=True, candidate__merged_into__isnull=True)
+    return rows.select_related("contact", "candidate").prefetch_related(
+        "contact__identities", "candidate__identities").order_by("-score", "-id")
+
+
+def list_merges(actor: Membership, contact: Contact) -> QuerySet[ContactMerge]:
+    """Merges `contact` took part in, newest first."""
+    return (
+        ContactMerge.objects.filter(workspace_id=actor.workspace_id)
+        .filter(Q(source=contact) | Q(target=contact))
+        .select_related("source", "target")
+        .order_by("-id")
+    )
