@@ -40,7 +40,9 @@ class BearerToken(HttpBearer):
         found = find_token(token)
         if found is None:
             return None
-        check_rate_limit(f"token:{found.pk}", settings.THREADLINE["API_RATE_LIMIT"])
+        # Keyed by the token's digest, not its row id: ids are reused (a restored database, one test
+        # database per process) while the cache (Redis in scaled mode) is shared and outlives them.
+        check_rate_limit(f"token:{found.digest[:32]}", settings.THREADLINE["API_RATE_LIMIT"])
         return found.membership
 
 

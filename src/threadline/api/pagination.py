@@ -1,8 +1,13 @@
-"""Cursor pagination: stable under inserts, opaque to callers (`next_cursor`)."""
+"""Cursor pagination: stable under inserts and updates, opaque to callers (`next_cursor`).
+
+Pages are ordered by primary key, which never changes: a row updated (or a row inserted) while a caller pages
+through a list is never skipped nor repeated. Newest first by default; `descending=False` for oldest first.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any, TypeVar
 
@@ -10,9 +15,10 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.core.errors import ValidationFailed
+from threadline.core.schemas import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, PageQuery
 
 M = TypeVar("M", bound=Model)
-MAX_LIMIT = 200
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "PageQuery", "decode_cursor", "encode_cursor", "page", "paginate"]
 
 
 def encode_cursor(last_id: int) -> str:
@@ -23,10 +29,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-        if not isinstance(value, int):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
             raise TypeError
         return value
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor", field="cursor") from exc
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from threadline.api import errors
 from threadline.api.auth import BearerToken
+from threadline.api.site import ThreadlineAPI
 
-api = NinjaAPI(
+api = ThreadlineAPI(
     title="Threadline API",
     version="1.0.0",
-    description="Contacts, conversations, messages, agents, teams, channels and webhooks of one workspace.",
+    description=(
+        "Contacts, conversations, messages, agents, teams, channels and webhooks of one workspace. "
+        "Authenticate with `Authorization: Bearer <token>`. Errors are JSON `{\"code\", \"message\"}`. "
+        "Lists are paged by an opaque `cursor` (pass a page's `next_cursor` to get the next one)."
+    ),
     auth=BearerToken(),
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
@@ -19,10 +22,18 @@ api = NinjaAPI(
 errors.install(api)
 
 ROUTERS: list[tuple[str, str]] = [
+    ("/", "threadline.api.me:router"),
+    ("/contacts", "threadline.contacts.api:router"),
+    ("/", "threadline.conversations.api:router"),
+    ("/agents", "threadline.tenancy.api:agents_router"),
+    ("/teams", "threadline.tenancy.api:teams_router"),
+    ("/channels", "threadline.channels.rest:router"),
+    ("/webhooks", "threadline.webhooks.api:router"),
+    ("/sla", "threadline.sla.api:router"),
+    ("/routing", "threadline.routing.api:router"),
     ("/", "threadline.consent.api:router"),
     ("/", "threadline.conversations.api_reachability:router"),
     ("/", "threadline.channels.whatsapp.api:router"),
-    ("/", "threadline.api.me:router"),
 ]
 
 for prefix, path in ROUTERS:

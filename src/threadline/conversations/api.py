@@ -1,0 +1,167 @@
+"""/api/v1 conversations, their messages, notes, timeline and attachments.
+
+Views only parse, look up through `access_*`, open the transaction and call actions; light agents may read
+everything and add notes, anything else answers 403 with code `light_agent` (checked by the actions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from threadline.api.auth import actor
+from threadline.api.errors import responses
+from threadline.api.pagination import PageQuery, page, paginate
+from threadline.channels.queries import access_channel
+from threadline.conversations.actions import (
+    UNSET,
+    do_add_note,
+    do_merge_conversations,
+    do_send_reply,
+    do_update_conversation,
+)
+from threadline.conversations.queries import (
+    access_attachment,
+    access_conversation,
+    access_message,
+    list_conversations,
+    list_events,
+    list_messages,
+)
+from threadline.conversations.schemas import (
+    ConversationOut,
+    ConversationPage,
+    ConversationPatch,
+    ConversationQuery,
+    EventPage,
+    MergeIn,
+    MessageOut,
+    MessagePage,
+    NoteIn,
+    ReplyIn,
+)
+from threadline.core.errors import NotFound
+from threadline.core.schemas import Id
+from threadline.tenancy.queries import access_agent, access_team, require_full_agent
+
+router = Router(tags=["conversations"])
+
+
+@router.get("/conversations", response=responses(ConversationPage), summary="List conversations")
+def conversations(request: HttpRequest, query: Query[ConversationQuery]) -> dict[str, Any]:
+    """Newest first (by id), filtered. Ids never change, so paging never skips nor repeats a conversation
+    even while conversations are updated; to follow changes, pass `updated_since`."""
+    rows, cursor = paginate(list_conversations(actor(request), query.filters()), cursor=query.cursor,
+                            limit=query.limit)
+    return page(rows, cursor)
+
+
+@router.get("/conversations/{conversation_id}", response=responses(ConversationOut), summary="Get a conversation")
+def conversation(request: HttpRequest, conversation_id: Id) -> Any:
+    return access_conversation(actor(request), conversation_id)
+
+
+@router.patch("/conversations/{conversation_id}", response=responses(ConversationOut),
+              summary="Change status, priority, assignee, team, tags or subject")
+def update_conversation(request: HttpRequest, conversation_id: Id, payload: ConversationPatch) -> Any:
+    agent = actor(request)
+    require_full_agent(agent)
+    sent = payload.model_fields_set
+    with transaction.atomic():
+        target = access_conversation(agent, conversation_id)
+        assignee = UNSET
+        if "assignee_id" in sent:
+            assignee = access_agent(agent, payload.assignee_id) if payload.assignee_id is not None else None
+        team = UNSET
+        if "team_id" in sent:
+            team = access_team(agent, payload.team_id) if payload.team_id is not None else None
+        do_update_conversation(
+            agent, target, status=payload.status.value if payload.status else None,
+            priority=payload.priority.value if payload.priority else None, assignee=assignee, team=team,
+            tags=payload.tags, subject=payload.subject,
+        )
+    return access_conversation(agent, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/merge", response=responses(ConversationOut),
+             summary="Merge this conversation into another")
+def merge_conversation(request: HttpRequest, conversation_id: Id, payload: MergeIn) -> Any:
+    """Moves every message into `into_id` and closes this one; answers the conversation merged into."""
+    agent = actor(request)
+    require_full_agent(agent)
+    with transaction.atomic():
+        source = access_conversation(agent, conversation_id)
+        target = access_conversation(agent, payload.into_id)
+        do_merge_conversations(agent, source, target)
+    return access_conversation(agent, payload.into_id)
+
+
+@router.get("/conversations/{conversation_id}/events", response=responses(EventPage),
+            summary="The conversation's timeline, oldest first")
+def conversation_events(request: HttpRequest, conversation_id: Id,
+                        paging: Query[PageQuery]) -> dict[str, Any]:
+    agent = actor(request)
+    rows, next_cursor = paginate(list_events(agent, access_conversation(agent, conversation_id)),
+                                 cursor=paging.cursor, limit=paging.limit, descending=False)
+    return page(rows, next_cursor)
+
+
+@router.get("/conversations/{conversation_id}/messages", response=responses(MessagePage),
+            summary="Messages and internal notes, oldest first")
+def conversation_messages(request: HttpRequest, conversation_id: Id,
+                          paging: Query[PageQuery]) -> dict[str, Any]:
+    agent = actor(request)
+    rows, next_cursor = paginate(list_messages(agent, access_conversation(agent, conversation_id)),
+                                 cursor=paging.cursor, limit=paging.limit, descending=False)
+    return page(rows, next_cursor)
+
+
+@router.post("/conversations/{conversation_id}/messages", response=responses(MessageOut, 201),
+             summary="Reply to the customer")
+def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> Status[Any]:
+    """Stores the reply as `queued` and sends it in the background on `channel_id`, by default the channel
+    the customer wrote on last; follow `status` on the message (`sent`, or `failed` with `status_reason`)."""
+    agent = actor(request)
+    require_full_agent(agent)
+    attachments = [(a.filename, a.content_type, a.content()) for a in payload.attachments]
+    with transaction.atomic():
+        target = access_conversation(agent, conversation_id)
+        channel = access_channel(agent, payload.channel_id) if payload.channel_id is not None else None
+        message = do_send_reply(agent, target, payload.text, channel=channel, html=payload.html,
+                                attachments=attachments)
+    return Status(201, access_message(agent, message.pk))
+
+
+@router.post("/conversations/{conversation_id}/notes", response=responses(MessageOut, 201),
+             summary="Add an internal note (light agents too)")
+def add_note(request: HttpRequest, conversation_id: Id, payload: NoteIn) -> Status[Any]:
+    agent = actor(request)
+    with transaction.atomic():
+        note = do_add_note(agent, access_conversation(agent, conversation_id), payload.text)
+    return Status(201, access_message(agent, note.pk))
+
+
+@router.get("/messages/{message_id}", response=responses(MessageOut), summary="Get a message")
+def message(request: HttpRequest, message_id: Id) -> Any:
+    return access_message(actor(request), message_id)
+
+
+@router.get("/attachments/{attachment_id}", response=responses(None), summary="Download an attachment",
+            openapi_extra={"responses": {200: {"description": "The file", "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}})
+def download_attachment(request: HttpRequest, attachment_id: Id) -> FileResponse:
+    attachment = access_attachment(actor(request), attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise NotFound(_("The attachment's file is missing from storage."), code="attachment_missing") from exc
+    response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
+                            content_type=attachment.content_type)
+    # Stored files come from customers: never let a browser render them inside our origin.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

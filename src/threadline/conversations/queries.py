@@ -1,0 +1,116 @@
+"""Reads for conversations and messages, and `access_*`: the only permission-checked lookups for an actor.
+
+Every agent of a workspace (light agents included) may read all of its conversations; a row of another
+workspace is NotFound, never Forbidden, so ids of other workspaces reveal nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from threadline.conversations.models import Attachment, Conversation, ConversationEvent, Message
+from threadline.core.errors import NotFound
+from threadline.core.time import ensure_aware
+from threadline.tenancy.models import Membership
+
+ASSIGNEE_NONE = "none"
+ASSIGNEE_ME = "me"
+
+
+def conversations_of(actor: Membership) -> QuerySet[Conversation]:
+    """The actor's workspace's conversations, with what a summary shows loaded in a fixed number of queries."""
+    return (
+        Conversation.objects.filter(workspace_id=actor.workspace_id)
+        .select_related("contact", "assignee__user", "team", "origin_channel", "last_inbound_channel")
+        .prefetch_related("tags", "contact__identities")
+    )
+
+
+def access_conversation(actor: Membership, conversation_id: int) -> Conversation:
+    conversation = conversations_of(actor).filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound(_("No such conversation."), code="conversation_not_found")
+    return conversation
+
+
+def messages_of(actor: Membership) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(workspace_id=actor.workspace_id)
+        .select_related("author_membership__user", "author_contact", "channel", "identity", "delivery")
+        .prefetch_related("attachments")
+    )
+
+
+def access_message(actor: Membership, message_id: int) -> Message:
+    message = messages_of(actor).filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(_("No such message."), code="message_not_found")
+    return message
+
+
+def list_messages(actor: Membership, conversation: Conversation) -> QuerySet[Message]:
+    """A conversation's messages and internal notes (unordered: the caller pages them by id)."""
+    return messages_of(actor).filter(conversation=conversation)
+
+
+def list_events(actor: Membership, conversation: Conversation) -> QuerySet[ConversationEvent]:
+    """A conversation's timeline (unordered: the caller pages them by id, which is the order they happened)."""
+    return ConversationEvent.objects.filter(workspace_id=actor.workspace_id, conversation=conversation)
+
+
+def access_attachment(actor: Membership, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.filter(workspace_id=actor.workspace_id, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("No such attachment."), code="attachment_not_found")
+    return attachment
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    """What a conversation list may be narrowed by; every field left empty means "any"."""
+
+    statuses: tuple[str, ...] = ()
+    assignee: int | str | None = None  # a membership id, "none" (unassigned) or "me"
+    team_id: int | None = None
+    channel_id: int | None = None  # began on, or carries a message of, this channel
+    tag: str | None = None
+    language: str | None = None
+    contact_id: int | None = None
+    updated_since: dt.datetime | None = None  # aware; updated at or after this moment
+
+
+def list_conversations(actor: Membership, filters: ConversationFilters | None = None) -> QuerySet[Conversation]:
+    """The actor's conversations matching `filters` (unordered: the caller pages them by id).
+
+    Pages are ordered by id, not by update time: an id never changes, so a conversation updated while a
+    client pages through the list is neither skipped nor seen twice. To follow changes, a client passes
+    `updated_since` = the moment it started its previous full read.
+    """
+    filters = filters or ConversationFilters()
+    queryset = conversations_of(actor)
+    if filters.statuses:
+        queryset = queryset.filter(status__in=filters.statuses)
+    if filters.assignee == ASSIGNEE_NONE:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee == ASSIGNEE_ME:
+        queryset = queryset.filter(assignee_id=actor.pk)
+    elif filters.assignee is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee)
+    if filters.team_id is not None:
+        queryset = queryset.filter(team_id=filters.team_id)
+    if filters.channel_id is not None:
+        on_channel = Message.objects.filter(conversation=OuterRef("pk"), channel_id=filters.channel_id)
+        queryset = queryset.filter(Q(origin_channel_id=filters.channel_id) | Q(Exists(on_channel)))
+    if filters.tag:
+        queryset = queryset.filter(tags__name=filters.tag)
+    if filters.language:
+        queryset = queryset.filter(language=filters.language)
+    if filters.contact_id is not None:
+        queryset = queryset.filter(contact_id=filters.contact_id)
+    if filters.updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=ensure_aware(filters.updated_since))
+    return queryset

@@ -1,0 +1,122 @@
+"""/api/v1/agents and /api/v1/teams: every agent may read them, admins change them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from threadline.api.auth import actor
+from threadline.api.errors import responses
+from threadline.api.pagination import PageQuery, page, paginate
+from threadline.core.errors import ValidationFailed
+from threadline.core.schemas import Id
+from threadline.tenancy.actions import do_add_agent, do_create_team, do_set_team_members, do_update_agent
+from threadline.tenancy.models import Membership
+from threadline.tenancy.queries import access_agent, access_team, list_agents, list_teams, require_admin
+from threadline.tenancy.roster import check_keeps_an_admin, do_delete_team, do_rename_team
+from threadline.tenancy.schemas import (
+    AgentIn,
+    AgentOut,
+    AgentPage,
+    AgentPatch,
+    TeamIn,
+    TeamOut,
+    TeamPage,
+    TeamPatch,
+)
+
+agents_router = Router(tags=["agents"])
+teams_router = Router(tags=["teams"])
+
+
+# ── agents ───────────────────────────────────────────────────────────────────────────────────────────
+@agents_router.get("", response=responses(AgentPage), summary="List agents")
+def agents(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
+    rows, cursor = paginate(list_agents(actor(request)).prefetch_related("teams"), cursor=paging.cursor,
+                            limit=paging.limit, descending=False)
+    return page(rows, cursor)
+
+
+@agents_router.post("", response=responses(AgentOut, 201), summary="Add an agent (admins)")
+def create_agent(request: HttpRequest, payload: AgentIn) -> Status[Any]:
+    """Gives the person with this email a seat; they set a password through the sign-in page's reset."""
+    agent = actor(request)
+    require_admin(agent)
+    with transaction.atomic():
+        created = do_add_agent(agent.workspace, payload.email, role=payload.role.value, name=payload.name)
+    return Status(201, access_agent(agent, created.pk))
+
+
+@agents_router.get("/{agent_id}", response=responses(AgentOut), summary="Get an agent")
+def agent_detail(request: HttpRequest, agent_id: Id) -> Membership:
+    return access_agent(actor(request), agent_id)
+
+
+@agents_router.patch("/{agent_id}", response=responses(AgentOut), summary="Change role, active or name (admins)")
+def update_agent(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> Membership:
+    agent = actor(request)
+    require_admin(agent)
+    role = payload.role.value if payload.role else None
+    with transaction.atomic():
+        target = access_agent(agent, agent_id)
+        check_keeps_an_admin(agent, target, role=role, is_active=payload.is_active)
+        do_update_agent(target, role=role, is_active=payload.is_active, name=payload.name)
+    return access_agent(agent, agent_id)
+
+
+# ── teams ────────────────────────────────────────────────────────────────────────────────────────────
+def _members(agent: Membership, member_ids: list[int]) -> list[Membership]:
+    wanted = set(member_ids)
+    found = list(list_agents(agent).filter(pk__in=wanted))
+    missing = wanted - {m.pk for m in found}
+    if missing:
+        raise ValidationFailed(_("No such agent: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
+                               code="agent_not_found", field="member_ids")
+    return found
+
+
+@teams_router.get("", response=responses(TeamPage), summary="List teams")
+def teams(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
+    rows, cursor = paginate(list_teams(actor(request)), cursor=paging.cursor, limit=paging.limit,
+                            descending=False)
+    return page(rows, cursor)
+
+
+@teams_router.post("", response=responses(TeamOut, 201), summary="Create a team (admins)")
+def create_team(request: HttpRequest, payload: TeamIn) -> Status[Any]:
+    agent = actor(request)
+    require_admin(agent)
+    with transaction.atomic():
+        team = do_create_team(agent.workspace, payload.name, _members(agent, payload.member_ids))
+    return Status(201, access_team(agent, team.pk))
+
+
+@teams_router.get("/{team_id}", response=responses(TeamOut), summary="Get a team")
+def team_detail(request: HttpRequest, team_id: Id) -> Any:
+    return access_team(actor(request), team_id)
+
+
+@teams_router.patch("/{team_id}", response=responses(TeamOut), summary="Rename a team or set its members (admins)")
+def update_team(request: HttpRequest, team_id: Id, payload: TeamPatch) -> Any:
+    agent = actor(request)
+    require_admin(agent)
+    with transaction.atomic():
+        team = access_team(agent, team_id)
+        if payload.name is not None:
+            do_rename_team(team, payload.name)
+        if payload.member_ids is not None:
+            do_set_team_members(team, _members(agent, payload.member_ids))
+    return access_team(agent, team_id)
+
+
+@teams_router.delete("/{team_id}", response=responses(None, 204), summary="Delete a team (admins)")
+def delete_team(request: HttpRequest, team_id: Id) -> Status[None]:
+    agent = actor(request)
+    require_admin(agent)
+    with transaction.atomic():
+        do_delete_team(access_team(agent, team_id))
+    return Status(204, None)

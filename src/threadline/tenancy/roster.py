@@ -1,0 +1,46 @@
+"""Admin writes on the roster that `actions.py` lacks: renaming and deleting teams, and the rule that a
+workspace always keeps an active admin. Callers own the transaction and check the actor is an admin."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from threadline.core.errors import Conflict, ValidationFailed
+from threadline.events.bus import publish
+from threadline.tenancy.events import TeamChanged
+from threadline.tenancy.models import Membership, Role, Team
+
+
+def check_keeps_an_admin(actor: Membership, agent: Membership, *, role: str | None, is_active: bool | None) -> None:
+    """Refuse a change that would lock the workspace out: an agent disabling or demoting themselves, or the
+    last active admin losing that seat."""
+    demoted = role is not None and role != Role.ADMIN
+    disabled = is_active is False
+    if not (demoted or disabled):
+        return
+    if agent.pk == actor.pk:
+        raise Conflict(_("You cannot deactivate or demote yourself; ask another admin."), code="self_lockout")
+    if agent.role == Role.ADMIN and agent.is_active:
+        others = Membership.objects.filter(workspace_id=agent.workspace_id, role=Role.ADMIN, is_active=True)
+        if not others.exclude(pk=agent.pk).exists():
+            raise Conflict(_("A workspace needs at least one active admin."), code="last_admin")
+
+
+def do_rename_team(team: Team, name: str) -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("A team needs a name."), field="name")
+    if name == team.name:
+        return team
+    if Team.objects.filter(workspace_id=team.workspace_id, name=name).exclude(pk=team.pk).exists():
+        raise Conflict(_("A team with this name exists already."), code="team_exists")
+    team.name = name[:200]
+    team.save(update_fields=["name", "updated_at"])
+    publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
+                        member_ids=sorted(team.members.values_list("id", flat=True))))
+    return team
+
+
+def do_delete_team(team: Team) -> None:
+    """Delete a team; its conversations keep their assignee and simply have no team any more."""
+    team.delete()

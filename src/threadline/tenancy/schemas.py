@@ -1,0 +1,79 @@
+"""Request and response shapes of /api/v1/agents and /api/v1/teams."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+from pydantic import Field
+
+from threadline.core.schemas import Id, Input
+from threadline.tenancy.models import Membership, Role, Team
+
+MAX_MEMBERS = 1000
+
+
+class AgentOut(Schema):
+    id: int
+    email: str
+    name: str
+    role: str = Field(description="admin, agent or light_agent (reads and adds internal notes only)")
+    is_active: bool
+    team_ids: list[int]
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_email(obj: Membership) -> str:
+        return obj.user.email
+
+    @staticmethod
+    def resolve_name(obj: Membership) -> str:
+        return obj.user.name
+
+    @staticmethod
+    def resolve_team_ids(obj: Membership) -> list[int]:
+        return sorted(team.pk for team in obj.teams.all())
+
+
+class AgentPage(Schema):
+    items: list[AgentOut]
+    next_cursor: str | None
+
+
+class AgentIn(Input):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field("", max_length=200)
+    role: Role = Role.AGENT
+
+
+class AgentPatch(Input):
+    role: Role | None = None
+    is_active: bool | None = None
+    name: str | None = Field(None, max_length=200)
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    member_ids: list[int]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_member_ids(obj: Team) -> list[int]:
+        return sorted(member.pk for member in obj.members.all())
+
+
+class TeamPage(Schema):
+    items: list[TeamOut]
+    next_cursor: str | None
+
+
+class TeamIn(Input):
+    name: str = Field(min_length=1, max_length=200)
+    member_ids: list[Id] = Field(default_factory=list, max_length=MAX_MEMBERS)
+
+
+class TeamPatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    member_ids: list[Id] | None = Field(None, max_length=MAX_MEMBERS, description="The complete new member list")
