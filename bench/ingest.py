@@ -1,0 +1,197 @@
+"""Benchmark: inbound messages through the API channel, against a real `threadline serve` process.
+
+Starts `threadline serve` on a temporary data directory (SQLite; or a throwaway database on the PostgreSQL
+server of --database-url), creates an admin token and an API channel, then C concurrent clients POST N
+signed inbound messages from M distinct senders to /hooks/api/<id>/. It reports:
+
+- accepted messages/s: N divided by the time from the first POST to the last acknowledgement (202);
+- acknowledgement latency (POST start to 202 received), client clock;
+- stored-and-threaded latency: from each POST's start (client wall clock) to the `processed_at` of its
+  InboundEvent, which the worker sets inside the very transaction that stores the Message and threads it
+  into a conversation (server wall clock, same machine); read from the database after the run;
+- /healthz requests/s with the same clients, as the floor, and the ratio ingest / healthz.
+
+Not a test: nothing is asserted. Run `python bench/ingest.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from threadline.testing.server import ServerProcess, sign, throwaway_database
+
+PASSWORD = "bench-password-4f1c9a7e"
+SENDER_KINDS = ("email", "phone", "whatsapp", "telegram")
+TEXTS = (
+    "Hi, my order #{n} arrived damaged, can you help?",
+    "שלום, ההזמנה {n} שלי עוד לא הגיעה",
+    "سلام، سفارش {n} من هنوز نرسیده است",
+    "สวัสดีค่ะ คำสั่งซื้อ {n} ยังไม่ได้รับเลยค่ะ",
+    "Dobrý den, objednávka {n} stále nedorazila.",
+)
+
+COLLECT = """
+import json, time
+from threadline.channels.models import InboundEvent
+deadline = time.monotonic() + {timeout}
+while InboundEvent.objects.filter(state="received").exists() and time.monotonic() < deadline:
+    time.sleep(0.2)
+rows = InboundEvent.objects.filter(channel_id={channel}).values_list("idempotency_key", "state", "processed_at")
+print(json.dumps({{key: [state, at.timestamp() if at else None] for key, state, at in rows}}))
+"""
+
+
+def say(line: str = "", *, err: bool = False) -> None:
+    (sys.stderr if err else sys.stdout).write(line + "\n")
+
+
+def sender(number: int, senders: int) -> dict[str, object]:
+    who = number % senders
+    kind = SENDER_KINDS[who % len(SENDER_KINDS)]
+    address = f"bench{who}@example.com" if kind == "email" else (
+        f"+4206015{who:05d}" if kind in ("phone", "whatsapp") else f"tg_bench_{who}"
+    )
+    return {"kind": kind, "address": address, "name": f"Bench Customer {who}", "verified": True}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Client, int], tuple]) -> tuple[float, list[tuple]]:
+    """Run `request(client, job)` for every job from `concurrency` threads; returns (seconds, results)."""
+    work: queue.Queue[int] = queue.Queue()
+    for job in jobs:
+        work.put(job)
+    results: list[tuple] = []
+    lock = threading.Lock()
+    start_gate = threading.Barrier(concurrency + 1)
+
+    def client_loop() -> None:
+        with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=1)) as client:
+            start_gate.wait()
+            local = []
+            while True:
+                try:
+                    job = work.get_nowait()
+                except queue.Empty:
+                    break
+                local.append(request(client, job))
+            with lock:
+                results.extend(local)
+
+    threads = [threading.Thread(target=client_loop) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start_gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2000, help="inbound messages to post (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--senders", type=int, default=200, help="distinct senders (default 200)")
+    parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="threadline-bench-"))
+    with throwaway_database(args.database_url, prefix="tlbench") as url, ServerProcess(
+        data_dir, database_url=url, THREADLINE_ADMIN_EMAIL="bench@example.com",
+        THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING",
+    ) as server:
+        server.start()
+        token = server.run("token", "create", "--email", "bench@example.com").stdout.strip()
+        channel = server.python_json_command("channel", "create-api", "--name", "Bench")
+        hook = f"{server.url}/hooks/api/{channel['id']}/"
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{server.url}/api/v1/me", headers=auth).status_code == 200
+
+        def post(client: httpx.Client, number: int) -> tuple:
+            body = json.dumps({
+                "message_id": f"bench-{number}", "sender": sender(number, args.senders),
+                "text": TEXTS[number % len(TEXTS)].format(n=number),
+            }, ensure_ascii=False).encode()
+            headers = {"X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"}
+            wall, t0 = time.time(), time.perf_counter()
+            status = client.post(hook, content=body, headers=headers).status_code
+            return number, wall, time.perf_counter() - t0, status
+
+        ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post)
+        accepted = [p for p in posted if p[3] == 202]
+        stored = json.loads(server.shell(COLLECT.format(timeout=args.timeout, channel=channel["id"])).splitlines()[-1])
+
+        def healthz(client: httpx.Client, _n: int) -> tuple:
+            return (client.get(f"{server.url}/healthz").status_code,)
+
+        health_seconds, answers = run_clients(args.concurrency, list(range(args.messages)), healthz)
+        health_ok = sum(1 for a in answers if a[0] == 200)
+        stop_code = server.stop()
+        errors = server.errors()
+
+    ack_ms = [p[2] * 1000 for p in accepted]
+    e2e_ms = []
+    unprocessed = 0
+    for number, wall, _ack, _status in accepted:
+        state, at = stored.get(f"bench-{number}", [None, None])
+        if state == "processed" and at is not None:
+            e2e_ms.append((at - wall) * 1000)
+        else:
+            unprocessed += 1
+    last_done = max((at for _s, at in stored.values() if at), default=float("nan"))
+    first_sent = min((p[1] for p in accepted), default=float("nan"))
+    ingest_rate = len(accepted) / ingest_seconds
+    health_rate = health_ok / health_seconds
+
+    backend = "PostgreSQL (throwaway database)" if url else "SQLite (WAL) in a temporary data dir"
+    say(f"threadline bench/ingest.py: {args.messages} messages, {args.concurrency} clients, "
+          f"{args.senders} senders, {backend}; one `threadline serve` process (web + worker + scheduler)")
+    rows = [
+        ("accepted (202)", f"{len(accepted)}/{args.messages}"),
+        ("accepted messages/s", f"{ingest_rate:,.0f}"),
+        ("ack latency p50/p95/p99 ms",
+         "/".join(f"{percentile(ack_ms, p):.1f}" for p in (50, 95, 99))),
+        ("stored+threaded p50/p95/p99 ms",
+         "/".join(f"{percentile(e2e_ms, p):.0f}" for p in (50, 95, 99))),
+        ("processed end-to-end messages/s", f"{len(e2e_ms) / (last_done - first_sent):,.0f}" if e2e_ms else "n/a"),
+        ("not processed in time", str(unprocessed)),
+        ("/healthz requests/s (floor)", f"{health_rate:,.0f}"),
+        ("ratio ingest / healthz", f"{ingest_rate / health_rate:.2f}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        say(f"  {name.ljust(width)}  {value}")
+    say("  stored+threaded = InboundEvent.processed_at (set in the transaction that stores and threads the "
+          "message; server clock) minus the POST's start (client wall clock); same machine.")
+    if stop_code != 0:
+        say(f"server exited with {stop_code}:\n{errors[-2000:]}", err=True)
+    if args.keep:
+        say(f"  data directory kept: {data_dir}")
+    else:
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
