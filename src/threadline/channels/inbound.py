@@ -7,6 +7,7 @@ InboundEvent's state change, so each accepted payload is processed exactly once 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -70,17 +71,32 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
         return _error(401, "invalid_signature", str(exc) or _("The signature does not match."))
     except PayloadError as exc:
         return _error(400, "invalid_payload", str(exc))
+    event, created = accept_inbound(
+        channel, key, inbound.body, {k: v for k, v in inbound.headers.items() if k != "cookie"}
+    )
+    if not created:
+        return JsonResponse({"status": "duplicate", "inbound_event_id": event.pk if event else None}, status=200)
+    return JsonResponse({"status": "accepted", "inbound_event_id": event.pk if event else None}, status=202)
+
+
+def accept_inbound(
+    channel: Channel, key: str, body: bytes, headers: dict[str, Any]
+) -> tuple[InboundEvent | None, bool]:
+    """Store a raw payload and enqueue its processing in one committed transaction (every edge's step).
+
+    Returns the event and True when it is new; for a duplicate key, the stored event (or None when it
+    vanished meanwhile) and False. Database errors propagate: the edge then answers "try again later".
+    """
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
                 workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
-                body=inbound.body, headers={k: v for k, v in inbound.headers.items() if k != "cookie"},
+                body=body, headers=headers,
             )
             process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}")
     except IntegrityError:
-        existing = InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first()
-        return JsonResponse({"status": "duplicate", "inbound_event_id": existing.pk if existing else None}, status=200)
-    return JsonResponse({"status": "accepted", "inbound_event_id": event.pk}, status=202)
+        return InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first(), False
+    return event, True
 
 
 def process_event(event: InboundEvent) -> None:
@@ -120,4 +136,4 @@ def process_inbound_event_task(event_id: int) -> None:
         event.save(update_fields=["state", "processed_at", "updated_at"])
 
 
-__all__ = ["process_inbound_event_task", "webhook_view"]
+__all__ = ["accept_inbound", "process_inbound_event_task", "webhook_view"]

@@ -11,6 +11,7 @@ from threadline.core.errors import NotFound
 
 ADAPTERS: dict[str, str] = {
     "api": "threadline.channels.api.adapter:ApiAdapter",
+    "email": "threadline.channels.email.adapter:EmailAdapter",
     "sms": "threadline.channels.sms.adapter:SmsAdapter",
     "whatsapp": "threadline.channels.whatsapp.adapter:WhatsAppAdapter",
 }

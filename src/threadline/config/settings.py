@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "threadline.contacts",
     "threadline.conversations",
     "threadline.channels",
+    "threadline.channels.email",
     "threadline.consent",
     "threadline.channels.whatsapp",
     "threadline.webhooks",

@@ -1,0 +1,1 @@
+"""The email channel: SMTP in (aiosmtpd), IMAP polling (imapclient), SMTP out, threading that explains itself."""

@@ -1,0 +1,238 @@
+"""Outbound mail: the MIME message an agent's reply becomes, and its way through the SMTP relay.
+
+Headers: a Message-ID carrying the conversation's signed reply token, In-Reply-To and References from the
+conversation's earlier mail, a plus-addressed Reply-To with the token, the subject with `[#id]`, Cc for the
+conversation's participants, a VERP Return-Path so bounces name the message, Auto-Submitted on automatic
+mail and List-Unsubscribe on bulk mail. Body: text and HTML rendered from the brand's template in the
+conversation's language, with the "reply above this line" marker; attachments; optional DKIM signature.
+
+Relay: `THREADLINE_SMTP_RELAY_URL` or the channel's `relay_url`: `smtp://user:pass@host:587` (STARTTLS when
+offered; `?starttls=required` to insist, `?starttls=never` to skip), `smtps://host:465` (implicit TLS);
+`?verify=false` accepts a self-signed certificate (test relays only). 4xx answers and connection errors
+are temporary (retried with backoff), 5xx answers permanent (shown on the message).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from threadline.channels.base import DeliveryResult, OutboundMessage, PermanentSendError, TransientSendError
+from threadline.channels.email import display
+from threadline.channels.email import threading as thread_signals
+from threadline.channels.email.adapter import EmailChannelConfig, config_of, relay_url_for
+from threadline.channels.models import Channel
+
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Relay:
+    host: str
+    port: int
+    username: str
+    password: str
+    implicit_tls: bool
+    starttls: str  # "auto", "required", "never"
+    verify: bool
+
+
+def parse_relay(url: str) -> Relay:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
+        raise PermanentSendError("the SMTP relay URL must look like smtp://user:pass@host:587")
+    query = {k: v[-1].lower() for k, v in parse_qs(parsed.query).items()}
+    implicit = parsed.scheme == "smtps"
+    return Relay(
+        host=parsed.hostname, port=parsed.port or (465 if implicit else 25),
+        username=unquote(parsed.username or ""), password=unquote(parsed.password or ""),
+        implicit_tls=implicit, starttls=query.get("starttls", "auto"),
+        verify=query.get("verify", "true") not in ("false", "0", "no"),
+    )
+
+
+def _tls_context(relay: Relay) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not relay.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str]) -> None:
+    """Hand one message to the relay; TransientSendError / PermanentSendError on failure."""
+    try:
+        if relay.implicit_tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(relay.host, relay.port, timeout=TIMEOUT,
+                                                    context=_tls_context(relay))
+        else:
+            client = smtplib.SMTP(relay.host, relay.port, timeout=TIMEOUT)
+        with client:
+            client.ehlo()
+            if not relay.implicit_tls and relay.starttls != "never":
+                if client.has_extn("starttls"):
+                    client.starttls(context=_tls_context(relay))
+                    client.ehlo()
+                elif relay.starttls == "required":
+                    raise PermanentSendError("the relay does not offer STARTTLS, which the relay URL requires")
+            if relay.username:
+                client.login(relay.username, relay.password)
+            refused = client.sendmail(envelope_from, recipients, mime)
+            if refused and len(refused) == len(recipients):
+                raise _from_code(*next(iter(refused.values())))
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        first = next(iter(exc.recipients.values()))
+        if codes and all(code >= 500 for code in codes):
+            raise PermanentSendError(f"recipient refused: {first[0]} {_text(first[1])}") from exc
+        raise TransientSendError(f"recipient deferred: {first[0]} {_text(first[1])}") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _from_code(exc.smtp_code, exc.smtp_error) from exc
+    except (PermanentSendError, TransientSendError):
+        raise
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentSendError(f"the relay's TLS certificate is not trusted: {exc.verify_message}") from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise PermanentSendError(f"the relay does not support this: {exc}") from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(f"relay {relay.host}:{relay.port}: {type(exc).__name__}: {exc}") from exc
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _from_code(code: int, message: bytes | str) -> Exception:
+    text = f"relay answered {code} {_text(message)}"[:1000]
+    return PermanentSendError(text) if code >= 500 else TransientSendError(text)
+
+
+# ── building the message ─────────────────────────────────────────────────────────────────────────────
+def _references(conversation_id: int, channel: Channel, in_reply_to: str, exclude_pk: int) -> list[str]:
+    from threadline.conversations.models import Message
+
+    ids = list(
+        Message.objects.filter(conversation_id=conversation_id, channel=channel, provider_message_id__startswith="<")
+        .exclude(pk=exclude_pk).order_by("created_at", "id").values_list("provider_message_id", flat=True)
+    )
+    if in_reply_to and in_reply_to.startswith("<") and in_reply_to not in ids:
+        ids.append(in_reply_to)
+    return ids[-20:]
+
+
+def participants_for(conversation_id: int, exclude: set[str]) -> list[tuple[str, str]]:
+    from threadline.channels.email.participants import sync_participants
+    from threadline.conversations.models import Conversation
+
+    conversation = Conversation.objects.get(pk=conversation_id)
+    return [(p.name, p.address) for p in sync_participants(conversation) if p.active and p.address not in exclude]
+
+
+def build(message: OutboundMessage, channel: Channel, config: EmailChannelConfig) -> tuple[EmailMessage, str, str]:
+    """The MIME message, its Message-ID and the envelope sender (VERP) for an outbound message."""
+    from threadline.conversations.models import Attachment, AuthorKind, Conversation, Message
+    from threadline.tenancy.models import Brand
+
+    stored = Message.objects.select_related("author_membership__user").get(pk=message.message_id)
+    conversation = Conversation.objects.select_related("workspace", "brand").get(pk=message.conversation_id)
+    workspace_id = conversation.workspace_id
+    domain = config.address.partition("@")[2]
+    token = thread_signals.reply_token(workspace_id, conversation.pk)
+    message_id = thread_signals.new_message_id(domain, stored.pk, token)
+    brand = conversation.brand or Brand.objects.filter(workspace_id=workspace_id, is_default=True).first()
+    brand_name = brand.name if brand else conversation.workspace.name
+    language = (conversation.language or conversation.workspace.default_language or "en")[:2]
+    automatic = stored.author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM) or bool(stored.metadata.get("automatic"))
+    bulk = bool(stored.metadata.get("bulk"))
+
+    mime = EmailMessage()
+    mime["From"] = email.utils.formataddr((config.display_name or brand_name, config.address))
+    mime["To"] = email.utils.formataddr(("", message.recipient_address))
+    cc = participants_for(conversation.pk, {message.recipient_address, config.address, *config.aliases})
+    if cc:
+        mime["Cc"] = ", ".join(email.utils.formataddr(pair) for pair in cc)
+    mime["Reply-To"] = email.utils.formataddr((config.display_name or brand_name,
+                                               thread_signals.plus_address(config.address, token)))
+    mime["Subject"] = thread_signals.with_reference(message.subject or conversation.subject, conversation.pk)
+    mime["Message-ID"] = message_id
+    mime["Date"] = email.utils.formatdate(localtime=False)
+    references = _references(conversation.pk, channel, message.in_reply_to, stored.pk)
+    if message.in_reply_to.startswith("<"):
+        mime["In-Reply-To"] = message.in_reply_to
+    if references:
+        mime["References"] = " ".join(references)
+    if automatic:
+        mime["Auto-Submitted"] = "auto-generated"
+        mime["X-Auto-Response-Suppress"] = "All"
+    if bulk:
+        mime["List-Unsubscribe"] = f"<mailto:{config.address}?subject=unsubscribe%20{token}>"
+        mime["Precedence"] = "bulk"
+    mime["X-Threadline-Conversation"] = str(conversation.pk)
+
+    agent = stored.author_membership.user.name if stored.author_membership_id else ""
+    with translation.override(language):
+        context = {
+            "marker": display.marker(language), "text": message.text, "html": display.sanitize_html(message.html),
+            "brand": brand_name, "agent": agent, "conversation_id": conversation.pk,
+            "direction": "rtl" if translation.get_language_bidi() else "ltr", "language": language,
+        }
+        text_body = render_to_string("email_channel/reply.txt", context)
+        html_body = render_to_string("email_channel/reply.html", context)
+    mime.set_content(text_body, cte="quoted-printable" if not text_body.isascii() else "7bit")
+    mime.add_alternative(html_body, subtype="html", cte="quoted-printable")
+    ids = [a["id"] for a in message.metadata.get("attachments", [])]
+    for attachment in Attachment.objects.filter(pk__in=ids).order_by("id"):
+        with attachment.file.open("rb") as handle:
+            data = handle.read()
+        maintype, _sep, subtype = (attachment.content_type or "application/octet-stream").partition("/")
+        mime.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                            filename=attachment.filename)
+    envelope_from = thread_signals.plus_address(config.address, thread_signals.bounce_token(workspace_id, stored.pk))
+    return mime, message_id, envelope_from
+
+
+def dkim_sign(mime_bytes: bytes, config: EmailChannelConfig) -> bytes:
+    """Prepend a DKIM-Signature (rsa-sha256, relaxed/relaxed) when the channel has a selector and key."""
+    if not (config.dkim_selector and config.dkim_private_key):
+        return mime_bytes
+    import dkim
+
+    domain = config.address.partition("@")[2]
+    try:
+        signature = dkim.sign(
+            mime_bytes, config.dkim_selector.encode(), domain.encode(), config.dkim_private_key.encode(),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=[b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"in-reply-to",
+                             b"references", b"reply-to", b"mime-version", b"content-type"],
+        )
+    except Exception as exc:  # noqa: BLE001 - dkim raises its own error types and ValueError on bad keys
+        raise PermanentSendError(f"DKIM signing failed: {exc}") from exc
+    return signature + mime_bytes
+
+
+def send(message: OutboundMessage, channel: Channel) -> DeliveryResult:
+    config = config_of(channel)
+    url = relay_url_for(config)
+    if not url:
+        raise PermanentSendError("no SMTP relay configured (THREADLINE_SMTP_RELAY_URL or the channel's relay_url)")
+    relay = parse_relay(url)
+    if not message.recipient_address:
+        raise PermanentSendError("the contact has no email address")
+    mime, message_id, envelope_from = build(message, channel, config)
+    recipients = [message.recipient_address]
+    for _name, address in email.utils.getaddresses([str(mime.get("Cc", ""))]):
+        if address and address not in recipients:
+            recipients.append(address)
+    data = dkim_sign(mime.as_bytes(policy=mime.policy.clone(linesep="\r\n")), config)
+    deliver(relay, data, envelope_from, recipients)
+    return DeliveryResult(provider_message_id=message_id)
+
+
+__all__ = ["Relay", "build", "deliver", "dkim_sign", "parse_relay", "send"]

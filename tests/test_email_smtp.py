@@ -1,0 +1,147 @@
+"""The inbound SMTP listener, driven by smtplib on loopback: accept, route, refuse, limit, defer, store."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+
+from threadline.channels.email import edge
+from threadline.channels.email.testkit import make_email_channel, running_listener
+from threadline.channels.models import InboundEvent
+from threadline.conversations.models import Conversation, Message
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def smtp_listener(transactional_db):
+    yield from running_listener()
+
+
+def mail(sender="dana@example.com", to="support@acme.test", subject="Order 1001", body="Where is my order?",
+         message_id="<m1@example.com>", **headers):
+    message = EmailMessage()
+    message["From"] = f"Dana Levi <{sender}>"
+    message["To"] = to
+    message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+def send(port, message, *, sender=None, to=None):
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        return client.send_message(message, from_addr=sender, to_addrs=to)
+
+
+def test_mail_is_stored_before_250_and_becomes_a_conversation(smtp_listener, admin, run_jobs):
+    make_email_channel(admin)
+    send(smtp_listener, mail())
+    event = InboundEvent.objects.get()  # committed before the client got its 250
+    assert event.headers["mail-from"] == "dana@example.com"
+    assert event.headers["rcpt-to"] == "support@acme.test"
+    run_jobs()
+    message = Message.objects.get()
+    assert message.text == "Where is my order?"
+    assert message.provider_message_id == "<m1@example.com>"
+    assert message.conversation.contact.name == "Dana Levi"
+    assert message.conversation.subject == "Order 1001"
+
+
+def test_plus_addresses_aliases_and_catch_all_reach_their_channel(smtp_listener, admin, run_jobs):
+    support = make_email_channel(admin, aliases=["help@acme.test"])
+    sales = make_email_channel(admin, "sales@shop.test", catch_all_domains=["shop.test"])
+    send(smtp_listener, mail(to="support+orders@acme.test", message_id="<a@x>"))
+    send(smtp_listener, mail(to="help@acme.test", message_id="<b@x>"))
+    send(smtp_listener, mail(to="anyone@shop.test", message_id="<c@x>"))
+    assert sorted(InboundEvent.objects.filter(channel=support).values_list("idempotency_key", flat=True)) == [
+        "<a@x>", "<b@x>"]
+    assert list(InboundEvent.objects.filter(channel=sales).values_list("idempotency_key", flat=True)) == ["<c@x>"]
+
+
+def test_relaying_is_refused(smtp_listener, admin):
+    make_email_channel(admin)
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(smtp_listener, mail(to="victim@elsewhere.test"))
+    assert refused.value.recipients["victim@elsewhere.test"][0] == 550
+    assert InboundEvent.objects.count() == 0
+
+
+def test_a_mixed_envelope_keeps_only_our_recipients(smtp_listener, admin):
+    make_email_channel(admin)
+    refused = send(smtp_listener, mail(), to=["support@acme.test", "victim@elsewhere.test"])
+    assert refused["victim@elsewhere.test"][0] == 550
+    assert InboundEvent.objects.get().headers["rcpt-to"] == "support@acme.test"
+
+
+def test_size_limit_gives_552(smtp_listener, admin):
+    make_email_channel(admin, max_message_bytes=2048)
+    with pytest.raises(smtplib.SMTPDataError) as error:
+        send(smtp_listener, mail(body="x" * 5000))
+    assert error.value.smtp_code == 552
+    assert InboundEvent.objects.count() == 0
+
+
+def test_announced_size_over_the_server_limit_is_refused_at_mail_from(smtp_listener, admin, settings):
+    make_email_channel(admin)
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("size")
+        code, _text = client.mail("dana@example.com", options=[f"SIZE={10**10}"])
+    assert code == 552
+
+
+def test_storage_failure_answers_451_and_the_retry_is_stored_once(smtp_listener, admin, monkeypatch):
+    make_email_channel(admin)
+    real_store = edge.store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(edge, "store", broken)
+    with pytest.raises(smtplib.SMTPDataError) as error:
+        send(smtp_listener, mail())
+    assert error.value.smtp_code == 451
+    assert InboundEvent.objects.count() == 0
+    monkeypatch.setattr(edge, "store", real_store)
+    send(smtp_listener, mail())
+    send(smtp_listener, mail())  # the sender's retry after our 250 was lost: a duplicate, acknowledged
+    assert InboundEvent.objects.count() == 1
+
+
+def test_a_flooding_sender_is_deferred(smtp_listener, admin):
+    make_email_channel(admin, sender_rate_limit_per_hour=2)
+    for n in range(4):
+        send(smtp_listener, mail(message_id=f"<loop{n}@x>"))
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as deferred:
+        send(smtp_listener, mail(message_id="<loop9@x>"))
+    assert deferred.value.recipients["support@acme.test"][0] == 450
+    assert InboundEvent.objects.count() == 4
+
+
+def test_starttls_is_offered_when_a_certificate_is_configured(transactional_db, admin, run_jobs, tmp_path):
+    import ssl
+
+    from threadline.channels.email import smtp_server
+    from threadline.channels.email.testkit import free_port, self_signed_cert
+
+    cert, key = self_signed_cert(tmp_path)
+    port = free_port()
+    listener = smtp_server.start(port, tls_cert=cert, tls_key=key)
+    try:
+        make_email_channel(admin)
+        context = ssl.create_default_context(cafile=cert)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            client.starttls(context=context)
+            client.send_message(mail())
+    finally:
+        smtp_server.stop(listener)
+    run_jobs()
+    assert Conversation.objects.count() == 1
