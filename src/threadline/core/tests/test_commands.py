@@ -1,0 +1,97 @@
+"""The management commands behind `threadline createadmin`, `token create`, `channel create-api`, `doctor`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from threadline.channels.models import InboundEvent
+from threadline.tenancy.models import ApiToken, Membership, Role, User, Workspace
+from threadline.testing import factories
+from threadline.testing.server import sign
+
+PASSWORD = "orchid-lantern-47-quietly"
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_createadmin_with_password_in_a_new_workspace(db):
+    output = run("createadmin", "--email", "Lead@Example.com", "--password", PASSWORD, "--workspace", "Acme Help")
+    assert output == "Admin lead@example.com of workspace 'Acme Help' (acme-help).\n"
+    seat = Membership.objects.get(user__email="lead@example.com")
+    assert (seat.workspace.name, seat.role) == ("Acme Help", Role.ADMIN)
+    assert seat.user.check_password(PASSWORD) and seat.user.is_staff
+    with pytest.raises(CommandError, match="already an agent"):
+        run("createadmin", "--email", "lead@example.com", "--workspace", "acme-help")
+
+
+def test_createadmin_without_password_prints_a_setup_link_for_the_first_workspace(db, client):
+    first = factories.make_workspace("First")
+    output = run("createadmin", "--email", "second@example.com")
+    assert "of workspace 'First'" in output
+    link = output.split("Set the password once at: ", 1)[1].split(" ", 1)[0]
+    assert not User.objects.get(email="second@example.com").has_usable_password()
+    assert client.get("/" + link.split("/", 3)[3]).status_code == 200
+    assert Membership.objects.filter(workspace=first.workspace, user__email="second@example.com").exists()
+    assert Workspace.objects.count() == 1
+
+
+def test_createadmin_refuses_a_weak_password(db):
+    with pytest.raises(CommandError):
+        run("createadmin", "--email", "weak@example.com", "--password", "password")
+    assert not User.objects.filter(email="weak@example.com").exists()
+
+
+def test_token_create_prints_only_the_token_and_needs_a_workspace_when_ambiguous(db, client):
+    admin = factories.make_workspace("One")
+    raw = run("token", "create", "--email", admin.user.email, "--name", "deploy").strip()
+    assert raw.startswith("tl_") and "\n" not in raw
+    assert ApiToken.objects.get(membership=admin).name == "deploy"
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert me.status_code == 200 and me.json()["membership_id"] == admin.pk
+
+    other = factories.make_workspace("Two")
+    factories.make_agent(other, admin.user.email)
+    with pytest.raises(CommandError, match="several workspaces"):
+        run("token", "create", "--email", admin.user.email)
+    assert run("token", "create", "--email", admin.user.email, "--workspace", other.workspace.slug).strip()
+    with pytest.raises(CommandError, match="No active agent"):
+        run("token", "create", "--email", "ghost@example.com")
+
+
+def test_channel_create_api_prints_what_a_sender_needs(db, client, run_jobs):
+    admin = factories.make_workspace("Shop")
+    created = json.loads(run("channel", "create-api", "--workspace", admin.workspace.slug, "--name", "Backend"))
+    assert created["inbound_url"].endswith(f"/hooks/api/{created['id']}/")
+    body = json.dumps({"message_id": "x-1", "sender": {"kind": "email", "address": "a@example.com"},
+                       "text": "hello"}).encode()
+    answer = client.post(f"/hooks/api/{created['id']}/", body, content_type="application/json",
+                         HTTP_X_THREADLINE_SIGNATURE=sign(created["secret"], body))
+    assert answer.status_code == 202
+    run_jobs()
+    assert InboundEvent.objects.get().state == InboundEvent.State.PROCESSED
+    with pytest.raises(CommandError, match="No workspace"):
+        run("channel", "create-api", "--workspace", "nope")
+
+
+def test_doctor_passes_on_the_test_database(db):
+    output = run("doctor")
+    assert "All 8 checks passed." in output
+    assert "migrations      ok      all applied" in output
+
+
+def test_doctor_exits_1_when_a_check_fails(db, settings):
+    settings.PUBLIC_URL = "ftp://files.example.com"
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("doctor", stdout=out)
+    assert exit_info.value.code == 1
+    assert "public URL      FAIL" in out.getvalue()
+    assert "1 of 8 checks failed: public URL" in out.getvalue()
