@@ -17,6 +17,7 @@ from typing import Any
 
 import phonenumbers
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from threadline.contacts import identities
@@ -167,7 +168,12 @@ def do_delete_contact(actor: Membership, contact: Contact) -> None:
     require_full_agent(actor)
     check_contact_deletable(contact)
     contact_id = contact.pk
-    contact.delete()
+    try:
+        with transaction.atomic():
+            contact.delete()
+    except (ProtectedError, RestrictedError) as exc:  # a row of another domain still needs it
+        raise Conflict(_("Other records still refer to this contact; it cannot be deleted."),
+                       code="contact_in_use") from exc
     publish(ContactDeleted(workspace_id=actor.workspace_id, contact_id=contact_id, actor_id=actor.pk))
 
 
