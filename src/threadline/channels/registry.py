@@ -14,6 +14,7 @@ ADAPTERS: dict[str, str] = {
     "email": "threadline.channels.email.adapter:EmailAdapter",
     "sms": "threadline.channels.sms.adapter:SmsAdapter",
     "whatsapp": "threadline.channels.whatsapp.adapter:WhatsAppAdapter",
+    "voice": "threadline.channels.voice.adapter:VoiceAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}
