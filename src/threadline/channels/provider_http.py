@@ -14,11 +14,15 @@ from typing import Any
 import httpx
 
 from threadline.channels.base import PermanentSendError, RateLimited, TransientSendError
+
+__all__ = ["PermanentSendError", "RateLimited", "TransientSendError", "call", "download", "json_of"]
 from threadline.core import http
 
 
 def _retry_after(response: http.Response) -> float | None:
     value = {k.lower(): v for k, v in response.headers.items()}.get("retry-after", "")
+    if not value:  # Telegram puts it in the body: {"parameters": {"retry_after": 5}}
+        value = str((json_of(response).get("parameters") or {}).get("retry_after", ""))
     try:
         return float(value)
     except ValueError:

@@ -15,6 +15,7 @@ ADAPTERS: dict[str, str] = {
     "sms": "threadline.channels.sms.adapter:SmsAdapter",
     "whatsapp": "threadline.channels.whatsapp.adapter:WhatsAppAdapter",
     "voice": "threadline.channels.voice.adapter:VoiceAdapter",
+    "telegram": "threadline.channels.telegram.adapter:TelegramAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}
