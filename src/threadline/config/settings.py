@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "threadline.channels.whatsapp",
     "threadline.webhooks",
     "threadline.api",
+    "threadline.language",
+    "threadline.sla",
+    "threadline.routing",
 ]
 
 MIDDLEWARE = [

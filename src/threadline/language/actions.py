@@ -1,0 +1,97 @@
+"""Writes for languages: set what was detected, or what an agent says. Callers own the transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from threadline.conversations.actions import record_event
+from threadline.conversations.models import Conversation, ConversationEvent, Message
+from threadline.core.errors import ValidationFailed
+from threadline.events.bus import publish
+from threadline.language import detection
+from threadline.language.events import LanguageSet
+from threadline.tenancy.models import Membership, Workspace
+from threadline.tenancy.queries import require_full_agent
+
+AGENT = "agent"
+
+
+def workspace_languages(workspace: Workspace) -> list[str]:
+    """The languages detection chooses among: the workspace's list, else the UI languages."""
+    return list(workspace.languages or [code for code, _name in settings.LANGUAGES])
+
+
+def check_language(workspace: Workspace, code: str) -> str:
+    code = (code or "").strip().lower()
+    if code not in workspace_languages(workspace):
+        raise ValidationFailed(_("%(code)s is not one of this workspace's languages.") % {"code": code},
+                               code="invalid_language", field="language")
+    return code
+
+
+def agent_corrected(conversation: Conversation) -> bool:
+    return ConversationEvent.objects.filter(conversation=conversation, kind="language_corrected").exists()
+
+
+def do_set_language(
+    conversation: Conversation, message: Message | None, language: str, source: str, *,
+    confidence: float | None = None, actor: Membership | None = None,
+) -> Conversation:
+    """Store `language` on the message and the conversation, with a timeline row, and publish `language.set`.
+
+    A detection never overrides an agent's correction of the conversation (the message still keeps what was
+    detected for it). An agent's correction (`source="agent"`) always wins and is recorded as such.
+    """
+    previous = conversation.language
+    if message is not None and message.language != language:
+        message.language = language
+        Message.objects.filter(pk=message.pk).update(language=language)
+    conversation_changes = source == AGENT or not agent_corrected(conversation)
+    if conversation_changes and previous != language:
+        conversation.language = language
+        Conversation.objects.filter(pk=conversation.pk).update(language=language)
+    kind = "language_corrected" if source == AGENT else "language_detected"
+    record_event(conversation, kind, actor=actor, language=language, previous=previous, source=source,
+                 confidence=confidence, message_id=message.pk if message else None)
+    publish(LanguageSet(workspace_id=conversation.workspace_id, conversation_id=conversation.pk,
+                        message_id=message.pk if message else None, language=conversation.language,
+                        previous=previous, source=source, confidence=confidence,
+                        actor_id=actor.pk if actor else None))
+    return conversation
+
+
+def ensure_detected(message: Message) -> str:
+    """Detect and store the language of an inbound message once; returns it (idempotent, any caller).
+
+    Routing, SLA and automations call this before they read the language, so the order in which the
+    subscribers run does not matter. The message row is locked while detecting.
+    """
+    locked = Message.objects.select_for_update(of=("self",)).select_related(
+        "conversation__workspace", "conversation__contact").get(pk=message.pk)
+    if locked.language:
+        message.language = locked.language
+        return locked.language
+    conversation = locked.conversation
+    workspace = conversation.workspace
+    languages = workspace_languages(workspace)
+    found = detection.detect(locked.text, languages)
+    language, source, confidence = found.language, found.method, found.confidence
+    if not language and conversation.contact.language in languages:
+        language, source, confidence = conversation.contact.language, "contact", None
+    if not language:
+        language, source, confidence = workspace.default_language, "workspace", None
+    do_set_language(conversation, locked, language, source, confidence=confidence)
+    message.language = language
+    return language
+
+
+def do_correct_language(actor: Membership, conversation: Conversation, language: str,
+                        message: Message | None = None) -> Conversation:
+    """An agent says which language the conversation (and optionally one message) is in."""
+    require_full_agent(actor)
+    language = check_language(conversation.workspace, language)
+    if message is not None and message.conversation_id != conversation.pk:
+        raise ValidationFailed(_("That message is not in this conversation."), code="invalid_message",
+                               field="message_id")
+    return do_set_language(conversation, message, language, AGENT, actor=actor)

@@ -1,0 +1,19 @@
+"""Durable subscriber: every inbound message gets its language (idempotent: detection runs once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from threadline.conversations.models import Message
+from threadline.language.actions import ensure_detected
+
+
+def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
+    if event_type != "message.received":
+        return
+    with transaction.atomic():
+        message = Message.objects.filter(pk=payload["message_id"]).first()
+        if message is not None:
+            ensure_detected(message)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    name = "threadline.routing"
+    label = "routing"
+    verbose_name = "Routing"

@@ -1,0 +1,34 @@
+"""Durable subscriber: route each new inbound conversation, and retry waiting ones when capacity frees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from threadline.conversations.models import Conversation, Message, Status
+from threadline.language.actions import ensure_detected
+from threadline.routing.actions import do_route
+
+FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
+
+
+def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
+    if event_type == "message.received":
+        with transaction.atomic():
+            message = Message.objects.filter(pk=payload["message_id"]).first()
+            if message is None:
+                return
+            ensure_detected(message)
+            conversation = (Conversation.objects.select_for_update(of=("self",))
+                            .select_related("team", "origin_channel", "last_inbound_channel")
+                            .filter(pk=payload["conversation_id"]).first())
+            if conversation is not None and conversation.assignee_id is None:
+                do_route(conversation)
+    elif event_type == "conversation.updated":
+        changes = payload.get("changes", {})
+        if changes.get("status") in FREEING or ("assignee_id" in changes and changes["assignee_id"] is None):
+            from threadline.routing.tasks import route_waiting_task
+
+            with transaction.atomic():
+                route_waiting_task.enqueue(payload["workspace_id"], unique_key=f"route-waiting:{outbox_id}")
