@@ -183,12 +183,22 @@ class Dovecot:
         import grp
         import pwd
 
-        me = pwd.getpwuid(os.getuid()).pw_name
-        group = grp.getgrgid(os.getgid()).gr_name
+        if os.getuid() == 0:  # Dovecot refuses to run its login and mail processes as root
+            me, login = "dovecot", "dovenull"
+            mail_uid, mail_gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
+        else:
+            me = login = pwd.getpwuid(os.getuid()).pw_name
+            mail_uid, mail_gid = os.getuid(), os.getgid()
+        group = grp.getgrgid(pwd.getpwnam(me).pw_gid).gr_name
+        self.root.chmod(0o755)
         (self.root / "run").mkdir(exist_ok=True)
-        (self.root / "home").mkdir(exist_ok=True)
+        home = self.root / "home" / self.user
+        home.mkdir(parents=True, exist_ok=True)
+        if os.getuid() == 0:
+            os.chown(self.root / "home", mail_uid, mail_gid)
+            os.chown(home, mail_uid, mail_gid)
         (self.root / "passwd").write_text(
-            f"{self.user}:{{PLAIN}}{self.password}:{os.getuid()}:{os.getgid()}::{self.root}/home/{self.user}\n"
+            f"{self.user}:{{PLAIN}}{self.password}:{mail_uid}:{mail_gid}::{home}\n"
         )
         ssl_lines = "ssl = no\n"
         if self.tls:
@@ -207,7 +217,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {me}
 default_internal_group = {group}
-default_login_user = {me}
+default_login_user = {login}
 mail_location = maildir:~/Maildir
 first_valid_uid = 0
 passdb {{
