@@ -138,7 +138,8 @@ def main() -> int:
 
         ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post)
         accepted = [p for p in posted if p[3] == 202]
-        stored = json.loads(server.shell(COLLECT.format(timeout=args.timeout, channel=channel["id"])).splitlines()[-1])
+        collect = COLLECT.format(timeout=args.timeout, channel=channel["id"])
+        stored = json.loads(server.shell(collect, timeout=args.timeout + 60).splitlines()[-1])
 
         def healthz(client: httpx.Client, _n: int) -> tuple:
             return (client.get(f"{server.url}/healthz").status_code,)

@@ -156,3 +156,18 @@ def test_smtp_port_is_accepted_and_says_nothing_listens_yet(tmp_path, database_u
         server.start()
         assert "SMTP port 2525 noted; no email channel listens on it yet." in server.output()
         assert server.stop() == 0
+
+
+def test_demo_flag_loads_the_demo_once(tmp_path, database_url):
+    with ServerProcess(tmp_path / "data", database_url=database_url, args=("--demo",)) as server:
+        server.start()
+        assert "Loaded demo workspace 'Threadline demo: Northwind Gadgets' (demo) with 12 conversations." \
+            in server.output()
+        assert server.stop() == 0
+        server.start()
+        assert "Demo workspace 'Threadline demo: Northwind Gadgets' is already loaded." in server.output()
+        assert server.python(
+            "import json; from threadline.conversations.models import Conversation; "
+            "print(Conversation.objects.filter(workspace__slug='demo').count())"
+        ) == 12
+        assert server.stop() == 0

@@ -14,8 +14,7 @@ import socket
 import threading
 import traceback
 
-from django.db import close_old_connections, transaction
-from django.db.models import Q
+from django.db import close_old_connections, connection, transaction
 from django.db.utils import OperationalError
 
 from threadline.core import metrics
@@ -36,11 +35,15 @@ def backoff_seconds(attempts: int) -> float:
     return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
 
 
-def ready_jobs() -> object:
-    moment = now()
-    return Job.objects.filter(
-        Q(state=Job.State.QUEUED, run_after__lte=moment) | Q(state=Job.State.RUNNING, lease_until__lt=moment)
-    )
+CLAIM_SQL = """
+UPDATE {table} SET state = %s, locked_by = %s, lease_until = %s
+WHERE id = (
+    SELECT id FROM {table}
+    WHERE (state = %s AND run_after <= %s) OR (state = %s AND lease_until < %s)
+    ORDER BY run_after, id LIMIT 1{skip_locked}
+)
+RETURNING id
+"""
 
 
 class Worker:
@@ -51,20 +54,23 @@ class Worker:
         _LIVE_WORKERS.add(self.worker_id)
 
     def claim(self) -> Job | None:
-        for candidate in ready_jobs().order_by("run_after", "id").values_list("id", flat=True)[:5]:
-            moment = now()
-            with transaction.atomic():
-                claimed = (
-                    Job.objects.filter(pk=candidate)
-                    .filter(
-                        Q(state=Job.State.QUEUED, run_after__lte=moment)
-                        | Q(state=Job.State.RUNNING, lease_until__lt=moment)
-                    )
-                    .update(state=Job.State.RUNNING, locked_by=self.worker_id, lease_until=moment + LEASE)
-                )
-            if claimed:
-                return Job.objects.get(pk=candidate)
-        return None
+        """Take the next ready job with a lease, in one conditional UPDATE ... RETURNING statement.
+
+        The statement picks and leases the row atomically: SQLite runs it under its write lock, PostgreSQL
+        locks the row it picks (`FOR UPDATE SKIP LOCKED`, so concurrent workers pick different rows).
+        """
+        moment = now()
+        adapt = connection.ops.adapt_datetimefield_value
+        skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        sql = CLAIM_SQL.format(table=connection.ops.quote_name(Job._meta.db_table), skip_locked=skip_locked)
+        params = [Job.State.RUNNING, self.worker_id, adapt(moment + LEASE),
+                  Job.State.QUEUED, adapt(moment), Job.State.RUNNING, adapt(moment)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return Job.objects.get(pk=row[0])
 
     def run_one(self) -> bool:
         """Run one ready job if there is one; True when a job was run."""

@@ -75,6 +75,8 @@ def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[
         env["THREADLINE_DATABASE_URL"] = database_url
     if os.environ.get("THREADLINE_REDIS_URL"):
         env["THREADLINE_REDIS_URL"] = os.environ["THREADLINE_REDIS_URL"]
+        # Rate-limit counters live in Redis under the token's id, which other test databases reuse.
+        env["THREADLINE_API_RATE_LIMIT"] = "1000000"
     env.update(extra)
     return env
 
@@ -178,9 +180,9 @@ class ServerProcess:
             raise RuntimeError(f"threadline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
         return result
 
-    def shell(self, code: str) -> str:
+    def shell(self, code: str, *, timeout: float = 120) -> str:
         """Run `code` in a `threadline shell` with this server's settings; returns what it printed."""
-        return self.run("shell", "--no-imports", "-c", code).stdout.strip()
+        return self.run("shell", "--no-imports", "-c", code, timeout=timeout).stdout.strip()
 
     def python(self, code: str) -> Any:
         """Run `code` in a `threadline shell`; it must print one JSON value, which is returned."""

@@ -31,6 +31,7 @@ from threadline.jobs.worker import Worker, recover_orphans
 logger = logging.getLogger("threadline.serve")
 
 GRACE_SECONDS = 30
+MIGRATION_LOCK_KEY = 0x746C_6D67  # "tlmg"
 
 
 class GracefulServer(uvicorn.Server):
@@ -70,6 +71,40 @@ class GracefulServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+@contextlib.contextmanager
+def migration_lock() -> Iterator[None]:
+    """Web nodes starting together on one PostgreSQL database migrate one after the other."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+
+
+def start_edges(host: str, smtp_port: int | None) -> list[Callable[[], None]]:
+    """Start the channel edges that listen on ports of their own (an SMTP server for email).
+
+    Core names no channel kind: every registered adapter with a `start_listener(host=, smtp_port=)` method
+    may start one (returning a function that stops it, or None when it has nothing to listen for).
+    """
+    from threadline.channels.registry import adapter_for, kinds
+
+    stoppers: list[Callable[[], None]] = []
+    for kind in kinds():
+        start = getattr(adapter_for(kind), "start_listener", None)
+        if start is not None:
+            stop = start(host=host, smtp_port=smtp_port)
+            if stop is not None:
+                stoppers.append(stop)
+    return stoppers
+
+
 class Command(BaseCommand):
     help = "Run Threadline: web server, job worker and scheduler in one process."
 
@@ -85,7 +120,8 @@ class Command(BaseCommand):
         if not env.get("PUBLIC_URL"):  # links printed below must point at this server
             shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"} else host
             settings.PUBLIC_URL = f"http://{shown}:{port}"
-        call_command("migrate", interactive=False, verbosity=0)
+        with migration_lock():
+            call_command("migrate", interactive=False, verbosity=0)
         for line in bootstrap.run():
             self.say(line)
         if demo:
@@ -93,9 +129,11 @@ class Command(BaseCommand):
 
             for line in load_demo():
                 self.say(line)
+        edges = start_edges(host, smtp_port)
         if smtp_port is not None:
             settings.THREADLINE["SMTP_PORT"] = smtp_port
-            self.say(f"SMTP port {smtp_port} noted; no email channel listens on it yet.")
+            if not edges:
+                self.say(f"SMTP port {smtp_port} noted; no email channel listens on it yet.")
         connections.close_all()  # the threads below open their own connections
 
         threads: list[threading.Thread] = []
@@ -135,6 +173,8 @@ class Command(BaseCommand):
         try:
             server.run()
         finally:
+            for stop_edge in edges:
+                stop_edge()
             stop_background()
             for thread in threads:
                 thread.join(timeout=GRACE_SECONDS)
