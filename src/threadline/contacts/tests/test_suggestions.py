@@ -143,14 +143,14 @@ def test_suggesting_costs_a_few_indexed_lookups_whatever_the_number_of_contacts(
     from django.test.utils import CaptureQueriesContext
 
     channel = make_api_channel(admin)
-    for n in range(40):
+    for n in range(25):
         inbound(channel, "email", f"person{n}@shop{n}.example", name=f"Person Number{n}")
     loner = inbound(channel, "email", "dana.levi@acme.example", name="Dana Levi").author_contact
     with CaptureQueriesContext(connection) as queries:
         atomic(suggest_for, loner)
     assert len(queries) <= 6  # its identities, same name, same match keys (and the savepoint around them)
 
-    for n in range(30):
+    for n in range(22):
         inbound(channel, "telegram", f"dana-{n}", name="Dana Levi")
     MergeSuggestion.objects.all().delete()
     assert len(atomic(suggest_for, loner)) == 20  # bounded by MAX_CANDIDATES
