@@ -16,6 +16,8 @@ ADAPTERS: dict[str, str] = {
     "whatsapp": "threadline.channels.whatsapp.adapter:WhatsAppAdapter",
     "voice": "threadline.channels.voice.adapter:VoiceAdapter",
     "telegram": "threadline.channels.telegram.adapter:TelegramAdapter",
+    "messenger": "threadline.channels.messenger.adapter:MessengerAdapter",
+    "instagram": "threadline.channels.messenger.adapter:InstagramAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}

@@ -31,6 +31,7 @@ from threadline.channels.base import (
     PermanentSendError,
 )
 from threadline.channels.meta import graph
+from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.whatsapp import templates
 from threadline.core.errors import ValidationFailed
@@ -54,16 +55,6 @@ def _at(value: Any) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
     except (TypeError, ValueError):
         return None
-
-
-def last_customer_message_at(channel: Channel, identity: Any) -> dt.datetime | None:
-    from threadline.conversations.models import Message
-
-    last = (Message.objects.filter(channel=channel, identity=identity, direction="in")
-            .order_by("-created_at", "-id").values_list("created_at", "sent_at").first())
-    if last is None:
-        return None
-    return max(x for x in last if x is not None)
 
 
 class WhatsAppAdapter:
@@ -200,7 +191,7 @@ class WhatsAppAdapter:
         if template is not None:
             templates.check_template(channel, template)
             return
-        last = last_customer_message_at(channel, identity)
+        last = last_customer_message_at(channel, identity.address, identity.kind)
         if last is None or now() - last > WINDOW:
             raise ValidationFailed(
                 _("WhatsApp allows free-text replies only within 24 hours of the customer's last message "
@@ -211,7 +202,7 @@ class WhatsAppAdapter:
     def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
         from threadline.channels.whatsapp.models import MessageTemplate
 
-        last = last_customer_message_at(channel, identity)
+        last = last_customer_message_at(channel, identity.address, identity.kind)
         ends = last + WINDOW if last else None
         approved = MessageTemplate.objects.filter(channel=channel, status="APPROVED").order_by("name", "language")
         return {
