@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from threadline.api.auth import actor
+from threadline.api.errors import responses
 
 router = Router(tags=["me"])
 
@@ -16,7 +17,7 @@ class MeOut(Schema):
     role: str
 
 
-@router.get("/me", response=MeOut, summary="The agent the token acts as")
+@router.get("/me", response=responses(MeOut), summary="The agent the token acts as")
 def me(request: HttpRequest) -> MeOut:
     agent = actor(request)
     return MeOut(membership_id=agent.pk, workspace_id=agent.workspace_id, email=agent.user.email,

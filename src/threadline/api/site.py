@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -20,22 +21,31 @@ def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     return JsonResponse(error_body("not_found", _("No such API endpoint.")), status=404)
 
 
-def json_method_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def as_json_405(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """django-ninja answers a method a path does not serve with a plain-text 405: make it JSON."""
+    if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+        return response
+    answer = JsonResponse(
+        error_body("method_not_allowed", _("This endpoint does not accept %(method)s.") % {"method": request.method}),
+        status=405,
+    )
+    if response.get("Allow"):
+        answer["Allow"] = response["Allow"]
+    return answer
+
+
+def json_method_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def wrapped_async(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return as_json_405(request, await view(request, *args, **kwargs))
+
+        return wrapped_async
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
-            allowed = response.get("Allow", "")
-            response = JsonResponse(
-                error_body("method_not_allowed", _("This endpoint does not accept %(method)s.") % {
-                    "method": request.method}),
-                status=405,
-            )
-            if allowed:
-                response["Allow"] = allowed
-        return response
+        return as_json_405(request, view(request, *args, **kwargs))
 
     return wrapped
 

@@ -72,7 +72,7 @@ def update_conversation(request: HttpRequest, conversation_id: Id, payload: Conv
     require_full_agent(agent)
     sent = payload.model_fields_set
     with transaction.atomic():
-        target = access_conversation(agent, conversation_id)
+        target = access_conversation(agent, conversation_id, for_update=True)
         assignee = UNSET
         if "assignee_id" in sent:
             assignee = access_agent(agent, payload.assignee_id) if payload.assignee_id is not None else None
@@ -94,9 +94,10 @@ def merge_conversation(request: HttpRequest, conversation_id: Id, payload: Merge
     agent = actor(request)
     require_full_agent(agent)
     with transaction.atomic():
-        source = access_conversation(agent, conversation_id)
-        target = access_conversation(agent, payload.into_id)
-        do_merge_conversations(agent, source, target)
+        # Both rows locked, in id order so two opposite merges cannot deadlock.
+        locked = {pk: access_conversation(agent, pk, for_update=True)
+                  for pk in sorted({conversation_id, payload.into_id})}
+        do_merge_conversations(agent, locked[conversation_id], locked[payload.into_id])
     return access_conversation(agent, payload.into_id)
 
 

@@ -30,8 +30,13 @@ def conversations_of(actor: Membership) -> QuerySet[Conversation]:
     )
 
 
-def access_conversation(actor: Membership, conversation_id: int) -> Conversation:
-    conversation = conversations_of(actor).filter(pk=conversation_id).first()
+def access_conversation(actor: Membership, conversation_id: int, *, for_update: bool = False) -> Conversation:
+    """The conversation, or NotFound. `for_update` locks its row until the caller's transaction ends (PostgreSQL;
+    SQLite serializes writers), so a change computed from what was read cannot undo a concurrent one."""
+    queryset = conversations_of(actor)
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(_("No such conversation."), code="conversation_not_found")
     return conversation
