@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from threadline.testing.server import ServerProcess, sign, throwaway_database
+from threadline.testing.server import ServerProcess, migrated_copy, sign
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,8 @@ print(json.dumps({{
 
 
 @pytest.fixture
-def server(tmp_path):
-    with throwaway_database() as url, ServerProcess(
+def server(request, tmp_path_factory, tmp_path):
+    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, ServerProcess(
         tmp_path / "data", database_url=url, THREADLINE_ADMIN_EMAIL="owner@example.com",
         THREADLINE_ADMIN_PASSWORD=PASSWORD,
     ) as proc:
@@ -113,7 +113,7 @@ def test_acknowledged_messages_survive_a_kill_before_processing(server):
 def test_kill_while_the_worker_processes_a_burst_then_each_message_is_stored_once(server):
     server.start()
     channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
-    total = 300
+    total = 150
     statuses = post_all(server, channel, list(range(total)))
     assert statuses == [202] * total
     deadline = time.monotonic() + 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from threadline.testing.server import ServerProcess, sign, throwaway_database
+from threadline.testing.server import ServerProcess, migrated_copy, sign, throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -13,8 +13,15 @@ PASSWORD = "orchid-lantern-47-quietly"
 
 
 @pytest.fixture
-def cli(tmp_path):
-    with throwaway_database() as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
+def cli(request, tmp_path_factory, tmp_path):
+    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, \
+            ServerProcess(tmp_path / "data", database_url=url) as proc:
+        yield proc
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    with throwaway_database() as url, ServerProcess(tmp_path / "fresh", database_url=url) as proc:
         yield proc
 
 
@@ -33,7 +40,8 @@ def test_token_create_prints_only_a_token_that_authenticates(cli):
     assert cli.stop() == 0
 
 
-def test_doctor_passes_on_a_migrated_setup_and_fails_on_an_unreachable_database(cli):
+def test_doctor_passes_on_a_migrated_setup_and_fails_on_an_unreachable_database(fresh):
+    cli = fresh
     before = cli.run("doctor", check=False)
     assert before.returncode == 1 and "migrations" in before.stdout and "not applied" in before.stdout
     cli.run("migrate", "--no-input")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from threadline.testing.server import ServerProcess, threadline_command, throwaway_database
+from threadline.testing.server import ServerProcess, migrated_copy, threadline_command
 
 pytestmark = pytest.mark.slow
 
@@ -57,9 +57,8 @@ class SchedulerProcess:
 
 
 @pytest.fixture
-def base(tmp_path):
-    with throwaway_database() as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
-        proc.run("migrate", "--no-input")
+def base(request, tmp_path_factory, tmp_path):
+    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
         yield proc
 
 

@@ -9,7 +9,7 @@ import sqlite3
 import httpx
 import pytest
 
-from threadline.testing.server import ServerProcess, throwaway_database
+from threadline.testing.server import ServerProcess, migrated_copy, throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,14 @@ PASSWORD = "orchid-lantern-47-quietly"
 
 
 @pytest.fixture
-def database_url():
+def database_url(request, tmp_path_factory, tmp_path):
+    """A migrated, empty database for the server in tmp_path/data (SQLite file or PostgreSQL database)."""
+    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url():
     with throwaway_database() as url:
         yield url
 
@@ -42,25 +49,28 @@ def counts(server: ServerProcess) -> dict[str, int]:
     )
 
 
-def test_serve_runs_embedded_and_stops_cleanly_on_sigterm(server, database_url):
-    server.start()
-    assert f"ready at http://127.0.0.1:{server.port}/ (with worker and scheduler)" in server.output()
-    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
-    ready = httpx.get(f"{server.url}/readyz")
-    assert ready.status_code == 200, ready.text
-    metrics = httpx.get(f"{server.url}/metrics").text
-    assert 'threadline_http_requests_total{method="GET",status="200"}' in metrics
-    assert (server.data_dir / "secret_key").read_text().strip()
-    if database_url is None:
-        db = server.data_dir / "threadline.sqlite3"
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert server.stop(signal.SIGTERM) == 0
-    assert "scheduler" in server.errors() and "released the lock" in server.errors()
-    assert "worker" in server.errors() and "stopped" in server.errors()
-    assert server.python(
-        "import json; from threadline.jobs.models import SchedulerLock; print(SchedulerLock.objects.count())"
-    ) == 0
+def test_serve_runs_embedded_and_stops_cleanly_on_sigterm(tmp_path, empty_database_url):
+    """A fresh install: the first start migrates an empty database and keeps a secret key."""
+    database_url = empty_database_url
+    with ServerProcess(tmp_path / "fresh", database_url=database_url) as server:
+        server.start()
+        assert f"ready at http://127.0.0.1:{server.port}/ (with worker and scheduler)" in server.output()
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 200, ready.text
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'threadline_http_requests_total{method="GET",status="200"}' in metrics
+        assert (server.data_dir / "secret_key").read_text().strip()
+        if database_url is None:
+            db = server.data_dir / "threadline.sqlite3"
+            with sqlite3.connect(db) as conn:
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert server.stop(signal.SIGTERM) == 0
+        assert "scheduler" in server.errors() and "released the lock" in server.errors()
+        assert "worker" in server.errors() and "stopped" in server.errors()
+        assert server.python(
+            "import json; from threadline.jobs.models import SchedulerLock; print(SchedulerLock.objects.count())"
+        ) == 0
 
 
 def test_sigint_also_exits_zero_and_restart_keeps_the_secret_key(server):

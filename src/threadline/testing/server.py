@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -45,9 +47,10 @@ def postgres_url() -> str | None:
 
 
 @contextlib.contextmanager
-def throwaway_database(base_url: str | None = None, prefix: str = "tlproc") -> Iterator[str | None]:
-    """A new, empty PostgreSQL database on the server of `base_url` (default THREADLINE_DATABASE_URL),
-    dropped afterwards; yields its URL, or None when the suite runs on SQLite."""
+def throwaway_database(base_url: str | None = None, prefix: str = "tlproc", *,
+                       template: str | None = None) -> Iterator[str | None]:
+    """A new PostgreSQL database on the server of `base_url` (default THREADLINE_DATABASE_URL), empty or
+    a copy of the database `template`, dropped afterwards; yields its URL, or None on SQLite."""
     base_url = base_url or postgres_url()
     if not base_url:
         yield None
@@ -58,13 +61,65 @@ def throwaway_database(base_url: str | None = None, prefix: str = "tlproc") -> I
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
     parsed = urlparse(base_url)
     maintenance = urlunparse(parsed._replace(path="/postgres", query=""))
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(create)
     try:
         yield urlunparse(parsed._replace(path=f"/{name}"))
     finally:
         with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@dataclass(frozen=True)
+class MigratedTemplate:
+    """An empty, migrated database to copy for each process test, so each test skips the migrations."""
+
+    data_dir: Path
+    database_url: str | None
+
+    @property
+    def database_name(self) -> str | None:
+        return urlparse(self.database_url).path.lstrip("/") if self.database_url else None
+
+
+@contextlib.contextmanager
+def migrated_template(workdir: Path) -> Iterator[MigratedTemplate]:
+    with throwaway_database(prefix="tltmpl") as url:
+        data_dir = Path(workdir) / "template"
+        ServerProcess(data_dir, database_url=url).run("migrate", "--no-input")
+        yield MigratedTemplate(data_dir, url)
+
+
+@contextlib.contextmanager
+def database_from(template: MigratedTemplate, data_dir: Path) -> Iterator[str | None]:
+    """A copy of `template` for a server whose data directory is `data_dir`; yields its database URL."""
+    if template.database_url is None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        for path in template.data_dir.glob("threadline.sqlite3*"):
+            shutil.copyfile(path, Path(data_dir) / path.name)
+        yield None
+        return
+    with throwaway_database(template.database_url, template=template.database_name) as url:
+        yield url
+
+
+_TEMPLATES: dict[str, MigratedTemplate] = {}
+
+
+@contextlib.contextmanager
+def migrated_copy(config: Any, tmp_path_factory: Any, data_dir: Path) -> Iterator[str | None]:
+    """For a pytest fixture: a copy of this test process's migrated template (made on first use, removed
+    at the end of the session) for a server with `data_dir`; yields the database URL (None on SQLite)."""
+    key = postgres_url() or "sqlite"
+    if key not in _TEMPLATES:
+        stack = contextlib.ExitStack()
+        _TEMPLATES[key] = stack.enter_context(migrated_template(tmp_path_factory.mktemp("template")))
+        config.add_cleanup(stack.close)
+    with database_from(_TEMPLATES[key], data_dir) as url:
+        yield url
 
 
 def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
