@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "threadline.language",
     "threadline.sla",
     "threadline.routing",
+    "threadline.channels.webchat",
+    "threadline.web",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +118,7 @@ LANGUAGES_BIDI = ["he", "fa", "ar", "ur"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

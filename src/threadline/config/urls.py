@@ -13,4 +13,6 @@ urlpatterns = [
     path("hooks/<slug:kind>/<int:channel_id>/", webhook_view),
     path("admin/", admin.site.urls),
     path("setup/", include("threadline.core.views_setup")),
+    path("", include("threadline.channels.webchat.urls")),
+    path("", include("threadline.web.urls")),
 ]

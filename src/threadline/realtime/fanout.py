@@ -1,23 +1,28 @@
-"""Real-time fan-out of domain events to the agents' WebSocket groups (the workspace UI arrives later)."""
+"""Real-time fan-out of domain events to the agents' sockets.
+
+`on_event` is an immediate subscriber (events/registry.py): it runs right after the commit that published
+the event, in the thread that committed (a request thread, or the job worker's thread). It forwards the
+event, with its outbox id, to the workspace group; each agent socket passes it to its browser, which updates
+lists, counts and the open conversation. A socket that was away replays the outbox from the last id it saw
+(agents.py), so an event lost here (a crash between commit and send) is recovered on the next reconnect.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from threadline.realtime.dispatch import send_to_group
+from threadline.realtime.groups import workspace_group
+
+MESSAGE_TYPE = "domain.event"
 
 
-def workspace_group(workspace_id: int) -> str:
-    return f"workspace.{workspace_id}"
+def event_message(event_type: str, payload: dict[str, Any], outbox_id: int) -> dict[str, Any]:
+    return {"type": MESSAGE_TYPE, "event": event_type, "id": outbox_id, "payload": payload}
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
-    layer = get_channel_layer()
     workspace_id = payload.get("workspace_id")
-    if layer is None or workspace_id is None:
+    if workspace_id is None:
         return
-    async_to_sync(layer.group_send)(
-        workspace_group(int(workspace_id)),
-        {"type": "domain.event", "event": event_type, "id": outbox_id, "payload": payload},
-    )
+    send_to_group(workspace_group(int(workspace_id)), event_message(event_type, payload, outbox_id))

@@ -1,0 +1,96 @@
+"""Reads for the chat widget: a visitor from their token, what they may see, and whether anyone answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from threadline.channels.models import Channel
+from threadline.channels.webchat import tokens
+from threadline.channels.webchat.models import Visitor
+from threadline.contacts.models import Contact
+from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Message
+from threadline.realtime import presence
+from threadline.tenancy.models import Membership
+
+HISTORY_LIMIT = 200
+
+
+def live_channel(channel_id: int) -> Channel | None:
+    return Channel.objects.select_related("workspace").filter(pk=channel_id, kind="webchat", is_active=True).first()
+
+
+def visitor_for_token(channel: Channel, token: str) -> Visitor | None:
+    visitor_id = tokens.read(channel.pk, token)
+    if visitor_id is None:
+        return None
+    return Visitor.objects.filter(channel=channel, visitor_id=visitor_id).select_related("contact").first()
+
+
+def contact_of(visitor: Visitor) -> Contact | None:
+    """The visitor's contact now (following merges)."""
+    contact = visitor.contact
+    seen = 0
+    while contact is not None and contact.merged_into_id and seen < 20:
+        contact, seen = contact.merged_into, seen + 1
+    return contact
+
+
+def visible_messages(channel: Channel, contact: Contact) -> Any:
+    """The customer's side of their conversations that went through this chat channel (no internal notes)."""
+    conversations = Conversation.objects.filter(contact=contact).filter(
+        Q(origin_channel=channel) | Q(messages__channel=channel)
+    ).values("pk")
+    return (Message.objects.filter(conversation__in=conversations, is_note=False)
+            .select_related("author_membership__user").prefetch_related("attachments"))
+
+
+def history(channel: Channel, visitor: Visitor) -> list[dict[str, Any]]:
+    contact = contact_of(visitor)
+    if contact is None:
+        return []
+    rows = list(visible_messages(channel, contact).order_by("-created_at", "-id")[:HISTORY_LIMIT])
+    return [message_payload(m) for m in reversed(rows)]
+
+
+def visible_attachment_ids(channel: Channel, visitor: Visitor) -> Any:
+    contact = contact_of(visitor)
+    if contact is None:
+        return Message.objects.none()
+    return visible_messages(channel, contact).values("attachments")
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    """A message as the widget shows it. Agents appear by first name only."""
+    author = ""
+    if message.author_membership_id and message.author_membership is not None:
+        user = message.author_membership.user
+        author = (user.name or "").split(" ")[0] or user.email.split("@")[0]
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "author": author,
+        "text": message.text,
+        "status": message.status,
+        "created_at": message.created_at.isoformat(),
+        "attachments": [
+            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments.all()
+        ],
+    }
+
+
+def current_conversation_id(channel: Channel, contact: Contact | None) -> int | None:
+    if contact is None:
+        return None
+    conversation = (Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES, merged_into__isnull=True)
+                    .order_by("-last_message_at", "-id").values("pk").first())
+    return conversation["pk"] if conversation else None
+
+
+def agents_available(channel: Channel) -> bool:
+    """Whether an agent of the workspace is online now (connected and not away)."""
+    ids = list(Membership.objects.filter(workspace_id=channel.workspace_id, is_active=True).values_list("pk", flat=True))
+    return presence.any_agent_online(ids)

@@ -1,0 +1,143 @@
+/* Threadline chat widget loader: <script src="https://support.example.com/widget.js" data-channel="ID" async></script>
+ *
+ * JavaScript API (calls made before the script loads are queued):
+ *   window.Threadline = window.Threadline || function () { (Threadline.q = Threadline.q || []).push(arguments); };
+ *   Threadline("open"); Threadline("close"); Threadline("toggle");
+ *   Threadline("identify", { user_id, user_hash, email, name });   // user_hash = hex HMAC-SHA256(secret, user_id)
+ *   Threadline("setAttributes", { plan: "pro" });
+ *   Threadline("track", "checkout_failed", { order: 123 });
+ *   Threadline("on", "unread" | "open" | "close" | "ready" | "error", callback);
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector('script[src*="/widget.js"][data-channel]');
+  if (!script || window.__threadlineLoaded) return;
+  window.__threadlineLoaded = true;
+  var base = new URL(script.src, location.href).origin;
+  var channel = script.getAttribute("data-channel");
+  var queued = (window.Threadline && window.Threadline.q) || [];
+  var listeners = {};
+  var frame = null;
+  var launcher = null;
+  var badge = null;
+  var ready = false;
+  var open = false;
+  var outbox = [];
+  var config = null;
+  var tokenKey = "threadline.visitor." + channel;
+
+  function stored() {
+    try { return localStorage.getItem(tokenKey) || ""; } catch (e) { return ""; }
+  }
+
+  function store(token) {
+    try { localStorage.setItem(tokenKey, token); } catch (e) { /* storage disabled: the chat lasts this page */ }
+  }
+
+  function emit(name, value) {
+    (listeners[name] || []).forEach(function (callback) {
+      try { callback(value); } catch (e) { setTimeout(function () { throw e; }); }
+    });
+  }
+
+  function toFrame(command, payload) {
+    if (!ready) { outbox.push([command, payload]); return; }
+    frame.contentWindow.postMessage({ threadline: true, command: command, payload: payload }, base);
+  }
+
+  function setOpen(value) {
+    open = value;
+    if (!frame) return;
+    frame.style.display = open ? "block" : "none";
+    launcher.setAttribute("aria-expanded", String(open));
+    toFrame(open ? "open" : "close");
+    emit(open ? "open" : "close");
+  }
+
+  function api(command) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    switch (command) {
+      case "open": setOpen(true); break;
+      case "close": setOpen(false); break;
+      case "toggle": setOpen(!open); break;
+      case "identify": toFrame("identify", args[0] || {}); break;
+      case "setAttributes": toFrame("setAttributes", args[0] || {}); break;
+      case "track": toFrame("track", { name: args[0], properties: args[1] || {} }); break;
+      case "on": (listeners[args[0]] = listeners[args[0]] || []).push(args[1]); break;
+      default: if (window.console) console.warn("Threadline: unknown command", command);
+    }
+  }
+
+  function build(data) {
+    config = data;
+    var side = config.position === "left" ? "left" : "right";
+    launcher = document.createElement("button");
+    launcher.type = "button";
+    launcher.id = "threadline-launcher";
+    launcher.setAttribute("aria-label", config.launcher_label);
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.title = config.launcher_label;
+    launcher.style.cssText = "position:fixed;bottom:20px;" + side + ":20px;width:56px;height:56px;border-radius:50%;" +
+      "border:0;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;display:grid;place-items:center;padding:0;" +
+      "background:" + config.color + ";color:" + config.text_color + ";";
+    launcher.innerHTML = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" fill="none" stroke="currentColor" ' +
+      'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" style="vertical-align:middle">' +
+      '<path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-4-.9L3 20l1.1-4A8 8 0 0 1 3 11.5 8.4 8.4 0 0 1 12 3a8.4 8.4 0 0 1 9 8.5z"/></svg>';
+    badge = document.createElement("span");
+    badge.style.cssText = "position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;" +
+      "background:#dc2626;color:#fff;font:600 12px/20px system-ui,sans-serif;display:none;padding:0 5px;";
+    launcher.appendChild(badge);
+    launcher.addEventListener("click", function () { setOpen(!open); });
+
+    frame = document.createElement("iframe");
+    frame.id = "threadline-frame";
+    frame.title = config.title;
+    frame.src = base + "/widget/" + encodeURIComponent(channel) + "/?lang=" + encodeURIComponent(navigator.language || "") +
+      "#token=" + encodeURIComponent(stored());
+    frame.setAttribute("allow", "clipboard-write");
+    frame.style.cssText = "position:fixed;bottom:88px;" + side + ":20px;width:370px;height:560px;" +
+      "max-width:calc(100vw - 40px);max-height:calc(100vh - 110px);border:0;border-radius:14px;background:#fff;" +
+      "box-shadow:0 8px 30px rgba(0,0,0,.25);z-index:2147483647;display:none;";
+    document.body.appendChild(frame);
+    document.body.appendChild(launcher);
+    if (open) setOpen(true);
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.origin !== base || !frame || event.source !== frame.contentWindow) return;
+    var data = event.data || {};
+    if (!data.threadline) return;
+    if (data.type === "ready") {
+      ready = true;
+      if (open) toFrame("open");
+      outbox.splice(0).forEach(function (item) { toFrame(item[0], item[1]); });
+      emit("ready");
+    } else if (data.type === "close") {
+      setOpen(false);
+    } else if (data.type === "unread") {
+      badge.textContent = data.count > 9 ? "9+" : String(data.count);
+      badge.style.display = data.count > 0 && !open ? "block" : "none";
+      emit("unread", data.count);
+    } else if (data.type === "error") {
+      emit("error", data);
+      if (window.console) console.warn("Threadline:", data.command, data.code, data.message);
+    } else if (data.type === "token") {
+      store(data.token);
+    } else if (data.type === "identified") {
+      emit("identified");
+    }
+  });
+
+  window.Threadline = api;
+  function start() {
+    fetch(base + "/widget/" + encodeURIComponent(channel) + "/config?lang=" + encodeURIComponent(navigator.language || ""))
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(function (data) {
+        build(data);
+        queued.forEach(function (args) { api.apply(null, args); });
+        queued = [];
+      })
+      .catch(function (error) { if (window.console) console.warn("Threadline widget unavailable:", error); });
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,23 @@
+"""Which agent (Membership) a signed-in session acts as; shared by the workspace pages and the agent socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threadline.tenancy.models import Membership
+
+SESSION_WORKSPACE = "workspace_id"
+
+
+def membership_for(user: Any, session: Any) -> Membership | None:
+    """The active membership of `user` in the session's workspace, else in their first workspace."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    memberships = (Membership.objects.filter(user_id=user.pk, is_active=True)
+                   .select_related("user", "workspace").order_by("id"))
+    wanted = session.get(SESSION_WORKSPACE) if session is not None else None
+    if wanted:
+        chosen = memberships.filter(workspace_id=wanted).first()
+        if chosen is not None:
+            return chosen
+    return memberships.first()

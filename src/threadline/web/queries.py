@@ -1,0 +1,390 @@
+"""Reads of the agent workspace: inbox views and their counts, the customer's whole timeline across
+channels and conversations, the contact sidebar, and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from threadline.channels.models import Channel
+from threadline.contacts.models import Contact, MergeSuggestion
+from threadline.contacts.queries import list_contacts, list_merges, list_suggestions
+from threadline.contacts.suggestions import describe
+from threadline.conversations.models import (
+    ACTIVE_STATUSES,
+    Conversation,
+    ConversationEvent,
+    Message,
+    Priority,
+    Status,
+    Tag,
+)
+from threadline.conversations.queries import ConversationFilters, list_conversations
+from threadline.tenancy.models import Membership, Team
+from threadline.web.models import Mention, SavedView
+
+LIST_LIMIT = 100
+TIMELINE_LIMIT = 400
+SEARCH_LIMIT = 20
+
+# The built-in views: key → (label, filters). Active conversations only unless a status is chosen.
+VIEWS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "mine": (gettext_lazy("Mine"), {"assignee": "me"}),
+    "unassigned": (gettext_lazy("Unassigned"), {"assignee": "none"}),
+    "teams": (gettext_lazy("My teams"), {"my_teams": True}),
+    "all": (gettext_lazy("All open"), {}),
+    "mentions": (gettext_lazy("Mentions"), {"mentions": True}),
+}
+PRIORITY_ORDER = Case(
+    When(priority=Priority.URGENT, then=Value(0)), When(priority=Priority.HIGH, then=Value(1)),
+    When(priority=Priority.NORMAL, then=Value(2)), default=Value(3), output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Filters of a list as the URL (or a saved view) gives them."""
+
+    key: str = "all"
+    statuses: tuple[str, ...] = ()
+    assignee: str | None = None
+    team_id: int | None = None
+    my_teams: bool = False
+    channel_id: int | None = None
+    tag: str = ""
+    language: str = ""
+    priority: str = ""
+    mentions: bool = False
+    contact_id: int | None = None
+    sort: str = SavedView.Sort.NEWEST
+    saved_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def query(self) -> dict[str, str]:
+        """URL parameters reproducing this view."""
+        if self.saved_id:
+            return {"saved": str(self.saved_id)}
+        params = {"view": self.key} if self.key in VIEWS else {}
+        if self.statuses:
+            params["status"] = ",".join(self.statuses)
+        for name in ("channel_id", "team_id", "contact_id"):
+            if getattr(self, name):
+                params[name.removesuffix("_id")] = str(getattr(self, name))
+        for name in ("tag", "language", "priority"):
+            if getattr(self, name):
+                params[name] = getattr(self, name)
+        if self.assignee and self.key not in VIEWS:
+            params["assignee"] = self.assignee
+        if self.sort != SavedView.Sort.NEWEST:
+            params["sort"] = self.sort
+        return params
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def spec_from(params: Any, actor: Membership) -> ViewSpec:
+    """A ViewSpec from URL parameters (`view`, `saved`, `status`, `assignee`, `channel`, `team`, `tag`,
+    `language`, `priority`, `sort`); unknown values are ignored, never an error."""
+    saved = access_saved_view(actor, _int(params.get("saved"))) if params.get("saved") else None
+    if saved is not None:
+        return spec_from_filters(saved.filters, key=f"saved:{saved.pk}", sort=saved.sort, saved_id=saved.pk)
+    key = params.get("view") or ""
+    base = dict(VIEWS[key][1]) if key in VIEWS else {}
+    if not key and not any(params.get(k) for k in ("status", "assignee", "channel", "team", "tag", "language",
+                                                    "priority", "contact")):
+        key, base = "all", dict(VIEWS["all"][1])
+    filters = {**base}
+    if params.get("status"):
+        filters["status"] = [s for s in str(params["status"]).split(",") if s in Status.values]
+    if params.get("assignee"):
+        filters["assignee"] = params["assignee"]
+    for name in ("channel", "team", "contact"):
+        if params.get(name):
+            filters[f"{name}_id"] = _int(params[name])
+    for name in ("tag", "language", "priority"):
+        if params.get(name):
+            filters[name] = str(params[name])[:100]
+    sort = params.get("sort") if params.get("sort") in SavedView.Sort.values else SavedView.Sort.NEWEST
+    return spec_from_filters(filters, key=key or "custom", sort=sort)
+
+
+def spec_from_filters(filters: dict[str, Any], *, key: str, sort: str = SavedView.Sort.NEWEST,
+                      saved_id: int | None = None) -> ViewSpec:
+    statuses = filters.get("status") or ()
+    if isinstance(statuses, str):
+        statuses = statuses.split(",")
+    assignee = filters.get("assignee")
+    return ViewSpec(
+        key=key, statuses=tuple(s for s in statuses if s in Status.values),
+        assignee=str(assignee) if assignee not in (None, "") else None,
+        team_id=_int(filters.get("team_id")), my_teams=bool(filters.get("my_teams")),
+        channel_id=_int(filters.get("channel_id")), tag=str(filters.get("tag") or ""),
+        language=str(filters.get("language") or ""),
+        priority=str(filters.get("priority") or "") if filters.get("priority") in Priority.values else "",
+        mentions=bool(filters.get("mentions")), contact_id=_int(filters.get("contact_id")), sort=sort,
+        saved_id=saved_id,
+    )
+
+
+def conversations_for(actor: Membership, spec: ViewSpec) -> QuerySet[Conversation]:
+    assignee: Any = spec.assignee
+    if assignee not in (None, "me", "none"):
+        assignee = _int(assignee)
+    every_status = spec.contact_id is not None  # a customer's list shows their solved conversations too
+    rows = list_conversations(actor, ConversationFilters(
+        statuses=spec.statuses or (() if every_status else tuple(ACTIVE_STATUSES)), assignee=assignee,
+        team_id=spec.team_id, channel_id=spec.channel_id, tag=spec.tag or None, language=spec.language or None,
+        contact_id=spec.contact_id,
+    )).filter(merged_into__isnull=True)
+    if spec.my_teams:
+        rows = rows.filter(team__members=actor)
+    if spec.priority:
+        rows = rows.filter(priority=spec.priority)
+    if spec.mentions:
+        rows = rows.filter(pk__in=Mention.objects.filter(membership=actor, read_at__isnull=True)
+                           .values("conversation_id"))
+    return rows
+
+
+def ordered(rows: QuerySet[Conversation], sort: str) -> QuerySet[Conversation]:
+    if sort == SavedView.Sort.OLDEST:
+        return rows.order_by("last_message_at", "id")
+    if sort == SavedView.Sort.PRIORITY:
+        return rows.annotate(priority_rank=PRIORITY_ORDER).order_by("priority_rank", "-last_message_at", "-id")
+    if sort == SavedView.Sort.CREATED:
+        return rows.order_by("-created_at", "-id")
+    return rows.order_by("-last_message_at", "-id")
+
+
+def list_page(actor: Membership, spec: ViewSpec) -> list[Conversation]:
+    rows = list(ordered(conversations_for(actor, spec), spec.sort)[:LIST_LIMIT])
+    last = last_messages([c.pk for c in rows])
+    for conversation in rows:
+        conversation.last_message = last.get(conversation.pk)
+    return rows
+
+
+def last_messages(conversation_ids: list[int]) -> dict[int, Message]:
+    """The latest message of each conversation (notes included), in one query per page."""
+    if not conversation_ids:
+        return {}
+    latest: dict[int, Message] = {}
+    rows = (Message.objects.filter(conversation_id__in=conversation_ids).order_by("conversation_id", "-id")
+            .only("id", "conversation_id", "text", "direction", "is_note", "channel_id", "created_at"))
+    for message in rows.iterator():
+        latest.setdefault(message.conversation_id, message)
+    return latest
+
+
+# ── views and counts ─────────────────────────────────────────────────────────────────────────────────
+def saved_views(actor: Membership) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(workspace_id=actor.workspace_id).filter(Q(owner=actor) | Q(shared=True)).order_by(
+        "name", "id")
+
+
+def access_saved_view(actor: Membership, view_id: int | None) -> SavedView | None:
+    if view_id is None:
+        return None
+    return saved_views(actor).filter(pk=view_id).first()
+
+
+def counts(actor: Membership) -> dict[str, int]:
+    """Counts for the sidebar: each built-in view and each saved view the agent sees."""
+    result = {key: conversations_for(actor, spec_from_filters(filters, key=key)).count()
+              for key, (_label, filters) in VIEWS.items()}
+    for view in saved_views(actor):
+        result[f"saved:{view.pk}"] = conversations_for(actor, spec_from_filters(view.filters, key="x")).count()
+    return result
+
+
+def sidebar(actor: Membership) -> dict[str, Any]:
+    """What the view sidebar lists besides the built-in views."""
+    workspace_id = actor.workspace_id
+    return {
+        "channels": list(Channel.objects.filter(workspace_id=workspace_id, is_active=True).order_by("name")),
+        "tags": list(Tag.objects.filter(workspace_id=workspace_id).annotate(n=Count("conversations"))
+                     .filter(n__gt=0).order_by("-n", "name")[:12]),
+        "languages": sorted(set(Conversation.objects.filter(workspace_id=workspace_id).exclude(language="")
+                                .values_list("language", flat=True).distinct()[:20])),
+        "teams": list(Team.objects.filter(workspace_id=workspace_id).order_by("name")),
+        "saved": list(saved_views(actor)),
+        "statuses": Status.choices,
+    }
+
+
+# ── the customer's timeline ──────────────────────────────────────────────────────────────────────────
+@dataclass
+class TimelineItem:
+    kind: str  # "message" or "event"
+    at: dt.datetime
+    conversation_id: int
+    message: Message | None = None
+    event: ConversationEvent | None = None
+    text: str = ""
+
+
+def contact_conversations(conversation: Conversation) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(contact_id=conversation.contact_id,
+                                       workspace_id=conversation.workspace_id).order_by("-created_at", "-id")
+
+
+def timeline(actor: Membership, conversation: Conversation) -> list[TimelineItem]:
+    """Everything of this customer in time order: every message on every channel and every timeline event,
+    of this conversation and of their other conversations (the caller marks which is which)."""
+    ids = list(contact_conversations(conversation).values_list("pk", flat=True))
+    messages = list(
+        Message.objects.filter(workspace_id=actor.workspace_id, conversation_id__in=ids)
+        .select_related("channel", "author_membership__user", "author_contact", "identity", "delivery")
+        .prefetch_related("attachments", "author_contact__identities").order_by("-created_at", "-id")[:TIMELINE_LIMIT]
+    )
+    events = list(ConversationEvent.objects.filter(workspace_id=actor.workspace_id, conversation_id__in=ids)
+                  .select_related("actor__user").order_by("-created_at", "-id")[:TIMELINE_LIMIT])
+    names = agent_names(actor.workspace_id)
+    channels = {c.pk: c for c in Channel.objects.filter(workspace_id=actor.workspace_id)}
+    items = [TimelineItem("message", m.created_at, m.conversation_id, message=m) for m in messages]
+    items += [TimelineItem("event", e.created_at, e.conversation_id, event=e, text=describe_event(e, names, channels))
+              for e in events]
+    items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1, i.message.pk if i.message else i.event.pk))
+    return items[-TIMELINE_LIMIT:]
+
+
+def agent_names(workspace_id: int) -> dict[int, str]:
+    return {m.pk: (m.user.name or m.user.email) for m in
+            Membership.objects.filter(workspace_id=workspace_id).select_related("user")}
+
+
+STATUS_LABELS = dict(Status.choices)
+PRIORITY_LABELS = dict(Priority.choices)
+
+
+def describe_event(event: ConversationEvent, names: dict[int, str], channels: dict[int, Channel]) -> str:
+    """One timeline event as a sentence in the active language."""
+    data = event.data or {}
+    actor = names.get(event.actor_id or 0) or _("Threadline")
+
+    def agent(value: Any) -> str:
+        return names.get(value, "") if isinstance(value, int) else ""
+
+    def status(value: Any) -> str:
+        return str(STATUS_LABELS.get(value, value))
+
+    kind = event.kind
+    if kind == "created":
+        channel = channels.get(data.get("channel_id") or 0)
+        if data.get("split_from"):
+            return _("%(actor)s split this conversation out of #%(id)s") % {"actor": actor, "id": data["split_from"]}
+        return _("Conversation started on %(channel)s") % {"channel": channel.name if channel else _("no channel")}
+    if kind == "assigned":
+        if data.get("new"):
+            return _("%(actor)s assigned it to %(agent)s") % {"actor": actor, "agent": agent(data["new"])}
+        return _("%(actor)s unassigned it") % {"actor": actor}
+    if kind == "team_changed":
+        return _("%(actor)s changed the team") % {"actor": actor}
+    if kind == "status_changed":
+        return _("%(actor)s changed the status from %(old)s to %(new)s") % {
+            "actor": actor, "old": status(data.get("old")), "new": status(data.get("new"))}
+    if kind == "priority_changed":
+        return _("%(actor)s set the priority to %(p)s") % {
+            "actor": actor, "p": PRIORITY_LABELS.get(data.get("new"), data.get("new"))}
+    if kind == "tags_changed":
+        return _("%(actor)s set the tags: %(tags)s") % {"actor": actor, "tags": ", ".join(data.get("new") or []) or "—"}
+    if kind == "reopened":
+        return _("Reopened: %(reason)s") % {"reason": data.get("reason", "")}
+    if kind == "merged":
+        return _("%(actor)s merged this conversation into #%(id)s") % {"actor": actor, "id": data.get("into")}
+    if kind == "merged_in":
+        return _("%(actor)s merged #%(id)s into this conversation") % {"actor": actor, "id": data.get("source")}
+    if kind == "contact_merged":
+        return _("%(actor)s merged two contacts") % {"actor": actor}
+    if kind == "contact_unmerged":
+        return _("%(actor)s undid a contact merge") % {"actor": actor}
+    if kind == "snoozed":
+        return _("%(actor)s snoozed it until %(until)s") % {"actor": actor, "until": data.get("until", "")}
+    if kind == "unsnoozed":
+        return _("The snooze ended")
+    if kind == "split":
+        return _("%(actor)s split a message out into #%(id)s") % {"actor": actor, "id": data.get("into")}
+    if kind.startswith("call_"):
+        return describe_call(kind, data)
+    if kind == "macro_applied":
+        return _("%(actor)s applied the macro %(name)s") % {"actor": actor, "name": data.get("name", "")}
+    return kind.replace("_", " ").capitalize()
+
+
+def describe_call(kind: str, data: dict[str, Any]) -> str:
+    number = data.get("from") or data.get("callback_number") or ""
+    duration = data.get("duration_seconds")
+    texts = {
+        "call_started": _("Call from %(number)s") % {"number": number},
+        "call_answered": _("Call answered"),
+        "call_completed": (_("Call ended after %(s)s seconds") % {"s": duration}) if duration else _("Call ended"),
+        "call_missed": _("Missed call from %(number)s") % {"number": number},
+        "call_voicemail": _("Voicemail from %(number)s") % {"number": number},
+        "call_transcription": _("Call transcribed"),
+        "call_callback_requested": _("Callback requested to %(number)s") % {"number": number},
+        "call_queued": _("Call queued for a team"),
+    }
+    return texts.get(kind, kind.replace("_", " ").capitalize())
+
+
+# ── contact sidebar ──────────────────────────────────────────────────────────────────────────────────
+def contact_panel(actor: Membership, conversation: Conversation) -> dict[str, Any]:
+    contact: Contact = conversation.contact
+    suggestions = []
+    for suggestion in list_suggestions(actor, contact)[:5]:
+        other = suggestion.candidate if suggestion.contact_id == contact.pk else suggestion.contact
+        suggestions.append({"suggestion": suggestion, "other": other,
+                            "reasons": [describe(r) for r in suggestion.reasons]})
+    merges = [m for m in list_merges(actor, contact)[:5] if m.unmerged_at is None and m.target_id == contact.pk]
+    return {
+        "contact": contact,
+        "identities": list(contact.identities.order_by("kind", "id")),
+        "attributes": sorted((contact.attributes or {}).items())[:30],
+        "organization": contact.organization,
+        "others": list(contact_conversations(conversation).exclude(pk=conversation.pk)[:10]),
+        "suggestions": suggestions,
+        "merges": merges,
+        "suggestion_open": MergeSuggestion.State.OPEN,
+    }
+
+
+# ── search ───────────────────────────────────────────────────────────────────────────────────────────
+def search(actor: Membership, query: str) -> dict[str, Any]:
+    """Conversations (subject or number), messages (text) and contacts (name or any identity) matching."""
+    query = (query or "").strip()[:200]
+    if not query:
+        return {"query": "", "conversations": [], "messages": [], "contacts": []}
+    by_subject = Q(subject__icontains=query)
+    number = query.lstrip("#")
+    if number.isdigit() and len(number) < 18:
+        by_subject |= Q(pk=int(number))
+    conversations = list(
+        Conversation.objects.filter(workspace_id=actor.workspace_id).filter(by_subject)
+        .select_related("contact").order_by("-last_message_at", "-id")[:SEARCH_LIMIT]
+    )
+    messages = list(
+        Message.objects.filter(workspace_id=actor.workspace_id, text__icontains=query)
+        .select_related("conversation__contact", "channel").order_by("-created_at", "-id")[:SEARCH_LIMIT]
+    )
+    contacts = list(list_contacts(actor, q=query).order_by("-id")[:SEARCH_LIMIT])
+    return {"query": query, "conversations": conversations, "messages": messages, "contacts": contacts}
+
+
+def snippet(text: str, query: str, width: int = 60) -> tuple[str, str, str]:
+    """(before, match, after) around the first occurrence of `query` in `text`, for highlighting."""
+    at = text.casefold().find(query.casefold())
+    if at < 0:
+        return text[: width * 2], "", ""
+    start = max(0, at - width)
+    return ("…" if start else "") + text[start:at], text[at:at + len(query)], text[at + len(query):at + len(query) + width]

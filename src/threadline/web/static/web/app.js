@@ -1,0 +1,616 @@
+// The agent workspace. Server-rendered HTML; this module swaps fragments, follows the live socket, and adds
+// the composer's conveniences (drafts, @mentions, canned replies, collision warnings) and keyboard shortcuts.
+import { formatter } from "./format.js";
+import { LiveSocket } from "./socket.js";
+
+const boot = JSON.parse(document.getElementById("tl-boot").textContent);
+const strings = JSON.parse(document.getElementById("tl-strings").textContent);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const me = boot.membership_id;
+const format = formatter(document.documentElement.lang, boot.time_zone);
+const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+const $ = (selector, scope = document) => scope.querySelector(selector);
+const $$ = (selector, scope = document) => [...scope.querySelectorAll(selector)];
+
+const state = {
+  conversationId: Number($("#conversation")?.dataset.conversationId) || null,
+  query: new URLSearchParams(location.search),
+  selected: new Set(),
+  viewers: [],
+  composeBase: null, // last message id when the agent started writing (collision detection)
+  notifications: localStorage.getItem("threadline.notify") === "1",
+};
+
+// ── server calls ─────────────────────────────────────────────────────────────────────────────────────
+async function request(url, { method = "GET", body } = {}) {
+  const headers = { "X-Requested-With": "fetch" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrf;
+  const response = await fetch(url, { method, headers, body, credentials: "same-origin" });
+  if (response.status === 401) {
+    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+    throw new Error("signed out");
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) throw Object.assign(new Error(data.message || strings.failed), { code: data.code, status: response.status });
+  return data;
+}
+
+const post = (url, form) => request(url, { method: "POST", body: form instanceof FormData ? form : toForm(form) });
+
+function toForm(values) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of [].concat(value)) form.append(key, item);
+  }
+  return form;
+}
+
+function flash(text, kind = "error") {
+  const line = $("#connection");
+  line.textContent = text;
+  line.dataset.kind = kind;
+  line.hidden = false;
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => (line.hidden = true), 5000);
+}
+
+// ── debounced refreshes ──────────────────────────────────────────────────────────────────────────────
+const timers = {};
+function soon(name, fn, wait = 200) {
+  clearTimeout(timers[name]);
+  timers[name] = setTimeout(fn, wait);
+}
+
+async function refreshCounts() {
+  const data = await request("/app/x/counts");
+  for (const element of $$("[data-count-for]")) {
+    const n = data.counts[element.dataset.countFor];
+    element.dataset.n = n ?? 0;
+    element.textContent = n ? format.number(n) : "";
+  }
+}
+
+async function loadList(query = state.query) {
+  const pane = $("#list-pane");
+  pane.innerHTML = await request(`/app/x/list?${query}`);
+  state.selected.clear();
+  markOpenRow();
+  format.times(pane);
+  updateBulk();
+}
+
+function markOpenRow() {
+  for (const row of $$(".row")) {
+    const open = Number(row.dataset.conversationId) === state.conversationId;
+    row.classList.toggle("open", open);
+    row.querySelector(".row-link")?.toggleAttribute("aria-current", open);
+    row.querySelector(".select").checked = state.selected.has(Number(row.dataset.conversationId));
+  }
+}
+
+// ── the open conversation ────────────────────────────────────────────────────────────────────────────
+async function openConversation(id, { push = true } = {}) {
+  const html = await request(`/app/x/conversations/${id}`);
+  saveDraft();
+  state.conversationId = id;
+  state.composeBase = null;
+  $("#conversation-pane").innerHTML = html;
+  if (push) history.pushState({ id }, "", `/app/c/${id}/?${state.query}`);
+  document.title = `${$("#conversation h2")?.textContent || ""} · Threadline`;
+  wireConversation();
+  markOpenRow();
+  live.view(id);
+  post(`/app/x/conversations/${id}/seen`, {}).then(() => soon("counts", refreshCounts)).catch(() => {});
+}
+
+function lastMessageId() {
+  return Math.max(0, ...$$("#timeline [data-message-id]").map((el) => Number(el.dataset.messageId)));
+}
+
+async function refreshTimeline() {
+  const id = state.conversationId;
+  if (!id) return;
+  const holder = $("#timeline-scroll");
+  const atBottom = holder.scrollHeight - holder.scrollTop - holder.clientHeight < 80;
+  const before = lastMessageId();
+  const html = await request(`/app/x/conversations/${id}/timeline`);
+  if (id !== state.conversationId) return;
+  holder.innerHTML = html;
+  format.times(holder);
+  if (atBottom) holder.scrollTop = holder.scrollHeight;
+  // Someone else answered while this agent is writing: say so now, before they press Send.
+  const text = $("#composer-text")?.value.trim();
+  const newer = $$("#timeline .message.out:not(.note)").filter((el) => Number(el.dataset.messageId) > before
+    && Number(el.dataset.authorId) !== me);
+  if (text && before && newer.length) {
+    const name = newer[0].querySelector(".author")?.textContent.trim() || "";
+    warn(fmt(strings.replied_meanwhile, { name }));
+  }
+}
+
+async function refreshConversationParts() {
+  // Status, assignee, tags and the customer panel changed: swap those parts, keep the composer as it is.
+  const id = state.conversationId;
+  if (!id) return;
+  const html = await request(`/app/x/conversations/${id}`);
+  if (id !== state.conversationId) return;
+  const fresh = document.createElement("template");
+  fresh.innerHTML = html;
+  for (const selector of [".conversation-head", "#contact-panel"]) {
+    const next = $(selector, fresh.content);
+    const current = $(selector);
+    if (next && current && !current.contains(document.activeElement)) current.replaceWith(next);
+  }
+  const options = $("#channel-select", fresh.content);
+  if (options && $("#channel-select")) $("#channel-select").innerHTML = options.innerHTML;
+  wireHead();
+  format.times($("#conversation"));
+  await refreshTimeline();
+}
+
+function wireConversation() {
+  const pane = $("#conversation-pane");
+  format.times(pane);
+  const holder = $("#timeline-scroll");
+  if (holder) holder.scrollTop = holder.scrollHeight;
+  wireHead();
+  wireComposer();
+  renderViewers();
+}
+
+function wireHead() {
+  const form = $("#update-form");
+  if (!form) return;
+  for (const select of $$("select", form)) {
+    select.addEventListener("change", () => update({ [select.name]: select.value }));
+  }
+  const tags = $("#tags-input");
+  tags?.addEventListener("change", () => update({ tags: tags.value }));
+  for (const selector of ["#snooze-form", "#merge-form"]) {
+    $(selector)?.addEventListener("submit", (event) => submitForm(event, (data) => {
+      if (data.conversation_id && data.conversation_id !== state.conversationId) openConversation(data.conversation_id);
+    }));
+  }
+}
+
+async function update(values) {
+  try {
+    await post(`/app/x/conversations/${state.conversationId}/update`, values);
+  } catch (error) {
+    flash(error.message);
+    refreshConversationParts();
+  }
+}
+
+async function submitForm(event, after) {
+  event.preventDefault();
+  const form = event.target.closest("form");
+  try {
+    const data = await post(form.action, new FormData(form));
+    if (after) after(data);
+  } catch (error) {
+    flash(error.message);
+  }
+}
+
+// ── composer ─────────────────────────────────────────────────────────────────────────────────────────
+const draftKey = (id) => `threadline.draft.${me}.${id}`;
+
+function mode() {
+  return $('#composer input[name="mode"]:checked')?.value || "reply";
+}
+
+function saveDraft() {
+  const text = $("#composer-text");
+  if (!text || !state.conversationId) return;
+  if (text.value.trim()) localStorage.setItem(draftKey(state.conversationId), JSON.stringify({ text: text.value, mode: mode() }));
+  else localStorage.removeItem(draftKey(state.conversationId));
+}
+
+function setMode(value) {
+  const form = $("#composer");
+  const note = value === "note";
+  form.action = note ? form.dataset.noteAction : form.dataset.replyAction;
+  form.classList.toggle("note-mode", note);
+  $("#composer-channel").hidden = note;
+  const text = $("#composer-text");
+  text.placeholder = note ? text.dataset.notePlaceholder : text.dataset.replyPlaceholder;
+  const radio = $(`#composer input[name="mode"][value="${value}"]`);
+  if (radio) radio.checked = true;
+}
+
+let typingTimer = null;
+let typingOn = false;
+function typing(on) {
+  if (typingOn === on) return;
+  typingOn = on;
+  live.send({ type: "typing", typing: on, internal: mode() === "note" });
+}
+
+function warn(text, { offerForce = false } = {}) {
+  const box = $("#composer-warning");
+  if (!box) return;
+  box.replaceChildren(document.createTextNode(text));
+  if (offerForce) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = strings.send_anyway;
+    button.addEventListener("click", () => {
+      $("#force").value = "1";
+      $("#composer").requestSubmit();
+    });
+    box.append(" ", button);
+  }
+  box.hidden = false;
+}
+
+function wireComposer() {
+  const form = $("#composer");
+  if (!form) return;
+  const text = $("#composer-text");
+  const draft = JSON.parse(localStorage.getItem(draftKey(state.conversationId)) || "null");
+  if (draft) {
+    text.value = draft.text;
+    setMode(draft.mode);
+    $("#draft-state").textContent = strings.draft_restored;
+  }
+  for (const radio of $$('input[name="mode"]', form)) radio.addEventListener("change", () => setMode(radio.value));
+  text.addEventListener("input", () => {
+    if (state.composeBase === null && text.value.trim()) state.composeBase = lastMessageId();
+    soon("draft", saveDraft, 400);
+    typing(Boolean(text.value.trim()));
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => typing(false), 3000);
+    mentionMenu(text);
+  });
+  text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (!$("#mention-menu").hidden && ["ArrowDown", "ArrowUp", "Enter", "Tab", "Escape"].includes(event.key)) {
+      mentionKey(event);
+    }
+  });
+  $("#canned-select")?.addEventListener("change", async (event) => {
+    const select = event.target;
+    if (!select.value) return;
+    const channel = $("#channel-select")?.value || "";
+    try {
+      const data = await request(`${select.dataset.url}${select.value}?channel_id=${channel}`);
+      insertText(text, data.text);
+    } catch (error) {
+      flash(error.message);
+    }
+    select.value = "";
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!text.value.trim() && !$("#composer-files").files.length) return;
+    const body = new FormData(form);
+    body.set("seen_message_id", String(state.composeBase ?? lastMessageId()));
+    $("#send-button").disabled = true;
+    try {
+      await post(form.action, body);
+      text.value = "";
+      $("#composer-files").value = "";
+      $("#force").value = "";
+      $("#composer-warning").hidden = true;
+      $("#draft-state").textContent = "";
+      localStorage.removeItem(draftKey(state.conversationId));
+      state.composeBase = null;
+      typing(false);
+      refreshTimeline();
+    } catch (error) {
+      if (error.code === "replied_meanwhile") warn(error.message, { offerForce: true });
+      else warn(error.message);
+    } finally {
+      $("#send-button").disabled = false;
+    }
+  });
+}
+
+function insertText(area, value) {
+  const start = area.selectionStart ?? area.value.length;
+  area.value = area.value.slice(0, start) + value + area.value.slice(area.selectionEnd ?? start);
+  area.focus();
+  area.dispatchEvent(new Event("input"));
+}
+
+// @mentions: in a note, "@" followed by letters offers the agents whose name or email starts with them.
+let mentionState = null;
+function mentionMenu(area) {
+  const menu = $("#mention-menu");
+  const before = area.value.slice(0, area.selectionStart);
+  const match = mode() === "note" && before.match(/(?:^|\s)@([\p{L}\p{N}._-]{0,30})$/u);
+  if (!match) {
+    menu.hidden = true;
+    mentionState = null;
+    return;
+  }
+  const needle = match[1].toLocaleLowerCase();
+  const found = boot.agents.filter((a) => a.id !== me && (a.name.toLocaleLowerCase().startsWith(needle)
+    || a.email.startsWith(needle))).slice(0, 6);
+  if (!found.length) {
+    menu.hidden = true;
+    return;
+  }
+  mentionState = { start: before.length - match[1].length - 1, end: area.selectionStart, found, index: 0 };
+  menu.replaceChildren(...found.map((agent, index) => {
+    const item = document.createElement("li");
+    item.role = "option";
+    item.textContent = `${agent.name} · ${agent.email}`;
+    item.dir = "auto";
+    item.setAttribute("aria-selected", String(index === 0));
+    item.addEventListener("mousedown", (event) => {
+      event.preventDefault();
+      pickMention(agent);
+    });
+    return item;
+  }));
+  menu.hidden = false;
+}
+
+function mentionKey(event) {
+  const menu = $("#mention-menu");
+  if (!mentionState) return;
+  event.preventDefault();
+  if (event.key === "Escape") {
+    menu.hidden = true;
+    return;
+  }
+  if (event.key === "Enter" || event.key === "Tab") {
+    pickMention(mentionState.found[mentionState.index]);
+    return;
+  }
+  const step = event.key === "ArrowDown" ? 1 : -1;
+  mentionState.index = (mentionState.index + step + mentionState.found.length) % mentionState.found.length;
+  $$("li", menu).forEach((li, i) => li.setAttribute("aria-selected", String(i === mentionState.index)));
+}
+
+function pickMention(agent) {
+  const area = $("#composer-text");
+  const { start, end } = mentionState;
+  area.value = `${area.value.slice(0, start)}@${agent.name} ${area.value.slice(end)}`;
+  area.selectionStart = area.selectionEnd = start + agent.name.length + 2;
+  $("#mention-menu").hidden = true;
+  mentionState = null;
+  area.focus();
+}
+
+// ── viewers, typing, presence ────────────────────────────────────────────────────────────────────────
+function renderViewers() {
+  const line = $("#viewers");
+  if (!line) return;
+  const others = state.viewers.filter((v) => v.membership_id !== me);
+  line.hidden = !others.length;
+  const names = others.map((v) => v.name).join(", ");
+  const typists = others.filter((v) => v.typing).map((v) => v.name).join(", ");
+  line.textContent = fmt(strings.viewing, { names }) + (typists ? ` · ${fmt(strings.typing, { names: typists })}` : "");
+  line.classList.toggle("typing", Boolean(typists));
+}
+
+function setPresence(id, status) {
+  const dot = $(`#agents [data-agent-id="${id}"] .dot`);
+  if (dot) dot.dataset.status = status;
+  const agent = boot.agents.find((a) => a.id === id);
+  if (agent) agent.status = status;
+  if (id === me) {
+    $("#my-presence-dot").dataset.status = status;
+    if (status !== "offline") $("#presence-select").value = status;
+  }
+}
+
+// ── live events ──────────────────────────────────────────────────────────────────────────────────────
+function notify(title, body, conversationId) {
+  if (!state.notifications || !("Notification" in window) || Notification.permission !== "granted") return;
+  if (!document.hidden && conversationId === state.conversationId) return;
+  const note = new Notification(title, { body: (body || "").slice(0, 140), tag: `tl-${conversationId}` });
+  note.onclick = () => {
+    window.focus();
+    if (conversationId) openConversation(conversationId);
+  };
+}
+
+function onEvent({ event, payload }) {
+  const id = payload.conversation_id;
+  if (event.startsWith("conversation.") || event.startsWith("message.") || event === "agent.mentioned") {
+    soon("list", () => loadList().catch(() => {}), 250);
+    soon("counts", () => refreshCounts().catch(() => {}), 250);
+  }
+  const open = state.conversationId;
+  if (open && (id === open || payload.into_id === open)) {
+    // A reply can also change the status (new → open): refresh the head and panel along with the timeline.
+    soon("parts", () => refreshConversationParts().catch(() => {}), 120);
+    if (event === "message.received") $("#customer-typing").hidden = true;
+  }
+  if (open && event.startsWith("contact.") && payload.contact_id === Number($("#conversation")?.dataset.contactId)) {
+    soon("parts", () => refreshConversationParts().catch(() => {}), 150);
+  }
+  if (event === "conversation.created") notify(strings.new_conversation, "", id);
+  if (event === "message.received") notify(strings.new_message, payload.text, id);
+  if (event === "agent.mentioned" && payload.membership_id === me) {
+    const author = boot.agents.find((a) => a.id === payload.author_id)?.name || "";
+    notify(fmt(strings.mentioned, { name: author }), payload.text, id);
+  }
+}
+
+function onMessage(data) {
+  if (data.type === "presence") setPresence(data.membership_id, data.status);
+  else if (data.type === "viewers" && data.conversation_id === state.conversationId) {
+    state.viewers = data.viewers;
+    renderViewers();
+  } else if (data.type === "customer_typing" && data.conversation_id === state.conversationId) {
+    const line = $("#customer-typing");
+    line.textContent = strings.customer_typing;
+    line.hidden = !data.typing;
+    clearTimeout(timers.customerTyping);
+    timers.customerTyping = setTimeout(() => (line.hidden = true), 7000);
+  } else if (data.type === "welcome") setPresence(me, data.status);
+  else if (data.type === "resync") {
+    loadList();
+    refreshCounts();
+    refreshConversationParts();
+  }
+}
+
+const live = new LiveSocket({
+  path: "/ws/agent/",
+  lastEventId: boot.last_event_id,
+  onEvent,
+  onMessage,
+  onState(stateName) {
+    const line = $("#connection");
+    if (stateName === "open") {
+      line.hidden = true;
+      refreshCounts().catch(() => {});
+    } else if (stateName === "signed-out") {
+      location.href = "/login";
+    } else {
+      line.textContent = strings.reconnecting;
+      line.dataset.kind = "warning";
+      line.hidden = false;
+    }
+  },
+});
+
+// ── bulk selection ───────────────────────────────────────────────────────────────────────────────────
+function updateBulk() {
+  const bar = $("#bulk");
+  if (!bar) return;
+  bar.hidden = state.selected.size === 0;
+  $("#bulk-count").textContent = fmt(strings.selected, { n: format.number(state.selected.size) });
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches(".row .select")) {
+    const id = Number(event.target.value);
+    if (event.target.checked) state.selected.add(id);
+    else state.selected.delete(id);
+    updateBulk();
+  } else if (event.target.id === "presence-select") {
+    post("/app/x/presence", { status: event.target.value }).then((d) => setPresence(me, d.status)).catch((e) => flash(e.message));
+  } else if (event.target.id === "language-select") {
+    event.target.form.submit();
+  }
+});
+
+document.addEventListener("click", async (event) => {
+  const bulk = event.target.closest("[data-bulk]");
+  if (bulk) {
+    let value = bulk.dataset.value || "";
+    if (bulk.dataset.bulk === "add_tag") value = prompt(bulk.textContent) || "";
+    if (bulk.dataset.bulk === "add_tag" && !value) return;
+    try {
+      await post("/app/x/bulk", { action: bulk.dataset.bulk, value, ids: [...state.selected] });
+      await loadList();
+    } catch (error) {
+      flash(error.message);
+    }
+    return;
+  }
+  const link = event.target.closest("a");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || link.target) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin) return;
+  const conversation = url.pathname.match(/^\/app\/c\/(\d+)\/$/);
+  if (conversation) {
+    event.preventDefault();
+    openConversation(Number(conversation[1])).catch((error) => flash(error.message));
+  } else if (url.pathname === "/app/" && link.closest(".views, .search-results, .contact-panel")) {
+    event.preventDefault();
+    state.query = url.searchParams;
+    for (const item of $$(".views a")) item.toggleAttribute("aria-current", item === link);
+    history.pushState({ list: true }, "", `/app/${url.search}`);
+    loadList().catch((error) => flash(error.message));
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches(".split-form, .suggestions form, .merges form, .contact-panel details form")) {
+    submitForm(event, (data) => {
+      if (data.conversation_id) openConversation(data.conversation_id);
+      else refreshConversationParts();
+    });
+  } else if (form.matches(".search")) {
+    event.preventDefault();
+    const q = new FormData(form).get("q");
+    request(`/app/search?q=${encodeURIComponent(q)}`).then((html) => {
+      $("#list-pane").innerHTML = html;
+      format.times($("#list-pane"));
+    }).catch((error) => flash(error.message));
+  } else if (form.id === "presence-form") {
+    event.preventDefault();
+  }
+});
+
+window.addEventListener("popstate", () => {
+  state.query = new URLSearchParams(location.search);
+  const match = location.pathname.match(/^\/app\/c\/(\d+)\/$/);
+  loadList().catch(() => {});
+  if (match) openConversation(Number(match[1]), { push: false }).catch(() => {});
+});
+
+// ── keyboard shortcuts ───────────────────────────────────────────────────────────────────────────────
+function moveSelection(step) {
+  const rows = $$(".row");
+  if (!rows.length) return;
+  const index = rows.findIndex((row) => Number(row.dataset.conversationId) === state.conversationId);
+  const next = rows[Math.min(Math.max(index + step, 0), rows.length - 1)];
+  openConversation(Number(next.dataset.conversationId)).catch(() => {});
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) {
+    if (event.key === "Escape") event.target.blur();
+    return;
+  }
+  const actions = {
+    j: () => moveSelection(1),
+    k: () => moveSelection(-1),
+    r: () => { setMode("reply"); $("#composer-text")?.focus(); },
+    n: () => { setMode("note"); $("#composer-text")?.focus(); },
+    a: () => state.conversationId && update({ assignee: String(me) }),
+    e: () => state.conversationId && update({ status: "solved" }),
+    o: () => state.conversationId && update({ status: "open" }),
+    x: () => {
+      const box = $(`.row[data-conversation-id="${state.conversationId}"] .select`);
+      if (box) { box.checked = !box.checked; box.dispatchEvent(new Event("change", { bubbles: true })); }
+    },
+    "/": () => $("#search-input").focus(),
+    "?": () => $("#shortcuts").showModal(),
+  };
+  const action = actions[event.key];
+  if (action) {
+    event.preventDefault();
+    action();
+  }
+});
+
+// ── start ────────────────────────────────────────────────────────────────────────────────────────────
+$("#shortcuts-button").addEventListener("click", () => $("#shortcuts").showModal());
+$("#notify-button").addEventListener("click", async () => {
+  if (!("Notification" in window)) return;
+  const permission = await Notification.requestPermission();
+  state.notifications = permission === "granted";
+  localStorage.setItem("threadline.notify", state.notifications ? "1" : "0");
+  if (state.notifications) flash(strings.notifications_on, "info");
+});
+$("#language-apply")?.classList.add("hidden");
+format.times();
+for (const element of $$("[data-count-for]")) {
+  const n = Number(element.textContent);
+  element.textContent = n ? format.number(n) : "";
+}
+setInterval(() => format.times(), 60000);
+window.addEventListener("beforeunload", saveDraft);
+if (state.conversationId) {
+  wireConversation();
+  live.viewing = state.conversationId;
+  post(`/app/x/conversations/${state.conversationId}/seen`, {}).catch(() => {});
+}
+markOpenRow();
+live.connect();
+window.threadline = { live, state, openConversation, loadList, refreshCounts };

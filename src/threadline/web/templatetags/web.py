@@ -1,0 +1,93 @@
+"""Template helpers of the agent workspace: times the browser re-formats in the agent's locale and zone,
+channel labels, initials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+CHANNEL_KINDS = {
+    "email": "✉", "sms": "✆", "whatsapp": "◉", "webchat": "🗨", "voice": "☎", "api": "⇄", "telegram": "✈",
+    "messenger": "ⓜ", "instagram": "◎", "line": "Ⓛ", "wechat": "Ⓦ",
+}
+
+
+@register.simple_tag
+def when(value: dt.datetime | None, style: str = "relative") -> str:
+    """`<time>` with the moment in ISO form; the server's rendering is in the agent's zone, the script then
+    shows it with Intl in the agent's language (relative times are refreshed every minute)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return format_html('<time datetime="{}" data-style="{}" title="{}">{}</time>', value.isoformat(), style,
+                       formats.date_format(local, "DATETIME_FORMAT"), formats.date_format(local, "SHORT_DATETIME_FORMAT"))
+
+
+@register.filter
+def channel_icon(kind: str) -> str:
+    return CHANNEL_KINDS.get(kind or "", "•")
+
+
+@register.filter
+def initials(name: str) -> str:
+    parts = [p for p in (name or "").replace("@", " ").split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+@register.filter
+def agent_name(membership: Any) -> str:
+    if membership is None:
+        return _("Unassigned")
+    return membership.user.name or membership.user.email
+
+
+@register.filter
+def get(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def urlquery(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params or {})
+
+
+@register.filter
+def saved_count(counts: dict[str, int], view_id: int) -> Any:
+    return (counts or {}).get(f"saved:{view_id}", "")
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    labels = {
+        "email": _("Email"), "sms": _("SMS"), "whatsapp": _("WhatsApp"), "webchat": _("Web chat"),
+        "voice": _("Phone"), "api": _("API"), "telegram": _("Telegram"), "messenger": _("Messenger"),
+        "instagram": _("Instagram"), "line": _("LINE"), "wechat": _("WeChat"),
+    }
+    return str(labels.get(kind or "", kind or ""))
+
+
+@register.filter
+def contact_label(contact: Any) -> str:
+    """The customer's name, else an address they wrote from, else a short visitor or customer number."""
+    if contact is None:
+        return _("Unknown customer")
+    if contact.name:
+        return contact.name
+    identities = list(contact.identities.all())
+    for kind in ("email", "phone", "whatsapp", "external"):
+        for identity in identities:
+            if identity.kind == kind:
+                return identity.address
+    for identity in identities:
+        if identity.kind == "visitor":
+            return _("Visitor %(id)s") % {"id": identity.address[:6]}
+    return _("Customer #%(id)s") % {"id": contact.pk}

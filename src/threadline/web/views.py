@@ -1,0 +1,539 @@
+"""The agent workspace's pages, fragments and actions.
+
+Pages (`/app/`, `/app/c/<id>/`, `/app/search`, `/app/settings`) render completely on the server, so links
+work without JavaScript; the page's ES modules then load fragments (`/app/x/...`) to switch views and
+conversations without reloads, and post actions with `X-Requested-With: fetch` to get JSON back. Without
+that header an action redirects back to the conversation. Views only parse, look up through `access_*`,
+open the transaction and call actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from threadline.channels.queries import access_channel
+from threadline.contacts.merge import (
+    do_accept_suggestion,
+    do_dismiss_suggestion,
+    do_merge_contacts,
+    do_unmerge_contacts,
+)
+from threadline.contacts.queries import access_contact, access_merge, access_suggestion
+from threadline.conversations.actions import (
+    UNSET,
+    do_add_note,
+    do_merge_conversations,
+    do_send_reply,
+    do_update_conversation,
+)
+from threadline.conversations.models import Priority, Status
+from threadline.conversations.queries import access_conversation, access_message
+from threadline.conversations.reachability import reachable_channels
+from threadline.core.errors import NotFound, ValidationFailed
+from threadline.events.models import OutboxEvent
+from threadline.realtime import presence
+from threadline.realtime.auth import SESSION_WORKSPACE
+from threadline.realtime.dispatch import send_to_group
+from threadline.realtime.groups import workspace_group
+from threadline.tenancy.models import Membership
+from threadline.tenancy.queries import access_agent, access_team, list_agents
+from threadline.web import actions, queries
+from threadline.web.models import TotpDevice
+from threadline.web.session import agent_view, wants_json
+
+MAX_FILES = 10
+BULK_LIMIT = 200
+
+
+def _done(request: HttpRequest, body: dict[str, Any], back: str) -> HttpResponse:
+    return JsonResponse(body) if wants_json(request) else redirect(back)
+
+
+def _int(value: Any, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(_("%(field)s must be a number.") % {"field": field}, code="invalid_id",
+                               field=field) from exc
+
+
+def _optional_int(value: Any, field: str) -> int | None:
+    return None if value in (None, "") else _int(value, field)
+
+
+def last_event_id(workspace_id: int) -> int:
+    row = OutboxEvent.objects.filter(workspace_id=workspace_id).order_by("-pk").values("pk").first()
+    return row["pk"] if row else 0
+
+
+def agents_json(agent: Membership) -> list[dict[str, Any]]:
+    agents = list(list_agents(agent).filter(is_active=True))
+    statuses = presence.agent_statuses([a.pk for a in agents])
+    return [{"id": a.pk, "name": a.user.name or a.user.email, "email": a.user.email, "role": a.role,
+             "status": statuses[a.pk]} for a in agents]
+
+
+def boot(agent: Membership) -> dict[str, Any]:
+    """What the page's scripts start from."""
+    user = agent.user
+    return {
+        "membership_id": agent.pk, "workspace_id": agent.workspace_id, "language": user.language,
+        "time_zone": user.time_zone, "last_event_id": last_event_id(agent.workspace_id),
+        "agents": agents_json(agent), "status": presence.agent_status(agent.pk),
+    }
+
+
+def strings() -> dict[str, str]:
+    """Strings the page's scripts show, in the agent's language."""
+    return {
+        "new_conversation": _("New conversation"), "new_message": _("New message"),
+        "mentioned": _("%(name)s mentioned you"), "typing": _("%(names)s typing…"),
+        "customer_typing": _("The customer is typing…"), "viewing": _("Also here: %(names)s"),
+        "replied_meanwhile": _("%(name)s replied while you were writing."), "send_anyway": _("Send anyway"),
+        "reconnecting": _("Connection lost. Reconnecting…"), "saved": _("Saved"),
+        "draft_restored": _("Draft restored"), "failed": _("Something went wrong. Try again."),
+        "notifications_on": _("Desktop notifications are on"), "confirm_merge": _("Merge these?"),
+        "selected": _("%(n)s selected"), "now": _("now"),
+    }
+
+
+def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
+    agent: Membership = request.agent  # type: ignore[attr-defined]
+    spec = queries.spec_from(request.GET, agent)
+    context: dict[str, Any] = {
+        "agent": agent, "spec": spec, "rows": queries.list_page(agent, spec), "views": queries.VIEWS,
+        "counts": queries.counts(agent), "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(),
+        "languages": settings.LANGUAGES, "presence_choices": presence.CHOICES, "query": spec.query(),
+    }
+    if conversation_id is not None:
+        context.update(conversation_context(agent, access_conversation(agent, conversation_id)))
+    return render(request, "web/app.html", context)
+
+
+@require_GET
+@agent_view
+def app_view(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_GET
+@agent_view
+def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _page(request, conversation_id)
+
+
+@require_GET
+@agent_view
+def list_fragment(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    spec = queries.spec_from(request.GET, agent)
+    return render(request, "web/_list.html", {"rows": queries.list_page(agent, spec), "spec": spec,
+                                               "query": spec.query(), "agent": agent})
+
+
+@require_GET
+@agent_view
+def counts_view(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"counts": queries.counts(request.agent)})  # type: ignore[attr-defined]
+
+
+def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]:
+    items = queries.timeline(agent, conversation)
+    last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
+    from threadline.replies.models import Template
+
+    return {
+        "conversation": conversation, "items": items, "last_message_id": last_seen,
+        "reach": reachable_channels(conversation), "panel": queries.contact_panel(agent, conversation),
+        "statuses": Status.choices, "priorities": Priority.choices,
+        "agents": list_agents(agent).filter(is_active=True), "teams": queries.sidebar(agent)["teams"],
+        "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
+        "canned": Template.objects.filter(workspace_id=agent.workspace_id, kind=Template.Kind.CANNED,
+                                          is_active=True).order_by("name")[:100],
+        "viewers": presence.viewers(conversation.pk), "customer_online": presence.contact_online(conversation.contact_id),
+        "snooze_default": (timezone.localtime() + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+@require_GET
+@agent_view
+def conversation_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    conversation = access_conversation(agent, conversation_id)
+    return render(request, "web/_conversation.html", {"agent": agent, **conversation_context(agent, conversation)})
+
+
+@require_GET
+@agent_view
+def timeline_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    conversation = access_conversation(agent, conversation_id)
+    items = queries.timeline(agent, conversation)
+    return render(request, "web/_timeline.html", {"agent": agent, "conversation": conversation, "items": items})
+
+
+# ── conversation actions ─────────────────────────────────────────────────────────────────────────────
+def _back(conversation_id: int) -> str:
+    return f"/app/c/{conversation_id}/"
+
+
+@require_POST
+@agent_view
+def reply_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    files = request.FILES.getlist("files")
+    if len(files) > MAX_FILES:
+        raise ValidationFailed(_("At most %(n)d files at once.") % {"n": MAX_FILES}, code="too_many_files")
+    attachments = [(f.name or "file", f.content_type or "", f.read()) for f in files]
+    with transaction.atomic():
+        conversation = access_conversation(agent, conversation_id)
+        channel_id = _optional_int(request.POST.get("channel_id"), "channel_id")
+        channel = access_channel(agent, channel_id) if channel_id else None
+        if request.POST.get("force") != "1":
+            actions.check_no_reply_since(agent, conversation,
+                                         _optional_int(request.POST.get("seen_message_id"), "seen_message_id"))
+        message = do_send_reply(agent, conversation, request.POST.get("text", ""), channel=channel,
+                                attachments=attachments)
+    return _done(request, {"message_id": message.pk, "status": message.status}, _back(conversation_id))
+
+
+@require_POST
+@agent_view
+def note_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        conversation = access_conversation(agent, conversation_id)
+        note = do_add_note(agent, conversation, request.POST.get("text", ""))
+        mentions = actions.do_record_mentions(note)
+    return _done(request, {"message_id": note.pk, "mentioned": [m.membership_id for m in mentions]},
+                 _back(conversation_id))
+
+
+def _assignee(agent: Membership, value: str | None) -> Any:
+    if value is None:
+        return UNSET
+    if value in ("", "none"):
+        return None
+    if value == "me":
+        return agent
+    return access_agent(agent, _int(value, "assignee"))
+
+
+def _team(agent: Membership, value: str | None) -> Any:
+    if value is None:
+        return UNSET
+    if value in ("", "none"):
+        return None
+    return access_team(agent, _int(value, "team"))
+
+
+def _changes(agent: Membership, data: Any) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "status": data.get("status") or None, "priority": data.get("priority") or None,
+        "assignee": _assignee(agent, data.get("assignee")), "team": _team(agent, data.get("team")),
+    }
+    if data.get("tags") is not None:
+        changes["tags"] = [t.strip() for t in data.get("tags", "").split(",") if t.strip()]
+    return changes
+
+
+@require_POST
+@agent_view
+def update_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        conversation = access_conversation(agent, conversation_id)
+        do_update_conversation(agent, conversation, **_changes(agent, request.POST))
+    return _done(request, {"status": conversation.status, "assignee_id": conversation.assignee_id,
+                           "priority": conversation.priority}, _back(conversation_id))
+
+
+SNOOZE_PRESETS = {"1h": dt.timedelta(hours=1), "3h": dt.timedelta(hours=3), "1d": dt.timedelta(days=1),
+                  "1w": dt.timedelta(days=7)}
+
+
+def _snooze_until(value: str) -> dt.datetime:
+    """A preset (1h, 3h, 1d, 1w), or a local date-time in the agent's time zone (`2026-05-01T09:00`)."""
+    if value in SNOOZE_PRESETS:
+        return timezone.now() + SNOOZE_PRESETS[value]
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed(_("Choose when the snooze ends."), code="invalid_time", field="until") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.get_current_timezone())
+    return moment
+
+
+@require_POST
+@agent_view
+def snooze_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    until = _snooze_until(request.POST.get("until", ""))
+    with transaction.atomic():
+        conversation = access_conversation(agent, conversation_id)
+        actions.do_snooze(agent, conversation, until)
+    return _done(request, {"status": conversation.status, "until": until.isoformat()}, _back(conversation_id))
+
+
+@require_POST
+@agent_view
+def merge_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Merge this conversation into the one numbered `into`."""
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        source = access_conversation(agent, conversation_id)
+        target = access_conversation(agent, _int(request.POST.get("into", "").lstrip("#"), "into"))
+        do_merge_conversations(agent, source, target)
+    return _done(request, {"conversation_id": target.pk}, _back(target.pk))
+
+
+@require_POST
+@agent_view
+def split_view(request: HttpRequest, message_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        message = access_message(agent, message_id)
+        target = actions.do_split_message(agent, message)
+    return _done(request, {"conversation_id": target.pk}, _back(target.pk))
+
+
+@require_GET
+@agent_view
+def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    from django.http import FileResponse
+
+    from threadline.conversations.queries import access_attachment
+
+    attachment = access_attachment(request.agent, attachment_id)  # type: ignore[attr-defined]
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_POST
+@agent_view
+def seen_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        read = actions.do_mark_mentions_read(agent, access_conversation(agent, conversation_id))
+    return JsonResponse({"mentions_read": read})
+
+
+@require_GET
+@agent_view
+def canned_view(request: HttpRequest, conversation_id: int, template_id: int) -> HttpResponse:
+    from threadline.replies.models import Template
+    from threadline.replies.rendering import render as render_template
+
+    agent = request.agent  # type: ignore[attr-defined]
+    conversation = access_conversation(agent, conversation_id)
+    template = Template.objects.filter(workspace_id=agent.workspace_id, pk=template_id, is_active=True).first()
+    if template is None:
+        raise NotFound(_("No such canned reply."), code="template_not_found")
+    channel_id = _optional_int(request.GET.get("channel_id"), "channel_id")
+    kind = access_channel(agent, channel_id).kind if channel_id else None
+    rendered = render_template(template, conversation, agent=agent, channel_kind=kind)
+    return JsonResponse({"text": rendered.text, "language": rendered.language, "fallback": rendered.fallback})
+
+
+BULK_ACTIONS = ("assign_me", "unassign", "status", "priority", "add_tag")
+
+
+@require_POST
+@agent_view
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    """One change to many conversations, all or nothing."""
+    agent = request.agent  # type: ignore[attr-defined]
+    action, value = request.POST.get("action", ""), request.POST.get("value", "")
+    ids = [_int(v, "ids") for v in request.POST.getlist("ids")][:BULK_LIMIT]
+    if action not in BULK_ACTIONS or not ids:
+        raise ValidationFailed(_("Choose conversations and an action."), code="invalid_bulk")
+    with transaction.atomic():
+        for conversation_id in ids:
+            conversation = access_conversation(agent, conversation_id)
+            if action == "assign_me":
+                do_update_conversation(agent, conversation, assignee=agent)
+            elif action == "unassign":
+                do_update_conversation(agent, conversation, assignee=None)
+            elif action == "status":
+                do_update_conversation(agent, conversation, status=value)
+            elif action == "priority":
+                do_update_conversation(agent, conversation, priority=value)
+            elif action == "add_tag" and value.strip():
+                names = list(conversation.tags.values_list("name", flat=True))
+                do_update_conversation(agent, conversation, tags=[*names, value.strip()])
+    return _done(request, {"updated": len(ids)}, "/app/")
+
+
+# ── contacts ─────────────────────────────────────────────────────────────────────────────────────────
+@require_POST
+@agent_view
+def contact_merge_view(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Merge the contact `source` into this one."""
+    agent = request.agent  # type: ignore[attr-defined]
+    back = request.POST.get("back", "/app/")
+    with transaction.atomic():
+        target = access_contact(agent, contact_id)
+        source = access_contact(agent, _int(request.POST.get("source"), "source"))
+        merge = do_merge_contacts(agent, source, target)
+    return _done(request, {"merge_id": merge.pk}, back if back.startswith("/app/") else "/app/")
+
+
+@require_POST
+@agent_view
+def unmerge_view(request: HttpRequest, merge_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    back = request.POST.get("back", "/app/")
+    with transaction.atomic():
+        merge = do_unmerge_contacts(agent, access_merge(agent, merge_id))
+    return _done(request, {"merge_id": merge.pk}, back if back.startswith("/app/") else "/app/")
+
+
+@require_POST
+@agent_view
+def suggestion_view(request: HttpRequest, suggestion_id: int, decision: str) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    back = request.POST.get("back", "/app/")
+    if decision not in ("accept", "dismiss"):
+        raise NotFound(_("No such decision."), code="not_found")
+    with transaction.atomic():
+        suggestion = access_suggestion(agent, suggestion_id)
+        if decision == "accept":
+            target_id = _optional_int(request.POST.get("target"), "target")
+            do_accept_suggestion(agent, suggestion, target=access_contact(agent, target_id) if target_id else None)
+        else:
+            do_dismiss_suggestion(agent, suggestion)
+    return _done(request, {"state": decision}, back if back.startswith("/app/") else "/app/")
+
+
+# ── views, presence, preferences, search ─────────────────────────────────────────────────────────────
+@require_POST
+@agent_view
+def save_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    spec = queries.spec_from(request.POST, agent)
+    filters = {"status": list(spec.statuses), "assignee": spec.assignee, "team_id": spec.team_id,
+               "channel_id": spec.channel_id, "tag": spec.tag, "language": spec.language, "priority": spec.priority,
+               "mentions": spec.mentions}
+    with transaction.atomic():
+        view = actions.do_save_view(agent, name=request.POST.get("name", ""), filters=filters,
+                                    sort=request.POST.get("sort") or spec.sort, shared=request.POST.get("shared") == "1")
+    return _done(request, {"id": view.pk}, f"/app/?saved={view.pk}")
+
+
+@require_POST
+@agent_view
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        view = queries.access_saved_view(agent, view_id)
+        if view is None:
+            raise NotFound(_("No such view."), code="view_not_found")
+        actions.do_delete_view(agent, view)
+    return _done(request, {"deleted": view_id}, "/app/")
+
+
+@require_POST
+@agent_view
+def presence_view(request: HttpRequest) -> HttpResponse:
+    """The agent picks online, away or offline: shown to colleagues and used by routing."""
+    from threadline.routing.actions import do_set_presence, profile_of
+
+    agent = request.agent  # type: ignore[attr-defined]
+    status = request.POST.get("status", "")
+    if status not in presence.CHOICES:
+        raise ValidationFailed(_("Unknown presence %(p)s.") % {"p": status}, code="invalid_presence", field="status")
+    with transaction.atomic():
+        do_set_presence(profile_of(agent), status)
+    shown = presence.set_agent_choice(agent.pk, status)
+    send_to_group(workspace_group(agent.workspace_id),
+                  {"type": "presence.changed", "membership_id": agent.pk, "status": shown})
+    return _done(request, {"status": shown}, "/app/")
+
+
+@require_POST
+@agent_view
+def preferences_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        user = actions.do_update_preferences(
+            agent.user, language=request.POST.get("language") or None,
+            time_zone=request.POST.get("time_zone") or None, name=request.POST.get("name"),
+        )
+    back = request.POST.get("back") or "/app/"
+    response = _done(request, {"language": user.language, "time_zone": user.time_zone},
+                     back if back.startswith("/app/") else "/app/")
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+    return response
+
+
+@require_POST
+@agent_view
+def workspace_switch_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    wanted = _int(request.POST.get("workspace"), "workspace")
+    if not Membership.objects.filter(user=agent.user, workspace_id=wanted, is_active=True).exists():
+        raise NotFound(_("No such workspace."), code="workspace_not_found")
+    request.session[SESSION_WORKSPACE] = wanted
+    return redirect("/app/")
+
+
+@require_GET
+@agent_view
+def search_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    results = queries.search(agent, request.GET.get("q", ""))
+    results["snippets"] = [(m, queries.snippet(m.text, results["query"])) for m in results["messages"]]
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "web/_search.html", results)
+    spec = queries.spec_from({}, agent)
+    return render(request, "web/app.html", {
+        "agent": agent, "spec": spec, "rows": [], "views": queries.VIEWS, "counts": queries.counts(agent),
+        "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(), "languages": settings.LANGUAGES,
+        "presence_choices": presence.CHOICES, "search": results, "query": {},
+    })
+
+
+@agent_view
+def settings_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    user = agent.user
+    context: dict[str, Any] = {"agent": agent, "languages": settings.LANGUAGES,
+                               "time_zones": sorted(zoneinfo.available_timezones())}
+    device = TotpDevice.objects.filter(user=user).first()
+    if request.method == "POST":
+        step = request.POST.get("totp")
+        try:
+            with transaction.atomic():
+                if step == "start":
+                    actions.do_start_totp(user)
+                elif step == "confirm" and device is not None:
+                    actions.do_verify_totp(device, request.POST.get("code", ""))
+                    context["message"] = _("Two-factor sign-in is on.")
+                elif step == "disable":
+                    actions.do_disable_totp(user, request.POST.get("code", ""))
+                    context["message"] = _("Two-factor sign-in is off.")
+        except ValidationFailed as exc:
+            context["error"] = exc.message
+        device = TotpDevice.objects.filter(user=user).first()
+    if device is not None and device.confirmed_at is None:
+        import pyotp
+
+        secret = actions.totp_secret(device)
+        context["totp_secret"] = secret
+        context["totp_uri"] = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Threadline")
+    context["totp_on"] = device is not None and device.confirmed_at is not None
+    return render(request, "web/settings.html", context)
