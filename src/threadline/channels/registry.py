@@ -18,6 +18,7 @@ ADAPTERS: dict[str, str] = {
     "telegram": "threadline.channels.telegram.adapter:TelegramAdapter",
     "messenger": "threadline.channels.messenger.adapter:MessengerAdapter",
     "instagram": "threadline.channels.messenger.adapter:InstagramAdapter",
+    "line": "threadline.channels.line.adapter:LineAdapter",
     "webchat": "threadline.channels.webchat.adapter:WebchatAdapter",
 }
 
