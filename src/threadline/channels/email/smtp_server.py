@@ -73,9 +73,9 @@ def deliver(raw: bytes, envelope_from: str | None, recipients: list[str], peer: 
                 return "552 5.3.4 Message too big for this mailbox"
         stored = []
         for target, addresses in routes.values():
-            event, _created = edge.store(target.channel, raw, transport="smtp", envelope_from=envelope_from,
-                                         recipients=addresses, extra={"peer": peer[:100]} if peer else None)
-            stored.append(str(event.pk) if event else "dup")
+            event, created = edge.store(target.channel, raw, transport="smtp", envelope_from=envelope_from,
+                                        recipients=addresses, extra={"peer": peer[:100]} if peer else None)
+            stored.append(f"{event.pk if event else '?'}{'' if created else ' (duplicate)'}")
     except Exception:  # noqa: BLE001 - storage failed (database down, disk full): the client must retry
         logger.exception("could not store an inbound message")
         return "451 4.3.0 Could not store the message; try again later"
