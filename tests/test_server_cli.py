@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import time
+
 import httpx
 import pytest
 
-from threadline.testing.server import ServerProcess, migrated_copy, sign, throwaway_database
+from threadline.testing.server import (
+    ServerProcess,
+    migrated_copy,
+    sign,
+    threadline_command,
+    throwaway_database,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +86,22 @@ def test_worker_burst_runs_what_the_web_node_queued(cli):
     assert "Ran " in burst.stdout
     assert cli.shell(state) == "processed"
     assert cli.stop() == 0
+
+
+def test_worker_runs_until_sigterm_and_exits_zero(cli):
+    log = cli.data_dir / "worker.err"
+    with open(log, "wb") as err:
+        worker = subprocess.Popen(threadline_command("worker", "--idle-sleep", "0.1"), env=cli.env,
+                                  stdout=subprocess.DEVNULL, stderr=err, cwd=cli.data_dir)
+    try:
+        deadline = time.monotonic() + 60
+        while "started" not in log.read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, log.read_text()
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+        assert re.search(r"worker \S+ stopped", log.read_text())
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
