@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def setup_django() -> None:
     if not os.environ.get("THREADLINE_DATABASE_URL"):
         os.environ["THREADLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="threadline-bench-")
@@ -116,12 +121,12 @@ def main() -> None:
 
     t0 = time.perf_counter()
     workspace, policy, extra = build(args.agents, args.open)
-    print(f"database: {connection.vendor}; built {args.agents} agents and {args.open} open conversations "
+    say(f"database: {connection.vendor}; built {args.agents} agents and {args.open} open conversations "
           f"in {time.perf_counter() - t0:.1f}s")
-    print(f"{'policy':<14}{'decisions':>10}{'assigned':>10}{'per second':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    say(f"{'policy':<14}{'decisions':>10}{'assigned':>10}{'per second':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for name in ("round_robin", "least_loaded", "skills"):
         r = measure(name, args.decisions, workspace, policy, extra)
-        print(f"{name:<14}{r['decisions']:>10}{r['assigned']:>10}{r['per_second']:>12.1f}{r['p50_ms']:>9.1f}"
+        say(f"{name:<14}{r['decisions']:>10}{r['assigned']:>10}{r['per_second']:>12.1f}{r['p50_ms']:>9.1f}"
               f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}")
 
 

@@ -29,6 +29,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("/teams", "threadline.tenancy.api:teams_router"),
     ("/channels", "threadline.channels.rest:router"),
     ("/webhooks", "threadline.webhooks.api:router"),
+    ("/replies", "threadline.replies.api:router"),
+    ("/automations", "threadline.automations.api:router"),
     ("/language", "threadline.language.api:router"),
     ("/sla", "threadline.sla.api:router"),
     ("/routing", "threadline.routing.api:router"),

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "threadline.channels.whatsapp",
     "threadline.webhooks",
     "threadline.api",
+    "threadline.replies",
+    "threadline.automations",
     "threadline.language",
     "threadline.sla",
     "threadline.routing",

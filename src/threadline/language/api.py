@@ -14,13 +14,13 @@ from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation, access_message
 from threadline.language import detection
 from threadline.language.actions import do_correct_language, workspace_languages
-from threadline.language.schemas import CorrectionIn, DetectIn, DetectOut, LanguageOut
+from threadline.language.schemas import LanguageCorrectionIn, LanguageDetectIn, LanguageDetectOut, LanguageOut
 
 router = Router(tags=["language"])
 
 
-@router.post("/detect", response=responses(DetectOut), summary="Detect a text's language among the workspace's")
-def detect(request: HttpRequest, payload: DetectIn) -> dict[str, Any]:
+@router.post("/detect", response=responses(LanguageDetectOut), summary="Detect a text's language among the workspace's")
+def detect(request: HttpRequest, payload: LanguageDetectIn) -> dict[str, Any]:
     languages = workspace_languages(actor(request).workspace)
     found = detection.detect(payload.text, languages)
     return {"language": found.language, "confidence": found.confidence, "method": found.method,
@@ -29,7 +29,7 @@ def detect(request: HttpRequest, payload: DetectIn) -> dict[str, Any]:
 
 @router.put("/conversations/{conversation_id}", response=responses(LanguageOut),
             summary="Correct the conversation's language (and optionally one message's)")
-def correct(request: HttpRequest, conversation_id: Id, payload: CorrectionIn) -> dict[str, Any]:
+def correct(request: HttpRequest, conversation_id: Id, payload: LanguageCorrectionIn) -> dict[str, Any]:
     agent = actor(request)
     with transaction.atomic():
         conversation = access_conversation(agent, conversation_id)

@@ -8,18 +8,18 @@ from pydantic import Field
 from threadline.api.params import Id
 
 
-class DetectIn(Schema):
+class LanguageDetectIn(Schema):
     text: str = Field(max_length=10_000)
 
 
-class DetectOut(Schema):
+class LanguageDetectOut(Schema):
     language: str = Field(description="Empty when not confident")
     confidence: float
     method: str = Field(description="script, model or none")
     languages: list[str] = Field(description="The workspace's languages detection chose among")
 
 
-class CorrectionIn(Schema):
+class LanguageCorrectionIn(Schema):
     language: str = Field(min_length=1, max_length=16)
     message_id: Id | None = Field(None, description="Also correct this message of the conversation")
 

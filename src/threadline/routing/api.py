@@ -30,14 +30,14 @@ from threadline.routing.actions import (
 )
 from threadline.routing.queries import access_rule, decisions_of, list_rules
 from threadline.routing.schemas import (
-    DecisionOut,
-    DecisionPage,
-    PresenceIn,
-    PresenceOut,
-    ProfileOut,
-    ProfilePatch,
-    RuleIn,
-    RuleOut,
+    AgentPresenceIn,
+    AgentPresenceOut,
+    AgentProfileOut,
+    AgentProfilePatch,
+    RoutingDecisionOut,
+    RoutingDecisionPage,
+    RoutingRuleIn,
+    RoutingRuleOut,
     TeamPolicyOut,
     TeamPolicyPatch,
 )
@@ -53,23 +53,23 @@ from threadline.tenancy.queries import (
 router = Router(tags=["routing"])
 
 
-@router.get("/agents", response=responses(list[ProfileOut]), summary="Every agent's routing profile")
+@router.get("/agents", response=responses(list[AgentProfileOut]), summary="Every agent's routing profile")
 def profiles(request: HttpRequest) -> list[Any]:
     agents = list(list_agents(actor(request))[:2000])
     with transaction.atomic():
         return [profile_of(agent) for agent in agents]
 
 
-@router.get("/agents/{membership_id}", response=responses(ProfileOut), summary="An agent's routing profile")
+@router.get("/agents/{membership_id}", response=responses(AgentProfileOut), summary="An agent's routing profile")
 def profile(request: HttpRequest, membership_id: Id) -> Any:
     agent = access_agent(actor(request), membership_id)
     with transaction.atomic():
         return profile_of(agent)
 
 
-@router.patch("/agents/{membership_id}", response=responses(ProfileOut),
+@router.patch("/agents/{membership_id}", response=responses(AgentProfileOut),
               summary="Set an agent's languages, skills and capacity (admins)")
-def update_profile(request: HttpRequest, membership_id: Id, payload: ProfilePatch) -> Any:
+def update_profile(request: HttpRequest, membership_id: Id, payload: AgentProfilePatch) -> Any:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
@@ -78,9 +78,9 @@ def update_profile(request: HttpRequest, membership_id: Id, payload: ProfilePatc
                                  capacity=payload.capacity)
 
 
-@router.put("/agents/{membership_id}/presence", response=responses(PresenceOut),
+@router.put("/agents/{membership_id}/presence", response=responses(AgentPresenceOut),
             summary="Set presence (yourself, or any agent as an admin); offline hands open chats to others")
-def set_presence(request: HttpRequest, membership_id: Id, payload: PresenceIn) -> dict[str, Any]:
+def set_presence(request: HttpRequest, membership_id: Id, payload: AgentPresenceIn) -> dict[str, Any]:
     me = actor(request)
     agent = access_agent(me, membership_id)
     if agent.pk != me.pk and me.role != Role.ADMIN:
@@ -113,21 +113,21 @@ def update_team_policy(request: HttpRequest, team_id: Id, payload: TeamPolicyPat
         return _policy_out(do_update_team_policy(policy_of(access_team(me, team_id)), fields))
 
 
-@router.get("/rules", response=responses(list[RuleOut]), summary="Routing rules, in the order they apply")
+@router.get("/rules", response=responses(list[RoutingRuleOut]), summary="Routing rules, in the order they apply")
 def rules(request: HttpRequest) -> Any:
     return list(list_rules(actor(request)).order_by("position", "id")[:500])
 
 
-@router.post("/rules", response=responses(RuleOut, 201), summary="Create a routing rule (admins)")
-def create_rule(request: HttpRequest, payload: RuleIn) -> tuple[int, Any]:
+@router.post("/rules", response=responses(RoutingRuleOut, 201), summary="Create a routing rule (admins)")
+def create_rule(request: HttpRequest, payload: RoutingRuleIn) -> tuple[int, Any]:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
         return 201, do_save_rule(me.workspace, None, **payload.fields())
 
 
-@router.put("/rules/{rule_id}", response=responses(RuleOut), summary="Replace a routing rule (admins)")
-def replace_rule(request: HttpRequest, rule_id: Id, payload: RuleIn) -> Any:
+@router.put("/rules/{rule_id}", response=responses(RoutingRuleOut), summary="Replace a routing rule (admins)")
+def replace_rule(request: HttpRequest, rule_id: Id, payload: RoutingRuleIn) -> Any:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
@@ -143,7 +143,7 @@ def delete_rule(request: HttpRequest, rule_id: Id) -> tuple[int, None]:
     return 204, None
 
 
-@router.post("/conversations/{conversation_id}/route", response=responses(DecisionOut | None),
+@router.post("/conversations/{conversation_id}/route", response=responses(RoutingDecisionOut | None),
              summary="Route an unassigned conversation now (answers null when there is nothing to do)")
 def route(request: HttpRequest, conversation_id: Id) -> Any:
     me = actor(request)
@@ -152,7 +152,7 @@ def route(request: HttpRequest, conversation_id: Id) -> Any:
         return do_route(access_conversation(me, conversation_id))
 
 
-@router.get("/conversations/{conversation_id}/decisions", response=responses(DecisionPage),
+@router.get("/conversations/{conversation_id}/decisions", response=responses(RoutingDecisionPage),
             summary="Why the conversation went where it went, oldest first")
 def decisions(request: HttpRequest, conversation_id: Id, paging: Query[PageQuery]) -> dict[str, Any]:
     conversation = access_conversation(actor(request), conversation_id)

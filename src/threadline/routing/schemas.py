@@ -15,7 +15,7 @@ from threadline.routing.models import AgentProfile, Policy, Presence
 Label = Field(max_length=64)
 
 
-class ProfileOut(Schema):
+class AgentProfileOut(Schema):
     membership_id: int
     presence: Presence
     presence_changed_at: dt.datetime | None
@@ -29,17 +29,17 @@ class ProfileOut(Schema):
         return {klass: obj.capacity_for(klass) for klass in ("chat", "email")}
 
 
-class ProfilePatch(Schema):
+class AgentProfilePatch(Schema):
     languages: list[str] | None = Field(None, max_length=50)
     skills: list[str] | None = Field(None, max_length=100)
     capacity: dict[Literal["chat", "email"], int] | None = None
 
 
-class PresenceIn(Schema):
+class AgentPresenceIn(Schema):
     presence: Presence
 
 
-class PresenceOut(Schema):
+class AgentPresenceOut(Schema):
     membership_id: int
     presence: Presence
     reassigned_conversation_ids: list[int] = Field(description="Open chats handed to others on going offline")
@@ -62,18 +62,18 @@ class TeamPolicyPatch(Schema):
     required_skills: list[str] | None = Field(None, max_length=50)
 
 
-class RuleConditions(Schema):
+class RoutingRuleConditions(Schema):
     languages: list[str] | None = Field(None, max_length=50)
     channel_kinds: list[str] | None = Field(None, max_length=50)
     priorities: list[Priority] | None = Field(None, max_length=10)
     brand_ids: list[Id] | None = Field(None, max_length=100)
 
 
-class RuleIn(Schema):
+class RoutingRuleIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     position: int = Field(0, ge=-10_000, le=10_000)
     is_active: bool = True
-    conditions: RuleConditions = Field(default_factory=RuleConditions)
+    conditions: RoutingRuleConditions = Field(default_factory=RoutingRuleConditions)
     team_ids: list[Id] = Field(min_length=1, max_length=20,
                                description="Candidate teams in order: the first one open now takes it")
 
@@ -83,7 +83,7 @@ class RuleIn(Schema):
         return data
 
 
-class RuleOut(Schema):
+class RoutingRuleOut(Schema):
     id: int
     name: str
     position: int
@@ -92,7 +92,7 @@ class RuleOut(Schema):
     team_ids: list[int]
 
 
-class DecisionOut(Schema):
+class RoutingDecisionOut(Schema):
     id: int
     conversation_id: int
     outcome: str
@@ -102,6 +102,6 @@ class DecisionOut(Schema):
     created_at: dt.datetime
 
 
-class DecisionPage(Schema):
-    items: list[DecisionOut]
+class RoutingDecisionPage(Schema):
+    items: list[RoutingDecisionOut]
     next_cursor: str | None

@@ -21,12 +21,12 @@ from threadline.sla.actions import do_save_policy, do_save_schedule
 from threadline.sla.queries import access_policy, access_schedule, list_policies, list_schedules, timers_of
 from threadline.sla.schemas import (
     ConversationSlaOut,
-    DeadlineOut,
-    DeadlineQuery,
-    PolicyIn,
-    PolicyOut,
+    ScheduleDeadlineOut,
+    ScheduleDeadlineQuery,
     ScheduleIn,
     ScheduleOut,
+    SlaPolicyIn,
+    SlaPolicyOut,
 )
 from threadline.tenancy.queries import require_admin
 
@@ -75,9 +75,9 @@ def delete_schedule(request: HttpRequest, schedule_id: Id) -> tuple[int, None]:
     return 204, None
 
 
-@router.get("/schedules/{schedule_id}/deadline", response=responses(DeadlineOut),
+@router.get("/schedules/{schedule_id}/deadline", response=responses(ScheduleDeadlineOut),
             summary="When N business minutes after a moment fall in this schedule")
-def deadline(request: HttpRequest, schedule_id: Id, query: Query[DeadlineQuery]) -> dict[str, Any]:
+def deadline(request: HttpRequest, schedule_id: Id, query: Query[ScheduleDeadlineQuery]) -> dict[str, Any]:
     calendar = access_schedule(actor(request), schedule_id).calendar()
     start = query.start
     return {
@@ -87,26 +87,26 @@ def deadline(request: HttpRequest, schedule_id: Id, query: Query[DeadlineQuery])
     }
 
 
-@router.get("/policies", response=responses(list[PolicyOut]), summary="List SLA policies, in the order they apply")
+@router.get("/policies", response=responses(list[SlaPolicyOut]), summary="List SLA policies, in the order they apply")
 def policies(request: HttpRequest) -> Any:
     return list(list_policies(actor(request)).order_by("position", "id")[:500])
 
 
-@router.post("/policies", response=responses(PolicyOut, 201), summary="Create an SLA policy (admins)")
-def create_policy(request: HttpRequest, payload: PolicyIn) -> tuple[int, Any]:
+@router.post("/policies", response=responses(SlaPolicyOut, 201), summary="Create an SLA policy (admins)")
+def create_policy(request: HttpRequest, payload: SlaPolicyIn) -> tuple[int, Any]:
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
         return 201, do_save_policy(agent.workspace, None, **payload.fields())
 
 
-@router.get("/policies/{policy_id}", response=responses(PolicyOut), summary="Get an SLA policy")
+@router.get("/policies/{policy_id}", response=responses(SlaPolicyOut), summary="Get an SLA policy")
 def policy(request: HttpRequest, policy_id: Id) -> Any:
     return access_policy(actor(request), policy_id)
 
 
-@router.put("/policies/{policy_id}", response=responses(PolicyOut), summary="Replace an SLA policy (admins)")
-def replace_policy(request: HttpRequest, policy_id: Id, payload: PolicyIn) -> Any:
+@router.put("/policies/{policy_id}", response=responses(SlaPolicyOut), summary="Replace an SLA policy (admins)")
+def replace_policy(request: HttpRequest, policy_id: Id, payload: SlaPolicyIn) -> Any:
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():

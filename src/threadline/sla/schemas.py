@@ -16,7 +16,7 @@ Clock = Field(max_length=5)
 Name = Field(min_length=1, max_length=200)
 
 
-class HolidayIn(Schema):
+class ScheduleHolidayIn(Schema):
     date: dt.date
     name: str = Field("", max_length=200)
 
@@ -29,7 +29,7 @@ class ScheduleIn(Schema):
         examples=[{"sun": [["09:00", "17:00"]], "mon": [["09:00", "17:00"]]}])
     holiday_country: str = Field("", max_length=3, description="ISO country whose public holidays close it")
     holiday_subdiv: str = Field("", max_length=10)
-    custom_holidays: list[HolidayIn] = Field(default_factory=list, max_length=500)
+    custom_holidays: list[ScheduleHolidayIn] = Field(default_factory=list, max_length=500)
     brand_id: Id | None = Field(None, description="Make this the brand's default schedule")
 
 
@@ -44,12 +44,12 @@ class ScheduleOut(Schema):
     brand_id: int | None
 
 
-class DeadlineQuery(Schema):
+class ScheduleDeadlineQuery(Schema):
     start: AwareDatetime = Field(description="An aware moment (with its offset)")
     minutes: int = Field(ge=0, le=525_600, description="Business minutes to add")
 
 
-class DeadlineOut(Schema):
+class ScheduleDeadlineOut(Schema):
     due_at: dt.datetime | None
     open_at_start: bool
     next_open: dt.datetime | None
@@ -63,12 +63,12 @@ class SlaConditions(Schema):
     contact_attributes: dict[str, str | int | float | bool] | None = None
 
 
-class EscalationStep(Schema):
+class SlaEscalationStep(Schema):
     type: Literal["notify", "reassign", "set_priority"]
     value: Priority | None = None
 
 
-class PolicyIn(Schema):
+class SlaPolicyIn(Schema):
     name: str = Name
     position: int = Field(0, ge=-10_000, le=10_000)
     is_active: bool = True
@@ -78,7 +78,7 @@ class PolicyIn(Schema):
     resolution_minutes: int | None = Field(None, ge=1, le=525_600)
     warn_before_minutes: int = Field(15, ge=0, le=525_600)
     schedule_id: Id | None = None
-    escalation: list[EscalationStep] = Field(default_factory=list, max_length=10)
+    escalation: list[SlaEscalationStep] = Field(default_factory=list, max_length=10)
 
     def fields(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
@@ -87,7 +87,7 @@ class PolicyIn(Schema):
         return data
 
 
-class PolicyOut(Schema):
+class SlaPolicyOut(Schema):
     id: int
     name: str
     position: int
@@ -101,7 +101,7 @@ class PolicyOut(Schema):
     escalation: list[dict[str, Any]]
 
 
-class TimerOut(Schema):
+class SlaTimerOut(Schema):
     id: int
     metric: str
     state: str
@@ -117,4 +117,4 @@ class TimerOut(Schema):
 class ConversationSlaOut(Schema):
     conversation_id: int
     policy_id: int | None
-    timers: list[TimerOut]
+    timers: list[SlaTimerOut]

@@ -1,0 +1,135 @@
+"""Writes for templates and macros, applying a macro, and sending an automatic reply. Callers own the
+transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from threadline.channels.models import Delivery
+from threadline.conversations.actions import check_send_allowed, check_text, record_event, reply_target
+from threadline.conversations.actions import do_send_reply as send_agent_reply
+from threadline.conversations.events import MessageCreated
+from threadline.conversations.models import AuthorKind, Conversation, DeliveryStatus, Direction, Message
+from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.time import now
+from threadline.events.bus import publish
+from threadline.replies import changes, rendering
+from threadline.replies.models import Macro, Template, TemplateVariant
+from threadline.tenancy.models import Membership, Workspace
+from threadline.tenancy.queries import require_full_agent
+
+MAX_VARIANTS = 50
+
+
+def check_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
+    if not variants or len(variants) > MAX_VARIANTS:
+        raise ValidationFailed(_("A template needs 1 to 50 language variants."), code="invalid_variants",
+                               field="variants")
+    seen = set()
+    clean = []
+    for variant in variants:
+        language = (variant.get("language") or "").strip().lower()
+        if not language or language in seen:
+            raise ValidationFailed(_("Each variant needs its own language."), code="invalid_variants",
+                                   field="variants")
+        seen.add(language)
+        text = check_text(variant.get("text", ""))
+        clean.append({"language": language, "subject": (variant.get("subject") or "")[:500], "text": text,
+                      "html": variant.get("html") or ""})
+    return clean
+
+
+def do_save_template(workspace: Workspace, template: Template | None, *, name: str, kind: str,
+                     variants: list[dict[str, str]], shortcut: str = "", is_active: bool = True) -> Template:
+    """Create or replace a template and all its variants."""
+    name = (name or "").strip()[:200]
+    if not name:
+        raise ValidationFailed(_("A template needs a name."), code="invalid_name", field="name")
+    if kind not in Template.Kind.values:
+        raise ValidationFailed(_("Unknown template kind."), code="invalid_kind", field="kind")
+    clean = check_variants(variants)
+    clash = Template.objects.filter(workspace=workspace, name=name).exclude(pk=template.pk if template else None)
+    if clash.exists():
+        raise Conflict(_("A template with this name exists already."), code="template_exists")
+    template = template or Template(workspace=workspace)
+    template.name, template.kind, template.shortcut, template.is_active = name, kind, shortcut[:64], is_active
+    template.save()
+    template.variants.all().delete()
+    TemplateVariant.objects.bulk_create(
+        TemplateVariant(workspace=workspace, template=template, **variant) for variant in clean)
+    return template
+
+
+def check_template_ref(workspace: Workspace, template_id: int | None) -> Template | None:
+    if template_id is None:
+        return None
+    template = Template.objects.filter(workspace=workspace, pk=template_id).first()
+    if template is None:
+        raise ValidationFailed(_("No such template."), code="invalid_template", field="template_id")
+    return template
+
+
+def do_save_macro(workspace: Workspace, macro: Macro | None, *, name: str, actions: list[dict[str, Any]],
+                  template_id: int | None = None, description: str = "", is_active: bool = True) -> Macro:
+    name = (name or "").strip()[:200]
+    if not name:
+        raise ValidationFailed(_("A macro needs a name."), code="invalid_name", field="name")
+    for index, action in enumerate(actions):
+        if action.get("type") not in changes.CHANGE_TYPES:
+            raise ValidationFailed(_("Unknown macro action %(t)s.") % {"t": action.get("type")},
+                                   code="invalid_action", field=f"actions[{index}]")
+        changes.check_change(workspace.pk, index, action, allow_me=True)
+    template = check_template_ref(workspace, template_id)
+    if not actions and template is None:
+        raise ValidationFailed(_("A macro needs actions or a reply."), code="empty_macro", field="actions")
+    if Macro.objects.filter(workspace=workspace, name=name).exclude(pk=macro.pk if macro else None).exists():
+        raise Conflict(_("A macro with this name exists already."), code="macro_exists")
+    macro = macro or Macro(workspace=workspace)
+    macro.name, macro.actions, macro.template = name, actions, template
+    macro.description, macro.is_active = description[:500], is_active
+    macro.save()
+    return macro
+
+
+def do_apply_macro(actor: Membership, conversation: Conversation, macro: Macro) -> Message | None:
+    """The macro's reply (rendered in the conversation's language) is sent first, then its changes apply,
+    all in the caller's transaction: if any step is refused, nothing happens."""
+    require_full_agent(actor)
+    if not macro.is_active:
+        raise Conflict(_("This macro is switched off."), code="macro_inactive")
+    message = None
+    if macro.template is not None:
+        rendered = rendering.render(macro.template, conversation, agent=actor)
+        message = send_agent_reply(actor, conversation, rendered.text, html=rendered.html)
+    changes.apply_changes(actor, conversation, macro.actions)
+    record_event(conversation, "macro_applied", actor=actor, macro_id=macro.pk, name=macro.name)
+    return message
+
+
+def do_send_automatic_reply(conversation: Conversation, template: Template) -> Message:
+    """Send a template as a system message (an automation's acknowledgement or reminder).
+
+    It is not an agent's answer: it does not count as the first response, and `message.created` carries
+    `author_id=None`, so SLA clocks keep running.
+    """
+    from threadline.channels.outbound import deliver_message_task
+
+    rendered = rendering.render(template, conversation)
+    text = check_text(rendered.text)
+    channel, identity = reply_target(conversation, None)
+    check_send_allowed(conversation, identity, channel)
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.SYSTEM, channel=channel, identity=identity, text=text, html=rendered.html,
+        language=rendered.language, status=DeliveryStatus.QUEUED, metadata={"template_id": template.pk},
+    )
+    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
+    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
+    conversation.last_message_at = now()
+    conversation.save(update_fields=["last_message_at", "updated_at"])
+    publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
+                           conversation_id=conversation.pk, channel_id=channel.pk, author_id=None,
+                           is_note=False, text=text[:1000]))
+    return message
