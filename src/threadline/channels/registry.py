@@ -19,6 +19,7 @@ ADAPTERS: dict[str, str] = {
     "messenger": "threadline.channels.messenger.adapter:MessengerAdapter",
     "instagram": "threadline.channels.messenger.adapter:InstagramAdapter",
     "line": "threadline.channels.line.adapter:LineAdapter",
+    "wechat": "threadline.channels.wechat.adapter:WeChatAdapter",
     "webchat": "threadline.channels.webchat.adapter:WebchatAdapter",
 }
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from threadline.channels import provider_http
 from threadline.channels.base import (
     Capabilities,
+    ChannelError,
     DeliveryResult,
     InboundAttachment,
     InboundItem,
@@ -191,7 +192,7 @@ class LineAdapter:
         url = f"{channel.config['api_base_url'].rstrip('/')}/v2/bot/profile/{user}"
         try:
             profile = provider_http.json_of(provider_http.call("LINE", lambda: http.get(url, headers=self._auth(channel))))
-        except PermanentSendError:
+        except ChannelError:  # the profile is a nicety: never hold the message back for it
             return "", ""
         return profile.get("displayName", ""), profile.get("pictureUrl", "")
 

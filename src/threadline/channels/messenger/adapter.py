@@ -23,9 +23,9 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
-from threadline.channels import provider_http
 from threadline.channels.base import (
     Capabilities,
+    ChannelError,
     DeliveryResult,
     DeliveryStatusUpdate,
     InboundItem,
@@ -213,7 +213,7 @@ class MessengerAdapter:
         url = f"{channel.config['graph_base_url'].rstrip('/')}/{sender}?fields={self.profile_fields}"
         try:
             profile = graph.get_json(channel, url)
-        except provider_http.PermanentSendError:
+        except ChannelError:  # the profile is a nicety: never hold the message back for it
             return "", ""
         name = profile.get("name") or " ".join(x for x in (profile.get("first_name"), profile.get("last_name")) if x)
         return name or profile.get("username", ""), profile.get("profile_pic", "")

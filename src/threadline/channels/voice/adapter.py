@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -131,17 +130,11 @@ class VoiceAdapter:
         return HttpResponse(twiml.render(), content_type="text/xml; charset=utf-8")
 
     def _store(self, channel: Channel, key: str, request: InboundRequest) -> None:
-        from threadline.channels.inbound import process_inbound_event_task
+        """Stored once per key (a Twilio retry gets the TwiML computed again, the event is not stored twice)."""
+        from threadline.channels.inbound import accept_inbound
 
         headers = {k: v for k, v in request.headers.items() if k != "cookie"}
-        try:
-            with transaction.atomic():
-                event = InboundEvent.objects.create(
-                    workspace_id=channel.workspace_id, channel=channel, idempotency_key=key, body=request.body,
-                    headers={**headers, URL_HEADER: request.url})
-                process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}")
-        except IntegrityError:
-            pass  # Twilio retried: the TwiML is computed again, the event is stored once
+        accept_inbound(channel, key, request.body, {**headers, URL_HEADER: request.url})
 
     def respond(self, call: Call) -> TwiML:
         step, flow, response = call.step, call.flow, TwiML()
