@@ -72,14 +72,18 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Client, int], tuple]) -> tuple[float, list[tuple]]:
-    """Run `request(client, job)` for every job from `concurrency` threads; returns (seconds, results)."""
+def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Client, int], tuple],
+                rate: float = 0) -> tuple[float, list[tuple]]:
+    """Run `request(client, job)` for every job from `concurrency` threads; returns (seconds, results).
+
+    With `rate`, job i is not sent before i/rate seconds after the start (an open-loop, paced load)."""
     work: queue.Queue[int] = queue.Queue()
     for job in jobs:
         work.put(job)
     results: list[tuple] = []
     lock = threading.Lock()
     start_gate = threading.Barrier(concurrency + 1)
+    began: list[float] = []
 
     def client_loop() -> None:
         with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=1)) as client:
@@ -90,6 +94,8 @@ def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Clie
                     job = work.get_nowait()
                 except queue.Empty:
                     break
+                if rate:
+                    time.sleep(max(0.0, began[0] + job / rate - time.perf_counter()))
                 local.append(request(client, job))
             with lock:
                 results.extend(local)
@@ -97,8 +103,9 @@ def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Clie
     threads = [threading.Thread(target=client_loop) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
+    began.append(time.perf_counter())
     start_gate.wait()
-    started = time.perf_counter()
+    started = began[0]
     for thread in threads:
         thread.join()
     return time.perf_counter() - started, results
@@ -109,6 +116,8 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000, help="inbound messages to post (default 2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--senders", type=int, default=200, help="distinct senders (default 200)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="pace the posts at this many messages/s in total (default 0: as fast as possible)")
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
@@ -136,7 +145,7 @@ def main() -> int:
             status = client.post(hook, content=body, headers=headers).status_code
             return number, wall, time.perf_counter() - t0, status
 
-        ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post)
+        ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post, args.rate)
         accepted = [p for p in posted if p[3] == 202]
         collect = COLLECT.format(timeout=args.timeout, channel=channel["id"])
         stored = json.loads(server.shell(collect, timeout=args.timeout + 60).splitlines()[-1])
@@ -164,7 +173,8 @@ def main() -> int:
     health_rate = health_ok / health_seconds
 
     backend = "PostgreSQL (throwaway database)" if url else "SQLite (WAL) in a temporary data dir"
-    say(f"threadline bench/ingest.py: {args.messages} messages, {args.concurrency} clients, "
+    pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
+    say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "
           f"{args.senders} senders, {backend}; one `threadline serve` process (web + worker + scheduler)")
     rows = [
         ("accepted (202)", f"{len(accepted)}/{args.messages}"),
