@@ -269,3 +269,17 @@ def test_dkim_signature_verifies(admin, run_jobs, smtp_sink):
     assert dkim.verify(data, dnsfunc=dns)
     assert b"Signed reply" in data
     assert not dkim.verify(data.replace(b"Signed reply", b"Signed replY"), dnsfunc=dns)
+
+
+def test_a_known_contact_writing_by_email_continues_their_open_conversation(channel, admin, run_jobs):
+    from threadline.channels.base import InboundMessage
+    from threadline.conversations.actions import receive_inbound_message
+    from threadline.testing.factories import make_api_channel
+
+    with transaction.atomic():
+        chat = receive_inbound_message(make_api_channel(admin), InboundMessage(
+            provider_message_id="shop-1", sender_kind="email", sender_address="Dana@Example.com", text="from the shop"))
+    by_email = inbound(channel, run_jobs, subject="Something else entirely")
+    assert by_email.conversation_id == chat.conversation_id
+    assert by_email.metadata["threading"] == {"rule": "contact_open_conversation",
+                                              "conversation_id": chat.conversation_id}

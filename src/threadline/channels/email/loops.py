@@ -9,6 +9,7 @@ message that failed in the returned headers, or from the VERP address the bounce
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from email.message import Message
@@ -24,7 +25,15 @@ VACATION_SUBJECT = re.compile(
     r"automatická odpověď|nepřítomnost|mimo kancelář)",
     re.IGNORECASE,
 )
-BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailer_daemon)@", re.IGNORECASE)
+BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailer_daemon|mdaemon|ndr)@", re.IGNORECASE)
+FAILURE_SUBJECT = re.compile(
+    r"undeliver|delivery (status|failure|failed|notification)|returned mail|mail error|failure notice|"
+    r"could not be delivered|delivery has failed|permanent delivery failure|user unknown|mail delivery|"
+    r"nondeliverable|non-delivery|returning message to sender|nicht zustellbar|nedoručitelné|"
+    r"לא נמסר|تحویل نشد|ส่งไม่สำเร็จ",
+    re.IGNORECASE,
+)
+logging.getLogger("flufl.bounce").setLevel(logging.WARNING)  # it logs every detector it tries at INFO
 
 
 def auto_reply_reason(message: Message | None, subject: str, envelope_sender: str | None) -> str:
@@ -109,8 +118,11 @@ def bounce_of(message: Message | None, envelope_sender: str | None, verp_message
         return None
     is_report = message.get_content_type() == "multipart/report"
     sender = header_text(message, "From")
-    null_sender = envelope_sender is not None and envelope_sender.strip() in ("", "<>")
-    if not (is_report or null_sender or BOUNCE_SENDERS.search(_address(sender)) or verp_message_id):
+    null_sender = (envelope_sender is not None and envelope_sender.strip() in ("", "<>")) or (
+        header_text(message, "Return-Path").strip() == "<>")
+    subject = header_text(message, "Subject")
+    if not (is_report or null_sender or BOUNCE_SENDERS.search(_address(sender)) or verp_message_id
+            or FAILURE_SUBJECT.search(subject)):
         return None
     recipients, reason, permanent = _dsn_fields(message) if is_report else ([], "", False)
     if not recipients:
@@ -130,7 +142,6 @@ def bounce_of(message: Message | None, envelope_sender: str | None, verp_message
     if is_report and not permanent and not _any_failed(message):
         return None  # a "delayed" or "delivered" DSN: not a failure
     if not reason:
-        subject = header_text(message, "Subject")
         reason = f"{subject}: {', '.join(recipients)}" if recipients else subject
     return Bounce(tuple(originals), tuple(recipients), permanent or not is_report, reason[:1000])
 

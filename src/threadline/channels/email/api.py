@@ -1,0 +1,114 @@
+"""REST endpoints of the email channel: a conversation's participants, and what an agent needs to trust a
+message (why it was threaded, the folded history, the original as received)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from threadline.api.auth import actor
+from threadline.channels.email.models import EmailParticipant
+from threadline.channels.email.participants import (
+    do_add_participant,
+    do_remove_participant,
+    sync_participants,
+)
+from threadline.channels.email.threading import explain
+from threadline.channels.models import InboundEvent
+from threadline.conversations.queries import access_conversation, access_message
+from threadline.core.errors import NotFound
+
+router = Router(tags=["email"])
+
+
+class ParticipantIn(Schema):
+    address: str = Field(min_length=3, max_length=320)
+    name: str = Field(default="", max_length=300)
+
+
+class ParticipantOut(Schema):
+    address: str
+    name: str
+    source: str
+    active: bool
+
+
+class EmailDetailOut(Schema):
+    threading_rule: str
+    explanation: str
+    signal: dict[str, Any]
+    subject: str
+    sender: list[str]
+    to: list[list[str]]
+    cc: list[list[str]]
+    folded: str
+    fold_rule: str
+    full_text: str
+    auto_reply: str
+    defects: list[str]
+    has_original: bool
+
+
+@router.get("/conversations/{conversation_id}/participants", response=list[ParticipantOut])
+def participant_list(request: HttpRequest, conversation_id: int) -> list[EmailParticipant]:
+    """People copied on the conversation's email replies (inactive ones were removed by an agent)."""
+    with transaction.atomic():
+        return sync_participants(access_conversation(actor(request), conversation_id))
+
+
+@router.post("/conversations/{conversation_id}/participants", response={201: ParticipantOut})
+def participant_add(request: HttpRequest, conversation_id: int, body: ParticipantIn) -> Status:
+    """Copy someone on the conversation's replies from now on (full agents)."""
+    with transaction.atomic():
+        conversation = access_conversation(actor(request), conversation_id, for_update=True)
+        return Status(201, do_add_participant(actor(request), conversation, body.address, body.name))
+
+
+@router.delete("/conversations/{conversation_id}/participants/{address}", response={204: None})
+def participant_remove(request: HttpRequest, conversation_id: int, address: str) -> Status:
+    """Stop copying someone; a later Cc does not bring them back (full agents)."""
+    with transaction.atomic():
+        conversation = access_conversation(actor(request), conversation_id, for_update=True)
+        do_remove_participant(actor(request), conversation, address)
+    return Status(204, None)
+
+
+def _original(message_id: int, request: HttpRequest) -> InboundEvent | None:
+    message = access_message(actor(request), message_id)
+    if message.channel is None or message.channel.kind != "email" or not message.provider_message_id:
+        return None
+    return InboundEvent.objects.filter(channel=message.channel, idempotency_key=message.provider_message_id).first()
+
+
+@router.get("/messages/{message_id}/email", response=EmailDetailOut)
+def email_detail(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    """Why this email landed in its conversation, and the history folded away from its text."""
+    message = access_message(actor(request), message_id)
+    meta = message.metadata or {}
+    email_meta = meta.get("email") or {}
+    return {
+        "threading_rule": (meta.get("threading") or {}).get("rule", ""), "explanation": explain(meta),
+        "signal": email_meta.get("threading") or {}, "subject": email_meta.get("subject", ""),
+        "sender": list(email_meta.get("from") or []), "to": email_meta.get("to") or [],
+        "cc": email_meta.get("cc") or [], "folded": email_meta.get("folded", ""),
+        "fold_rule": email_meta.get("fold_rule", ""), "full_text": email_meta.get("full_text", "") or message.text,
+        "auto_reply": email_meta.get("auto_reply", ""), "defects": email_meta.get("defects") or [],
+        "has_original": _original(message_id, request) is not None,
+    }
+
+
+@router.get("/messages/{message_id}/email/original", response={200: None}, openapi_extra={
+    "responses": {"200": {"content": {"message/rfc822": {}}, "description": "The message as received"}}})
+def email_original(request: HttpRequest, message_id: int) -> HttpResponse:
+    """The raw message exactly as it arrived (RFC 5322), for "show original"."""
+    event = _original(message_id, request)
+    if event is None:
+        raise NotFound(_("The original of this message is not kept."), code="original_not_found")
+    response = HttpResponse(bytes(event.body), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="message-{message_id}.eml"'
+    return response
