@@ -8,10 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from threadline.conversations.models import Conversation, ConversationEvent
 from threadline.events.models import OutboxEvent
-from threadline.testing.factories import make_api_channel, signed_body
+from threadline.jobs.models import Job
+from threadline.jobs.scheduler import tick
+from threadline.routing.models import AgentProfile, Presence
+from threadline.tenancy.actions import do_create_team
+from threadline.testing.factories import make_agent, make_api_channel, signed_body
 
 NINE_TO_FIVE = [["09:00", "17:00"]]
 SUN_THU = {day: NINE_TO_FIVE for day in ("sun", "mon", "tue", "wed", "thu")}
@@ -210,3 +215,29 @@ def test_deadline_endpoint(api):
     assert response.json()["open_at_start"] is False
     naive = api.get(f"/api/v1/sla/schedules/{schedule['id']}/deadline", {"start": "2026-03-26T19:00:00", "minutes": 1})
     assert naive.status_code == 422
+
+
+def test_the_sweep_records_a_breach_whose_job_was_lost_and_reassign_escalates(api, admin, run_jobs):
+    first, second = make_agent(admin, "first@example.com"), make_agent(admin, "second@example.com")
+    with transaction.atomic():
+        team = do_create_team(admin.workspace, "Support", [first, second])
+        for member in (first, second):
+            AgentProfile.objects.create(workspace=admin.workspace, membership=member, presence=Presence.ONLINE)
+    api.patch(f"/api/v1/routing/teams/{team.pk}/policy", {"policy": "round_robin"}, content_type="application/json")
+    api.post("/api/v1/routing/rules", {"name": "all", "team_ids": [team.pk]}, content_type="application/json")
+    api.post("/api/v1/sla/policies", {"name": "Fast", "first_response_minutes": 30, "warn_before_minutes": 0,
+                                      "escalation": [{"type": "reassign"}]}, content_type="application/json")
+    channel = make_api_channel(admin)
+    start = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        inbound(api, channel, "Hello?", "m-1")
+        run_jobs()
+        conversation = Conversation.objects.get()
+        assert conversation.assignee_id == first.pk
+        Job.objects.filter(task="threadline.sla.tasks.sla_timer_task").delete()  # say a restore lost them
+        clock.move_to(start + dt.timedelta(minutes=31))
+        tick()  # the periodic sweep
+        run_jobs()
+        conversation.refresh_from_db()
+        assert kinds(conversation).count("sla_breached") == 1
+        assert conversation.assignee_id == second.pk  # escalation: reassigned, never back to the same agent

@@ -300,6 +300,9 @@ def do_route(conversation: Conversation, *, exclude: tuple[int, ...] = (), force
             step["result"] = "closed"
         elif mode == Policy.MANUAL:
             step["result"] = "manual"
+            last = RoutingDecision.objects.filter(conversation=conversation).order_by("-id").first()
+            if last is not None and last.outcome == RoutingDecision.Outcome.QUEUED and last.team_id == team.pk:
+                return last  # queued there already: nothing new to record
             _assign(conversation, team, None)
             return _decide(conversation, RoutingDecision.Outcome.QUEUED, team, None, reason)
         else:

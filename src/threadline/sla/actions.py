@@ -160,9 +160,16 @@ def select_policy(conversation: Conversation) -> SlaPolicy | None:
 
 
 def calendar_for(policy: SlaPolicy, conversation: Conversation) -> Calendar | None:
-    """The policy's schedule, else the conversation's brand schedule, else None (24/7)."""
+    """The policy's schedule, else the conversation's team's, else its brand's, else None (24/7)."""
+    from threadline.routing.models import TeamPolicy
+
     if policy.schedule is not None:
         return policy.schedule.calendar()
+    if conversation.team_id:
+        team_policy = TeamPolicy.objects.filter(team_id=conversation.team_id, schedule__isnull=False).select_related(
+            "schedule").first()
+        if team_policy is not None:
+            return team_policy.schedule.calendar()
     if conversation.brand_id:
         schedule = BusinessSchedule.objects.filter(brand_id=conversation.brand_id).first()
         if schedule is not None:
