@@ -14,6 +14,7 @@ then a signature ("-- " line, "Sent from my iPhone" in each language).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nh3
@@ -201,3 +202,21 @@ def _library_fold(text: str) -> tuple[str, str] | None:
 
 def marker(language: str) -> str:
     return MARKER_TEXT.get((language or "en")[:2], MARKER_TEXT["en"])
+
+
+CID_SRC = re.compile(r"""(src\s*=\s*["'])cid:([^"']+)(["'])""", re.IGNORECASE)
+
+
+def resolve_inline_images(html: str, inline: dict[str, str], url_for: Callable[[str], str | None]) -> str:
+    """Point `cid:` image sources at the stored attachments, for display.
+
+    `inline` is `metadata["email"]["inline_images"]` (Content-ID → sha256 of the attachment); `url_for(sha256)`
+    gives the URL the workspace serves that attachment at (or None to leave the reference as it was).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        digest = inline.get(match.group(2))
+        url = url_for(digest) if digest else None
+        return f"{match.group(1)}{url}{match.group(3)}" if url else match.group(0)
+
+    return CID_SRC.sub(replace, html or "")

@@ -15,6 +15,7 @@ import datetime as dt
 import email
 import email.policy
 import email.utils
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -317,8 +318,9 @@ def unpack_tnef(content: bytes, parsed: ParsedEmail) -> list[ParsedAttachment]:
             data = item.data or b""
         except Exception:  # noqa: BLE001
             continue
-        files.append(ParsedAttachment(filename=str(name).strip("\x00"), content_type="application/octet-stream",
-                                      content=bytes(data)))
+        filename = str(name).replace("\x00", "").strip() or "attachment"
+        files.append(ParsedAttachment(filename=filename, content=bytes(data),
+                                      content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream"))
     return files
 
 

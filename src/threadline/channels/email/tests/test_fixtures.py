@@ -75,6 +75,14 @@ def test_html_with_inline_image_is_sanitized_and_the_image_kept(admin, run_jobs)
     assert message.text == "Here is the error:\n\nlink\n\nThanks, Ben"
 
 
+def test_outlook_winmail_dat_is_unpacked(admin, run_jobs):
+    channel = make_email_channel(admin)
+    message = received(run_jobs, channel, "outlook-winmail.eml")
+    files = {a.filename: (a.content_type, a.file.read()) for a in message.attachments.all()}
+    assert files == {"report.txt": ("text/plain", b"quarterly numbers\n"), "photo.png": ("image/png", b"\x89PNG fake")}
+    assert message.text == "Please find the report attached."
+
+
 def test_malformed_message_is_stored_raw_and_flagged(admin, run_jobs):
     channel = make_email_channel(admin)
     raw = (FIXTURES / "malformed-no-from.eml").read_bytes()
