@@ -315,11 +315,56 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return _("The snooze ended")
     if kind == "split":
         return _("%(actor)s split a message out into #%(id)s") % {"actor": actor, "id": data.get("into")}
-    if kind.startswith("call_"):
+    if kind.startswith(("call_", "callback_")):
         return describe_call(kind, data)
+    if kind.startswith("sla_"):
+        return describe_sla(kind, data)
     if kind == "macro_applied":
         return _("%(actor)s applied the macro %(name)s") % {"actor": actor, "name": data.get("name", "")}
+    if kind == "automation_ran":
+        return _("The automation %(name)s ran") % {"name": data.get("name", "")}
+    if kind == "language_detected":
+        return _("Language detected: %(language)s") % {"language": language_name(data.get("language"))}
+    if kind == "language_corrected":
+        return _("%(actor)s set the language to %(language)s") % {
+            "actor": actor, "language": language_name(data.get("language"))}
+    if kind == "routing_escalated":
+        return _("Escalated to another team")
+    if kind == "reassigning":
+        return _("Handed to someone else: %(reason)s") % {"reason": data.get("reason", "")}
+    if kind == "participant_added":
+        return _("%(actor)s copied %(address)s on the conversation") % {"actor": actor, "address": data.get("address")}
+    if kind == "participant_removed":
+        return _("%(actor)s stopped copying %(address)s") % {"actor": actor, "address": data.get("address")}
     return kind.replace("_", " ").capitalize()
+
+
+def language_name(code: Any) -> str:
+    from django.utils.translation import get_language_info
+
+    try:
+        return str(get_language_info(str(code))["name_translated"])
+    except KeyError:
+        return str(code or "?")
+
+
+SLA_METRICS = {"first_response": gettext_lazy("First response"), "next_response": gettext_lazy("Next response"),
+               "resolution": gettext_lazy("Resolution")}
+
+
+def describe_sla(kind: str, data: dict[str, Any]) -> str:
+    metric = str(SLA_METRICS.get(data.get("metric"), data.get("metric", "")))
+    texts = {
+        "sla_started": _("SLA clock started: %(metric)s"),
+        "sla_warning": _("SLA nearly due: %(metric)s"),
+        "sla_breached": _("SLA breached: %(metric)s"),
+        "sla_fulfilled": _("SLA met late: %(metric)s") if data.get("late") else _("SLA met: %(metric)s"),
+        "sla_escalated": _("SLA escalation: %(metric)s"),
+        "sla_paused": _("SLA clocks paused"),
+        "sla_resumed": _("SLA clocks resumed"),
+    }
+    text = texts.get(kind)
+    return text % {"metric": metric} if text and "%(metric)s" in text else (text or kind.replace("_", " "))
 
 
 def describe_call(kind: str, data: dict[str, Any]) -> str:
@@ -334,6 +379,8 @@ def describe_call(kind: str, data: dict[str, Any]) -> str:
         "call_transcription": _("Call transcribed"),
         "call_callback_requested": _("Callback requested to %(number)s") % {"number": number},
         "call_queued": _("Call queued for a team"),
+        "callback_task": _("Call back %(number)s") % {"number": number or data.get("number", "")},
+        "callback_done": _("Callback done: %(outcome)s") % {"outcome": data.get("outcome", "")},
     }
     return texts.get(kind, kind.replace("_", " ").capitalize())
 
