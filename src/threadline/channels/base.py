@@ -132,7 +132,8 @@ class OutboundMessage:
     in_reply_to: str = ""  # provider id of the customer's last message, where the channel threads on it
     metadata: dict[str, Any] = field(default_factory=dict)
     # An approved provider template instead of free text: {"name", "language", "variables": [...]} or
-    # {"name", "language", "components": [...]} in the provider's own component shape.
+    # {"name", "language", "components": [...]} in the provider's own component shape; or, with the name
+    # "interactive", reply buttons under the text: {"name": "interactive", "buttons": [{"id", "title"}]}.
     template: dict[str, Any] | None = None
 
 

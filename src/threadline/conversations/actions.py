@@ -234,6 +234,15 @@ def check_template(template: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(variables, list) or not all(isinstance(v, str | int | float) for v in variables):
         raise ValidationFailed(_("Template variables must be a list of strings."), code="invalid_template",
                                field="template.variables")
+    if name.strip() == "interactive":  # reply buttons / a list, on channels that have them
+        buttons = template.get("buttons")
+        if (not isinstance(buttons, list) or not 1 <= len(buttons) <= 10 or not all(
+                isinstance(b, dict) and str(b.get("id", "")).strip() and str(b.get("title", "")).strip()
+                for b in buttons)):
+            raise ValidationFailed(_("An interactive reply needs 1 to 10 buttons, each with an id and a title."),
+                                   code="invalid_template", field="template.buttons")
+        template = {**template, "buttons": [{"id": str(b["id"])[:200], "title": str(b["title"])[:200]}
+                                            for b in buttons]}
     return {**template, "name": name.strip(), "variables": [str(v) for v in variables]}
 
 

@@ -213,9 +213,9 @@ class LineAdapter:
         return last.metadata["reply_token"], expires
 
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
-        if template is not None:
-            raise ValidationFailed(_("LINE has no templates here; write the message."), code="templates_unsupported",
-                                   field="template")
+        if template is not None and template["name"] != "interactive":
+            raise ValidationFailed(_("LINE has no templates here; write the message (buttons are allowed)."),
+                                   code="templates_unsupported", field="template")
         token, _expires = self._reply_token(channel, identity.address)
         if not token and not channel.config.get("allow_push", True):
             raise ValidationFailed(_("The customer's LINE reply token has expired and push messages are turned off "
@@ -229,6 +229,11 @@ class LineAdapter:
         messages: list[dict[str, Any]] = []
         if message.text:
             messages.append({"type": "text", "text": message.text[:5000]})
+            if message.template and message.template["name"] == "interactive":
+                messages[0]["quickReply"] = {"items": [
+                    {"type": "action", "action": {"type": "postback", "label": b["title"][:20], "data": b["id"],
+                                                  "displayText": b["title"][:300]}}
+                    for b in message.template["buttons"][:13]]}
         for item in message.metadata.get("attachments", [])[:4]:
             link = media.media_link(channel, item["id"])
             kind = item["content_type"].split("/")[0]

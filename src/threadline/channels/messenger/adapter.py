@@ -229,7 +229,7 @@ class MessengerAdapter:
         return last, ""
 
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
-        if template is not None:
+        if template is not None and template["name"] != "interactive":
             if template["name"] not in self.tags:
                 raise ValidationFailed(_("%(name)s is not a message tag this channel accepts (%(tags)s).")
                                        % {"name": template["name"], "tags": ", ".join(self.tags)},
@@ -254,7 +254,8 @@ class MessengerAdapter:
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         head: dict[str, Any] = {"recipient": {"id": message.recipient_address}}
-        if message.template:
+        interactive = bool(message.template and message.template["name"] == "interactive")
+        if message.template and not interactive:
             head.update(messaging_type="MESSAGE_TAG", tag=message.template["name"])
         else:
             _last, mode = self._window(channel, message.recipient_address)
@@ -262,7 +263,11 @@ class MessengerAdapter:
                         else {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"})
         first = ""
         if message.text:
-            answer = graph.post_json(channel, self._endpoint(channel), {**head, "message": {"text": message.text}})
+            body: dict[str, Any] = {"text": message.text}
+            if interactive:
+                body["quick_replies"] = [{"content_type": "text", "title": b["title"][:20], "payload": b["id"]}
+                                         for b in message.template["buttons"][:13]]  # type: ignore[index]
+            answer = graph.post_json(channel, self._endpoint(channel), {**head, "message": body})
             first = self._mid(answer)
         for item in message.metadata.get("attachments", []):
             mid = self._mid(self._send_file(channel, head, item))

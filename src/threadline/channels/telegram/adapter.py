@@ -36,6 +36,7 @@ from threadline.channels.base import (
 )
 from threadline.channels.models import Channel
 from threadline.core import crypto, http
+from threadline.core.errors import ValidationFailed
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 FILE_FIELDS = ("document", "audio", "voice", "video", "video_note", "animation", "sticker")
@@ -191,6 +192,11 @@ class TelegramAdapter:
             filename += "." + path.rsplit(".", 1)[1]
         return [InboundAttachment(filename, ctype, response.body)]
 
+    def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
+        if template is not None and template["name"] != "interactive":
+            raise ValidationFailed(_("Telegram has no templates; write the message (buttons are allowed)."),
+                                   code="templates_unsupported", field="template")
+
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         from threadline.conversations.models import Attachment
 
@@ -199,7 +205,7 @@ class TelegramAdapter:
         first = ""
         if message.text and (not files or len(message.text) > 1024):
             body: dict[str, Any] = {"chat_id": chat_id, "text": message.text[:4096]}
-            buttons = message.metadata.get("buttons")
+            buttons = (message.template or {}).get("buttons")
             if buttons:
                 body["reply_markup"] = {"inline_keyboard": [[{"text": b["title"], "callback_data": b["id"]}]
                                                             for b in buttons]}

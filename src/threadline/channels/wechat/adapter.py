@@ -281,8 +281,8 @@ class WeChatAdapter:
 
     # ── rules and sending ──
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
-        if template is not None:
-            return
+        if template is not None and template["name"] != "interactive":
+            return  # template messages are not bound to the window
         last = last_customer_message_at(channel, identity.address, "wechat")
         if last is None or now() - last > WINDOW:
             raise ValidationFailed(_("WeChat allows customer-service messages only within 48 hours of the "
@@ -306,6 +306,11 @@ class WeChatAdapter:
         from threadline.conversations.models import Attachment
 
         to = message.recipient_address
+        if message.template and message.template["name"] == "interactive":  # a menu message (msgmenu)
+            self._post_json(channel, "/cgi-bin/message/custom/send", {"touser": to, "msgtype": "msgmenu", "msgmenu": {
+                "head_content": message.text, "tail_content": "",
+                "list": [{"id": b["id"], "content": b["title"]} for b in message.template["buttons"]]}})
+            return DeliveryResult(provider_message_id=f"wechat-out-{message.message_id}")
         if message.template:
             variables = message.template.get("variables", [])
             data = message.template.get("data") or {f"keyword{i + 1}": {"value": v} for i, v in enumerate(variables)}

@@ -188,7 +188,7 @@ class WhatsAppAdapter:
         if is_opted_out(channel, identity.kind, identity.address):
             raise ValidationFailed(_("This customer opted out of WhatsApp messages from this number."),
                                    code="no_consent", field="channel_id")
-        if template is not None:
+        if template is not None and template["name"] != "interactive":
             templates.check_template(channel, template)
             return
         last = last_customer_message_at(channel, identity.address, identity.kind)
@@ -218,7 +218,9 @@ class WhatsAppAdapter:
         base = config["graph_base_url"].rstrip("/")
         head = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.recipient_address}
         bodies: list[dict[str, Any]] = []
-        if message.template:
+        if message.template and message.template["name"] == "interactive":
+            bodies.append({**head, "type": "interactive", "interactive": self._interactive(message)})
+        elif message.template:
             bodies.append({**head, "type": "template", "template": self._template(message.template)})
         else:
             files = message.metadata.get("attachments", [])
@@ -241,6 +243,18 @@ class WhatsAppAdapter:
                 raise PermanentSendError(f"WhatsApp answered without a message id: {answer}")
             first = first or ids[0]
         return DeliveryResult(provider_message_id=first)
+
+    def _interactive(self, message: OutboundMessage) -> dict[str, Any]:
+        """Up to three reply buttons, or a list of up to ten rows."""
+        buttons = (message.template or {}).get("buttons", [])
+        body = {"text": message.text[:1024]}
+        if len(buttons) <= 3:
+            return {"type": "button", "body": body, "action": {"buttons": [
+                {"type": "reply", "reply": {"id": b["id"], "title": b["title"][:20]}} for b in buttons]}}
+        return {"type": "list", "body": body, "action": {
+            "button": str((message.template or {}).get("button_text") or _("Choose"))[:20],
+            "sections": [{"title": _("Options")[:24], "rows": [{"id": b["id"], "title": b["title"][:24]}
+                                                              for b in buttons]}]}}
 
     def _template(self, template: dict[str, Any]) -> dict[str, Any]:
         components = template.get("components")

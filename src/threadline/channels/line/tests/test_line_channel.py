@@ -153,3 +153,16 @@ def test_expired_token_without_push_is_refused_and_monthly_limit_fails(client, a
     run_jobs()
     message.refresh_from_db()
     assert message.status == "failed" and "monthly limit" in message.status_reason
+
+
+def test_buttons_become_quick_reply_postbacks(client, admin, run_jobs, line_api):
+    channel = make_channel(admin, line_api.url)
+    post(client, channel, fixture("text.json"))
+    run_jobs()
+    with transaction.atomic():
+        do_send_reply(admin, Conversation.objects.get(), "ติดตามพัสดุ?", template={
+            "name": "interactive", "buttons": [{"id": "action=track", "title": "ติดตาม"}]})
+    run_jobs()
+    sent = line_api.calls("POST", "/v2/bot/message/reply")[0].json()["messages"][0]
+    assert sent["quickReply"]["items"][0]["action"] == {"type": "postback", "label": "ติดตาม", "data": "action=track",
+                                                         "displayText": "ติดตาม"}

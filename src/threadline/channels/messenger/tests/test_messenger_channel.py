@@ -194,3 +194,15 @@ def test_instagram_text_story_mention_deletion_and_link_sent_media(client, admin
     assert link.startswith(f"https://support.example.com/hooks/instagram/{channel.pk}/?media=")
     assert b"".join(client.get(link.removeprefix("https://support.example.com")).streaming_content) == b"\xff\xd8"
     assert json.loads(calls[0].body)["recipient"] == {"id": IGSID}
+
+
+def test_buttons_become_quick_replies(client, admin, run_jobs, meta):
+    channel = make_channel(admin, "messenger", meta.url)
+    receive(client, run_jobs, channel, "text.json")
+    with transaction.atomic():
+        do_send_reply(admin, Conversation.objects.get(), "Which color?", template={
+            "name": "interactive", "buttons": [{"id": "COLOR_BLUE", "title": "Blue"}]})
+    run_jobs()
+    body = meta.calls("POST", f"/{PAGE}/messages")[-1].json()
+    assert body["message"] == {"text": "Which color?", "quick_replies": [
+        {"content_type": "text", "title": "Blue", "payload": "COLOR_BLUE"}]}

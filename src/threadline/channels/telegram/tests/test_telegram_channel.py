@@ -160,3 +160,16 @@ def test_reply_text_and_document_and_errors(client, admin, run_jobs, bot_api):
     blocked.refresh_from_db()
     assert blocked.status == "failed" and "bot was blocked by the user" in blocked.status_reason
     assert TOKEN not in blocked.status_reason
+
+
+def test_buttons_become_an_inline_keyboard(client, admin, run_jobs, bot_api):
+    channel = make_channel(admin, bot_api.url)
+    post(client, channel, fixture("text.json"))
+    run_jobs()
+    with transaction.atomic():
+        do_send_reply(admin, Conversation.objects.get(), "Solved?", template={
+            "name": "interactive", "buttons": [{"id": "solved_yes", "title": "Yes"}, {"id": "solved_no", "title": "No"}]})
+    run_jobs()
+    sent = bot_api.calls("POST", f"/bot{TOKEN}/sendMessage")[0].json()
+    assert sent["reply_markup"] == {"inline_keyboard": [[{"text": "Yes", "callback_data": "solved_yes"}],
+                                                        [{"text": "No", "callback_data": "solved_no"}]]}

@@ -198,3 +198,17 @@ def test_reply_in_window_refresh_token_and_the_48_hour_rule(client, admin, run_j
     run_jobs()
     late.refresh_from_db()
     assert late.status == "failed" and "45015" in late.status_reason
+
+
+def test_buttons_become_a_menu_message(client, admin, run_jobs, wx):
+    channel = make_channel(admin, wx.url)
+    post(client, channel, fixture("text.xml"), signed_query())
+    run_jobs()
+    with transaction.atomic():
+        do_send_reply(admin, Conversation.objects.get(), "问题解决了吗？", template={
+            "name": "interactive", "buttons": [{"id": "101", "title": "已解决"}, {"id": "102", "title": "未解决"}]})
+    run_jobs()
+    sent = wx.calls("POST", "/cgi-bin/message/custom/send")[-1].json()
+    assert sent == {"touser": OPENID, "msgtype": "msgmenu", "msgmenu": {
+        "head_content": "问题解决了吗？", "tail_content": "",
+        "list": [{"id": "101", "content": "已解决"}, {"id": "102", "content": "未解决"}]}}

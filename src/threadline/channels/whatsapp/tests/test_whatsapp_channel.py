@@ -233,3 +233,23 @@ def test_outside_window_free_text_refused_template_checked_and_sent(client, admi
     assert body["type"] == "template"
     assert body["template"] == {"name": "order_update", "language": {"code": "en_US"}, "components": [
         {"type": "body", "parameters": [{"type": "text", "text": "Sheena"}, {"type": "text", "text": "1001"}]}]}
+
+
+def test_interactive_buttons_and_lists(client, admin, run_jobs, graph):
+    channel = make_whatsapp_channel(admin, graph.url)
+    conversation = _conversation(client, run_jobs, channel)
+    two = [{"id": "yes", "title": "Yes, solved"}, {"id": "no", "title": "No, still broken"}]
+    five = [{"id": f"slot-{i}", "title": f"Tuesday {9 + i}:00"} for i in range(5)]
+    with transaction.atomic():
+        do_send_reply(admin, conversation, "Did this solve it?", template={"name": "interactive", "buttons": two})
+        do_send_reply(admin, conversation, "Pick a time", template={"name": "interactive", "buttons": five})
+    run_jobs()
+    first, second = [c.json()["interactive"] for c in graph.calls("POST", f"/{PHONE_NUMBER_ID}/messages")]
+    assert first == {"type": "button", "body": {"text": "Did this solve it?"}, "action": {"buttons": [
+        {"type": "reply", "reply": {"id": "yes", "title": "Yes, solved"}},
+        {"type": "reply", "reply": {"id": "no", "title": "No, still broken"}}]}}
+    assert second["type"] == "list" and [r["id"] for r in second["action"]["sections"][0]["rows"]] == [
+        f"slot-{i}" for i in range(5)]
+    with pytest.raises(ValidationFailed) as bad, transaction.atomic():
+        do_send_reply(admin, conversation, "?", template={"name": "interactive", "buttons": []})
+    assert bad.value.code == "invalid_template"
