@@ -67,13 +67,29 @@ def build(n: int, senders: int, replies: float, sent: list[int], rng: random.Ran
 
 
 def main() -> None:
+    args = arguments()
+    if not args.database_url:
+        run(args)
+        return
+    from threadline.testing.server import throwaway_database
+
+    with throwaway_database(args.database_url, prefix="tlbench_email") as url:
+        args.database_url = url
+        run(args)
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--messages", type=int, default=1000)
     parser.add_argument("-c", "--clients", type=int, default=8)
     parser.add_argument("-m", "--senders", type=int, default=300)
     parser.add_argument("--replies", type=float, default=0.3, help="share of messages that answer an earlier one")
-    parser.add_argument("--database-url", default="", help="postgres://... (default: SQLite in a temp dir)")
-    args = parser.parse_args()
+    parser.add_argument("--database-url", default="",
+                        help="postgres://... server to run on, in a throwaway database (default: SQLite in a temp dir)")
+    return parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> None:
 
     data_dir = tempfile.mkdtemp(prefix="tl-bench-email-")
     os.environ["THREADLINE_DATA_DIR"] = data_dir

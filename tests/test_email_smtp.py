@@ -145,3 +145,11 @@ def test_starttls_is_offered_when_a_certificate_is_configured(transactional_db, 
         smtp_server.stop(listener)
     run_jobs()
     assert Conversation.objects.count() == 1
+
+
+def test_the_webhook_edge_refuses_email_even_with_forged_transport_headers(client, admin):
+    channel = make_email_channel(admin)
+    response = client.post(f"/hooks/email/{channel.pk}/", mail().as_bytes(), content_type="message/rfc822",
+                           HTTP_X_THREADLINE_TRANSPORT="smtp")
+    assert response.status_code == 401
+    assert InboundEvent.objects.count() == 0
