@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from threadline.api.auth import actor
+from threadline.api.errors import responses
 from threadline.channels.models import Channel
 from threadline.consent.actions import do_record_consent
 from threadline.consent.models import ConsentRecord
 from threadline.consent.queries import list_records
 from threadline.contacts import identities
 from threadline.core.errors import NotFound
+from threadline.core.schemas import Id, Input
 
 router = Router(tags=["consent"])
 
@@ -33,21 +35,21 @@ class ConsentOut(Schema):
     created_at: dt.datetime
 
 
-class ConsentIn(Schema):
-    channel_id: int
+class ConsentIn(Input):
+    channel_id: Id
     identity_kind: str = Field(max_length=16)
     address: str = Field(min_length=1, max_length=320)
     action: str = Field(description="opt_out or opt_in")
     note: str = Field(default="", max_length=2000)
 
 
-@router.get("/consent", response=list[ConsentOut])
-def consent_list(request: HttpRequest, address: str = "", channel_id: int | None = None) -> list[ConsentRecord]:
+@router.get("/consent", response=responses(list[ConsentOut]))
+def consent_list(request: HttpRequest, address: str = "", channel_id: Id | None = None) -> list[ConsentRecord]:
     """The consent ledger, newest first, optionally for one address and channel."""
     return list(list_records(actor(request), address=address, channel_id=channel_id)[:500])
 
 
-@router.post("/consent", response={201: ConsentOut})
+@router.post("/consent", response=responses(ConsentOut, 201))
 def consent_record(request: HttpRequest, payload: ConsentIn) -> tuple[int, ConsentRecord]:
     """Record an opt-out or opt-in an agent learnt of; an opt-out blocks sends on that channel."""
     member = actor(request)

@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from threadline.api.auth import actor
+from threadline.api.errors import responses
 from threadline.conversations.models import Conversation
 from threadline.conversations.reachability import reachable_channels
 from threadline.core.errors import NotFound
+from threadline.core.schemas import Id
 
 router = Router(tags=["conversations"])
 
@@ -34,8 +36,8 @@ class ReachabilityOut(Schema):
     details: dict[str, Any]
 
 
-@router.get("/conversations/{conversation_id}/reachability", response=list[ReachabilityOut])
-def reachability(request: HttpRequest, conversation_id: int, text: str = "") -> list[dict[str, Any]]:
+@router.get("/conversations/{conversation_id}/reachability", response=responses(list[ReachabilityOut]))
+def reachability(request: HttpRequest, conversation_id: Id, text: str = "") -> list[dict[str, Any]]:
     """Every active channel, the default reply channel first, with why a free-text reply cannot go out."""
     member = actor(request)
     conversation = Conversation.objects.filter(pk=conversation_id, workspace_id=member.workspace_id).first()

@@ -8,13 +8,21 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from threadline.api.auth import actor
+from threadline.api.errors import ErrorOut, responses
+from threadline.channels.base import ChannelError
 from threadline.channels.models import Channel
 from threadline.channels.whatsapp.models import MessageTemplate
 from threadline.channels.whatsapp.templates import do_sync_templates
-from threadline.core.errors import NotFound
+from threadline.core.errors import NotFound, ThreadlineError
+from threadline.core.schemas import Id
 from threadline.tenancy.queries import require_admin
 
 router = Router(tags=["whatsapp"])
+
+
+class ProviderError(ThreadlineError):
+    status = 502
+    code = "provider_error"
 
 
 class TemplateOut(Schema):
@@ -30,23 +38,26 @@ class SyncOut(Schema):
     synced: int
 
 
-def _channel(request: HttpRequest, channel_id: int) -> Channel:
+def _channel(request: HttpRequest, channel_id: Id) -> Channel:
     channel = Channel.objects.filter(pk=channel_id, workspace_id=actor(request).workspace_id, kind="whatsapp").first()
     if channel is None:
         raise NotFound(_("No such WhatsApp channel."), code="channel_not_found")
     return channel
 
 
-@router.get("/whatsapp/{channel_id}/templates", response=list[TemplateOut])
-def template_list(request: HttpRequest, channel_id: int) -> list[MessageTemplate]:
+@router.get("/whatsapp/{channel_id}/templates", response=responses(list[TemplateOut]))
+def template_list(request: HttpRequest, channel_id: Id) -> list[MessageTemplate]:
     """Templates of this number as last synced, with their approval status and variable count."""
     return list(MessageTemplate.objects.filter(channel=_channel(request, channel_id)).order_by("name", "language"))
 
 
-@router.post("/whatsapp/{channel_id}/templates/sync", response=SyncOut)
-def template_sync(request: HttpRequest, channel_id: int) -> dict[str, int]:
-    """Fetch the Business Account's templates from Meta now (admins)."""
+@router.post("/whatsapp/{channel_id}/templates/sync", response={**responses(SyncOut), 502: ErrorOut})
+def template_sync(request: HttpRequest, channel_id: Id) -> dict[str, int]:
+    """Fetch the Business Account's templates from Meta now (admins); 502 when Meta cannot be reached."""
     require_admin(actor(request))
     channel = _channel(request, channel_id)
-    with transaction.atomic():
-        return {"synced": do_sync_templates(channel)}
+    try:
+        with transaction.atomic():
+            return {"synced": do_sync_templates(channel)}
+    except ChannelError as exc:
+        raise ProviderError(_("Meta answered: %(error)s") % {"error": exc}) from exc
