@@ -37,6 +37,7 @@ from threadline.conversations.models import (
 )
 from threadline.core import metrics
 from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.html import sanitize as sanitize_html
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Team
@@ -285,7 +286,7 @@ def do_send_reply(
     message = Message.objects.create(
         workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
         author_kind=AuthorKind.AGENT, author_membership=actor, channel=channel, identity=identity,
-        text=text, html=html, status=DeliveryStatus.QUEUED, metadata={"template": template} if template else {},
+        text=text, html=sanitize_html(html), status=DeliveryStatus.QUEUED, metadata={"template": template} if template else {},
     )
     for filename, content_type, content in attachments or []:
         do_store_attachment(message, filename, content_type, content)
@@ -344,17 +345,20 @@ def do_update_conversation(
     if actor is not None:
         require_full_agent(actor)
     changes: dict[str, Any] = {}
+    fields: list[str] = []  # only changed columns are written, so a concurrent change to another survives
     if conversation.merged_into_id:
         raise Conflict(_("This conversation was merged into another one."), code="conversation_merged")
     if status is not None and check_status(status) != conversation.status:
         record_event(conversation, "status_changed", actor=actor, old=conversation.status, new=status)
-        changes["status"] = status
-        conversation.status = status
+        changes["status"] = conversation.status = status
+        fields.append("status")
         if status == Status.SOLVED:
             conversation.solved_at = now()
+            fields.append("solved_at")
     if priority is not None and check_priority(priority) != conversation.priority:
         record_event(conversation, "priority_changed", actor=actor, old=conversation.priority, new=priority)
         changes["priority"] = conversation.priority = priority
+        fields.append("priority")
     if assignee is not UNSET and (assignee.pk if assignee else None) != conversation.assignee_id:
         if assignee is not None and (assignee.workspace_id != conversation.workspace_id or not assignee.is_active):
             raise ValidationFailed(_("That agent cannot be assigned here."), code="invalid_assignee", field="assignee_id")
@@ -362,15 +366,17 @@ def do_update_conversation(
                      new=assignee.pk if assignee else None)
         conversation.assignee = assignee
         changes["assignee_id"] = assignee.pk if assignee else None
+        fields.append("assignee")
     if team is not UNSET and (team.pk if team else None) != conversation.team_id:
         if team is not None and team.workspace_id != conversation.workspace_id:
             raise ValidationFailed(_("That team is not in this workspace."), code="invalid_team", field="team_id")
         record_event(conversation, "team_changed", actor=actor, old=conversation.team_id, new=team.pk if team else None)
         conversation.team = team
         changes["team_id"] = team.pk if team else None
-    if subject is not None and subject != conversation.subject:
+        fields.append("team")
+    if subject is not None and subject[:500] != conversation.subject:
         changes["subject"] = conversation.subject = subject[:500]
-    conversation.save()
+        fields.append("subject")
     if tags is not None:
         names = sorted({t.strip()[:100] for t in tags if t and t.strip()})
         current = sorted(conversation.tags.values_list("name", flat=True))
@@ -380,6 +386,7 @@ def do_update_conversation(
             record_event(conversation, "tags_changed", actor=actor, old=current, new=names)
             changes["tags"] = names
     if changes:
+        conversation.save(update_fields=[*fields, "updated_at"])
         publish(ConversationUpdated(workspace_id=conversation.workspace_id, conversation_id=conversation.pk,
                                     changes=changes, actor_id=actor.pk if actor else None))
     return conversation
