@@ -142,8 +142,9 @@ def main() -> int:
             }, ensure_ascii=False).encode()
             headers = {"X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"}
             wall, t0 = time.time(), time.perf_counter()
-            status = client.post(hook, content=body, headers=headers).status_code
-            return number, wall, time.perf_counter() - t0, status
+            answer = client.post(hook, content=body, headers=headers)
+            detail = "" if answer.status_code == 202 else answer.text[:200]
+            return number, wall, time.perf_counter() - t0, answer.status_code, detail
 
         ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post, args.rate)
         accepted = [p for p in posted if p[3] == 202]
@@ -161,7 +162,11 @@ def main() -> int:
     ack_ms = [p[2] * 1000 for p in accepted]
     e2e_ms = []
     unprocessed = 0
-    for number, wall, _ack, _status in accepted:
+    refused: dict[int, int] = {}
+    for p in posted:
+        if p[3] != 202:
+            refused[p[3]] = refused.get(p[3], 0) + 1
+    for number, wall, _ack, _status, _detail in accepted:
         state, at = stored.get(f"bench-{number}", [None, None])
         if state == "processed" and at is not None:
             e2e_ms.append((at - wall) * 1000)
@@ -178,6 +183,8 @@ def main() -> int:
           f"{args.senders} senders, {backend}; one `threadline serve` process (web + worker + scheduler)")
     rows = [
         ("accepted (202)", f"{len(accepted)}/{args.messages}"),
+        *([("other answers", ", ".join(f"{n}x {code}" for code, n in sorted(refused.items()))),
+           ("first other answer", next(p[4] for p in posted if p[3] != 202))] if refused else []),
         ("accepted messages/s", f"{ingest_rate:,.0f}"),
         ("ack latency p50/p95/p99 ms",
          "/".join(f"{percentile(ack_ms, p):.1f}" for p in (50, 95, 99))),

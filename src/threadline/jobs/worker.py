@@ -51,6 +51,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 20):05x}"  # noqa: S311
         self.idle_sleep = idle_sleep
         self.stopping = threading.Event()
+        self.failed_since_check = False
         _LIVE_WORKERS.add(self.worker_id)
 
     def claim(self) -> Job | None:
@@ -106,6 +107,8 @@ class Worker:
                 self.finish(job, attempt, Job.State.QUEUED, error=error, run_after=now() + dt.timedelta(seconds=after))
         else:
             self.finish(job, attempt, Job.State.DONE)
+        if outcome != "done":
+            self.failed_since_check = True
         metrics.TASK_RUNS.labels(job.task, outcome).inc()
 
     def finish(
@@ -133,13 +136,18 @@ class Worker:
         logger.info("worker %s started", self.worker_id)
         try:
             while not self.stopping.is_set():
-                close_old_connections()
                 try:
                     ran = self.run_one()
                 except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker; the lease protects the job
                     logger.exception("worker %s: error outside a task", self.worker_id)
                     ran = False
                     self.stopping.wait(self.idle_sleep)
+                if not ran or self.failed_since_check:
+                    # Between jobs of a burst the connection is kept (reconnecting per job is costly when
+                    # connections are not persistent); when idle or after a failure, stale or broken
+                    # connections are closed.
+                    close_old_connections()
+                    self.failed_since_check = False
                 if not ran:
                     WAKE.wait(self.idle_sleep)
                     WAKE.clear()

@@ -71,6 +71,15 @@ class GracefulServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def close_connections_after_each_request() -> None:
+    """Django under ASGI runs each request's sync code in a thread of its own, and connections are
+    per thread: kept open (CONN_MAX_AGE), they pile up to one per thread ever used and exhaust
+    PostgreSQL's max_connections under load. The server process closes them at the end of each request.
+    """
+    for alias in connections:
+        connections[alias].settings_dict["CONN_MAX_AGE"] = 0
+
+
 @contextlib.contextmanager
 def migration_lock() -> Iterator[None]:
     """Web nodes starting together on one PostgreSQL database migrate one after the other."""
@@ -134,6 +143,7 @@ class Command(BaseCommand):
             settings.THREADLINE["SMTP_PORT"] = smtp_port
             if not edges:
                 self.say(f"SMTP port {smtp_port} noted; no email channel listens on it yet.")
+        close_connections_after_each_request()
         connections.close_all()  # the threads below open their own connections
 
         threads: list[threading.Thread] = []
