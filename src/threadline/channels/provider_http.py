@@ -94,3 +94,20 @@ def download(url: str, *, headers: dict[str, str] | None = None, max_redirects: 
             sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
         current = target
     raise http.TooLarge(f"too many redirects from {url}")
+
+
+def tolerant(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a provider payload of an unexpected shape (a string where an object was documented...) into a
+    PayloadError — a 400 at the edge, a failed (replayable) event in the worker — never a crash."""
+    import functools
+
+    from threadline.channels.base import PayloadError
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            raise PayloadError(f"unexpected payload shape: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper

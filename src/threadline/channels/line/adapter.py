@@ -100,9 +100,11 @@ class LineAdapter:
             raise PayloadError("body must be an object with an events list")
         return [e for e in doc.get("events", []) if isinstance(e, dict)]
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         return payload_key([str(e.get("webhookEventId", "")) for e in self._events(request)], request.body)
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
         for event in self._events(request):

@@ -23,6 +23,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
+from threadline.channels import provider_http
 from threadline.channels.base import (
     Capabilities,
     ChannelError,
@@ -86,6 +87,7 @@ class MessengerAdapter:
         return [event for entry in doc.get("entry", []) if isinstance(entry, dict)
                 for event in entry.get("messaging", []) or [] if isinstance(event, dict)]
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         ids = []
         for event in self._events(request):
@@ -100,6 +102,7 @@ class MessengerAdapter:
                 ids.append(f"read:{event.get('sender', {}).get('id')}:{event['read'].get('watermark')}")
         return graph.payload_key(ids, request.body)
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
         for event in self._events(request):

@@ -74,6 +74,7 @@ class SmsAdapter:
     def verify(self, request: InboundRequest, channel: Channel) -> None:
         twilio.verify(request, channel.config["auth_token"])
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         params = twilio.form_first(request.body)
         sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid")
@@ -82,6 +83,7 @@ class SmsAdapter:
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         return sid if status in ("", "received") else f"status:{sid}:{status}"
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         params = twilio.form_first(request.body)
         sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""

@@ -84,9 +84,11 @@ class TelegramAdapter:
             raise PayloadError("an Update with an integer update_id is required")
         return update
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         return str(self._update(request)["update_id"])
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         update = self._update(request)
         if isinstance(update.get("message"), dict):

@@ -106,6 +106,7 @@ class VoiceAdapter:
     def verify(self, request: InboundRequest, channel: Channel) -> None:
         twilio.verify(request, channel.config["auth_token"])
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         call = Call(channel, request)
         if not call.call_sid:
@@ -250,6 +251,7 @@ class VoiceAdapter:
             return None
 
     # ── the worker: stored callbacks become call events ──
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         call = Call(channel, request)
         call.caller = call.caller or self._caller_of(channel, call.call_sid)

@@ -160,6 +160,7 @@ class WeChatAdapter:
             root = parse_xml(crypto.decrypt(config["encoding_aes_key"], config["app_id"], encrypted))
         return root
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         root = self._message(request, channel)
         if _text(root, "MsgId"):
@@ -169,6 +170,7 @@ class WeChatAdapter:
             raise PayloadError("FromUserName is required")
         return "event:" + ":".join(parts)
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         root = self._message(request, channel)
         kind, sender = _text(root, "MsgType"), _text(root, "FromUserName")

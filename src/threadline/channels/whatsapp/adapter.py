@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
+from threadline.channels import provider_http
 from threadline.channels.base import (
     Capabilities,
     DeliveryResult,
@@ -77,6 +78,7 @@ class WhatsAppAdapter:
         return [change.get("value") or {} for entry in doc.get("entry", []) if isinstance(entry, dict)
                 for change in entry.get("changes", []) if isinstance(change, dict) and change.get("field") == "messages"]
 
+    @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         ids = []
         for value in self._values(request):
@@ -84,6 +86,7 @@ class WhatsAppAdapter:
             ids += [f"{s.get('id')}:{s.get('status')}" for s in value.get("statuses", []) or []]
         return graph.payload_key(ids, request.body)
 
+    @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
         for value in self._values(request):
