@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from threadline.channels.models import Channel
 from threadline.channels.webchat import tokens
 from threadline.channels.webchat.models import Visitor
@@ -38,11 +36,10 @@ def contact_of(visitor: Visitor) -> Contact | None:
 
 
 def visible_messages(channel: Channel, contact: Contact) -> Any:
-    """The customer's side of their conversations that went through this chat channel (no internal notes)."""
-    conversations = Conversation.objects.filter(contact=contact).filter(
-        Q(origin_channel=channel) | Q(messages__channel=channel)
-    ).values("pk")
-    return (Message.objects.filter(conversation__in=conversations, is_note=False)
+    """What the customer may read: every message of their conversations, on any channel, but no internal
+    notes. A visitor reaches a contact's history only as that contact (their own visitor id, a verified
+    identity, or an agent's merge), never through details they typed."""
+    return (Message.objects.filter(workspace_id=channel.workspace_id, conversation__contact=contact, is_note=False)
             .select_related("author_membership__user").prefetch_related("attachments"))
 
 

@@ -26,7 +26,10 @@ const storage = {
   set(key, value) { try { localStorage.setItem(key, value); } catch { /* third-party storage blocked */ } },
   remove(key) { try { localStorage.removeItem(key); } catch { /* idem */ } },
 };
-let token = new URLSearchParams(location.hash.slice(1)).get("token") || storage.get(tokenKey) || "";
+const fragment = new URLSearchParams(location.hash.slice(1));
+let token = fragment.get("token") || storage.get(tokenKey) || "";
+const initialIdentity = fragment.get("identity");
+history.replaceState(null, "", location.pathname + location.search);  // keep the token out of the history
 let visitor = {};
 let socket = null;
 let retry = 0;
@@ -343,6 +346,12 @@ async function saveDetails(event) {
   }
 }
 
+async function identify(payload) {
+  const result = await api("identify", { method: "POST", body: payload });
+  visitor = result.visitor;
+  post({ type: "identified" });
+}
+
 async function command(data) {
   // Commands from the web app, relayed by /widget.js.
   try {
@@ -355,11 +364,9 @@ async function command(data) {
         textArea.focus();
       }
     } else if (data.command === "identify") {
-      const result = await api("identify", { method: "POST", body: data.payload || {} });
-      visitor = result.visitor;
+      await identify(data.payload || {});
       socket?.close(4000);
       await loadHistory();
-      post({ type: "identified" });
     } else if (data.command === "setAttributes") {
       await api("attributes", { method: "POST", body: { attributes: data.payload || {} } });
     } else if (data.command === "track") {
@@ -389,8 +396,18 @@ textArea.addEventListener("keydown", (event) => {
 filesInput.addEventListener("change", () => filesInput.files.length && submit(new Event("submit")));
 setInterval(() => socket?.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 25000);
 
+async function identifyAtStart() {
+  if (!initialIdentity) return;
+  try {
+    await identify(JSON.parse(initialIdentity));
+  } catch (error) {
+    post({ type: "error", command: "identify", code: error.code, message: error.message });
+  }
+}
+
 setAvailability(agentsAvailable);
 startSession()
+  .then(identifyAtStart)
   .then(loadHistory)
   .then(() => {
     connect();

@@ -25,6 +25,7 @@
   var outbox = [];
   var config = null;
   var tokenKey = "threadline.visitor." + channel;
+  var initialIdentity = null;
 
   function stored() {
     try { return localStorage.getItem(tokenKey) || ""; } catch (e) { return ""; }
@@ -60,7 +61,12 @@
       case "open": setOpen(true); break;
       case "close": setOpen(false); break;
       case "toggle": setOpen(!open); break;
-      case "identify": toFrame("identify", args[0] || {}); break;
+      case "identify":
+        // Before the frame exists the identity travels with it (in the URL fragment, never sent to a
+        // server), so the visitor is identified before their first message.
+        if (!frame) initialIdentity = args[0] || {};
+        else toFrame("identify", args[0] || {});
+        break;
       case "setAttributes": toFrame("setAttributes", args[0] || {}); break;
       case "track": toFrame("track", { name: args[0], properties: args[1] || {} }); break;
       case "on": (listeners[args[0]] = listeners[args[0]] || []).push(args[1]); break;
@@ -93,7 +99,8 @@
     frame.id = "threadline-frame";
     frame.title = config.title;
     frame.src = base + "/widget/" + encodeURIComponent(channel) + "/?lang=" + encodeURIComponent(navigator.language || "") +
-      "#token=" + encodeURIComponent(stored());
+      "#token=" + encodeURIComponent(stored()) +
+      (initialIdentity ? "&identity=" + encodeURIComponent(JSON.stringify(initialIdentity)) : "");
     frame.setAttribute("allow", "clipboard-write");
     frame.style.cssText = "position:fixed;bottom:88px;" + side + ":20px;width:370px;height:560px;" +
       "max-width:calc(100vw - 40px);max-height:calc(100vh - 110px);border:0;border-radius:14px;background:#fff;" +
@@ -133,8 +140,9 @@
     fetch(base + "/widget/" + encodeURIComponent(channel) + "/config?lang=" + encodeURIComponent(navigator.language || ""))
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
       .then(function (data) {
+        queued.forEach(function (args) { if (args[0] === "identify" || args[0] === "on") api.apply(null, args); });
         build(data);
-        queued.forEach(function (args) { api.apply(null, args); });
+        queued.forEach(function (args) { if (args[0] !== "identify" && args[0] !== "on") api.apply(null, args); });
         queued = [];
       })
       .catch(function (error) { if (window.console) console.warn("Threadline widget unavailable:", error); });

@@ -1,0 +1,144 @@
+"""Browser tests and benchmarks: a real `threadline serve`, Debian's Chromium driven by Playwright, and a
+customer's web site (another origin) that embeds the widget.
+
+Chromium is the one of Debian's `chromium` package (`/usr/bin/chromium`); Playwright never downloads one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import os
+import random
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from threadline.testing.server import ServerProcess
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "orchid-lantern-47-quietly"
+ADMIN_EMAIL = "ada@acme.example"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def private_redis_url() -> str | None:
+    """THREADLINE_REDIS_URL on another database number, so a server started by a test shares no channel
+    groups or presence keys with servers other tests start at the same time (ids repeat across databases)."""
+    url = os.environ.get("THREADLINE_REDIS_URL")
+    if not url:
+        return None
+    return urlunparse(urlparse(url)._replace(path=f"/{random.randint(1, 15)}"))  # noqa: S311 - not a secret
+
+
+@contextlib.contextmanager
+def threadline_server(data_dir: Path, database_url: str | None, **env: str) -> Iterator[ServerProcess]:
+    """`threadline serve` with an admin who can sign in (ADMIN_EMAIL / PASSWORD)."""
+    extra = {"THREADLINE_ADMIN_EMAIL": ADMIN_EMAIL, "THREADLINE_ADMIN_PASSWORD": PASSWORD, **env}
+    redis = private_redis_url()
+    if redis:
+        extra["THREADLINE_REDIS_URL"] = redis
+    with ServerProcess(data_dir, database_url=database_url, **extra) as server:
+        server.start()
+        yield server
+
+
+SETUP = """
+import json
+from django.db import transaction
+from threadline.channels.actions import do_create_channel
+from threadline.tenancy.actions import do_add_agent
+from threadline.tenancy.models import Membership
+admin = Membership.objects.select_related("workspace", "user").get(user__email={admin!r})
+with transaction.atomic():
+    admin.user.name = "Ada Admin"
+    admin.user.save()
+    chat = do_create_channel(admin, "webchat", "Website", {config!r})
+    email = do_create_channel(admin, "email", "Support mail", {{"address": "support@acme.example",
+                              "relay_url": {relay!r}}}, routing_key="support@acme.example") if {relay!r} else None
+    do_add_agent(admin.workspace, "bob@acme.example", name="Bob Builder", password={password!r})
+print(json.dumps({{"channel_id": chat.pk, "secret": chat.config["secret"]}}))
+"""
+
+
+def set_up_workspace(server: ServerProcess, *, relay_url: str = "", **config: Any) -> dict[str, Any]:
+    """A web chat channel (and an email channel sending through `relay_url`), and a second agent, Bob."""
+    config = {"title": "Acme help", "greetings": {"en": "Hi! Ask us anything."}, **config}
+    return server.python(SETUP.format(admin=ADMIN_EMAIL, config=config, relay=relay_url, password=PASSWORD))
+
+
+def sign_in(page: Any, base_url: str, email: str = ADMIN_EMAIL) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/app/**")
+
+
+class ShopSite:
+    """A customer's web site on another origin (localhost vs 127.0.0.1), embedding the widget as documented.
+
+    `identity`, when given, is passed to `Threadline("identify", …)` the way a web app would after sign-in.
+    """
+
+    def __init__(self, base_url: str, channel_id: int) -> None:
+        self.base_url = base_url
+        self.channel_id = channel_id
+        self.identity: dict[str, Any] | None = None
+        self.server: http.server.ThreadingHTTPServer | None = None
+
+    def page(self) -> bytes:
+        identify = f'Threadline("identify", {json.dumps(self.identity)});' if self.identity else ""
+        return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title></head>
+<body><h1>Acme shop</h1><p>Everything for your garden.</p>
+<script>window.Threadline = window.Threadline || function () {{ (Threadline.q = Threadline.q || []).push(arguments); }};
+Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.threadlineErrors || []).concat([e]); }});
+{identify}</script>
+<script src="{self.base_url}/widget.js" data-channel="{self.channel_id}" async></script>
+</body></html>""".encode()
+
+    def start(self) -> ShopSite:
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                body = site.page()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://localhost:{self.server.server_address[1]}/"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
