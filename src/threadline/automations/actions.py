@@ -52,16 +52,16 @@ def check_actions(workspace: Workspace, actions: list[dict[str, Any]]) -> list[d
                                    field=f"actions[{index}]")
         if kind in changes.CHANGE_TYPES:
             changes.check_change(workspace.pk, index, action, allow_me=False)
-        elif kind == "send_reply" and not Template.objects.filter(workspace=workspace,
-                                                                  pk=changes._int(action.get("template_id"))).exists():
+        elif (kind == "send_reply" or (kind == "notify" and action.get("template_id") is not None)) and not (
+                Template.objects.filter(workspace=workspace, pk=changes.positive_id(action.get("template_id"))).exists()):
             raise ValidationFailed(_("No such template."), code="invalid_action", field=f"actions[{index}]")
         elif kind == "webhook" and not str(action.get("url", "")).startswith(("http://", "https://")):
             raise ValidationFailed(_("A webhook action needs an http(s) url."), code="invalid_action",
                                    field=f"actions[{index}]")
-        elif kind == "notify":
+        if kind == "notify":
             ids = action.get("agent_ids", [])
             if not isinstance(ids, list) or Membership.objects.filter(
-                    workspace=workspace, pk__in=[changes._int(i) for i in ids]).count() != len(set(ids)):
+                    workspace=workspace, pk__in=[changes.positive_id(i) for i in ids]).count() != len(set(ids)):
                 raise ValidationFailed(_("No such agent."), code="invalid_action", field=f"actions[{index}]")
     return actions
 
@@ -110,9 +110,15 @@ def perform(automation: Automation, conversation: Conversation, run_key: str) ->
             do_send_automatic_reply(conversation, template)
         elif kind == "notify":
             recipients = action.get("agent_ids") or ([conversation.assignee_id] if conversation.assignee_id else [])
+            text = str(action.get("text", ""))
+            if action.get("template_id"):  # a notification template, in the conversation's language
+                from threadline.replies.rendering import render
+
+                text = render(Template.objects.get(workspace_id=conversation.workspace_id, pk=action["template_id"]),
+                              conversation).text
             publish(AutomationNotificationRequested(
                 workspace_id=conversation.workspace_id, conversation_id=conversation.pk, automation_id=automation.pk,
-                recipient_ids=sorted(set(recipients)), text=str(action.get("text", ""))[:1000]))
+                recipient_ids=sorted(set(recipients)), text=text[:1000]))
         elif kind == "webhook":
             automation_webhook_task.enqueue(automation.pk, conversation.pk, index, run_key,
                                             unique_key=f"automation-webhook:{automation.pk}:{conversation.pk}:{index}:{run_key}"[:255])

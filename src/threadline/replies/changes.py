@@ -35,17 +35,18 @@ def check_change(workspace_id: int, index: int, action: dict[str, Any], *, allow
         tags = action.get("tags")
         if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t.strip() for t in tags):
             raise _fail(_("Tags are a non-empty list of names."), index)
-    if kind == "set_team" and not Team.objects.filter(workspace_id=workspace_id, pk=_int(action.get("team_id"))).exists():
+    if kind == "set_team" and not Team.objects.filter(workspace_id=workspace_id, pk=positive_id(action.get("team_id"))).exists():
         raise _fail(_("No such team."), index)
     if kind == "assign":
         agent = action.get("agent_id")
         if not (allow_me and agent == "me") and not Membership.objects.filter(
-                workspace_id=workspace_id, pk=_int(agent), is_active=True).exists():
+                workspace_id=workspace_id, pk=positive_id(agent), is_active=True).exists():
             raise _fail(_("No such agent."), index)
     return action
 
 
-def _int(value: Any) -> int:
+def positive_id(value: Any) -> int:
+    """`value` if it is a usable row id, else 0 (which matches no row)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63 else 0
 
 

@@ -291,8 +291,9 @@ def do_route(conversation: Conversation, *, exclude: tuple[int, ...] = (), force
     while team is not None and team.pk not in seen and len(seen) < MAX_CHAIN:
         seen.add(team.pk)
         policy = policies.get(team.pk)
-        if policy is not None:
-            TeamPolicy.objects.select_for_update().filter(pk=policy.pk).first()  # one decision per team at a time
+        if policy is not None:  # one decision per team at a time; the cursor as the previous decision left it
+            policy.rr_cursor = (TeamPolicy.objects.select_for_update().filter(pk=policy.pk)
+                                .values_list("rr_cursor", flat=True).first() or 0)
         mode = policy.policy if policy else Policy.MANUAL
         step: dict[str, Any] = {"team_id": team.pk, "policy": mode}
         reason["tried"].append(step)
@@ -330,10 +331,9 @@ def _escalate(conversation: Conversation, start: Team, policy: TeamPolicy | None
               reason: dict[str, Any]) -> RoutingDecision:
     target = (policy.escalation_team if policy else None) or start
     last = RoutingDecision.objects.filter(conversation=conversation).order_by("-id").first()
-    already = last is not None and last.outcome == RoutingDecision.Outcome.ESCALATED
+    if last is not None and last.outcome == RoutingDecision.Outcome.ESCALATED:
+        return last  # escalated and told once already; retries stay silent until someone can take it
     decision = _decide(conversation, RoutingDecision.Outcome.ESCALATED, target, None, reason)
-    if already:
-        return decision  # told once; the retry sweep keeps trying silently
     raise_to = Priority.HIGH if conversation.priority in (Priority.LOW, Priority.NORMAL) else None
     do_update_conversation(None, conversation, team=target, priority=raise_to)
     record_event(conversation, "routing_escalated", team_id=target.pk, tried=reason["tried"])

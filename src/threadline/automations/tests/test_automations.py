@@ -225,3 +225,17 @@ def test_automation_validation_and_permissions(api, admin, client):
                                                    "actions": [{"type": "unassign"}]}, content_type="application/json")
     assert response.status_code == 403
     assert client.get("/api/v1/automations").status_code == 200
+
+
+def test_notify_renders_a_notification_template_in_the_conversation_language(api, admin, run_jobs):
+    from threadline.events.models import OutboxEvent
+
+    note = template(api, "New VIP", {"en": "VIP {{contact.name}} wrote", "cs": "VIP {{contact.name}} napsal"})
+    automation(api, name="vip", events=["message.received"],
+               conditions={"all": [{"field": "message.text", "op": "contains", "value": "VIP"}]},
+               actions=[{"type": "notify", "agent_ids": [admin.pk], "template_id": note}])
+    conversation = inbound(make_api_channel(admin), "Dobrý den, jsem VIP zákazník a potřebuji fakturu", 1)
+    run_jobs()
+    event = OutboxEvent.objects.get(type="automation.notification_requested").payload
+    assert event == {**event, "conversation_id": conversation.pk, "recipient_ids": [admin.pk],
+                     "text": "VIP Dana Levi napsal"}
