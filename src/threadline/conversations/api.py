@@ -41,9 +41,11 @@ from threadline.conversations.schemas import (
     MergeIn,
     MessageOut,
     MessagePage,
+    MoveIn,
     NoteIn,
     ReplyIn,
 )
+from threadline.conversations.splitting import do_move_message, do_split_message
 from threadline.core.errors import NotFound
 from threadline.core.schemas import Id
 from threadline.tenancy.queries import access_agent, access_team, require_full_agent
@@ -149,6 +151,31 @@ def add_note(request: HttpRequest, conversation_id: Id, payload: NoteIn) -> Stat
 @router.get("/messages/{message_id}", response=responses(MessageOut), summary="Get a message")
 def message(request: HttpRequest, message_id: Id) -> Any:
     return access_message(actor(request), message_id)
+
+
+@router.post("/messages/{message_id}/split", response=responses(ConversationOut, 201),
+             summary="Split a customer's message out into a new conversation")
+def split_message(request: HttpRequest, message_id: Id) -> Status[Any]:
+    """The new conversation links to the old one as `previous_id`; moving the message back undoes it."""
+    agent = actor(request)
+    with transaction.atomic():
+        message = access_message(agent, message_id)
+        access_conversation(agent, message.conversation_id, for_update=True)
+        new = do_split_message(agent, message)
+    return Status(201, access_conversation(agent, new.pk))
+
+
+@router.post("/messages/{message_id}/move", response=responses(ConversationOut),
+             summary="Move a message into another conversation")
+def move_message(request: HttpRequest, message_id: Id, payload: MoveIn) -> Any:
+    agent = actor(request)
+    with transaction.atomic():
+        message = access_message(agent, message_id)
+        locked = {pk: access_conversation(agent, pk, for_update=True)
+                  for pk in sorted({message.conversation_id, payload.conversation_id})}
+        message.refresh_from_db()
+        do_move_message(agent, message, locked[payload.conversation_id])
+    return access_conversation(agent, payload.conversation_id)
 
 
 @router.get("/attachments/{attachment_id}", response=responses(None), summary="Download an attachment",

@@ -167,6 +167,10 @@ class MergeIn(Input):
     into_id: Id = Field(description="The conversation that receives this one's messages")
 
 
+class MoveIn(Input):
+    conversation_id: Id = Field(description="The conversation that receives the message")
+
+
 # ── messages ─────────────────────────────────────────────────────────────────────────────────────────
 class AttachmentIn(Input):
     filename: str = Field(min_length=1, max_length=255)

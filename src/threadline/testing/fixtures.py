@@ -14,6 +14,8 @@ from threadline.testing.receiver import Receiver
 @pytest.fixture(autouse=True)
 def _isolated_storage(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "attachments"
+    # Argon2 costs ~1 s per user on 2 cores; tests that check hashing itself start real servers.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": True}
 
 
