@@ -117,6 +117,8 @@ class VoiceAdapter:
     def handle_sync(self, request: InboundRequest, channel: Channel) -> HttpResponse:
         if request.method != "POST":
             return JsonResponse({"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
+        if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
+            return JsonResponse({"code": "payload_too_large", "message": _("The payload is too large.")}, status=413)
         try:
             self.verify(request, channel)
             key = self.idempotency_key(request, channel)

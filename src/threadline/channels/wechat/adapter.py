@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -141,6 +142,8 @@ class WeChatAdapter:
 
         if request.method != "POST":
             return JsonResponse({"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
+        if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
+            return JsonResponse({"code": "payload_too_large", "message": _("The payload is too large.")}, status=413)
         try:
             self.verify(request, channel)
             key = self.idempotency_key(request, channel)
