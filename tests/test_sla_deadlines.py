@@ -241,3 +241,26 @@ def test_the_sweep_records_a_breach_whose_job_was_lost_and_reassign_escalates(ap
         conversation.refresh_from_db()
         assert kinds(conversation).count("sla_breached") == 1
         assert conversation.assignee_id == second.pk  # escalation: reassigned, never back to the same agent
+
+
+def test_policies_by_contact_attribute_and_channel(api, admin, run_jobs):
+    def policy(name: str, position: int, minutes: int, **conditions) -> int:
+        response = api.post("/api/v1/sla/policies", {"name": name, "position": position, "conditions": conditions,
+                                                     "first_response_minutes": minutes}, content_type="application/json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    vip = policy("VIP on the shop API", 0, 10, contact_attributes={"plan": "vip"}, channel_kinds=["api"])
+    email = policy("Email", 1, 120, channel_kinds=["email"])
+    default = policy("Default", 2, 240)
+    contact = api.post("/api/v1/contacts", {"name": "Vera Vip", "attributes": {"plan": "vip"},
+                                            "identities": [{"kind": "email", "address": "vera@example.com"}]},
+                       content_type="application/json")
+    assert contact.status_code == 201, contact.content
+    channel = make_api_channel(admin)
+    inbound(api, channel, "Hello", "m-1", sender="vera@example.com")
+    inbound(api, channel, "Hello", "m-2", sender="sam@example.com")
+    run_jobs()
+    chosen = {c.contact.name: timer(api, c, "first_response")["policy_id"] for c in Conversation.objects.all()}
+    assert chosen == {"Vera Vip": vip, "Dana Levi": default}
+    assert email not in chosen.values()
