@@ -156,6 +156,8 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1200, help="webhooks to post (default 1200)")
     parser.add_argument("--concurrency", type=int, default=12, help="concurrent clients (default 12)")
     parser.add_argument("--senders", type=int, default=50, help="distinct senders per kind (default 50)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="pace the posts at this many webhooks/s in total (default 0: as fast as possible)")
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
     args = parser.parse_args()
@@ -190,7 +192,7 @@ def main() -> int:
             event_id = response.json().get("inbound_event_id") if response.status_code == 202 else None
             return kind, wall, time.perf_counter() - t0, ok, event_id, key
 
-        seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post)
+        seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post, args.rate)
         rows = json.loads(server.shell(COLLECT.format(timeout=args.timeout), timeout=args.timeout + 60).splitlines()[-1])
         stop_code = server.stop()
         errors = server.errors()
@@ -198,7 +200,8 @@ def main() -> int:
     by_id = {row[0]: row[4] for row in rows}
     by_key = {(row[1], row[2]): row[4] for row in rows}
     accepted = [p for p in posted if p[3]]
-    say(f"threadline bench/webhook_ingest.py: {args.messages} webhooks over {len(KINDS)} providers, "
+    say(f"threadline bench/webhook_ingest.py: {args.messages} webhooks over {len(KINDS)} providers "
+        f"({f'paced at {args.rate:g}/s' if args.rate else 'unpaced'}), "
         f"{args.concurrency} clients, {args.senders} senders per provider, "
         f"{'PostgreSQL (throwaway database)' if url else 'SQLite (WAL)'}; one `threadline serve` process")
     say(f"  accepted {len(accepted)}/{args.messages} in {seconds:.1f}s: {len(accepted) / seconds:,.0f} webhooks/s")
