@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
@@ -31,10 +31,10 @@ from threadline.channels.base import (
     OutboundMessage,
     PayloadError,
     PermanentSendError,
-    VerificationError,
 )
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.sms import twilio
+from threadline.channels.sync_edge import accept_sync
 from threadline.channels.voice.flow import Flow, Menu, Option, choose
 from threadline.channels.voice.twiml import TwiML
 from threadline.core.errors import ValidationFailed
@@ -115,29 +115,14 @@ class VoiceAdapter:
 
     # ── the synchronous IVR ──
     def handle_sync(self, request: InboundRequest, channel: Channel) -> HttpResponse:
-        if request.method != "POST":
-            return JsonResponse({"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
-        if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-            return JsonResponse({"code": "payload_too_large", "message": _("The payload is too large.")}, status=413)
-        try:
-            self.verify(request, channel)
-            key = self.idempotency_key(request, channel)
-        except VerificationError as exc:
-            return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=401)
-        except PayloadError as exc:
-            return JsonResponse({"code": "invalid_payload", "message": str(exc)}, status=400)
-        self._store(channel, key[:255], request)
+        """Store the callback (a Twilio retry is stored once, its TwiML computed again), answer the step."""
+        refused = accept_sync(self, request, channel, extra_headers={URL_HEADER: request.url})
+        if refused is not None:
+            return refused
         call = Call(channel, request)
         with translation.override(call.lang.split("-")[0]):
             twiml = self.respond(call)
         return HttpResponse(twiml.render(), content_type="text/xml; charset=utf-8")
-
-    def _store(self, channel: Channel, key: str, request: InboundRequest) -> None:
-        """Stored once per key (a Twilio retry gets the TwiML computed again, the event is not stored twice)."""
-        from threadline.channels.inbound import accept_inbound
-
-        headers = {k: v for k, v in request.headers.items() if k != "cookie"}
-        accept_inbound(channel, key, request.body, {**headers, URL_HEADER: request.url})
 
     def respond(self, call: Call) -> TwiML:
         step, flow, response = call.step, call.flow, TwiML()

@@ -20,7 +20,6 @@ import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -46,6 +45,7 @@ from threadline.channels.base import (
 from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.sms import media
+from threadline.channels.sync_edge import accept_sync
 from threadline.channels.wechat import crypto
 from threadline.core import crypto as core_crypto
 from threadline.core import http
@@ -138,21 +138,7 @@ class WeChatAdapter:
 
     def handle_sync(self, request: InboundRequest, channel: Channel) -> HttpResponse:
         """Store the message, then answer `success` as WeChat requires (no passive reply)."""
-        from threadline.channels.inbound import accept_inbound
-
-        if request.method != "POST":
-            return JsonResponse({"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
-        if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-            return JsonResponse({"code": "payload_too_large", "message": _("The payload is too large.")}, status=413)
-        try:
-            self.verify(request, channel)
-            key = self.idempotency_key(request, channel)
-        except VerificationError as exc:
-            return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=401)
-        except PayloadError as exc:
-            return JsonResponse({"code": "invalid_payload", "message": str(exc)}, status=400)
-        accept_inbound(channel, key, request.body, {k: v for k, v in request.headers.items() if k != "cookie"})
-        return HttpResponse("success", content_type="text/plain")
+        return accept_sync(self, request, channel) or HttpResponse("success", content_type="text/plain")
 
     # ── parsing ──
     def _message(self, request: InboundRequest, channel: Channel) -> ET.Element:
