@@ -75,7 +75,7 @@ def post_all(server: ServerProcess, channel: dict[str, object], numbers: list[in
 
 
 def outcome(server: ServerProcess, *, wait: float = 0) -> dict[str, dict[str, int] | int]:
-    return server.python(OUTCOME.format(wait=wait))
+    return json.loads(server.shell(OUTCOME.format(wait=wait), timeout=wait + 120).splitlines()[-1])
 
 
 def tasks_done(server: ServerProcess) -> int:
@@ -87,10 +87,12 @@ def tasks_done(server: ServerProcess) -> int:
     return 0
 
 
-def assert_exactly_once(result: dict, numbers: range) -> None:
-    assert result["per_id"] == {f"crash-{n}": 1 for n in numbers}
-    assert result["events"] == {"processed": len(numbers)}
-    assert result["jobs"] == {"done": len(numbers)}
+def assert_exactly_once(server: ServerProcess, numbers: range) -> None:
+    result = outcome(server, wait=240)
+    log = server.errors()[-3000:]
+    assert result["per_id"] == {f"crash-{n}": 1 for n in numbers}, log
+    assert result["events"] == {"processed": len(numbers)}, log
+    assert result["jobs"] == {"done": len(numbers)}, log
     assert result["contacts"] == SENDERS
 
 
@@ -99,14 +101,14 @@ def test_acknowledged_messages_survive_a_kill_before_processing(server):
     channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
     numbers = list(range(50))
     statuses = post_all(server, channel, numbers + numbers[:10])  # ten sent twice
-    assert statuses.count(202) == 50 and statuses.count(200) == 10, statuses
+    assert statuses.count(202) == 50 and statuses.count(200) == 10, (statuses, server.errors()[-3000:])
 
     assert server.kill() == -9
     before = outcome(server)
     assert before["events"] == {"received": 50} and before["per_id"] == {}  # acknowledged, not processed
 
     server.start(THREADLINE_EMBEDDED_WORKER="1")
-    assert_exactly_once(outcome(server, wait=120), range(50))
+    assert_exactly_once(server, range(50))
     assert server.stop() == 0
 
 
@@ -115,7 +117,7 @@ def test_kill_while_the_worker_processes_a_burst_then_each_message_is_stored_onc
     channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
     total = 150
     statuses = post_all(server, channel, list(range(total)))
-    assert statuses == [202] * total
+    assert statuses == [202] * total, (statuses, server.errors()[-3000:])
     deadline = time.monotonic() + 60
     while tasks_done(server) < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -129,5 +131,5 @@ def test_kill_while_the_worker_processes_a_burst_then_each_message_is_stored_onc
     orphans = during["jobs"].get("running", 0)
     if orphans:  # the job in the worker's hands at the kill is handed back at once, not after its lease
         assert f"Requeued {orphans} jobs left running by a stopped process." in server.output()
-    assert_exactly_once(outcome(server, wait=180), range(total))
+    assert_exactly_once(server, range(total))
     assert server.stop() == 0
