@@ -37,10 +37,10 @@ class Periodic:
 
 PERIODIC: list[Periodic] = [
     Periodic("threadline.jobs.tasks.prune_finished_jobs_task", 3600),
-    Periodic("threadline.automations.tasks.run_time_rules_task", 300),
     Periodic("threadline.channels.email.imap.poll_imap_mailboxes_task", 60),
     Periodic("threadline.sla.tasks.sla_sweep_task", 60),
     Periodic("threadline.routing.tasks.route_waiting_sweep_task", 60),
+    Periodic("threadline.automations.tasks.run_time_rules_task", 300),
 ]
 
 
@@ -74,15 +74,23 @@ def release(holder: str, name: str = LOCK_NAME) -> None:
 
 
 def tick(moment: dt.datetime | None = None) -> int:
-    """Enqueue every periodic task whose time slot has no job yet; returns how many were enqueued."""
+    """Enqueue every periodic task whose time slot has no job yet; returns how many were enqueued.
+
+    A task that cannot be resolved (its module fails to import) is logged and skipped; the others run.
+    """
     moment = moment or now()
     enqueued = 0
     for entry in PERIODIC:
         slot = math.floor(moment.timestamp() / entry.every_seconds)
         key = f"periodic:{entry.task}:{slot}"
+        try:
+            periodic_task = resolve(entry.task)
+        except Exception:  # noqa: BLE001 - one broken task must not stop the others
+            logger.exception("periodic task %s cannot be loaded", entry.task)
+            continue
         with transaction.atomic():
             if not Job.objects.filter(unique_key=key).exists():
-                resolve(entry.task).enqueue(unique_key=key)
+                periodic_task.enqueue(unique_key=key)
                 enqueued += 1
     refresh_queue_depth()
     return enqueued
