@@ -209,3 +209,13 @@ def test_unsigned_or_tampered_voice_requests_get_no_twiml(caller):
                          signature=good.request.get("HTTP_X_TWILIO_SIGNATURE", "x"))
     assert forged.status_code == 401
     assert InboundEvent.objects.count() == 1
+
+
+def test_withheld_caller_id_gets_the_ivr_but_no_contact(caller, run_jobs):
+    body = fixture("incoming_call.form").replace("From=%2B14155552671", "From=%2B266696687").replace(
+        "Caller=%2B14155552671", "Caller=%2B266696687")
+    root = caller.twiml(f"{PUBLIC_URL}/hooks/voice/{caller.channel.pk}/", body)
+    assert verbs(root) == ["Gather", "Redirect"]
+    run_jobs()
+    assert InboundEvent.objects.get().state == "processed"
+    assert not Conversation.objects.exists()

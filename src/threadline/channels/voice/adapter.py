@@ -40,6 +40,7 @@ from threadline.channels.voice.twiml import TwiML
 from threadline.core.errors import ValidationFailed
 
 URL_HEADER = "x-threadline-url"  # stored with each event: the signed URL, whose query names the IVR step
+WITHHELD_NUMBERS = ("266696687", "7378742833", "2562533", "8656696")  # Twilio's anonymous/restricted/blocked
 MISSED_STATUSES = ("no-answer", "busy", "failed", "canceled")
 HANDLED_EVENTS = ("call_answered", "call_callback_requested", "call_missed", "call_voicemail")
 
@@ -230,10 +231,11 @@ class VoiceAdapter:
     def _normalize(self, call: Call, digits: str) -> str | None:
         from threadline.contacts.identities import normalize
 
-        if not digits.strip("#"):
+        digits = digits.strip("#")
+        if not digits or digits.lstrip("+") in WITHHELD_NUMBERS or not digits.lstrip("+").isdigit():
             return None
         try:
-            return normalize("phone", digits.strip("#"), region=call.channel.workspace.default_region)
+            return normalize("phone", digits, region=call.channel.workspace.default_region)
         except ValidationFailed:
             return None
 
@@ -242,8 +244,8 @@ class VoiceAdapter:
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         call = Call(channel, request)
         call.caller = call.caller or self._caller_of(channel, call.call_sid)
-        if not call.caller:
-            return []
+        if self._normalize(call, call.caller) is None:
+            return []  # withheld or SIP caller id ("anonymous", "+266696687"): kept as an event, no contact
         params, step = call.params, call.step
 
         def event(name: str, **fields: Any) -> CallEvent:
