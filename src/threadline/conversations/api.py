@@ -33,12 +33,12 @@ from threadline.conversations.queries import (
     list_messages,
 )
 from threadline.conversations.schemas import (
+    ConversationMergeIn,
     ConversationOut,
     ConversationPage,
     ConversationPatch,
     ConversationQuery,
     EventPage,
-    MergeIn,
     MessageOut,
     MessagePage,
     MoveIn,
@@ -91,7 +91,7 @@ def update_conversation(request: HttpRequest, conversation_id: Id, payload: Conv
 
 @router.post("/conversations/{conversation_id}/merge", response=responses(ConversationOut),
              summary="Merge this conversation into another")
-def merge_conversation(request: HttpRequest, conversation_id: Id, payload: MergeIn) -> Any:
+def merge_conversation(request: HttpRequest, conversation_id: Id, payload: ConversationMergeIn) -> Any:
     """Moves every message into `into_id` and closes this one; answers the conversation merged into."""
     agent = actor(request)
     require_full_agent(agent)

@@ -21,7 +21,7 @@ MAX_TAGS = 50
 
 
 # ── summaries of related rows ────────────────────────────────────────────────────────────────────────
-class IdentityOut(Schema):
+class ConversationIdentityOut(Schema):
     kind: str
     address: str
     verified: bool
@@ -31,7 +31,7 @@ class ContactSummaryOut(Schema):
     id: int
     name: str
     language: str
-    identities: list[IdentityOut]
+    identities: list[ConversationIdentityOut]
 
     @staticmethod
     def resolve_identities(obj: Any) -> list[Any]:
@@ -79,6 +79,7 @@ class ConversationOut(Schema):
     origin_channel: ChannelSummaryOut | None = Field(description="The channel the conversation began on")
     last_inbound_channel: ChannelSummaryOut | None = Field(description="The channel the customer wrote on last")
     custom_fields: dict[str, Any]
+    sla_state: dict[str, Any] = Field(description="SLA targets, deadlines and breaches (see /api/v1/sla)")
     previous_id: int | None = Field(description="The earlier conversation of this contact this one follows")
     merged_into_id: int | None
     created_at: dt.datetime
@@ -163,7 +164,7 @@ class ConversationPatch(Input):
         return value
 
 
-class MergeIn(Input):
+class ConversationMergeIn(Input):
     into_id: Id = Field(description="The conversation that receives this one's messages")
 
 

@@ -52,7 +52,7 @@ class Sender(BaseModel):
     verified: bool = False
 
 
-class AttachmentIn(BaseModel):
+class ApiChannelAttachment(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=127)
     content_base64: str
@@ -66,7 +66,7 @@ class MessageIn(BaseModel):
     html: str = Field(default="", max_length=500_000)
     subject: str = Field(default="", max_length=500)
     sent_at: dt.datetime | None = None
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    attachments: list[ApiChannelAttachment] = Field(default_factory=list, max_length=20)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
