@@ -125,6 +125,7 @@ def test_visitor_and_agents_live_then_the_workspace_in_hebrew(server, browser, s
     row.locator(".row-link").click()
     ada.locator("#timeline .message.in", has_text=tag).wait_for()
     assert ada.locator("#timeline .message.in .channel-badge").first.inner_text().endswith("Web chat")
+    frame.locator(".msg.in .meta", has_text="Seen").wait_for(timeout=WAIT)  # the agent has it open
 
     frame.locator("#text").fill("typing")
     ada.locator("#customer-typing", has_text="The customer is typing").wait_for(timeout=WAIT)

@@ -171,6 +171,3 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def agent_read(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "read", "up_to": message["up_to"]})
-
-    async def visitor_refresh(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "refresh"})

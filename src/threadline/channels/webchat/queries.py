@@ -7,7 +7,7 @@ from typing import Any
 from threadline.channels.models import Channel
 from threadline.channels.webchat import tokens
 from threadline.channels.webchat.models import Visitor
-from threadline.contacts.models import Contact
+from threadline.contacts.models import Contact, ContactIdentity, IdentityKind
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Message
 from threadline.realtime import presence
 from threadline.tenancy.models import Membership
@@ -28,34 +28,44 @@ def visitor_for_token(channel: Channel, token: str) -> Visitor | None:
 
 def contact_of(visitor: Visitor) -> Contact | None:
     """The visitor's contact now (following merges)."""
-    contact = visitor.contact
+    return _followed(visitor.contact)
+
+
+def _followed(contact: Contact | None) -> Contact | None:
     seen = 0
     while contact is not None and contact.merged_into_id and seen < 20:
         contact, seen = contact.merged_into, seen + 1
     return contact
 
 
-def visible_messages(channel: Channel, contact: Contact) -> Any:
+def visitor_contacts(visitor: Visitor) -> list[Contact]:
+    """The contacts whose history this visitor may read: their contact now, and the one their own visitor
+    id belongs to (they chatted anonymously before signing in, and nobody merged the two yet)."""
+    own = ContactIdentity.objects.filter(workspace_id=visitor.workspace_id, kind=IdentityKind.VISITOR,
+                                         address=visitor.visitor_id).select_related("contact").first()
+    found = [_followed(visitor.contact), _followed(own.contact if own else None)]
+    return list({c.pk: c for c in found if c is not None}.values())
+
+
+def visible_messages(channel: Channel, contacts: list[Contact]) -> Any:
     """What the customer may read: every message of their conversations, on any channel, but no internal
     notes. A visitor reaches a contact's history only as that contact (their own visitor id, a verified
     identity, or an agent's merge), never through details they typed."""
-    return (Message.objects.filter(workspace_id=channel.workspace_id, conversation__contact=contact, is_note=False)
+    return (Message.objects.filter(workspace_id=channel.workspace_id, conversation__contact__in=contacts,
+                                   is_note=False)
             .select_related("author_membership__user").prefetch_related("attachments"))
 
 
 def history(channel: Channel, visitor: Visitor) -> list[dict[str, Any]]:
-    contact = contact_of(visitor)
-    if contact is None:
+    contacts = visitor_contacts(visitor)
+    if not contacts:
         return []
-    rows = list(visible_messages(channel, contact).order_by("-created_at", "-id")[:HISTORY_LIMIT])
+    rows = list(visible_messages(channel, contacts).order_by("-created_at", "-id")[:HISTORY_LIMIT])
     return [message_payload(m) for m in reversed(rows)]
 
 
 def visible_attachment_ids(channel: Channel, visitor: Visitor) -> Any:
-    contact = contact_of(visitor)
-    if contact is None:
-        return Message.objects.none()
-    return visible_messages(channel, contact).values("attachments")
+    return visible_messages(channel, visitor_contacts(visitor)).values("attachments")
 
 
 def message_payload(message: Message) -> dict[str, Any]:

@@ -148,3 +148,17 @@ def test_bad_messages_are_refused_with_a_reason(client, channel):
     assert widget.say("", "c-1").json()["code"] == "empty_message"
     assert widget.say("hi", "not valid!").json()["code"] == "invalid_client_id"
     assert widget.say("x" * 10_001, "c-2").json()["code"] == "text_too_long"
+
+
+def test_signing_in_after_chatting_anonymously_keeps_the_visitors_history(client, channel, admin):
+    from threadline.testing import factories
+    from threadline.web.tests.helpers import customer_writes
+
+    known = customer_writes(factories.make_api_channel(admin), "Invoice 77?", address="dana@example.com")
+    widget = Widget(client, channel).start()
+    widget.say("Hello, anyone?", "c-1")
+    assert widget.identify("user-42", email="dana@example.com").status_code == 200
+    widget.say("It's Dana, signed in now", "c-2")
+    assert [m["text"] for m in widget.history()] == ["Invoice 77?", "Hello, anyone?", "It's Dana, signed in now"]
+    signed = Message.objects.get(text="It's Dana, signed in now")
+    assert signed.conversation.contact_id == known.conversation.contact_id

@@ -104,6 +104,13 @@ async function openConversation(id, { push = true } = {}) {
   post(`/app/x/conversations/${id}/seen`, {}).then(() => soon("counts", refreshCounts)).catch(() => {});
 }
 
+function markCustomerMessagesRead() {
+  // The customer (on a live channel) sees "Seen" once an agent has the conversation in front of them.
+  if (document.hidden || !state.conversationId) return;
+  const ids = $$("#timeline .message.in:not(.other)").map((el) => Number(el.dataset.messageId));
+  if (ids.length) live.send({ type: "read", conversation_id: state.conversationId, message_id: Math.max(...ids) });
+}
+
 function lastMessageId() {
   return Math.max(0, ...$$("#timeline [data-message-id]").map((el) => Number(el.dataset.messageId)));
 }
@@ -119,6 +126,7 @@ async function refreshTimeline() {
   holder.innerHTML = html;
   format.times(holder);
   if (atBottom) holder.scrollTop = holder.scrollHeight;
+  markCustomerMessagesRead();
   // Someone else answered while this agent is writing: say so now, before they press Send.
   const text = $("#composer-text")?.value.trim();
   const newer = $$("#timeline .message.out:not(.note)").filter((el) => Number(el.dataset.messageId) > before
@@ -157,6 +165,7 @@ function wireConversation() {
   wireHead();
   wireComposer();
   renderViewers();
+  setTimeout(markCustomerMessagesRead, 300);  // after the socket has joined the conversation
 }
 
 function wireHead() {
@@ -606,6 +615,7 @@ for (const element of $$("[data-count-for]")) {
 }
 setInterval(() => format.times(), 60000);
 window.addEventListener("beforeunload", saveDraft);
+document.addEventListener("visibilitychange", markCustomerMessagesRead);
 if (state.conversationId) {
   wireConversation();
   live.viewing = state.conversationId;

@@ -232,9 +232,6 @@ function handle(data) {
     case "read":
       markRead(data.up_to);
       break;
-    case "refresh":
-      loadHistory();
-      break;
     case "error": {
       const item = pending.get(data.client_id);
       if (item) fail(data.client_id, item);
@@ -395,6 +392,11 @@ textArea.addEventListener("keydown", (event) => {
 });
 filesInput.addEventListener("change", () => filesInput.files.length && submit(new Event("submit")));
 setInterval(() => socket?.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 25000);
+setInterval(async () => {
+  // whether an agent is online changes over the day: look again every minute
+  const response = await fetch(`${base}/config?lang=${boot.language}`).catch(() => null);
+  if (response?.ok) setAvailability((await response.json()).agents_available);
+}, 60000);
 
 async function identifyAtStart() {
   if (!initialIdentity) return;
