@@ -26,7 +26,7 @@ from threadline.core.errors import ThreadlineError, ValidationFailed
 from threadline.events.bus import publish
 from threadline.events.models import OutboxEvent
 from threadline.replies import changes
-from threadline.replies.actions import do_send_automatic_reply
+from threadline.replies.actions import auto_response_suppressed, do_send_automatic_reply
 from threadline.replies.models import Template
 from threadline.tenancy.models import Membership, Workspace
 
@@ -106,6 +106,8 @@ def perform(automation: Automation, conversation: Conversation, run_key: str) ->
         if kind == "route":
             do_route(conversation)
         elif kind == "send_reply":
+            if auto_response_suppressed(conversation):
+                continue  # never answer an auto-reply, a bounce or bulk mail: that is how mail loops start
             template = Template.objects.get(workspace_id=conversation.workspace_id, pk=action["template_id"])
             do_send_automatic_reply(conversation, template)
         elif kind == "notify":

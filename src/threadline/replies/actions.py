@@ -108,6 +108,16 @@ def do_apply_macro(actor: Membership, conversation: Conversation, macro: Macro) 
     return message
 
 
+def auto_response_suppressed(conversation: Conversation) -> bool:
+    """True when the customer's latest message must never get an automatic answer: the channel marked it
+    (`metadata["suppress_auto_response"]`: an auto-reply, a bounce, list or bulk mail, a suspected loop)."""
+    latest = (
+        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+        .order_by("-created_at", "-id").values_list("metadata", flat=True).first()
+    )
+    return bool((latest or {}).get("suppress_auto_response"))
+
+
 def do_send_automatic_reply(conversation: Conversation, template: Template) -> Message:
     """Send a template as a system message (an automation's acknowledgement or reminder).
 

@@ -27,11 +27,11 @@ def post(api, path: str, body: dict, status: int = 201):
     return ok(api.post(path, body, content_type="application/json"), status)
 
 
-def inbound(channel, text: str, n: int, sender: str = "dana.levi@example.com") -> Conversation:
+def inbound(channel, text: str, n: int, sender: str = "dana.levi@example.com", **metadata) -> Conversation:
     with transaction.atomic():
         message = receive_inbound_message(channel, InboundMessage(
             provider_message_id=f"auto-{n}", sender_kind="email", sender_address=sender, sender_name="Dana Levi",
-            text=text))
+            text=text, metadata=metadata))
     return Conversation.objects.get(pk=message.conversation_id)
 
 
@@ -239,3 +239,16 @@ def test_notify_renders_a_notification_template_in_the_conversation_language(api
     event = OutboxEvent.objects.get(type="automation.notification_requested").payload
     assert event == {**event, "conversation_id": conversation.pk, "recipient_ids": [admin.pk],
                      "text": "VIP Dana Levi napsal"}
+
+
+def test_an_auto_reply_from_the_customer_never_gets_an_automatic_answer(api, admin, run_jobs):
+    ack = template(api, "Ack", {"en": "We got your message."})
+    automation(api, name="acknowledge", events=["message.received"], conditions={"all": []},
+               actions=[{"type": "add_tags", "tags": ["acked"]}, {"type": "send_reply", "template_id": ack}])
+    channel = make_api_channel(admin)
+    vacation = inbound(channel, "I am out of office until Monday.", 1, suppress_auto_response=True)
+    person = inbound(channel, "Where is my order?", 2, sender="sam@example.com")
+    run_jobs()
+    assert not Message.objects.filter(conversation=vacation, direction=Direction.OUTBOUND).exists()
+    assert [r["performed"] for r in runs(api, vacation)] == [["add_tags"]]  # the rest of the rule still ran
+    assert Message.objects.filter(conversation=person, author_kind=AuthorKind.SYSTEM).count() == 1
