@@ -161,10 +161,46 @@ def test_web_only_node_runs_no_worker(server):
     assert server.stop() == 0
 
 
-def test_smtp_port_is_accepted_and_says_nothing_listens_yet(tmp_path, database_url):
-    with ServerProcess(tmp_path / "data", database_url=database_url, args=("--smtp-port", "2525")) as server:
+CREATE_EMAIL_CHANNEL = """
+import json
+from django.db import transaction
+from threadline.channels.actions import do_create_channel
+from threadline.tenancy.models import Membership
+with transaction.atomic():
+    admin = Membership.objects.filter(role="admin").order_by("id").first()
+    channel = do_create_channel(admin, "email", "Support", {"address": "support@example.com"})
+print(json.dumps(channel.pk))
+"""
+
+STORED_TEXTS = (
+    "import json; from threadline.conversations.models import Message; "
+    "print(json.dumps(list(Message.objects.filter(direction='in').values_list('text', flat=True))))"
+)
+
+
+def test_smtp_port_starts_the_email_listener_and_mail_becomes_a_conversation(tmp_path, database_url):
+    import smtplib
+    import time
+    from email.message import EmailMessage
+
+    from threadline.testing.server import free_port
+
+    smtp_port = free_port()
+    with ServerProcess(tmp_path / "data", database_url=database_url, args=("--smtp-port", str(smtp_port))) as server:
         server.start()
-        assert "SMTP port 2525 noted; no email channel listens on it yet." in server.output()
+        assert "no email channel listens" not in server.output()
+        server.python(CREATE_EMAIL_CHANNEL)
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "Jana Nováková <jana@example.cz>", "support@example.com", "Faktura"
+        mail["Message-ID"] = "<serve-smtp-1@example.cz>"
+        mail.set_content("Dobrý den, faktura nesedí.")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            refused = smtp.send_message(mail)
+        assert refused == {}
+        deadline = time.monotonic() + 60
+        while server.python(STORED_TEXTS) == [] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert [text.strip() for text in server.python(STORED_TEXTS)] == ["Dobrý den, faktura nesedí."]
         assert server.stop() == 0
 
 

@@ -12,6 +12,7 @@ See docs/channels/email.md.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from django.conf import settings
@@ -109,6 +110,23 @@ class EmailAdapter:
     identity_kind: ClassVar[str] = "email"
     capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True)
     config_schema: ClassVar[type[BaseModel]] = EmailChannelConfig
+
+    def start_listener(self, *, host: str, smtp_port: int | None) -> Callable[[], None] | None:
+        """Start the inbound edges of a process (`threadline serve`, `threadline worker`): the SMTP listener
+        when a port is given, and an IMAP watcher per polled mailbox where this process runs jobs."""
+        from threadline.channels.email import imap, smtp_server
+
+        listener = smtp_server.start(smtp_port, host) if smtp_port is not None else None
+        watchers = imap.start_watchers() if settings.THREADLINE["EMBEDDED_WORKER"] else []
+        if listener is None and not watchers:
+            return None
+
+        def stop() -> None:
+            if listener is not None:
+                smtp_server.stop(listener)
+            imap.stop_watchers(watchers)
+
+        return stop
 
     def verify(self, request: InboundRequest, channel: Channel) -> None:
         """Mail arrives through the SMTP listener or an IMAP poll, which store it themselves and never call

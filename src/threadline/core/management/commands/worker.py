@@ -1,4 +1,6 @@
-"""`threadline worker [--burst]`: run queued jobs until SIGTERM/SIGINT (or, with --burst, until none is left)."""
+"""`threadline worker [--burst] [--smtp-port N]`: run queued jobs until SIGTERM/SIGINT (or, with --burst,
+until none is left). In scaled mode the worker also runs the channel edges with ports of their own (the
+SMTP listener with --smtp-port, IMAP watchers), as `serve` does in embedded mode."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from threadline.core.management.commands.serve import start_edges
 from threadline.jobs.worker import Worker, recover_orphans
 
 
@@ -16,10 +19,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--burst", action="store_true", help="Exit once no job is ready.")
+        parser.add_argument("--smtp-port", type=int, default=None,
+                            help="Port for inbound email (SMTP), listened on by this worker.")
+        parser.add_argument("--host", default="127.0.0.1", help="Interface for --smtp-port (default 127.0.0.1).")
         parser.add_argument("--idle-sleep", type=float, default=0.5,
                             help="Seconds to wait for new jobs when the queue is empty (default 0.5).")
 
-    def handle(self, *args: Any, burst: bool, idle_sleep: float, **options: Any) -> None:
+    def handle(self, *args: Any, burst: bool, idle_sleep: float, smtp_port: int | None, host: str,
+               **options: Any) -> None:
         recovered = recover_orphans()
         if recovered:
             self.stderr.write(f"Requeued {recovered} jobs left running by a stopped worker.")
@@ -29,9 +36,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Ran {count} jobs.")
             return
 
+        edges = start_edges(host, smtp_port)
+
         def stop(sig: int, frame: FrameType | None) -> None:
             worker.stop()  # the job in hand is finished first
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        worker.run_forever()
+        try:
+            worker.run_forever()
+        finally:
+            for stop_edge in edges:
+                stop_edge()
