@@ -37,6 +37,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.consent.api:router"),
     ("/", "threadline.conversations.api_reachability:router"),
     ("/", "threadline.channels.whatsapp.api:router"),
+    ("/", "threadline.channels.email.api:router"),
 ]
 
 for prefix, path in ROUTERS:
