@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -219,6 +220,8 @@ async def run(args: argparse.Namespace, server: ServerProcess, setup: dict[str, 
             break
     for visitor in idle:
         await visitor.socket.close()
+    if agent.socket is not None:
+        await agent.socket.close()
     return results
 
 
@@ -244,7 +247,14 @@ def main() -> None:
             say(f"threadline serve at {server.url}, {'PostgreSQL' if database_url else 'SQLite'}, "
                 f"{'Redis' if args.redis_url else 'in-memory'} channel layer; {visitors} visitor tokens")
             results = asyncio.run(run(args, server, setup))
-            server.stop()
+            report(results)
+            try:
+                server.stop(timeout=120)
+            except subprocess.TimeoutExpired:
+                say("(the server did not stop within 120 s and was killed)")
+
+
+def report(results: list[dict[str, Any]]) -> None:
     say("")
     say("| sockets | failed | RSS MiB | KiB/socket | to agent p50 / p99 ms | round trip p50 / p99 ms |")
     say("|---|---|---|---|---|---|")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from threadline.channels.models import Channel
 from threadline.contacts.models import Contact, MergeSuggestion
@@ -340,8 +340,6 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
 
 
 def language_name(code: Any) -> str:
-    from django.utils.translation import get_language_info
-
     try:
         return str(get_language_info(str(code))["name_translated"])
     except KeyError:

@@ -13,9 +13,10 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+import pyotp
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ from threadline.conversations.actions import (
     do_update_conversation,
 )
 from threadline.conversations.models import Priority, Status
-from threadline.conversations.queries import access_conversation, access_message
+from threadline.conversations.queries import access_attachment, access_conversation, access_message
 from threadline.conversations.reachability import reachable_channels
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.events.models import OutboxEvent
@@ -45,6 +46,9 @@ from threadline.realtime import presence
 from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import workspace_group
+from threadline.replies.models import Template
+from threadline.replies.rendering import render as render_template
+from threadline.routing.actions import do_set_presence, profile_of
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.web import actions, queries
@@ -150,8 +154,6 @@ def counts_view(request: HttpRequest) -> HttpResponse:
 def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]:
     items = queries.timeline(agent, conversation)
     last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
-    from threadline.replies.models import Template
-
     return {
         "conversation": conversation, "items": items, "last_message_id": last_seen,
         "reach": reachable_channels(conversation), "panel": queries.contact_panel(agent, conversation),
@@ -311,10 +313,6 @@ def split_view(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_GET
 @agent_view
 def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    from django.http import FileResponse
-
-    from threadline.conversations.queries import access_attachment
-
     attachment = access_attachment(request.agent, attachment_id)  # type: ignore[attr-defined]
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
                             as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.filename)
@@ -335,9 +333,6 @@ def seen_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_GET
 @agent_view
 def canned_view(request: HttpRequest, conversation_id: int, template_id: int) -> HttpResponse:
-    from threadline.replies.models import Template
-    from threadline.replies.rendering import render as render_template
-
     agent = request.agent  # type: ignore[attr-defined]
     conversation = access_conversation(agent, conversation_id)
     template = Template.objects.filter(workspace_id=agent.workspace_id, pk=template_id, is_active=True).first()
@@ -450,8 +445,6 @@ def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
 @agent_view
 def presence_view(request: HttpRequest) -> HttpResponse:
     """The agent picks online, away or offline: shown to colleagues and used by routing."""
-    from threadline.routing.actions import do_set_presence, profile_of
-
     agent = request.agent  # type: ignore[attr-defined]
     status = request.POST.get("status", "")
     if status not in presence.CHOICES:
@@ -530,8 +523,6 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             context["error"] = exc.message
         device = TotpDevice.objects.filter(user=user).first()
     if device is not None and device.confirmed_at is None:
-        import pyotp
-
         secret = actions.totp_secret(device)
         context["totp_secret"] = secret
         context["totp_uri"] = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Threadline")
