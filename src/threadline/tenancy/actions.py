@@ -15,7 +15,7 @@ from threadline.core import crypto
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
-from threadline.tenancy.events import AgentCreated, TeamChanged
+from threadline.tenancy.events import AgentCreated, AgentUpdated, TeamChanged
 from threadline.tenancy.models import ApiToken, Brand, Membership, Role, SetupLink, Team, User, Workspace
 
 TOKEN_PREFIX = "tl_"
@@ -76,14 +76,20 @@ def do_add_agent(
 
 def do_update_agent(membership: Membership, *, role: str | None = None, is_active: bool | None = None,
                     name: str | None = None) -> Membership:
-    if role is not None:
-        membership.role = check_role(role)
-    if is_active is not None:
-        membership.is_active = is_active
-    membership.save()
-    if name is not None:
+    """Change an agent's role, seat or display name (the name is the person's, shown in every workspace)."""
+    changes: dict[str, object] = {}
+    if role is not None and check_role(role) != membership.role:
+        changes["role"] = membership.role = role
+    if is_active is not None and is_active != membership.is_active:
+        changes["is_active"] = membership.is_active = is_active
+    if changes:
+        membership.save(update_fields=[*changes, "updated_at"])
+    if name is not None and name != membership.user.name:
         membership.user.name = name
         membership.user.save(update_fields=["name"])
+        changes["name"] = name
+    if changes:
+        publish(AgentUpdated(workspace_id=membership.workspace_id, membership_id=membership.pk, changes=changes))
     return membership
 
 

@@ -19,3 +19,18 @@ class TeamChanged(DomainEvent):
     team_id: int
     name: str
     member_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentUpdated(DomainEvent):
+    type = "agent.updated"
+    membership_id: int
+    changes: dict[str, object]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamDeleted(DomainEvent):
+    type = "team.deleted"
+    team_id: int
+    name: str
+    conversation_ids: list[int]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
-from threadline.tenancy.events import TeamChanged
+from threadline.tenancy.events import TeamChanged, TeamDeleted
 from threadline.tenancy.models import Membership, Role, Team
 
 
@@ -42,5 +42,14 @@ def do_rename_team(team: Team, name: str) -> Team:
 
 
 def do_delete_team(team: Team) -> None:
-    """Delete a team; its conversations keep their assignee and simply have no team any more."""
+    """Delete a team; its conversations keep their assignee and lose the team, each with a timeline row
+    (so `updated_since` syncs and the timeline see it)."""
+    from threadline.conversations.actions import do_update_conversation
+    from threadline.conversations.models import Conversation
+
+    moved = []
+    for conversation in Conversation.objects.filter(team=team).select_related("workspace"):
+        do_update_conversation(None, conversation, team=None)
+        moved.append(conversation.pk)
+    publish(TeamDeleted(workspace_id=team.workspace_id, team_id=team.pk, name=team.name, conversation_ids=moved))
     team.delete()

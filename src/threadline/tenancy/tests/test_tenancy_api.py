@@ -96,3 +96,37 @@ def test_team_members_must_be_agents_of_the_workspace(api):
     stranger = make_workspace("Other Co")
     response = send_json(api, "post", "/api/v1/teams", {"name": "Sales", "member_ids": [stranger.pk]})
     assert (response.status_code, response.json()["field"]) == (400, "member_ids")
+
+
+def test_deleting_a_team_clears_it_from_its_conversations_on_their_timeline(api, admin):
+    from django.db import transaction
+
+    from threadline.channels.base import InboundMessage
+    from threadline.conversations.actions import do_update_conversation, receive_inbound_message
+    from threadline.events.models import OutboxEvent
+    from threadline.testing.factories import make_api_channel
+
+    team = send_json(api, "post", "/api/v1/teams", {"name": "Billing"}).json()
+    with transaction.atomic():
+        conversation = receive_inbound_message(make_api_channel(admin), InboundMessage(
+            provider_message_id="t1", sender_kind="email", sender_address="c@example.com", text="hi")).conversation
+        from threadline.tenancy.models import Team
+
+        do_update_conversation(admin, conversation, team=Team.objects.get(pk=team["id"]))
+    assert api.delete(f"/api/v1/teams/{team['id']}").status_code == 204
+    after = api.get(f"/api/v1/conversations/{conversation.pk}").json()
+    assert after["team"] is None
+    changes = [e for e in api.get(f"/api/v1/conversations/{conversation.pk}/events").json()["items"]
+               if e["kind"] == "team_changed"]
+    assert [(e["data"]["old"], e["data"]["new"]) for e in changes] == [(None, team["id"]), (team["id"], None)]
+    deleted = OutboxEvent.objects.get(type="team.deleted")
+    assert deleted.payload["conversation_ids"] == [conversation.pk]
+
+
+def test_deactivating_an_agent_publishes_the_change(api, admin):
+    from threadline.events.models import OutboxEvent
+
+    bob = make_agent(admin, "bob@acme.example")
+    assert send_json(api, "patch", f"/api/v1/agents/{bob.pk}", {"is_active": False}).status_code == 200
+    event = OutboxEvent.objects.get(type="agent.updated")
+    assert event.payload["membership_id"] == bob.pk and event.payload["changes"] == {"is_active": False}
