@@ -271,8 +271,6 @@ def do_send_reply(
     The channel's rules are checked first (`check_send`): a reply it refuses is never stored. With a
     `template`, the text is optional (a preview for the timeline) and the provider's template is sent.
     """
-    from threadline.channels.outbound import deliver_message_task
-
     require_full_agent(actor)
     if template is not None:
         template = check_template(template)
@@ -283,29 +281,49 @@ def do_send_reply(
         check_attachment(filename, content_type, len(content))
     channel, identity = reply_target(conversation, channel)
     check_send_allowed(conversation, identity, channel, template=template)
-    message = Message.objects.create(
-        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
-        author_kind=AuthorKind.AGENT, author_membership=actor, channel=channel, identity=identity,
-        text=text, html=sanitize_html(html), status=DeliveryStatus.QUEUED, metadata={"template": template} if template else {},
+    message = queue_outbound(
+        conversation, channel, identity, text, html=html, author_kind=AuthorKind.AGENT, author=actor,
+        metadata={"template": template} if template else {}, attachments=attachments,
     )
-    for filename, content_type, content in attachments or []:
-        do_store_attachment(message, filename, content_type, content)
-    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
-    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
-    moment = now()
-    fields = ["last_message_at", "updated_at"]
-    conversation.last_message_at = moment
+    fields = []
     if conversation.first_response_at is None:
-        conversation.first_response_at = moment
+        conversation.first_response_at = message.created_at
         fields.append("first_response_at")
     if conversation.status == Status.NEW:
         conversation.status = Status.OPEN
         fields.append("status")
         record_event(conversation, "status_changed", actor=actor, old=Status.NEW, new=Status.OPEN)
-    conversation.save(update_fields=fields)
+    if fields:
+        conversation.save(update_fields=fields)
+    return message
+
+
+def queue_outbound(
+    conversation: Conversation, channel: Channel, identity: ContactIdentity, text: str, *, html: str = "",
+    author_kind: str, author: Membership | None = None, language: str = "", metadata: dict[str, Any] | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> Message:
+    """Store an outbound message as `queued` with its Delivery and delivery job, and publish `message.created`.
+
+    The caller has checked the text and the channel's rules; agents' replies go through `do_send_reply`,
+    automatic ones (`author_kind` system or bot, no first response) through the replies domain.
+    """
+    from threadline.channels.outbound import deliver_message_task
+
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+        author_kind=author_kind, author_membership=author, channel=channel, identity=identity, text=text,
+        html=sanitize_html(html), language=language, status=DeliveryStatus.QUEUED, metadata=metadata or {},
+    )
+    for filename, content_type, content in attachments or []:
+        do_store_attachment(message, filename, content_type, content)
+    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
+    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
+    conversation.last_message_at = message.created_at
+    conversation.save(update_fields=["last_message_at", "updated_at"])
     publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
-                           conversation_id=conversation.pk, channel_id=channel.pk, author_id=actor.pk,
-                           is_note=False, text=text[:1000]))
+                           conversation_id=conversation.pk, channel_id=channel.pk,
+                           author_id=author.pk if author else None, is_note=False, text=text[:1000]))
     return message
 
 

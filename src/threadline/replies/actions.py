@@ -7,14 +7,16 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from threadline.channels.models import Delivery
-from threadline.conversations.actions import check_send_allowed, check_text, record_event, reply_target
+from threadline.conversations.actions import (
+    check_send_allowed,
+    check_text,
+    queue_outbound,
+    record_event,
+    reply_target,
+)
 from threadline.conversations.actions import do_send_reply as send_agent_reply
-from threadline.conversations.events import MessageCreated
-from threadline.conversations.models import AuthorKind, Conversation, DeliveryStatus, Direction, Message
+from threadline.conversations.models import AuthorKind, Conversation, Direction, Message
 from threadline.core.errors import Conflict, ValidationFailed
-from threadline.core.time import now
-from threadline.events.bus import publish
 from threadline.replies import changes, rendering
 from threadline.replies.models import Macro, Template, TemplateVariant
 from threadline.tenancy.models import Membership, Workspace
@@ -124,22 +126,9 @@ def do_send_automatic_reply(conversation: Conversation, template: Template) -> M
     It is not an agent's answer: it does not count as the first response, and `message.created` carries
     `author_id=None`, so SLA clocks keep running.
     """
-    from threadline.channels.outbound import deliver_message_task
-
     rendered = rendering.render(template, conversation)
     text = check_text(rendered.text)
     channel, identity = reply_target(conversation, None)
     check_send_allowed(conversation, identity, channel)
-    message = Message.objects.create(
-        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
-        author_kind=AuthorKind.SYSTEM, channel=channel, identity=identity, text=text, html=rendered.html,
-        language=rendered.language, status=DeliveryStatus.QUEUED, metadata={"template_id": template.pk},
-    )
-    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
-    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
-    conversation.last_message_at = now()
-    conversation.save(update_fields=["last_message_at", "updated_at"])
-    publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
-                           conversation_id=conversation.pk, channel_id=channel.pk, author_id=None,
-                           is_note=False, text=text[:1000]))
-    return message
+    return queue_outbound(conversation, channel, identity, text, html=rendered.html, author_kind=AuthorKind.SYSTEM,
+                          language=rendered.language, metadata={"template_id": template.pk})
