@@ -24,7 +24,6 @@ from threadline.channels.whatsapp.tests.helpers import (
 )
 from threadline.channels.whatsapp.tests.helpers import fixture as wa_fixture
 from threadline.contacts.models import Contact
-from threadline.conversations.actions import do_send_reply
 from threadline.conversations.models import Conversation, ConversationEvent, Message
 from threadline.tenancy.actions import do_create_team
 
@@ -106,11 +105,16 @@ def test_sms_call_whatsapp_one_conversation_and_the_window(api, client, admin, r
         whatsapp_now = next(r for r in reach if r["kind"] == "whatsapp")
         assert (whatsapp_now["reachable"], whatsapp_now["code"]) == (False, "outside_reply_window")
         assert [t["name"] for t in whatsapp_now["details"]["templates"]] == ["order_update"]
-        # The REST reply endpoint has no `template` field yet: the action is what it will call.
-        with transaction.atomic():
-            template_reply = do_send_reply(admin, conversation, "", template={
-                "name": "order_update", "language": "en_US", "variables": ["Sam", "1001"]})
+        unknown = api.post(f"/api/v1/conversations/{conversation.pk}/template-replies",
+                           json.dumps({"template": {"name": "seasonal_promo", "variables": ["summer"]}}),
+                           content_type="application/json")
+        assert (unknown.status_code, unknown.json()["code"]) == (400, "template_not_approved")
+        accepted = api.post(f"/api/v1/conversations/{conversation.pk}/template-replies", json.dumps({
+            "template": {"name": "order_update", "language": "en_US", "variables": ["Sam", "1001"]},
+            "text": "Hi Sam, your order 1001 is on its way."}), content_type="application/json")
+        assert accepted.status_code == 201, accepted.content
         run_jobs()
+        template_reply = Message.objects.get(pk=accepted.json()["id"])
     assert Message.objects.filter(conversation=conversation, direction="out").count() == 2
     last = graph.calls("POST", f"/{PHONE_NUMBER_ID}/messages")[-1].json()
     assert last["type"] == "template" and last["template"]["name"] == "order_update"

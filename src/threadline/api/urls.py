@@ -22,6 +22,9 @@ api = ThreadlineAPI(
 errors.install(api)
 
 ROUTERS: list[tuple[str, str]] = [
+    ("/", "threadline.consent.api:router"),
+    ("/", "threadline.conversations.api_reachability:router"),
+    ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.api.me:router"),
     ("/contacts", "threadline.contacts.api:router"),
     ("/", "threadline.conversations.api:router"),
