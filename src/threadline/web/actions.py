@@ -1,7 +1,7 @@
 """Writes of the agent workspace. Callers own the transaction (views open it).
 
-Snoozing and splitting change conversations: they go through `conversations.actions` (status, timeline,
-events) and add only what the workspace needs (the wake-up job, the new conversation for a split).
+Snoozing changes a conversation through `conversations.actions` (status, timeline, events) and adds only
+what the workspace needs: the job that wakes it up.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pyotp
 from django.utils.translation import gettext as _
 
 from threadline.conversations.actions import do_update_conversation, record_event
-from threadline.conversations.events import ConversationCreated, ConversationUpdated
 from threadline.conversations.models import Conversation, Direction, Message, Status
 from threadline.core import crypto
 from threadline.core.errors import Conflict, NotFound, ValidationFailed
@@ -170,35 +169,6 @@ def do_wake(conversation: Conversation, stamp: str) -> bool:
     do_update_conversation(None, conversation, status=Status.OPEN)
     record_event(conversation, "unsnoozed", until=stamp)
     return True
-
-
-def do_split_message(actor: Membership, message: Message) -> Conversation:
-    """Move one customer message (and its attachments) into a new conversation of the same contact."""
-    require_full_agent(actor)
-    source = message.conversation
-    if source.merged_into_id:
-        raise Conflict(_("This conversation was merged into another one."), code="conversation_merged")
-    if message.is_note or message.direction != Direction.INBOUND:
-        raise ValidationFailed(_("Only a customer's message can be split out."), code="split_not_inbound")
-    if source.messages.count() < 2:
-        raise ValidationFailed(_("This is the only message of the conversation."), code="split_only_message")
-    target = Conversation.objects.create(
-        workspace_id=source.workspace_id, contact_id=source.contact_id, subject=(message.text or source.subject)[:80],
-        origin_channel=message.channel, last_inbound_channel=message.channel, previous=source,
-        brand_id=source.brand_id, language=message.language or source.language,
-        last_message_at=message.created_at, last_inbound_at=message.created_at,
-    )
-    message.conversation = target
-    message.save(update_fields=["conversation", "updated_at"])
-    record_event(target, "created", actor=actor, channel_id=message.channel_id,
-                 channel_kind=message.channel.kind if message.channel else "", split_from=source.pk)
-    record_event(source, "split", actor=actor, message_id=message.pk, into=target.pk)
-    source.save(update_fields=["updated_at"])
-    publish(ConversationCreated(workspace_id=target.workspace_id, conversation_id=target.pk,
-                                contact_id=target.contact_id, channel_id=message.channel_id, previous_id=source.pk))
-    publish(ConversationUpdated(workspace_id=source.workspace_id, conversation_id=source.pk,
-                                changes={"split": {"message_id": message.pk, "into": target.pk}}, actor_id=actor.pk))
-    return target
 
 
 # ── two-factor sign-in ───────────────────────────────────────────────────────────────────────────────

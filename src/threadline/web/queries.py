@@ -313,8 +313,12 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return _("%(actor)s snoozed it until %(until)s") % {"actor": actor, "until": data.get("until", "")}
     if kind == "unsnoozed":
         return _("The snooze ended")
-    if kind == "split":
+    if kind in ("split", "message_split_out"):
         return _("%(actor)s split a message out into #%(id)s") % {"actor": actor, "id": data.get("into")}
+    if kind == "message_moved_out":
+        return _("%(actor)s moved a message to #%(id)s") % {"actor": actor, "id": data.get("into")}
+    if kind == "message_moved_in":
+        return _("%(actor)s moved a message here from #%(id)s") % {"actor": actor, "id": data.get("source")}
     if kind.startswith(("call_", "callback_")):
         return describe_call(kind, data)
     if kind.startswith("sla_"):

@@ -40,6 +40,7 @@ from threadline.conversations.actions import (
 from threadline.conversations.models import Priority, Status
 from threadline.conversations.queries import access_attachment, access_conversation, access_message
 from threadline.conversations.reachability import reachable_channels
+from threadline.conversations.splitting import do_split_message
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.events.models import OutboxEvent
 from threadline.realtime import presence
@@ -306,7 +307,7 @@ def split_view(request: HttpRequest, message_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     with transaction.atomic():
         message = access_message(agent, message_id)
-        target = actions.do_split_message(agent, message)
+        target = do_split_message(agent, message)
     return _done(request, {"conversation_id": target.pk}, _back(target.pk))
 
 
