@@ -22,9 +22,6 @@ api = ThreadlineAPI(
 errors.install(api)
 
 ROUTERS: list[tuple[str, str]] = [
-    ("/", "threadline.consent.api:router"),
-    ("/", "threadline.conversations.api_reachability:router"),
-    ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.api.me:router"),
     ("/contacts", "threadline.contacts.api:router"),
     ("/", "threadline.conversations.api:router"),
@@ -39,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/routing", "threadline.routing.api:router"),
     ("/", "threadline.consent.api:router"),
     ("/", "threadline.conversations.api_reachability:router"),
+    ("/", "threadline.conversations.api_templates:router"),
     ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.channels.email.api:router"),
 ]
