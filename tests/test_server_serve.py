@@ -126,7 +126,7 @@ def test_first_run_without_password_prints_a_setup_link_that_works_once(server):
         short = browser.post(link, data={"csrfmiddlewaretoken": csrf, "password": "short", "confirm": "short"})
         assert short.status_code == 400  # refused, the link stays usable
         done = browser.post(link, data={"csrfmiddlewaretoken": csrf, "password": PASSWORD, "confirm": PASSWORD})
-        assert done.status_code == 302 and done.headers["location"] == "/admin/"
+        assert done.status_code == 302 and done.headers["location"] == "/app/"
         assert browser.get(link).status_code == 404  # spent
     with httpx.Client(base_url=server.url) as other:  # someone else who saw the link
         login_page = other.get("/admin/login/")

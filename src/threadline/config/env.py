@@ -15,6 +15,7 @@ VARIABLES: dict[str, str] = {
     "DATA_DIR": "Directory for the SQLite database, attachments and the generated secret key (default ./var).",
     "DATABASE_URL": "postgres://user:pass@host:5432/db for scaled mode; default is SQLite in DATA_DIR.",
     "REDIS_URL": "redis://host:6379/0: channel layer, rate limits and locks in scaled mode.",
+    "REDIS_PREFIX": "Prefix of every Redis key and channel-layer group (default threadline): one Redis, several installations.",
     "PUBLIC_URL": "The URL customers and providers reach this server on (webhook URLs, links).",
     "SECRET_KEY": "Overrides the key generated into DATA_DIR/secret_key on first start.",
     "ADMIN_EMAIL": "E-mail of the first admin, created on first start.",

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from threadline.api.urls import api
 from threadline.channels.inbound import webhook_view
 from threadline.core import health
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
     path("metrics", health.metrics_view),

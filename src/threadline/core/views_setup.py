@@ -33,7 +33,7 @@ def setup_view(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationFailed as exc:
         return render(request, TEMPLATE, {"email": link.user.email, "error": str(exc)}, status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("/admin/")
+    return redirect("/app/")
 
 
 urlpatterns = [path("<str:token>/", setup_view, name="setup")]

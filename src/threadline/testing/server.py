@@ -130,8 +130,9 @@ def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[
         env["THREADLINE_DATABASE_URL"] = database_url
     if os.environ.get("THREADLINE_REDIS_URL"):
         env["THREADLINE_REDIS_URL"] = os.environ["THREADLINE_REDIS_URL"]
-        # Rate-limit counters live in Redis under the token's id, which other test databases reuse.
-        env["THREADLINE_API_RATE_LIMIT"] = "1000000"
+        # Each server its own keys and channel-layer groups: test servers share one Redis.
+        env["THREADLINE_REDIS_PREFIX"] = f"tlproc-{data_dir.name}-{uuid.uuid4().hex[:10]}"
+        env["THREADLINE_API_RATE_LIMIT"] = "1000000"  # process tests post in bursts
     env.update(extra)
     return env
 

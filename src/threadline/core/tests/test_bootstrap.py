@@ -57,7 +57,7 @@ def test_without_password_the_admin_gets_a_setup_link_usable_once(client, db):
     common = client.post(path_of(url), {"password": "password123", "confirm": "password123"})
     assert common.status_code == 400
     done = client.post(path_of(url), {"password": PASSWORD, "confirm": PASSWORD})
-    assert (done.status_code, done["Location"]) == (302, "/admin/")
+    assert (done.status_code, done["Location"]) == (302, "/app/")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     assert client.get("/admin/").status_code == 200  # signed in by the setup page
