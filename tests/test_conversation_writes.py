@@ -49,3 +49,26 @@ def test_reply_html_is_sanitized_before_it_is_stored(admin):
     assert "onclick" not in message.html
     assert "javascript:" not in message.html
     assert message.html.startswith("<p>Thanks!")
+
+
+def test_a_provider_id_used_twice_still_marks_the_reply_sent_and_sends_it_once(admin, run_jobs):
+    from threadline.conversations.models import Message
+    from threadline.testing.receiver import Receiver
+
+    receiver = Receiver(answer=b'{"message_id": "same-id"}').start()
+    try:
+        channel = make_api_channel(admin, webhook_url=receiver.url)
+        with transaction.atomic():
+            conversation = receive_inbound_message(channel, InboundMessage(
+                provider_message_id="in-1", sender_kind="email", sender_address="r@example.com", text="hi",
+            )).conversation
+            do_send_reply(admin, conversation, "first answer")
+            do_send_reply(admin, conversation, "second answer")
+        run_jobs()
+        sent = list(Message.objects.filter(direction="out").order_by("id"))
+        assert [m.status for m in sent] == ["sent", "sent"]
+        assert sent[0].provider_message_id == "same-id"
+        assert sent[1].metadata["provider_message_id_reused"] == "same-id"
+        assert len(receiver.requests) == 2  # each reply delivered once: no failed job, no retry
+    finally:
+        receiver.stop()

@@ -53,9 +53,18 @@ def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", pr
         message.status, message.status_reason = status, reason[:2000]
         fields = ["status", "status_reason", "updated_at"]
         if provider_id:
-            message.provider_message_id = provider_id
             message.sent_at = now()
-            fields += ["provider_message_id", "sent_at"]
+            fields.append("sent_at")
+            taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
+                pk=message.pk).exists()
+            if taken:
+                # The provider reused an id: the message *was* sent, so record that rather than fail the job
+                # (a retry would send it a second time); keep the id for the record only.
+                message.metadata = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
+                fields.append("metadata")
+            else:
+                message.provider_message_id = provider_id
+                fields.append("provider_message_id")
         message.save(update_fields=fields)
         publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
                                      conversation_id=message.conversation_id, status=status, reason=reason))
