@@ -185,3 +185,6 @@ class ChannelAdapter(Protocol):
 #       raises threadline.core.errors.ValidationFailed with a stable code (`outside_reply_window`,
 #       `no_consent`, `template_required`, `unknown_template`...) and a translatable message when a reply
 #       may not go out on this channel now. Called before a reply is stored and by the reachability query.
+#   start_listener(*, host, smtp_port) -> Callable[[], None] | None
+#       starts an edge with a port of its own in `threadline serve` / `threadline worker` (the SMTP listener,
+#       IMAP watchers); returns the function that stops it.
