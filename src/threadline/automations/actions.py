@@ -283,3 +283,8 @@ def dry_run(workspace: Workspace, *, kind: str, events: list[str], conditions: d
             matched.append({"conversation_id": conversation.pk, "subject": conversation.subject,
                             "actions": describe(actions, conversation)})
     return {"evaluated": evaluated, "matched": len(matched), "conversations": matched}
+
+
+def do_delete_automation(automation: Automation) -> None:
+    """An admin deletes an automation; its execution log goes with it. The caller holds the transaction and has checked the actor is an admin."""
+    automation.delete()

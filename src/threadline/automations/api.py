@@ -13,7 +13,7 @@ from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import page, paginate
 from threadline.api.params import Id
-from threadline.automations.actions import do_save_automation, dry_run
+from threadline.automations.actions import do_delete_automation, do_save_automation, dry_run
 from threadline.automations.queries import access_automation, list_automations, list_runs
 from threadline.automations.schemas import (
     AutomationDefinition,
@@ -74,7 +74,7 @@ def delete_automation(request: HttpRequest, automation_id: Id) -> tuple[int, Non
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        access_automation(me, automation_id).delete()
+        do_delete_automation(access_automation(me, automation_id))
     return 204, None
 
 

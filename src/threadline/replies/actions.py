@@ -132,3 +132,13 @@ def do_send_automatic_reply(conversation: Conversation, template: Template) -> M
     check_send_allowed(conversation, identity, channel)
     return queue_outbound(conversation, channel, identity, text, html=rendered.html, author_kind=AuthorKind.SYSTEM,
                           language=rendered.language, metadata={"template_id": template.pk})
+
+
+def do_delete_template(template: Template) -> None:
+    """An admin deletes a template with its language variants. The caller holds the transaction and has checked the actor is an admin."""
+    template.delete()
+
+
+def do_delete_macro(macro: Macro) -> None:
+    """An admin deletes a macro. The caller holds the transaction and has checked the actor is an admin."""
+    macro.delete()

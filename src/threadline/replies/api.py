@@ -13,7 +13,13 @@ from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
-from threadline.replies.actions import do_apply_macro, do_save_macro, do_save_template
+from threadline.replies.actions import (
+    do_apply_macro,
+    do_delete_macro,
+    do_delete_template,
+    do_save_macro,
+    do_save_template,
+)
 from threadline.replies.queries import access_macro, access_template, list_macros, list_templates
 from threadline.replies.rendering import render
 from threadline.replies.schemas import (
@@ -64,7 +70,7 @@ def delete_template(request: HttpRequest, template_id: Id) -> tuple[int, None]:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        access_template(me, template_id).delete()
+        do_delete_template(access_template(me, template_id))
     return 204, None
 
 
@@ -107,7 +113,7 @@ def delete_macro(request: HttpRequest, macro_id: Id) -> tuple[int, None]:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        access_macro(me, macro_id).delete()
+        do_delete_macro(access_macro(me, macro_id))
     return 204, None
 
 

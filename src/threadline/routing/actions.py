@@ -359,3 +359,8 @@ def waiting_conversations(workspace_id: int) -> QuerySet[Conversation]:
     return (Conversation.objects.filter(workspace_id=workspace_id, status__in=ACTIVE_STATUSES, assignee__isnull=True,
                                         merged_into__isnull=True, team_id__in=automatic)
             .select_related("team", "origin_channel", "last_inbound_channel").order_by("created_at", "id"))
+
+
+def do_delete_rule(rule: RoutingRule) -> None:
+    """An admin deletes a routing rule. The caller holds the transaction and has checked the actor is an admin."""
+    rule.delete()

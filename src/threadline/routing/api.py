@@ -20,6 +20,7 @@ from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
 from threadline.core.errors import PermissionDenied
 from threadline.routing.actions import (
+    do_delete_rule,
     do_route,
     do_save_rule,
     do_set_presence,
@@ -139,7 +140,7 @@ def delete_rule(request: HttpRequest, rule_id: Id) -> tuple[int, None]:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        access_rule(me, rule_id).delete()
+        do_delete_rule(access_rule(me, rule_id))
     return 204, None
 
 

@@ -390,3 +390,13 @@ def overdue_timers(at: dt.datetime) -> Any:
     return SlaTimer.objects.filter(state=TimerState.RUNNING).filter(
         Q(due_at__lte=at, breached_at__isnull=True) | Q(warn_at__lte=at, warned_at__isnull=True)
     )
+
+
+def do_delete_schedule(schedule: BusinessSchedule) -> None:
+    """An admin deletes a business-hours schedule. The caller holds the transaction and has checked the actor is an admin."""
+    schedule.delete()
+
+
+def do_delete_policy(policy: SlaPolicy) -> None:
+    """An admin deletes an SLA policy. The caller holds the transaction and has checked the actor is an admin."""
+    policy.delete()

@@ -17,7 +17,7 @@ from threadline.api.errors import responses
 from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
 from threadline.sla import businesshours
-from threadline.sla.actions import do_save_policy, do_save_schedule
+from threadline.sla.actions import do_delete_policy, do_delete_schedule, do_save_policy, do_save_schedule
 from threadline.sla.queries import access_policy, access_schedule, list_policies, list_schedules, timers_of
 from threadline.sla.schemas import (
     ConversationSlaOut,
@@ -71,7 +71,7 @@ def delete_schedule(request: HttpRequest, schedule_id: Id) -> tuple[int, None]:
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
-        access_schedule(agent, schedule_id).delete()
+        do_delete_schedule(access_schedule(agent, schedule_id))
     return 204, None
 
 
@@ -118,7 +118,7 @@ def delete_policy(request: HttpRequest, policy_id: Id) -> tuple[int, None]:
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
-        access_policy(agent, policy_id).delete()
+        do_delete_policy(access_policy(agent, policy_id))
     return 204, None
 
 
