@@ -12,7 +12,8 @@ import threadline
 ROOT = Path(threadline.__file__).parent
 CHANNEL_PLUMBING = {"base", "registry", "models", "actions", "inbound", "outbound", "queries", "rest", "schemas",
                     "admin", "apps", "migrations", "tests", "events", "tasks"}
-DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime"]
+DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime", "routing", "sla",
+           "automations", "replies", "language", "consent", "web"]
 
 
 def imports_of(path: Path) -> list[str]:
@@ -44,7 +45,8 @@ def test_core_domains_never_import_a_channel_kind():
 def test_domain_code_never_imports_the_api_layer():
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for domain in ["tenancy", "contacts", "conversations", "events", "jobs", "webhooks"]
+        for domain in ["tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "routing", "sla",
+                       "automations", "replies", "language", "consent"]
         for path in source_files(domain)
         if not path.name.startswith(("api", "rest"))
         for name in imports_of(path)

@@ -12,7 +12,6 @@ from ninja import Query, Router
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import page, paginate
-from threadline.api.params import Id
 from threadline.automations.actions import do_delete_automation, do_save_automation, dry_run
 from threadline.automations.queries import access_automation, list_automations, list_runs
 from threadline.automations.schemas import (
@@ -23,6 +22,7 @@ from threadline.automations.schemas import (
     AutomationRunPage,
     AutomationRunQuery,
 )
+from threadline.core.schemas import Id
 from threadline.core.time import now
 from threadline.tenancy.queries import require_admin
 

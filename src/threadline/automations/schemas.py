@@ -8,8 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from threadline.api.params import Id
 from threadline.automations.models import Automation
+from threadline.core.schemas import Id
 
 Op = Literal["eq", "ne", "in", "not_in", "contains", "contains_any", "gt", "gte", "lt", "lte", "is_set", "is_not_set"]
 Scalar = str | int | float | bool | None

@@ -10,8 +10,8 @@ from ninja import Router
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
-from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation, access_message
+from threadline.core.schemas import Id
 from threadline.language import detection
 from threadline.language.actions import do_correct_language, workspace_languages
 from threadline.language.schemas import LanguageCorrectionIn, LanguageDetectIn, LanguageDetectOut, LanguageOut

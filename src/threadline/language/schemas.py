@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
-from threadline.api.params import Id
+from threadline.core.schemas import Id
 
 
 class LanguageDetectIn(Schema):

@@ -11,8 +11,8 @@ from ninja import Router
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
-from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
+from threadline.core.schemas import Id
 from threadline.replies.actions import (
     do_apply_macro,
     do_delete_macro,

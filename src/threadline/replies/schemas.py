@@ -7,8 +7,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from threadline.api.params import Id
 from threadline.conversations.models import Priority, Status
+from threadline.core.schemas import Id
 from threadline.replies.models import Template
 
 

@@ -16,9 +16,9 @@ from ninja import Query, Router
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
-from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
 from threadline.core.errors import PermissionDenied
+from threadline.core.schemas import Id
 from threadline.routing.actions import (
     do_delete_rule,
     do_route,

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from threadline.api.params import Id
 from threadline.conversations.models import Priority
+from threadline.core.schemas import Id
 from threadline.routing.models import AgentProfile, Policy, Presence
 
 Label = Field(max_length=64)

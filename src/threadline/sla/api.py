@@ -14,8 +14,8 @@ from ninja import Query, Router
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
-from threadline.api.params import Id
 from threadline.conversations.queries import access_conversation
+from threadline.core.schemas import Id
 from threadline.sla import businesshours
 from threadline.sla.actions import do_delete_policy, do_delete_schedule, do_save_policy, do_save_schedule
 from threadline.sla.queries import access_policy, access_schedule, list_policies, list_schedules, timers_of

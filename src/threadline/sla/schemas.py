@@ -8,8 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
-from threadline.api.params import Id
 from threadline.conversations.models import Priority
+from threadline.core.schemas import Id
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Clock = Field(max_length=5)
