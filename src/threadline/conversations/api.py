@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http import FileResponse, HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
@@ -24,6 +23,7 @@ from threadline.conversations.actions import (
     do_send_reply,
     do_update_conversation,
 )
+from threadline.conversations.attachments import attachment_response
 from threadline.conversations.queries import (
     access_attachment,
     access_conversation,
@@ -46,7 +46,6 @@ from threadline.conversations.schemas import (
     ReplyIn,
 )
 from threadline.conversations.splitting import do_move_message, do_split_message
-from threadline.core.errors import NotFound
 from threadline.core.schemas import Id
 from threadline.tenancy.queries import access_agent, access_team, require_full_agent
 
@@ -182,14 +181,4 @@ def move_message(request: HttpRequest, message_id: Id, payload: MoveIn) -> Any:
             openapi_extra={"responses": {200: {"description": "The file", "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}})
 def download_attachment(request: HttpRequest, attachment_id: Id) -> FileResponse:
-    attachment = access_attachment(actor(request), attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise NotFound(_("The attachment's file is missing from storage."), code="attachment_missing") from exc
-    response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                            content_type=attachment.content_type)
-    # Stored files come from customers: never let a browser render them inside our origin.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return attachment_response(access_attachment(actor(request), attachment_id))

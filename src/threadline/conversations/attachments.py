@@ -8,10 +8,11 @@ import uuid
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from threadline.conversations.models import Attachment, Message
-from threadline.core.errors import ValidationFailed
+from threadline.core.errors import NotFound, ValidationFailed
 
 BLOCKED_EXTENSIONS = frozenset({
     ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".vbs", ".vbe", ".js", ".jse",
@@ -48,3 +49,18 @@ def do_store_attachment(message: Message, filename: str, content_type: str, cont
     attachment.file.save(f"{uuid.uuid4().hex}", ContentFile(content), save=False)
     attachment.save()
     return attachment
+
+
+def attachment_response(attachment: Attachment, *, inline_images: bool = False) -> FileResponse:
+    """Stream a stored file (every download path uses this). Files come from customers: browsers are told
+    never to sniff or render them inside our origin. NotFound when the bytes are missing from storage."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise NotFound(_("The attachment's file is missing from storage."), code="attachment_missing") from exc
+    inline = inline_images and attachment.content_type.startswith("image/")
+    response = FileResponse(handle, as_attachment=not inline, filename=attachment.filename,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -16,7 +16,7 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +37,7 @@ from threadline.conversations.actions import (
     do_send_reply,
     do_update_conversation,
 )
+from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Priority, Status
 from threadline.conversations.queries import access_attachment, access_conversation, access_message
 from threadline.conversations.reachability import reachable_channels
@@ -315,11 +316,7 @@ def split_view(request: HttpRequest, message_id: int) -> HttpResponse:
 @agent_view
 def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponse:
     attachment = access_attachment(request.agent, attachment_id)  # type: ignore[attr-defined]
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(attachment, inline_images=True)
 
 
 @require_POST

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from threadline.channels.models import Channel
 from threadline.channels.webchat import actions, queries
 from threadline.channels.webchat.config import LANGUAGES, WebchatConfig, load
 from threadline.channels.webchat.models import Visitor
+from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Attachment
 from threadline.core.errors import NotFound, RateLimited, ThreadlineError, ValidationFailed
 from threadline.realtime.dispatch import send_to_group
@@ -274,12 +275,7 @@ def attachment_view(request: HttpRequest, channel: Channel, attachment_id: int) 
                                            pk__in=queries.visible_attachment_ids(channel, visitor)).first()
     if attachment is None:
         raise NotFound(_("No such file."), code="attachment_not_found")
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=not attachment.content_type.startswith("image/"),
-                            filename=attachment.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(attachment, inline_images=True)
 
 
 
