@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -9,6 +11,8 @@ from threadline.core import crypto
 from threadline.core.errors import NotFound, PermissionDenied
 from threadline.core.time import now
 from threadline.tenancy.models import ApiToken, Membership, Role, Team
+
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def find_token(raw: str) -> ApiToken | None:
@@ -20,7 +24,10 @@ def find_token(raw: str) -> ApiToken | None:
     )
     if token is None or not token.membership.is_active or not token.membership.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now())
+    moment = now()
+    # At most one write a minute per token: every API request passes here, and on SQLite a write serializes.
+    if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
     return token
 
 

@@ -130,3 +130,22 @@ def test_deactivating_an_agent_publishes_the_change(api, admin):
     assert send_json(api, "patch", f"/api/v1/agents/{bob.pk}", {"is_active": False}).status_code == 200
     event = OutboxEvent.objects.get(type="agent.updated")
     assert event.payload["membership_id"] == bob.pk and event.payload["changes"] == {"is_active": False}
+
+
+def test_a_token_records_when_it_was_last_used_at_most_once_a_minute(api, admin):
+    import datetime as dt
+
+    import time_machine
+
+    from threadline.tenancy.models import ApiToken
+
+    start = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        assert api.get("/api/v1/me").status_code == 200
+        assert ApiToken.objects.get().last_used_at == start
+        clock.shift(dt.timedelta(seconds=30))
+        api.get("/api/v1/me")
+        assert ApiToken.objects.get().last_used_at == start
+        clock.shift(dt.timedelta(seconds=31))
+        api.get("/api/v1/me")
+        assert ApiToken.objects.get().last_used_at == start + dt.timedelta(seconds=61)
