@@ -105,3 +105,20 @@ def test_worker_runs_until_sigterm_and_exits_zero(cli):
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_commands_run_beside_a_server_print_links_on_its_port(cli):
+    """`make run PORT=9000`, then `createadmin`, `channel create-api`, `doctor` in another terminal: every
+    link they print is on the port the server listens on, not the default 8000 (no PUBLIC_URL configured)."""
+    cli.start(THREADLINE_ADMIN_EMAIL="owner@example.com", THREADLINE_ADMIN_PASSWORD=PASSWORD)
+    here = f"http://localhost:{cli.port}"
+    admin = cli.run("createadmin", "--email", "second@example.com").stdout
+    assert f"{here}/setup/" in admin, admin
+    channel = cli.python_json_command("channel", "create-api", "--name", "Shop")
+    assert channel["inbound_url"] == f"{here}/hooks/api/{channel['id']}/"
+    doctor = cli.run("doctor", check=False).stdout
+    assert f"public URL      ok      {here}" in doctor, doctor
+    assert ":8000" not in admin + doctor
+    configured = cli.run("doctor", check=False, THREADLINE_PUBLIC_URL="https://support.example.com").stdout
+    assert "https://support.example.com" in configured  # a configured URL always wins
+    assert cli.stop() == 0

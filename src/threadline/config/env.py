@@ -6,6 +6,7 @@ and the settings module agree.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -49,6 +50,29 @@ def data_dir() -> Path:
     path = Path(get("DATA_DIR") or "./var").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+SERVED_URL_FILE = "public_url"
+
+
+def served_url(directory: Path) -> str | None:
+    """The URL the last `threadline serve` on this data directory answered on (see `remember_served_url`)."""
+    try:
+        return (directory / SERVED_URL_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def remember_served_url(directory: Path, url: str) -> None:
+    """`serve` records the URL it answers on, so that `createadmin`, `channel create`, `doctor` run beside it
+    without THREADLINE_PUBLIC_URL print links to the running server's port, not the default one."""
+    with contextlib.suppress(OSError):
+        (directory / SERVED_URL_FILE).write_text(url + "\n")
+
+
+def public_url(directory: Path) -> str:
+    """THREADLINE_PUBLIC_URL; else the URL of the last server on this data directory; else localhost:8000."""
+    return (get("PUBLIC_URL") or served_url(directory) or "http://localhost:8000").rstrip("/")
 
 
 def secret_key(directory: Path) -> str:

@@ -126,9 +126,10 @@ class Command(BaseCommand):
                             help="Load a demo workspace with conversations in several languages.")
 
     def handle(self, *args: Any, host: str, port: int, smtp_port: int | None, demo: bool, **options: Any) -> None:
-        if not env.get("PUBLIC_URL"):  # links printed below must point at this server
+        if not env.get("PUBLIC_URL"):  # links printed below, and by commands run beside us, point at this server
             shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"} else host
-            settings.PUBLIC_URL = f"http://{shown}:{port}"
+            settings.PUBLIC_URL = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}"
+        env.remember_served_url(settings.DATA_DIR, settings.PUBLIC_URL)
         with migration_lock():
             call_command("migrate", interactive=False, verbosity=0)
         for line in bootstrap.run():
