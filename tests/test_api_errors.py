@@ -89,6 +89,20 @@ def test_unknown_paths_and_methods_are_json(api):
     assert_error(api.delete("/api/v1/conversations"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/", "/api", "/api/v1", "/api/v2/contacts", "/api/nope/"])
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_every_path_under_api_answers_json(client, db, path, method):
+    """The API root and any path under /api/ outside a known endpoint: JSON, never Django's HTML pages."""
+    response = getattr(client, method)(path)
+    assert response["Content-Type"].startswith("application/json"), (path, method, response.status_code)
+    if path.rstrip("/") == "/api/v1" and method == "get":
+        assert response.status_code == 200
+        assert response.json()["openapi"] == "/api/v1/openapi.json"
+    else:
+        assert 400 <= response.status_code < 500
+        assert isinstance(response.json()["code"], str)
+
+
 def test_too_large_a_body_is_a_413(api, conversation, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api.post(f"/api/v1/conversations/{conversation.pk}/notes", b'{"text": "' + b"x" * 2000 + b'"}',

@@ -1,4 +1,7 @@
-"""The NinjaAPI subclass behind /api/v1: every answer under the prefix is JSON, even a wrong path or method."""
+"""The NinjaAPI subclass behind /api/v1: every answer under the prefix is JSON, even a wrong path or method.
+
+`config/urls.py` sends the rest of `/api/` (another version, `/api/` itself) to `unknown_path` too.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +22,16 @@ from threadline.api.errors import error_body
 @csrf_exempt
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return JsonResponse(error_body("not_found", _("No such API endpoint.")), status=404)
+
+
+@csrf_exempt
+def api_root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """`/api/v1/` itself: where the machine-readable description and the docs are (django-ninja's is an HTML 404)."""
+    if request.method not in ("GET", "HEAD"):
+        return as_json_405(request, HttpResponseNotAllowed(["GET", "HEAD"]))
+    root = request.path.rstrip("/")
+    return JsonResponse({"name": "Threadline API", "version": "1.0.0", "openapi": f"{root}/openapi.json",
+                         "docs": f"{root}/docs"})
 
 
 def as_json_405(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -54,7 +67,9 @@ class ThreadlineAPI(NinjaAPI):
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for pattern in patterns:
-            if isinstance(pattern, URLPattern):
+            if isinstance(pattern, URLPattern) and pattern.name == "api-root":
+                pattern.callback = api_root
+            elif isinstance(pattern, URLPattern):
                 pattern.callback = json_method_errors(pattern.callback)
         patterns.append(re_path(r"^.*$", unknown_path))
         return patterns

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
@@ -39,7 +39,7 @@ def create_automation(request: HttpRequest, payload: AutomationIn) -> tuple[int,
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        return 201, do_save_automation(me.workspace, None, **payload.fields())
+        return Status(201, do_save_automation(me.workspace, None, **payload.fields()))
 
 
 @router.post("/dry-run", response=responses(AutomationDryRunOut),
@@ -75,7 +75,7 @@ def delete_automation(request: HttpRequest, automation_id: Id) -> tuple[int, Non
     require_admin(me)
     with transaction.atomic():
         do_delete_automation(access_automation(me, automation_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{automation_id}/dry-run", response=responses(AutomationDryRunOut),

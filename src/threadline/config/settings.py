@@ -12,7 +12,7 @@ from threadline.config import env
 DATA_DIR = env.data_dir()
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.flag("DEBUG")
-PUBLIC_URL = (env.get("PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+PUBLIC_URL = env.public_url(DATA_DIR)
 REDIS_URL = env.get("REDIS_URL") or ""
 SMTP_RELAY_URL = env.get("SMTP_RELAY_URL") or ""
 
@@ -158,7 +158,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"one_line": {"()": "threadline.core.logfilters.OneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # a wrong Host header is the caller's mistake: 400 and one line, not a traceback per request
+        "django.security.DisallowedHost": {"filters": ["one_line"]},
+    },
 }

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from threadline.api.site import api_root, unknown_path
 from threadline.api.urls import api
 from threadline.channels.inbound import webhook_view
 from threadline.core import health
@@ -12,6 +13,8 @@ urlpatterns = [
     path("readyz", health.readyz),
     path("metrics", health.metrics_view),
     path("api/v1/", api.urls),
+    path("api/v1", api_root),
+    re_path(r"^api(?:/.*)?$", unknown_path),  # every answer under /api/ is JSON, whatever the path
     path("hooks/<slug:kind>/<int:channel_id>/", webhook_view),
     path("admin/", admin.site.urls),
     path("setup/", include("threadline.core.views_setup")),

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
@@ -59,4 +59,4 @@ def consent_record(request: HttpRequest, payload: ConsentIn) -> tuple[int, Conse
     address = identities.normalize(payload.identity_kind, payload.address, region=member.workspace.default_region)
     with transaction.atomic():
         record = do_record_consent(member, channel, payload.identity_kind, address, payload.action, note=payload.note)
-    return 201, record
+    return Status(201, record)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
@@ -48,7 +48,7 @@ def create_template(request: HttpRequest, payload: ReplyTemplateIn) -> tuple[int
     require_admin(me)
     with transaction.atomic():
         template = do_save_template(me.workspace, None, **payload.model_dump(mode="json"))
-    return 201, access_template(me, template.pk)
+    return Status(201, access_template(me, template.pk))
 
 
 @router.get("/templates/{template_id}", response=responses(ReplyTemplateOut), summary="Get a template")
@@ -71,7 +71,7 @@ def delete_template(request: HttpRequest, template_id: Id) -> tuple[int, None]:
     require_admin(me)
     with transaction.atomic():
         do_delete_template(access_template(me, template_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/templates/{template_id}/render", response=responses(TemplateRenderedOut),
@@ -92,7 +92,7 @@ def create_macro(request: HttpRequest, payload: MacroIn) -> tuple[int, Any]:
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        return 201, do_save_macro(me.workspace, None, **payload.fields())
+        return Status(201, do_save_macro(me.workspace, None, **payload.fields()))
 
 
 @router.get("/macros/{macro_id}", response=responses(MacroOut), summary="Get a macro")
@@ -114,7 +114,7 @@ def delete_macro(request: HttpRequest, macro_id: Id) -> tuple[int, None]:
     require_admin(me)
     with transaction.atomic():
         do_delete_macro(access_macro(me, macro_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/macros/{macro_id}/apply", response=responses(MacroApplyOut),

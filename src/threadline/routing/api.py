@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
@@ -124,7 +124,7 @@ def create_rule(request: HttpRequest, payload: RoutingRuleIn) -> tuple[int, Any]
     me = actor(request)
     require_admin(me)
     with transaction.atomic():
-        return 201, do_save_rule(me.workspace, None, **payload.fields())
+        return Status(201, do_save_rule(me.workspace, None, **payload.fields()))
 
 
 @router.put("/rules/{rule_id}", response=responses(RoutingRuleOut), summary="Replace a routing rule (admins)")
@@ -141,7 +141,7 @@ def delete_rule(request: HttpRequest, rule_id: Id) -> tuple[int, None]:
     require_admin(me)
     with transaction.atomic():
         do_delete_rule(access_rule(me, rule_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/conversations/{conversation_id}/route", response=responses(RoutingDecisionOut | None),

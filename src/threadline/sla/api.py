@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
@@ -50,7 +50,7 @@ def create_schedule(request: HttpRequest, payload: ScheduleIn) -> tuple[int, Any
     require_admin(agent)
     with transaction.atomic():
         schedule = do_save_schedule(agent.workspace, None, **_schedule_fields(payload))
-    return 201, schedule
+    return Status(201, schedule)
 
 
 @router.get("/schedules/{schedule_id}", response=responses(ScheduleOut), summary="Get a schedule")
@@ -72,7 +72,7 @@ def delete_schedule(request: HttpRequest, schedule_id: Id) -> tuple[int, None]:
     require_admin(agent)
     with transaction.atomic():
         do_delete_schedule(access_schedule(agent, schedule_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/schedules/{schedule_id}/deadline", response=responses(ScheduleDeadlineOut),
@@ -97,7 +97,7 @@ def create_policy(request: HttpRequest, payload: SlaPolicyIn) -> tuple[int, Any]
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
-        return 201, do_save_policy(agent.workspace, None, **payload.fields())
+        return Status(201, do_save_policy(agent.workspace, None, **payload.fields()))
 
 
 @router.get("/policies/{policy_id}", response=responses(SlaPolicyOut), summary="Get an SLA policy")
@@ -119,7 +119,7 @@ def delete_policy(request: HttpRequest, policy_id: Id) -> tuple[int, None]:
     require_admin(agent)
     with transaction.atomic():
         do_delete_policy(access_policy(agent, policy_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/conversations/{conversation_id}", response=responses(ConversationSlaOut),
