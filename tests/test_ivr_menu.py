@@ -211,11 +211,34 @@ def test_unsigned_or_tampered_voice_requests_get_no_twiml(caller):
     assert InboundEvent.objects.count() == 1
 
 
-def test_withheld_caller_id_gets_the_ivr_but_no_contact(caller, run_jobs):
-    body = fixture("incoming_call.form").replace("From=%2B14155552671", "From=%2B266696687").replace(
-        "Caller=%2B14155552671", "Caller=%2B266696687")
-    root = caller.twiml(f"{PUBLIC_URL}/hooks/voice/{caller.channel.pk}/", body)
-    assert verbs(root) == ["Gather", "Redirect"]
-    run_jobs()
-    assert InboundEvent.objects.get().state == "processed"
-    assert not Conversation.objects.exists()
+def test_withheld_caller_id_gets_the_ivr_and_its_voicemail_is_kept(caller, admin, run_jobs):
+    """Issue 9 item 1: a withheld caller id used to be acknowledged and dropped, voicemail included. The call
+    now gets a contact of its own ("Withheld number"), its recording is fetched and stored; a missed call
+    opens no callback task (there is no number to call)."""
+    anonymous = {"From=%2B14155552671": "From=%2B266696687", "Caller=%2B14155552671": "Caller=%2B266696687"}
+
+    def withheld(body: str) -> str:
+        for old, new in anonymous.items():
+            body = body.replace(old, new)
+        return body
+
+    media = FakeProvider().start()
+    try:
+        recording = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE4e0b9e2c5f3a4d1b8c7e6f5a4b3c2d1e.mp3"
+        media.route("GET", recording, 200, b"ID3-mp3-voicemail", {"Content-Type": "audio/mpeg"})
+        root = caller.twiml(f"{PUBLIC_URL}/hooks/voice/{caller.channel.pk}/", withheld(fixture("incoming_call.form")))
+        assert verbs(root) == ["Gather", "Redirect"]
+        caller.post(f"{PUBLIC_URL}/hooks/voice/{caller.channel.pk}/?step=recording",
+                    fixture("recording_status.form").replace("{media}", quote_plus(media.url)))
+        caller.post(f"{PUBLIC_URL}/hooks/voice/{caller.channel.pk}/?step=status",
+                    withheld(fixture("call_status.form", status="no-answer", duration="0")))
+        run_jobs()
+    finally:
+        media.stop()
+    assert set(InboundEvent.objects.values_list("state", flat=True)) == {"processed"}
+    voicemail = Message.objects.get(metadata__voicemail=True)
+    assert voicemail.attachments.get().file.read() == b"ID3-mp3-voicemail"
+    assert voicemail.identity.kind == "external" and voicemail.identity.address.startswith("withheld-caller:CA")
+    assert voicemail.conversation.contact.name == "Withheld number"
+    assert timeline() == ["call_started", "call_voicemail", "call_missed"]
+    assert not open_callback_tasks(admin.workspace_id).exists()

@@ -28,6 +28,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/agents", "threadline.tenancy.api:agents_router"),
     ("/teams", "threadline.tenancy.api:teams_router"),
     ("/channels", "threadline.channels.rest:router"),
+    ("/inbound-events", "threadline.channels.rest:inbound_router"),
     ("/webhooks", "threadline.webhooks.api:router"),
     ("/replies", "threadline.replies.api:router"),
     ("/automations", "threadline.automations.api:router"),

@@ -1,4 +1,5 @@
-"""Writes for channels: create and configure (config validated by the adapter's schema, stored encrypted)."""
+"""Writes for channels: create and configure (config validated by the adapter's schema, stored encrypted);
+replay or dismiss an inbound event that needs attention."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from threadline.channels.models import Channel
+from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for
 from threadline.core import crypto
-from threadline.core.errors import ValidationFailed
+from threadline.core.errors import Conflict, ValidationFailed
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import require_admin
 
@@ -58,3 +59,34 @@ def do_update_channel(
         channel.is_active = is_active
     channel.save()
     return channel
+
+
+def check_replayable(event: InboundEvent) -> None:
+    if event.state == InboundEvent.State.PROCESSED:
+        raise Conflict(_("This event was processed already; replaying it would change nothing."),
+                       code="already_processed")
+
+
+def do_replay_inbound_event(actor: Membership, event: InboundEvent) -> InboundEvent:
+    """Run a stored payload through processing again (after a fix): the one-click replay.
+
+    Messages already stored from it are not duplicated (each is kept once per provider id).
+    """
+    from threadline.channels.inbound import process_inbound_event_task
+
+    require_admin(actor)
+    check_replayable(event)
+    event.state, event.error, event.error_code, event.attempts = InboundEvent.State.RECEIVED, "", "", 0
+    event.replays += 1
+    event.save(update_fields=["state", "error", "error_code", "attempts", "replays", "updated_at"])
+    process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}:replay:{event.replays}")
+    return event
+
+
+def do_dismiss_inbound_event(actor: Membership, event: InboundEvent) -> InboundEvent:
+    """An admin decided the payload needs nothing more: it leaves the needs-attention list, kept for audit."""
+    require_admin(actor)
+    check_replayable(event)
+    event.state = InboundEvent.State.IGNORED
+    event.save(update_fields=["state", "updated_at"])
+    return event

@@ -10,24 +10,26 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from threadline.channels.base import (
     CallEvent,
+    ChannelError,
     DeliveryStatusUpdate,
     InboundMessage,
     InboundRequest,
     PayloadError,
+    TransientSendError,
     VerificationError,
 )
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core.errors import ThreadlineError
 from threadline.core.time import now
-from threadline.jobs.registry import task
+from threadline.jobs.registry import Retry, task
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +119,25 @@ def process_event(event: InboundEvent) -> None:
             do_record_call_event(channel, item)
 
 
-@task(max_attempts=5)
+MAX_ATTEMPTS = 5  # passing errors (a provider's 5xx while fetching media, a locked database) before giving up
+
+
+def _give_up(event: InboundEvent, code: str, reason: str) -> None:
+    """The event needs a person: failed, with a reason an admin can act on; listed until replayed."""
+    event.state, event.error_code, event.error = InboundEvent.State.FAILED, code[:64], reason[:4000]
+    event.save(update_fields=["state", "error_code", "error", "attempts", "updated_at"])
+    logger.warning("inbound event %s needs attention (%s): %s", event.pk, code, reason)
+
+
+@task(max_attempts=MAX_ATTEMPTS + 2)
 def process_inbound_event_task(event_id: int) -> None:
-    """Process a stored InboundEvent once. Bad payloads are marked failed (kept for replay), not retried."""
+    """Process a stored InboundEvent once; it ends `processed`, or `failed` with a human reason.
+
+    Passing errors are retried with backoff, up to MAX_ATTEMPTS; anything else (a payload this code cannot
+    store, a provider refusing a media download, a bug) fails the event at once: it is listed as "needs
+    attention" with its payload kept, and an admin replays it after the fix. Never a silent dead job.
+    """
+    retry: str | None = None
     with transaction.atomic():
         event = InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id).first()
         if event is None or event.state != InboundEvent.State.RECEIVED:
@@ -127,13 +145,35 @@ def process_inbound_event_task(event_id: int) -> None:
         try:
             with transaction.atomic():
                 process_event(event)
-        except (PayloadError, ThreadlineError) as exc:
-            event.state, event.error = InboundEvent.State.FAILED, str(exc)[:4000]
-            event.save(update_fields=["state", "error", "updated_at"])
-            logger.warning("inbound event %s rejected: %s", event_id, exc)
+        except (TransientSendError, DatabaseError) as exc:
+            event.attempts += 1
+            if event.attempts >= MAX_ATTEMPTS:
+                _give_up(event, "gave_up", _("Still failing after %(n)d attempts: %(error)s")
+                         % {"n": event.attempts, "error": exc})
+                return
+            event.error_code, event.error = "retrying", str(exc)[:4000]
+            event.save(update_fields=["attempts", "error_code", "error", "updated_at"])
+            retry = str(exc)
+        except ThreadlineError as exc:
+            _give_up(event, exc.code, str(exc))
             return
-        event.state, event.processed_at = InboundEvent.State.PROCESSED, now()
-        event.save(update_fields=["state", "processed_at", "updated_at"])
+        except PayloadError as exc:
+            _give_up(event, "invalid_payload", _("The payload could not be read: %(error)s") % {"error": exc})
+            return
+        except ChannelError as exc:  # e.g. the provider refused a media download (401): fix the channel, replay
+            _give_up(event, "provider_refused", str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug must not become a silent dead job
+            logger.exception("inbound event %s crashed", event_id)
+            _give_up(event, "processing_error", _("Processing crashed: %(error)s")
+                     % {"error": f"{type(exc).__name__}: {exc}"})
+            return
+        else:
+            event.state, event.processed_at = InboundEvent.State.PROCESSED, now()
+            event.error_code, event.error = "", ""
+            event.save(update_fields=["state", "processed_at", "error_code", "error", "updated_at"])
+    if retry is not None:
+        raise Retry(retry)
 
 
 __all__ = ["accept_inbound", "process_inbound_event_task", "webhook_view"]

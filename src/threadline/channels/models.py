@@ -28,7 +28,12 @@ class Channel(WorkspaceScoped):
 
 
 class InboundEvent(WorkspaceScoped):
-    """A received payload exactly as it arrived; (channel, idempotency_key) is unique."""
+    """A received payload exactly as it arrived; (channel, idempotency_key) is unique.
+
+    An event that cannot be processed ends `failed` with a human `error` (and a stable `error_code`): it is
+    listed as "needs attention" in the workspace and the API, its payload kept, and `replays` counts how
+    often an admin ran it again after a fix (see `channels/attention.py`).
+    """
 
     class State(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -42,6 +47,9 @@ class InboundEvent(WorkspaceScoped):
     headers = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True)
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text=_("Processing attempts that hit a passing error"))
+    replays = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pydantic import SecretBytes, SecretStr
 
-from threadline.channels.models import Channel
+from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for
-from threadline.core.errors import NotFound
-from threadline.tenancy.models import Membership
+from threadline.core.errors import NotFound, ValidationFailed
+from threadline.core.time import now
+from threadline.tenancy.models import Membership, Role
+from threadline.tenancy.queries import require_admin
 
 REDACTED = "********"
 SECRET_NAME = re.compile(r"secret|token|password|passwd|credential|(^|_)key$|api_?key|private", re.IGNORECASE)
@@ -70,3 +73,55 @@ def public_config(channel: Channel) -> tuple[dict[str, Any], list[str]]:
 def inbound_webhook_url(channel: Channel) -> str:
     """Where the provider posts this channel's inbound payloads."""
     return f"{settings.PUBLIC_URL}/hooks/{channel.kind}/{channel.pk}/"
+
+
+# ── inbound events that need attention ───────────────────────────────────────────────────────────────
+STUCK_AFTER = dt.timedelta(minutes=15)  # an accepted payload still unprocessed this long needs a look
+EVENT_STATES = ("attention", *InboundEvent.State.values)
+
+
+def needs_attention() -> Q:
+    """Failed events, and events still waiting long after they arrived (a dead job, a stopped worker)."""
+    stuck = Q(state=InboundEvent.State.RECEIVED, created_at__lt=now() - STUCK_AFTER)
+    return Q(state=InboundEvent.State.FAILED) | stuck
+
+
+def list_inbound_events(actor: Membership, *, state: str = "", channel_id: int | None = None
+                        ) -> QuerySet[InboundEvent]:
+    """The workspace's stored inbound payloads (admins): `state` is one of EVENT_STATES, or "" for all."""
+    require_admin(actor)
+    events = InboundEvent.objects.filter(workspace_id=actor.workspace_id).select_related("channel")
+    if state == "attention":
+        events = events.filter(needs_attention())
+    elif state:
+        if state not in EVENT_STATES:
+            raise ValidationFailed(_("Unknown state %(state)s.") % {"state": state}, code="invalid_state",
+                                   field="state")
+        events = events.filter(state=state)
+    if channel_id is not None:
+        events = events.filter(channel_id=channel_id)
+    return events
+
+
+def access_inbound_event(actor: Membership, event_id: int) -> InboundEvent:
+    event = list_inbound_events(actor).filter(pk=event_id).first()
+    if event is None:
+        raise NotFound(_("No such inbound event."), code="inbound_event_not_found")
+    return event
+
+
+def attention_count(actor: Membership) -> int:
+    """How many inbound events need an admin's attention (0 for agents, who cannot act on them)."""
+    if actor.role != Role.ADMIN:
+        return 0
+    return InboundEvent.objects.filter(workspace_id=actor.workspace_id).filter(needs_attention()).count()
+
+
+def shown_headers(event: InboundEvent) -> dict[str, str]:
+    """The stored request headers, secret-bearing ones (a provider's secret token) shown as `********`."""
+    return {str(k): REDACTED if is_secret(str(k)) or str(k).lower() == "authorization" else str(v)
+            for k, v in (event.headers or {}).items()}
+
+
+def payload_text(event: InboundEvent) -> str:
+    return bytes(event.body).decode("utf-8", "replace")

@@ -1,4 +1,5 @@
-"""/api/v1/channels: list, inspect, create and configure channels (writes are for admins).
+"""/api/v1/channels: list, inspect, create and configure channels (writes are for admins);
+/api/v1/inbound-events: stored inbound payloads, those that need attention, replay (admins).
 
 Named `rest.py` because `channels/api/` is the API channel kind's folder.
 """
@@ -11,12 +12,24 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
+from pydantic import Field
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
-from threadline.channels.actions import do_create_channel, do_update_channel
-from threadline.channels.queries import REDACTED, access_channel, list_channels
+from threadline.channels.actions import (
+    do_create_channel,
+    do_dismiss_inbound_event,
+    do_replay_inbound_event,
+    do_update_channel,
+)
+from threadline.channels.queries import (
+    REDACTED,
+    access_channel,
+    access_inbound_event,
+    list_channels,
+    list_inbound_events,
+)
 from threadline.channels.registry import kinds
 from threadline.channels.schemas import (
     ChannelIn,
@@ -24,7 +37,11 @@ from threadline.channels.schemas import (
     ChannelOut,
     ChannelPage,
     ChannelPatch,
+    InboundEventDetail,
+    InboundEventOut,
+    InboundEventPage,
     channel_out,
+    inbound_event_out,
     kind_out,
 )
 from threadline.core.errors import ValidationFailed
@@ -32,6 +49,7 @@ from threadline.core.schemas import Id
 from threadline.tenancy.queries import require_admin
 
 router = Router(tags=["channels"])
+inbound_router = Router(tags=["inbound events"])
 
 
 @router.get("", response=responses(ChannelPage), summary="List channels")
@@ -75,3 +93,40 @@ def update_channel(request: HttpRequest, channel_id: Id, payload: ChannelPatch) 
             config = {key: value for key, value in config.items() if value != REDACTED}
         do_update_channel(agent, target, name=payload.name, config=config, is_active=payload.is_active)
     return channel_out(access_channel(agent, channel_id))
+
+
+class InboundEventQuery(PageQuery):
+    state: str = Field("", description="attention (failed, or unprocessed for 15 minutes), failed, received, "
+                                        "processed or ignored; empty for all")
+    channel_id: Id | None = None
+
+
+@inbound_router.get("", response=responses(InboundEventPage), summary="List inbound events (admins)")
+def inbound_events(request: HttpRequest, params: Query[InboundEventQuery]) -> dict[str, Any]:
+    events = list_inbound_events(actor(request), state=params.state, channel_id=params.channel_id)
+    rows, cursor = paginate(events, cursor=params.cursor, limit=params.limit)
+    return page([inbound_event_out(e) for e in rows], cursor)
+
+
+@inbound_router.get("/{event_id}", response=responses(InboundEventDetail),
+                    summary="An inbound event with its payload (admins)")
+def inbound_event(request: HttpRequest, event_id: Id) -> InboundEventOut:
+    return inbound_event_out(access_inbound_event(actor(request), event_id), detail=True)
+
+
+def _act_on_event(request: HttpRequest, event_id: int, action: Any) -> InboundEventOut:
+    agent = actor(request)
+    with transaction.atomic():
+        return inbound_event_out(action(agent, access_inbound_event(agent, event_id)))
+
+
+@inbound_router.post("/{event_id}/replay", response=responses(InboundEventOut, 202),
+                     summary="Process a stored payload again, after a fix (admins)")
+def replay_inbound_event(request: HttpRequest, event_id: Id) -> Status[InboundEventOut]:
+    return Status(202, _act_on_event(request, event_id, do_replay_inbound_event))
+
+
+@inbound_router.post("/{event_id}/dismiss", response=responses(InboundEventOut),
+                     summary="Take an event off the needs-attention list, keeping it (admins)")
+def dismiss_inbound_event(request: HttpRequest, event_id: Id) -> InboundEventOut:
+    return _act_on_event(request, event_id, do_dismiss_inbound_event)

@@ -8,10 +8,17 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from threadline.channels.models import Channel
-from threadline.channels.queries import inbound_webhook_url, public_config
+from threadline.channels.models import Channel, InboundEvent
+from threadline.channels.queries import (
+    STUCK_AFTER,
+    inbound_webhook_url,
+    payload_text,
+    public_config,
+    shown_headers,
+)
 from threadline.channels.registry import adapter_for
 from threadline.core.schemas import Input
+from threadline.core.time import now
 
 
 class ChannelKindOut(Schema):
@@ -73,3 +80,42 @@ class ChannelPatch(Input):
     config: dict[str, Any] | None = Field(
         None, description="Merged over the stored config: send only what changes (secrets need not be sent again)"
     )
+
+
+class InboundEventOut(Schema):
+    id: int
+    channel_id: int
+    channel_kind: str
+    channel_name: str
+    state: str = Field(description="received, processed, ignored (dismissed) or failed")
+    needs_attention: bool = Field(description="Failed, or still unprocessed long after it arrived")
+    error_code: str = Field(description="Stable code of the failure, e.g. invalid, provider_refused, gave_up")
+    reason: str = Field(description="Why it could not be processed, for a person")
+    attempts: int
+    replays: int = Field(description="How often an admin replayed it")
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    processed_at: dt.datetime | None
+
+
+class InboundEventDetail(InboundEventOut):
+    headers: dict[str, str] = Field(description="The request headers as stored, secret-bearing ones masked")
+    payload: str = Field(description="The raw body as received (UTF-8, undecodable bytes replaced)")
+
+
+class InboundEventPage(Schema):
+    items: list[InboundEventOut]
+    next_cursor: str | None
+
+
+def inbound_event_out(event: InboundEvent, *, detail: bool = False) -> InboundEventOut:
+    stuck = event.state == InboundEvent.State.RECEIVED and event.created_at < now() - STUCK_AFTER
+    fields = dict(
+        id=event.pk, channel_id=event.channel_id, channel_kind=event.channel.kind, channel_name=event.channel.name,
+        state=event.state, needs_attention=event.state == InboundEvent.State.FAILED or stuck,
+        error_code=event.error_code, reason=event.error, attempts=event.attempts, replays=event.replays,
+        received_at=event.created_at, updated_at=event.updated_at, processed_at=event.processed_at,
+    )
+    if detail:
+        return InboundEventDetail(**fields, headers=shown_headers(event), payload=payload_text(event))
+    return InboundEventOut(**fields)

@@ -258,7 +258,8 @@ def resolve_sender(
     """
     from threadline.contacts.suggestions import suggest_for
 
-    normalized = identities.normalize(kind, address, region=workspace.default_region)
+    # The provider vouches for the sender: kept as given when no phone library agrees (see `normalize`).
+    normalized = identities.normalize(kind, address, region=workspace.default_region, vouched=True)
     identity = (
         ContactIdentity.objects.filter(workspace=workspace, kind=kind, address=normalized)
         .select_related("contact")

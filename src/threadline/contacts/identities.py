@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -22,6 +23,7 @@ from threadline.core.errors import ValidationFailed
 
 PHONE_KINDS = frozenset({IdentityKind.PHONE, IdentityKind.WHATSAPP})
 MAX_ADDRESS = 320
+_E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")  # a country code and a number: at most 15 digits
 
 # Combining marks that decorate a letter without changing it, for matching: Latin/Greek/Cyrillic accents,
 # Hebrew niqqud and cantillation, Arabic tashkeel. (Thai and other Brahmic marks are vowels: kept.)
@@ -103,8 +105,25 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def normalize(kind: str, address: str, *, region: str = "US", strict: bool = False) -> str:
-    """The canonical form of `address` for `kind`: emails lower-cased, phone numbers in E.164."""
+def vouched_phone(address: str, *, international: bool) -> str:
+    """A number the provider delivered from but the phone metadata refuses (Mexico's historic `521…`
+    WhatsApp ids are "too long"; a range newer than the metadata): its digits in E.164 form when it is
+    written as an international number, else exactly as given (short codes, alphanumeric sender ids,
+    WhatsApp's business-scoped user ids such as `US.13491208655302741918`)."""
+    raw = address.strip()
+    digits = re.sub(r"[\s().-]", "", raw)
+    if (international or digits.startswith("+")) and _E164_DIGITS.fullmatch(digits.lstrip("+")):
+        return "+" + digits.lstrip("+")
+    return raw
+
+
+def normalize(kind: str, address: str, *, region: str = "US", strict: bool = False, vouched: bool = False) -> str:
+    """The canonical form of `address` for `kind`: emails lower-cased, phone numbers in E.164.
+
+    `vouched`: the provider delivered a message from this address, so it is an identity whatever the phone
+    metadata says: a phone or WhatsApp address that is no valid number is kept as the provider gave it
+    (`vouched_phone`) rather than refused. Nothing is lost because a library disagrees with the provider.
+    """
     check_kind(kind)
     if not address or not address.strip():
         raise ValidationFailed(_("The address is empty."), code="invalid_address", field="address")
@@ -114,7 +133,12 @@ def normalize(kind: str, address: str, *, region: str = "US", strict: bool = Fal
     if kind in PHONE_KINDS:
         # WhatsApp ids are the international number without "+": parse them as international.
         international = kind == IdentityKind.WHATSAPP and not address.strip().startswith("+")
-        return normalize_phone(address, "" if international else region, strict=strict)
+        try:
+            return normalize_phone(address, "" if international else region, strict=strict)
+        except ValidationFailed:
+            if not vouched or strict:
+                raise
+            return vouched_phone(address, international=kind == IdentityKind.WHATSAPP)
     return address.strip()
 
 

@@ -136,7 +136,7 @@ def do_record_call_event(channel: Channel, event: CallEvent) -> ConversationEven
     publish(CallRecorded(workspace_id=channel.workspace_id, conversation_id=conversation.pk,
                          contact_id=sender.contact.pk, channel_id=channel.pk, call_id=event.provider_call_id,
                          event=event.event))
-    if event.event in CALLBACK_EVENTS:
+    if event.event in CALLBACK_EVENTS and (event.callback_number or event.caller_kind == "phone"):
         _open_callback_task(conversation, sender.contact.pk, event, sender.identity.address)
     return row
 

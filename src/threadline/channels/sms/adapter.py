@@ -142,7 +142,7 @@ class SmsAdapter:
         from threadline.contacts.identities import normalize
 
         try:
-            normalized = normalize(kind, address, region=channel.workspace.default_region)
+            normalized = normalize(kind, address, region=channel.workspace.default_region, vouched=True)
         except ValidationFailed:
             return None
         return do_record_keyword(channel, kind, normalized, text, provider_message_id=sid,

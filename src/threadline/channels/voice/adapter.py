@@ -37,10 +37,12 @@ from threadline.channels.sms import twilio
 from threadline.channels.sync_edge import accept_sync
 from threadline.channels.voice.flow import Flow, Menu, Option, choose
 from threadline.channels.voice.twiml import TwiML
+from threadline.contacts.models import IdentityKind
 from threadline.core.errors import ValidationFailed
 
 URL_HEADER = "x-threadline-url"  # stored with each event: the signed URL, whose query names the IVR step
 WITHHELD_NUMBERS = ("266696687", "7378742833", "2562533", "8656696")  # Twilio's anonymous/restricted/blocked
+WITHHELD_WORDS = ("anonymous", "restricted", "blocked", "unknown", "unavailable", "private")
 MISSED_STATUSES = ("no-answer", "busy", "failed", "canceled")
 HANDLED_EVENTS = ("call_answered", "call_callback_requested", "call_missed", "call_voicemail")
 
@@ -244,13 +246,12 @@ class VoiceAdapter:
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         call = Call(channel, request)
         call.caller = call.caller or self._caller_of(channel, call.call_sid)
-        if self._normalize(call, call.caller) is None:
-            return []  # withheld or SIP caller id ("anonymous", "+266696687"): kept as an event, no contact
         params, step = call.params, call.step
+        caller_kind, caller_address, caller_name = self._caller(call)
 
         def event(name: str, **fields: Any) -> CallEvent:
-            return CallEvent(provider_call_id=call.call_sid, event=name, caller_kind="phone",
-                             caller_address=call.caller, caller_name=params.get("CallerName", ""),
+            return CallEvent(provider_call_id=call.call_sid, event=name, caller_kind=caller_kind,
+                             caller_address=caller_address, caller_name=caller_name,
                              status=params.get("CallStatus", ""), direction=params.get("Direction", "inbound"),
                              **fields)
 
@@ -288,6 +289,17 @@ class VoiceAdapter:
                 return items
         return []
 
+    def _caller(self, call: Call) -> tuple[str, str, str]:
+        """The caller as an identity (kind, address, name). A withheld caller id ("anonymous", Twilio's
+        "+266696687") is no one's number: the call gets an identity of its own, so its voicemail is still
+        stored and heard; a SIP or client caller id is kept as given."""
+        raw, name = call.caller.strip(), call.params.get("CallerName", "")
+        if not raw or raw.lstrip("+") in WITHHELD_NUMBERS or raw.lower() in WITHHELD_WORDS:
+            return IdentityKind.EXTERNAL, f"withheld-caller:{call.call_sid}", name or _("Withheld number")
+        if raw.lstrip("+").isdigit():
+            return IdentityKind.PHONE, raw, name
+        return IdentityKind.EXTERNAL, raw, name
+
     def _caller_of(self, channel: Channel, call_sid: str) -> str:
         """The caller's number from an earlier callback of the call (recording callbacks do not carry it)."""
         for event in InboundEvent.objects.filter(channel=channel, idempotency_key__startswith=f"{call_sid}:"):
@@ -315,6 +327,10 @@ class VoiceAdapter:
                                                                                   config["auth_token"]))
         if response.status_code >= 500:
             raise provider_http.TransientSendError(f"recording {url} answered {response.status_code}")
+        if response.status_code in (401, 403):  # the credentials are wrong: fix the channel, then replay
+            raise PermanentSendError(_("The voicemail recording %(url)s could not be downloaded (%(status)d): "
+                                       "check the channel's account SID and auth token.")
+                                     % {"url": url, "status": response.status_code})
         if response.status_code != 200:
             return None
         return InboundAttachment(f"voicemail-{params.get('RecordingSid', 'recording')}.mp3", "audio/mpeg",

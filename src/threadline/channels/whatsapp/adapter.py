@@ -14,6 +14,7 @@ Outbound: `POST {graph}/{phone_number_id}/messages`; media is uploaded first (`P
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.http import HttpResponse
@@ -29,6 +30,7 @@ from threadline.channels.base import (
     InboundMessage,
     InboundRequest,
     OutboundMessage,
+    PayloadError,
     PermanentSendError,
 )
 from threadline.channels.meta import graph
@@ -56,6 +58,36 @@ def _at(value: Any) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class Sender:
+    address: str  # the phone number (wa_id) when WhatsApp shares it, else the business-scoped user id
+    name: str = ""
+    user: dict[str, str] = field(default_factory=dict)  # user_id, parent_user_id, username as given
+
+
+def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> Sender:
+    """Who wrote `message`: WhatsApp users with a username may withhold their number; the message then names
+    them by `from_user_id` (a business-scoped user id, BSUID, such as `US.13491208655302741918`) and
+    `contacts[]` carries `user_id` and `profile.username` instead of `wa_id`."""
+    phone = str(message.get("from") or "")
+    user_id = str(message.get("from_user_id") or "")
+    contact = next((c for c in contacts if (phone and c.get("wa_id") == phone)
+                    or (user_id and c.get("user_id") == user_id)), contacts[0] if len(contacts) == 1 else {})
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    user_id = user_id or str(contact.get("user_id") or "")
+    address = phone or str(contact.get("wa_id") or "") or user_id
+    if not address:
+        raise PayloadError("a message names no sender (neither from, from_user_id nor a contact's wa_id/user_id)")
+    user = {k: str(v) for k, v in (("user_id", user_id), ("parent_user_id", contact.get("parent_user_id")),
+                                   ("username", profile.get("username"))) if v}
+    return Sender(address, str(profile.get("name") or profile.get("username") or ""), user)
+
+
+def _to(address: str) -> dict[str, str]:
+    """The addressee of a send: a phone number goes in `to`, a business-scoped user id in `recipient`."""
+    return {"to": address} if address.lstrip("+").isdigit() else {"recipient": address}
 
 
 class WhatsAppAdapter:
@@ -90,9 +122,9 @@ class WhatsAppAdapter:
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
         for value in self._values(request):
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name", "") for c in value.get("contacts", []) or []}
+            contacts = [c for c in value.get("contacts", []) or [] if isinstance(c, dict)]
             for message in value.get("messages", []) or []:
-                items.append(self._message(channel, message, names.get(message.get("from"), "")))
+                items.append(self._message(channel, message, _sender(message, contacts)))
             for status in value.get("statuses", []) or []:
                 reason = "; ".join(
                     f"{e.get('code')} {e.get('title') or e.get('message', '')}: "
@@ -103,7 +135,7 @@ class WhatsAppAdapter:
                     items.append(DeliveryStatusUpdate(str(status.get("id")), mapped, reason, _at(status.get("timestamp"))))
         return items
 
-    def _message(self, channel: Channel, message: dict[str, Any], name: str) -> InboundMessage:
+    def _message(self, channel: Channel, message: dict[str, Any], who: Sender) -> InboundMessage:
         kind = message.get("type", "unknown")
         body = message.get(kind) if isinstance(message.get(kind), dict) else {}
         metadata: dict[str, Any] = {"type": kind}
@@ -150,11 +182,13 @@ class WhatsAppAdapter:
             metadata["referral"] = message["referral"]
         if message.get("context"):
             metadata["context"] = message["context"]
-        sender = str(message.get("from", ""))
+        if who.user:
+            metadata["whatsapp_user"] = who.user
+        sender = who.address
         self._consent(channel, sender, text if kind == "text" else "", str(message.get("id", "")), metadata)
         return InboundMessage(
             provider_message_id=str(message.get("id", "")), sender_kind="whatsapp", sender_address=sender,
-            sender_name=name, sender_verified=True, text=text, sent_at=_at(message.get("timestamp")),
+            sender_name=who.name, sender_verified=True, text=text, sent_at=_at(message.get("timestamp")),
             attachments=tuple(attachments), metadata=metadata,
             references=(message["context"]["id"],) if (message.get("context") or {}).get("id") else (),
         )
@@ -176,7 +210,7 @@ class WhatsAppAdapter:
         if not text:
             return
         try:
-            address = normalize("whatsapp", sender)
+            address = normalize("whatsapp", sender, vouched=True)
         except ValidationFailed:
             return
         record = do_record_keyword(channel, "whatsapp", address, text, provider_message_id=message_id)
@@ -219,7 +253,7 @@ class WhatsAppAdapter:
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         config = channel.config
         base = config["graph_base_url"].rstrip("/")
-        head = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.recipient_address}
+        head = {"messaging_product": "whatsapp", "recipient_type": "individual", **_to(message.recipient_address)}
         bodies: list[dict[str, Any]] = []
         if message.template and message.template["name"] == "interactive":
             bodies.append({**head, "type": "interactive", "interactive": self._interactive(message)})
