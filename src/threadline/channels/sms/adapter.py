@@ -8,6 +8,8 @@ STOP/START/HELP and their local equivalents (and Twilio's `OptOutType` when Adva
 recorded in the consent ledger; an opted-out number cannot be sent to (`no_consent`).
 Outbound: `POST {api_base_url}/2010-04-01/Accounts/{AccountSid}/Messages.json` with `To`, `From` or
 `MessagingServiceSid`, `Body`, `StatusCallback` and `MediaUrl` (signed links to the attachments).
+WhatsApp through Twilio: a `From=whatsapp:+…` sender is a `whatsapp` identity, and replies to it go out with
+`whatsapp:` addressing on both `To` and `From` (the address the customer wrote to).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ from threadline.core.errors import ValidationFailed
 MAX_BODY = 1600  # Twilio's limit for one API call; longer replies go out as several messages
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed",
               "failed": "failed", "canceled": "failed"}
+WHATSAPP_PREFIX = "whatsapp:"  # Twilio's address form for WhatsApp senders and recipients
+
+
+def e164(address: str) -> str:
+    """A WhatsApp id as Twilio addresses it: the international number with its "+"."""
+    return address if address.startswith("+") else "+" + address
 
 
 class TwilioSmsConfig(BaseModel):
@@ -100,7 +108,7 @@ class SmsAdapter:
         sender = params.get("From", "")
         if not sender:
             raise PayloadError("From is required")
-        kind, address = ("whatsapp", sender[9:]) if sender.startswith("whatsapp:") else ("phone", sender)
+        kind, address = ("whatsapp", sender[9:]) if sender.startswith(WHATSAPP_PREFIX) else ("phone", sender)
         text = params.get("Body", "")
         attachments, missing = self._media(params, channel)
         metadata: dict[str, Any] = {"to": params.get("To", ""), "segments": params.get("NumSegments", "")}
@@ -114,8 +122,18 @@ class SmsAdapter:
             metadata["consent"] = record.action
         return [InboundMessage(
             provider_message_id=sid, sender_kind=kind, sender_address=address, text=text,
+            sender_name=params.get("ProfileName", ""),
             attachments=tuple(attachments), metadata=metadata,
         )]
+
+    def _whatsapp_sender(self, channel: Channel, address: str) -> str:
+        """The `whatsapp:+…` address of ours the customer last wrote to on this channel ("" if unknown)."""
+        from threadline.conversations.models import Message
+
+        to = (Message.objects.filter(channel=channel, direction="in", identity__kind="whatsapp",
+                                     identity__address=address)
+              .order_by("-created_at", "-id").values_list("metadata__to", flat=True).first())
+        return to if isinstance(to, str) and to.startswith(WHATSAPP_PREFIX) else ""
 
     def _media(self, params: dict[str, str], channel: Channel) -> tuple[list[InboundAttachment], list[str]]:
         config = channel.config
@@ -178,6 +196,11 @@ class SmsAdapter:
             base["MessagingServiceSid"] = config["messaging_service_sid"]
         else:
             base["From"] = config["from_number"]
+        if message.recipient_kind == "whatsapp":  # answered on WhatsApp, from the address the customer wrote to
+            base["To"] = WHATSAPP_PREFIX + e164(message.recipient_address)
+            sender = self._whatsapp_sender(channel, message.recipient_address)
+            if sender or "From" in base:
+                base["From"] = sender or WHATSAPP_PREFIX + config["from_number"]
         if config.get("status_callbacks", True):
             base["StatusCallback"] = f"{settings.PUBLIC_URL}/hooks/sms/{channel.pk}/"
         parts = [message.text[i:i + MAX_BODY] for i in range(0, len(message.text), MAX_BODY)] or [""]

@@ -6,7 +6,6 @@ from urllib.parse import quote_plus
 import pytest
 from django.db import transaction
 
-from threadline.channels.fake_provider import FakeProvider
 from threadline.channels.models import InboundEvent
 from threadline.channels.sms.segments import segment
 from threadline.channels.sms.tests.helpers import (
@@ -25,18 +24,6 @@ from threadline.conversations.reachability import reachable_channels
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.jobs.models import Job
-
-
-@pytest.fixture(autouse=True)
-def _public_url(settings):
-    settings.PUBLIC_URL = PUBLIC_URL
-
-
-@pytest.fixture
-def provider():
-    fake = FakeProvider().start()
-    yield fake
-    fake.stop()
 
 
 def test_inbound_text_creates_contact_with_e164_phone(client, admin, run_jobs):
