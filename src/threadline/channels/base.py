@@ -121,6 +121,18 @@ InboundItem = InboundMessage | DeliveryStatusUpdate | CallEvent
 
 
 @dataclass(frozen=True)
+class InboundRoute:
+    """Where a verified request (or the part of it one account owns) is stored: see the `route` hook.
+
+    `channel` None parks the request on the channel it arrived at, `failed` with `reason`, applied nowhere.
+    """
+
+    channel: Channel | None
+    key: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     message_id: int
     conversation_id: int
@@ -179,6 +191,10 @@ class ChannelAdapter(Protocol):
 # Optional adapter methods (looked up with hasattr, so a channel implements only what it needs):
 #   handshake(request, channel) -> HttpResponse
 #       answers a provider's GET subscription check (Meta hub.challenge, WeChat echostr).
+#   route(request, channel) -> list[InboundRoute]
+#       for providers with one callback URL for many accounts (a Meta app's numbers and Pages): called after
+#       verify instead of idempotency_key; the request is stored once per owning channel (which then parses
+#       only its own part) and parked on `channel` for the parts no channel owns.
 #   handle_sync(request, channel) -> HttpResponse
 #       a webhook whose answer is computed now (voice TwiML); the adapter still stores an InboundEvent.
 #   check_send(conversation, identity, channel, *, template=None) -> None

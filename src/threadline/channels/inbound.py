@@ -21,6 +21,7 @@ from threadline.channels.base import (
     DeliveryStatusUpdate,
     InboundMessage,
     InboundRequest,
+    InboundRoute,
     PayloadError,
     TransientSendError,
     VerificationError,
@@ -32,6 +33,7 @@ from threadline.core.time import now
 from threadline.jobs.registry import Retry, task
 
 logger = logging.getLogger(__name__)
+PARKED = "parked:"  # idempotency key prefix of a payload kept but applied nowhere (see `park_inbound`)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -68,17 +70,24 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
     inbound = to_inbound_request(request)
     try:
         adapter.verify(inbound, channel)
-        key = adapter.idempotency_key(inbound, channel)
+        if hasattr(adapter, "route"):  # one callback URL for several accounts: each part to its owner
+            routes = adapter.route(inbound, channel)
+        else:
+            routes = [InboundRoute(channel, adapter.idempotency_key(inbound, channel))]
     except VerificationError as exc:
         return _error(401, "invalid_signature", str(exc) or _("The signature does not match."))
     except PayloadError as exc:
         return _error(400, "invalid_payload", str(exc))
-    event, created = accept_inbound(
-        channel, key, inbound.body, {k: v for k, v in inbound.headers.items() if k != "cookie"}
-    )
-    if not created:
-        return JsonResponse({"status": "duplicate", "inbound_event_id": event.pk if event else None}, status=200)
-    return JsonResponse({"status": "accepted", "inbound_event_id": event.pk if event else None}, status=202)
+    headers = {k: v for k, v in inbound.headers.items() if k != "cookie"}
+    stored = [accept_inbound(route.channel, route.key, inbound.body, headers) if route.channel is not None
+              else park_inbound(channel, route.key, inbound.body, headers, route.reason) for route in routes]
+    ids = [event.pk for event, _created in stored if event is not None]
+    answer = {"inbound_event_id": ids[0] if ids else None}
+    if len(stored) > 1:
+        answer["inbound_event_ids"] = ids
+    if not any(created for _event, created in stored):
+        return JsonResponse({"status": "duplicate", **answer}, status=200)
+    return JsonResponse({"status": "accepted", **answer}, status=202)
 
 
 def accept_inbound(
@@ -101,13 +110,46 @@ def accept_inbound(
     return event, True
 
 
-def process_event(event: InboundEvent) -> None:
-    """Parse and apply one stored event; the caller holds the transaction."""
+def park_inbound(
+    channel: Channel, key: str, body: bytes, headers: dict[str, Any], reason: str
+) -> tuple[InboundEvent | None, bool]:
+    """Keep an authentic payload nothing may apply (no channel owns it) as a `failed` event with the reason.
+
+    Acknowledged like any other (the provider must not retry it forever), visible and replayable after a fix.
+    """
+    key = (PARKED + key)[:255]
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                workspace_id=channel.workspace_id, channel=channel, idempotency_key=key, body=body,
+                headers=headers, state=InboundEvent.State.FAILED, error_code="no_channel", error=reason[:4000],
+            )
+    except IntegrityError:
+        return InboundEvent.objects.filter(channel=channel, idempotency_key=key).first(), False
+    logger.warning("inbound payload on channel %s parked: %s", channel.pk, reason)
+    return event, True
+
+
+def _reroute(event: InboundEvent, adapter: Any, request: InboundRequest) -> str:
+    """A parked event processed again (replayed after a fix): store each part with the channel that owns it
+    now; the reason it stays parked, or "" when every part found its channel."""
+    routes = adapter.route(request, event.channel)
+    for route in routes:
+        if route.channel is not None:
+            accept_inbound(route.channel, route.key, request.body, event.headers)
+    return next((route.reason for route in routes if route.channel is None), "")
+
+
+def process_event(event: InboundEvent) -> str:
+    """Parse and apply one stored event; the caller holds the transaction. Returns why it stays parked
+    (a parked event whose parts still have no channel), else ""."""
     from threadline.conversations.actions import do_record_delivery_status, receive_inbound_message
 
     channel = event.channel
     adapter = adapter_for(channel.kind)
     request = InboundRequest(body=bytes(event.body), headers=event.headers)
+    if event.idempotency_key.startswith(PARKED) and hasattr(adapter, "route"):
+        return _reroute(event, adapter, request)
     for item in adapter.parse_inbound(request, channel):
         if isinstance(item, InboundMessage):
             receive_inbound_message(channel, item)
@@ -117,6 +159,7 @@ def process_event(event: InboundEvent) -> None:
             from threadline.conversations.calls import do_record_call_event
 
             do_record_call_event(channel, item)
+    return ""
 
 
 MAX_ATTEMPTS = 5  # passing errors (a provider's 5xx while fetching media, a locked database) before giving up
@@ -144,7 +187,7 @@ def process_inbound_event_task(event_id: int) -> None:
             return
         try:
             with transaction.atomic():
-                process_event(event)
+                parked = process_event(event)
         except (TransientSendError, DatabaseError) as exc:
             event.attempts += 1
             if event.attempts >= MAX_ATTEMPTS:
@@ -169,6 +212,9 @@ def process_inbound_event_task(event_id: int) -> None:
                      % {"error": f"{type(exc).__name__}: {exc}"})
             return
         else:
+            if parked:  # parts of the payload still belong to no channel
+                _give_up(event, "no_channel", parked)
+                return
             event.state, event.processed_at = InboundEvent.State.PROCESSED, now()
             event.error_code, event.error = "", ""
             event.save(update_fields=["state", "processed_at", "error_code", "error", "updated_at"])
@@ -176,4 +222,4 @@ def process_inbound_event_task(event_id: int) -> None:
         raise Retry(retry)
 
 
-__all__ = ["accept_inbound", "process_inbound_event_task", "webhook_view"]
+__all__ = ["accept_inbound", "park_inbound", "process_inbound_event_task", "webhook_view"]

@@ -32,10 +32,11 @@ from threadline.channels.base import (
     InboundItem,
     InboundMessage,
     InboundRequest,
+    InboundRoute,
     OutboundMessage,
     PermanentSendError,
 )
-from threadline.channels.meta import graph
+from threadline.channels.meta import graph, routing
 from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.sms import media
@@ -82,15 +83,29 @@ class MessengerAdapter:
     def handshake(self, request: InboundRequest, channel: Channel) -> HttpResponse:
         return media.serve(request, channel) or graph.handshake(request, channel)
 
-    def _events(self, request: InboundRequest) -> list[dict[str, Any]]:
-        doc = graph.document(request)
-        return [event for entry in doc.get("entry", []) if isinstance(entry, dict)
+    # ── one app, many Pages and accounts (meta/routing.py) ──
+    def owns(self, channel: Channel, owner_id: str) -> bool:
+        return channel.config.get("page_id") == owner_id
+
+    @provider_http.tolerant
+    def owner_ids(self, doc: dict[str, Any]) -> list[str]:
+        """The Page (Messenger) or Instagram account (Instagram) of each entry carrying messaging events."""
+        return [str(entry.get("id", "")) for entry in routing.entries(doc, self.kind) if entry.get("messaging")]
+
+    @provider_http.tolerant
+    def route(self, request: InboundRequest, channel: Channel) -> list[InboundRoute]:
+        return routing.route(request, channel)
+
+    def _events(self, request: InboundRequest, channel: Channel) -> list[dict[str, Any]]:
+        """The messaging events of the entries this channel's Page or account owns."""
+        return [event for entry in routing.entries(graph.document(request), self.kind)
+                if self.owns(channel, str(entry.get("id", "")))
                 for event in entry.get("messaging", []) or [] if isinstance(event, dict)]
 
     @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         ids = []
-        for event in self._events(request):
+        for event in self._events(request, channel):
             for key in ("message", "postback", "reaction", "message_edit"):
                 if isinstance(event.get(key), dict) and event[key].get("mid"):
                     item = event[key]
@@ -105,7 +120,7 @@ class MessengerAdapter:
     @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
-        for event in self._events(request):
+        for event in self._events(request, channel):
             sender = str((event.get("sender") or {}).get("id", ""))
             if not sender or sender == channel.config["page_id"]:
                 continue

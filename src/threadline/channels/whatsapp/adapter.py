@@ -29,11 +29,12 @@ from threadline.channels.base import (
     InboundItem,
     InboundMessage,
     InboundRequest,
+    InboundRoute,
     OutboundMessage,
     PayloadError,
     PermanentSendError,
 )
-from threadline.channels.meta import graph
+from threadline.channels.meta import graph, routing
 from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.whatsapp import templates
@@ -105,15 +106,37 @@ class WhatsAppAdapter:
     def handshake(self, request: InboundRequest, channel: Channel) -> HttpResponse:
         return graph.handshake(request, channel)
 
-    def _values(self, request: InboundRequest) -> list[dict[str, Any]]:
-        doc = graph.document(request)
-        return [change.get("value") or {} for entry in doc.get("entry", []) if isinstance(entry, dict)
-                for change in entry.get("changes", []) if isinstance(change, dict) and change.get("field") == "messages"]
+    # ── one app, many numbers (meta/routing.py) ──
+    def owns(self, channel: Channel, owner_id: str) -> bool:
+        return channel.config.get("phone_number_id") == owner_id
+
+    def _changes(self, doc: dict[str, Any]) -> list[tuple[str, Any]]:
+        """(phone_number_id, value) of each `messages` change: the part one number owns."""
+        found = []
+        for entry in routing.entries(doc, self.kind):
+            for change in entry.get("changes", []) or []:
+                if isinstance(change, dict) and change.get("field") == "messages":
+                    value = change.get("value") or {}
+                    metadata = (value.get("metadata") or {}) if isinstance(value, dict) else {}
+                    found.append((str(metadata.get("phone_number_id", "")), value))
+        return found
+
+    @provider_http.tolerant
+    def owner_ids(self, doc: dict[str, Any]) -> list[str]:
+        return [owner for owner, _value in self._changes(doc)]
+
+    @provider_http.tolerant
+    def route(self, request: InboundRequest, channel: Channel) -> list[InboundRoute]:
+        return routing.route(request, channel)
+
+    def _values(self, request: InboundRequest, channel: Channel) -> list[dict[str, Any]]:
+        """The changes this channel's number owns (the same payload may carry other numbers' changes)."""
+        return [value for owner, value in self._changes(graph.document(request)) if self.owns(channel, owner)]
 
     @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         ids = []
-        for value in self._values(request):
+        for value in self._values(request, channel):
             ids += [str(m.get("id")) for m in value.get("messages", []) or []]
             ids += [f"{s.get('id')}:{s.get('status')}" for s in value.get("statuses", []) or []]
         return graph.payload_key(ids, request.body)
@@ -121,7 +144,7 @@ class WhatsAppAdapter:
     @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
-        for value in self._values(request):
+        for value in self._values(request, channel):
             contacts = [c for c in value.get("contacts", []) or [] if isinstance(c, dict)]
             for message in value.get("messages", []) or []:
                 items.append(self._message(channel, message, _sender(message, contacts)))
