@@ -15,9 +15,8 @@ import pytest
 from django.db import transaction
 from pywa.utils import webhook_updates_validator
 
-from threadline.channels.actions import do_create_channel
+from threadline.channels.actions import do_create_channel, do_replay_inbound_event
 from threadline.channels.fake_provider import FakeProvider
-from threadline.channels.inbound import process_inbound_event_task
 from threadline.channels.models import InboundEvent
 from threadline.channels.whatsapp.tests.helpers import APP_SECRET, fixture, meta_post, meta_signature
 from threadline.conversations.actions import do_send_reply
@@ -136,8 +135,9 @@ def test_messenger_and_instagram_entries_are_checked_against_the_object_and_page
     assert set(InboundEvent.objects.exclude(pk=parked.pk).values_list("state", flat=True)) == {"processed"}
     # the account's channel is added, the parked event replayed: its entry now reaches that channel
     newcomer = _channel(admin, "instagram", "17841400000000000", graph.url)
-    InboundEvent.objects.filter(pk=parked.pk).update(state="received")
-    process_inbound_event_task.enqueue(parked.pk)
+    assert parked.error_code == "no_channel"
+    with transaction.atomic():
+        do_replay_inbound_event(admin, parked)
     run_jobs()
     parked.refresh_from_db()
     assert parked.state == "processed"
