@@ -7,6 +7,7 @@ and the settings module agree.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -30,6 +31,7 @@ VARIABLES: dict[str, str] = {
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
     "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound HTTP (webhooks, provider APIs) reach private and loopback addresses.",
+    "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
     "LOG_LEVEL": "Python log level (default INFO).",
 }
@@ -44,6 +46,19 @@ def flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def networks(name: str) -> list[str]:
+    """Comma-separated addresses or CIDR networks; ValueError names the first bad one."""
+    found = []
+    for item in (part.strip() for part in (get(name) or "").split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ValueError(f"THREADLINE_{name}: {item!r} is not an address or network") from exc
+    return found
 
 
 def data_dir() -> Path:

@@ -27,13 +27,13 @@ ALLOWED_HOSTS = [h.strip() for h in (env.get("ALLOWED_HOSTS") or "").split(",") 
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "threadline.core",  # first, so that its `createsuperuser` (the operator's) replaces Django's
+    "threadline.web.admin_app.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "threadline.core",
     "threadline.tenancy",
     "threadline.jobs",
     "threadline.events",
@@ -150,6 +150,7 @@ THREADLINE = {
     "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
     "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
     "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
+    "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),
     "ATTACHMENT_MAX_BYTES": 25 * 1024 * 1024,
     "INBOUND_MAX_BYTES": 1024 * 1024,
 }

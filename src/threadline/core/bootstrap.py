@@ -53,9 +53,9 @@ def do_issue_setup_link(user: User) -> str:
 
 
 def do_create_admin(workspace: Workspace, email: str, password: str | None = None) -> FirstRun:
-    """Add an admin (also a Django admin superuser) to `workspace`; without password, issue a setup link."""
-    membership = do_add_agent(workspace, email, role=Role.ADMIN, password=password or None, is_staff=True,
-                              name=_("Administrator"))
+    """Add a workspace admin to `workspace` (never a Django superuser: see `do_create_operator`); without
+    password, issue a setup link."""
+    membership = do_add_agent(workspace, email, role=Role.ADMIN, password=password or None, name=_("Administrator"))
     user = membership.user
     url = "" if user.has_usable_password() else do_issue_setup_link(user)
     return FirstRun(workspace, membership, url)

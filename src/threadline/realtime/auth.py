@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from threadline.tenancy.models import Membership
+from threadline.tenancy.signin import second_factor_passed
 
 SESSION_WORKSPACE = "workspace_id"
 
 
 def membership_for(user: Any, session: Any) -> Membership | None:
-    """The active membership of `user` in the session's workspace, else in their first workspace."""
+    """The active membership of `user` in the session's workspace, else in their first workspace.
+
+    With a session, None unless that session passed the account's second factor (see tenancy.signin).
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if session is not None and not second_factor_passed(user, session):
         return None
     memberships = (Membership.objects.filter(user_id=user.pk, is_active=True)
                    .select_related("user", "workspace").order_by("id"))

@@ -54,24 +54,55 @@ def do_add_agent(
     role: str = Role.AGENT,
     name: str = "",
     password: str | None = None,
-    is_staff: bool = False,
 ) -> Membership:
-    """Create (or reuse) the user for `email` and give them a seat in `workspace`."""
+    """Create (or reuse) the user for `email` and give them a seat in `workspace`.
+
+    Agents (admins included) are never Django staff or superusers, and the operator's account
+    (`threadline createsuperuser`) never gets a seat: the Django admin crosses every workspace.
+    """
     email = check_email(email)
     role = check_role(role)
     user = User.objects.filter(email=email).first()
+    if user is not None and (user.is_superuser or user.is_staff):
+        raise Conflict(_("%(email)s is the installation's operator account; agents need an address of their own.")
+                       % {"email": email}, code="operator_account")
     if user is None:
         if password:
             try:
                 validate_password(password)
             except DjangoValidationError as exc:
                 raise ValidationFailed(" ".join(exc.messages), field="password") from exc
-        user = User.objects.create_user(email, password, name=name, is_staff=is_staff, is_superuser=is_staff)
+        user = User.objects.create_user(email, password, name=name)
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise Conflict(_("%(email)s is already an agent of this workspace.") % {"email": email}, code="agent_exists")
     membership = Membership.objects.create(workspace=workspace, user=user, role=role)
     publish(AgentCreated(workspace_id=workspace.pk, membership_id=membership.pk, email=email, role=role))
     return membership
+
+
+def do_create_operator(email: str, password: str | None = None) -> User:
+    """The installation's operator: a Django superuser for `/admin/`, with a seat in no workspace.
+
+    An existing operator gets the new password; an agent's address is refused (an operator with a seat
+    would carry the admin's reach into a workspace, and an agent with it would cross into all of them).
+    """
+    email = check_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None and Membership.objects.filter(user=user).exists():
+        raise Conflict(_("%(email)s is an agent of a workspace; the operator needs an address of its own.")
+                       % {"email": email}, code="agent_exists")
+    if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+    if user is None:
+        return User.objects.create_superuser(email, password or None, name=_("Operator"))
+    user.is_superuser = user.is_staff = user.is_active = True
+    if password:
+        user.set_password(password)
+    user.save()
+    return user
 
 
 def do_update_agent(membership: Membership, *, role: str | None = None, is_active: bool | None = None,

@@ -1,8 +1,9 @@
-"""Sign-in: email and password, then a TOTP code when the agent turned two-factor sign-in on.
+"""The one sign-in flow, for agents and the operator alike: email and password, then a TOTP code when the
+account has a confirmed authenticator. `/admin/login/` leads here too.
 
 Between the two steps the session only holds the pending user id (for five minutes); the user is signed in
-after the code. Failed attempts are counted per address and per client in the cache (RATE_LIMIT per
-RATE_WINDOW seconds).
+after the code, and the session records which factor it passed (tenancy.signin), which every area checks.
+Both steps are throttled per (account, client address) with exponential back-off (core.throttle).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,9 +21,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from threadline.core.client_address import client_address
 from threadline.core.errors import ValidationFailed
+from threadline.core.throttle import LOGIN, SECOND_FACTOR
 from threadline.realtime.auth import membership_for
 from threadline.tenancy.models import User
+from threadline.tenancy.signin import (
+    PASSWORD_ONLY,
+    TOTP,
+    has_second_factor,
+    is_operator,
+    may_sign_in,
+    record_sign_in,
+    second_factor_passed,
+)
 from threadline.web.actions import do_verify_totp
 from threadline.web.models import TotpDevice
 from threadline.web.session import LANGUAGES
@@ -31,8 +42,6 @@ from threadline.web.session import LANGUAGES
 PENDING = "tl_pending_user"
 PENDING_AT = "tl_pending_at"
 PENDING_SECONDS = 300
-RATE_LIMIT = 10
-RATE_WINDOW = 900
 
 
 def _next(request: HttpRequest) -> str:
@@ -42,22 +51,25 @@ def _next(request: HttpRequest) -> str:
     return target
 
 
-def _throttled(*keys: str) -> bool:
-    return any((cache.get(f"tl:login:{k}") or 0) >= RATE_LIMIT for k in keys)
+def _destination(request: HttpRequest, user: User) -> str:
+    """Where a signed-in user goes: `next`, except that the operator (nobody's agent) lands in the admin."""
+    target = _next(request)
+    if target.startswith("/app") and is_operator(user):
+        return "/admin/"
+    return target
 
 
-def _count_failure(*keys: str) -> None:
-    for key in keys:
-        cache.add(f"tl:login:{key}", 0, RATE_WINDOW)
-        try:
-            cache.incr(f"tl:login:{key}")
-        except ValueError:
-            pass
+def too_many(request: HttpRequest, template: str, context: dict[str, object], wait: int) -> HttpResponse:
+    context["error"] = _("Too many attempts. Wait a few minutes and try again.")
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
-def _finish(request: HttpRequest, user: User) -> HttpResponse:
+def _finish(request: HttpRequest, user: User, factor: str) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    response = redirect(_next(request))
+    record_sign_in(request.session, factor)
+    response = redirect(_destination(request, user))
     if user.language in LANGUAGES:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
     return response
@@ -67,31 +79,39 @@ def _page_language(request: HttpRequest) -> None:
     translation.activate(translation.get_language_from_request(request))
 
 
+def _signed_in(request: HttpRequest) -> bool:
+    user = request.user
+    if is_operator(user):
+        return second_factor_passed(user, request.session)
+    return membership_for(user, request.session) is not None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     _page_language(request)
     context = {"next": _next(request), "email": ""}
     if request.method == "GET":
-        if membership_for(request.user, request.session) is not None:
-            return redirect(_next(request))
+        if _signed_in(request):
+            return redirect(_destination(request, request.user))
         return render(request, "web/login.html", context)
     email = (request.POST.get("email") or "").strip().lower()
     context["email"] = email
-    client = request.META.get("REMOTE_ADDR", "")
-    if _throttled(f"email:{email}", f"ip:{client}"):
-        context["error"] = _("Too many attempts. Wait a few minutes and try again.")
-        return render(request, "web/login.html", context, status=429)
+    client = client_address(request)
+    wait = LOGIN.retry_after(email, client)
+    if wait:  # refused before the password is even looked at: a locked-out guesser learns nothing
+        return too_many(request, "web/login.html", context, wait)
     user = authenticate(request, username=email, password=request.POST.get("password") or "")
-    if user is None or membership_for(user, None) is None:
-        _count_failure(f"email:{email}", f"ip:{client}")
+    if user is None or not may_sign_in(user):
+        LOGIN.failed(email, client)
         context["error"] = _("The email or password is not right.")
         return render(request, "web/login.html", context, status=400)
-    if TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists():
+    LOGIN.succeeded(email, client)
+    if has_second_factor(user):
         request.session.cycle_key()
         request.session[PENDING], request.session[PENDING_AT] = user.pk, time.time()
         return redirect(f"/login/verify?next={_next(request)}")
-    return _finish(request, user)
+    return _finish(request, user, PASSWORD_ONLY)
 
 
 @never_cache
@@ -105,9 +125,10 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     context = {"next": _next(request)}
     if request.method == "GET":
         return render(request, "web/verify.html", context)
-    if _throttled(f"totp:{user_id}"):
-        context["error"] = _("Too many attempts. Wait a few minutes and try again.")
-        return render(request, "web/verify.html", context, status=429)
+    client = client_address(request)
+    wait = SECOND_FACTOR.retry_after(str(user_id), client)
+    if wait:
+        return too_many(request, "web/verify.html", context, wait)
     device = TotpDevice.objects.select_related("user").filter(user_id=user_id, confirmed_at__isnull=False).first()
     if device is None:
         return redirect("/login")
@@ -115,11 +136,12 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             do_verify_totp(TotpDevice.objects.select_for_update().get(pk=device.pk), request.POST.get("code", ""))
     except ValidationFailed as exc:
-        _count_failure(f"totp:{user_id}")
+        SECOND_FACTOR.failed(str(user_id), client)
         context["error"] = exc.message
         return render(request, "web/verify.html", context, status=400)
+    SECOND_FACTOR.succeeded(str(user_id), client)
     request.session.pop(PENDING, None)
-    return _finish(request, device.user)
+    return _finish(request, device.user, TOTP)
 
 
 @require_POST

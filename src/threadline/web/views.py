@@ -42,7 +42,9 @@ from threadline.conversations.models import Priority, Status
 from threadline.conversations.queries import access_attachment, access_conversation, access_message
 from threadline.conversations.reachability import reachable_channels
 from threadline.conversations.splitting import do_split_message
-from threadline.core.errors import NotFound, ValidationFailed
+from threadline.core.client_address import client_address
+from threadline.core.errors import NotFound, RateLimited, ValidationFailed
+from threadline.core.throttle import SECOND_FACTOR
 from threadline.events.models import OutboxEvent
 from threadline.realtime import presence
 from threadline.realtime.auth import SESSION_WORKSPACE
@@ -53,6 +55,7 @@ from threadline.replies.rendering import render as render_template
 from threadline.routing.actions import do_set_presence, profile_of
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import access_agent, access_team, list_agents
+from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
 from threadline.web.models import TotpDevice
 from threadline.web.session import agent_view, wants_json
@@ -505,19 +508,28 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"agent": agent, "languages": settings.LANGUAGES,
                                "time_zones": sorted(zoneinfo.available_timezones())}
     device = TotpDevice.objects.filter(user=user).first()
+    status = 200
     if request.method == "POST":
         step = request.POST.get("totp")
+        client = client_address(request)
+        wait = SECOND_FACTOR.retry_after(str(user.pk), client) if step in ("confirm", "disable") else 0
         try:
+            if wait:
+                raise RateLimited(_("Too many attempts. Wait a few minutes and try again."), retry_after=wait)
             with transaction.atomic():
                 if step == "start":
                     actions.do_start_totp(user)
                 elif step == "confirm" and device is not None:
                     actions.do_verify_totp(device, request.POST.get("code", ""))
+                    upgrade_to_second_factor(request.session)  # this session just passed it
                     context["message"] = _("Two-factor sign-in is on.")
                 elif step == "disable":
                     actions.do_disable_totp(user, request.POST.get("code", ""))
                     context["message"] = _("Two-factor sign-in is off.")
+        except RateLimited as exc:
+            context["error"], status = exc.message, exc.status
         except ValidationFailed as exc:
+            SECOND_FACTOR.failed(str(user.pk), client)
             context["error"] = exc.message
         device = TotpDevice.objects.filter(user=user).first()
     if device is not None and device.confirmed_at is None:
@@ -525,4 +537,4 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         context["totp_secret"] = secret
         context["totp_uri"] = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Threadline")
     context["totp_on"] = device is not None and device.confirmed_at is not None
-    return render(request, "web/settings.html", context)
+    return render(request, "web/settings.html", context, status=status)

@@ -29,6 +29,7 @@ from threadline.channels.webchat.config import LANGUAGES, WebchatConfig, load
 from threadline.channels.webchat.models import Visitor
 from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Attachment
+from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound, RateLimited, ThreadlineError, ValidationFailed
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import contact_group
@@ -188,10 +189,6 @@ def _widget_api(view: Any) -> Any:
     return wrapped
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @require_POST
 @_widget_api
 def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
@@ -200,7 +197,7 @@ def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     visitor = queries.visitor_for_token(channel, str(document.get("token") or ""))
     token = str(document.get("token") or "")
     if visitor is None:
-        key = f"tl:webchat:sessions:{_client_ip(request)}"
+        key = f"tl:webchat:sessions:{client_address(request)}"
         cache.add(key, 0, 60)
         if cache.incr(key) > SESSIONS_PER_MINUTE:
             raise RateLimited(_("Too many new chats from this address; try again in a minute."), retry_after=60)

@@ -38,7 +38,7 @@ def test_first_run_from_environment_creates_workspace_and_admin_once(db, monkeyp
     assert lines == ["Created workspace 'Acme Help' with admin owner@example.com."]
     admin = Membership.objects.get()
     assert (admin.workspace.name, admin.role, admin.user.email) == ("Acme Help", Role.ADMIN, "owner@example.com")
-    assert admin.user.check_password(PASSWORD) and admin.user.is_staff and admin.user.is_superuser
+    assert admin.user.check_password(PASSWORD) and not admin.user.is_staff and not admin.user.is_superuser
     assert bootstrap.run() == []
     assert (Workspace.objects.count(), User.objects.count(), Membership.objects.count()) == (1, 1, 1)
 
@@ -60,7 +60,8 @@ def test_without_password_the_admin_gets_a_setup_link_usable_once(client, db):
     assert (done.status_code, done["Location"]) == (302, "/app/")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
-    assert client.get("/admin/").status_code == 200  # signed in by the setup page
+    assert client.get("/app/").status_code == 200  # signed in by the setup page
+    assert client.get("/admin/").status_code == 302  # a workspace admin, not the operator
     client.logout()
     assert client.get(path_of(url)).status_code == 404
     again = client.post(path_of(url), {"password": "another-" + PASSWORD, "confirm": "another-" + PASSWORD})

@@ -27,7 +27,7 @@ def test_createadmin_with_password_in_a_new_workspace(db):
     assert output == "Admin lead@example.com of workspace 'Acme Help' (acme-help).\n"
     seat = Membership.objects.get(user__email="lead@example.com")
     assert (seat.workspace.name, seat.role) == ("Acme Help", Role.ADMIN)
-    assert seat.user.check_password(PASSWORD) and seat.user.is_staff
+    assert seat.user.check_password(PASSWORD) and not seat.user.is_staff
     with pytest.raises(CommandError, match="already an agent"):
         run("createadmin", "--email", "lead@example.com", "--workspace", "acme-help")
 

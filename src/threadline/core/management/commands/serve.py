@@ -34,6 +34,13 @@ GRACE_SECONDS = 30
 MIGRATION_LOCK_KEY = 0x746C_6D67  # "tlmg"
 
 
+def proxy_options() -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For/-Proto only from THREADLINE_TRUSTED_PROXIES (by default it would
+    trust loopback, so any local process could claim to be any client)."""
+    trusted = list(settings.THREADLINE.get("TRUSTED_PROXIES") or ())
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted} if trusted else {"proxy_headers": False}
+
+
 class GracefulServer(uvicorn.Server):
     """uvicorn's server, telling us when it is up and when a stop signal arrives.
 
@@ -177,8 +184,7 @@ class Command(BaseCommand):
 
         config = uvicorn.Config(
             "threadline.config.asgi:application", host=host, port=port, lifespan="off", workers=1,
-            log_config=None, timeout_graceful_shutdown=GRACE_SECONDS, proxy_headers=True,
-            server_header=False,
+            log_config=None, timeout_graceful_shutdown=GRACE_SECONDS, server_header=False, **proxy_options(),
         )
         server = GracefulServer(config, on_ready=ready, on_exit=stop_background)
         try:

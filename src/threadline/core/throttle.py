@@ -1,0 +1,78 @@
+"""Throttles for everything that checks a password or a code: exponential back-off per (account, client).
+
+Failures are counted per account *and* client address (core.client_address, which believes
+`X-Forwarded-For` only from trusted proxies). After FREE_FAILURES failures from one address the account is
+locked for that address only, BASE_DELAY seconds, doubling with every further failure up to MAX_DELAY; so a
+wrong password typed somewhere never locks the real user out from another address (or everybody behind the
+same proxy). Each address also has a budget across all accounts (SPRAY_FREE failures) against password
+spraying. A success clears the (account, client) record. Counters live in the cache: Redis in scaled mode,
+so every web node sees them; the process's memory in embedded mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+FREE_FAILURES = 5
+SPRAY_FREE = 30
+BASE_DELAY = 30
+MAX_DELAY = 6 * 3600
+MEMORY = 24 * 3600
+ANY_ACCOUNT = "*"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """One password or code form: `scope` names it (login, totp, setup)."""
+
+    scope: str
+    free: int = FREE_FAILURES
+
+    def _key(self, account: str, client: str) -> str:
+        digest = hashlib.sha256(f"{self.scope}\0{account.strip().lower()}".encode()).hexdigest()[:32]
+        return f"tl:throttle:{self.scope}:{digest}:{client}"
+
+    def _keys(self, account: str, client: str) -> list[tuple[str, int]]:
+        return [(self._key(account, client), self.free), (self._key(ANY_ACCOUNT, client), SPRAY_FREE)]
+
+    def retry_after(self, account: str, client: str) -> int:
+        """Seconds this client must wait before trying this account again; 0 when it may try now."""
+        moment = time.time()
+        until = max((cache.get(f"{key}:until") or 0.0) for key, _free in self._keys(account, client))
+        return max(0, math.ceil(until - moment))
+
+    def failed(self, account: str, client: str) -> int:
+        """Count a failure; returns the seconds the client is now locked out of this account (0: none)."""
+        moment = time.time()
+        for key, free in self._keys(account, client):
+            cache.add(f"{key}:n", 0, MEMORY)
+            try:
+                failures = cache.incr(f"{key}:n")
+            except ValueError:  # expired between add and incr
+                cache.add(f"{key}:n", 1, MEMORY)
+                failures = 1
+            delay = backoff(failures, free)
+            if delay:
+                cache.set(f"{key}:until", moment + delay, delay + 1)
+        return self.retry_after(account, client)
+
+    def succeeded(self, account: str, client: str) -> None:
+        key = self._key(account, client)
+        cache.delete_many([f"{key}:n", f"{key}:until"])
+
+
+def backoff(failures: int, free: int) -> int:
+    """0 for the first `free - 1` failures, then BASE_DELAY, doubling with each failure, at most MAX_DELAY."""
+    if failures < free:
+        return 0
+    return min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - free, 20))
+
+
+LOGIN = Throttle("login")
+SECOND_FACTOR = Throttle("totp")
+SETUP_LINK = Throttle("setup")
