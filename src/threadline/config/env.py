@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -129,7 +130,11 @@ def database_config(directory: Path) -> dict[str, object]:
                     "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
                 ),
             },
-            "TEST": {"NAME": None},
+            # Tests get a file of their own (one per process; pytest-xdist adds a suffix per worker), in WAL
+            # mode like the server's: a shared-cache in-memory database locks whole tables and answers a
+            # reader that meets another thread's open write with "database table is locked" at once, where
+            # WAL lets readers through and makes writers wait (busy timeout).
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"threadline-test-{os.getpid()}.sqlite3")},
         }
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:

@@ -171,8 +171,6 @@ def test_recover_orphans_requeues_jobs_of_dead_processes_only(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_threads_never_run_the_same_job_twice():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent claims need a server database (SQLite's in-memory test database is one connection)")
     jobs = 300
     for number in range(jobs):
         enqueue(recording_task, number)
