@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
+from threadline.audit.context import note_token
 from threadline.core.errors import RateLimited
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import find_token
@@ -40,6 +41,7 @@ class BearerToken(HttpBearer):
         found = find_token(token)
         if found is None:
             return None
+        note_token(found)
         # Keyed by the token's digest, not its row id: ids are reused (a restored database, one test
         # database per process) while the cache (Redis in scaled mode) is shared and outlives them.
         check_rate_limit(f"token:{found.digest[:32]}", settings.THREADLINE["API_RATE_LIMIT"])

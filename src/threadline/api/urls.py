@@ -40,6 +40,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.conversations.api_templates:router"),
     ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.channels.email.api:router"),
+    ("/audit", "threadline.audit.api:router"),
 ]
 
 for prefix, path in ROUTERS:

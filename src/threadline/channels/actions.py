@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
+from threadline.audit.actions import record_change, update_action
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for
 from threadline.core import crypto
@@ -37,10 +38,12 @@ def do_create_channel(
     if not name:
         raise ValidationFailed(_("A channel needs a name."), field="name")
     clean = check_config(kind, config)
-    return Channel.objects.create(
+    channel = Channel.objects.create(
         workspace_id=actor.workspace_id, kind=kind, name=name[:200], routing_key=routing_key[:320],
         config_encrypted=crypto.encrypt_json(clean),
     )
+    record_change("channel.created", channel, {"kind": kind, "name": channel.name}, actor=actor)
+    return channel
 
 
 def do_update_channel(
@@ -58,6 +61,7 @@ def do_update_channel(
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
+    record_change(update_action("channel", config), channel, {"config": sorted(config or {}), "active": is_active})
     return channel
 
 

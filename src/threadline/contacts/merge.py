@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.contacts import identities
 from threadline.contacts.events import ContactsMerged, ContactsUnmerged, SuggestionResolved
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, MergeSuggestion
@@ -148,6 +149,7 @@ def do_merge_contacts(actor: Membership, source: Contact, target: Contact) -> Co
         },
     )
     _timeline(conversation_ids, "contact_merged", actor, merge)
+    record_change("contact.merged", merge, {"source_id": source.pk, "target_id": target.pk}, actor=actor)
     publish(ContactsMerged(workspace_id=target.workspace_id, merge_id=merge.pk, target_id=target.pk,
                            source_id=source.pk, actor_id=actor.pk, conversation_ids=conversation_ids))
     return merge
@@ -238,6 +240,7 @@ def do_unmerge_contacts(actor: Membership, merge: ContactMerge) -> ContactMerge:
     merge.unmerged_by = actor
     merge.save(update_fields=["unmerged_at", "unmerged_by", "updated_at"])
     _timeline(conversation_ids, "contact_unmerged", actor, merge)
+    record_change("contact.unmerged", merge, {"source_id": source.pk, "target_id": target.pk}, actor=actor)
     publish(ContactsUnmerged(workspace_id=merge.workspace_id, merge_id=merge.pk, target_id=target.pk,
                              source_id=source.pk, actor_id=actor.pk, conversation_ids=conversation_ids))
     return merge

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.channels.base import DeliveryStatusUpdate, InboundMessage
 from threadline.channels.models import Channel, Delivery
 from threadline.contacts.actions import resolve_sender
@@ -428,6 +429,7 @@ def do_merge_conversations(actor: Membership, source: Conversation, target: Conv
     target.save(update_fields=["last_message_at", "updated_at"])
     record_event(source, "merged", actor=actor, into=target.pk, message_ids=moved)
     record_event(target, "merged_in", actor=actor, source=source.pk, message_ids=moved)
+    record_change("conversation.merged", target, {"source_id": source.pk}, actor=actor)
     publish(ConversationMerged(workspace_id=target.workspace_id, conversation_id=source.pk, into_id=target.pk,
                                actor_id=actor.pk))
     return target

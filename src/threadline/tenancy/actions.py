@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.core import crypto
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
@@ -76,6 +77,7 @@ def do_add_agent(
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise Conflict(_("%(email)s is already an agent of this workspace.") % {"email": email}, code="agent_exists")
     membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+    record_change("agent.added", membership, {"role": role})
     publish(AgentCreated(workspace_id=workspace.pk, membership_id=membership.pk, email=email, role=role))
     return membership
 
@@ -120,6 +122,7 @@ def do_update_agent(membership: Membership, *, role: str | None = None, is_activ
         membership.user.save(update_fields=["name"])
         changes["name"] = name
     if changes:
+        record_change("agent.updated", membership, changes)
         publish(AgentUpdated(workspace_id=membership.workspace_id, membership_id=membership.pk, changes=changes))
     return membership
 
@@ -150,12 +153,14 @@ def do_create_api_token(membership: Membership, name: str = "api") -> tuple[ApiT
         workspace_id=membership.workspace_id, membership=membership, name=name,
         digest=crypto.token_digest(raw), prefix=raw[:10],
     )
+    record_change("token.created", token, {"name": name})
     return token, raw
 
 
 def do_revoke_api_token(token: ApiToken) -> None:
     token.revoked_at = now()
     token.save(update_fields=["revoked_at"])
+    record_change("token.revoked", token, {"name": token.name})
 
 
 def do_create_setup_link(user: User, *, hours: int = 24) -> str:

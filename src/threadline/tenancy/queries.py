@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_token_use
 from threadline.core import crypto
 from threadline.core.errors import NotFound, PermissionDenied
 from threadline.core.time import now
@@ -27,6 +28,7 @@ def find_token(raw: str) -> ApiToken | None:
     moment = now()
     # At most one write a minute per token: every API request passes here, and on SQLite a write serializes.
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
+        record_token_use(token, moment)
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
     return token
 

@@ -14,6 +14,7 @@ from typing import Any
 import pyotp
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_for_user
 from threadline.conversations.actions import do_update_conversation, record_event
 from threadline.conversations.models import Conversation, Direction, Message, Status
 from threadline.core import crypto
@@ -207,6 +208,7 @@ def do_verify_totp(device: TotpDevice, code: str) -> TotpDevice:
     device.last_step = check_totp(device, code)
     if device.confirmed_at is None:
         device.confirmed_at = now()
+        record_for_user(device.user, "2fa.enabled")
     device.save(update_fields=["last_step", "confirmed_at", "updated_at"])
     return device
 
@@ -217,3 +219,4 @@ def do_disable_totp(user: User, code: str) -> None:
         return
     check_totp(device, code)
     device.delete()
+    record_for_user(user, "2fa.disabled")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from threadline.audit.actions import record_sign_in as audit_sign_in
 from threadline.core.client_address import client_address
 from threadline.core.errors import ValidationFailed
 from threadline.core.throttle import LOGIN, SECOND_FACTOR
@@ -69,6 +70,7 @@ def too_many(request: HttpRequest, template: str, context: dict[str, object], wa
 def _finish(request: HttpRequest, user: User, factor: str) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     record_sign_in(request.session, factor)
+    audit_sign_in(user.email, ok=True, user=user)
     response = redirect(_destination(request, user))
     if user.language in LANGUAGES:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
@@ -104,6 +106,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     user = authenticate(request, username=email, password=request.POST.get("password") or "")
     if user is None or not may_sign_in(user):
         LOGIN.failed(email, client)
+        audit_sign_in(email, ok=False, reason="password")
         context["error"] = _("The email or password is not right.")
         return render(request, "web/login.html", context, status=400)
     LOGIN.succeeded(email, client)
@@ -137,6 +140,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             do_verify_totp(TotpDevice.objects.select_for_update().get(pk=device.pk), request.POST.get("code", ""))
     except ValidationFailed as exc:
         SECOND_FACTOR.failed(str(user_id), client)
+        audit_sign_in(device.user.email, ok=False, user=device.user, reason="code")
         context["error"] = exc.message
         return render(request, "web/verify.html", context, status=400)
     SECOND_FACTOR.succeeded(str(user_id), client)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
-from threadline.web import auth, views
+from threadline.web import auth, views, views_audit
 
 urlpatterns = [
     path("login", auth.login_view, name="login"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("app/c/<int:conversation_id>/", views.conversation_page, name="app-conversation"),
     path("app/search", views.search_view, name="app-search"),
     path("app/settings", views.settings_view, name="app-settings"),
+    path("app/audit", views_audit.audit_view, name="app-audit"),
+    path("app/audit/export", views_audit.audit_export_view),
     path("app/x/list", views.list_fragment),
     path("app/x/counts", views.counts_view),
     path("app/x/conversations/<int:conversation_id>", views.conversation_fragment),

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.core import crypto
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.tenancy.models import Membership
@@ -68,6 +69,7 @@ def do_create_subscription(
         workspace_id=actor.workspace_id, url=check_url(url), event_types=check_event_types(event_types),
         secret_encrypted=crypto.encrypt_json({"secret": secret}), description=(description or "")[:300],
     )
+    record_change("webhook.created", subscription, {"events": subscription.event_types}, actor=actor)
     return subscription, secret
 
 
@@ -90,12 +92,14 @@ def do_update_subscription(
     if secret is not None:
         subscription.secret_encrypted = crypto.encrypt_json({"secret": check_secret(secret)})
     subscription.save()
+    record_change("webhook.secret_changed" if secret else "webhook.updated", subscription, {"active": is_active})
     return subscription
 
 
 def do_delete_subscription(actor: Membership, subscription: WebhookSubscription) -> None:
     """Delete the subscription and its delivery log; queued deliveries find nothing and stop."""
     require_admin(actor)
+    record_change("webhook.deleted", subscription, actor=actor)
     subscription.delete()
 
 
