@@ -22,6 +22,7 @@ from threadline.automations.events import AutomationNotificationRequested
 from threadline.automations.models import Automation, AutomationRun, EventCause
 from threadline.conversations.actions import record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Direction, Message
+from threadline.core import http
 from threadline.core.errors import ThreadlineError, ValidationFailed
 from threadline.events.bus import publish
 from threadline.events.models import OutboxEvent
@@ -58,6 +59,8 @@ def check_actions(workspace: Workspace, actions: list[dict[str, Any]]) -> list[d
         elif kind == "webhook" and not str(action.get("url", "")).startswith(("http://", "https://")):
             raise ValidationFailed(_("A webhook action needs an http(s) url."), code="invalid_action",
                                    field=f"actions[{index}]")
+        elif kind == "webhook":
+            http.refuse_private_url(str(action["url"]), field=f"actions[{index}].url")
         if kind == "notify":
             ids = action.get("agent_ids", [])
             if not isinstance(ids, list) or Membership.objects.filter(

@@ -45,6 +45,6 @@ def automation_webhook_task(automation_id: int, conversation_id: int, index: int
     except http.DestinationRefused as exc:
         raise PermanentFailure(str(exc)) from exc
     except httpx.TransportError as exc:
-        raise Retry(f"{type(exc).__name__}: {exc}") from exc
+        raise Retry(http.transport_failure(action["url"], exc)) from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise Retry(f"answered {response.status_code}")

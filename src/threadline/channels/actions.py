@@ -42,8 +42,16 @@ def do_create_channel(
         workspace_id=actor.workspace_id, kind=kind, name=name[:200], routing_key=routing_key[:320],
         config_encrypted=crypto.encrypt_json(clean),
     )
+    _config_saved(channel, clean)
     record_change("channel.created", channel, {"kind": kind, "name": channel.name}, actor=actor)
     return channel
+
+
+def _config_saved(channel: Channel, config: dict[str, Any]) -> None:
+    """The adapter's checks that need the database or the network (address ownership, outbound hosts)."""
+    hook = getattr(adapter_for(channel.kind), "config_saved", None)
+    if hook is not None:
+        hook(channel, config)
 
 
 def do_update_channel(
@@ -56,11 +64,15 @@ def do_update_channel(
         if not name.strip():
             raise ValidationFailed(_("A channel needs a name."), field="name")
         channel.name = name.strip()[:200]
+    clean = None
     if config is not None:
-        channel.config_encrypted = crypto.encrypt_json(check_config(channel.kind, {**channel.config, **config}))
+        clean = check_config(channel.kind, {**channel.config, **config})
+        channel.config_encrypted = crypto.encrypt_json(clean)
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
+    if clean is not None:
+        _config_saved(channel, clean)
     record_change(update_action("channel", config), channel, {"config": sorted(config or {}), "active": is_active})
     return channel
 

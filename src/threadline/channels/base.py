@@ -204,3 +204,7 @@ class ChannelAdapter(Protocol):
 #   start_listener(*, host, smtp_port) -> Callable[[], None] | None
 #       starts an edge with a port of its own in `threadline serve` / `threadline worker` (the SMTP listener,
 #       IMAP watchers); returns the function that stops it.
+#   config_saved(channel, config) -> None
+#       runs after a channel's config is written, inside the caller's transaction: checks that need the
+#       database or the network (an email address owned by another workspace: Conflict; a private outbound
+#       host: ValidationFailed). Raising rolls the write back.

@@ -54,8 +54,10 @@ def call(provider: str, request: Callable[[], http.Response], *, transient: Call
         response = request()
     except http.DestinationRefused as exc:
         raise PermanentSendError(str(exc)) from exc
-    except (httpx.TransportError, http.TooLarge) as exc:
-        raise TransientSendError(f"{provider}: {type(exc).__name__}: {exc}") from exc
+    except httpx.TransportError as exc:
+        raise TransientSendError(f"{provider}: {http.transport_failure(provider, exc)}") from exc
+    except http.TooLarge as exc:
+        raise TransientSendError(f"{provider}: TooLarge: {exc}") from exc
     if response.status_code == 429 or (transient is not None and transient(response)):
         raise RateLimited(f"{provider} answered {response.status_code}: {provider_error(response)}",
                           retry_after=_retry_after(response))

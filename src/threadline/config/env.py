@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
     "LOG_LEVEL": "Python log level (default INFO).",
+    "DNS_NAMESERVERS": "Comma-separated host[:port] DNS servers for email domain verification (default: the system's resolver).",
 }
 
 
@@ -60,6 +61,24 @@ def networks(name: str) -> list[str]:
         except ValueError as exc:
             raise ValueError(f"THREADLINE_{name}: {item!r} is not an address or network") from exc
     return found
+
+
+def host_ports(value: str | None, default_port: int) -> list[tuple[str, int]]:
+    """`host[:port],...` (IPv6 in brackets) as (host, port) pairs."""
+    pairs = []
+    for item in (value or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.startswith("["):
+            host, _sep, rest = item[1:].partition("]")
+            port = rest.lstrip(":")
+        elif item.count(":") == 1:
+            host, _sep, port = item.partition(":")
+        else:
+            host, port = item, ""
+        pairs.append((host, int(port) if port else default_port))
+    return pairs
 
 
 def data_dir() -> Path:

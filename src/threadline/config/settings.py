@@ -156,6 +156,7 @@ THREADLINE = {
     "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),
     "ATTACHMENT_MAX_BYTES": 25 * 1024 * 1024,
     "INBOUND_MAX_BYTES": 1024 * 1024,
+    "DNS_NAMESERVERS": env.host_ports(env.get("DNS_NAMESERVERS"), 53),
 }
 
 LOGGING = {

@@ -1,25 +1,28 @@
 """The one outbound HTTP client: provider APIs and customers' webhook URLs all go through `post`.
 
-It refuses private, loopback and link-local destinations (SSRF) unless THREADLINE_OUTBOUND_ALLOW_PRIVATE
-is set (tests and self-hosted gateways on the same machine), never follows redirects and always has timeouts.
+It refuses private, loopback and link-local destinations (SSRF, see `destinations.py`) unless
+THREADLINE_OUTBOUND_ALLOW_PRIVATE is set (tests and self-hosted gateways on the same machine): the host is
+resolved once and the request goes to the checked address (Host header and TLS SNI/verification keep the
+name). It never follows redirects and always has timeouts.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from django.conf import settings
+
+from threadline.core import destinations
+from threadline.core.destinations import DestinationRefused
+
+logger = logging.getLogger(__name__)
+COULD_NOT_CONNECT = "could not connect, or no answer (details are in the server log)"
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 USER_AGENT = "Threadline/0.1 (+https://github.com/threadline)"
-
-
-class DestinationRefused(Exception):
-    """The URL is not a public http(s) destination."""
 
 
 @dataclass(frozen=True)
@@ -34,27 +37,54 @@ class Response:
         return json.loads(self.body)
 
 
-def check_destination(url: str) -> None:
+def check_url(url: str) -> tuple[str, int]:
+    """The host and port of an http(s) URL; DestinationRefused when it is not one."""
     parsed = urlparse(url)
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError as exc:
+        raise DestinationRefused(f"not an http(s) URL: {url!r}") from exc
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise DestinationRefused(f"not an http(s) URL: {url!r}")
-    if settings.THREADLINE["OUTBOUND_ALLOW_PRIVATE"]:
-        return
+    return parsed.hostname, port
+
+
+def transport_failure(url: str, exc: Exception) -> str:
+    """What a delivery log shows for a connection that failed: one message whatever failed (refused port,
+    timeout, reset, TLS), so it cannot be used to probe ports; the details go to the server log."""
+    logger.warning("outbound request to %s failed: %s: %s", url, type(exc).__name__, exc)
+    return COULD_NOT_CONNECT
+
+
+def refuse_private_url(url: str, *, field: str) -> None:
+    """When a URL is saved (webhook subscriptions, the API channel): 400 when it points at a private address
+    now (checked again on every request)."""
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise DestinationRefused(f"cannot resolve {parsed.hostname}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise DestinationRefused(f"{parsed.hostname} resolves to a non-public address")
+        host, port = check_url(url)
+    except DestinationRefused:
+        return  # the caller's own validation says what is wrong with the URL
+    destinations.refuse_private(host, port, field=field)
+
+
+def _pinned(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request aimed at the address the policy checked: URL with that address, Host and SNI the name."""
+    host, port = check_url(url)
+    if destinations.private_allowed():
+        return url, headers, {}
+    address = destinations.resolve(host, port)[0]
+    parsed = urlparse(url)
+    userinfo, _at, hostport = parsed.netloc.rpartition("@")
+    literal = f"[{address}]" if ":" in address else address
+    pinned = parsed._replace(netloc=f"{userinfo}{_at}{literal}:{port}").geturl()
+    extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+    return pinned, {**headers, "Host": hostport}, extensions
 
 
 def post(url: str, *, content: bytes, headers: dict[str, str], timeout: httpx.Timeout = TIMEOUT) -> Response:
     """POST `content`; raises DestinationRefused or httpx.TransportError, returns any HTTP status."""
-    check_destination(url)
+    url, headers, extensions = _pinned(url, {"User-Agent": USER_AGENT, **headers})
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        response = client.post(url, content=content, headers={"User-Agent": USER_AGENT, **headers})
+        response = client.post(url, content=content, headers=headers, extensions=extensions)
         return Response(response.status_code, dict(response.headers), response.content)
 
 
@@ -70,9 +100,9 @@ def get(
     max_bytes: int = MAX_DOWNLOAD_BYTES,
 ) -> Response:
     """GET `url` (a provider's media, a template list); streams and raises TooLarge past `max_bytes`."""
-    check_destination(url)
+    url, headers, extensions = _pinned(url, {"User-Agent": USER_AGENT, **(headers or {})})
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        with client.stream("GET", url, headers={"User-Agent": USER_AGENT, **(headers or {})}) as response:
+        with client.stream("GET", url, headers=headers, extensions=extensions) as response:
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
@@ -88,7 +118,7 @@ def post_form(
     files: dict[str, tuple[str, bytes, str]] | None = None, timeout: httpx.Timeout = TIMEOUT,
 ) -> Response:
     """POST form fields (`application/x-www-form-urlencoded`, or `multipart/form-data` when `files` is given)."""
-    check_destination(url)
+    url, headers, extensions = _pinned(url, {"User-Agent": USER_AGENT, **(headers or {})})
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        response = client.post(url, data=data, files=files, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        response = client.post(url, data=data, files=files, headers=headers, extensions=extensions)
         return Response(response.status_code, dict(response.headers), response.content)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
-from threadline.core import crypto
+from threadline.core import crypto, http
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import require_admin
@@ -24,7 +24,7 @@ MIN_SECRET, MAX_SECRET = 16, 200
 
 
 def check_url(url: str) -> str:
-    """An absolute http(s) URL (where it may point is checked again on every delivery by `core.http`)."""
+    """An absolute public http(s) URL (where it points is checked again on every delivery by `core.http`)."""
     url = (url or "").strip()
     try:
         parsed = urlparse(url)
@@ -33,6 +33,7 @@ def check_url(url: str) -> str:
         raise ValidationFailed(_("Enter a valid http(s) URL."), code="invalid_url", field="url") from exc
     if parsed.scheme not in ("http", "https") or not hostname or len(url) > MAX_URL or any(c.isspace() for c in url):
         raise ValidationFailed(_("Enter a valid http(s) URL."), code="invalid_url", field="url")
+    http.refuse_private_url(url, field="url")
     return url
 
 

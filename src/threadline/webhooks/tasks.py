@@ -51,7 +51,7 @@ def deliver_webhook_task(delivery_id: int) -> None:
     except http.DestinationRefused as exc:
         error = str(exc)
     except httpx.TransportError as exc:
-        error, retry = f"{type(exc).__name__}: {exc}", True
+        error, retry = http.transport_failure(subscription.url, exc), True
     if not error:
         delivery.state, delivery.delivered_at = WebhookDelivery.State.DELIVERED, now()
     elif not retry or delivery.attempts >= MAX_ATTEMPTS:

@@ -152,6 +152,11 @@ class ApiAdapter:
             )
         ]
 
+    def config_saved(self, channel: Channel, config: dict[str, Any]) -> None:
+        """A private webhook URL is refused when saved, not only when a reply is delivered."""
+        if config.get("webhook_url"):
+            http.refuse_private_url(config["webhook_url"], field="config.webhook_url")
+
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         config = channel.config
         url = config.get("webhook_url")
@@ -178,7 +183,7 @@ class ApiAdapter:
         except http.DestinationRefused as exc:
             raise PermanentSendError(str(exc)) from exc
         except httpx.TransportError as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientSendError(http.transport_failure(url, exc)) from exc
         if response.status_code == 429:
             retry_after = response.headers.get("retry-after", "")
             raise RateLimited("receiver answered 429", retry_after=float(retry_after) if retry_after.isdigit() else None)

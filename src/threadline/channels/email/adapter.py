@@ -27,6 +27,7 @@ from threadline.channels.base import (
     InboundMessage,
     InboundRequest,
     OutboundMessage,
+    PermanentSendError,
 )
 from threadline.channels.email import display, loops, parsing
 from threadline.channels.email import threading as thread_signals
@@ -316,6 +317,23 @@ class EmailAdapter:
             created_at__gte=now() - dt.timedelta(hours=1),
         ).count()
         return recent >= config.sender_rate_limit_per_hour
+
+    def config_saved(self, channel: Channel, config: dict[str, Any]) -> None:
+        """Claim the channel's addresses and domains (409 when another workspace owns one) and refuse a
+        relay or IMAP host on a private network (400), as webhooks are."""
+        from threadline.channels.email.claims import do_sync_claims
+        from threadline.channels.email.sending import parse_relay
+        from threadline.core.destinations import refuse_private
+
+        do_sync_claims(channel, config)
+        if config.get("relay_url"):
+            try:
+                relay = parse_relay(config["relay_url"])
+            except PermanentSendError as exc:
+                raise ValidationFailed(str(exc), code="invalid_config", field="config.relay_url") from exc
+            refuse_private(relay.host, relay.port, field="config.relay_url")
+        if config.get("imap"):
+            refuse_private(config["imap"]["host"], config["imap"]["port"], field="config.imap.host")
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         from threadline.channels.email.sending import send

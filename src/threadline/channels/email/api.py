@@ -12,7 +12,8 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from threadline.api.auth import actor
-from threadline.channels.email.models import EmailParticipant
+from threadline.channels.email import claims
+from threadline.channels.email.models import EmailClaim, EmailParticipant
 from threadline.channels.email.participants import (
     do_add_participant,
     do_remove_participant,
@@ -20,8 +21,11 @@ from threadline.channels.email.participants import (
 )
 from threadline.channels.email.threading import explain
 from threadline.channels.models import InboundEvent
+from threadline.channels.queries import access_channel
 from threadline.conversations.queries import access_conversation, access_message
 from threadline.core.errors import NotFound
+from threadline.core.schemas import Id
+from threadline.tenancy.queries import require_admin
 
 router = Router(tags=["email"])
 
@@ -76,6 +80,40 @@ def participant_remove(request: HttpRequest, conversation_id: int, address: str)
         conversation = access_conversation(actor(request), conversation_id, for_update=True)
         do_remove_participant(actor(request), conversation, address)
     return Status(204, None)
+
+
+class DomainOut(Schema):
+    domain: str
+    verified: bool
+    verified_by: str
+    record_name: str = Field(description="Publish a TXT record at this name ...")
+    record_value: str = Field(description="... with this value, then ask for verification")
+
+
+def _domain_out(claim: EmailClaim) -> DomainOut:
+    return DomainOut(domain=claim.value, verified=claim.verified_at is not None, verified_by=claim.verified_by,
+                     record_name=claims.record_name(claim.value), record_value=claims.record_value(claim))
+
+
+@router.get("/channels/{channel_id}/email/domains", response=list[DomainOut])
+def domain_list(request: HttpRequest, channel_id: Id) -> list[DomainOut]:
+    """The channel's catch-all domains and the DNS TXT record that proves each (admins)."""
+    require_admin(actor(request))
+    return [_domain_out(c) for c in claims.domain_claims(access_channel(actor(request), channel_id))]
+
+
+@router.post("/channels/{channel_id}/email/domains/{domain}/verify", response=DomainOut)
+def domain_verify(request: HttpRequest, channel_id: Id, domain: str) -> DomainOut:
+    """Look up the domain's TXT record now; a verified domain starts receiving mail for every address (admins).
+    400 `domain_not_verified` while the record is missing."""
+    require_admin(actor(request))
+    channel = access_channel(actor(request), channel_id)
+    claim = next((c for c in claims.domain_claims(channel) if c.value == domain.strip().lower()), None)
+    if claim is None:
+        raise NotFound(_("This channel has no such catch-all domain."), code="domain_not_found")
+    proven = claims.published(claim)  # DNS first, outside the transaction
+    with transaction.atomic():
+        return _domain_out(claims.do_verify_domain(claim, proven=proven))
 
 
 def _original(message_id: int, request: HttpRequest) -> InboundEvent | None:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from threadline.channels.email.adapter import EmailChannelConfig, config_of, idempotency_key_for
+from threadline.channels.email.models import EmailClaim
 from threadline.channels.inbound import accept_inbound
 from threadline.channels.models import Channel, InboundEvent
 from threadline.core.time import now
@@ -32,21 +33,23 @@ def email_channels() -> list[Route]:
     return routes
 
 
-def route(address: str, routes: list[Route] | None = None) -> Route | None:
-    """The channel that receives mail for `address`: exact, plus-addressed, alias, then catch-all domain."""
+def route(address: str) -> Route | None:
+    """The channel that receives mail for `address`: its claim (exact, plus-addressed or alias), else the
+    verified catch-all claim of its domain (see claims.py); None when no active channel owns it."""
     address = (address or "").strip().strip("<>").lower()
     local, _sep, domain = address.rpartition("@")
     if not local or not domain:
         return None
     base = f"{local.partition('+')[0]}@{domain}"
-    candidates = routes if routes is not None else email_channels()
-    for item in candidates:
-        if base == item.config.address or base in item.config.aliases:
-            return item
-    for item in candidates:
-        if domain in item.config.catch_all_domains:
-            return item
-    return None
+    claims = EmailClaim.objects.select_related("channel").filter(channel__is_active=True, channel__kind="email")
+    claim = (claims.filter(kind=EmailClaim.Kind.ADDRESS, value=base).first()
+             or claims.filter(kind=EmailClaim.Kind.DOMAIN, value=domain, verified_at__isnull=False).first())
+    if claim is None:
+        return None
+    try:
+        return Route(claim.channel, config_of(claim.channel))
+    except ValueError:
+        return None
 
 
 def sender_over_limit(route_: Route, envelope_from: str) -> bool:

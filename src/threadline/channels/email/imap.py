@@ -39,17 +39,57 @@ class PollResult:
     skipped: int = 0
 
 
+COULD_NOT_CONNECT = "could not connect to the mailbox (details are in the server log)"
+
+
+class MailboxUnreachable(Exception):
+    """Connecting or signing in failed; the message is the same whatever failed (no port probing)."""
+
+
+def _pinned_client_class() -> type:
+    from imapclient import IMAPClient, imap4, tls
+
+    from threadline.core import destinations
+
+    class PinnedTLS(tls.IMAP4_TLS):
+        def _create_socket(self, timeout: float | None = None) -> Any:
+            sock = destinations.connect(self.host, self.port, timeout if timeout is not None else self._timeout)
+            return tls.wrap_socket(sock, self.ssl_context, self.host)
+
+    class PinnedPlain(imap4.IMAP4WithTimeout):
+        def _create_socket(self, timeout: float | None = None) -> Any:
+            return destinations.connect(self.host, self.port, timeout if timeout is not None else self._timeout)
+
+    class PinnedIMAPClient(IMAPClient):
+        """IMAPClient connecting to the address the private-address policy checked (resolved once)."""
+
+        def _create_IMAP4(self) -> Any:
+            connect_timeout = getattr(self._timeout, "connect", None)
+            if self.ssl:
+                return PinnedTLS(self.host, self.port, self.ssl_context, connect_timeout)
+            return PinnedPlain(self.host, self.port, connect_timeout)
+
+    return PinnedIMAPClient
+
+
 def connect(config: ImapConfig) -> Any:
-    from imapclient import IMAPClient
+    """An open, signed-in connection; MailboxUnreachable (generic) on any failure, details logged."""
+    from imapclient.exceptions import IMAPClientError
+
+    from threadline.core.destinations import DestinationRefused
 
     context = ssl.create_default_context()
     if not config.verify_tls:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    client = IMAPClient(config.host, port=config.port, ssl=config.security == "tls", ssl_context=context,
-                        timeout=TIMEOUT)
-    if config.security == "starttls":
-        client.starttls(context)
+    try:
+        client = _pinned_client_class()(config.host, port=config.port, ssl=config.security == "tls",
+                                        ssl_context=context, timeout=TIMEOUT)
+        if config.security == "starttls":
+            client.starttls(context)
+    except (DestinationRefused, OSError, IMAPClientError) as exc:
+        logger.warning("IMAP %s:%s: %s: %s", config.host, config.port, type(exc).__name__, exc)
+        raise MailboxUnreachable(COULD_NOT_CONNECT) from exc
     client.login(config.username, config.password)
     return client
 

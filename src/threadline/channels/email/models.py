@@ -30,3 +30,26 @@ class EmailParticipant(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.address
+
+
+class EmailClaim(WorkspaceScoped):
+    """An inbound address or catch-all domain, owned by one channel of one workspace (unique installation-wide).
+
+    Kept in step with the channel's config by `claims.do_sync_claims`. A domain routes mail only once it is
+    verified: a DNS TXT record `threadline-verify=<token>` at `_threadline.<domain>`, or the operator's
+    `threadline email verify-domain DOMAIN --force`.
+    """
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", _("Address")
+        DOMAIN = "domain", _("Catch-all domain")
+
+    channel = models.ForeignKey("tl_channels.Channel", on_delete=models.CASCADE, related_name="email_claims")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=320, unique=True)
+    verification_token = models.CharField(max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=16, blank=True, help_text=_("dns or operator"))
+
+    def __str__(self) -> str:
+        return self.value

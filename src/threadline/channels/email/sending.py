@@ -15,10 +15,12 @@ are temporary (retried with backoff), 5xx answers permanent (shown on the messag
 from __future__ import annotations
 
 import email.utils
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.template.loader import render_to_string
@@ -29,8 +31,13 @@ from threadline.channels.email import display
 from threadline.channels.email import threading as thread_signals
 from threadline.channels.email.adapter import EmailChannelConfig, config_of, relay_url_for
 from threadline.channels.models import Channel
+from threadline.core import destinations
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 30
+COULD_NOT_CONNECT = "could not connect to the mail server (details are in the server log)"
+REFUSED = "the mail server's address is on a private network, which is not allowed"
 
 
 @dataclass(frozen=True)
@@ -42,19 +49,25 @@ class Relay:
     implicit_tls: bool
     starttls: str  # "auto", "required", "never"
     verify: bool
+    trusted: bool = False  # the operator's THREADLINE_SMTP_RELAY_URL: exempt from the private-address policy
 
 
-def parse_relay(url: str) -> Relay:
+def parse_relay(url: str, *, trusted: bool = False) -> Relay:
     parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+        parsed = parsed._replace(netloc="")
     if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
         raise PermanentSendError("the SMTP relay URL must look like smtp://user:pass@host:587")
     query = {k: v[-1].lower() for k, v in parse_qs(parsed.query).items()}
     implicit = parsed.scheme == "smtps"
     return Relay(
-        host=parsed.hostname, port=parsed.port or (465 if implicit else 25),
+        host=parsed.hostname, port=port or (465 if implicit else 25),
         username=unquote(parsed.username or ""), password=unquote(parsed.password or ""),
         implicit_tls=implicit, starttls=query.get("starttls", "auto"),
-        verify=query.get("verify", "true") not in ("false", "0", "no"),
+        verify=query.get("verify", "true") not in ("false", "0", "no"), trusted=trusted,
     )
 
 
@@ -66,22 +79,62 @@ def _tls_context(relay: Relay) -> ssl.SSLContext:
     return context
 
 
-def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str]) -> None:
-    """Hand one message to the relay; TransientSendError / PermanentSendError on failure."""
+class _PinnedSMTP(smtplib.SMTP):
+    """smtplib connecting to the address `destinations` checked; STARTTLS still verifies the host name."""
+
+    trusted = False
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+        return destinations.connect(host, port, timeout, trusted=self.trusted)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL, _PinnedSMTP):
+    """Implicit TLS over the pinned connection (SNI and verification against the host name)."""
+
+
+def _open(relay: Relay) -> smtplib.SMTP:
+    """Connect, greet and start TLS; any failure up to here is one generic TransientSendError (what failed,
+    refused port, timeout, TLS, goes to the server log only, so agents cannot probe ports with it)."""
     try:
         if relay.implicit_tls:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(relay.host, relay.port, timeout=TIMEOUT,
-                                                    context=_tls_context(relay))
+            client: smtplib.SMTP = _PinnedSMTPSSL(timeout=TIMEOUT, context=_tls_context(relay))
         else:
-            client = smtplib.SMTP(relay.host, relay.port, timeout=TIMEOUT)
+            client = _PinnedSMTP(timeout=TIMEOUT)
+        client.trusted = relay.trusted  # type: ignore[attr-defined]
+        client._host = relay.host  # what STARTTLS and implicit TLS verify (smtplib sets it only in __init__)
+        code, greeting = client.connect(relay.host, relay.port)
+        if code != 220:
+            client.close()
+            raise smtplib.SMTPConnectError(code, greeting)
+    except destinations.DestinationRefused as exc:
+        logger.warning("SMTP relay %s refused by the outbound policy: %s", relay.host, exc)
+        raise PermanentSendError(REFUSED) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("SMTP relay %s:%s: %s: %s", relay.host, relay.port, type(exc).__name__, exc)
+        raise TransientSendError(COULD_NOT_CONNECT) from exc
+    try:
+        client.ehlo()
+        if not relay.implicit_tls and relay.starttls != "never":
+            if client.has_extn("starttls"):
+                client.starttls(context=_tls_context(relay))
+                client.ehlo()
+            elif relay.starttls == "required":
+                raise PermanentSendError("the relay does not offer STARTTLS, which the relay URL requires")
+    except PermanentSendError:
+        client.close()
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        client.close()
+        logger.warning("SMTP relay %s:%s: %s: %s", relay.host, relay.port, type(exc).__name__, exc)
+        raise TransientSendError(COULD_NOT_CONNECT) from exc
+    return client
+
+
+def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str]) -> None:
+    """Hand one message to the relay; TransientSendError / PermanentSendError on failure."""
+    client = _open(relay)
+    try:
         with client:
-            client.ehlo()
-            if not relay.implicit_tls and relay.starttls != "never":
-                if client.has_extn("starttls"):
-                    client.starttls(context=_tls_context(relay))
-                    client.ehlo()
-                elif relay.starttls == "required":
-                    raise PermanentSendError("the relay does not offer STARTTLS, which the relay URL requires")
             if relay.username:
                 client.login(relay.username, relay.password)
             refused = client.sendmail(envelope_from, recipients, mime)
@@ -97,12 +150,11 @@ def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str]
         raise _from_code(exc.smtp_code, exc.smtp_error) from exc
     except (PermanentSendError, TransientSendError):
         raise
-    except ssl.SSLCertVerificationError as exc:
-        raise PermanentSendError(f"the relay's TLS certificate is not trusted: {exc.verify_message}") from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise PermanentSendError(f"the relay does not support this: {exc}") from exc
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        raise TransientSendError(f"relay {relay.host}:{relay.port}: {type(exc).__name__}: {exc}") from exc
+        logger.warning("SMTP relay %s:%s: %s: %s", relay.host, relay.port, type(exc).__name__, exc)
+        raise TransientSendError(COULD_NOT_CONNECT) from exc
 
 
 def _text(value: bytes | str) -> str:
@@ -222,7 +274,7 @@ def send(message: OutboundMessage, channel: Channel) -> DeliveryResult:
     url = relay_url_for(config)
     if not url:
         raise PermanentSendError("no SMTP relay configured (THREADLINE_SMTP_RELAY_URL or the channel's relay_url)")
-    relay = parse_relay(url)
+    relay = parse_relay(url, trusted=not config.relay_url)
     if not message.recipient_address:
         raise PermanentSendError("the contact has no email address")
     mime, message_id, envelope_from = build(message, channel, config)
