@@ -21,6 +21,7 @@ from threadline.contacts import identities
 from threadline.contacts.events import ContactsMerged, ContactsUnmerged, SuggestionResolved
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, MergeSuggestion
 from threadline.conversations.models import Conversation, ConversationEvent, Direction, Message
+from threadline.conversations.splitting import do_separate_sides
 from threadline.core.errors import Conflict, NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
@@ -209,8 +210,10 @@ def do_unmerge_contacts(actor: Membership, merge: ContactMerge) -> ContactMerge:
 
     What the merge moved goes back to `source` (identities with their prior `verified` flag, conversations,
     authored messages, suggestions); messages the customer wrote after the merge from a restored identity are
-    attributed to `source` again. What was created on `target` after the merge stays there. A second unmerge
-    of the same merge is a Conflict. Each restored conversation gets a `contact_unmerged` timeline row.
+    attributed to `source` again, and conversations that mixed both sides since the merge are separated
+    (`do_separate_sides`: split, handed over whole, or flagged for an agent). What else was created on
+    `target` after the merge stays there. A second unmerge of the same merge is a Conflict. Each restored
+    conversation gets a `contact_unmerged` timeline row.
     """
     merge = ContactMerge.objects.select_for_update().select_related("source", "target").get(pk=merge.pk)
     merge.source, merge.target = _lock(merge.source, merge.target)
@@ -233,6 +236,10 @@ def do_unmerge_contacts(actor: Membership, merge: ContactMerge) -> ContactMerge:
         author_contact=source, updated_at=moment)
     Message.objects.filter(identity_id__in=restored, author_contact=target, direction=Direction.INBOUND,
                            created_at__gte=merge.created_at).update(author_contact=source, updated_at=moment)
+    # What either side wrote, or was sent, while they were one goes with the identity it came from or went to.
+    separation = do_separate_sides(actor, contact_ids=[source.pk, target.pk], since=merge.created_at,
+                                   merge_id=merge.pk)
+    conversation_ids = sorted({*conversation_ids, *separation.handed_over})
     _restore_suggestions(merge, actor)
     _restore_fields(source, target, snapshot)
 

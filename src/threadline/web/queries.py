@@ -282,6 +282,9 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
     kind = event.kind
     if kind == "created":
         channel = channels.get(data.get("channel_id") or 0)
+        if data.get("unmerged_from"):
+            return _("%(actor)s undid a contact merge: these messages came from this contact and moved here "
+                     "from #%(id)s") % {"actor": actor, "id": data["unmerged_from"]}
         if data.get("split_from"):
             return _("%(actor)s split this conversation out of #%(id)s") % {"actor": actor, "id": data["split_from"]}
         return _("Conversation started on %(channel)s") % {"channel": channel.name if channel else _("no channel")}
@@ -309,6 +312,13 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return _("%(actor)s merged two contacts") % {"actor": actor}
     if kind == "contact_unmerged":
         return _("%(actor)s undid a contact merge") % {"actor": actor}
+    if kind == "unmerge_split_out":
+        return _("%(actor)s undid a contact merge: %(count)s messages of the other contact moved to #%(id)s") % {
+            "actor": actor, "count": len(data.get("message_ids") or []), "id": data.get("into")}
+    if kind == "unmerge_review":
+        return _("Please check: after the contact merge was undone, %(count)s messages written while the two "
+                 "were one could not be attributed to either, and stayed here") % {
+            "count": len(data.get("message_ids") or [])}
     if kind == "snoozed":
         return _("%(actor)s snoozed it until %(until)s") % {"actor": actor, "until": data.get("until", "")}
     if kind == "unsnoozed":

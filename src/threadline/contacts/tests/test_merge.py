@@ -116,6 +116,11 @@ def test_merge_moves_everything_then_unmerge_restores_it_exactly(admin, pair):
     after = state(source, target)
     new_identity = after["identities"].pop(added.pk)
     new_conversation = after["conversations"].pop(later.conversation_id)
+    # The email written during the merge went into the target's Telegram conversation: it is split out into
+    # a conversation of the source, whose identity wrote it (test_unmerge_activity.py has the whole rule).
+    split = Message.objects.get(pk=from_email.pk).conversation
+    assert (split.contact_id, split.previous_id) == (source.pk, later.conversation_id)
+    assert after["conversations"].pop(split.pk)["contact_id"] == source.pk
     assert after["authors"].pop(later.pk) == target.pk
     assert after["authors"].pop(from_email.pk) == source.pk  # written from a restored identity
     assert after == before
