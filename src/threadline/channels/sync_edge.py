@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -20,12 +19,13 @@ from threadline.channels.models import Channel
 def accept_sync(adapter: Any, request: InboundRequest, channel: Channel, *,
                 extra_headers: dict[str, str] | None = None) -> HttpResponse | None:
     """Verify, key and store `request` (once per key); an error response, or None when accepted."""
-    from threadline.channels.inbound import accept_inbound
+    from threadline.channels.inbound import accept_inbound, refuse_oversized
 
     if request.method != "POST":
         return JsonResponse({"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
-    if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-        return JsonResponse({"code": "payload_too_large", "message": _("The payload is too large.")}, status=413)
+    refused = refuse_oversized(request.body)
+    if refused is not None:
+        return refused
     try:
         adapter.verify(request, channel)
         key = adapter.idempotency_key(request, channel)

@@ -9,6 +9,8 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi = get_asgi_application()
 
+from threadline.core.body_limit import BodyLimit  # noqa: E402
 from threadline.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi, "websocket": URLRouter(websocket_urlpatterns)})
+# Request bodies are counted as they arrive (a chunked body has no Content-Length to trust).
+application = ProtocolTypeRouter({"http": BodyLimit(django_asgi), "websocket": URLRouter(websocket_urlpatterns)})

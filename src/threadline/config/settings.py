@@ -155,7 +155,8 @@ THREADLINE = {
     "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
     "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),
     "ATTACHMENT_MAX_BYTES": 25 * 1024 * 1024,
-    "INBOUND_MAX_BYTES": 1024 * 1024,
+    "INBOUND_MAX_BYTES": 1024 * 1024,  # a provider webhook's body (core.body_limit counts it as it arrives)
+    "UPLOAD_MAX_BYTES": 100 * 1024 * 1024,  # a widget or composer request carrying attachments
     "DNS_NAMESERVERS": env.host_ports(env.get("DNS_NAMESERVERS"), 53),
 }
 
