@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from threadline.channels.email import edge
-from threadline.channels.email.testkit import make_email_channel, running_listener
+from threadline.channels.email.testkit import FIXTURES, make_email_channel, running_listener
 from threadline.channels.models import InboundEvent
 from threadline.conversations.models import Conversation, Message
 
@@ -155,3 +155,41 @@ def test_the_webhook_edge_refuses_email_even_with_forged_transport_headers(clien
                            HTTP_X_THREADLINE_TRANSPORT="smtp")
     assert response.status_code == 401
     assert InboundEvent.objects.count() == 0
+
+
+SPECIAL_USE = ["dana.levi@contoso.local", "dana.levi@qa.test", "dana.levi@corp.internal", "dana.levi@nas.home.arpa",
+               "dana.levi@localhost", "dana.levi@intranet", "dana.levi@example.invalid",
+               "dana.levi@duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"]
+
+
+@pytest.mark.parametrize("address", SPECIAL_USE)
+def test_a_sender_on_a_special_use_or_unresolvable_domain_keeps_the_real_address(smtp_listener, admin, run_jobs,
+                                                                                  address):
+    """Issue 9 item 12: never an invented unknown-sender+…@example.com for a sender we cannot resolve."""
+    make_email_channel(admin)
+    raw = (FIXTURES / "exchange-dot-local-sender.eml").read_bytes().replace(b"dana.levi@contoso.local",
+                                                                            address.encode())
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as client:
+        client.sendmail(address, ["support@acme.test"], raw)
+    run_jobs()
+    message = Message.objects.select_related("identity", "conversation__contact").get()
+    assert message.identity.address == address
+    assert message.conversation.contact.name == "Dana Levi"
+    assert message.metadata["email"]["from"] == ["Dana Levi", address]
+
+
+def test_mail_from_an_internationalised_address_keeps_the_address_and_the_name(smtp_listener, admin, run_jobs):
+    """Issue 9 item 8: raw UTF-8 From/Cc (RFC 6532) over SMTPUTF8; the sender was stored with the envelope
+    address and no name."""
+    make_email_channel(admin)
+    raw = (FIXTURES / "eai-utf8-addresses.eml").read_bytes()
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("smtputf8")
+        client.sendmail("jiří@příklad.cz", ["support@acme.test"], raw, mail_options=["SMTPUTF8"])
+    run_jobs()
+    message = Message.objects.select_related("identity", "conversation__contact").get()
+    assert (message.identity.address, message.identity.display_name) == ("jiří@příklad.cz", "Jiří Novák")
+    assert message.conversation.contact.name == "Jiří Novák"
+    assert message.metadata["email"]["cc"] == [["Пётр Иванов", "пётр@пример.рф"], ["Petra", "petra@příklad.cz"]]
+    assert message.conversation.subject == "Dobrý den, prosím o fakturu k objednávce 1001. Jiří"

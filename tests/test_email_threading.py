@@ -10,7 +10,7 @@ from django.db import transaction
 
 from threadline.channels.email import edge
 from threadline.channels.email.participants import do_add_participant, do_remove_participant
-from threadline.channels.email.testkit import SmtpSink, make_email_channel, running_sink
+from threadline.channels.email.testkit import FIXTURES, SmtpSink, make_email_channel, running_sink
 from threadline.channels.email.threading import explain
 from threadline.channels.models import InboundEvent
 from threadline.conversations.actions import do_send_reply
@@ -283,3 +283,64 @@ def test_a_known_contact_writing_by_email_continues_their_open_conversation(chan
     assert by_email.conversation_id == chat.conversation_id
     assert by_email.metadata["threading"] == {"rule": "contact_open_conversation",
                                               "conversation_id": chat.conversation_id}
+
+
+# ── replies that cannot be built as they are (issue 9 item 8) ──────────────────────────────────────────
+def eai_inbound(channel, run_jobs):
+    """The EAI fixture (raw UTF-8 From, Cc; no Subject), as the SMTP listener stores it."""
+    raw = (FIXTURES / "eai-utf8-addresses.eml").read_bytes()
+    edge.store(channel, raw, transport="smtp", envelope_from="jiří@příklad.cz", recipients=["support@acme.test"])
+    run_jobs()
+    return Message.objects.select_related("identity", "conversation__contact").get(direction="in")
+
+
+def test_a_mail_without_subject_and_an_agents_multiline_subject_give_one_line_reply_subjects(
+        channel, admin, run_jobs, smtp_sink):
+    first = inbound(channel, run_jobs, subject="", body="My order\nnever came.\nDana")
+    conversation = first.conversation
+    sent = reply(admin, conversation, run_jobs)
+    assert sent.status == DeliveryStatus.SENT, sent.status_reason
+    assert smtp_sink.handler.received[-1].message["Subject"] == f"Re: My order never came. Dana [#{conversation.pk}]"
+    with transaction.atomic():  # an agent (or an integration) sets a subject with a line break in it
+        Conversation.objects.filter(pk=conversation.pk).update(subject="Order 1001\r\nBcc: victim@example.org")
+    again = reply(admin, conversation, run_jobs, "And another thing.")
+    assert again.status == DeliveryStatus.SENT, again.status_reason
+    mime = smtp_sink.handler.received[-1].message
+    assert mime["Subject"] == f"Re: Order 1001 Bcc: victim@example.org [#{conversation.pk}]"
+    assert mime["Bcc"] is None and "victim@example.org" not in smtp_sink.handler.received[-1].rcpt_tos
+
+
+def test_a_reply_to_internationalised_addresses_goes_out_over_smtputf8(channel, admin, run_jobs, smtp_sink):
+    first = eai_inbound(channel, run_jobs)
+    assert (first.identity.address, first.conversation.contact.name) == ("jiří@příklad.cz", "Jiří Novák")
+    sent = reply(admin, first.conversation, run_jobs, "Faktura je v příloze.")
+    assert sent.status == DeliveryStatus.SENT, sent.status_reason
+    captured = smtp_sink.handler.received[-1]
+    assert "SMTPUTF8" in captured.mail_options
+    # An ASCII local part at an internationalised domain goes out in ASCII (the domain's A-labels).
+    assert sorted(captured.rcpt_tos) == sorted(["jiří@příklad.cz", "пётр@пример.рф", "petra@xn--pklad-zsa96e.cz"])
+    mime = captured.message
+    assert [(a.display_name, a.addr_spec) for a in mime["To"].addresses] == [("Jiří Novák", "jiří@příklad.cz")]
+    assert sorted(a.addr_spec for a in mime["Cc"].addresses) == ["petra@xn--pklad-zsa96e.cz", "пётр@пример.рф"]
+    assert mime["Subject"] == f"Re: Dobrý den, prosím o fakturu k objednávce 1001. Jiří [#{first.conversation_id}]"
+
+
+def test_a_relay_without_smtputf8_fails_the_reply_with_a_reason_shown_in_the_api_and_the_workspace(
+        admin, run_jobs, client, api):
+    sink = SmtpSink(smtputf8=False).start()
+    try:
+        channel = make_email_channel(admin, relay_url=sink.url)
+        first = eai_inbound(channel, run_jobs)
+        failed = reply(admin, first.conversation, run_jobs, "Faktura je v příloze.")
+    finally:
+        sink.stop()
+    assert failed.status == DeliveryStatus.FAILED
+    assert "SMTPUTF8" in failed.status_reason and "jiří@příklad.cz" in failed.status_reason
+    assert "пётр@пример.рф" in failed.status_reason and "petra" not in failed.status_reason
+    assert not Job.objects.filter(state=Job.State.QUEUED).exists()  # not a silent retry loop
+    assert sink.handler.received == []
+    shown = api.get(f"/api/v1/messages/{failed.pk}").json()
+    assert (shown["status"], shown["status_reason"]) == ("failed", failed.status_reason)
+    client.force_login(admin.user)
+    page = client.get(f"/app/c/{first.conversation_id}/").content.decode()
+    assert "SMTPUTF8" in page

@@ -1,17 +1,27 @@
 """Delivering agents' replies through the channel's adapter, with retries and backoff.
 
 The Delivery row counts attempts; transient errors are retried by the job queue with exponential backoff
-until MAX_ATTEMPTS, then the message is marked failed with the last reason so an agent sees it.
+until MAX_ATTEMPTS, then the message is marked failed with the last reason so an agent sees it. An adapter
+that crashes while building or sending (any exception that is not a channel error, a network error or a
+database error) fails the message at once with the error as its reason: it never stays `queued` in a
+silent retry loop.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils.translation import gettext as _
 
-from threadline.channels.base import OutboundMessage, PermanentSendError, RateLimited, TransientSendError
+from threadline.channels.base import (
+    ChannelError,
+    OutboundMessage,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+)
 from threadline.channels.models import Delivery
 from threadline.channels.registry import adapter_for
 from threadline.conversations.events import MessageStatusChanged
@@ -23,6 +33,8 @@ from threadline.jobs.registry import Retry, task
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Errors an adapter let through that may pass by themselves; anything else it raises is permanent.
+TRANSIENT_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, OperationalError, InterfaceError)
 
 
 def build_outbound(message: Message) -> OutboundMessage:
@@ -42,6 +54,12 @@ def build_outbound(message: Message) -> OutboundMessage:
         ]},
         template=(message.metadata or {}).get("template"),
     )
+
+
+def _describe(exc: Exception) -> str:
+    """The error for an agent: its kind and message, without a server path (an OSError's filename)."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"{type(exc).__name__}: {detail}"[:1000]
 
 
 def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "") -> None:
@@ -82,7 +100,15 @@ def deliver_message_task(message_id: int) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None)
     adapter = adapter_for(delivery.channel.kind)
     try:
-        result = adapter.send(build_outbound(delivery.message), delivery.channel)
+        try:
+            result = adapter.send(build_outbound(delivery.message), delivery.channel)
+        except ChannelError:
+            raise
+        except TRANSIENT_ERRORS as exc:  # a network or database hiccup outside the adapter's own handling
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - building or sending crashed: trying again cannot help
+            logger.exception("message %s: the %s adapter failed", message_id, delivery.channel.kind)
+            raise PermanentSendError(_("This message could not be sent: %(error)s") % {"error": _describe(exc)}) from exc
     except PermanentSendError as exc:
         _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
         return
@@ -94,5 +120,8 @@ def deliver_message_task(message_id: int) -> None:
         Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000])
         after = exc.retry_after if isinstance(exc, RateLimited) else None
         raise Retry(str(exc), after=after) from exc
+    except ChannelError as exc:  # any other channel error from a send is a failure to show, not to retry
+        _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
+        return
     _finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
             provider_id=result.provider_message_id)

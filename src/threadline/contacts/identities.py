@@ -16,7 +16,7 @@ import unicodedata
 
 import phonenumbers
 from django.utils.translation import gettext as _
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from threadline.contacts.models import IdentityKind
 from threadline.core.errors import ValidationFailed
@@ -70,8 +70,25 @@ def check_text(value: str, *, field: str, max_length: int) -> str:
 
 
 def normalize_email(address: str) -> str:
+    """The address lower-cased, its syntax checked (never its deliverability: no DNS).
+
+    Addresses on special-use or unresolvable domains (`.local`, `.test`, `.internal`, `.home.arpa`, a bare
+    host name) are real inside their networks and are kept: email-validator refuses the special-use names
+    whatever its options, so their domain is checked with a placeholder top-level label instead.
+    """
+    candidate = address.strip()
     try:
-        result = validate_email(address.strip(), check_deliverability=False)
+        try:
+            result = validate_email(candidate, check_deliverability=False, test_environment=True,
+                                    globally_deliverable=False)
+        except EmailNotValidError:
+            local, _at, domain = candidate.rpartition("@")
+            labels = domain.lower().rstrip(".").split(".")
+            if labels[-1] not in SPECIAL_USE_DOMAIN_NAMES:
+                raise
+            placeholder = validate_email(f"{local}@{'.'.join([*labels[:-1], 'example'])}",
+                                         check_deliverability=False, globally_deliverable=False)
+            return (placeholder.normalized.lower().removesuffix("example") + labels[-1])
     except EmailNotValidError as exc:
         raise ValidationFailed(_("%(address)s is not a valid email address.") % {"address": address},
                                code="invalid_email", field="address") from exc

@@ -106,7 +106,7 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
         _reopen(latest, why=_("customer wrote within the reopen window"))
         return latest, {"rule": "reopened_within_window", "conversation_id": latest.pk}
     conversation = Conversation.objects.create(
-        workspace_id=contact.workspace_id, contact=contact, subject=(item.subject or item.text[:80])[:500],
+        workspace_id=contact.workspace_id, contact=contact, subject=_subject_of(item),
         origin_channel=channel, previous=latest,
     )
     record_event(conversation, "created", channel_id=channel.pk, channel_kind=channel.kind,
@@ -115,6 +115,12 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
                                 contact_id=contact.pk, channel_id=channel.pk,
                                 previous_id=latest.pk if latest else None))
     return conversation, {"rule": "new_conversation", "previous_id": latest.pk if latest else None}
+
+
+def _subject_of(item: InboundMessage) -> str:
+    """A new conversation's subject: the message's subject, else the start of its text, on one line (a subject
+    becomes a mail header, where a line break cannot go)."""
+    return " ".join((item.subject or "").split())[:500] or " ".join(item.text[:200].split())[:80]
 
 
 def _reopen(conversation: Conversation, *, why: str) -> None:

@@ -228,10 +228,12 @@ class EmailAdapter:
                 config: EmailChannelConfig) -> tuple[str, str]:
         from threadline.contacts.identities import normalize_email
 
-        for address, name in ((parsed.from_address, parsed.from_name), ((envelope_from or "").strip("<>"), "")):
+        # The From name stays with whichever address is used (an unusable From address falls back to the
+        # envelope sender, but the person's name is still theirs).
+        for address in (parsed.from_address, (envelope_from or "").strip("<>")):
             if address:
                 try:
-                    return normalize_email(address), name
+                    return normalize_email(address), parsed.from_name
                 except ValidationFailed:
                     continue
         digest = hashlib.sha256(raw).hexdigest()[:10]

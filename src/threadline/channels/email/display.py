@@ -8,7 +8,8 @@ Folding, in order:
    Outlook's "From:/Sent:" block and "-----Original Message-----" separators;
 3. a generic rule: a line ending in ":" that names an address, followed by a `>` quoted block;
 4. mail-parser-reply for the languages it knows (en, cs, de, fr, ...);
-then a signature ("-- " line, "Sent from my iPhone" in each language).
+a reply written *under* the quote (Thunderbird's bottom-posting: header, `>` block, then the new text) has
+the header and quote folded instead; then a signature ("-- " line, "Sent from my iPhone" in each language).
 """
 
 from __future__ import annotations
@@ -152,11 +153,35 @@ def _strip_signature(lines: list[str]) -> tuple[list[str], list[str]]:
     return lines, []
 
 
+def _bottom_posted(lines: list[str]) -> int | None:
+    """Where the new text starts when it is written under the quote (Thunderbird's default, and anyone who
+    bottom-posts): an optional reply header, then a `>` block, then unquoted text with no more quotes (an
+    interleaved answer keeps its quotes and is shown whole). None when the text is not shaped like that."""
+    index = 0
+    while index < len(lines) and not _plain(lines[index]):
+        index += 1
+    index += _is_reply_header(lines, index) if index < len(lines) else 0
+    start = index
+    while index < len(lines) and (_plain(lines[index]).startswith(">") or not _plain(lines[index])):
+        index += 1
+    rest = lines[index:]
+    if index == start or not any(_plain(x) for x in rest) or any(_plain(x).startswith(">") for x in rest):
+        return None
+    return index
+
+
 def fold(text: str) -> Folded:
     """Split a reply from the history it quotes and its signature."""
     if not text:
         return Folded("", "", "")
     lines = text.replace("\r\n", "\n").split("\n")
+    bottom = _bottom_posted(lines)
+    if bottom is not None:
+        head, signature = _strip_signature(lines[bottom:])
+        if "\n".join(head).strip():  # never hide everything: a quote followed only by a signature falls through
+            quote = "\n".join(lines[:bottom]).strip()
+            folded = "\n\n".join(x for x in (quote, "\n".join(signature).strip()) if x)
+            return Folded("\n".join(head).strip(), folded, "bottom_posted_quote")
     cut = _cut(lines)
     rule = ""
     head, tail = lines, []

@@ -3,9 +3,11 @@
 Never raises on bad input: every problem becomes an entry in `ParsedEmail.defects`, and a message that cannot
 be read at all comes back with `malformed=True` so it is stored raw and flagged for an agent.
 
-Charsets: each text part is decoded with its declared charset when the bytes are valid in it; a part whose
-bytes are not (an unknown or wrong label, 8-bit text labelled us-ascii, UTF-8 labelled latin-1) is decoded as
-UTF-8 when valid, else with the charset charset-normalizer detects. Encoded words (RFC 2047) and RFC 2231
+Charsets: each text part is decoded with its declared charset when the bytes are valid in it, or valid but
+for a few damaged bytes (replaced by U+FFFD, recorded as a defect: one stray byte never switches the whole
+body to another charset); a part whose bytes are not (an unknown or wrong label, 8-bit text labelled
+us-ascii, UTF-8 labelled latin-1) is decoded as UTF-8 when valid, else with the charset charset-normalizer
+detects. Encoded words (RFC 2047) and RFC 2231
 filenames are decoded by the stdlib; raw 8-bit headers are decoded the same way as bodies.
 """
 
@@ -19,6 +21,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
+from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
@@ -68,38 +71,63 @@ class ParsedEmail:
 
 
 # ── decoding ─────────────────────────────────────────────────────────────────────────────────────────
-def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str]:
-    """Text for `data` and the charset used: the declared one when valid, else UTF-8, else detected.
+class Decoded(NamedTuple):
+    text: str
+    charset: str  # the charset used
+    replaced: int = 0  # invalid bytes replaced by U+FFFD (the declared charset was right, the bytes damaged)
+
+
+def decode_bytes(data: bytes, declared: str | None) -> Decoded:
+    """Text for `data` and the charset used: the declared one when valid (or valid but for a few damaged
+    bytes, which are replaced), else UTF-8, else detected.
 
     NUL characters are dropped (PostgreSQL text cannot hold them, and no mail text needs them).
     """
-    text, used = _decode_bytes(data, declared)
-    return text.replace("\x00", ""), used
+    decoded = _decode_bytes(data, declared)
+    return decoded._replace(text=decoded.text.replace("\x00", ""))
 
 
-def _decode_bytes(data: bytes, declared: str | None) -> tuple[str, str]:
+def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
     label = (declared or "").strip().lower()
     if label and label not in LATIN_LABELS:
         try:
-            return data.decode(_codec(label)), label
+            return Decoded(data.decode(_codec(label)), label)
         except (LookupError, UnicodeDecodeError):
             pass
+        damaged = _decode_damaged(data, _codec(label))
+        if damaged is not None:
+            return Decoded(damaged[0], label, damaged[1])
     if label in LATIN_LABELS and _is_ascii(data):
-        return data.decode("ascii"), label or "us-ascii"
+        return Decoded(data.decode("ascii"), label or "us-ascii")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     if label in {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}:
         guess = _detect(data)
         # Latin-1 decodes any bytes: trust the label unless detection finds a clearly other script.
         if guess and guess[1] not in {"cp1252", "latin_1", "iso8859_15"} and _non_latin_script(guess[0]):
-            return guess
-        return data.decode("cp1252" if label in {"windows-1252", "cp1252"} else "latin-1", "replace"), label
+            return Decoded(*guess)
+        return Decoded(data.decode("cp1252" if label in {"windows-1252", "cp1252"} else "latin-1", "replace"), label)
     guess = _detect(data)
     if guess:
-        return guess
-    return data.decode("utf-8", "replace"), "utf-8"
+        return Decoded(*guess)
+    return Decoded(data.decode("utf-8", "replace"), "utf-8")
+
+
+def _decode_damaged(data: bytes, codec: str) -> tuple[str, int] | None:
+    """`data` in `codec` with its few invalid bytes replaced by U+FFFD, and how many were, when the charset
+    is right but the bytes damaged (a stray windows-1252 byte pasted into UTF-8); None when the bytes do
+    not look like `codec`: it must read at least twice as many non-ASCII characters as it fails on (a wrong
+    label, windows-1256 text called UTF-8, fails on nearly every non-ASCII byte).
+    """
+    try:
+        text = data.decode(codec, "replace")
+        bad = text.count("\ufffd") - data.decode(codec, "ignore").count("\ufffd")  # not the literal ones
+    except LookupError:
+        return None
+    valid = sum(1 for c in text if ord(c) > 0x7F) - text.count("\ufffd")
+    return (text, bad) if 0 < bad and bad * 2 <= valid else None
 
 
 def _codec(label: str) -> str:
@@ -166,7 +194,8 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
         except Exception:  # noqa: BLE001 - fall back to the lenient parser
             pairs = email.utils.getaddresses([_fix_header_string(str(value))])
         for display, address in pairs:
-            address = (address or "").strip().strip("<>").lower()
+            # A raw UTF-8 address (RFC 6532, sent over SMTPUTF8) arrives as surrogate escapes: decode it.
+            address = _fix_header_string(address or "").strip().strip("<>").lower()
             if "@" in address and " " not in address and len(address) <= 320:
                 found.append((_fix_header_string(display or "").replace("\x00", "").strip()[:300], address))
     return found
@@ -212,9 +241,11 @@ def _part_text(part: Message, parsed: ParsedEmail) -> str:
         declared = part.get_content_charset()
     except Exception:  # noqa: BLE001
         declared = None
-    text, used = decode_bytes(payload, declared)
+    text, used, replaced = decode_bytes(payload, declared)
     if declared and used != declared.lower():
         parsed.defects.append(f"charset {declared} relabelled as {used}")
+    if replaced:
+        parsed.defects.append(f"charset {used}: {replaced} invalid byte{'s' if replaced > 1 else ''} replaced")
     return text
 
 

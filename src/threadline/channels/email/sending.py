@@ -14,17 +14,21 @@ are temporary (retried with backoff), 5xx answers permanent (shown on the messag
 
 from __future__ import annotations
 
+import email.errors
+import email.policy
 import email.utils
 import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from threadline.channels.base import DeliveryResult, OutboundMessage, PermanentSendError, TransientSendError
 from threadline.channels.email import display
@@ -130,14 +134,23 @@ def _open(relay: Relay) -> smtplib.SMTP:
     return client
 
 
-def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str]) -> None:
-    """Hand one message to the relay; TransientSendError / PermanentSendError on failure."""
+def deliver(relay: Relay, mime: bytes, envelope_from: str, recipients: list[str], *,
+            smtputf8: list[str] | None = None) -> None:
+    """Hand one message to the relay; TransientSendError / PermanentSendError on failure.
+
+    `smtputf8`: the addresses that need SMTPUTF8; the message is refused (permanently, saying why) when the
+    relay does not offer it.
+    """
     client = _open(relay)
     try:
         with client:
             if relay.username:
                 client.login(relay.username, relay.password)
-            refused = client.sendmail(envelope_from, recipients, mime)
+            if smtputf8 and not client.has_extn("smtputf8"):
+                raise PermanentSendError(
+                    _("The mail relay does not support SMTPUTF8, which these internationalised addresses need: "
+                      "%(addresses)s") % {"addresses": ", ".join(smtputf8)})
+            refused = client.sendmail(envelope_from, recipients, mime, mail_options=["SMTPUTF8"] if smtputf8 else [])
             if refused and len(refused) == len(recipients):
                 raise _from_code(*next(iter(refused.values())))
     except smtplib.SMTPRecipientsRefused as exc:
@@ -167,6 +180,35 @@ def _from_code(code: int, message: bytes | str) -> Exception:
 
 
 # ── building the message ─────────────────────────────────────────────────────────────────────────────
+def one_line(value: str) -> str:
+    """A header value on one line: line breaks (a subject taken from a body, an agent's edit) become spaces."""
+    return " ".join((value or "").split())
+
+
+def wire_address(address: str) -> str:
+    """The address as it goes on the wire: an ASCII local part at an internationalised domain becomes all
+    ASCII (the domain's IDNA A-labels), so any relay takes it; a non-ASCII local part stays as it is and
+    needs a relay with SMTPUTF8 (RFC 6531)."""
+    local, _sep, domain = address.rpartition("@")
+    if local.isascii() and not domain.isascii():
+        try:
+            return f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            return address
+    return address
+
+
+def header_address(name: str, address: str) -> Address:
+    """An address header value built by the email library (never by string formatting)."""
+    local, _sep, domain = wire_address(address).rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def needs_smtputf8(addresses: list[str]) -> list[str]:
+    """The addresses that only a relay with SMTPUTF8 can carry (a non-ASCII local part)."""
+    return [a for a in addresses if not wire_address(a).isascii()]
+
+
 def _references(conversation_id: int, channel: Channel, in_reply_to: str, exclude_pk: int) -> list[str]:
     from threadline.conversations.models import Message
 
@@ -192,8 +234,8 @@ def build(message: OutboundMessage, channel: Channel, config: EmailChannelConfig
     from threadline.conversations.models import Attachment, AuthorKind, Conversation, Message
     from threadline.tenancy.models import Brand
 
-    stored = Message.objects.select_related("author_membership__user").get(pk=message.message_id)
-    conversation = Conversation.objects.select_related("workspace", "brand").get(pk=message.conversation_id)
+    stored = Message.objects.select_related("author_membership__user", "identity").get(pk=message.message_id)
+    conversation = Conversation.objects.select_related("workspace", "brand", "contact").get(pk=message.conversation_id)
     workspace_id = conversation.workspace_id
     domain = config.address.partition("@")[2]
     token = thread_signals.reply_token(workspace_id, conversation.pk)
@@ -205,14 +247,16 @@ def build(message: OutboundMessage, channel: Channel, config: EmailChannelConfig
     bulk = bool(stored.metadata.get("bulk"))
 
     mime = EmailMessage()
-    mime["From"] = email.utils.formataddr((config.display_name or brand_name, config.address))
-    mime["To"] = email.utils.formataddr(("", message.recipient_address))
+    sender_name = one_line(config.display_name or brand_name)
+    mime["From"] = header_address(sender_name, config.address)
+    recipient_name = (stored.identity.display_name if stored.identity_id else "") or conversation.contact.name
+    mime["To"] = header_address(one_line(recipient_name), message.recipient_address)
     cc = participants_for(conversation.pk, {message.recipient_address, config.address, *config.aliases})
     if cc:
-        mime["Cc"] = ", ".join(email.utils.formataddr(pair) for pair in cc)
-    mime["Reply-To"] = email.utils.formataddr((config.display_name or brand_name,
-                                               thread_signals.plus_address(config.address, token)))
-    mime["Subject"] = thread_signals.with_reference(message.subject or conversation.subject, conversation.pk)
+        mime["Cc"] = [header_address(one_line(name), address) for name, address in cc]
+    mime["Reply-To"] = header_address(sender_name, thread_signals.plus_address(config.address, token))
+    mime["Subject"] = thread_signals.with_reference(one_line(message.subject or conversation.subject),
+                                                    conversation.pk)
     mime["Message-ID"] = message_id
     mime["Date"] = email.utils.formatdate(localtime=False)
     references = _references(conversation.pk, channel, message.in_reply_to, stored.pk)
@@ -278,12 +322,15 @@ def send(message: OutboundMessage, channel: Channel) -> DeliveryResult:
     if not message.recipient_address:
         raise PermanentSendError("the contact has no email address")
     mime, message_id, envelope_from = build(message, channel, config)
-    recipients = [message.recipient_address]
-    for _name, address in email.utils.getaddresses([str(mime.get("Cc", ""))]):
-        if address and address not in recipients:
-            recipients.append(address)
-    data = dkim_sign(mime.as_bytes(policy=mime.policy.clone(linesep="\r\n")), config)
-    deliver(relay, data, envelope_from, recipients)
+    copied = [a.addr_spec for a in mime["Cc"].addresses] if "Cc" in mime else []
+    recipients = list(dict.fromkeys(wire_address(r) for r in [message.recipient_address, *copied]))
+    utf8 = needs_smtputf8([envelope_from, *recipients])
+    policy = (email.policy.SMTPUTF8 if utf8 else mime.policy).clone(linesep="\r\n")
+    try:
+        data = mime.as_bytes(policy=policy)
+    except (ValueError, UnicodeError, email.errors.HeaderDefect) as exc:
+        raise PermanentSendError(_("This reply could not be written as an email: %(error)s") % {"error": exc}) from exc
+    deliver(relay, dkim_sign(data, config), envelope_from, recipients, smtputf8=utf8)
     return DeliveryResult(provider_message_id=message_id)
 
 

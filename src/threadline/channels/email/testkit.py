@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -86,10 +86,16 @@ class Captured:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    mail_options: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> EmailMessage:
-        return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+        """The message as a client reads it (raw UTF-8 headers of an SMTPUTF8 message decoded as UTF-8)."""
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+        return message_from_string(text, policy=policy.default)  # type: ignore[return-value]
 
 
 @dataclass
@@ -103,18 +109,20 @@ class SinkHandler:
         self.tls_sessions.append(session.ssl is not None)
         if self.answers:
             return self.answers.pop(0)
-        self.received.append(Captured(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.received.append(Captured(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
+                                      list(envelope.mail_options)))
         return "250 2.0.0 OK"
 
 
 class SmtpSink:
-    """A real SMTP server on loopback recording what it is sent (optionally with STARTTLS and AUTH)."""
+    """A real SMTP server on loopback recording what it is sent (optionally with STARTTLS and AUTH; with
+    `smtputf8=False` it does not offer SMTPUTF8, like many relays, and refuses internationalised addresses)."""
 
-    def __init__(self, *, tls: bool = False, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, *, tls: bool = False, auth: tuple[str, str] | None = None, smtputf8: bool = True) -> None:
         self.handler = SinkHandler()
         self.port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix="tl-sink-"))
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if tls:
             import ssl
 

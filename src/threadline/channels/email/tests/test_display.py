@@ -58,6 +58,34 @@ def test_a_sentence_ending_in_wrote_inside_the_reply_is_not_a_header():
     assert fold(text).visible == "My colleague wrote a long report about this.\nPlease read it."
 
 
+BOTTOM_POSTED = ["gmail-en", "gmail-he", "gmail-fa", "gmail-th", "gmail-cs", "apple-en", "apple-he", "apple-cs",
+                 "thunderbird-en", "thunderbird-cs", "thunderbird-he"]
+
+
+@pytest.mark.parametrize("name", BOTTOM_POSTED)
+def test_a_bottom_posted_reply_folds_the_quote_above_it(name):
+    """Thunderbird style (and anyone who answers under the quote): the new text is below the history."""
+    text = f"{CASES[name]}\n> Did you try restarting?\n> Acme Support\n\n{REPLY}\n\n-- \nDana Levi\n"
+    folded = fold(text)
+    assert folded.visible == REPLY, name
+    assert folded.rule == "bottom_posted_quote"
+    assert "Did you try restarting?" in folded.folded and "Dana Levi" in folded.folded
+
+
+def test_a_bottom_posted_reply_under_a_quote_without_a_header_and_under_our_quoted_marker():
+    bare = fold("> Did you try restarting?\n>\n> Acme Support\n\nYes, and it still crashes.\nAny other idea?")
+    assert bare.visible == "Yes, and it still crashes.\nAny other idea?"
+    ours = fold("On 1/5/26 10:00, Acme Support wrote:\n> ##- Please type your reply above this line -##\n>\n"
+                "> It ships tomorrow.\n\nIt did not. Where is it?")
+    assert ours.visible == "It did not. Where is it?"
+    assert "It ships tomorrow." in ours.folded
+
+
+def test_an_interleaved_reply_is_shown_whole():
+    text = "On 1/5/26 10:00, Acme Support wrote:\n> Which model?\nThe X200.\n> Which colour?\nBlue."
+    assert fold(text).visible == text
+
+
 def test_sanitize_and_inline_images():
     html = sanitize_html('<img src="cid:logo@x" onerror="x()"><a href="javascript:alert(1)">a</a><script>x</script>')
     assert "onerror" not in html and "javascript" not in html and "<script" not in html

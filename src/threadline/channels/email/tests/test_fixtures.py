@@ -45,6 +45,10 @@ CASES = [
     ("mislabelled-utf8-is-1256.eml", "reza@example.ir", "Reza", "وضعیت سفارش",
      "سلام، سفارش من هنوز ارسال نشده است. لطفا وضعيت سفارش شماره 1234 را بررسي کنيد. "
      "من دو هفته است که منتظر هستم و هيچ پاسخي دريافت نکرده\u200cام.", None, []),
+    # Thunderbird bottom-posting: the quote (with our marker) on top, the new text under it
+    ("thunderbird-bottom-post.eml", "martin.svoboda@example.cz", "Martin Svoboda", "Re: Order 1001 [#7]",
+     "Thanks, but the tracking page still says “label created”.\nCan you check with the carrier?",
+     "Your order 1001 ships tomorrow.", []),
 ]
 
 
@@ -140,3 +144,12 @@ def test_every_cpython_sample_is_stored_or_answered(admin, run_jobs):
     run_jobs()
     states = dict(InboundEvent.objects.values_list("idempotency_key", "state"))
     assert states == {f"file:{p.name}": InboundEvent.State.PROCESSED for p in files}
+
+
+def test_one_invalid_byte_in_a_utf8_body_is_replaced_not_a_reason_to_switch_charset(admin, run_jobs):
+    """A stray windows-1252 byte (an apostrophe pasted from Word) in an otherwise valid UTF-8 body: the rest
+    stays UTF-8 (charset detection alone reads the whole body as windows-1250: "arrivĂ©e")."""
+    channel = make_email_channel(admin)
+    message = received(run_jobs, channel, "utf8-one-bad-byte.eml")
+    assert message.text == "Bonjour,\nma commande n\ufffdest toujours pas arrivée.\nMerci,\nRenée"
+    assert "charset utf-8: 1 invalid byte replaced" in message.metadata["email"]["defects"]
