@@ -193,3 +193,47 @@ def test_mail_from_an_internationalised_address_keeps_the_address_and_the_name(s
     assert message.conversation.contact.name == "Jiří Novák"
     assert message.metadata["email"]["cc"] == [["Пётр Иванов", "пётр@пример.рф"], ["Petra", "petra@příklad.cz"]]
     assert message.conversation.subject == "Dobrý den, prosím o fakturu k objednávce 1001. Jiří"
+
+
+def test_lines_longer_than_1000_bytes_are_accepted_byte_exact(smtp_listener, admin, run_jobs):
+    """Issue 9 item 10: Outlook's 8-bit parts carry whole paragraphs (and its HTML) on one line; they got
+    `500 Line too long`."""
+    make_email_channel(admin)
+    raw = (FIXTURES / "outlook-long-lines.eml").read_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) > 8000
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as client:
+        client.sendmail("noa.cohen@example.co.il", ["support@acme.test"], raw)
+    event = InboundEvent.objects.get()
+    assert bytes(event.body) == raw
+    run_jobs()
+    message = Message.objects.get()
+    assert message.text.startswith("Hello,\n\nWe ordered 40 units of the X200")
+    assert message.text.count("courier’s report") == 12
+    assert "courier’s report" in message.html
+
+
+def long_lined(size: int, line: int = 5000) -> bytes:
+    head = b"From: dana@example.com\r\nTo: support@acme.test\r\nSubject: big\r\nMessage-ID: <big@x>\r\n\r\n"
+    body = b"".join(b"y" * (line - 2) + b"\r\n" for _ in range(size // line + 1))
+    return head + body
+
+
+def test_long_lines_still_count_against_the_listener_size_limit(transactional_db, admin, settings):
+    from threadline.channels.email import smtp_server
+    from threadline.channels.email.testkit import free_port
+
+    settings.THREADLINE = {**settings.THREADLINE, "EMAIL_MAX_BYTES": 64 * 1024}
+    port = free_port()
+    listener = smtp_server.start(port)
+    try:
+        make_email_channel(admin)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.sendmail("dana@example.com", ["support@acme.test"], long_lined(60 * 1024))  # under: stored
+            # A client that does not announce SIZE: the bytes are counted as DATA arrives.
+            for too_big in (long_lined(100 * 1024), long_lined(70 * 1024, line=70 * 1024)):  # many lines, one line
+                assert client.mail("dana@example.com")[0] == 250
+                assert client.rcpt("support@acme.test")[0] == 250
+                assert client.data(too_big.replace(b"<big@", b"<big2@"))[0] == 552
+    finally:
+        smtp_server.stop(listener)
+    assert InboundEvent.objects.count() == 1

@@ -2,7 +2,8 @@
 
 It accepts mail only for the addresses of active email channels (plus-addresses, aliases, catch-all
 domains) and refuses relaying (550 5.7.1). It enforces the size limit (552 5.3.4, also announced in EHLO
-SIZE), defers a sender who floods a channel (450 4.7.1: the loop breaker), answers 250 only after the raw
+SIZE; lines may be longer than RFC 5321's 1,000 bytes, as real mail has them, but every byte counts),
+defers a sender who floods a channel (450 4.7.1: the loop breaker), answers 250 only after the raw
 message and its processing job are committed, and 451 4.3.0 when they could not be stored, so the sending
 server tries again. STARTTLS is offered when a certificate is configured. Nothing a client sends can crash
 it: every handler error becomes a 451 and is logged.
@@ -132,8 +133,29 @@ def tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
     return context
 
 
+class Server(SMTP):
+    """aiosmtpd's SMTP session without RFC 5321's 1,000-byte line limit: real mail (Outlook's 8-bit parts,
+    its HTML) puts whole paragraphs on one line, and refusing it with `500 Line too long` loses the mail.
+
+    A line may be as long as a whole message (plus a margin, so one line over the size limit is answered
+    `552` like any oversized message); every byte still counts against `data_size_limit`. aiosmtpd reads
+    with this limit in commands too, so an over-long command costs at most as much memory as DATA may.
+    """
+
+    def __init__(self, handler: Any, *, line_length_limit: int, **kwargs: Any) -> None:
+        self.line_length_limit = line_length_limit  # read by SMTP.__init__ for its stream reader
+        super().__init__(handler, **kwargs)
+
+
+LINE_MARGIN = 64 * 1024
+
+
 class Listener(Controller):
     """aiosmtpd's Controller, binding the port itself so a taken port fails loudly at start."""
+
+    def factory(self) -> SMTP:
+        limit = self.SMTP_kwargs.get("data_size_limit") or DEFAULT_MAX_BYTES
+        return Server(self.handler, line_length_limit=limit + LINE_MARGIN, **self.SMTP_kwargs)
 
 
 def start(port: int, host: str = "127.0.0.1", *, tls_cert: str | None = None, tls_key: str | None = None,
