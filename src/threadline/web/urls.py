@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
-from threadline.web import auth, views, views_audit
+from threadline.web import auth, views, views_attention, views_audit
 
 urlpatterns = [
     path("login", auth.login_view, name="login"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("app/search", views.search_view, name="app-search"),
     path("app/settings", views.settings_view, name="app-settings"),
     path("app/audit", views_audit.audit_view, name="app-audit"),
+    path("app/attention", views_attention.attention_view, name="app-attention"),
+    path("app/attention/<int:event_id>/replay", views_attention.replay_view),
+    path("app/attention/<int:event_id>/dismiss", views_attention.dismiss_view),
     path("app/audit/export", views_audit.audit_export_view),
     path("app/x/list", views.list_fragment),
     path("app/x/counts", views.counts_view),

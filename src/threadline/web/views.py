@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from threadline.channels.queries import access_channel
+from threadline.channels.queries import access_channel, attention_count
 from threadline.contacts.merge import (
     do_accept_suggestion,
     do_dismiss_suggestion,
@@ -123,6 +123,7 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "agent": agent, "spec": spec, "rows": queries.list_page(agent, spec), "views": queries.VIEWS,
         "counts": queries.counts(agent), "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(),
         "languages": settings.LANGUAGES, "presence_choices": presence.CHOICES, "query": spec.query(),
+        "attention": attention_count(agent),
     }
     if conversation_id is not None:
         context.update(conversation_context(agent, access_conversation(agent, conversation_id)))

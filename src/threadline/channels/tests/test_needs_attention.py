@@ -12,14 +12,16 @@ import json
 import pytest
 from django.db import transaction
 
-from threadline.channels.fake_provider import FakeProvider
 from threadline.channels.inbound import MAX_ATTEMPTS, process_inbound_event_task
 from threadline.channels.models import InboundEvent
 from threadline.channels.whatsapp.tests.helpers import (
+    GOOD_TOKEN,
+    MEDIA_ID,
     PHONE_NUMBER_ID,
     fixture,
     make_whatsapp_channel,
     meta_post,
+    strict_graph,
 )
 from threadline.contacts.models import ContactIdentity
 from threadline.conversations.actions import do_send_reply
@@ -28,25 +30,10 @@ from threadline.jobs.models import Job
 from threadline.jobs.registry import Retry
 from threadline.testing import factories
 
-MEDIA_ID = "1003383421387256"
-GOOD_TOKEN = "EAAG-the-right-token"
-
 
 @pytest.fixture
 def graph():
-    """Meta's Graph API; media downloads need the right access token (anything else answers 401)."""
-    fake = FakeProvider().start()
-    fake.route("POST", f"/{PHONE_NUMBER_ID}/messages", 200, {"messages": [{"id": "wamid.out"}]})
-
-    def media(call):
-        if call.headers.get("authorization") != f"Bearer {GOOD_TOKEN}":
-            return 401, json.dumps({"error": {"code": 190, "message": "Invalid OAuth access token."}}).encode(), {
-                "Content-Type": "application/json"}
-        info = json.loads(fixture("media_info.json", url=f"{fake.url}/lookaside/{MEDIA_ID}"))
-        return 200, json.dumps(info).encode(), {"Content-Type": "application/json"}
-
-    fake.handle("GET", f"/{MEDIA_ID}", media)
-    fake.route("GET", f"/lookaside/{MEDIA_ID}", 200, b"\xff\xd8jpeg", {"Content-Type": "image/jpeg"})
+    fake = strict_graph()
     yield fake
     fake.stop()
 
