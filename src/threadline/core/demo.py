@@ -1,12 +1,14 @@
 """`threadline serve --demo`: a living inbox for a newcomer.
 
-One demo workspace with agents, two teams, two API channels and a dozen conversations from customers
-writing in English, Hebrew, Persian, Thai and Czech: some new, some answered and waiting, some solved, and
-one customer who wrote first by email and then from her phone (one contact, two identities, one thread).
-Everything goes through the same actions as real traffic. Loading is idempotent and atomic.
+One demo workspace with agents, two teams, a channel of each common kind (email, web chat, WhatsApp, SMS,
+Telegram, LINE and the API) and a dozen conversations from customers writing in English, Hebrew, Persian,
+Thai and Czech on those channels: some new, some answered and waiting, some solved, and one customer who
+wrote first by email and then by SMS (one contact, two identities, one thread). Everything goes through the
+same actions as real traffic. Loading is idempotent and atomic. The server's first admin gets a seat in the
+demo, and it becomes their default workspace, so the first sign-in opens the demo inbox.
 
-Replies are "delivered" by a simulated provider (the demo channels have no real endpoint), so the inbox
-shows them as delivered instead of failing.
+Replies are "delivered" by a simulated provider (the demo channels' credentials are placeholders), so the
+inbox shows them as delivered instead of failing.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from threadline.conversations.models import Conversation, Message
 from threadline.core.bootstrap import DEFAULT_ADMIN_EMAIL
 from threadline.core.errors import Conflict
 from threadline.core.time import now
-from threadline.tenancy.actions import do_add_agent, do_create_team, do_create_workspace
+from threadline.tenancy.actions import (
+    do_add_agent,
+    do_create_team,
+    do_create_workspace,
+    do_set_default_workspace,
+)
 from threadline.tenancy.models import Membership, Role, Team, User, Workspace
 
 DEMO_NAME = "Threadline demo: Northwind Gadgets"
@@ -46,6 +53,17 @@ AGENTS = {  # key: (email, name, role)
     "sam": ("sam@demo.threadline.example", "Sam Reviewer", Role.LIGHT_AGENT),
 }
 TEAMS = {"Billing": ("arash", "tomas", "noa"), "Technical": ("emma", "ploy", "noa")}
+# key: (kind, name, config). Placeholder credentials: the demo never calls a provider (see _simulate_delivery).
+CHANNELS: dict[str, tuple[str, str, dict[str, object]]] = {
+    "email": ("email", "Support email", {"address": "support@northwind.example", "display_name": "Northwind Support"}),
+    "webchat": ("webchat", "Web chat", {"title": "Northwind Gadgets", "identity_verification": False}),
+    "whatsapp": ("whatsapp", "WhatsApp", {"phone_number_id": "demo-104729385", "access_token": "demo-placeholder",
+                                          "app_secret": "demo-placeholder", "verify_token": "demo-placeholder"}),
+    "sms": ("sms", "SMS", {"account_sid": "ACdemo", "auth_token": "demo-placeholder", "from_number": "+15005550006"}),
+    "telegram": ("telegram", "Telegram bot", {"bot_token": "000000:demo-placeholder"}),
+    "line": ("line", "LINE", {"channel_secret": "demo-placeholder", "channel_access_token": "demo-placeholder"}),
+    "api": ("api", "Customer portal (API)", {}),
+}
 
 
 @dataclass(frozen=True)
@@ -58,12 +76,13 @@ class Step:
     agent: str = ""
     sender_kind: str = ""
     sender_address: str = ""
+    channel: str = ""  # another channel of the demo (default: the scene's)
 
 
 @dataclass(frozen=True)
 class Scene:
     key: str
-    channel: str  # "shop" or "app"
+    channel: str  # a key of CHANNELS
     name: str
     sender_kind: str
     address: str
@@ -90,7 +109,7 @@ def note(agent: str, text: str) -> Step:
 
 SCENES: tuple[Scene, ...] = (
     Scene(
-        "damaged-tablet", "shop", "Olivia Bennett", "email", "olivia.bennett@example.com",
+        "damaged-tablet", "email", "Olivia Bennett", "email", "olivia.bennett@example.com",
         "Order #4821 arrived with a cracked screen",
         (
             inbound("Hi, my order #4821 (the Aria 11 tablet) arrived this morning and the screen is cracked in the "
@@ -105,7 +124,7 @@ SCENES: tuple[Scene, ...] = (
         status="solved", team="Technical", assignee="emma", tags=("damaged", "replacement"),
     ),
     Scene(
-        "login-loop", "app", "Marcus Reed", "email", "m.reed@example.org", "Can't sign in after a password reset",
+        "login-loop", "webchat", "Marcus Reed", "visitor", "v-7f3c2a91e4", "Can't sign in after a password reset",
         (
             inbound("I reset my password twice today but the app still says 'invalid credentials'. I'm on "
                     "Android 14 with app version 3.8.2. This is urgent: I need my invoices for an audit tomorrow."),
@@ -115,7 +134,7 @@ SCENES: tuple[Scene, ...] = (
         status="open", priority="high", team="Technical", assignee="emma",
     ),
     Scene(
-        "double-charge", "app", "דנה לוי", "whatsapp", "+972 54-555-0123", "",
+        "double-charge", "whatsapp", "דנה לוי", "whatsapp", "+972 54-555-0123", "",
         (
             inbound("שלום, חויבתי פעמיים על אותה הזמנה (מספר 5530). אפשר לבדוק ולהחזיר את החיוב הכפול?"),
             reply("noa", "היי דנה, בדקתי ואכן יש חיוב כפול. ביטלתי את החיוב השני, והזיכוי יופיע בכרטיס "
@@ -124,11 +143,11 @@ SCENES: tuple[Scene, ...] = (
         status="pending", team="Billing", assignee="noa", tags=("refund",),
     ),
     Scene(
-        "eilat-shipping", "shop", "יוסי מזרחי", "email", "yossi.mizrahi@example.co.il", "משלוח לאילת",
+        "eilat-shipping", "email", "יוסי מזרחי", "email", "yossi.mizrahi@example.co.il", "משלוח לאילת",
         (inbound("ערב טוב, האם אתם שולחים גם לאילת? ואם כן, כמה זמן לוקח המשלוח ומה העלות?"),),
     ),
     Scene(
-        "lost-parcel", "app", "سارا احمدی", "telegram", "sara_ahmadi", "",
+        "lost-parcel", "telegram", "سارا احمدی", "telegram", "582301774", "",
         (
             inbound("سلام، سفارش من با شماره ۷۷۱۲ ده روز پیش ارسال شده ولی هنوز به دستم نرسیده. کد رهگیری هم "
                     "کار نمی‌کند. لطفاً راهنمایی کنید."),
@@ -139,13 +158,13 @@ SCENES: tuple[Scene, ...] = (
         status="solved", assignee="arash", tags=("shipping",),
     ),
     Scene(
-        "official-invoice", "shop", "رضا کریمی", "email", "reza.karimi@example.ir", "فاکتور رسمی",
+        "official-invoice", "email", "رضا کریمی", "email", "reza.karimi@example.ir", "فاکتور رسمی",
         (inbound("با سلام، برای خرید شرکتی‌مان به فاکتور رسمی با شناسه ملی شرکت نیاز داریم. چطور می‌توانم "
                  "آن را دریافت کنم؟"),),
         status="open", team="Billing",
     ),
     Scene(
-        "wrong-colour", "app", "สมชาย ใจดี", "line", "U4af1c2d9e8b7a6f5", "",
+        "wrong-colour", "line", "สมชาย ใจดี", "line", "U4af1c2d9e8b7a6f5", "",
         (
             inbound("สวัสดีครับ ผมได้รับสินค้าไม่ตรงกับที่สั่ง สั่งหูฟังสีดำแต่ได้สีขาวมา ขอเปลี่ยนได้ไหมครับ"),
             reply("ploy", "สวัสดีค่ะคุณสมชาย ขออภัยในความผิดพลาดค่ะ เราจะส่งหูฟังสีดำไปให้ภายในวันพรุ่งนี้ "
@@ -154,12 +173,12 @@ SCENES: tuple[Scene, ...] = (
         status="pending", assignee="ploy", tags=("wrong-item",),
     ),
     Scene(
-        "new-address", "app", "นภา วงศ์สวัสดิ์", "whatsapp", "+66 81 555 0199", "",
+        "new-address", "whatsapp", "นภา วงศ์สวัสดิ์", "whatsapp", "+66 81 555 0199", "",
         (inbound("ขอเปลี่ยนที่อยู่จัดส่งสำหรับคำสั่งซื้อ 6120 ได้ไหมคะ ย้ายไปอยู่เชียงใหม่แล้วค่ะ"),),
         priority="high",
     ),
     Scene(
-        "charger-claim", "shop", "Jan Svoboda", "email", "jan.svoboda@example.cz", "Reklamace: nefunkční nabíječka",
+        "charger-claim", "email", "Jan Svoboda", "email", "jan.svoboda@example.cz", "Reklamace: nefunkční nabíječka",
         (
             inbound("Dobrý den, nabíječka, kterou jsem koupil před měsícem, přestala fungovat. Kontrolka nesvítí "
                     "a telefon se nenabíjí. Jak mám postupovat při reklamaci?"),
@@ -170,16 +189,16 @@ SCENES: tuple[Scene, ...] = (
         status="solved", assignee="tomas", tags=("warranty",),
     ),
     Scene(
-        "invoice-vat", "shop", "Petra Dvořáková", "email", "petra.dvorakova@example.cz", "Dotaz k faktuře",
+        "invoice-vat", "email", "Petra Dvořáková", "email", "petra.dvorakova@example.cz", "Dotaz k faktuře",
         (
             inbound("Dobrý den, na faktuře 2024-0815 chybí naše DIČ. Můžete nám prosím poslat opravenou fakturu?"),
             inbound("Dobrý den, ještě doplňuji přes SMS: DIČ je CZ12345678. Děkuji, Petra Dvořáková",
-                    sender_kind="phone", sender_address="+420 601 555 123"),
+                    sender_kind="phone", sender_address="+420 601 555 123", channel="sms"),
         ),
         status="open", team="Billing", assignee="tomas",
     ),
     Scene(
-        "csv-export", "app", "Aisha Khan", "external", "crm-88412", "Feature request: export to CSV",
+        "csv-export", "api", "Aisha Khan", "external", "crm-88412", "Feature request: export to CSV",
         (
             inbound("Is there a way to export my whole order history to CSV? I need it for my bookkeeping software."),
             reply("emma", "Not yet, but it's planned for the next release and I've added your vote. In the "
@@ -188,7 +207,7 @@ SCENES: tuple[Scene, ...] = (
         status="solved", priority="low", tags=("feature-request",),
     ),
     Scene(
-        "refund-wait", "shop", "Liam O'Connor", "email", "liam.oconnor@example.ie", "Where is my refund?",
+        "refund-wait", "email", "Liam O'Connor", "email", "liam.oconnor@example.ie", "Where is my refund?",
         (inbound("You approved my return two weeks ago (RMA 30917) but I still haven't seen the refund. "
                  "Could you check?"),),
         status="open", team="Billing",
@@ -204,9 +223,11 @@ def _simulate_delivery(message: Message) -> None:
     do_record_delivery_status(message.channel, DeliveryStatusUpdate(provider_id, "delivered"))
 
 
-def _play(scene: Scene, channel: Channel, agents: dict[str, Membership], teams: dict[str, Team]) -> Conversation:
+def _play(scene: Scene, channels: dict[str, Channel], agents: dict[str, Membership],
+          teams: dict[str, Team]) -> Conversation:
     conversation: Conversation | None = None
     for number, step in enumerate(scene.steps, start=1):
+        channel = channels[step.channel or scene.channel]
         if step.kind == "in":
             if step.sender_kind and conversation is not None:  # the same customer, from another identity
                 do_add_identity(conversation.contact, step.sender_kind, step.sender_address, verified=True,
@@ -220,7 +241,7 @@ def _play(scene: Scene, channel: Channel, agents: dict[str, Membership], teams: 
             conversation = message.conversation
         elif step.kind == "out":
             assert conversation is not None
-            _simulate_delivery(do_send_reply(agents[step.agent], conversation, step.text))
+            _simulate_delivery(do_send_reply(agents[step.agent], conversation, step.text, channel=channel))
         else:
             assert conversation is not None
             do_add_note(agents[step.agent], conversation, step.text)
@@ -253,17 +274,16 @@ def do_load_demo() -> Workspace | None:
     }
     teams = {name: do_create_team(workspace, name, [agents[k] for k in keys]) for name, keys in TEAMS.items()}
     owner = User.objects.filter(email=(env.get("ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL).strip().lower()).first()
-    if owner is not None:  # the server's first admin gets a seat, so they see the demo inbox
+    if owner is not None:  # the server's first admin gets a seat, and their first sign-in opens the demo inbox
         try:
             do_add_agent(workspace, owner.email, role=Role.ADMIN)
         except Conflict:
             pass
-    channels = {
-        "shop": do_create_channel(agents["emma"], "api", "Web shop (API)", {}),
-        "app": do_create_channel(agents["emma"], "api", "Mobile app (API)", {}),
-    }
+        do_set_default_workspace(owner, workspace)
+    channels = {key: do_create_channel(agents["emma"], kind, name, config)
+                for key, (kind, name, config) in CHANNELS.items()}
     for scene in SCENES:
-        _play(scene, channels[scene.channel], agents, teams)
+        _play(scene, channels, agents, teams)
     return workspace
 
 

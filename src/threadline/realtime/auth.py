@@ -11,7 +11,8 @@ SESSION_WORKSPACE = "workspace_id"
 
 
 def membership_for(user: Any, session: Any) -> Membership | None:
-    """The active membership of `user` in the session's workspace, else in their first workspace.
+    """The active membership of `user` in the session's workspace, else in their default workspace (the last
+    one they switched to, or the demo for the first admin of `serve --demo`), else in their first workspace.
 
     With a session, None unless that session passed the account's second factor (see tenancy.signin).
     """
@@ -22,8 +23,9 @@ def membership_for(user: Any, session: Any) -> Membership | None:
     memberships = (Membership.objects.filter(user_id=user.pk, is_active=True)
                    .select_related("user", "workspace").order_by("id"))
     wanted = session.get(SESSION_WORKSPACE) if session is not None else None
-    if wanted:
-        chosen = memberships.filter(workspace_id=wanted).first()
-        if chosen is not None:
-            return chosen
+    for workspace_id in (wanted, user.default_workspace_id):
+        if workspace_id:
+            chosen = memberships.filter(workspace_id=workspace_id).first()
+            if chosen is not None:
+                return chosen
     return memberships.first()

@@ -48,6 +48,13 @@ def check_role(role: str) -> str:
     return role
 
 
+def do_set_default_workspace(user: User, workspace: Workspace) -> None:
+    """The workspace `user`'s sessions open in until they switch (see realtime.auth.membership_for)."""
+    if user.default_workspace_id != workspace.pk:
+        user.default_workspace = workspace
+        user.save(update_fields=["default_workspace"])
+
+
 def do_add_agent(
     workspace: Workspace,
     email: str,

@@ -34,6 +34,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
+    default_workspace = models.ForeignKey(
+        "tenancy.Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The workspace /app/ opens in when the session has not chosen one: the last one switched to"),
+    )
 
     objects = UserManager()
     USERNAME_FIELD = "email"

@@ -53,7 +53,8 @@ from threadline.realtime.groups import workspace_group
 from threadline.replies.models import Template
 from threadline.replies.rendering import render as render_template
 from threadline.routing.actions import do_set_presence, profile_of
-from threadline.tenancy.models import Membership
+from threadline.tenancy.actions import do_set_default_workspace
+from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
@@ -483,6 +484,8 @@ def workspace_switch_view(request: HttpRequest) -> HttpResponse:
     if not Membership.objects.filter(user=agent.user, workspace_id=wanted, is_active=True).exists():
         raise NotFound(_("No such workspace."), code="workspace_not_found")
     request.session[SESSION_WORKSPACE] = wanted
+    with transaction.atomic():  # the next sign-in opens it too
+        do_set_default_workspace(agent.user, Workspace.objects.get(pk=wanted))
     return redirect("/app/")
 
 

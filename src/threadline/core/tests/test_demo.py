@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from threadline.channels.models import Channel, Delivery
+from threadline.channels.models import Delivery
 from threadline.contacts.models import Contact
 from threadline.conversations.models import Conversation, Message
 from threadline.core import bootstrap
 from threadline.core.demo import DEMO_NAME, load_demo
-from threadline.tenancy.models import Membership, Team, Workspace
+from threadline.realtime.auth import membership_for
+from threadline.tenancy.models import Membership, Team, User, Workspace
 
 
 def test_demo_workspace_is_lively_and_loaded_once(db, run_jobs, monkeypatch):
@@ -22,8 +23,14 @@ def test_demo_workspace_is_lively_and_loaded_once(db, run_jobs, monkeypatch):
     for sample in ("cracked", "חויבתי", "سفارش", "หูฟัง", "nabíječka"):  # en, he, fa, th, cs
         assert sample in texts
     assert Team.objects.filter(workspace=workspace).count() == 2
-    assert Channel.objects.filter(workspace=workspace, kind="api").exists()
+    # Several channel kinds, each with conversations written on it, not only the API channel.
+    kinds = set(Message.objects.filter(workspace=workspace, direction="in").values_list("channel__kind", flat=True))
+    assert kinds >= {"email", "webchat", "whatsapp", "sms", "telegram", "line", "api"}
     assert Membership.objects.filter(workspace=workspace, user__email="admin@localhost", role="admin").exists()
+    # The first admin's first sign-in opens the demo, not the empty workspace created on first start.
+    admin = User.objects.get(email="admin@localhost")
+    assert admin.memberships.count() == 2
+    assert membership_for(admin, None).workspace_id == workspace.pk
 
     two = [c for c in Contact.objects.filter(workspace=workspace) if c.identities.count() == 2]
     assert len(two) == 1

@@ -101,3 +101,21 @@ def test_every_language_has_its_own_strings(client, admin, language):
     page = client.get("/app/").content.decode()
     for english in ("Unassigned", "Sign out", "Saved views", "Keyboard shortcuts"):
         assert english not in page, f"{english!r} is not translated to {language}"
+
+
+def test_the_workspace_switched_to_last_is_where_the_next_sign_in_opens(client, admin):
+    from threadline.realtime.auth import membership_for
+    from threadline.tenancy.actions import do_add_agent, do_create_workspace
+
+    with transaction.atomic():
+        other = do_create_workspace("Second Co")
+        do_add_agent(other, admin.user.email, role="admin")
+    assert sign_in(client, admin.user.email).status_code == 302
+    assert membership_for(admin.user, None).workspace_id == admin.workspace_id  # the first one at first
+    assert client.post("/app/x/workspace", {"workspace": other.pk}).status_code == 302
+    client.post("/logout")
+    admin.user.refresh_from_db()
+    assert membership_for(admin.user, None).workspace_id == other.pk
+    assert sign_in(client, admin.user.email).status_code == 302
+    assert client.get("/app/x/counts", HTTP_X_REQUESTED_WITH="fetch").status_code == 200
+    assert client.session.get("workspace_id") is None  # a new session: the default workspace decided
