@@ -161,12 +161,11 @@ def test_visitor_and_agents_live_then_the_workspace_in_hebrew(server, browser, s
 
 
 def test_a_signed_identity_shows_the_users_history_and_a_forged_one_is_refused(server, browser, shop):
-    from threadline.channels.webchat.tokens import identity_hash
+    from threadline.channels.webchat.tokens import identity_token
 
     tag = uuid.uuid4().hex[:6]
     secret = server.workspace["secret"]
-    shop.identity = {"user_id": f"user-{tag}", "email": f"{tag}@example.com", "name": "Dana Levi",
-                     "user_hash": identity_hash(secret, f"user-{tag}")}
+    shop.identity = {"token": identity_token(secret, f"user-{tag}", email=f"{tag}@example.com", name="Dana Levi")}
     laptop = browser.new_context(locale="he-IL")
     page, frame = open_widget(laptop, shop)
     assert frame.locator("html").get_attribute("dir") == "rtl"  # the widget follows the visitor's language
@@ -177,11 +176,11 @@ def test_a_signed_identity_shows_the_users_history_and_a_forged_one_is_refused(s
     page, frame = open_widget(phone, shop)
     frame.locator(".msg.in .bubble", has_text=tag).wait_for(timeout=WAIT)
 
-    shop.identity = {**shop.identity, "user_hash": identity_hash("not-the-secret", f"user-{tag}")}
+    shop.identity = {"token": identity_token("not-the-secret-0123456789abcdefgh", f"user-{tag}")}
     intruder = browser.new_context(locale="en-US")
     page, frame = open_widget(intruder, shop)
     page.wait_for_function("(window.threadlineErrors || []).length > 0", timeout=WAIT)
-    assert page.evaluate("window.threadlineErrors[0].code") == "invalid_identity_hash"
+    assert page.evaluate("window.threadlineErrors[0].code") == "invalid_identity_token"
     assert frame.locator(".msg", has_text=tag).count() == 0
     for context in (laptop, phone, intruder):
         context.close()

@@ -19,7 +19,7 @@ from threadline.channels.webchat import tokens
 from threadline.channels.webchat.config import load
 from threadline.channels.webchat.events import VisitorEventTracked, VisitorIdentified
 from threadline.channels.webchat.models import Visitor, VisitorEvent
-from threadline.channels.webchat.queries import contact_of
+from threadline.channels.webchat.queries import check_identity_current, contact_of, followed
 from threadline.contacts import identities
 from threadline.contacts.actions import (
     check_contact_fields,
@@ -37,6 +37,7 @@ from threadline.events.bus import publish
 MAX_TEXT = 10_000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EVENT_NAME = re.compile(r"^[\w .:/-]{1,200}$")
+UNVERIFIED_EMAIL = "unverified_email"  # the contact attribute that keeps an email a visitor typed
 
 
 # ── visitors ─────────────────────────────────────────────────────────────────────────────────────────
@@ -61,14 +62,26 @@ def _attach(contact: Contact, kind: str, address: str, *, verified: bool) -> Con
     return identity
 
 
-def check_identity(channel: Channel, user_id: str, user_hash: str) -> bool:
-    """Whether `user_hash` proves `user_id`; PermissionDenied when verification is on and it does not."""
+def check_identity(channel: Channel, token: Any) -> tokens.IdentityClaims | None:
+    """The verified claims of `token`; None when there is no valid token and the channel does not require
+    one. PermissionDenied when it does (or when a token is present but not genuine, current and short-lived:
+    an expired or forged token is never quietly downgraded to the unverified path)."""
     config = load(channel.config)
-    if tokens.identity_hash_matches(config.secret, user_id, user_hash):
-        return True
-    if config.identity_verification:
-        raise PermissionDenied(_("This identity could not be verified."), code="invalid_identity_hash")
-    return False
+    if token or config.identity_verification:
+        return tokens.read_identity_token(config.secret, token if isinstance(token, str) else "")
+    return None
+
+
+def _verified_addresses(channel: Channel, claims: tokens.IdentityClaims) -> list[tuple[str, str]]:
+    """(kind, normalized address) of every identity the token attests, most specific first."""
+    user_id = _check_user_id(claims.user_id)
+    found = [(IdentityKind.EXTERNAL, user_id)]
+    if claims.email:
+        found.append((IdentityKind.EMAIL, identities.normalize(IdentityKind.EMAIL, claims.email)))
+    if claims.phone:
+        found.append((IdentityKind.PHONE, identities.normalize(IdentityKind.PHONE, claims.phone,
+                                                               region=channel.workspace.default_region)))
+    return found
 
 
 def _check_user_id(user_id: Any) -> str:
@@ -77,67 +90,68 @@ def _check_user_id(user_id: Any) -> str:
     return identities.check_text(str(user_id).strip(), field="user_id", max_length=255)
 
 
-def _known_contact(channel: Channel, user_id: str, email: str) -> Contact | None:
-    for kind, address in ((IdentityKind.EXTERNAL, user_id), (IdentityKind.EMAIL, email)):
-        if not address:
-            continue
+def _known_contact(channel: Channel, addresses: list[tuple[str, str]]) -> Contact | None:
+    for kind, address in addresses:
         identity = ContactIdentity.objects.filter(workspace_id=channel.workspace_id, kind=kind,
                                                   address=address).select_related("contact").first()
         if identity is not None:
-            contact = identity.contact
-            while contact.merged_into_id:
-                contact = contact.merged_into
-            return contact
+            return followed(identity.contact)
     return None
 
 
-def do_identify(channel: Channel, visitor: Visitor, *, user_id: Any, user_hash: str = "", email: str = "",
-                name: str = "") -> Visitor:
-    """Link the visitor to the web app's user.
+def do_identify(channel: Channel, visitor: Visitor, *, token: Any, email: str = "", name: str = "",
+                legacy_hash: bool = False) -> tuple[Visitor, str]:
+    """Link the visitor to the web app's signed-in user, as its identity token says; returns the visitor
+    and, when a new visitor had to be started (another user signs in on the same browser), its token.
 
-    With a valid `user_hash` the identity is attested: the visitor joins the contact that has this user id
-    (or email), or their own contact gains the verified identities; from then on their messages are sent as
-    that verified identity, so the contact's history is theirs. A forged hash raises PermissionDenied
-    (`invalid_identity_hash`) and changes nothing. When the channel does not require verification, an
-    unverified identify only records the name and email (as a pre-chat form would), never links.
+    With a valid token the identities in it are attested: the visitor joins the contact that has the user id
+    (or the token's email or phone), or their own anonymous contact gains them; their messages are then
+    sent as that verified identity until the token expires. A forged, expired or over-long token raises
+    PermissionDenied and changes nothing. `email` and `name` passed beside the token are not signed: when
+    the channel does not require verification and no token came, they are only kept as details (as the
+    pre-chat form would), never used to find or link a contact. The retired `user_hash` is refused.
     """
-    user_id = _check_user_id(user_id)
-    email = identities.normalize(IdentityKind.EMAIL, email) if email else ""
-    name = identities.check_text((name or "").strip(), field="name", max_length=300)
-    if not check_identity(channel, user_id, user_hash or ""):
-        return do_leave_details(visitor, email=email, name=name)
-    current = contact_of(visitor)
-    contact = _known_contact(channel, user_id, email)
+    if legacy_hash and not token:
+        raise PermissionDenied(_("Identify with a signed identity token; user_hash is no longer accepted."),
+                               code="identity_token_required")
+    claims = check_identity(channel, token)
+    if claims is None:
+        return do_leave_details(visitor, email=email, name=name), ""
+    addresses = _verified_addresses(channel, claims)
+    user_id = addresses[0][1]
+    name = identities.check_text((claims.name or "").strip(), field="name", max_length=300)
+    new_token = ""
+    if visitor.verified and visitor.user_id != user_id:  # someone else signs in on this browser
+        visitor, new_token = do_start_visitor(channel, locale=visitor.locale, page_url=visitor.page_url)
+    current = None if visitor.verified else contact_of(visitor)  # only the visitor's own, anonymous contact
+    contact = _known_contact(channel, addresses) or current
     if contact is None:
-        if current is not None:
-            contact = current
-        else:
-            kind, address = (IdentityKind.EMAIL, email) if email else (IdentityKind.EXTERNAL, user_id)
-            contact = resolve_sender(channel.workspace, kind, address, name=name, verified=True,
-                                     source="webchat").contact
-    _attach(contact, IdentityKind.EXTERNAL, user_id, verified=True)
-    if email:
-        _attach(contact, IdentityKind.EMAIL, email, verified=True)
-    own = ContactIdentity.objects.filter(workspace_id=channel.workspace_id, kind=IdentityKind.VISITOR,
-                                         address=visitor.visitor_id).first()
-    if own is None:
-        _attach(contact, IdentityKind.VISITOR, visitor.visitor_id, verified=True)
+        kind, address = next(((k, a) for k, a in addresses if k == IdentityKind.EMAIL), addresses[0])
+        contact = resolve_sender(channel.workspace, kind, address, name=name, verified=True,
+                                 source="webchat").contact
+    # An address the token names that another contact already has stays theirs (an agent may merge).
+    linked = {kind: address for kind, address in addresses if _attach(contact, kind, address, verified=True)}
     if name and not contact.name:
         do_update_contact(contact, name=name)
+    verified_email = linked.get(IdentityKind.EMAIL, "")
     visitor.contact, visitor.user_id, visitor.verified = contact, user_id, True
-    visitor.email, visitor.name = email or visitor.email, name or visitor.name
+    visitor.identified_until = claims.expires_at
+    visitor.verified_email = verified_email
+    visitor.email, visitor.name = verified_email or visitor.email, name or visitor.name
     visitor.last_seen_at = now()
     visitor.save()
     publish(VisitorIdentified(workspace_id=channel.workspace_id, channel_id=channel.pk, contact_id=contact.pk,
                               user_id=user_id))
-    return visitor
+    return visitor, new_token
 
 
 def do_leave_details(visitor: Visitor, *, email: str = "", name: str = "") -> Visitor:
     """The pre-chat or offline form: a name, and an email replies go to while the visitor is away.
 
-    The email is added to the visitor's contact as an unverified identity when nobody else has it; it is
-    never used to find (and show) another contact's history.
+    Nothing here is signed, so nothing here links or finds a contact: the email is kept on the visitor (the
+    reply-to address) and as the `unverified_email` attribute of the visitor's own contact, never as an
+    identity (an identity would make that address's mail land in this visitor's contact, and show in
+    their widget).
     """
     if email:
         email = identities.normalize(IdentityKind.EMAIL, email)
@@ -147,11 +161,16 @@ def do_leave_details(visitor: Visitor, *, email: str = "", name: str = "") -> Vi
     visitor.save(update_fields=["email", "name", "updated_at"])
     contact = contact_of(visitor)
     if contact is not None:
-        if email:
-            _attach(contact, IdentityKind.EMAIL, email, verified=False)
-        if visitor.name and not contact.name:
-            do_update_contact(contact, name=visitor.name)
+        _keep_details(contact, visitor)
     return visitor
+
+
+def _keep_details(contact: Contact, visitor: Visitor) -> None:
+    if visitor.email and visitor.email != visitor.verified_email \
+            and contact.attributes.get(UNVERIFIED_EMAIL) != visitor.email:
+        do_update_contact(contact, attributes={**contact.attributes, UNVERIFIED_EMAIL: visitor.email})
+    if visitor.name and not contact.name:
+        do_update_contact(contact, name=visitor.name)
 
 
 def do_set_attributes(visitor: Visitor, attributes: Any) -> Visitor:
@@ -181,9 +200,11 @@ def do_track_event(visitor: Visitor, name: Any, properties: Any = None) -> Visit
 
 # ── messages ─────────────────────────────────────────────────────────────────────────────────────────
 def sender_of(visitor: Visitor) -> tuple[str, str, bool]:
-    """The identity a visitor writes as: verified email or user id once identified, else the visitor id."""
-    if visitor.verified and visitor.email:
-        return IdentityKind.EMAIL, visitor.email, True
+    """The identity a visitor writes as: the token's email or user id while identified, else the visitor id
+    (never an email they typed)."""
+    check_identity_current(visitor)
+    if visitor.verified and visitor.verified_email:
+        return IdentityKind.EMAIL, visitor.verified_email, True
     if visitor.verified and visitor.user_id:
         return IdentityKind.EXTERNAL, visitor.user_id, True
     return IdentityKind.VISITOR, visitor.visitor_id, False
@@ -242,10 +263,7 @@ def _adopt_contact(visitor: Visitor, contact: Contact | None) -> None:
         return
     if visitor.attributes:
         do_update_contact(contact, attributes={**visitor.attributes, **contact.attributes})
-    if visitor.email:
-        _attach(contact, IdentityKind.EMAIL, visitor.email, verified=visitor.verified)
-    if visitor.name and not contact.name:
-        do_update_contact(contact, name=visitor.name)
+    _keep_details(contact, visitor)
 
 
 def do_record_receipt(channel: Channel, visitor: Visitor, *, status: Any, up_to: Any) -> int:

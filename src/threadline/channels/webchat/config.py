@@ -14,9 +14,9 @@ LANGUAGES = ("en", "he", "fa", "th", "cs")
 
 class WebchatConfig(BaseModel):
     secret: str = Field(default_factory=crypto.new_secret, min_length=16,
-                        description="Identity verification key: user_hash = hex HMAC-SHA256(secret, user_id)")
+                        description="Identity verification key: the web app signs identity tokens with it (JWT, HS256)")
     identity_verification: bool = Field(
-        default=True, description="identify() must carry a valid user_hash; without it, identities are refused")
+        default=True, description="identify() must carry a valid identity token; without it, identities are refused")
     title: str = Field(default="", max_length=100)
     greetings: dict[str, str] = Field(default_factory=dict, description="Greeting per language code")
     color: str = Field(default="#1d4ed8", pattern=r"^#[0-9a-fA-F]{6}$")

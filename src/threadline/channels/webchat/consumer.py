@@ -41,7 +41,7 @@ def _open(channel_id: int, token: str) -> tuple[Any, Any, dict[str, Any]] | None
     if channel is None:
         return None
     visitor = queries.visitor_for_token(channel, token)
-    if visitor is None:
+    if visitor is None or queries.identity_lapsed(visitor):
         return None
     contact = queries.contact_of(visitor)
     visitor.last_seen_at = now()

@@ -1,7 +1,8 @@
 """Widget visitors (one browser's persisted session on one chat channel) and the events a web app tracks.
 
 A visitor is anonymous until the first message (then a contact with a `visitor` identity exists) or until
-the web app identifies them with a signed identity (then they belong to that user's contact).
+the web app identifies them with a signed identity token (then they belong to that user's contact until the
+token's expiry, `identified_until`; after it the visitor token opens nothing until a fresh identify).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ class Visitor(WorkspaceScoped):
                                 related_name="+")
     user_id = models.CharField(max_length=255, blank=True, help_text=_("The web app's user id, once verified"))
     verified = models.BooleanField(default=False)
+    identified_until = models.DateTimeField(null=True, blank=True,
+                                            help_text=_("When the identity token that identified the visitor expires"))
+    verified_email = models.EmailField(max_length=320, blank=True, help_text=_("The email in the identity token"))
     email = models.EmailField(max_length=320, blank=True, help_text=_("Where replies go while the visitor is away"))
     name = models.CharField(max_length=300, blank=True)
     attributes = models.JSONField(default=dict, blank=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from threadline.channels.models import Channel
 from threadline.channels.webchat import tokens
 from threadline.channels.webchat.models import Visitor
 from threadline.contacts.models import Contact, ContactIdentity, IdentityKind
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Message
+from threadline.core.errors import PermissionDenied
+from threadline.core.time import now
 from threadline.realtime import presence
 from threadline.tenancy.models import Membership
 
@@ -26,12 +30,27 @@ def visitor_for_token(channel: Channel, token: str) -> Visitor | None:
     return Visitor.objects.filter(channel=channel, visitor_id=visitor_id).select_related("contact").first()
 
 
+def identity_lapsed(visitor: Visitor) -> bool:
+    """An identified visitor whose identity token has expired (or who was identified by the retired
+    user_hash, which never expired): their visitor token opens nothing until a fresh identify."""
+    return visitor.verified and (visitor.identified_until is None or visitor.identified_until <= now())
+
+
+def is_identified(visitor: Visitor) -> bool:
+    return visitor.verified and not identity_lapsed(visitor)
+
+
+def check_identity_current(visitor: Visitor) -> None:
+    if identity_lapsed(visitor):
+        raise PermissionDenied(_("Your sign-in to this chat has expired; reload the page."), code="identity_expired")
+
+
 def contact_of(visitor: Visitor) -> Contact | None:
     """The visitor's contact now (following merges)."""
-    return _followed(visitor.contact)
+    return followed(visitor.contact)
 
 
-def _followed(contact: Contact | None) -> Contact | None:
+def followed(contact: Contact | None) -> Contact | None:
     seen = 0
     while contact is not None and contact.merged_into_id and seen < 20:
         contact, seen = contact.merged_into, seen + 1
@@ -43,7 +62,7 @@ def visitor_contacts(visitor: Visitor) -> list[Contact]:
     id belongs to (they chatted anonymously before signing in, and nobody merged the two yet)."""
     own = ContactIdentity.objects.filter(workspace_id=visitor.workspace_id, kind=IdentityKind.VISITOR,
                                          address=visitor.visitor_id).select_related("contact").first()
-    found = [_followed(visitor.contact), _followed(own.contact if own else None)]
+    found = [followed(visitor.contact), followed(own.contact if own else None)]
     return list({c.pk: c for c in found if c is not None}.values())
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from threadline.channels.actions import do_create_channel
 from threadline.channels.models import Channel
-from threadline.channels.webchat.tokens import identity_hash
+from threadline.channels.webchat.tokens import identity_token
 from threadline.tenancy.models import Membership
 
 SECRET = "widget-identity-secret-0123456789"
@@ -40,9 +40,14 @@ class Widget:
         return self.client.post(f"{self.base}/{path}", json.dumps(body), content_type="application/json",
                                 HTTP_X_VISITOR_TOKEN=self.token)
 
-    def identify(self, user_id: str, *, email: str = "", name: str = "", user_hash: str | None = None) -> Any:
-        digest = identity_hash(SECRET, user_id) if user_hash is None else user_hash
-        return self.post("identify", {"user_id": user_id, "user_hash": digest, "email": email, "name": name})
+    def identify(self, user_id: str, *, email: str = "", name: str = "", phone: str = "",
+                 token: str | None = None) -> Any:
+        """What the page does with the token its server minted (signed with the channel's secret)."""
+        signed = identity_token(SECRET, user_id, email=email, name=name, phone=phone) if token is None else token
+        response = self.post("identify", {"token": signed})
+        if response.status_code == 200 and response.json().get("token"):
+            self.token = response.json()["token"]
+        return response
 
     def say(self, text: str, client_id: str, **files: Any) -> Any:
         return self.client.post(f"{self.base}/messages", {"client_id": client_id, "text": text, **files},

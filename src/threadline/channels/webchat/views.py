@@ -63,11 +63,15 @@ def _channel(channel_id: int) -> tuple[Channel, WebchatConfig]:
     return channel, load(channel.config)
 
 
-def _visitor(request: HttpRequest, channel: Channel) -> Visitor:
+def _visitor(request: HttpRequest, channel: Channel, *, lapsed_ok: bool = False) -> Visitor:
+    """The visitor of the request's token; an identified visitor whose identity token expired is refused
+    (`identity_expired`) except by identify itself, which renews it."""
     token = request.headers.get(TOKEN_HEADER) or request.GET.get("token", "")
     visitor = queries.visitor_for_token(channel, token)
     if visitor is None:
         raise NotFound(_("This chat session has expired."), code="invalid_visitor_token")
+    if not lapsed_ok:
+        queries.check_identity_current(visitor)
     return visitor
 
 
@@ -88,7 +92,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
 
 def visitor_state(channel: Channel, visitor: Visitor) -> dict[str, Any]:
     contact = queries.contact_of(visitor)
-    return {"identified": visitor.verified, "email": visitor.email, "name": visitor.name,
+    return {"identified": queries.is_identified(visitor), "email": visitor.email, "name": visitor.name,
             "conversation_id": queries.current_conversation_id(channel, contact)}
 
 
@@ -196,6 +200,9 @@ def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     document = _json(request)
     visitor = queries.visitor_for_token(channel, str(document.get("token") or ""))
     token = str(document.get("token") or "")
+    expired = visitor is not None and queries.identity_lapsed(visitor)
+    if expired:
+        visitor = None  # the signed-in user's identity expired: start over anonymously (identify renews it)
     if visitor is None:
         key = f"tl:webchat:sessions:{client_address(request)}"
         cache.add(key, 0, 60)
@@ -206,18 +213,21 @@ def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     elif document.get("page_url"):
         visitor.page_url = str(document["page_url"])[:2000]
         visitor.save(update_fields=["page_url", "updated_at"])
-    return JsonResponse({"token": token, "visitor": visitor_state(channel, visitor)})
+    return JsonResponse({"token": token, "visitor": visitor_state(channel, visitor), "identity_expired": expired})
 
 
 @require_POST
 @_widget_api
 def identify_view(request: HttpRequest, channel: Channel) -> HttpResponse:
     document = _json(request)
-    visitor = _visitor(request, channel)
-    visitor = actions.do_identify(channel, visitor, user_id=document.get("user_id"),
-                                  user_hash=str(document.get("user_hash") or ""),
-                                  email=str(document.get("email") or ""), name=str(document.get("name") or ""))
-    return JsonResponse({"visitor": visitor_state(channel, visitor)})
+    visitor = _visitor(request, channel, lapsed_ok=True)
+    visitor, token = actions.do_identify(channel, visitor, token=document.get("token") or "",
+                                         email=str(document.get("email") or ""), name=str(document.get("name") or ""),
+                                         legacy_hash=bool(document.get("user_hash")))
+    body: dict[str, Any] = {"visitor": visitor_state(channel, visitor)}
+    if token:
+        body["token"] = token  # another user signed in on this browser: a visitor of their own
+    return JsonResponse(body)
 
 
 @require_POST

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from threadline.channels.webchat.actions import do_identify, do_receive_visitor_message, do_start_visitor
 from threadline.channels.webchat.testkit import SECRET, make_webchat_channel
-from threadline.channels.webchat.tokens import identity_hash
+from threadline.channels.webchat.tokens import identity_token
 from threadline.conversations.actions import do_add_note, do_send_reply, do_update_conversation
 from threadline.conversations.models import Status
 from threadline.tenancy.actions import do_create_team
@@ -124,8 +124,7 @@ def test_the_timeline_shows_every_channel_and_earlier_conversations(signed_in, a
         do_add_note(admin, second, "Same customer as #1")
     with transaction.atomic():
         visitor, _token = do_start_visitor(chat)
-        do_identify(chat, visitor, user_id="dana-1", email="dana@example.com",
-                    user_hash=identity_hash(SECRET, "dana-1"))
+        do_identify(chat, visitor, token=identity_token(SECRET, "dana-1", email="dana@example.com"))
         do_receive_visitor_message(chat, visitor, client_id="c-1", text="Also asking on chat")
     html = signed_in.get(f"/app/x/conversations/{second.pk}", **FETCH).content.decode()
     for text in ("Order 1001 is late", "It ships tomorrow.", "Order 1002 now", "Same customer as #1",

@@ -57,8 +57,17 @@ async function api(path, { method = "GET", body, form } = {}) {
   return data;
 }
 
+function forgetShown() {
+  shown.forEach((element) => element.remove());
+  shown.clear();
+}
+
 async function startSession() {
   const data = await api("session", { method: "POST", body: { token, locale: navigator.language, page_url: document.referrer } });
+  if (token && data.token !== token) forgetShown();  // a new visitor: nothing of the old one stays on screen
+  if (data.identity_expired) {
+    post({ type: "error", command: "identify", code: "identity_expired", message: "" });
+  }
   token = data.token;
   storage.set(tokenKey, token);
   post({ type: "token", token });
@@ -196,9 +205,8 @@ function connect() {
   socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
     if (event.code === 4401) {
-      // the token is no longer valid (channel changed or secret rotated): start over
-      storage.remove(tokenKey);
-      token = "";
+      // the token is no longer valid (channel changed, secret rotated, or the signed-in identity expired):
+      // the server starts over with a new anonymous visitor
       startSession().then(loadHistory).then(connect).catch(() => setTimeout(connect, 5000));
       return;
     }
@@ -345,6 +353,12 @@ async function saveDetails(event) {
 
 async function identify(payload) {
   const result = await api("identify", { method: "POST", body: payload });
+  if (result.token) {  // another user signed in on this browser: a visitor (and history) of their own
+    token = result.token;
+    storage.set(tokenKey, token);
+    post({ type: "token", token });
+    forgetShown();
+  }
   visitor = result.visitor;
   post({ type: "identified" });
 }

@@ -3,10 +3,11 @@
  * JavaScript API (calls made before the script loads are queued):
  *   window.Threadline = window.Threadline || function () { (Threadline.q = Threadline.q || []).push(arguments); };
  *   Threadline("open"); Threadline("close"); Threadline("toggle");
- *   Threadline("identify", { user_id, user_hash, email, name });   // user_hash = hex HMAC-SHA256(secret, user_id)
+ *   Threadline("identify", { token });   // a JWT your server signs (HS256, the channel's secret): sub, email, name, phone, iat, exp
  *   Threadline("setAttributes", { plan: "pro" });
  *   Threadline("track", "checkout_failed", { order: 123 });
- *   Threadline("on", "unread" | "open" | "close" | "ready" | "error", callback);
+ *   Threadline("on", "unread" | "open" | "close" | "ready" | "identified" | "error", callback);
+ *   // error {code: "identity_expired"}: the identity token ran out; call identify again with a fresh one
  */
 (function () {
   "use strict";
