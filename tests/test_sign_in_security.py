@@ -63,7 +63,7 @@ def test_the_django_admin_login_does_not_skip_the_second_factor(client, workspac
     assert client.get("/admin/").status_code == 302
 
 
-def test_a_session_that_skipped_the_second_factor_opens_nothing(client, workspace_admin):
+def test_a_session_that_skipped_the_second_factor_opens_nothing(transactional_db, client, workspace_admin):
     enrol_totp(workspace_admin.user)
     client.force_login(workspace_admin.user)  # a session made by anything but the one sign-in flow
     assert client.get("/app/").status_code == 302
