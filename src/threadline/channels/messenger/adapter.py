@@ -3,7 +3,8 @@
 Inbound: `POST /hooks/messenger/<id>/` (object `page`) or `/hooks/instagram/<id>/` (object `instagram`),
 signed with `X-Hub-Signature-256`; `entry[].messaging[]` events: `message` (text, attachments image/video/
 audio/file, stickers, quick replies, replies to a message, edits via `message_edit`, Instagram's
-`is_deleted`/`is_unsupported`, story mentions and shares), `postback` (buttons), `reaction`, `referral`
+`is_deleted`/`is_unsupported`, story replies `reply_to.story` and `story_mention`s kept as `metadata.story`,
+shares), `postback` (buttons), `reaction`, `referral`
 (ads, m.me links), `delivery` (mids) and `read` (watermark) receipts; echoes of our own sends are skipped.
 The sender's name and picture come from the User Profile API on first contact.
 Rules: free text within 24 hours of the customer's last message; after that, with `human_agent_tag` on, a
@@ -63,6 +64,13 @@ def _at(ms: Any) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.UTC)
     except (TypeError, ValueError):
         return None
+
+
+def _story(kind: str, story: dict[str, Any]) -> dict[str, str]:
+    """The Instagram story a message refers to: its id and Meta's CDN URL (the media is not stored: Meta
+    asks that ephemeral story content is only shown from its URL, which stops working when the story ends)."""
+    url = str(story.get("url", "") or "")
+    return {"kind": kind, "id": str(story.get("id", "") or ""), "url": url if url.startswith("https://") else ""}
 
 
 class MessengerAdapter:
@@ -163,8 +171,11 @@ class MessengerAdapter:
                 text = _("(unsupported message)")
             if message.get("quick_reply"):
                 metadata["payload"] = message["quick_reply"].get("payload", "")
-            if message.get("reply_to", {}).get("mid"):
-                references = (message["reply_to"]["mid"],)
+            reply_to = message.get("reply_to") or {}
+            if reply_to.get("mid"):
+                references = (reply_to["mid"],)
+            if isinstance(reply_to.get("story"), dict):  # Instagram: a reply to the account's story
+                metadata["story"] = _story("reply", reply_to["story"])
             if message.get("sticker_id"):
                 text = text or _("(sticker)")
                 metadata["sticker_id"] = message["sticker_id"]
@@ -179,7 +190,10 @@ class MessengerAdapter:
                     text = _("Location: %(lat)s, %(lon)s") % {"lat": coordinates.get("lat"),
                                                               "lon": coordinates.get("long")}
                     metadata["location"] = coordinates
-                else:  # story_mention, share, ig_reel, fallback, template
+                elif kind == "story_mention":  # Instagram: the customer mentioned the account in a story
+                    metadata["story"] = _story("mention", payload)
+                    text = text or _("(mentioned you in their story)")
+                else:  # share, ig_reel, fallback, template
                     metadata.setdefault("shared", []).append(item)
                     text = text or _("(shared %(type)s)") % {"type": kind}
             if not text and not attachments:

@@ -182,7 +182,7 @@ def test_instagram_text_story_mention_deletion_and_link_sent_media(client, admin
     receive(client, run_jobs, channel, "instagram_story_mention.json")
     receive(client, run_jobs, channel, "instagram_deleted.json")
     texts = list(Message.objects.order_by("id").values_list("text", flat=True))
-    assert texts == ["Do you ship to Haifa?", "(shared story_mention)", "(message deleted)"]
+    assert texts == ["Do you ship to Haifa?", "(mentioned you in their story)", "(message deleted)"]
     identity = Message.objects.first().identity
     assert (identity.kind, identity.display_name) == ("instagram", "Yael Mizrahi")
     with transaction.atomic():
@@ -206,3 +206,26 @@ def test_buttons_become_quick_replies(client, admin, run_jobs, meta):
     body = meta.calls("POST", f"/{PAGE}/messages")[-1].json()
     assert body["message"] == {"text": "Which color?", "quick_replies": [
         {"content_type": "text", "title": "Blue", "payload": "COLOR_BLUE"}]}
+
+
+# Instagram story replies and mentions keep their story: metadata, and a link in the agent's timeline (Meta asks
+# that the story media itself is not stored: its CDN URL is kept).
+STORY_URL = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17887766554433221&amp;signature=AbCdEf"
+
+
+def test_story_reply_and_mention_keep_the_story(client, admin, run_jobs, meta):
+    channel = make_channel(admin, "instagram", meta.url)
+    receive(client, run_jobs, channel, "instagram_story_reply.json")
+    receive(client, run_jobs, channel, "instagram_story_mention.json")
+    reply, mention = Message.objects.order_by("id")
+    assert reply.text == "Is this jacket still in stock?"
+    assert reply.metadata["story"] == {
+        "kind": "reply", "id": "17887766554433221",
+        "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17887766554433221&signature=AbCdEf"}
+    assert mention.metadata["story"] == {"kind": "mention", "id": "",
+                                         "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17875"}
+    assert mention.text == "(mentioned you in their story)"
+    client.force_login(admin.user)
+    page = client.get(f"/app/c/{reply.conversation_id}/").content.decode()
+    assert f'href="{STORY_URL}"' in page
+    assert 'href="https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17875"' in page
