@@ -76,6 +76,9 @@ class InboundMessage:
     sent_at: dt.datetime | None = None
     references: tuple[str, ...] = ()  # provider ids of earlier messages this one answers (email References)
     conversation_hint: int | None = None  # a conversation the channel has authenticated (a signed reply token)
+    # A conversation the provider names apart from the sender (a group chat's id): the messages with one key on
+    # one channel are one conversation, never the sender's one-to-one one; replies go back into it.
+    thread_key: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -142,6 +145,7 @@ class OutboundMessage:
     html: str = ""
     subject: str = ""
     in_reply_to: str = ""  # provider id of the customer's last message, where the channel threads on it
+    thread_key: str = ""  # the group chat to answer in (the conversation's InboundMessage.thread_key), if any
     metadata: dict[str, Any] = field(default_factory=dict)
     # An approved provider template instead of free text: {"name", "language", "variables": [...]} or
     # {"name", "language", "components": [...]} in the provider's own component shape; or, with the name

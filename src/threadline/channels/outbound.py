@@ -48,6 +48,8 @@ def build_outbound(message: Message) -> OutboundMessage:
         recipient_kind=identity.kind if identity else "", recipient_address=identity.address if identity else "",
         text=message.text, html=message.html, subject=message.conversation.subject,
         in_reply_to=last_inbound.provider_message_id if last_inbound else "",
+        thread_key=message.conversation.thread_key if message.conversation.origin_channel_id == message.channel_id
+        else "",
         metadata={"attachments": [
             {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in message.attachments.all()

@@ -84,37 +84,57 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
     whatever the channel; a solved one within the workspace's reopen window (reopened); else a new one that
     links to the contact's previous conversation. The contact row is locked first, so two messages of one
     contact processed at once never open two conversations (PostgreSQL row lock; SQLite serializes writers).
+    A group chat's message (`thread_key`) goes to that group's conversation instead, never the sender's own.
     """
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    if item.thread_key:
+        return _group_conversation(contact, channel, item)
     hinted, reason = _hinted_conversation(channel, item)
     if hinted is not None and hinted.status != Status.CLOSED:
         if hinted.status == Status.SOLVED:
             _reopen(hinted, why=_("customer replied to this conversation"))
         return hinted, reason
-    active = (
-        Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES, merged_into__isnull=True)
-        .order_by("-last_message_at", "-id")
-        .first()
-    )
+    own = Conversation.objects.filter(contact=contact, merged_into__isnull=True, thread_key="")  # not group chats
+    active = own.filter(status__in=ACTIVE_STATUSES).order_by("-last_message_at", "-id").first()
     if active is not None:
         return active, {"rule": "contact_open_conversation", "conversation_id": active.pk}
-    latest = (
-        Conversation.objects.filter(contact=contact, merged_into__isnull=True).order_by("-created_at", "-id").first()
-    )
+    latest = own.order_by("-created_at", "-id").first()
     window = dt.timedelta(days=contact.workspace.reopen_window_days)
     if latest is not None and latest.status == Status.SOLVED and latest.solved_at and now() - latest.solved_at <= window:
         _reopen(latest, why=_("customer wrote within the reopen window"))
         return latest, {"rule": "reopened_within_window", "conversation_id": latest.pk}
+    return _new_conversation(contact, channel, item, previous=latest), {
+        "rule": "new_conversation", "previous_id": latest.pk if latest else None}
+
+
+def _group_conversation(contact: Contact, channel: Channel, item: InboundMessage) -> tuple[Conversation, dict[str, Any]]:
+    """A group chat's conversation: the one with its key on this channel (reopened when solved; a new one
+    after it was closed), whoever of its members writes. The first writer is its contact."""
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()  # two members at once: one conversation
+    latest = (Conversation.objects.filter(workspace_id=channel.workspace_id, origin_channel=channel,
+                                          thread_key=item.thread_key).order_by("-id").first())
+    while latest is not None and latest.merged_into_id:
+        latest = latest.merged_into
+    if latest is not None and latest.status != Status.CLOSED:
+        if latest.status == Status.SOLVED:
+            _reopen(latest, why=_("a member of the group wrote"))
+        return latest, {"rule": "group_conversation", "conversation_id": latest.pk, "thread_key": item.thread_key}
+    conversation = _new_conversation(contact, channel, item, previous=latest, thread_key=item.thread_key)
+    return conversation, {"rule": "new_group_conversation", "thread_key": item.thread_key}
+
+
+def _new_conversation(contact: Contact, channel: Channel, item: InboundMessage, *, previous: Conversation | None,
+                      thread_key: str = "") -> Conversation:
     conversation = Conversation.objects.create(
         workspace_id=contact.workspace_id, contact=contact, subject=_subject_of(item),
-        origin_channel=channel, previous=latest,
+        origin_channel=channel, previous=previous, thread_key=thread_key[:255],
     )
     record_event(conversation, "created", channel_id=channel.pk, channel_kind=channel.kind,
-                 previous_id=latest.pk if latest else None)
+                 previous_id=previous.pk if previous else None)
     publish(ConversationCreated(workspace_id=contact.workspace_id, conversation_id=conversation.pk,
                                 contact_id=contact.pk, channel_id=channel.pk,
-                                previous_id=latest.pk if latest else None))
-    return conversation, {"rule": "new_conversation", "previous_id": latest.pk if latest else None}
+                                previous_id=previous.pk if previous else None))
+    return conversation
 
 
 def _subject_of(item: InboundMessage) -> str:
@@ -216,11 +236,11 @@ def reply_target(conversation: Conversation, channel: Channel | None) -> tuple[C
                                code="no_channel", field="channel_id")
     if channel.workspace_id != conversation.workspace_id or not channel.is_active:
         raise ValidationFailed(_("That channel cannot be used here."), code="channel_unavailable", field="channel_id")
-    last = (
-        Message.objects.filter(conversation__contact=conversation.contact, channel=channel,
-                               direction=Direction.INBOUND, identity__isnull=False)
-        .select_related("identity").order_by("-created_at", "-id").first()
-    )
+    inbound = Message.objects.filter(channel=channel, direction=Direction.INBOUND, identity__isnull=False)
+    # a group chat's members are not the contact's own chats: each side answers from its own messages
+    inbound = (inbound.filter(conversation=conversation) if conversation.thread_key
+               else inbound.filter(conversation__contact=conversation.contact, conversation__thread_key=""))
+    last = inbound.select_related("identity").order_by("-created_at", "-id").first()
     if last is not None and last.identity is not None:
         return channel, last.identity
     identity = ContactIdentity.objects.filter(

@@ -60,6 +60,10 @@ class Conversation(WorkspaceScoped):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
         help_text=_("The earlier conversation this one follows on from"),
     )
+    thread_key = models.CharField(
+        max_length=255, blank=True,
+        help_text=_("A conversation the provider names apart from its members (a group chat id) on origin_channel"),
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_conversations"
     )
@@ -73,6 +77,7 @@ class Conversation(WorkspaceScoped):
         indexes = [
             models.Index(fields=["workspace", "status", "updated_at"]),
             models.Index(fields=["workspace", "contact", "status"]),
+            models.Index(fields=["origin_channel", "thread_key"]),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ Outbound: a reply token is used while it is fresh and unused (free); otherwise a
 the plan's quota; `allow_push: false` refuses instead, `reply_token_expired`). Pushes carry an
 `X-Line-Retry-Key` derived from the message, so a retried push is never delivered twice. Images, video and
 audio go as signed links LINE fetches; other files as a link in text.
+Groups and rooms: their messages are one conversation per `groupId`/`roomId` (the sender is still their own
+`line` identity); a reply there uses the group's own reply token or is pushed to the group/room id.
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ class LineAdapter:
                 name, picture = self._profile(channel, user)
                 extra = {"sender_picture": picture} if picture else {}
                 items.append(dataclasses.replace(message, sender_address=user, sender_name=name,
-                                                 metadata={**message.metadata, **extra}))
+                                                 metadata={**message.metadata, **extra},
+                                                 thread_key=message.metadata.get("group_id", "")))
         return items
 
     def _event(self, channel: Channel, event: dict[str, Any]) -> InboundMessage | None:
@@ -199,32 +202,42 @@ class LineAdapter:
         return profile.get("displayName", ""), profile.get("pictureUrl", "")
 
     # ── reply token or push ──
-    def _reply_token(self, channel: Channel, address: str) -> tuple[str, dt.datetime | None]:
-        """A reply token of the customer's latest message, if no reply used it yet and it is still fresh."""
+    def _reply_token(self, channel: Channel, address: str, group: str = "") -> tuple[str, dt.datetime | None]:
+        """A reply token of the latest message in the customer's own chat (or in the group/room `group`), if no
+        reply used it yet and it is still fresh. A token answers where its message was written."""
         from threadline.conversations.models import Message
 
-        last = (Message.objects.filter(channel=channel, direction="in", identity__kind="line", identity__address=address)
-                .order_by("-created_at", "-id").first())
+        inbound = Message.objects.filter(channel=channel, direction="in")
+        replies = Message.objects.filter(channel=channel, direction="out").exclude(status="queued")
+        if group:
+            inbound = inbound.filter(metadata__group_id=group)
+            replies = replies.filter(conversation__thread_key=group)
+        else:
+            inbound = inbound.filter(identity__kind="line", identity__address=address).exclude(
+                metadata__has_key="group_id")
+            replies = replies.filter(identity__address=address, conversation__thread_key="")
+        last = inbound.order_by("-created_at", "-id").first()
         if last is None or not last.metadata.get("reply_token"):
             return "", None
         expires = last.created_at + dt.timedelta(seconds=channel.config.get("reply_token_seconds", 50))
-        answered = Message.objects.filter(channel=channel, direction="out", identity__address=address,
-                                          created_at__gt=last.created_at).exclude(status="queued").exists()
-        if answered or now() >= expires:
+        if replies.filter(created_at__gt=last.created_at).exists() or now() >= expires:
             return "", None
         return last.metadata["reply_token"], expires
+
+    def _group(self, conversation: Any, channel: Channel) -> str:
+        return conversation.thread_key if conversation.origin_channel_id == channel.pk else ""
 
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         if template is not None and template["name"] != "interactive":
             raise ValidationFailed(_("LINE has no templates here; write the message (buttons are allowed)."),
                                    code="templates_unsupported", field="template")
-        token, _expires = self._reply_token(channel, identity.address)
+        token, _expires = self._reply_token(channel, identity.address, self._group(conversation, channel))
         if not token and not channel.config.get("allow_push", True):
             raise ValidationFailed(_("The customer's LINE reply token has expired and push messages are turned off "
                                      "for this channel."), code="reply_token_expired", field="channel_id")
 
     def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
-        token, expires = self._reply_token(channel, identity.address)
+        token, expires = self._reply_token(channel, identity.address, self._group(conversation, channel))
         return {"mode": "reply" if token else "push", "reply_token_expires_at": expires.isoformat() if expires else None}
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
@@ -248,14 +261,15 @@ class LineAdapter:
             else:
                 messages.append({"type": "text", "text": f"{item['filename']}: {link}"})
         base = channel.config["api_base_url"].rstrip("/")
-        token, _expires = self._reply_token(channel, message.recipient_address)
+        token, _expires = self._reply_token(channel, message.recipient_address, message.thread_key)
         headers = {**self._auth(channel), "Content-Type": "application/json"}
         if token:
             url, body = f"{base}/v2/bot/message/reply", {"replyToken": token, "messages": messages[:5]}
         else:
             if not channel.config.get("allow_push", True):
                 raise PermanentSendError("the reply token expired and push messages are off")
-            url, body = f"{base}/v2/bot/message/push", {"to": message.recipient_address, "messages": messages[:5]}
+            to = message.thread_key or message.recipient_address  # a group's or room's conversation: into it
+            url, body = f"{base}/v2/bot/message/push", {"to": to, "messages": messages[:5]}
             headers["X-Line-Retry-Key"] = str(uuid.uuid5(RETRY_NAMESPACE, f"{channel.pk}:{message.message_id}"))
         raw = json.dumps(body, ensure_ascii=False).encode()
         try:

@@ -8,6 +8,8 @@ video, video_note, animation, sticker, location, venue, contact), `edited_messag
 with `getFile` then `/file/bot<token>/<file_path>`.
 Outbound: `sendMessage` (with an inline keyboard when the reply has buttons), `sendPhoto`, `sendDocument`,
 `sendAudio`, `sendVideo` (multipart uploads). Telegram has no delivery receipts for bots.
+Groups and supergroups: their messages are one conversation per chat (`thread_key` = the chat id, the title as
+subject), each sender still their own identity; replies in it go to the group's `chat_id`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ def _at(value: Any) -> dt.datetime | None:
         return None
 
 
+GROUP_TYPES = ("group", "supergroup")
+
+
+def _group(chat: Any) -> str:
+    """The thread key of a group or supergroup chat (its id), "" for a private chat."""
+    return str(chat.get("id", "")) if isinstance(chat, dict) and chat.get("type") in GROUP_TYPES else ""
+
+
 def _name(user: dict[str, Any]) -> str:
     return " ".join(x for x in (user.get("first_name"), user.get("last_name")) if x) or user.get("username", "")
 
@@ -104,6 +114,7 @@ class TelegramAdapter:
                 text=_("Pressed: %(data)s") % {"data": query.get("data", "")},
                 metadata={"type": "callback_query", "data": query.get("data", ""),
                           "language": user.get("language_code", "")},
+                thread_key=_group((query.get("message") or {}).get("chat")),
             )]
         if isinstance(update.get("message_reaction"), dict):
             reaction = update["message_reaction"]
@@ -119,6 +130,7 @@ class TelegramAdapter:
                 sent_at=_at(reaction.get("date")),
                 metadata={"type": "reaction", "reaction": {"message_id": f"{chat}:{reaction.get('message_id')}",
                                                            "emoji": emojis}},
+                thread_key=_group(reaction.get("chat")),
             )]
         return []  # my_chat_member, poll, channel_post...: acknowledged, nothing to show
 
@@ -165,10 +177,14 @@ class TelegramAdapter:
             provider_id = f"{provider_id}:edit:{message.get('edit_date', '')}"
             text = _("(edited) %(text)s") % {"text": text}
             references = (metadata["edit_of"],)
+        group = _group(chat)
+        if group:
+            metadata["chat_title"] = chat.get("title", "")
         return InboundMessage(
             provider_message_id=provider_id, sender_kind="telegram", sender_address=str(user.get("id", "")),
             sender_name=_name(user), sender_verified=True, text=text, sent_at=_at(message.get("date")),
             attachments=tuple(attachments), metadata=metadata, references=references,
+            thread_key=group, subject=chat.get("title", "") if group else "",
         )
 
     def _api(self, channel: Channel, method: str) -> str:
@@ -202,7 +218,7 @@ class TelegramAdapter:
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         from threadline.conversations.models import Attachment
 
-        chat_id = message.recipient_address
+        chat_id = message.thread_key or message.recipient_address  # a group's conversation answers in the group
         files = message.metadata.get("attachments", [])
         first = ""
         if message.text and (not files or len(message.text) > 1024):

@@ -166,3 +166,32 @@ def test_buttons_become_quick_reply_postbacks(client, admin, run_jobs, line_api)
     sent = line_api.calls("POST", "/v2/bot/message/reply")[0].json()["messages"][0]
     assert sent["quickReply"]["items"][0]["action"] == {"type": "postback", "label": "ติดตาม", "data": "action=track",
                                                          "displayText": "ติดตาม"}
+
+
+def test_group_and_room_messages_are_their_own_conversations_answered_there(client, admin, run_jobs, line_api):
+    """A LINE group (groupId) or room (roomId) is a conversation apart from the sender's one-to-one chat;
+    replies go into it with its own reply token, or pushed to the group/room id, never to the user."""
+    channel = make_channel(admin, line_api.url, reply_token_seconds=600)
+    post(client, channel, fixture("text.json"))
+    run_jobs()
+    post(client, channel, fixture("group_text.json"))
+    run_jobs()
+    one_to_one, group, room = (Message.objects.get(provider_message_id=mid).conversation for mid in (
+        "468789577898262530", "468789577898262599", "468789577898262600"))
+    assert len({one_to_one.pk, group.pk, room.pk}) == 3
+    assert {m.identity.address for m in Message.objects.all()} == {USER}
+    with transaction.atomic():
+        do_send_reply(admin, group, "10:00")
+    run_jobs()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15), tick=False):
+        with transaction.atomic():
+            do_send_reply(admin, room, "ใช่ครับ")
+        run_jobs()
+    assert [c.json()["replyToken"] for c in line_api.calls("POST", "/v2/bot/message/reply")] == [
+        "groupReplyToken0000000000000000"]
+    assert [c.json()["to"] for c in line_api.calls("POST", "/v2/bot/message/push")] == [
+        "Ra8dbf4673c4c812cd491258042226c99"]
+    with transaction.atomic():  # the user's own chat still answers with the user's own token
+        do_send_reply(admin, one_to_one, "สวัสดีครับ")
+    run_jobs()
+    assert line_api.calls("POST", "/v2/bot/message/reply")[-1].json()["replyToken"] == "nHuyWiB7yP5Zw52FIkcQobQuGDXCTAA"

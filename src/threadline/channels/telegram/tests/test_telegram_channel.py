@@ -173,3 +173,36 @@ def test_buttons_become_an_inline_keyboard(client, admin, run_jobs, bot_api):
     sent = bot_api.calls("POST", f"/bot{TOKEN}/sendMessage")[0].json()
     assert sent["reply_markup"] == {"inline_keyboard": [[{"text": "Yes", "callback_data": "solved_yes"}],
                                                         [{"text": "No", "callback_data": "solved_no"}]]}
+
+
+def test_group_messages_are_a_conversation_of_their_own_answered_in_the_group(client, admin, run_jobs, bot_api):
+    """A supergroup is one conversation (keyed by its chat id) apart from each member's private chat; every
+    sender is still their own contact, and the agent's reply goes into the group."""
+    channel = make_channel(admin, bot_api.url)
+    post(client, channel, fixture("text.json"))
+    run_jobs()
+    post(client, channel, fixture("group_text.json"))
+    other = fixture("group_text.json")
+    other["update_id"], other["message"]["message_id"], other["message"]["text"] = 10021, 53, "same for me"
+    other["message"]["from"] = {"id": 444555666, "is_bot": False, "first_name": "Dan"}
+    post(client, channel, other)
+    run_jobs()
+    private = Message.objects.get(provider_message_id="111222333:1365").conversation
+    group = Message.objects.get(provider_message_id="-1001234567890:52").conversation
+    assert private.pk != group.pk and group.subject == "Acme customers"
+    members = Message.objects.filter(conversation=group).order_by("id")
+    assert [m.identity.address for m in members] == ["111222333", "444555666"]
+    assert members[0].identity == Message.objects.get(conversation=private).identity  # Noa, one identity
+    assert members[1].author_contact != members[0].author_contact
+    with transaction.atomic():
+        do_send_reply(admin, group, "We are on it")
+        do_send_reply(admin, private, "And privately")
+    run_jobs()
+    sent = [call.json() for call in bot_api.calls("POST", f"/bot{TOKEN}/sendMessage")]
+    assert sent == [{"chat_id": "-1001234567890", "text": "We are on it"},
+                    {"chat_id": "111222333", "text": "And privately"}]
+    again = fixture("text.json")
+    again["update_id"], again["message"]["message_id"] = 10022, 1366
+    post(client, channel, again)
+    run_jobs()
+    assert Message.objects.get(provider_message_id="111222333:1366").conversation_id == private.pk
