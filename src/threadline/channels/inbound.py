@@ -28,6 +28,7 @@ from threadline.channels.base import (
 )
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
+from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
 from threadline.core.time import now
 from threadline.jobs.registry import Retry, task
@@ -78,6 +79,13 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
     refused = refuse_oversized(inbound.body)
     if refused is not None:
         return refused
+    if jsonsafe.looks_like_json(inbound.body):
+        try:  # a body nested past the limit would crash the adapter's own json.loads (RecursionError)
+            jsonsafe.loads(inbound.body)
+        except jsonsafe.TooDeep as exc:
+            return _error(400, "invalid_payload", str(exc))
+        except jsonsafe.Unreadable:
+            pass  # the adapter says what is wrong with it
     try:
         adapter.verify(inbound, channel)
         if hasattr(adapter, "route"):  # one callback URL for several accounts: each part to its owner

@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
     "LOG_LEVEL": "Python log level (default INFO).",
+    "METRICS_TOKEN": "Bearer token /metrics asks for; without it /metrics answers loopback clients only.",
     "DNS_NAMESERVERS": "Comma-separated host[:port] DNS servers for email domain verification (default: the system's resolver).",
 }
 
@@ -82,8 +83,17 @@ def host_ports(value: str | None, default_port: int) -> list[tuple[str, int]]:
 
 
 def data_dir() -> Path:
+    """The data directory, created readable by this account only (0700): it holds the database, the secret
+    key and every attachment."""
     path = Path(get("DATA_DIR") or "./var").resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            path.chmod(0o700)  # mkdir's mode is masked by the umask
     return path
 
 

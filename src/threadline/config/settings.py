@@ -25,6 +25,10 @@ ALLOWED_HOSTS = [h.strip() for h in (env.get("ALLOWED_HOSTS") or "").split(",") 
     "testserver",
 ]
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+# Cookies only over https when the server is reached over https (HSTS: core/security_headers.py)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 INSTALLED_APPS = [
     "threadline.core",  # first, so that its `createsuperuser` (the operator's) replaces Django's
@@ -34,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # Swagger UI at /api/v1/docs from the package's own static files, not a CDN
     "threadline.tenancy",
     "threadline.jobs",
     "threadline.events",
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "threadline.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "threadline.core.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -121,6 +127,9 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # not the account's own email (or its local part) or name
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("email", "name")}},
 ]
 
 LANGUAGE_CODE = "en"
@@ -141,6 +150,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "attachments"
+FILE_UPLOAD_PERMISSIONS = 0o600  # attachments: readable by this account only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -158,14 +169,18 @@ THREADLINE = {
     "INBOUND_MAX_BYTES": 1024 * 1024,  # a provider webhook's body (core.body_limit counts it as it arrives)
     "UPLOAD_MAX_BYTES": 100 * 1024 * 1024,  # a widget or composer request carrying attachments
     "DNS_NAMESERVERS": env.host_ports(env.get("DNS_NAMESERVERS"), 53),
+    "METRICS_TOKEN": env.get("METRICS_TOKEN") or "",
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"one_line": {"()": "threadline.core.logfilters.OneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "one_line": {"()": "threadline.core.logfilters.OneLine"},
+        "redact_secrets": {"()": "threadline.core.logfilters.RedactSecrets"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import uuid
 
 from django.conf import settings
@@ -19,11 +20,20 @@ BLOCKED_EXTENSIONS = frozenset({
     ".wsf", ".wsh", ".ps1", ".jar", ".hta", ".cpl", ".lnk", ".reg", ".dll",
 })
 BLOCKED_TYPES = frozenset({"application/x-msdownload", "application/x-dosexec", "application/x-msdos-program"})
+# C0 and C1 controls, bidi marks, embeddings, overrides and isolates, the Arabic letter mark and the BOM: with
+# them "invoice\u202efdp.exe" reads "invoiceexe.pdf" and "report.exe\u200f" escapes the extension check.
+INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def visible(value: str) -> str:
+    """`value` without control and bidi-control characters (attachment names and content types)."""
+    return INVISIBLE.sub("", value or "")
 
 
 def check_attachment(filename: str, content_type: str, size: int) -> tuple[str, str]:
     """The safe filename and content type to store, or ValidationFailed."""
-    name = (filename or "attachment").replace("/", "_").replace("\\", "_").replace("\x00", "")[:200] or "attachment"
+    name = visible(filename).strip().replace("/", "_").replace("\\", "_")[:200] or "attachment"
+    content_type = visible(content_type).strip()
     limit = settings.THREADLINE["ATTACHMENT_MAX_BYTES"]
     if size > limit:
         raise ValidationFailed(

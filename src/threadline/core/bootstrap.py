@@ -129,4 +129,11 @@ def do_complete_setup(raw: str, password: str, confirm: str) -> User:
     user.save(update_fields=["password"])
     moment = now()
     SetupLink.objects.filter(user=user, used_at__isnull=True).update(used_at=moment)
+    transaction.on_commit(lambda: _close_sockets(user.pk))  # a new password ends every open agent socket
     return user
+
+
+def _close_sockets(user_id: int) -> None:
+    from threadline.realtime.sessions import close_user_sockets
+
+    close_user_sockets(user_id)

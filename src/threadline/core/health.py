@@ -57,8 +57,34 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ready"})
 
 
+def metrics_allowed(request: HttpRequest) -> bool:
+    """With THREADLINE_METRICS_TOKEN: only `Authorization: Bearer <token>`. Without: only loopback clients
+    (a Prometheus on the same host or through an SSH tunnel), never the internet."""
+    import hmac
+    import ipaddress
+
+    token = settings.THREADLINE.get("METRICS_TOKEN") or ""
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    from threadline.core.client_address import client_address
+
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     from threadline.jobs.scheduler import refresh_queue_depth
+
+    if not metrics_allowed(request):
+        response = JsonResponse({"code": "forbidden", "message": "Metrics need THREADLINE_METRICS_TOKEN "
+                                 "(Authorization: Bearer) or a loopback client."}, status=403)
+        if settings.THREADLINE.get("METRICS_TOKEN"):
+            response.status_code = 401
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
 
     refresh_queue_depth()
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -22,10 +22,17 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from threadline.realtime import presence
+from threadline.realtime import presence, sessions
 from threadline.realtime.auth import membership_for
 from threadline.realtime.dispatch import agroup_send, remember_loop
-from threadline.realtime.groups import agent_group, contact_group, conversation_group, workspace_group
+from threadline.realtime.groups import (
+    agent_group,
+    contact_group,
+    conversation_group,
+    session_group,
+    user_group,
+    workspace_group,
+)
 
 REPLAY_OVERLAP = 50
 REPLAY_LIMIT = 500
@@ -38,6 +45,11 @@ def _cache(func: Any) -> Any:
 @database_sync_to_async
 def _membership(user: Any, session: Any) -> Any:
     return membership_for(user, session)
+
+
+@database_sync_to_async
+def _still_signed_in(membership_id: int, session_key: str | None, signed_hash: str) -> bool:
+    return sessions.still_signed_in(membership_id, session_key, signed_hash)
 
 
 @database_sync_to_async
@@ -78,7 +90,13 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if self.agent is None:
             await self.close(code=4401)
             return
-        self.groups_joined = [workspace_group(self.agent.workspace_id), agent_group(self.agent.pk)]
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        self.signed_hash = sessions.auth_hash(session)
+        self.groups_joined = [workspace_group(self.agent.workspace_id), agent_group(self.agent.pk),
+                              user_group(self.agent.user_id)]
+        if self.session_key:
+            self.groups_joined.append(session_group(self.session_key))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -102,6 +120,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if kind == "hello":
             await self._replay(content.get("last_event_id"))
         elif kind == "ping":
+            if not await _still_signed_in(self.agent.pk, self.session_key, self.signed_hash):
+                await self.close(code=sessions.CLOSE_CODE)
+                return
             await _cache(presence.agent_connected)(self.agent.pk, self.channel_name)
             if self.viewing is not None:
                 await _cache(presence.viewer_joined)(self.viewing["id"], self.channel_name, self.agent.pk,
@@ -179,7 +200,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                                "name": first_name})
 
     # ── group messages ──
+    async def session_close(self, message: dict[str, Any]) -> None:
+        """Sign-out, a password change: the session behind this socket ended."""
+        await self.close(code=sessions.CLOSE_CODE)
+
     async def domain_event(self, message: dict[str, Any]) -> None:
+        payload = message.get("payload") or {}
+        if (message.get("event") == "agent.updated" and payload.get("membership_id") == self.agent.pk
+                and (payload.get("changes") or {}).get("is_active") is False):
+            await self.close(code=sessions.CLOSE_CODE)  # deactivated: the seat no longer opens anything
+            return
         await self.send_json({"type": "event", "id": message["id"], "event": message["event"],
                               "payload": message["payload"]})
 

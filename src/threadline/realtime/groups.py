@@ -21,3 +21,15 @@ def conversation_group(conversation_id: int) -> str:
 def contact_group(contact_id: int) -> str:
     """A customer's live sessions (chat widget tabs) on any channel that keeps a socket open."""
     return f"contact.{contact_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Every agent socket of one person, in every workspace: closed when their password changes."""
+    return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The agent sockets opened with one sign-in session (a digest: session keys stay out of the layer)."""
+    import hashlib
+
+    return f"session.{hashlib.sha256(session_key.encode()).hexdigest()[:32]}"

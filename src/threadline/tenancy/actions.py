@@ -77,7 +77,7 @@ def do_add_agent(
     if user is None:
         if password:
             try:
-                validate_password(password)
+                validate_password(password, User(email=email, name=name))  # not like their own email or name
             except DjangoValidationError as exc:
                 raise ValidationFailed(" ".join(exc.messages), field="password") from exc
         user = User.objects.create_user(email, password, name=name)
@@ -114,9 +114,22 @@ def do_create_operator(email: str, password: str | None = None) -> User:
     return user
 
 
+def check_may_rename(actor: Membership | None, membership: Membership) -> None:
+    """The name is the person's, shown in every workspace they work in: a workspace admin may change it only
+    while the person has a seat in that workspace alone; otherwise only the person themselves may."""
+    if actor is not None and actor.user_id == membership.user_id:
+        return
+    if Membership.objects.filter(user_id=membership.user_id).exclude(workspace_id=membership.workspace_id).exists():
+        raise Conflict(_("This person also works in another workspace; only they can change their name."),
+                       code="shared_person", field="name")
+
+
 def do_update_agent(membership: Membership, *, role: str | None = None, is_active: bool | None = None,
-                    name: str | None = None) -> Membership:
-    """Change an agent's role, seat or display name (the name is the person's, shown in every workspace)."""
+                    name: str | None = None, actor: Membership | None = None) -> Membership:
+    """Change an agent's role, seat or display name (the name is the person's, shown in every workspace:
+    see check_may_rename; `actor` is who asks, None for the system)."""
+    if name is not None and name != membership.user.name:
+        check_may_rename(actor, membership)
     changes: dict[str, object] = {}
     if role is not None and check_role(role) != membership.role:
         changes["role"] = membership.role = role

@@ -1,4 +1,5 @@
-"""/api/v1/agents and /api/v1/teams: every agent may read them, admins change them."""
+"""/api/v1/agents and /api/v1/teams: every agent may read them, admins change them. /api/v1/tokens: an
+agent lists and revokes their own API tokens, an admin every token of the workspace."""
 
 from __future__ import annotations
 
@@ -14,9 +15,23 @@ from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
 from threadline.core.errors import ValidationFailed
 from threadline.core.schemas import Id
-from threadline.tenancy.actions import do_add_agent, do_create_team, do_set_team_members, do_update_agent
+from threadline.tenancy.actions import (
+    do_add_agent,
+    do_create_team,
+    do_revoke_api_token,
+    do_set_team_members,
+    do_update_agent,
+)
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import access_agent, access_team, list_agents, list_teams, require_admin
+from threadline.tenancy.queries import (
+    access_agent,
+    access_team,
+    access_token,
+    list_agents,
+    list_teams,
+    list_tokens,
+    require_admin,
+)
 from threadline.tenancy.roster import check_keeps_an_admin, do_delete_team, do_rename_team
 from threadline.tenancy.schemas import (
     AgentIn,
@@ -27,10 +42,12 @@ from threadline.tenancy.schemas import (
     TeamOut,
     TeamPage,
     TeamPatch,
+    TokenPage,
 )
 
 agents_router = Router(tags=["agents"])
 teams_router = Router(tags=["teams"])
+tokens_router = Router(tags=["tokens"])
 
 
 # ── agents ───────────────────────────────────────────────────────────────────────────────────────────
@@ -64,7 +81,7 @@ def update_agent(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> Mem
     with transaction.atomic():
         target = access_agent(agent, agent_id)
         check_keeps_an_admin(agent, target, role=role, is_active=payload.is_active)
-        do_update_agent(target, role=role, is_active=payload.is_active, name=payload.name)
+        do_update_agent(target, role=role, is_active=payload.is_active, name=payload.name, actor=agent)
     return access_agent(agent, agent_id)
 
 
@@ -119,4 +136,22 @@ def delete_team(request: HttpRequest, team_id: Id) -> Status[None]:
     require_admin(agent)
     with transaction.atomic():
         do_delete_team(access_team(agent, team_id))
+    return Status(204, None)
+
+
+# ── API tokens ───────────────────────────────────────────────────────────────────────────────────────
+@tokens_router.get("", response=responses(TokenPage), summary="List API tokens (yours; an admin's: the workspace's)")
+def tokens(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
+    rows, cursor = paginate(list_tokens(actor(request)), cursor=paging.cursor, limit=paging.limit,
+                            descending=False)
+    return page(rows, cursor)
+
+
+@tokens_router.delete("/{token_id}", response=responses(None, 204), summary="Revoke an API token")
+def revoke_token(request: HttpRequest, token_id: Id) -> Status[None]:
+    """The token stops working at once; revoking a revoked token changes nothing."""
+    with transaction.atomic():
+        token = access_token(actor(request), token_id)
+        if token.revoked_at is None:
+            do_revoke_api_token(token)
     return Status(204, None)

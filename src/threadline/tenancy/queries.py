@@ -64,3 +64,18 @@ def access_team(actor: Membership, team_id: int) -> Team:
     if team is None:
         raise NotFound(_("No such team."), code="team_not_found")
     return team
+
+
+def list_tokens(actor: Membership) -> QuerySet[ApiToken]:
+    """The actor's own API tokens; for an admin, every token of the workspace."""
+    tokens = ApiToken.objects.filter(workspace_id=actor.workspace_id).select_related("membership__user")
+    if actor.role != Role.ADMIN:
+        tokens = tokens.filter(membership=actor)
+    return tokens.order_by("id")
+
+
+def access_token(actor: Membership, token_id: int) -> ApiToken:
+    token = list_tokens(actor).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound(_("No such token."), code="token_not_found")
+    return token

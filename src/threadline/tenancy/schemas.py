@@ -1,4 +1,4 @@
-"""Request and response shapes of /api/v1/agents and /api/v1/teams."""
+"""Request and response shapes of /api/v1/agents, /api/v1/teams and /api/v1/tokens."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from threadline.core.schemas import Id, Input
-from threadline.tenancy.models import Membership, Role, Team
+from threadline.tenancy.models import ApiToken, Membership, Role, Team
 
 MAX_MEMBERS = 1000
 
@@ -77,3 +77,27 @@ class TeamIn(Input):
 class TeamPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     member_ids: list[Id] | None = Field(None, max_length=MAX_MEMBERS, description="The complete new member list")
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first characters, to recognise it (the rest is never stored)")
+    agent_id: int
+    email: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_agent_id(obj: ApiToken) -> int:
+        return obj.membership_id
+
+    @staticmethod
+    def resolve_email(obj: ApiToken) -> str:
+        return obj.membership.user.email
+
+
+class TokenPage(Schema):
+    items: list[TokenOut]
+    next_cursor: str | None

@@ -26,6 +26,7 @@ from threadline.core.client_address import client_address
 from threadline.core.errors import ValidationFailed
 from threadline.core.throttle import LOGIN, SECOND_FACTOR
 from threadline.realtime.auth import membership_for
+from threadline.realtime.sessions import close_session_sockets
 from threadline.tenancy.models import User
 from threadline.tenancy.signin import (
     PASSWORD_ONLY,
@@ -150,5 +151,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    session_key = request.session.session_key
     logout(request)
+    close_session_sockets(session_key)  # an open agent socket must not outlive its session
     return redirect("/login")

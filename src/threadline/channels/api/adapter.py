@@ -35,6 +35,7 @@ from threadline.channels.base import (
 )
 from threadline.channels.models import Channel
 from threadline.core import crypto, http
+from threadline.core.html import sanitize as sanitize_html
 
 SIGNATURE_HEADER = "x-threadline-signature"
 KINDS = ("email", "phone", "whatsapp", "telegram", "line", "messenger", "instagram", "wechat", "visitor", "external")
@@ -146,7 +147,7 @@ class ApiAdapter:
             InboundMessage(
                 provider_message_id=parsed.message_id, sender_kind=parsed.sender.kind,
                 sender_address=parsed.sender.address, sender_name=parsed.sender.name,
-                sender_verified=parsed.sender.verified, text=parsed.text, html=parsed.html,
+                sender_verified=parsed.sender.verified, text=parsed.text, html=sanitize_html(parsed.html),
                 subject=parsed.subject, sent_at=parsed.sent_at, attachments=tuple(attachments),
                 metadata=parsed.metadata,
             )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import translation
 
 from threadline.channels.webchat import actions, queries
+from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
 from threadline.core.time import now
 from threadline.realtime import presence
@@ -119,6 +120,15 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.contact_id = contact_id
         await self.channel_layer.group_add(contact_group(contact_id), self.channel_name)
         await _cache(presence.contact_connected)(contact_id, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """A frame that is not JSON, or nests too deeply, gets an error frame (never a crashed consumer)."""
+        try:
+            content = jsonsafe.loads(text_data if text_data is not None else bytes_data or b"")
+        except jsonsafe.Unreadable:
+            await self.send_json({"type": "error", "code": "invalid_json", "message": "The frame is not JSON."})
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):

@@ -7,10 +7,10 @@ cross-origin by the loader on the customer's site. Errors are JSON `{"code", "me
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import transaction
@@ -29,6 +29,7 @@ from threadline.channels.webchat.config import LANGUAGES, WebchatConfig, load
 from threadline.channels.webchat.models import Visitor
 from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Attachment
+from threadline.core import jsonsafe, security_headers
 from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound, RateLimited, ThreadlineError, ValidationFailed
 from threadline.realtime.dispatch import send_to_group
@@ -76,9 +77,11 @@ def _visitor(request: HttpRequest, channel: Channel, *, lapsed_ok: bool = False)
 
 
 def _json(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
+        raise ValidationFailed(_("The request is too large."), code="payload_too_large")
     try:
-        document = json.loads(request.body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = jsonsafe.loads(request.body or b"{}")
+    except jsonsafe.Unreadable as exc:
         raise ValidationFailed(_("The request is not JSON."), code="invalid_json") from exc
     if not isinstance(document, dict):
         raise ValidationFailed(_("The request is not a JSON object."), code="invalid_json")
@@ -171,7 +174,7 @@ def frame_view(request: HttpRequest, channel_id: int) -> HttpResponse:
         }
         response = render(request, "webchat/frame.html", context)
     ancestors = " ".join(config.allowed_origins) if config.allowed_origins else "*"
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response["Content-Security-Policy"] = security_headers.policy(request, frame_ancestors=ancestors)
     return response
 
 

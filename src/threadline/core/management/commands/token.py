@@ -1,4 +1,9 @@
-"""`threadline token create --email EMAIL [--workspace SLUG] [--name N]`: print a new API token, nothing else."""
+"""API tokens from the command line (the operator's view: every workspace).
+
+    threadline token create --email EMAIL [--workspace SLUG] [--name N]   prints a new token, nothing else
+    threadline token list [--email EMAIL] [--workspace SLUG] [--all]      id, prefix, name, agent, state
+    threadline token revoke ID|PREFIX                                     the token stops working at once
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from threadline.tenancy.actions import do_create_api_token
-from threadline.tenancy.models import Membership
+from threadline.tenancy.actions import do_create_api_token, do_revoke_api_token
+from threadline.tenancy.models import ApiToken, Membership
 
 
 def find_membership(email: str, workspace: str | None) -> Membership:
@@ -37,9 +42,48 @@ class Command(BaseCommand):
         create.add_argument("--email", required=True, help="The agent's e-mail.")
         create.add_argument("--workspace", help="Workspace slug (needed when the agent has several).")
         create.add_argument("--name", default="cli", help="A label for the token (default cli).")
+        listing = sub.add_parser("list", help="List tokens (active ones; --all for revoked too).")
+        listing.add_argument("--email", help="Only this agent's tokens.")
+        listing.add_argument("--workspace", help="Only this workspace (slug).")
+        listing.add_argument("--all", action="store_true", help="Include revoked tokens.")
+        revoke = sub.add_parser("revoke", help="Revoke a token by its id or prefix (as `list` shows).")
+        revoke.add_argument("token", help="The token's id or prefix (e.g. tl_AbCdEfG).")
 
-    def handle(self, *args: Any, action: str, email: str, workspace: str | None, name: str, **options: Any) -> None:
-        membership = find_membership(email, workspace)
-        with transaction.atomic():
-            _token, raw = do_create_api_token(membership, name=name)
-        self.stdout.write(raw)
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "create":
+            membership = find_membership(options["email"], options["workspace"])
+            with transaction.atomic():
+                _token, raw = do_create_api_token(membership, name=options["name"])
+            self.stdout.write(raw)
+        elif action == "list":
+            self._list(options["email"], options["workspace"], include_revoked=options["all"])
+        else:
+            self._revoke(options["token"])
+
+    def _list(self, email: str | None, workspace: str | None, *, include_revoked: bool) -> None:
+        tokens = ApiToken.objects.select_related("membership__user", "workspace").order_by("id")
+        if email:
+            tokens = tokens.filter(membership__user__email=email.strip().lower())
+        if workspace:
+            tokens = tokens.filter(workspace__slug=workspace)
+        if not include_revoked:
+            tokens = tokens.filter(revoked_at__isnull=True)
+        for token in tokens:
+            used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never used"
+            state = f"revoked {token.revoked_at.isoformat(timespec='seconds')}" if token.revoked_at else "active"
+            self.stdout.write(f"{token.pk}\t{token.prefix}\t{token.name}\t{token.membership.user.email}\t"
+                              f"{token.workspace.slug}\t{used}\t{state}")
+
+    def _revoke(self, which: str) -> None:
+        which = which.strip().rstrip("…")
+        found = list(ApiToken.objects.filter(pk=int(which)) if which.isdigit()
+                     else ApiToken.objects.filter(prefix__startswith=which)[:2]) if which else []
+        if not found:
+            raise CommandError(f"No token {which!r}; `threadline token list` shows ids and prefixes.")
+        if len(found) > 1:
+            raise CommandError(f"Several tokens start with {which!r}; give the id instead.")
+        token = found[0]
+        if token.revoked_at is None:
+            with transaction.atomic():
+                do_revoke_api_token(token)
+        self.stdout.write(f"Token {token.pk} ({token.prefix}…, {token.name}) revoked.")
