@@ -100,14 +100,23 @@ def test_first_run_with_admin_password_creates_one_workspace_and_admin(server):
         assert admin_login(browser, "owner@example.com", PASSWORD)
 
 
-def admin_login(browser: httpx.Client, email: str, password: str) -> bool:
-    """Sign in through the Django admin's form; True when it lets us in."""
-    form = browser.get("/admin/login/?next=/admin/")
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    answer = browser.post("/admin/login/?next=/admin/", data={
-        "csrfmiddlewaretoken": csrf, "username": email, "password": password, "next": "/admin/",
+def csrf_of(page: httpx.Response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(browser: httpx.Client, email: str, password: str, **headers: str) -> httpx.Response:
+    """Sign in through the one sign-in page, as a browser does."""
+    form = browser.get("/login", headers=headers)
+    return browser.post("/login", headers=headers, data={
+        "csrfmiddlewaretoken": csrf_of(form), "email": email, "password": password, "next": "/app/",
     })
-    return answer.status_code == 302 and answer.headers["location"] == "/admin/"
+
+
+def admin_login(browser: httpx.Client, email: str, password: str) -> bool:
+    """True when the sign-in lets us into the workspace."""
+    answer = sign_in(browser, email, password)
+    return answer.status_code == 302 and answer.headers["location"] == "/app/" and \
+        browser.get("/app/").status_code == 200
 
 
 def test_first_run_without_password_prints_a_setup_link_that_works_once(server):
@@ -129,8 +138,7 @@ def test_first_run_without_password_prints_a_setup_link_that_works_once(server):
         assert done.status_code == 302 and done.headers["location"] == "/app/"
         assert browser.get(link).status_code == 404  # spent
     with httpx.Client(base_url=server.url) as other:  # someone else who saw the link
-        login_page = other.get("/admin/login/")
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text).group(1)
+        csrf = csrf_of(other.get("/login"))
         again = other.post(link, data={"csrfmiddlewaretoken": csrf, "password": "x" + PASSWORD,
                                        "confirm": "x" + PASSWORD})
         assert again.status_code == 404
@@ -217,3 +225,24 @@ def test_demo_flag_loads_the_demo_once(tmp_path, database_url):
             "print(Conversation.objects.filter(workspace__slug='demo').count())"
         ) == 12
         assert server.stop() == 0
+
+
+def test_x_forwarded_for_counts_only_from_the_trusted_proxies(server):
+    """uvicorn trusts loopback's X-Forwarded-For by default; serve hands it THREADLINE_TRUSTED_PROXIES only."""
+    server.start(THREADLINE_ADMIN_EMAIL="owner@example.com", THREADLINE_ADMIN_PASSWORD=PASSWORD)
+    with httpx.Client(base_url=server.url) as guesser:
+        for n in range(5):  # a made-up client address in every attempt, from a peer nobody trusts
+            sign_in(guesser, "owner@example.com", "wrong-password-1234", **{"X-Forwarded-For": f"192.0.2.{n}"})
+        refused = sign_in(guesser, "owner@example.com", PASSWORD, **{"X-Forwarded-For": "192.0.2.99"})
+        assert refused.status_code == 429
+    assert server.stop() == 0
+
+    server.start(THREADLINE_TRUSTED_PROXIES="127.0.0.1/32")  # now we are the load balancer
+    with httpx.Client(base_url=server.url) as attacker:
+        for _ in range(5):
+            sign_in(attacker, "owner@example.com", "wrong-password-1234", **{"X-Forwarded-For": "203.0.113.9"})
+        assert sign_in(attacker, "owner@example.com", PASSWORD,
+                       **{"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    with httpx.Client(base_url=server.url) as owner:  # the real user behind the same proxy
+        assert admin_login(owner, "owner@example.com", PASSWORD)
+    assert server.stop() == 0
