@@ -7,9 +7,11 @@ processed ends `failed` with a human reason, is listed as "needs attention" for 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+import time_machine
 from django.db import transaction
 
 from threadline.channels.inbound import MAX_ATTEMPTS, process_inbound_event_task
@@ -157,3 +159,21 @@ def test_only_admins_of_the_workspace_see_and_replay_its_events(client, admin, r
     dismissed = client.post(f"/api/v1/inbound-events/{event.pk}/dismiss", **owner)
     assert dismissed.status_code == 200 and dismissed.json()["state"] == "ignored"
     assert client.get("/api/v1/inbound-events?state=attention", **owner).json()["items"] == []
+
+
+def test_an_event_still_unprocessed_long_after_it_arrived_needs_attention_and_replays(client, admin, run_jobs):
+    """No worker ran (a stopped worker, a dead job): after 15 minutes the event is listed; a replay queues
+    it again and it is processed once, even though its first job is still waiting too."""
+    channel = make_whatsapp_channel(admin)
+    event = accepted(client, channel, "text_username_no_phone.json")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {factories.make_token(admin)}"}
+    assert client.get("/api/v1/inbound-events?state=attention", **auth).json()["items"] == []
+    with time_machine.travel(dt.timedelta(minutes=16)):
+        listed = client.get("/api/v1/inbound-events?state=attention", **auth).json()["items"]
+        assert [(e["id"], e["state"], e["needs_attention"]) for e in listed] == [(event.pk, "received", True)]
+    assert client.post(f"/api/v1/inbound-events/{event.pk}/replay", **auth).status_code == 202
+    run_jobs()  # the first job and the replay's: whichever runs second finds it processed
+    assert Job.objects.filter(task__endswith="process_inbound_event_task", state=Job.State.DONE).count() == 2
+    event.refresh_from_db()
+    assert event.state == InboundEvent.State.PROCESSED
+    assert Message.objects.filter(channel=channel).count() == 1
