@@ -1,4 +1,5 @@
-# Threadline: `make run` serves on the embedded SQLite default, `make test` runs the whole suite.
+# Threadline: `make run` serves on the embedded SQLite default, `make test` runs the whole suite,
+# `make cli ARGS="..."` runs any `threadline` command (the same as .venv/bin/threadline ...).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,8 +7,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+ARGS ?= help
+SYSTEM_DEPS ?= 1
 
-.PHONY: run test install lint bench clean
+.PHONY: run demo test install system-deps cli doctor lint bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +22,25 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# `serve` records the URL it answers on in var/public_url, so `make cli` and .venv/bin/threadline run
+# beside it print links on $(PORT) (THREADLINE_PUBLIC_URL, when set, wins).
 run: install
 	$(BIN)/threadline serve --host $(HOST) --port $(PORT)
 
-test: install
+demo: install
+	$(BIN)/threadline serve --host $(HOST) --port $(PORT) --demo
+
+cli: install
+	$(BIN)/threadline $(ARGS)
+
+doctor: install
+	$(BIN)/threadline doctor
+
+# Dovecot, Chromium, fonts and flufl.bounce's sample bounces (apt, as root or with sudo); SYSTEM_DEPS=0 skips.
+system-deps:
+	@if [ "$(SYSTEM_DEPS)" != "0" ]; then .ci/system-deps; fi
+
+test: install system-deps
 	$(BIN)/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: install
@@ -31,5 +49,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/ingest.py
 
+# `clean` keeps your data (var/: the database, attachments, the secret key); `distclean` deletes it too.
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .pytest_cache
+
+distclean: clean
+	rm -rf var

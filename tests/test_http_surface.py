@@ -1,4 +1,4 @@
-"""The fixed HTTP surface of DESIGN §9 answers where documented."""
+"""The fixed HTTP surface (docs/architecture.md, Contracts) answers where documented."""
 
 from __future__ import annotations
 

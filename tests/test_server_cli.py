@@ -116,6 +116,8 @@ def test_commands_run_beside_a_server_print_links_on_its_port(cli):
     assert f"{here}/setup/" in admin, admin
     channel = cli.python_json_command("channel", "create-api", "--name", "Shop")
     assert channel["inbound_url"] == f"{here}/hooks/api/{channel['id']}/"
+    telegram = cli.python_json_command("channel", "create", "telegram", CHANNEL_BOT_TOKEN="123456:ABC-DEF1234ghIkl")
+    assert telegram["inbound_url"] == f"{here}/hooks/telegram/{telegram['id']}/" and telegram["secret_token"]
     doctor = cli.run("doctor", check=False).stdout
     assert f"public URL      ok      {here}" in doctor, doctor
     assert ":8000" not in admin + doctor

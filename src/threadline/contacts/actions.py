@@ -1,6 +1,6 @@
 """Writes for contacts and identities. Callers own the transaction.
 
-Identity resolution links automatically only on attested identifiers (DESIGN §7): the same normalized
+Identity resolution links automatically only on attested identifiers (docs/identity.md): the same normalized
 address, or a phone number seen on both SMS/voice and WhatsApp (the provider attests the number). Anything
 weaker becomes a `MergeSuggestion` with its reasons, left to an agent (see `suggestions.py`). Merging and
 unmerging contacts live in `merge.py`. See docs/identity.md.

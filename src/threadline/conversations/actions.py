@@ -1,6 +1,7 @@
 """Writes for conversations and messages. Callers own the transaction; events publish after commit.
 
-`receive_inbound_message` is the single channel-agnostic entry for every inbound message (DESIGN §5).
+`receive_inbound_message` is the single channel-agnostic entry for every inbound message
+(docs/architecture.md, How a message flows).
 """
 
 from __future__ import annotations

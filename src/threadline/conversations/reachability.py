@@ -1,4 +1,4 @@
-"""Which channels can reach a conversation's contact right now, and why not when they cannot (DESIGN §5).
+"""Which channels can reach a conversation's contact right now, and why not when they cannot (docs/architecture.md).
 
 The composer and the API show this list before an agent writes: a channel is reachable when the contact
 has an identity it can address and the channel's own rules (`check_send`: reply windows, consent) allow a

@@ -244,9 +244,9 @@ class ServerProcess:
         """Run `code` in a `threadline shell`; it must print one JSON value, which is returned."""
         return json.loads(self.shell(code).splitlines()[-1])
 
-    def python_json_command(self, *args: str) -> Any:
+    def python_json_command(self, *args: str, **env: str) -> Any:
         """Run a `threadline` command that prints one JSON document, and return it."""
-        return json.loads(self.run(*args).stdout)
+        return json.loads(self.run(*args, **env).stdout)
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -95,3 +95,72 @@ def test_doctor_exits_1_when_a_check_fails(db, settings):
     assert exit_info.value.code == 1
     assert "public URL      FAIL" in out.getvalue()
     assert "1 of 8 checks failed: public URL" in out.getvalue()
+
+
+# The least each kind needs (as a newcomer would type it): secrets come from CHANNEL_<FIELD> variables.
+MINIMAL = {
+    "api": ([], {}),
+    "email": (["--address", "help@shop.example", "--aliases", "sales@shop.example,info@shop.example"], {}),
+    "webchat": (["--title", "Shop chat", "--identity-verification", "false"], {}),
+    "whatsapp": (["--phone-number-id", "1029384756"], {"CHANNEL_ACCESS_TOKEN": "EAAG-token-1",
+                                                       "CHANNEL_APP_SECRET": "app-secret-1"}),
+    "sms": (["--account-sid", "AC123", "--from-number", "+15005550006"], {"CHANNEL_AUTH_TOKEN": "auth-token-1"}),
+    "voice": (["--account-sid", "AC123", "--phone-number", "+15005550006"], {"CHANNEL_AUTH_TOKEN": "auth-token-1"}),
+    "telegram": ([], {"CHANNEL_BOT_TOKEN": "123456:ABC-DEF1234ghIkl"}),
+    "line": ([], {"CHANNEL_CHANNEL_SECRET": "line-secret-1", "CHANNEL_CHANNEL_ACCESS_TOKEN": "line-token-1"}),
+    "messenger": (["--page-id", "1122334455"], {"CHANNEL_ACCESS_TOKEN": "EAAG-page-1",
+                                                "CHANNEL_APP_SECRET": "app-secret-2"}),
+    "instagram": (["--page-id", "17841400000"], {"CHANNEL_ACCESS_TOKEN": "EAAG-ig-1",
+                                                 "CHANNEL_APP_SECRET": "app-secret-3"}),
+    "wechat": (["--app-id", "wx1234567890", "--token", "wechat-token"], {"CHANNEL_APP_SECRET": "wechat-secret"}),
+}
+
+
+def test_channel_create_makes_every_kind_from_options_and_environment(db, client, monkeypatch):
+    from threadline.channels.models import Channel
+    from threadline.channels.registry import kinds
+
+    assert sorted(MINIMAL) == sorted(kinds())  # a new kind gets a CLI (and this test) too
+    factories.make_workspace("Acme")
+    for kind, (args, environ) in MINIMAL.items():
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        answer = json.loads(run("channel", "create", kind, *args))
+        for name in environ:
+            monkeypatch.delenv(name)
+        channel = Channel.objects.get(pk=answer["id"])
+        assert (answer["kind"], channel.kind, answer["workspace"]) == (kind, kind, "acme")
+        for name, value in environ.items():
+            assert channel.config[name.removeprefix("CHANNEL_").lower()] == value
+        if kind == "email":
+            assert channel.config["aliases"] == ["sales@shop.example", "info@shop.example"]
+            assert answer["address"] == "help@shop.example" and "inbound_url" not in answer
+        elif kind == "webchat":
+            assert channel.config["identity_verification"] is False
+            assert f'data-channel="{channel.pk}"' in answer["widget"] and answer["secret"] == channel.config["secret"]
+        else:
+            assert answer["inbound_url"].endswith(f"/hooks/{kind}/{channel.pk}/")
+        if "verify_token" in channel.config:
+            assert answer["verify_token"] == channel.config["verify_token"] and len(answer["verify_token"]) >= 16
+    telegram = Channel.objects.get(kind="telegram")
+    assert json.loads(run("channel", "create", "telegram", "--name", "Bot 2", "--bot-token", "99:flag-wins-env"))
+    assert Channel.objects.get(name="Bot 2").config["bot_token"] == "99:flag-wins-env"
+    assert telegram.config["secret_token"]
+
+
+def test_the_printed_verify_token_answers_the_providers_handshake(db, client):
+    factories.make_workspace("Acme")
+    answer = json.loads(run("channel", "create", "whatsapp", "--phone-number-id", "555", "--access-token",
+                            "EAAG-token-2", "--app-secret", "app-secret-9"))
+    path = answer["inbound_url"].split("://", 1)[1].split("/", 1)[1]
+    reply = client.get(f"/{path}", {"hub.mode": "subscribe", "hub.verify_token": answer["verify_token"],
+                                    "hub.challenge": "1158201444"})
+    assert (reply.status_code, reply.content) == (200, b"1158201444")
+
+
+def test_channel_create_refuses_a_bad_config_with_the_field_named(db):
+    factories.make_workspace("Acme")
+    with pytest.raises(CommandError, match="bot_token"):
+        run("channel", "create", "telegram", "--bot-token", "short")
+    with pytest.raises(CommandError, match="--config is not valid JSON"):
+        run("channel", "create", "email", "--config", "{nope")
