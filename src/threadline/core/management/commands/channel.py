@@ -1,5 +1,6 @@
-"""`threadline channel create <kind> [--workspace SLUG] [--name N] [--<field> V ...] [--config JSON]`, and
-`threadline channel create-api` (the API channel, kept for scripts).
+"""`threadline channel create <kind> [--workspace SLUG] [--name N] [--<field> V ...] [--config JSON]`, and the
+shortcuts kept for scripts: `threadline channel create-api [--webhook-url URL] [--secret S]` and
+`threadline channel create-email --address A [--alias A ...] [--catch-all DOMAIN ...]`.
 
 `create <kind>` takes one option per field of the kind's config schema (`--phone-number-id`,
 `--access-token`...; the same fields as `POST /api/v1/channels`), and reads a field it was not given from the
@@ -167,6 +168,13 @@ class Command(BaseCommand):
         create_api.add_argument("--name", default="API")
         create_api.add_argument("--webhook-url", default="", help="Where agents' replies are POSTed.")
         create_api.add_argument("--secret", help="The HMAC secret (default: a new random one).")
+        email = sub.add_parser("create-email", help="Create an email channel (see also `create email`).")
+        email.add_argument("--workspace", help="Workspace slug (default: the first workspace).")
+        email.add_argument("--name", default="Email")
+        email.add_argument("--address", required=True, help="The support address.")
+        email.add_argument("--alias", action="append", default=[], help="Another address (repeatable).")
+        email.add_argument("--catch-all", action="append", default=[], dest="catch_all",
+                           help="A catch-all domain (repeatable); it receives mail once verified.")
         create = sub.add_parser("create", help="Create a channel of any kind; `channel create <kind> --help`.")
         by_kind = create.add_subparsers(dest="kind", required=True, metavar="KIND")
         for kind in kinds():
@@ -183,6 +191,13 @@ class Command(BaseCommand):
                 "id": channel.pk, "workspace": actor.workspace.slug, "secret": channel.config["secret"],
                 "inbound_url": inbound_webhook_url(channel),
             }))
+            return
+        if action == "create-email":
+            config = {"address": options["address"], "aliases": options["alias"],
+                      "catch_all_domains": options["catch_all"]}
+            channel = _create(actor, "email", options["name"], config)
+            self.stdout.write(json.dumps({"id": channel.pk, "workspace": actor.workspace.slug,
+                                          "address": channel.config["address"]}))
             return
         kind = options["kind"]
         channel = _create(actor, kind, options["name"], config_from(kind, options, dict(os.environ)))
