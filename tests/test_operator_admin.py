@@ -67,7 +67,10 @@ def test_a_workspace_admin_gets_nothing_from_the_django_admin(client, two_worksp
     a, b = two_workspaces
     assert sign_in(client, b.user.email, next_url="/app/").status_code == 302
     assert client.get("/app/").status_code == 200  # B's admin is signed in to their workspace
-    for url in admin_urls():
+    a_rows = [f"/admin/tenancy/workspace/{a.workspace_id}/change/", f"/admin/tenancy/membership/{a.pk}/change/",
+              f"/admin/tenancy/user/{a.user_id}/change/", f"/admin/tenancy/user/{a.user_id}/password/",
+              f"/admin/tenancy/workspace/{a.workspace_id}/delete/"]
+    for url in admin_urls() + a_rows:
         response = client.get(url)
         assert response.status_code in (302, 403, 404), url
         assert b"Alpha Co" not in response.content and a.user.email.encode() not in response.content, url
@@ -114,3 +117,21 @@ def test_the_data_migration_demotes_workspace_admins_made_superusers(db):
     admin.user.refresh_from_db()
     assert not admin.user.is_superuser and not admin.user.is_staff
     assert User.objects.get(email="ops@example.net").is_superuser  # the operator keeps the admin
+
+
+def test_the_operator_turns_on_two_factor_sign_in_from_the_command_line(client, db):
+    import re
+
+    import pyotp
+
+    started = run("createsuperuser", "--email", "ops@example.net", "--password", PASSWORD, "--totp")
+    secret = re.search(r"Authenticator secret: (\w+)", started).group(1)
+    assert "otpauth://totp/" in started
+    assert sign_in(client, "ops@example.net")["Location"] == "/admin/"  # not confirmed yet: password only
+    client.logout()
+    with pytest.raises(CommandError):
+        run("createsuperuser", "--email", "ops@example.net", "--totp-code", "000000")
+    assert "Two-factor sign-in is on." in run("createsuperuser", "--email", "ops@example.net",
+                                                "--totp-code", pyotp.TOTP(secret).now())
+    assert sign_in(client, "ops@example.net")["Location"].startswith("/login/verify")
+    assert client.get("/admin/").status_code == 302
