@@ -14,6 +14,7 @@ WhatsApp through Twilio: a `From=whatsapp:+…` sender is a `whatsapp` identity,
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 from typing import Any, ClassVar
 
@@ -34,15 +35,18 @@ from threadline.channels.base import (
     OutboundMessage,
     PayloadError,
 )
+from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.sms import media, twilio
 from threadline.channels.sms.segments import segment
 from threadline.core import http
 from threadline.core.errors import ValidationFailed
+from threadline.core.time import now
 
 MAX_BODY = 1600  # Twilio's limit for one API call; longer replies go out as several messages
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed",
               "failed": "failed", "canceled": "failed"}
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
 WHATSAPP_PREFIX = "whatsapp:"  # Twilio's address form for WhatsApp senders and recipients
 
 
@@ -182,6 +186,14 @@ class SmsAdapter:
             raise ValidationFailed(
                 _("%(address)s replied STOP on this number: no message may be sent until they send START.")
                 % {"address": identity.address}, code="no_consent", field="channel_id")
+        if identity.kind == "whatsapp":  # WhatsApp's rule holds through Twilio too (else error 63016)
+            last = last_customer_message_at(channel, identity.address, identity.kind)
+            if last is None or now() - last > WHATSAPP_WINDOW:
+                raise ValidationFailed(
+                    _("WhatsApp allows free-text replies only within 24 hours of the customer's last message "
+                      "(last one: %(when)s), and this channel sends no WhatsApp templates.")
+                    % {"when": last.isoformat(timespec="minutes") if last else _("never")},
+                    code="outside_reply_window", field="channel_id")
 
     def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
         """The SMS segment count of the draft, shown before sending."""

@@ -5,9 +5,11 @@ The expected request is the one Twilio's own SDK builds for `messages.create(to=
 
 from __future__ import annotations
 
+import datetime as dt
 from logging import getLogger
 
 import pytest
+import time_machine
 from django.db import transaction
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -24,6 +26,7 @@ from threadline.channels.sms.tests.helpers import (
 )
 from threadline.conversations.actions import do_send_reply
 from threadline.conversations.models import Conversation, Message
+from threadline.core.errors import ValidationFailed
 
 CUSTOMER, BUSINESS = "+14155552671", "+14155238886"  # Twilio's WhatsApp sandbox number answers the customer
 SID = "c" * 32
@@ -106,3 +109,19 @@ def test_whatsapp_and_sms_of_one_number_each_answer_on_their_own_transport(clien
     run_jobs()
     assert provider.calls("POST")[1].form() == sdk_form(
         to=CUSTOMER, messaging_service_sid=service, body="by SMS", status_callback=callback)
+
+
+def test_the_whatsapp_reply_window_holds_through_twilio(client, admin, run_jobs):
+    """Twilio refuses free text 24 hours after the customer's last WhatsApp message (63016): refused up front."""
+    channel = make_twilio_channel(admin)
+    twilio_post(client, channel, fixture("inbound_whatsapp.form"))
+    run_jobs()
+    conversation = Conversation.objects.get()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25), tick=False):
+        with pytest.raises(ValidationFailed) as refused, transaction.atomic():
+            do_send_reply(admin, conversation, "still there?")
+        assert refused.value.code == "outside_reply_window"
+        twilio_post(client, channel, fixture("inbound_text.form"))  # the same person by SMS: no window
+        run_jobs()
+        with transaction.atomic():
+            do_send_reply(admin, conversation, "by SMS then")
