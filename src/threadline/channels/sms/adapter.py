@@ -35,13 +35,12 @@ from threadline.channels.base import (
     OutboundMessage,
     PayloadError,
 )
-from threadline.channels.meta.window import last_customer_message_at
+from threadline.channels.meta.window import check_window
 from threadline.channels.models import Channel
 from threadline.channels.sms import media, twilio
 from threadline.channels.sms.segments import segment
 from threadline.core import http
 from threadline.core.errors import ValidationFailed
-from threadline.core.time import now
 
 MAX_BODY = 1600  # Twilio's limit for one API call; longer replies go out as several messages
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed",
@@ -187,13 +186,9 @@ class SmsAdapter:
                 _("%(address)s replied STOP on this number: no message may be sent until they send START.")
                 % {"address": identity.address}, code="no_consent", field="channel_id")
         if identity.kind == "whatsapp":  # WhatsApp's rule holds through Twilio too (else error 63016)
-            last = last_customer_message_at(channel, identity.address, identity.kind)
-            if last is None or now() - last > WHATSAPP_WINDOW:
-                raise ValidationFailed(
-                    _("WhatsApp allows free-text replies only within 24 hours of the customer's last message "
-                      "(last one: %(when)s), and this channel sends no WhatsApp templates.")
-                    % {"when": last.isoformat(timespec="minutes") if last else _("never")},
-                    code="outside_reply_window", field="channel_id")
+            check_window(channel, identity, WHATSAPP_WINDOW, _(
+                "WhatsApp allows free-text replies only within 24 hours of the customer's last message "
+                "(last one: %(when)s), and this channel sends no WhatsApp templates."), field="channel_id")
 
     def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
         """The SMS segment count of the draft, shown before sending."""

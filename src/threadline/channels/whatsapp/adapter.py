@@ -35,7 +35,7 @@ from threadline.channels.base import (
     PermanentSendError,
 )
 from threadline.channels.meta import graph, routing
-from threadline.channels.meta.window import last_customer_message_at
+from threadline.channels.meta.window import check_window, last_customer_message_at
 from threadline.channels.models import Channel
 from threadline.channels.whatsapp import templates
 from threadline.core.errors import ValidationFailed
@@ -251,13 +251,9 @@ class WhatsAppAdapter:
         if template is not None and template["name"] != "interactive":
             templates.check_template(channel, template)
             return
-        last = last_customer_message_at(channel, identity.address, identity.kind)
-        if last is None or now() - last > WINDOW:
-            raise ValidationFailed(
-                _("WhatsApp allows free-text replies only within 24 hours of the customer's last message "
-                  "(last one: %(when)s). Send an approved template instead.")
-                % {"when": last.isoformat(timespec="minutes") if last else _("never")},
-                code="outside_reply_window", field="template")
+        check_window(channel, identity, WINDOW, _(
+            "WhatsApp allows free-text replies only within 24 hours of the customer's last message "
+            "(last one: %(when)s). Send an approved template instead."), field="template")
 
     def send_hints(self, conversation: Any, identity: Any, channel: Channel, *, text: str = "") -> dict[str, Any]:
         from threadline.channels.whatsapp.models import MessageTemplate
