@@ -149,7 +149,8 @@ class EmailAdapter:
             updates = self._bounce_updates(channel, bounce)
             if updates is not None:
                 return updates
-        return [self._inbound_message(channel, config, parsed, request, envelope_from, recipients)]
+        # A bounce of mail we did not send (or no longer have) is kept, but marked: never answered.
+        return [self._inbound_message(channel, config, parsed, request, envelope_from, recipients, bounce)]
 
     # ── bounces ──────────────────────────────────────────────────────────────────────────────────────
     def _verp_message_id(self, channel: Channel, recipients: list[str]) -> str:
@@ -181,7 +182,7 @@ class EmailAdapter:
     # ── messages ─────────────────────────────────────────────────────────────────────────────────────
     def _inbound_message(
         self, channel: Channel, config: EmailChannelConfig, parsed: parsing.ParsedEmail, request: InboundRequest,
-        envelope_from: str | None, recipients: list[str],
+        envelope_from: str | None, recipients: list[str], bounce: loops.Bounce | None = None,
     ) -> InboundMessage:
         sender_address, sender_name = self._sender(parsed, envelope_from, request.body, config)
         text_source = parsed.text or display.html_to_text(parsed.html)
@@ -190,7 +191,8 @@ class EmailAdapter:
         if parsed.malformed:
             attachments.append(InboundAttachment("original.eml", "message/rfc822", request.body[:20 * 1024 * 1024]))
         provider_id = parsed.message_id or idempotency_key_for(request.body)
-        auto = loops.auto_reply_reason(parsed.message, parsed.subject, envelope_from)
+        auto = loops.auto_reply_reason(parsed.message, parsed.subject, envelope_from) or (
+            "delivery failure" if bounce is not None else "")
         hints = self._thread_hints(channel, parsed, recipients, sender_address)
         loop = self._loop_suspected(channel, config, sender_address)
         text = folded.visible
@@ -208,6 +210,9 @@ class EmailAdapter:
                 "full_text": text_source[:MAX_TEXT] if folded.folded else "",
                 "inline_images": inline, "skipped_attachments": skipped,
                 "auto_reply": auto, "loop_suspected": loop,
+                "bounce": {"recipients": list(bounce.recipients), "permanent": bounce.permanent,
+                           "reason": bounce.reason, "original_message_ids": list(bounce.original_message_ids)}
+                if bounce is not None else None,
                 "defects": parsed.defects[:20], "malformed": parsed.malformed,
                 "threading": hints.detail,
                 "transport": request.headers.get("x-threadline-transport", ""),
