@@ -214,9 +214,15 @@ def test_smtp_port_starts_the_email_listener_and_mail_becomes_a_conversation(tmp
 
 def test_demo_flag_loads_the_demo_once(tmp_path, database_url):
     with ServerProcess(tmp_path / "data", database_url=database_url, args=("--demo",)) as server:
-        server.start()
+        server.start(THREADLINE_ADMIN_PASSWORD=PASSWORD)
         assert "Loaded demo workspace 'Threadline demo: Northwind Gadgets' (demo) with 12 conversations." \
             in server.output()
+        with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as browser:  # first sign-in
+            inbox = sign_in(browser, "admin@localhost", PASSWORD)
+            demo = server.python("from threadline.tenancy.models import Workspace; "
+                                 "print(Workspace.objects.get(slug='demo').pk)")
+            assert inbox.status_code == 200 and f'"workspace_id": {demo},' in inbox.text
+            assert "Marcus Reed" in inbox.text  # a demo customer in the inbox
         assert server.stop() == 0
         server.start()
         assert "Demo workspace 'Threadline demo: Northwind Gadgets' is already loaded." in server.output()
