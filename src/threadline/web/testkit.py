@@ -43,8 +43,10 @@ def private_redis_url() -> str | None:
 
 @contextlib.contextmanager
 def threadline_server(data_dir: Path, database_url: str | None, **env: str) -> Iterator[ServerProcess]:
-    """`threadline serve` with an admin who can sign in (ADMIN_EMAIL / PASSWORD)."""
-    extra = {"THREADLINE_ADMIN_EMAIL": ADMIN_EMAIL, "THREADLINE_ADMIN_PASSWORD": PASSWORD, **env}
+    """`threadline serve` with an admin who can sign in (ADMIN_EMAIL / PASSWORD), allowed to reach the tests'
+    loopback relays and receivers (THREADLINE_OUTBOUND_ALLOW_PRIVATE, as the in-process tests are)."""
+    extra = {"THREADLINE_ADMIN_EMAIL": ADMIN_EMAIL, "THREADLINE_ADMIN_PASSWORD": PASSWORD,
+             "THREADLINE_OUTBOUND_ALLOW_PRIVATE": "1", **env}
     redis = private_redis_url()
     if redis:
         extra["THREADLINE_REDIS_URL"] = redis
