@@ -103,3 +103,28 @@ def test_a_conversation_started_during_the_merge_by_the_other_side_goes_back_who
     assert ConversationEvent.objects.filter(conversation=started, kind="contact_unmerged").exists()
     channel, identity = reply_target(started, None)
     assert identity.contact_id == sara.pk
+
+
+def test_the_other_sides_message_in_a_conversation_that_returns_to_the_source_is_split_out(admin, channels):
+    app, mail = channels
+    tomer_hello = inbound(app, "telegram", "5550001", name="Tomer Cohen")
+    tomer = tomer_hello.author_contact
+    atomic(do_update_conversation, admin, tomer_hello.conversation, status="solved")
+    sara_open = inbound(mail, "email", "sara@example.com", name="Sara Cohen", text="refund please").conversation
+    sara = sara_open.contact
+
+    merge = atomic(do_merge_contacts, admin, sara, tomer)
+    tomer_during = inbound(app, "telegram", "5550001", text="where is my parcel?")
+    assert tomer_during.conversation_id == sara_open.pk  # the merged contact's open conversation
+
+    atomic(do_unmerge_contacts, admin, merge)
+
+    sara_open.refresh_from_db()
+    assert sara_open.contact_id == sara.pk  # restored by the snapshot
+    assert list(sara_open.messages.values_list("identity__address", flat=True)) == ["sara@example.com"]
+    [split] = Conversation.objects.filter(previous=sara_open)
+    assert split.contact_id == tomer.pk
+    assert list(split.messages.values_list("pk", flat=True)) == [tomer_during.pk]
+    assert reply_target(sara_open, None)[1].address == "sara@example.com"
+    assert (sara_open.last_inbound_channel_id, split.last_inbound_channel_id) == (mail.pk, app.pk)
+    assert not ConversationEvent.objects.filter(kind="unmerge_review").exists()  # nothing left undecided
