@@ -42,6 +42,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.channels.whatsapp.api:router"),
     ("/", "threadline.channels.email.api:router"),
     ("/audit", "threadline.audit.api:router"),
+    ("/", "threadline.privacy.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -170,14 +170,20 @@ def process_event(event: InboundEvent) -> str:
         return _reroute(event, adapter, request)
     for item in adapter.parse_inbound(request, channel):
         if isinstance(item, InboundMessage):
-            receive_inbound_message(channel, item)
+            _link(event, receive_inbound_message(channel, item))
         elif isinstance(item, DeliveryStatusUpdate):
-            do_record_delivery_status(channel, item)
+            _link(event, do_record_delivery_status(channel, item))
         elif isinstance(item, CallEvent):
             from threadline.conversations.calls import do_record_call_event
 
-            do_record_call_event(channel, item)
+            _link(event, do_record_call_event(channel, item))
     return ""
+
+
+def _link(event: InboundEvent, row: Any) -> None:
+    """Remember whose data the payload holds (a message or call event's contact), so erasing them finds it."""
+    if row is not None:
+        event.contacts.add(getattr(row, "author_contact_id", None) or row.conversation.contact_id)
 
 
 MAX_ATTEMPTS = 5  # passing errors (a provider's 5xx while fetching media, a locked database) before giving up

@@ -51,6 +51,10 @@ class InboundEvent(WorkspaceScoped):
     attempts = models.PositiveIntegerField(default=0, help_text=_("Processing attempts that hit a passing error"))
     replays = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    contacts = models.ManyToManyField(
+        "contacts.Contact", blank=True, related_name="+",
+        help_text=_("The contacts processing found in the payload (what erasing a contact removes)"),
+    )
 
     class Meta:
         constraints = [

@@ -41,6 +41,8 @@ PERIODIC: list[Periodic] = [
     Periodic("threadline.sla.tasks.sla_sweep_task", 60),
     Periodic("threadline.routing.tasks.route_waiting_sweep_task", 60),
     Periodic("threadline.automations.tasks.run_time_rules_task", 300),
+    Periodic("threadline.privacy.tasks.run_due_erasures_task", 300),
+    Periodic("threadline.privacy.tasks.retention_sweep_task", 3600),
 ]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
-from threadline.web import auth, views, views_attention, views_audit
+from threadline.web import auth, views, views_attention, views_audit, views_privacy
 
 urlpatterns = [
     path("login", auth.login_view, name="login"),
@@ -35,6 +35,10 @@ urlpatterns = [
     path("app/x/attachments/<int:attachment_id>", views.attachment_view),
     path("app/x/contacts/<int:contact_id>/merge", views.contact_merge_view),
     path("app/x/merges/<int:merge_id>/unmerge", views.unmerge_view),
+    path("app/x/contacts/<int:contact_id>/export", views_privacy.export_view),
+    path("app/x/exports/<int:export_id>/download", views_privacy.export_download_view),
+    path("app/x/contacts/<int:contact_id>/erasure", views_privacy.erasure_view),
+    path("app/x/erasures/<int:erasure_id>/<str:step>", views_privacy.erasure_step_view),
     path("app/x/suggestions/<int:suggestion_id>/<str:decision>", views.suggestion_view),
     path("app/x/views", views.save_view),
     path("app/x/views/<int:view_id>/delete", views.delete_view),
