@@ -235,8 +235,12 @@ class TimelineItem:
 
 
 def contact_conversations(conversation: Conversation) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(contact_id=conversation.contact_id,
-                                       workspace_id=conversation.workspace_id).order_by("-created_at", "-id")
+    """The customer's conversations; a group chat's conversation (`thread_key`) stands alone, since its
+    members are not its contact, and is never listed among a member's own."""
+    rows = Conversation.objects.filter(workspace_id=conversation.workspace_id)
+    if conversation.thread_key:
+        return rows.filter(pk=conversation.pk)
+    return rows.filter(contact_id=conversation.contact_id, thread_key="").order_by("-created_at", "-id")
 
 
 def timeline(actor: Membership, conversation: Conversation) -> list[TimelineItem]:

@@ -206,3 +206,8 @@ def test_group_messages_are_a_conversation_of_their_own_answered_in_the_group(cl
     post(client, channel, again)
     run_jobs()
     assert Message.objects.get(provider_message_id="111222333:1366").conversation_id == private.pk
+    client.force_login(admin.user)  # each timeline keeps to its side: no group talk in Noa's own, and back
+    own_page, group_page = (client.get(f"/app/c/{c.pk}/").content.decode().split('<ol class="timeline"')[1]
+                            .split("</ol>")[0] for c in (private, group))
+    assert "same for me" not in own_page and "We are on it" not in own_page
+    assert "same for me" in group_page and "And privately" not in group_page
