@@ -106,7 +106,7 @@ def answer_everything(api):
     assert rule.status_code == 201, rule.content
 
 
-def assert_each_sample_recognised(channel, names: list[str]) -> None:
+def assert_each_sample_recognised(channel, names: list[str], api) -> None:
     from threadline.channels.email.adapter import idempotency_key_for
     from threadline.channels.models import InboundEvent
 
@@ -125,6 +125,9 @@ def assert_each_sample_recognised(channel, names: list[str]) -> None:
             continue
         assert message.metadata["suppress_auto_response"] is True, (name, email["auto_reply"])
         assert email["auto_reply"] and not email["loop_suspected"], name
+    shown = api.get(f"/api/v1/messages/{seen['smtp32_05.txt'].pk}/email").json()  # a bounce of mail not ours
+    assert shown["auto_reply"] == "delivery failure" and shown["bounce"]["permanent"] is True
+    assert shown["bounce"]["recipients"] and shown["bounce"]["reason"]
     answered = set(Message.objects.filter(channel=channel, direction="out").values_list("identity__address",
                                                                                          flat=True))
     assert answered == {seen[name].identity.address for name in WRITTEN_BY_A_PERSON}
@@ -154,7 +157,7 @@ def test_every_real_bounce_relayed_over_smtp_with_a_sender_is_recognised_and_nev
             refused = client.sendmail(envelope, ["support@acme.test"], as_relayed(path))
             assert refused == {}, path.name
     run_jobs()
-    assert_each_sample_recognised(channel, [p.name for p in paths])
+    assert_each_sample_recognised(channel, [p.name for p in paths], api)
 
 
 @pytest.mark.slow
@@ -175,7 +178,7 @@ def test_every_real_bounce_fetched_over_imap_is_recognised_and_never_answered(ad
                 client.append("INBOX", as_relayed(path))
         assert imap.poll(channel).stored == len(paths)
     run_jobs()
-    assert_each_sample_recognised(channel, [p.name for p in paths])
+    assert_each_sample_recognised(channel, [p.name for p in paths], api)
 
 
 AUTO_RESPONSES = {

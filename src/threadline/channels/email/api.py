@@ -42,6 +42,13 @@ class ParticipantOut(Schema):
     active: bool
 
 
+class EmailBounceOut(Schema):
+    recipients: list[str] = Field(description="The addresses the report says could not be reached")
+    permanent: bool
+    reason: str
+    original_message_ids: list[str] = Field(description="Message-IDs of the failed mail it names (none of ours)")
+
+
 class EmailDetailOut(Schema):
     threading_rule: str
     explanation: str
@@ -53,7 +60,9 @@ class EmailDetailOut(Schema):
     folded: str
     fold_rule: str
     full_text: str
-    auto_reply: str
+    auto_reply: str = Field(description="Why it is automatic mail that is never answered automatically")
+    bounce: EmailBounceOut | None = Field(description="The delivery failure it reports, when it is a bounce of "
+                                          "mail that is not one of our messages")
     defects: list[str]
     has_original: bool
 
@@ -135,7 +144,8 @@ def email_detail(request: HttpRequest, message_id: int) -> dict[str, Any]:
         "sender": list(email_meta.get("from") or []), "to": email_meta.get("to") or [],
         "cc": email_meta.get("cc") or [], "folded": email_meta.get("folded", ""),
         "fold_rule": email_meta.get("fold_rule", ""), "full_text": email_meta.get("full_text", "") or message.text,
-        "auto_reply": email_meta.get("auto_reply", ""), "defects": email_meta.get("defects") or [],
+        "auto_reply": email_meta.get("auto_reply", ""), "bounce": email_meta.get("bounce"),
+        "defects": email_meta.get("defects") or [],
         "has_original": _original(message_id, request) is not None,
     }
 
