@@ -82,14 +82,18 @@ def auto_reply_reason(message: Message | None, subject: str, envelope_sender: st
     return ""
 
 
-def own_parts(message: Message) -> list[Message]:
-    """The message and its MIME parts, not descending into attached messages (a forwarded DSN is the
-    forwarder's mail, not a report)."""
-    found = [message]
-    if message.is_multipart() and not message.get_content_type().startswith("message/"):
-        for part in message.get_payload() if isinstance(message.get_payload(), list) else []:
-            if isinstance(part, Message):
-                found += own_parts(part) if not part.get_content_type().startswith("message/") else [part]
+def own_parts(message: Message, limit: int = 500) -> list[Message]:
+    """The message and its MIME parts (at most `limit`), not descending into attached messages: a
+    forwarded DSN is the forwarder's mail, not a report."""
+    found: list[Message] = []
+    pending = [message]
+    while pending and len(found) < limit:
+        part = pending.pop(0)
+        found.append(part)
+        if part.get_content_type().startswith("message/") and part is not message:
+            continue
+        payload = part.get_payload() if part.is_multipart() else None
+        pending += [child for child in payload or [] if isinstance(child, Message)]
     return found
 
 
