@@ -26,11 +26,13 @@ from threadline.channels.base import (
     TransientSendError,
     VerificationError,
 )
+from threadline.channels.events import InboundEventFailed
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
 from threadline.core.time import now
+from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
 
 logger = logging.getLogger(__name__)
@@ -142,6 +144,7 @@ def park_inbound(
                 workspace_id=channel.workspace_id, channel=channel, idempotency_key=key, body=body,
                 headers=headers, state=InboundEvent.State.FAILED, error_code="no_channel", error=reason[:4000],
             )
+            _failed(event)
     except IntegrityError:
         return InboundEvent.objects.filter(channel=channel, idempotency_key=key).first(), False
     logger.warning("inbound payload on channel %s parked: %s", channel.pk, reason)
@@ -193,7 +196,15 @@ def _give_up(event: InboundEvent, code: str, reason: str) -> None:
     """The event needs a person: failed, with a reason an admin can act on; listed until replayed."""
     event.state, event.error_code, event.error = InboundEvent.State.FAILED, code[:64], reason[:4000]
     event.save(update_fields=["state", "error_code", "error", "attempts", "updated_at"])
+    _failed(event)
     logger.warning("inbound event %s needs attention (%s): %s", event.pk, code, reason)
+
+
+def _failed(event: InboundEvent) -> None:
+    """Tell subscribers (outbound webhooks, the workspace's live view) that an event needs attention."""
+    publish(InboundEventFailed(workspace_id=event.workspace_id, inbound_event_id=event.pk,
+                               channel_id=event.channel_id, channel_kind=event.channel.kind,
+                               error_code=event.error_code, reason=event.error[:1000]))
 
 
 @task(max_attempts=MAX_ATTEMPTS + 2)

@@ -28,9 +28,11 @@ from threadline.channels.whatsapp.tests.helpers import (
 from threadline.contacts.models import ContactIdentity
 from threadline.conversations.actions import do_send_reply
 from threadline.conversations.models import Message
+from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
 from threadline.jobs.registry import Retry
 from threadline.testing import factories
+from threadline.webhooks.queries import known_event_types
 
 
 @pytest.fixture
@@ -91,6 +93,10 @@ def test_an_event_that_fails_is_listed_with_its_reason_and_replayed_after_the_fi
     assert event.error_code == "provider_refused" and "401" in event.error and "Invalid OAuth" in event.error
     assert not Job.objects.filter(state=Job.State.DEAD).exists()
     assert Message.objects.count() == 0
+    # Subscribers hear of it (an outbound webhook can alert the team): a documented event type.
+    published = OutboxEvent.objects.get(type="inbound_event.failed")
+    assert published.payload["inbound_event_id"] == event.pk and published.payload["error_code"] == "provider_refused"
+    assert "inbound_event.failed" in known_event_types()
 
     token = factories.make_token(admin)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
