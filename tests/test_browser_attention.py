@@ -40,15 +40,20 @@ STATE = ("import json; from threadline.channels.models import InboundEvent as E;
          "print(json.dumps([[e.state, e.replays] for e in E.objects.order_by('pk')]))")
 
 
-def test_needs_attention_on_a_phone_right_to_left(server):
-    channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
-    document = {"message_id": "order-77", "text": "שלום " * 200,
+def post_failing(server, channel: dict, message_id: str) -> None:
+    """A signed API channel message from a sender whose address is no email address: accepted, then failed."""
+    document = {"message_id": message_id, "text": "שלום " * 200,
                 "sender": {"kind": "email", "address": "not an address at all"},
-                "metadata": {"order": "77", "note": "x" * 3000}}
+                "metadata": {"order": message_id, "note": "x" * 3000}}
     body = json.dumps(document, ensure_ascii=False).encode()
     answer = httpx.post(f"{server.url}/hooks/api/{channel['id']}/", content=body, headers={
         "X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"})
     assert answer.status_code == 202, answer.text
+
+
+def test_needs_attention_on_a_phone_right_to_left(server):
+    channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
+    post_failing(server, channel, "order-77")
     wait_for(server, STATE, [["failed", 0]])
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='he')")
@@ -81,5 +86,11 @@ def test_needs_attention_on_a_phone_right_to_left(server):
             page.wait_for_url(f"{server.url}/app/attention?done=ignored", timeout=WAIT)
             assert page.locator(".attention-item").count() == 0
             wait_for(server, STATE, [["ignored", 1]])
+
+            page.goto(f"{server.url}/app/")  # nothing needs attention: no entry; a new failure shows it live
+            assert page.locator("#attention-nav").is_hidden()
+            post_failing(server, channel, "order-78")
+            page.locator("#attention-nav").wait_for(state="visible", timeout=WAIT)
+            assert page.locator("#attention-count").inner_text() == "1"
         finally:
             browser.close()

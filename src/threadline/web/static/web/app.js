@@ -421,7 +421,7 @@ function notify(title, body, conversationId) {
   };
 }
 
-function onEvent({ event, payload }) {
+function onEvent({ id: eventId, event, payload }) {
   const id = payload.conversation_id;
   if (event.startsWith("conversation.") || event.startsWith("message.") || event === "agent.mentioned") {
     soon("list", () => loadList().catch(() => {}), 250);
@@ -435,6 +435,13 @@ function onEvent({ event, payload }) {
   }
   if (open && event.startsWith("contact.") && payload.contact_id === Number($("#conversation")?.dataset.contactId)) {
     soon("parts", () => refreshConversationParts().catch(() => {}), 150);
+  }
+  // Admins: one more payload needs attention (the page counted those up to boot.last_event_id; the
+  // catch-up after connecting replays a few older events too).
+  if (event === "inbound_event.failed" && $("#attention-nav") && eventId > boot.last_event_id) {
+    const count = $("#attention-count");
+    count.textContent = String(Number(count.textContent || 0) + 1);
+    $("#attention-nav").hidden = false;
   }
   if (event === "conversation.created") notify(strings.new_conversation, "", id);
   if (event === "message.received") notify(strings.new_message, payload.text, id);
