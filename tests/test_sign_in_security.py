@@ -188,3 +188,15 @@ def test_an_agent_of_a_second_workspace_uses_the_same_throttle(client, admin):
         sign_in(client, other.user.email, "wrong-password-1234")
     assert sign_in(client, other.user.email).status_code == 429
     assert sign_in(client, admin.user.email).status_code == 302  # another account from the same address
+
+
+def test_an_address_spraying_many_accounts_is_backed_off_alone(client, admin):
+    from django.test import Client
+
+    from threadline.core.throttle import SPRAY
+
+    sprayer = Client()
+    for n in range(SPRAY.free):  # one guess per account never trips the per-account lock
+        assert sign_in(sprayer, f"user{n}@example.com", "Summer2026!", address=ATTACKER).status_code == 400
+    assert sign_in(sprayer, admin.user.email, address=ATTACKER).status_code == 429
+    assert sign_in(client, admin.user.email, address=COLLEAGUE).status_code == 302

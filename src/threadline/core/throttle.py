@@ -4,8 +4,9 @@ Failures are counted per account *and* client address (core.client_address, whic
 `X-Forwarded-For` only from trusted proxies). After FREE_FAILURES failures from one address the account is
 locked for that address only, BASE_DELAY seconds, doubling with every further failure up to MAX_DELAY; so a
 wrong password typed somewhere never locks the real user out from another address (or everybody behind the
-same proxy). Each address also has a budget across all accounts (SPRAY_FREE failures) against password
-spraying. A success clears the (account, client) record. Counters live in the cache: Redis in scaled mode,
+same proxy). Each address also has a budget across all accounts against password spraying (SPRAY.free
+failures within an hour, then a back-off of at most 15 minutes: generous, since an office behind one NAT
+address shares it). A success clears the (account, client) record. Counters live in the cache: Redis in scaled mode,
 so every web node sees them; the process's memory in embedded mode.
 """
 
@@ -18,12 +19,21 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-FREE_FAILURES = 5
-SPRAY_FREE = 30
 BASE_DELAY = 30
-MAX_DELAY = 6 * 3600
-MEMORY = 24 * 3600
 ANY_ACCOUNT = "*"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """`free` failures are remembered for `memory` seconds; the back-off stops growing at `cap` seconds."""
+
+    free: int
+    memory: int
+    cap: int
+
+
+PER_ACCOUNT = Budget(free=5, memory=24 * 3600, cap=6 * 3600)
+SPRAY = Budget(free=100, memory=3600, cap=15 * 60)
 
 
 @dataclass(frozen=True)
@@ -31,32 +41,31 @@ class Throttle:
     """One password or code form: `scope` names it (login, totp, setup)."""
 
     scope: str
-    free: int = FREE_FAILURES
 
     def _key(self, account: str, client: str) -> str:
         digest = hashlib.sha256(f"{self.scope}\0{account.strip().lower()}".encode()).hexdigest()[:32]
         return f"tl:throttle:{self.scope}:{digest}:{client}"
 
-    def _keys(self, account: str, client: str) -> list[tuple[str, int]]:
-        return [(self._key(account, client), self.free), (self._key(ANY_ACCOUNT, client), SPRAY_FREE)]
+    def _keys(self, account: str, client: str) -> list[tuple[str, Budget]]:
+        return [(self._key(account, client), PER_ACCOUNT), (self._key(ANY_ACCOUNT, client), SPRAY)]
 
     def retry_after(self, account: str, client: str) -> int:
         """Seconds this client must wait before trying this account again; 0 when it may try now."""
         moment = time.time()
-        until = max((cache.get(f"{key}:until") or 0.0) for key, _free in self._keys(account, client))
+        until = max((cache.get(f"{key}:until") or 0.0) for key, _budget in self._keys(account, client))
         return max(0, math.ceil(until - moment))
 
     def failed(self, account: str, client: str) -> int:
         """Count a failure; returns the seconds the client is now locked out of this account (0: none)."""
         moment = time.time()
-        for key, free in self._keys(account, client):
-            cache.add(f"{key}:n", 0, MEMORY)
+        for key, budget in self._keys(account, client):
+            cache.add(f"{key}:n", 0, budget.memory)
             try:
                 failures = cache.incr(f"{key}:n")
             except ValueError:  # expired between add and incr
-                cache.add(f"{key}:n", 1, MEMORY)
+                cache.add(f"{key}:n", 1, budget.memory)
                 failures = 1
-            delay = backoff(failures, free)
+            delay = backoff(failures, budget)
             if delay:
                 cache.set(f"{key}:until", moment + delay, delay + 1)
         return self.retry_after(account, client)
@@ -66,11 +75,11 @@ class Throttle:
         cache.delete_many([f"{key}:n", f"{key}:until"])
 
 
-def backoff(failures: int, free: int) -> int:
-    """0 for the first `free - 1` failures, then BASE_DELAY, doubling with each failure, at most MAX_DELAY."""
-    if failures < free:
+def backoff(failures: int, budget: Budget) -> int:
+    """0 for the first `free - 1` failures, then BASE_DELAY, doubling with each failure, at most `cap`."""
+    if failures < budget.free:
         return 0
-    return min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - free, 20))
+    return min(budget.cap, BASE_DELAY * 2 ** min(failures - budget.free, 20))
 
 
 LOGIN = Throttle("login")
