@@ -182,6 +182,8 @@ def match_key(kind: str, address: str) -> str:
         except phonenumbers.NumberParseException:
             return ""
         national = phonenumbers.national_significant_number(number)
+        if number.country_code == 52 and len(national) == 11 and national.startswith("1"):
+            national = national[1:]  # Mexico's historic mobile "1": WhatsApp's +52 1 55… is SMS's +52 55…
         return f"tel:{national}" if len(national) >= 6 else ""
     if kind == IdentityKind.EMAIL:
         local = address.rpartition("@")[0].split("+", 1)[0]

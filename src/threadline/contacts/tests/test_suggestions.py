@@ -154,3 +154,13 @@ def test_suggesting_costs_a_few_indexed_lookups_whatever_the_number_of_contacts(
         inbound(channel, "telegram", f"dana-{n}", name="Dana Levi")
     MergeSuggestion.objects.all().delete()
     assert len(atomic(suggest_for, loner)) == 20  # bounded by MAX_CANDIDATES
+
+
+def test_a_mexican_whatsapp_id_with_the_historic_1_meets_the_same_number_on_sms(admin):
+    """Issue 9 item 1: WhatsApp reports Mexican mobiles as 521…, which the phone library calls too long and
+    is stored as given; the same person texting from +52… is suggested as the same contact."""
+    channel = make_api_channel(admin)
+    inbound(channel, "whatsapp", "5215512345678", name="Joaquín")
+    inbound(channel, "phone", "+525512345678", name="J. Pérez")
+    suggestion = only_suggestion()
+    assert codes(suggestion) == ["same_national_number"]
