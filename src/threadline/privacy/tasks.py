@@ -41,7 +41,7 @@ def run_due_erasures_task() -> int:
     due = ErasureRequest.objects.filter(state=ErasureRequest.State.SCHEDULED, due_at__lte=now())
     for erasure_id in list(due.values_list("pk", flat=True)[:100]):
         with transaction.atomic():
-            erasure = ErasureRequest.objects.select_for_update().select_related("contact").get(pk=erasure_id)
+            erasure = ErasureRequest.objects.select_for_update().get(pk=erasure_id)
             if erasure.state == ErasureRequest.State.SCHEDULED:
                 do_run_erasure(erasure)
                 done += 1

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
 
 from threadline.channels.inbound import accept_inbound
@@ -64,3 +66,14 @@ def make_person(admin: Membership, channel: Channel, webhook_url: str) -> Person
         do_record_consent(admin, channel, "phone", PHONE, "opt_out", note="asked on the phone")
     Worker(worker_id="test:privacy:0").run_until_idle()
     return Person(Contact.objects.get(pk=contact.pk), conversation)
+
+
+def rows_mentioning(strings: Iterable[str]) -> list[str]:
+    """Every table row holding one of `strings` (any case), as "Model: string": the whole database, searched."""
+    found = []
+    for model in apps.get_models():
+        for row in model.objects.all().values():
+            text = json.dumps({k: bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else v
+                               for k, v in row.items()}, default=str, ensure_ascii=False).lower()
+            found += [f"{model.__name__}: {s}" for s in strings if s.lower() in text]
+    return found
