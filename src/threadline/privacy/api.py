@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.channels.queries import access_channel
 from threadline.contacts.queries import access_contact
-from threadline.core.errors import NotFound
 from threadline.core.schemas import Id
 from threadline.privacy import actions, retention
+from threadline.privacy.export import export_file_response
 from threadline.privacy.models import ContactExport, ErasureRequest, PrivacySettings, RetentionPolicy
 from threadline.privacy.queries import (
     access_erasure,
@@ -81,15 +79,7 @@ def export_detail(request: HttpRequest, export_id: Id) -> ContactExport:
             openapi_extra={"responses": {200: {"description": "The zip archive", "content": {
                 "application/zip": {"schema": {"type": "string", "format": "binary"}}}}}})
 def export_download(request: HttpRequest, export_id: Id) -> FileResponse:
-    export = access_export(actor(request), export_id)
-    if export.state != ContactExport.State.READY or not export.path:
-        raise NotFound(_("This export is not ready or has expired."), code="export_not_ready")
-    try:
-        handle = default_storage.open(export.path, "rb")
-    except FileNotFoundError as exc:
-        raise NotFound(_("This export is not ready or has expired."), code="export_not_ready") from exc
-    return FileResponse(handle, as_attachment=True, filename=f"contact-{export.contact_id}-export.zip",
-                        content_type="application/zip")
+    return export_file_response(access_export(actor(request), export_id))
 
 
 # ── erasures ─────────────────────────────────────────────────────────────────────────────────────────

@@ -16,14 +16,19 @@ import json
 import zipfile
 from typing import IO, Any
 
+from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django.http import FileResponse
+from django.utils.translation import gettext as _
 
 from threadline.audit.models import AuditEntry
 from threadline.audit.queries import as_row
 from threadline.contacts.models import Contact, ContactMerge
 from threadline.conversations.models import ConversationEvent
+from threadline.core.errors import NotFound
 from threadline.core.time import now
+from threadline.privacy.models import ContactExport
 from threadline.privacy.scope import Scope, as_data, scope_of
 
 FORMAT_VERSION = 1
@@ -65,6 +70,18 @@ def _audit(scope: Scope) -> list[dict[str, Any]]:
         target_type="merge", target_id__in=[str(pk) for pk in merges.values_list("pk", flat=True)])
     entries = AuditEntry.objects.filter(Q(workspace_id=scope.workspace_id) & about).order_by("pk")
     return [as_row(entry) for entry in entries]
+
+
+def export_file_response(export: ContactExport) -> FileResponse:
+    """Stream a ready archive (the API and the workspace download it the same way)."""
+    if export.state != ContactExport.State.READY or not export.path:
+        raise NotFound(_("This export is not ready or has expired."), code="export_not_ready")
+    try:
+        handle = default_storage.open(export.path, "rb")
+    except FileNotFoundError as exc:
+        raise NotFound(_("This export is not ready or has expired."), code="export_not_ready") from exc
+    return FileResponse(handle, as_attachment=True, filename=f"contact-{export.contact_id}-export.zip",
+                        content_type="application/zip")
 
 
 def write_archive(contact: Contact, out: IO[bytes]) -> dict[str, int]:

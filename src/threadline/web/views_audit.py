@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -53,7 +54,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
         "agent": agent, "params": params, "entries": rows[:PAGE], "labels": ACTION_LABELS,
         "actions": sorted(ACTION_LABELS.items(), key=lambda item: str(item[1])),
         "agents": list_agents(agent), "next_cursor": encode_cursor(rows[PAGE - 1].pk) if len(rows) > PAGE else None,
-        "query": "&".join(f"{k}={v}" for k, v in params.items() if v),
+        "query": urlencode({k: v for k, v in params.items() if v}),
     }
     return render(request, "web/audit.html", context)
 

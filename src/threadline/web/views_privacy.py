@@ -3,16 +3,15 @@ and cancel an erasure. The steps and their rules are the privacy domain's; these
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from threadline.contacts.queries import access_contact
 from threadline.core.errors import NotFound
 from threadline.privacy import actions
-from threadline.privacy.models import ContactExport
+from threadline.privacy.export import export_file_response
 from threadline.privacy.queries import access_erasure, access_export
 from threadline.tenancy.queries import require_admin
 from threadline.web.session import agent_view
@@ -38,10 +37,7 @@ def export_view(request: HttpRequest, contact_id: int) -> HttpResponse:
 @agent_view
 def export_download_view(request: HttpRequest, export_id: int) -> HttpResponse:
     export = access_export(request.agent, export_id)  # type: ignore[attr-defined]
-    if export.state != ContactExport.State.READY or not export.path:
-        raise NotFound(_("This export is not ready or has expired."), code="export_not_ready")
-    return FileResponse(default_storage.open(export.path, "rb"), as_attachment=True,
-                        filename=f"contact-{export.contact_id}-export.zip", content_type="application/zip")
+    return export_file_response(export)
 
 
 @require_POST

@@ -18,6 +18,7 @@ from threadline.channels.models import InboundEvent
 from threadline.conversations.actions import do_update_conversation
 from threadline.conversations.calls import do_record_call_event
 from threadline.conversations.models import Attachment, Conversation, Message
+from threadline.events.models import OutboxEvent
 from threadline.jobs.scheduler import PERIODIC
 from threadline.privacy.tasks import retention_sweep_task
 from threadline.privacy.tests.builders import write_in
@@ -101,9 +102,11 @@ def test_policies_dry_run_and_sweep_over_two_years(api, admin, django_capture_on
 
         clock.move_to(T0 + dt.timedelta(days=731))
         assert dry_run(api)["closed_conversations"] == 1
+        assert OutboxEvent.objects.filter(payload__conversation_id=closed.pk).exists()
         with django_capture_on_commit_callbacks(execute=True):
             retention_sweep_task()
         assert not Conversation.objects.filter(pk=closed.pk).exists()
+        assert not OutboxEvent.objects.filter(payload__conversation_id=closed.pk).exists()
         assert Conversation.objects.filter(contact__name="Otto Open").exists()
 
 
