@@ -4,11 +4,15 @@
    server (with its worker) processes each once.
 2. The server is killed while its worker is working through a burst; the jobs it had claimed are
    recovered on restart (`recover_orphans`) and each message is still stored exactly once.
+3. A separate `threadline worker` process is killed (SIGKILL) while it holds a claimed batch: the batch's
+   transaction never commits, a new worker takes the batch again, and every message, event and subscriber
+   effect exists exactly once.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,7 +31,8 @@ import json, time
 from django.db.models import Count
 from threadline.channels.models import InboundEvent
 from threadline.contacts.models import Contact
-from threadline.conversations.models import Message
+from threadline.conversations.models import Conversation, Message
+from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
 deadline = time.monotonic() + {wait}
 while {wait} and InboundEvent.objects.filter(state="received").exists() and time.monotonic() < deadline:
@@ -39,6 +44,10 @@ print(json.dumps({{
     "contacts": Contact.objects.count(),
     "jobs": dict(Job.objects.filter(task__endswith="process_inbound_event_task").values_list("state")
                  .annotate(n=Count("id")).order_by()),
+    "dispatches": dict(Job.objects.filter(task__endswith="dispatch_event_task").values_list("state")
+                       .annotate(n=Count("id")).order_by()),
+    "received": OutboxEvent.objects.filter(type="message.received").count(),
+    "conversations": Conversation.objects.count(),
 }}))
 """
 
@@ -50,6 +59,9 @@ def server(request, tmp_path_factory, tmp_path):
         THREADLINE_ADMIN_PASSWORD=PASSWORD,
     ) as proc:
         yield proc
+
+
+PROCESSED = "SELECT COUNT(*) FROM tl_channels_inboundevent WHERE state = 'processed'"
 
 
 def document(number: int) -> dict[str, object]:
@@ -78,15 +90,6 @@ def outcome(server: ServerProcess, *, wait: float = 0) -> dict[str, dict[str, in
     return json.loads(server.shell(OUTCOME.format(wait=wait), timeout=wait + 120).splitlines()[-1])
 
 
-def tasks_done(server: ServerProcess) -> int:
-    text = httpx.get(f"{server.url}/metrics", timeout=10).text
-    for line in text.splitlines():
-        if line.startswith("threadline_task_runs_total{") and "process_inbound_event_task" in line \
-                and 'outcome="done"' in line:
-            return int(float(line.rsplit(" ", 1)[1]))
-    return 0
-
-
 def assert_exactly_once(server: ServerProcess, numbers: range) -> None:
     result = outcome(server, wait=240)
     log = server.errors()[-3000:]
@@ -113,14 +116,16 @@ def test_acknowledged_messages_survive_a_kill_before_processing(server):
 
 
 def test_kill_while_the_worker_processes_a_burst_then_each_message_is_stored_once(server):
-    server.start()
+    server.start(THREADLINE_EMBEDDED_WORKER="0")  # the burst is accepted first: the worker outpaces the clients
     channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
-    total = 150
+    total = 300
     statuses = post_all(server, channel, list(range(total)))
     assert statuses == [202] * total, (statuses, server.errors()[-3000:])
-    deadline = time.monotonic() + 60
-    while tasks_done(server) < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert server.stop() == 0
+    server.start(wait=False, THREADLINE_EMBEDDED_WORKER="1")  # its worker starts on the backlog at once
+    deadline = time.monotonic() + 120
+    while not server.query(PROCESSED)[0][0] and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert server.kill() == -9
 
     during = outcome(server)
@@ -132,4 +137,53 @@ def test_kill_while_the_worker_processes_a_burst_then_each_message_is_stored_onc
     if orphans:  # the job in the worker's hands at the kill is handed back at once, not after its lease
         assert f"Requeued {orphans} jobs left running by a stopped process." in server.output()
     assert_exactly_once(server, range(total))
+    assert server.stop() == 0
+
+
+PENDING_DISPATCHES = "SELECT COUNT(*) FROM jobs_job WHERE task LIKE '%dispatch_event_task' AND state <> 'done'"
+INBOUND_JOBS = "SELECT state, COUNT(*) FROM jobs_job WHERE task LIKE '%process_inbound_event_task' GROUP BY state"
+
+
+def test_a_worker_process_killed_mid_batch_loses_and_duplicates_nothing(server):
+    server.start(THREADLINE_EMBEDDED_WORKER="0")  # web only: the separate worker processes below do the work
+    channel = server.python_json_command("channel", "create-api", "--name", "Shop backend")
+    total = 300
+    statuses = post_all(server, channel, list(range(total)))
+    assert statuses == [202] * total, (statuses, server.errors()[-3000:])
+
+    for attempt in range(3):  # a kill that lands between two batches proves less: kill again
+        worker = server.spawn("worker", "--concurrency", "2", name=f"worker-{attempt}")
+        deadline, states = time.monotonic() + 120, {}
+        while time.monotonic() < deadline and worker.poll() is None:
+            states = dict(server.query(INBOUND_JOBS))
+            if states.get("done", 0) and states.get("running", 0) > 1:
+                break  # some batch committed, and a batch of several jobs is in the worker's hands
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(30) == -9
+        states = dict(server.query(INBOUND_JOBS))
+        if states.get("running", 0) > 1:
+            break
+    during = outcome(server)
+    log = (server.data_dir / f"worker-{attempt}.err").read_text()
+    assert 0 < during["events"].get("processed", 0) < total, (during, log)
+    leased = during["jobs"]["running"]
+    assert leased > 1, (during, log)  # killed holding a batch: its transaction is lost, nothing of it is stored
+    assert during["events"].get("processed", 0) == during["jobs"].get("done", 0)  # done <=> its effects
+
+    worker = server.spawn("worker", "--concurrency", "2", name="worker-after")
+    try:
+        assert_exactly_once(server, range(total))
+        deadline = time.monotonic() + 120
+        while server.query(PENDING_DISPATCHES)[0][0] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        after = outcome(server)
+        assert after["received"] == total, after  # each message's event published once
+        assert set(after["dispatches"]) == {"done"}, after  # and dispatched to its subscribers once
+        assert after["conversations"] == SENDERS
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+    assert f"Requeued {leased} jobs left running by a stopped worker." in (
+        server.data_dir / "worker-after.err").read_text()
     assert server.stop() == 0

@@ -207,7 +207,7 @@ def _failed(event: InboundEvent) -> None:
                                error_code=event.error_code, reason=event.error[:1000]))
 
 
-@task(max_attempts=MAX_ATTEMPTS + 2)
+@task(max_attempts=MAX_ATTEMPTS + 2, batch=True)
 def process_inbound_event_task(event_id: int) -> None:
     """Process a stored InboundEvent once; it ends `processed`, or `failed` with a human reason.
 

@@ -17,16 +17,15 @@ logger = logging.getLogger(__name__)
 
 
 def publish(event: DomainEvent) -> OutboxEvent:
-    """Write the outbox row and one durable job per interested subscriber; must run inside a transaction."""
+    """Write the outbox row and one durable job for its interested subscribers; must run inside a transaction."""
     from threadline.events.tasks import dispatch_event_task
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must be called inside the caller's transaction")
     payload: dict[str, Any] = json.loads(json.dumps(event.payload(), cls=DjangoJSONEncoder))
     row = OutboxEvent.objects.create(workspace_id=event.workspace_id, type=event.type, payload=payload)
-    for subscriber in DURABLE:
-        if subscriber.wants(event.type):
-            dispatch_event_task.enqueue(row.pk, subscriber.name, unique_key=f"event:{row.pk}:{subscriber.name}")
+    if any(subscriber.wants(event.type) for subscriber in DURABLE):
+        dispatch_event_task.enqueue(row.pk, unique_key=f"event:{row.pk}")
     transaction.on_commit(lambda: _run_immediate(event.type, payload, row.pk))
     return row
 

@@ -21,6 +21,9 @@ class Job(models.Model):
         max_length=255, null=True, blank=True, unique=True,
         help_text=_("At most one job per key: enqueueing the same key again is a no-op"),
     )
+    batch = models.BooleanField(
+        default=False, help_text=_("Database-only task: run with others in one transaction and marked done in it"),
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=8)
     run_after = models.DateTimeField(db_index=True)

@@ -6,24 +6,32 @@ attempts with exponential backoff, and a dead-letter state; see docs/adr/0002-jo
 
 `enqueue` writes a row in the caller's transaction: the job exists exactly when the business rows do.
 Tasks take ids, must be idempotent, and open their own transactions.
+
+`@task(batch=True)` marks a task that only touches the database (no network I/O): the worker runs several
+such jobs in one transaction, each in a savepoint, and marks each done in that same transaction, so its
+effects and its completion commit together (exactly once, even across kill -9); see ADR 0004.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from threadline.core.time import now
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 TASKS: dict[str, Task[Any, Any]] = {}
 WAKE = threading.Event()  # lets an in-process worker start at once after a commit
+NOTIFY_CHANNEL = "threadline_jobs"  # PostgreSQL: workers in other processes LISTEN on it (jobs.wakeup)
 
 
 class Retry(Exception):  # noqa: N818 - the name reads as the instruction it is
@@ -39,10 +47,11 @@ class PermanentFailure(Exception):
 
 
 class Task(Generic[P, R]):
-    def __init__(self, func: Callable[P, R], *, name: str, max_attempts: int) -> None:
+    def __init__(self, func: Callable[P, R], *, name: str, max_attempts: int, batch: bool = False) -> None:
         self.func = func
         self.name = name
         self.max_attempts = max_attempts
+        self.batch = batch
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
@@ -59,7 +68,8 @@ class Task(Generic[P, R]):
 
         when = run_after or (now() + dt.timedelta(seconds=delay))
         fields = dict(
-            task=self.name, args=list(args), max_attempts=self.max_attempts, run_after=when, unique_key=unique_key
+            task=self.name, args=list(args), max_attempts=self.max_attempts, run_after=when, unique_key=unique_key,
+            batch=self.batch,
         )
         if unique_key is None:
             job = Job.objects.create(**fields)
@@ -69,14 +79,34 @@ class Task(Generic[P, R]):
                     job = Job.objects.create(**fields)
             except IntegrityError:
                 return Job.objects.get(unique_key=unique_key)
-        transaction.on_commit(WAKE.set)
+        wake_workers_on_commit()
         return job
 
 
-def task(*, max_attempts: int = 8) -> Callable[[Callable[P, R]], Task[P, R]]:
+def wake_workers_on_commit() -> None:
+    """Wake the workers once the current transaction commits: at once in this process (WAKE), and on
+    PostgreSQL in every process (NOTIFY). Registered once per transaction, however many jobs it enqueues."""
+    connection = transaction.get_connection()
+    if any(callback is _wake for _sids, callback, *_ in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake)
+
+
+def _wake() -> None:
+    WAKE.set()
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        except DatabaseError:  # the jobs are committed; other workers find them on their next poll
+            logger.warning("could not notify the workers", exc_info=True)
+
+
+def task(*, max_attempts: int = 8, batch: bool = False) -> Callable[[Callable[P, R]], Task[P, R]]:
     def decorate(func: Callable[P, R]) -> Task[P, R]:
         name = f"{func.__module__}.{func.__qualname__}"
-        wrapped = Task(func, name=name, max_attempts=max_attempts)
+        wrapped = Task(func, name=name, max_attempts=max_attempts, batch=batch)
         TASKS[name] = wrapped
         return wrapped
 

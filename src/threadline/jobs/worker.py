@@ -1,7 +1,15 @@
-"""The worker loop: claim a ready job with a lease, run it, then mark it done, retry it or dead-letter it.
+"""The worker loop: claim ready jobs with a lease, run them, then mark them done, retry or dead-letter them.
 
 A job is ready when it is queued and due, or running with an expired lease (its worker died). Claiming is
 a conditional UPDATE, so any number of workers on SQLite or PostgreSQL never run one job twice at once.
+
+One claim takes the oldest ready job and up to `batch_size` ready *batch* jobs (`@task(batch=True)`:
+database-only work such as processing an inbound payload or dispatching an event to its subscribers).
+The batch jobs run in one transaction, each in a savepoint, and are marked done in that same transaction:
+their effects and their completion commit together, so a worker killed mid-batch leaves every job of the
+batch to run again and nothing half done (ADR 0004). Other jobs (network I/O) run one by one, outside.
+On SQLite, where writes are serialised anyway, one thread per process runs batches at a time, in claim
+order; the other threads of a pool run the network jobs meanwhile.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ import os
 import random
 import socket
 import threading
+import time
 import traceback
 
 from django.db import close_old_connections, connection, transaction
-from django.db.utils import OperationalError
+from django.db.models import F
+from django.db.utils import DatabaseError, OperationalError
 
 from threadline.core import metrics
 from threadline.core.time import now
@@ -25,8 +35,15 @@ from threadline.jobs.registry import WAKE, PermanentFailure, Retry, resolve
 logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
+BATCH_SIZE = 32
+BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long (writers wait on it)
+_SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
+
+
+class LeaseLost(Exception):  # noqa: N818 - names the situation
+    """A job of the batch was taken over by another worker (its lease expired): the batch is rolled back."""
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -35,81 +52,148 @@ def backoff_seconds(attempts: int) -> float:
     return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
 
 
+READY = "((state = %s AND run_after <= %s) OR (state = %s AND lease_until < %s))"
 CLAIM_SQL = """
 UPDATE {table} SET state = %s, locked_by = %s, lease_until = %s
-WHERE id = (
-    SELECT id FROM {table}
-    WHERE (state = %s AND run_after <= %s) OR (state = %s AND lease_until < %s)
-    ORDER BY run_after, id LIMIT 1{skip_locked}
-)
+WHERE id IN (SELECT id FROM {table} WHERE {ready} ORDER BY run_after, id LIMIT 1{skip_locked}){more}
 RETURNING id
 """
+CLAIM_BATCH_SQL = """
+   OR id IN (SELECT id FROM {table} WHERE {batch} AND {ready} ORDER BY run_after, id LIMIT {size}{skip_locked})"""
 
 
 class Worker:
-    def __init__(self, *, worker_id: str | None = None, idle_sleep: float = 0.5) -> None:
+    def __init__(self, *, worker_id: str | None = None, idle_sleep: float = 0.5, batch_size: int = BATCH_SIZE) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 20):05x}"  # noqa: S311
         self.idle_sleep = idle_sleep
+        self.batch_size = batch_size
         self.stopping = threading.Event()
         self.failed_since_check = False
         _LIVE_WORKERS.add(self.worker_id)
 
     def claim(self) -> Job | None:
-        """Take the next ready job with a lease, in one conditional UPDATE ... RETURNING statement.
+        """Take the next ready job alone (see `claim_batch`)."""
+        jobs = self.claim_batch(1)
+        return jobs[0] if jobs else None
 
-        The statement picks and leases the row atomically: SQLite runs it under its write lock, PostgreSQL
-        locks the row it picks (`FOR UPDATE SKIP LOCKED`, so concurrent workers pick different rows).
+    def claim_batch(self, size: int) -> list[Job]:
+        """Lease the oldest ready job and up to `size` ready batch jobs, in one UPDATE ... RETURNING statement.
+
+        The statement picks and leases the rows atomically: SQLite runs it under its write lock, PostgreSQL
+        locks the rows it picks (`FOR UPDATE SKIP LOCKED`, so concurrent workers pick different rows).
         """
         moment = now()
         adapt = connection.ops.adapt_datetimefield_value
         skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-        sql = CLAIM_SQL.format(table=connection.ops.quote_name(Job._meta.db_table), skip_locked=skip_locked)
-        params = [Job.State.RUNNING, self.worker_id, adapt(moment + LEASE),
-                  Job.State.QUEUED, adapt(moment), Job.State.RUNNING, adapt(moment)]
+        table = connection.ops.quote_name(Job._meta.db_table)
+        ready = [Job.State.QUEUED, adapt(moment), Job.State.RUNNING, adapt(moment)]
+        more = CLAIM_BATCH_SQL.format(table=table, batch=connection.ops.quote_name("batch"), ready=READY,
+                                      size=int(size), skip_locked=skip_locked) if size > 1 else ""
+        sql = CLAIM_SQL.format(table=table, ready=READY, skip_locked=skip_locked, more=more)
+        params = [Job.State.RUNNING, self.worker_id, adapt(moment + LEASE), *ready, *(ready if more else [])]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return Job.objects.get(pk=row[0])
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return []
+        return list(Job.objects.filter(pk__in=ids).order_by("run_after", "id"))
 
     def run_one(self) -> bool:
-        """Run one ready job if there is one; True when a job was run."""
+        """Run one claim's worth of ready jobs if there are any; True when a job was run."""
+        return self.run_claimed() > 0
+
+    def run_claimed(self) -> int:
+        """Claim ready jobs and run them (batch jobs together, then the other one); how many ran."""
+        serialise = connection.vendor == "sqlite"
+        if serialise:
+            _SQLITE_BATCHES.acquire()
         try:
-            job = self.claim()
-        except OperationalError as exc:  # database locked by another writer: try again shortly
-            logger.debug("claim failed: %s", exc)
-            return False
-        if job is None:
-            return False
-        self.execute(job)
-        return True
+            try:
+                jobs = self.claim_batch(self.batch_size)
+            except OperationalError as exc:  # database locked by another writer: try again shortly
+                logger.debug("claim failed: %s", exc)
+                return 0
+            batch = [job for job in jobs if job.batch]
+            if batch:
+                try:
+                    self.execute_batch(batch)
+                except Exception:
+                    self.release([job for job in jobs if job.state == Job.State.RUNNING])
+                    raise
+        finally:
+            if serialise:
+                _SQLITE_BATCHES.release()
+        for job in jobs:
+            if not job.batch:
+                self.execute(job)
+        return len(jobs)
+
+    def release(self, jobs: list[Job]) -> None:
+        """Hand claimed jobs back at once (their transaction failed), instead of after their lease."""
+        try:
+            Job.objects.filter(pk__in=[job.pk for job in jobs], locked_by=self.worker_id).update(
+                state=Job.State.QUEUED, locked_by="", lease_until=None)
+        except DatabaseError:  # the lease hands them back later
+            logger.warning("could not release %d jobs", len(jobs), exc_info=True)
+
+    def execute_batch(self, jobs: list[Job]) -> None:
+        """Run batch jobs in as few transactions as BATCH_SECONDS allows, each job in a savepoint, each
+        marked done in the transaction that holds its effects."""
+        pending = list(jobs)
+        while pending:
+            started, outcomes = time.monotonic(), []
+            with transaction.atomic():
+                while pending and (not outcomes or time.monotonic() - started < BATCH_SECONDS):
+                    job = pending.pop(0)
+                    outcomes.append((job, self.execute_in_savepoint(job)))
+                done = [job.pk for job, outcome in outcomes if outcome == "done"]
+                if done and Job.objects.filter(pk__in=done, locked_by=self.worker_id).update(
+                    state=Job.State.DONE, attempts=F("attempts") + 1, locked_by="", lease_until=None,
+                    finished_at=now(),
+                ) != len(done):
+                    raise LeaseLost(f"worker {self.worker_id} lost the lease of a job of its batch")
+            for job, outcome in outcomes:
+                job.state = Job.State.DONE  # not handed back by `release`
+                metrics.TASK_RUNS.labels(job.task, outcome).inc()
+
+    def execute_in_savepoint(self, job: Job) -> str:
+        """Run one batch job inside the open transaction; "done", or the failure recorded ("retry"/"dead")."""
+        try:
+            with transaction.atomic():
+                resolve(job.task).func(*job.args, **job.kwargs)
+        except Exception as exc:  # noqa: BLE001 - recorded like any job's failure; the savepoint undid its effects
+            self.failed_since_check = True
+            return self.record_failure(job, exc)
+        return "done"
 
     def execute(self, job: Job) -> None:
-        attempt = job.attempts + 1
         outcome = "done"
         try:
             resolve(job.task).func(*job.args, **job.kwargs)
-        except PermanentFailure as exc:
-            outcome = "dead"
-            self.finish(job, attempt, Job.State.DEAD, error=str(exc) or type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - a task's failure is recorded, never crashes the worker
-            metrics.TASK_FAILURES.labels(job.task).inc()
-            error = "".join(traceback.format_exception_only(exc)).strip()
-            if attempt >= job.max_attempts:
-                outcome = "dead"
-                logger.error("job %s %s dead after %d attempts: %s", job.pk, job.task, attempt, error)
-                self.finish(job, attempt, Job.State.DEAD, error=error)
-            else:
-                outcome = "retry"
-                after = exc.after if isinstance(exc, Retry) and exc.after is not None else backoff_seconds(attempt)
-                logger.warning("job %s %s failed (attempt %d), retry in %.1fs: %s", job.pk, job.task, attempt, after, error)
-                self.finish(job, attempt, Job.State.QUEUED, error=error, run_after=now() + dt.timedelta(seconds=after))
+            outcome = self.record_failure(job, exc)
         else:
-            self.finish(job, attempt, Job.State.DONE)
+            self.finish(job, job.attempts + 1, Job.State.DONE)
         if outcome != "done":
             self.failed_since_check = True
         metrics.TASK_RUNS.labels(job.task, outcome).inc()
+
+    def record_failure(self, job: Job, exc: Exception) -> str:
+        """Dead-letter or schedule the retry of a job whose task raised `exc`; returns the outcome."""
+        attempt = job.attempts + 1
+        if isinstance(exc, PermanentFailure):
+            self.finish(job, attempt, Job.State.DEAD, error=str(exc) or type(exc).__name__)
+            return "dead"
+        metrics.TASK_FAILURES.labels(job.task).inc()
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        if attempt >= job.max_attempts:
+            logger.error("job %s %s dead after %d attempts: %s", job.pk, job.task, attempt, error)
+            self.finish(job, attempt, Job.State.DEAD, error=error)
+            return "dead"
+        after = exc.after if isinstance(exc, Retry) and exc.after is not None else backoff_seconds(attempt)
+        logger.warning("job %s %s failed (attempt %d), retry in %.1fs: %s", job.pk, job.task, attempt, after, error)
+        self.finish(job, attempt, Job.State.QUEUED, error=error, run_after=now() + dt.timedelta(seconds=after))
+        return "retry"
 
     def finish(
         self, job: Job, attempt: int, state: str, *, error: str = "", run_after: dt.datetime | None = None
@@ -127,8 +211,11 @@ class Worker:
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
         """Run ready jobs until none is left (tests and `threadline worker --burst`)."""
         count = 0
-        while count < max_jobs and self.run_one():
-            count += 1
+        while count < max_jobs:
+            ran = self.run_claimed()
+            if not ran:
+                break
+            count += ran
         return count
 
     def run_forever(self) -> None:
@@ -136,6 +223,7 @@ class Worker:
         logger.info("worker %s started", self.worker_id)
         try:
             while not self.stopping.is_set():
+                WAKE.clear()  # before looking for work: a commit from now on wakes the wait below
                 try:
                     ran = self.run_one()
                 except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker; the lease protects the job
@@ -150,7 +238,6 @@ class Worker:
                     self.failed_since_check = False
                 if not ran:
                     WAKE.wait(self.idle_sleep)
-                    WAKE.clear()
         finally:
             _LIVE_WORKERS.discard(self.worker_id)
             close_old_connections()

@@ -236,6 +236,25 @@ class ServerProcess:
             raise RuntimeError(f"threadline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
         return result
 
+    def spawn(self, *args: str, name: str = "worker", **env: str) -> subprocess.Popen[bytes]:
+        """Start another long-running `threadline` command (a `worker`) with this server's settings; its
+        output goes to `<name>.out` / `<name>.err` in the data directory."""
+        with open(self.data_dir / f"{name}.out", "wb") as out, open(self.data_dir / f"{name}.err", "wb") as err:
+            return subprocess.Popen(threadline_command(*args), env={**self.env, **env}, stdout=out, stderr=err,
+                                    cwd=self.data_dir)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SQL statement, straight from the database (no Django start-up: cheap to poll)."""
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url) as conn:
+                return conn.execute(sql).fetchall()
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.data_dir / "threadline.sqlite3", timeout=30)) as conn:
+            return conn.execute(sql).fetchall()
+
     def shell(self, code: str, *, timeout: float = 120) -> str:
         """Run `code` in a `threadline shell` with this server's settings; returns what it printed."""
         return self.run("shell", "--no-imports", "-c", code, timeout=timeout).stdout.strip()

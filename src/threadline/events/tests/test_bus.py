@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -39,7 +40,9 @@ def test_publish_outside_a_transaction_is_refused(transactional_db):
         bus.publish(event)
 
 
-def test_publish_writes_outbox_row_and_one_job_per_durable_subscriber(admin, django_capture_on_commit_callbacks):
+def test_publish_writes_outbox_row_and_one_job_for_all_its_durable_subscribers(
+    admin, django_capture_on_commit_callbacks
+):
     event = MessageReceived(workspace_id=admin.workspace_id, message_id=7, conversation_id=3, contact_id=2,
                             channel_id=None, channel_kind="api", text="שלום")
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
@@ -48,9 +51,63 @@ def test_publish_writes_outbox_row_and_one_job_per_durable_subscriber(admin, dja
     stored = OutboxEvent.objects.get(pk=row.pk)
     assert stored.type == "message.received"
     assert json.loads(json.dumps(stored.payload)) == event.payload()
-    wanted = [s.name for s in registry.DURABLE if s.wants("message.received")]
-    jobs = Job.objects.filter(unique_key__startswith=f"event:{row.pk}:")
-    assert sorted(j.args[1] for j in jobs) == sorted(wanted)
+    assert [s.name for s in registry.DURABLE if s.wants("message.received")]
+    jobs = Job.objects.filter(unique_key__startswith=f"event:{row.pk}")
+    assert [(j.task, j.args, j.unique_key, j.batch) for j in jobs] == [
+        ("threadline.events.tasks.dispatch_event_task", [row.pk], f"event:{row.pk}", True)
+    ]
+
+
+CALLS: list[tuple[str, int]] = []
+PINGED = frozenset({"test.pinged"})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Pinged(DomainEvent):
+    type = "test.pinged"
+
+
+def counting_subscriber(event_type: str, payload: dict, outbox_id: int) -> None:
+    CALLS.append(("counting", outbox_id))
+    OutboxEvent.objects.create(workspace_id=payload["workspace_id"], type="test.counted", payload={"of": outbox_id})
+
+
+def flaky_subscriber(event_type: str, payload: dict, outbox_id: int) -> None:
+    """Writes, then fails on its first call: the write must be undone and only this subscriber retried."""
+    CALLS.append(("flaky", outbox_id))
+    OutboxEvent.objects.create(workspace_id=payload["workspace_id"], type="test.flaky", payload={"of": outbox_id})
+    if len([c for c in CALLS if c[0] == "flaky"]) == 1:
+        raise ConnectionError("the first attempt breaks")
+
+
+@pytest.fixture
+def test_subscribers():
+    saved = list(registry.DURABLE)
+    CALLS.clear()
+    registry.DURABLE[:] = [
+        registry.Subscriber("counting", f"{__name__}:counting_subscriber", PINGED),
+        registry.Subscriber("flaky", f"{__name__}:flaky_subscriber", PINGED),
+    ]
+    yield
+    registry.DURABLE[:] = saved
+
+
+def test_a_failing_subscriber_is_retried_alone_and_the_others_run_once(admin, test_subscribers, run_jobs):
+    with transaction.atomic():
+        row = bus.publish(Pinged(workspace_id=admin.workspace_id))
+    run_jobs()
+    assert CALLS == [("counting", row.pk), ("flaky", row.pk)]
+    retry = Job.objects.get(unique_key=f"event:{row.pk}:flaky")
+    assert (retry.state, retry.args) == (Job.State.QUEUED, [row.pk, "flaky"])
+    assert Job.objects.get(unique_key=f"event:{row.pk}").state == Job.State.DONE
+    assert not OutboxEvent.objects.filter(type="test.flaky").exists()  # the failed attempt's write is undone
+
+    Job.objects.filter(pk=retry.pk).update(run_after=retry.created_at)  # due now
+    run_jobs()
+    assert CALLS == [("counting", row.pk), ("flaky", row.pk), ("flaky", row.pk)]  # counting did not run again
+    assert OutboxEvent.objects.filter(type="test.counted").count() == 1
+    assert OutboxEvent.objects.filter(type="test.flaky").count() == 1
+    assert Job.objects.get(pk=retry.pk).state == Job.State.DONE
 
 
 def test_rolled_back_transaction_leaves_no_event_and_no_job(admin):

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from threadline.jobs.models import Job
+from threadline.jobs.models import Job, SchedulerLock
 from threadline.jobs.registry import PermanentFailure, task
 from threadline.jobs.worker import LEASE, Worker, backoff_seconds, recover_orphans
 
@@ -49,6 +49,14 @@ def hopeless_task() -> None:
 def recording_task(number: int) -> None:
     with RAN_LOCK:
         RAN.append(number)
+
+
+@task(max_attempts=3, batch=True)
+def batch_lock_task(number: int) -> None:
+    """A database-only task: takes a named lock row, and fails for number 3 after writing."""
+    SchedulerLock.objects.create(name=f"n{number}", holder="test", expires_at=dt.datetime.now(tz=dt.UTC))
+    if number == 3:
+        raise ValueError("three is unlucky")
 
 
 def enqueue(task_obj, *args, **kwargs) -> Job:
@@ -191,3 +199,34 @@ def test_two_worker_threads_never_run_the_same_job_twice():
     assert sorted(RAN) == list(range(jobs))  # every job exactly once
     assert sum(ran_by.values()) == jobs and all(ran_by.values())  # both took part
     assert set(Job.objects.values_list("state", flat=True)) == {Job.State.DONE}
+
+
+def test_batch_jobs_run_in_one_transaction_each_in_a_savepoint(db, django_assert_max_num_queries):
+    other = enqueue(recording_task, 9)  # the oldest ready job is claimed with the batch, run on its own
+    jobs = [enqueue(batch_lock_task, n) for n in range(6)]
+    worker = Worker(worker_id="host:1:a", batch_size=32)
+    with django_assert_max_num_queries(4 + 6 * 4 + 3 + 4):  # claim+read, per job (savepoint, insert, release), done
+        ran = worker.run_claimed()
+    assert ran == 7 and RAN == [9]  # the batch and the oldest other job, claimed together
+    states = {job.pk: Job.objects.get(pk=job.pk) for job in jobs}
+    assert [(states[j.pk].state, states[j.pk].attempts) for j in jobs] == [
+        (Job.State.DONE, 1)] * 3 + [(Job.State.QUEUED, 1)] + [(Job.State.DONE, 1)] * 2
+    assert "three is unlucky" in states[jobs[3].pk].last_error
+    assert sorted(SchedulerLock.objects.values_list("name", flat=True)) == ["n0", "n1", "n2", "n4", "n5"]
+    assert Job.objects.get(pk=other.pk).state == Job.State.DONE
+
+
+def test_a_batch_rolled_back_leaves_every_job_of_it_to_run_again(db, monkeypatch):
+    jobs = [enqueue(batch_lock_task, n) for n in (1, 2)]
+    worker = Worker(worker_id="host:1:a")
+
+    def fail_at_commit(*args, **kwargs):
+        raise RuntimeError("the process dies before the batch commits")
+
+    monkeypatch.setattr(Job.objects, "filter", fail_at_commit, raising=False)
+    with pytest.raises(RuntimeError):
+        worker.execute_batch(worker.claim_batch(8))
+    monkeypatch.undo()
+    assert not SchedulerLock.objects.exists()  # no effect of the batch survived
+    assert set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("state", "attempts")) == {
+        (Job.State.RUNNING, 0)}

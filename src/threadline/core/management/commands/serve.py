@@ -25,8 +25,9 @@ from django.db import connections
 
 from threadline.config import env
 from threadline.core import bootstrap
+from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
-from threadline.jobs.worker import Worker, recover_orphans
+from threadline.jobs.worker import recover_orphans
 
 logger = logging.getLogger("threadline.serve")
 
@@ -161,14 +162,12 @@ class Command(BaseCommand):
             if recovered:
                 self.say(f"Requeued {recovered} jobs left running by a stopped process.")
             connections.close_all()
-            worker = Worker()
+            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"]).start()
             scheduler = Scheduler()
-            threads = [
-                threading.Thread(target=worker.run_forever, name="threadline-worker", daemon=True),
-                threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True),
-            ]
+            threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
             for thread in threads:
                 thread.start()
+            threads.extend(worker.threads)
 
         def stop_background() -> None:
             if worker is not None:

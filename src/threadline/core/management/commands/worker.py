@@ -1,6 +1,7 @@
-"""`threadline worker [--burst] [--smtp-port N]`: run queued jobs until SIGTERM/SIGINT (or, with --burst,
-until none is left). In scaled mode the worker also runs the channel edges with ports of their own (the
-SMTP listener with --smtp-port, IMAP watchers), as `serve` does in embedded mode."""
+"""`threadline worker [--concurrency N] [--burst] [--smtp-port N]`: run queued jobs in N threads until
+SIGTERM/SIGINT (or, with --burst, in one thread until none is left). In scaled mode the worker also runs the
+channel edges with ports of their own (the SMTP listener with --smtp-port, IMAP watchers), as `serve` does
+in embedded mode."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import signal
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from threadline.core.management.commands.serve import start_edges
+from threadline.jobs.pool import WorkerPool
 from threadline.jobs.worker import Worker, recover_orphans
 
 
@@ -19,6 +22,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--burst", action="store_true", help="Exit once no job is ready.")
+        parser.add_argument("--concurrency", type=int, default=None,
+                            help="Worker threads (default THREADLINE_WORKER_CONCURRENCY, 2).")
         parser.add_argument("--smtp-port", type=int, default=None,
                             help="Port for inbound email (SMTP), listened on by this worker.")
         parser.add_argument("--host", default="127.0.0.1", help="Interface for --smtp-port (default 127.0.0.1).")
@@ -26,25 +31,27 @@ class Command(BaseCommand):
                             help="Seconds to wait for new jobs when the queue is empty (default 0.5).")
 
     def handle(self, *args: Any, burst: bool, idle_sleep: float, smtp_port: int | None, host: str,
-               **options: Any) -> None:
+               concurrency: int | None, **options: Any) -> None:
         recovered = recover_orphans()
         if recovered:
             self.stderr.write(f"Requeued {recovered} jobs left running by a stopped worker.")
-        worker = Worker(idle_sleep=idle_sleep)
         if burst:
-            count = worker.run_until_idle()
+            count = Worker(idle_sleep=idle_sleep).run_until_idle()
             self.stdout.write(f"Ran {count} jobs.")
             return
+        pool = WorkerPool(concurrency or settings.THREADLINE["WORKER_CONCURRENCY"], idle_sleep=idle_sleep)
 
         edges = start_edges(host, smtp_port)
 
         def stop(sig: int, frame: FrameType | None) -> None:
-            worker.stop()  # the job in hand is finished first
+            pool.stop()  # the jobs in hand are finished first
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            worker.run_forever()
+            pool.start()
+            while pool.join(timeout=1.0):  # wakes up for the signal handler now and then
+                pass
         finally:
             for stop_edge in edges:
                 stop_edge()

@@ -1,0 +1,65 @@
+"""A pool of worker threads in one process (`serve`, `threadline worker --concurrency N`) and their wake-up.
+
+Every thread runs its own `Worker`. A commit that enqueues jobs sets `WAKE` in its own process; on
+PostgreSQL it also sends NOTIFY, which a listener thread per pool turns into `WAKE` in every other process,
+so no worker waits out its idle poll while work is ready. On SQLite, workers in other processes poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import connection
+
+from threadline.jobs.registry import NOTIFY_CHANNEL, WAKE
+from threadline.jobs.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerPool:
+    def __init__(self, concurrency: int, *, idle_sleep: float = 0.5) -> None:
+        self.workers = [Worker(idle_sleep=idle_sleep) for _ in range(max(1, concurrency))]
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> WorkerPool:
+        self.threads = [threading.Thread(target=worker.run_forever, name=f"threadline-worker-{n}", daemon=True)
+                        for n, worker in enumerate(self.workers)]
+        if connection.vendor == "postgresql":
+            self.threads.append(threading.Thread(target=self.listen, args=(dict(connection.settings_dict),),
+                                                 name="threadline-worker-listen", daemon=True))
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask every worker to stop; each finishes the jobs in its hands first."""
+        self.stopping.set()
+        for worker in self.workers:
+            worker.stop()
+
+    def join(self, timeout: float | None = None) -> list[threading.Thread]:
+        """Wait for the threads; returns those still alive after `timeout`."""
+        for thread in self.threads:
+            thread.join(timeout)
+        return [thread for thread in self.threads if thread.is_alive()]
+
+    def listen(self, settings_dict: dict[str, object]) -> None:
+        """PostgreSQL: LISTEN for the NOTIFY sent by commits that enqueue jobs, and wake this process."""
+        import psycopg
+
+        params = {"dbname": settings_dict["NAME"], "user": settings_dict["USER"] or None,
+                  "password": settings_dict["PASSWORD"] or None, "host": settings_dict["HOST"] or None,
+                  "port": settings_dict["PORT"] or None}
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as listening:
+                    listening.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self.stopping.is_set():
+                        for _notice in listening.notifies(timeout=1.0):
+                            WAKE.set()
+            except psycopg.Error:  # the workers still poll meanwhile
+                logger.warning("job notifications lost; listening again in 5 s", exc_info=True)
+                self.stopping.wait(5)
