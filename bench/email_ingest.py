@@ -1,9 +1,10 @@
 """Benchmark: inbound email from SMTP clients to stored-and-threaded messages, with a share of replies.
 
 Runs embedded mode in this process, as `threadline serve --smtp-port` does: a fresh SQLite data directory
-(or --database-url for PostgreSQL), Threadline's SMTP listener on a free loopback port, and one job worker
-thread. C concurrent smtplib clients send N messages from M senders in several languages; a share of them
-(--replies) are replies whose In-Reply-To names an earlier message. It reports:
+(or --database-url for PostgreSQL), Threadline's SMTP listener on a free loopback port, and the job worker
+threads of `serve` (THREADLINE_WORKER_CONCURRENCY). C concurrent smtplib clients send N messages from M
+senders in several languages; a share of them (--replies) are replies whose In-Reply-To names an earlier
+message. It reports:
 
 - accepted messages/s: N divided by the time from the first connection to the last 250;
 - SMTP latency (DATA sent to 250 received: the message is committed by then);
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
     from threadline.channels.email.testkit import free_port, make_email_channel
     from threadline.channels.models import InboundEvent
     from threadline.conversations.models import Message
-    from threadline.jobs.worker import Worker
+    from threadline.jobs.pool import WorkerPool
     from threadline.testing.factories import make_workspace
 
     with transaction.atomic():
@@ -117,9 +118,9 @@ def run(args: argparse.Namespace) -> None:
     connections.close_all()
     port = free_port()
     listener = smtp_server.start(port)
-    worker = Worker(worker_id="bench:1:0", idle_sleep=0.05)
-    worker_thread = threading.Thread(target=worker.run_forever, daemon=True)
-    worker_thread.start()
+    from django.conf import settings
+
+    workers = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"]).start()  # as `serve` runs them
 
     rng = random.Random(7)
     lock = threading.Lock()
@@ -158,8 +159,8 @@ def run(args: argparse.Namespace) -> None:
     while InboundEvent.objects.filter(channel=channel, state="received").exists():
         time.sleep(0.1)
     processed_in = max(at.timestamp() for at in InboundEvent.objects.values_list("processed_at", flat=True)) - first
-    worker.stop()
-    worker_thread.join(10)
+    workers.stop()
+    workers.join(10)
     smtp_server.stop(listener)
 
     processed = dict(InboundEvent.objects.values_list("idempotency_key", "processed_at"))

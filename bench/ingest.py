@@ -111,22 +111,14 @@ def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Clie
     return time.perf_counter() - started, results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=2000, help="inbound messages to post (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (default 16)")
-    parser.add_argument("--senders", type=int, default=200, help="distinct senders (default 200)")
-    parser.add_argument("--rate", type=float, default=0,
-                        help="pace the posts at this many messages/s in total (default 0: as fast as possible)")
-    parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
-    parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
-    args = parser.parse_args()
-
+def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rate: float = 0,
+            database_url: str | None = None, timeout: float = 600, keep: bool = False,
+            **server_env: str) -> dict[str, object]:
+    """Start a server, post the messages, wait for processing; the figures as a dict (see the module doc)."""
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-bench-"))
-    with throwaway_database(args.database_url, prefix="tlbench") as url, ServerProcess(
+    with throwaway_database(database_url, prefix="tlbench") as url, ServerProcess(
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL="bench@example.com",
-        THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING",
+        THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING", **server_env,
     ) as server:
         server.start()
         token = server.run("token", "create", "--email", "bench@example.com").stdout.strip()
@@ -137,7 +129,7 @@ def main() -> int:
 
         def post(client: httpx.Client, number: int) -> tuple:
             body = json.dumps({
-                "message_id": f"bench-{number}", "sender": sender(number, args.senders),
+                "message_id": f"bench-{number}", "sender": sender(number, senders),
                 "text": TEXTS[number % len(TEXTS)].format(n=number),
             }, ensure_ascii=False).encode()
             headers = {"X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"}
@@ -146,23 +138,26 @@ def main() -> int:
             detail = "" if answer.status_code == 202 else answer.text[:200]
             return number, wall, time.perf_counter() - t0, answer.status_code, detail
 
-        ingest_seconds, posted = run_clients(args.concurrency, list(range(args.messages)), post, args.rate)
+        ingest_seconds, posted = run_clients(concurrency, list(range(messages)), post, rate)
         accepted = [p for p in posted if p[3] == 202]
-        collect = COLLECT.format(timeout=args.timeout, channel=channel["id"])
-        stored = json.loads(server.shell(collect, timeout=args.timeout + 60).splitlines()[-1])
+        collect = COLLECT.format(timeout=timeout, channel=channel["id"])
+        stored = json.loads(server.shell(collect, timeout=timeout + 60).splitlines()[-1])
 
         def healthz(client: httpx.Client, _n: int) -> tuple:
             return (client.get(f"{server.url}/healthz").status_code,)
 
-        health_seconds, answers = run_clients(args.concurrency, list(range(args.messages)), healthz)
+        health_seconds, answers = run_clients(concurrency, list(range(messages)), healthz)
         health_ok = sum(1 for a in answers if a[0] == 200)
         stop_code = server.stop()
         errors = server.errors()
+    if keep:
+        say(f"  data directory kept: {data_dir}")
+    else:
+        import shutil
 
-    ack_ms = [p[2] * 1000 for p in accepted]
-    e2e_ms = []
-    unprocessed = 0
-    refused: dict[int, int] = {}
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    e2e_ms, unprocessed, refused = [], 0, {}
     for p in posted:
         if p[3] != 202:
             refused[p[3]] = refused.get(p[3], 0) + 1
@@ -174,40 +169,57 @@ def main() -> int:
             unprocessed += 1
     last_done = max((at for _s, at in stored.values() if at), default=float("nan"))
     first_sent = min((p[1] for p in accepted), default=float("nan"))
-    ingest_rate = len(accepted) / ingest_seconds
-    health_rate = health_ok / health_seconds
+    return {
+        "backend": "PostgreSQL (throwaway database)" if url else "SQLite (WAL) in a temporary data dir",
+        "posted": len(posted), "accepted": len(accepted), "refused": refused,
+        "first_refusal": next((p[4] for p in posted if p[3] != 202), ""),
+        "accepted_per_s": len(accepted) / ingest_seconds,
+        "ack_ms": [p[2] * 1000 for p in accepted], "e2e_ms": e2e_ms,
+        "processed_per_s": len(e2e_ms) / (last_done - first_sent) if e2e_ms else float("nan"),
+        "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
+        "stop_code": stop_code, "errors": errors,
+    }
 
-    backend = "PostgreSQL (throwaway database)" if url else "SQLite (WAL) in a temporary data dir"
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2000, help="inbound messages to post (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--senders", type=int, default=200, help="distinct senders (default 200)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="pace the posts at this many messages/s in total (default 0: as fast as possible)")
+    parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
+    args = parser.parse_args()
+    result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
+                     args.keep)
+    ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "
-          f"{args.senders} senders, {backend}; one `threadline serve` process (web + worker + scheduler)")
+          f"{args.senders} senders, {result['backend']}; one `threadline serve` process (web + worker + scheduler)")
+    refused = result["refused"]
     rows = [
-        ("accepted (202)", f"{len(accepted)}/{args.messages}"),
+        ("accepted (202)", f"{result['accepted']}/{args.messages}"),
         *([("other answers", ", ".join(f"{n}x {code}" for code, n in sorted(refused.items()))),
-           ("first other answer", next(p[4] for p in posted if p[3] != 202))] if refused else []),
-        ("accepted messages/s", f"{ingest_rate:,.0f}"),
+           ("first other answer", result["first_refusal"])] if refused else []),
+        ("accepted messages/s", f"{result['accepted_per_s']:,.0f}"),
         ("ack latency p50/p95/p99 ms",
          "/".join(f"{percentile(ack_ms, p):.1f}" for p in (50, 95, 99))),
         ("stored+threaded p50/p95/p99 ms",
          "/".join(f"{percentile(e2e_ms, p):.0f}" for p in (50, 95, 99))),
-        ("processed end-to-end messages/s", f"{len(e2e_ms) / (last_done - first_sent):,.0f}" if e2e_ms else "n/a"),
-        ("not processed in time", str(unprocessed)),
-        ("/healthz requests/s (floor)", f"{health_rate:,.0f}"),
-        ("ratio ingest / healthz", f"{ingest_rate / health_rate:.2f}"),
+        ("processed end-to-end messages/s", f"{result['processed_per_s']:,.0f}" if e2e_ms else "n/a"),
+        ("not processed in time", str(result["unprocessed"])),
+        ("/healthz requests/s (floor)", f"{result['healthz_per_s']:,.0f}"),
+        ("ratio ingest / healthz", f"{result['accepted_per_s'] / result['healthz_per_s']:.2f}"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         say(f"  {name.ljust(width)}  {value}")
     say("  stored+threaded = InboundEvent.processed_at (set in the transaction that stores and threads the "
           "message; server clock) minus the POST's start (client wall clock); same machine.")
-    if stop_code != 0:
-        say(f"server exited with {stop_code}:\n{errors[-2000:]}", err=True)
-    if args.keep:
-        say(f"  data directory kept: {data_dir}")
-    else:
-        import shutil
-
-        shutil.rmtree(data_dir, ignore_errors=True)
+    if result["stop_code"] != 0:
+        say(f"server exited with {result['stop_code']}:\n{result['errors'][-2000:]}", err=True)
     return 0
 
 

@@ -140,7 +140,11 @@ class Message(WorkspaceScoped):
                 name="uniq_provider_message_id",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "created_at"])]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["conversation", "id"]),  # a conversation's messages, paged by id
+            models.Index(fields=["workspace", "provider_message_id"]),  # threading by References / In-Reply-To
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.direction})"

@@ -1,7 +1,9 @@
 """The one place where subscribers are wired to event types (no Django signals).
 
-Durable subscribers run in a worker, once per event, with retries: their job is written in the same
-transaction as the event (the outbox). Immediate subscribers run in-process right after commit and may be
+Durable subscribers run in a worker, once per event, with retries: one job per event, written in the same
+transaction as the event (the outbox), runs every durable subscriber that wants it, each in a savepoint;
+one that fails is retried alone (events/tasks.py, ADR 0004). A subscriber must only touch the database
+(enqueue a job for network I/O) and be idempotent per outbox id. Immediate subscribers run in-process right after commit and may be
 lost in a crash, so they only do what a client can recover from (real-time fan-out).
 """
 
