@@ -115,6 +115,9 @@ def run(args: argparse.Namespace) -> None:
     with transaction.atomic():
         admin = make_workspace("Bench", region="IL")
     channel = make_email_channel(admin, "support@acme.example.com", sender_rate_limit_per_hour=100_000)
+    from threadline.language.detection import detect
+
+    detect("Hello, is anyone there?", ["en", "cs"])  # the model loads once per process: not part of the figures
     connections.close_all()
     port = free_port()
     listener = smtp_server.start(port)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import sys
 import tempfile
@@ -40,14 +41,27 @@ TEXTS = (
     "Dobrý den, objednávka {n} stále nedorazila.",
 )
 
+WAIT_PROCESSED = """
+import time
+from threadline.channels.models import InboundEvent
+deadline = time.monotonic() + {timeout}
+while InboundEvent.objects.filter(state="received").exists() and time.monotonic() < deadline:
+    time.sleep(0.1)
+"""
 COLLECT = """
 import json, time
+from django.utils import timezone
 from threadline.channels.models import InboundEvent
+from threadline.jobs.models import Job
 deadline = time.monotonic() + {timeout}
 while InboundEvent.objects.filter(state="received").exists() and time.monotonic() < deadline:
     time.sleep(0.2)
 rows = InboundEvent.objects.filter(channel_id={channel}).values_list("idempotency_key", "state", "processed_at")
-print(json.dumps({{key: [state, at.timestamp() if at else None] for key, state, at in rows}}))
+stored = {{key: [state, at.timestamp() if at else None] for key, state, at in rows}}
+while Job.objects.filter(state__in=["queued", "running"], run_after__lte=timezone.now()).exists() \\
+        and time.monotonic() < deadline:
+    time.sleep(0.2)
+print(json.dumps({{"stored": stored, "drained": time.time()}}))
 """
 
 
@@ -70,6 +84,21 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def warm_up(server: ServerProcess, hook: str, secret: str, timeout: float) -> None:
+    """Post one message and wait until it is processed: the figures then leave out what a server does once
+    (loading the language model, first queries), as a server that has been up for a while would."""
+    body = json.dumps({"message_id": "warm-up", "sender": sender(0, 1), "text": "Hello, is anyone there?"}).encode()
+    httpx.post(hook, content=body, headers={"X-Threadline-Signature": sign(secret, body),
+                                            "Content-Type": "application/json"}, timeout=60)
+    server.shell(WAIT_PROCESSED.format(timeout=timeout), timeout=timeout + 60)
 
 
 def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Client, int], tuple],
@@ -138,10 +167,14 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
             detail = "" if answer.status_code == 202 else answer.text[:200]
             return number, wall, time.perf_counter() - t0, answer.status_code, detail
 
+        warm_up(server, hook, channel["secret"], timeout)
+        cpu_before = cpu_seconds(server.process.pid)
         ingest_seconds, posted = run_clients(concurrency, list(range(messages)), post, rate)
         accepted = [p for p in posted if p[3] == 202]
         collect = COLLECT.format(timeout=timeout, channel=channel["id"])
-        stored = json.loads(server.shell(collect, timeout=timeout + 60).splitlines()[-1])
+        collected = json.loads(server.shell(collect, timeout=timeout + 60).splitlines()[-1])
+        stored = collected["stored"]
+        server_cpu = cpu_seconds(server.process.pid) - cpu_before
 
         def healthz(client: httpx.Client, _n: int) -> tuple:
             return (client.get(f"{server.url}/healthz").status_code,)
@@ -176,7 +209,9 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         "accepted_per_s": len(accepted) / ingest_seconds,
         "ack_ms": [p[2] * 1000 for p in accepted], "e2e_ms": e2e_ms,
         "processed_per_s": len(e2e_ms) / (last_done - first_sent) if e2e_ms else float("nan"),
+        "drained_per_s": len(accepted) / (collected["drained"] - first_sent),
         "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
+        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
         "stop_code": stop_code, "errors": errors,
     }
 
@@ -209,7 +244,9 @@ def main() -> int:
         ("stored+threaded p50/p95/p99 ms",
          "/".join(f"{percentile(e2e_ms, p):.0f}" for p in (50, 95, 99))),
         ("processed end-to-end messages/s", f"{result['processed_per_s']:,.0f}" if e2e_ms else "n/a"),
+        ("every subscriber done, messages/s", f"{result['drained_per_s']:,.1f}"),
         ("not processed in time", str(result["unprocessed"])),
+        ("server CPU per message, ms", f"{result['server_cpu_ms']:.1f}"),
         ("/healthz requests/s (floor)", f"{result['healthz_per_s']:,.0f}"),
         ("ratio ingest / healthz", f"{result['accepted_per_s'] / result['healthz_per_s']:.2f}"),
     ]

@@ -150,7 +150,7 @@ def database_config(directory: Path) -> dict[str, object]:
             path = url.split(":", 1)[1].lstrip("/")
             name = "/" + path if url.startswith("sqlite:////") else path or name
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "threadline.core.sqlite",  # Django's, with one process's writers taking turns
             "NAME": name,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
