@@ -158,12 +158,19 @@ class Worker:
 
     def execute_in_savepoint(self, job: Job) -> str:
         """Run one batch job inside the open transaction; "done", or the failure recorded ("retry"/"dead")."""
+        retry: Retry | None = None
         try:
             with transaction.atomic():
-                resolve(job.task).func(*job.args, **job.kwargs)
+                try:
+                    resolve(job.task).func(*job.args, **job.kwargs)
+                except Retry as exc:  # asks to run again later: what it wrote stays, as when run on its own
+                    retry = exc
         except Exception as exc:  # noqa: BLE001 - recorded like any job's failure; the savepoint undid its effects
             self.failed_since_check = True
             return self.record_failure(job, exc)
+        if retry is not None:
+            self.failed_since_check = True
+            return self.record_failure(job, retry)
         return "done"
 
     def execute(self, job: Job) -> None:

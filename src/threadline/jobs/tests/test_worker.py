@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection, transaction
 
 from threadline.jobs.models import Job, SchedulerLock
-from threadline.jobs.registry import PermanentFailure, task
+from threadline.jobs.registry import PermanentFailure, Retry, task
 from threadline.jobs.worker import LEASE, Worker, backoff_seconds, recover_orphans
 
 CALLS: Counter[str] = Counter()
@@ -57,6 +57,13 @@ def batch_lock_task(number: int) -> None:
     SchedulerLock.objects.create(name=f"n{number}", holder="test", expires_at=dt.datetime.now(tz=dt.UTC))
     if number == 3:
         raise ValueError("three is unlucky")
+
+
+@task(max_attempts=3, batch=True)
+def batch_retry_task(number: int) -> None:
+    """Records its attempt, then asks to be run again later."""
+    SchedulerLock.objects.create(name=f"r{number}", holder="test", expires_at=dt.datetime.now(tz=dt.UTC))
+    raise Retry("not yet", after=30)
 
 
 def enqueue(task_obj, *args, **kwargs) -> Job:
@@ -230,3 +237,11 @@ def test_a_batch_rolled_back_leaves_every_job_of_it_to_run_again(db, monkeypatch
     assert not SchedulerLock.objects.exists()  # no effect of the batch survived
     assert set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("state", "attempts")) == {
         (Job.State.RUNNING, 0)}
+
+
+def test_a_batch_job_asking_to_retry_keeps_what_it_wrote(db):
+    job = enqueue(batch_retry_task, 1)
+    assert Worker(worker_id="host:1:a").run_claimed() == 1
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.last_error) == (Job.State.QUEUED, 1, "threadline.jobs.registry.Retry: not yet")
+    assert SchedulerLock.objects.filter(name="r1").exists()  # as if it had run in a transaction of its own

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contacts', '0003_identity_matching'),
-        ('conversations', '0002_initial'),
+        ('conversations', '0003_conversation_thread_key'),
         ('tenancy', '0001_initial'),
         ('tl_channels', '0001_initial'),
     ]
