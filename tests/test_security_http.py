@@ -100,6 +100,8 @@ def test_nested_or_huge_json_from_strangers_is_a_400_without_a_traceback(client,
         answer = client.post(f"/widget/{channel.pk}/session", body, content_type="application/json")
         assert answer.status_code == 400, answer.content[:200]
         assert answer.json()["code"] in ("invalid_json", "payload_too_large")
+    huge = b'{"token": "' + b"x" * (31 * 1024 * 1024) + b'"}'  # past DATA_UPLOAD_MAX_MEMORY_SIZE too
+    assert client.post(f"/widget/{channel.pk}/session", huge, content_type="application/json").status_code == 400
     api_channel = factories.make_api_channel(admin)
     document = {"message_id": "m-1", "sender": {"kind": "email", "address": "dana@example.com"}, "text": "hi",
                 "metadata": {"deep": "__NESTED__"}}

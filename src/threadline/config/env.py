@@ -32,7 +32,7 @@ VARIABLES: dict[str, str] = {
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
-    "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound HTTP (webhooks, provider APIs) reach private and loopback addresses.",
+    "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound connections (webhooks, provider APIs, SMTP relays, IMAP hosts) reach private and loopback addresses.",
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
     "LOG_LEVEL": "Python log level (default INFO).",

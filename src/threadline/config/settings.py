@@ -187,5 +187,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # a wrong Host header is the caller's mistake: 400 and one line, not a traceback per request
         "django.security.DisallowedHost": {"filters": ["one_line"]},
+        # a body over DATA_UPLOAD_MAX_MEMORY_SIZE from a stranger: 400 and one line too
+        "django.security.RequestDataTooBig": {"filters": ["one_line"]},
     },
 }

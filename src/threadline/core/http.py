@@ -71,7 +71,8 @@ def _pinned(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], dic
     host, port = check_url(url)
     if destinations.private_allowed():
         return url, headers, {}
-    address = destinations.resolve(host, port)[0]
+    addresses = destinations.resolve(host, port)
+    address = next((a for a in addresses if ":" not in a), addresses[0])  # IPv4 first: v6 may not route
     parsed = urlparse(url)
     userinfo, _at, hostport = parsed.netloc.rpartition("@")
     literal = f"[{address}]" if ":" in address else address
