@@ -43,6 +43,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.channels.email.api:router"),
     ("/audit", "threadline.audit.api:router"),
     ("/", "threadline.privacy.api:router"),
+    ("/", "threadline.redaction.api:router"),
 ]
 
 for prefix, path in ROUTERS:

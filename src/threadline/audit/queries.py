@@ -108,4 +108,5 @@ ACTION_LABELS = {
     "workspace.settings_changed": _lazy("Workspace settings changed"),
     "retention.changed": _lazy("Retention policy changed"),
     "retention.applied": _lazy("Retention policy applied"),
+    "message.redacted": _lazy("Message redacted"),
 }

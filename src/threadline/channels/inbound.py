@@ -34,6 +34,7 @@ from threadline.core.errors import ThreadlineError
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
+from threadline.redaction.ingest import redact_inbound_event
 
 logger = logging.getLogger(__name__)
 PARKED = "parked:"  # idempotency key prefix of a payload kept but applied nowhere (see `park_inbound`)
@@ -180,6 +181,7 @@ def process_event(event: InboundEvent) -> str:
             from threadline.conversations.calls import do_record_call_event
 
             _link(event, do_record_call_event(channel, item))
+    redact_inbound_event(event)
     return ""
 
 

@@ -42,6 +42,7 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
 from threadline.core.time import now
 from threadline.events.bus import publish
+from threadline.redaction.ingest import redact_inbound
 from threadline.tenancy.models import Membership, Team
 from threadline.tenancy.queries import require_full_agent
 
@@ -165,6 +166,7 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
             return existing
     if len(item.text) > MAX_TEXT:
         raise ValidationFailed(_("The message text is too long."), code="text_too_long", field="text")
+    item = redact_inbound(channel, item)
     for attachment in item.attachments:
         check_attachment(attachment.filename, attachment.content_type, len(attachment.content))
     sender = resolve_sender(

@@ -60,6 +60,19 @@ class Workspace(TimeStamped):
     reopen_window_days = models.PositiveIntegerField(
         default=7, help_text=_("A solved conversation reopens when the customer writes within this many days.")
     )
+    countries = models.JSONField(
+        default=list, blank=True,
+        help_text=_("ISO codes of the countries the workspace serves (whose national identifiers are redacted); "
+                    "empty means the default phone region's"),
+    )
+    redact_pii = models.BooleanField(
+        _("redact personal identifiers"), default=True,
+        help_text=_("Mask payment cards, IBANs and national identifiers in inbound messages when they arrive"),
+    )
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [str(c).upper() for c in (self.countries or [self.default_region])]
 
     def __str__(self) -> str:
         return self.name

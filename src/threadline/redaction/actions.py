@@ -1,0 +1,177 @@
+"""An agent's redaction of a message after the fact (masking at ingest is `ingest.py`).
+
+ (`do_redact_message`) an admin or agent removes a substring of a message, or an attachment,
+from every copy: the message's text, sanitized html and metadata, the conversation's subject, the raw inbound
+payloads (JSON, forms and email originals alike), the outbox events (whose payloads are what outbound webhooks
+deliver and what the real-time catch-up replays), the jobs' arguments and errors, and the attachment's file
+on disk (replaced by a placeholder). An audit entry `message.redacted` records who did it, never what.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from threadline.audit.actions import record
+from threadline.channels.models import InboundEvent
+from threadline.conversations.models import Attachment, Message
+from threadline.core.errors import PermissionDenied, ValidationFailed
+from threadline.events.models import OutboxEvent
+from threadline.jobs.models import Job
+from threadline.redaction.ingest import rewrite_event
+from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
+from threadline.tenancy.models import Membership, Role, Workspace
+
+REDACTED = "[redacted]"
+MIN_SUBSTRING = 4  # shorter text would match unrelated bytes in raw payloads
+MAX_SUBSTRING = 10_000
+REDACTORS = (Role.ADMIN, Role.AGENT)
+
+
+# ── after the fact ─────────────────────────────────────────────────────────────────────────────────
+def check_can_redact(actor: Membership) -> None:
+    if actor.role not in REDACTORS:
+        raise PermissionDenied(_("Only admins and agents can redact messages."), code="forbidden")
+
+
+def check_admin(actor: Membership) -> None:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(_("Only admins can change the redaction settings."), code="forbidden")
+
+
+def check_countries(countries: Any) -> list[str]:
+    if not isinstance(countries, list) or not all(
+            isinstance(c, str) and len(c) == 2 and c.isascii() and c.isalpha() for c in countries):
+        raise ValidationFailed(_("Countries are two-letter ISO codes."), code="invalid_countries", field="countries")
+    return sorted({c.upper() for c in countries})
+
+
+def do_update_settings(actor: Membership, *, redact_pii: bool | None = None,
+                       countries: list[str] | None = None) -> Workspace:
+    """Turn masking at ingest on or off and set the workspace's countries; audited as `settings.changed`."""
+    check_admin(actor)
+    workspace = Workspace.objects.select_for_update().get(pk=actor.workspace_id)
+    before = {"redact_pii": workspace.redact_pii, "countries": workspace.countries}
+    if redact_pii is not None:
+        workspace.redact_pii = redact_pii
+    if countries is not None:
+        workspace.countries = check_countries(countries)
+    after = {"redact_pii": workspace.redact_pii, "countries": workspace.countries}
+    if after != before:
+        workspace.save(update_fields=["redact_pii", "countries", "updated_at"])
+        record("workspace.settings_changed", workspace_id=workspace.pk, target_type="workspace", target_id=workspace.pk,
+               details={"area": "redaction", "before": before, "after": after}, actor=actor)
+    return workspace
+
+
+def check_substring(message: Message, text: Any) -> str:
+    if not isinstance(text, str) or len(text.strip()) < MIN_SUBSTRING or len(text) > MAX_SUBSTRING:
+        raise ValidationFailed(_("Give the text to redact: at least %(n)d characters of the message.")
+                               % {"n": MIN_SUBSTRING}, code="invalid_text", field="text")
+    if text not in message.text and html_lib.escape(text) not in message.html and text not in message.html:
+        raise ValidationFailed(_("The message does not contain that text."), code="text_not_found", field="text")
+    return text
+
+
+def check_attachment(message: Message, attachment_id: Any) -> Attachment:
+    attachment = message.attachments.filter(pk=attachment_id).first() if isinstance(attachment_id, int) else None
+    if attachment is None:
+        raise ValidationFailed(_("The message has no such attachment."), code="attachment_not_found",
+                               field="attachment_id")
+    return attachment
+
+
+def _replacer(secret: str) -> Callable[[str], str]:
+    variants = sorted({secret, html_lib.escape(secret), html_lib.escape(secret, quote=False),
+                       json.dumps(secret)[1:-1]}, key=len, reverse=True)
+
+    def replace(value: str) -> str:
+        for variant in variants:
+            if variant in value:
+                value = value.replace(variant, REDACTED)
+        return value
+
+    return replace
+
+
+def _copies(message: Message) -> tuple[list[InboundEvent], list[OutboxEvent]]:
+    """The raw payloads and outbox events that can hold a copy of the message."""
+    events: list[InboundEvent] = []
+    if message.channel_id is not None:
+        linked = Q(idempotency_key=message.provider_message_id[:255]) if message.provider_message_id else Q(pk=None)
+        if message.author_contact_id is not None:
+            linked |= Q(contacts=message.author_contact_id)
+        events = list(InboundEvent.objects.filter(linked, workspace_id=message.workspace_id,
+                                                  channel_id=message.channel_id).distinct())
+    outbox = list(OutboxEvent.objects.filter(
+        Q(payload__message_id=message.pk) | Q(payload__conversation_id=message.conversation_id),
+        workspace_id=message.workspace_id))
+    return events, outbox
+
+
+def _rewrite_jobs(fn: Callable[[str], str], needle: str) -> int:
+    """Jobs whose arguments or last error hold the text (jobs carry ids, so this is rare), done ones too."""
+    found = [pk for pk, args, kwargs, error in Job.objects.values_list("pk", "args", "kwargs", "last_error")
+             .iterator(chunk_size=500)
+             if needle in f"{json.dumps([args, kwargs], ensure_ascii=False)} {error}"]
+    for job in Job.objects.filter(pk__in=found):
+        job.args, job.kwargs = rewrite_json(job.args, fn), rewrite_json(job.kwargs, fn)
+        job.last_error = fn(job.last_error)
+        job.save(update_fields=["args", "kwargs", "last_error"])
+    return len(found)
+
+
+def _replace_file(attachment: Attachment) -> None:
+    old = attachment.file.name
+    placeholder = ATTACHMENT_PLACEHOLDER.encode()
+    attachment.file.save(f"redacted-{attachment.pk}.txt", ContentFile(placeholder), save=False)
+    attachment.filename, attachment.content_type = "redacted.txt", "text/plain"
+    attachment.size, attachment.sha256 = len(placeholder), hashlib.sha256(placeholder).hexdigest()
+    attachment.save(update_fields=["file", "filename", "content_type", "size", "sha256", "updated_at"])
+    if old:
+        transaction.on_commit(lambda: default_storage.delete(old))
+
+
+def do_redact_message(actor: Membership, message: Message, *, text: str | None = None,
+                      attachment: Attachment | None = None) -> dict[str, int]:
+    """Remove `text` (a substring of the message) or `attachment` from every copy; the caller holds the
+    transaction and has checked the input. Returns how many copies of each kind changed."""
+    check_can_redact(actor)
+    fn: Callable[[str], str] = _replacer(text) if text else (lambda value: value)
+    drop = frozenset({attachment.sha256}) if attachment is not None else frozenset()
+    counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0}
+    new_text, new_html = fn(message.text), fn(message.html)
+    new_metadata = rewrite_json(message.metadata, fn)
+    if (new_text, new_html, new_metadata) != (message.text, message.html, message.metadata):
+        message.text, message.html, message.metadata = new_text, new_html, new_metadata
+        message.save(update_fields=["text", "html", "metadata", "updated_at"])
+        counts["messages"] = 1
+    conversation = message.conversation
+    if fn(conversation.subject) != conversation.subject:
+        conversation.subject = fn(conversation.subject)
+        conversation.save(update_fields=["subject", "updated_at"])
+    events, outbox = _copies(message)
+    counts["inbound_events"] = sum(rewrite_event(event, fn, drop) for event in events)
+    for row in outbox:
+        payload = rewrite_json(row.payload, fn)
+        if payload != row.payload:
+            row.payload = payload
+            row.save(update_fields=["payload"])
+            counts["outbox_events"] += 1
+    if text:
+        counts["jobs"] = _rewrite_jobs(fn, text)
+    if attachment is not None:
+        _replace_file(attachment)
+        counts["attachments"] = 1
+    record("message.redacted", workspace_id=message.workspace_id, target_type="message", target_id=message.pk,
+           details={"what": "text" if text else "attachment", "copies": counts}, actor=actor)
+    return counts
