@@ -72,6 +72,8 @@ def iban_valid(iban: str) -> bool:
     length = IBAN_LENGTHS.get(iban[:2])
     if length is None or len(iban) != length or not iban[2:4].isdigit() or not iban.isalnum() or not iban.isascii():
         return False
+    if not 2 <= int(iban[2:4]) <= 98:  # ISO 13616 check digits; 00, 01 and 99 would pass mod 97 but are never issued
+        return False
     rearranged = iban[4:] + iban[:4]
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
