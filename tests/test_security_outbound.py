@@ -172,3 +172,23 @@ def test_a_host_is_resolved_once_and_connected_to_the_checked_address(receiver, 
         imap.connect(ImapConfig(host="rebind.test", port=listener.port, username="u", security="none"))
     assert listener.accepted == 0 and asked == ["93.184.216.34"]
     assert len(public) == 3
+
+
+def test_webhook_delivery_logs_read_the_same_whatever_the_port_did(api, admin, client, run_jobs):
+    from threadline.conversations.tests.builders import inbound_conversation, send_json
+    from threadline.webhooks.models import WebhookDelivery
+
+    conversation = inbound_conversation(client, factories.make_api_channel(admin), run_jobs, "m-1", "d@example.com")
+    garbage = Listener(greeting=b"SSH-2.0-OpenSSH_9.6\r\n")
+    try:
+        for port in (closed_port(), garbage.port):
+            answer = send_json(api, "post", "/api/v1/webhooks", {"url": f"http://127.0.0.1:{port}/hook",
+                                                                  "event_types": ["conversation.updated"]})
+            assert answer.status_code == 201
+        send_json(api, "patch", f"/api/v1/conversations/{conversation.pk}", {"status": "solved"})
+        run_jobs()
+        errors = set(WebhookDelivery.objects.filter(subscription__url__contains="/hook").values_list("last_error",
+                                                                                                      flat=True))
+        assert errors == {http.COULD_NOT_CONNECT}, errors
+    finally:
+        garbage.close()
