@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -90,6 +90,17 @@ def check_attachment(message: Message, attachment_id: Any) -> Attachment:
     return attachment
 
 
+def check_redaction(actor: Membership, message: Message, text: Any, attachment_id: Any,
+                    ) -> tuple[str | None, Attachment | None]:
+    """What to redact: exactly one of a substring of the message and one of its attachments."""
+    check_can_redact(actor)
+    if (text is None) == (attachment_id is None):
+        raise ValidationFailed(_("Give either the text or the attachment to redact."), code="invalid_redaction")
+    if text is not None:
+        return check_substring(message, text), None
+    return None, check_attachment(message, attachment_id)
+
+
 def _replacer(secret: str) -> Callable[[str], str]:
     variants = sorted({secret, html_lib.escape(secret), html_lib.escape(secret, quote=False),
                        json.dumps(secret)[1:-1]}, key=len, reverse=True)
@@ -141,11 +152,26 @@ def _replace_file(attachment: Attachment) -> None:
         transaction.on_commit(lambda: default_storage.delete(old))
 
 
+def _zero_freed_bytes() -> None:
+    """SQLite: the rewritten rows' old cells are zeroed, not left in free pages, during this transaction."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete = ON")
+
+    def off() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = OFF")
+
+    transaction.on_commit(off)
+
+
 def do_redact_message(actor: Membership, message: Message, *, text: str | None = None,
                       attachment: Attachment | None = None) -> dict[str, int]:
     """Remove `text` (a substring of the message) or `attachment` from every copy; the caller holds the
     transaction and has checked the input. Returns how many copies of each kind changed."""
     check_can_redact(actor)
+    _zero_freed_bytes()
     fn: Callable[[str], str] = _replacer(text) if text else (lambda value: value)
     drop = frozenset({attachment.sha256}) if attachment is not None else frozenset()
     counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0}

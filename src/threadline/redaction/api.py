@@ -11,13 +11,11 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.conversations.queries import access_message
-from threadline.core.errors import ValidationFailed
 from threadline.core.schemas import Id
 from threadline.redaction import actions
 from threadline.redaction.schemas import RedactedOut, RedactIn, RedactionSettingsOut, RedactionSettingsPatch
@@ -34,12 +32,7 @@ def redact_message(request: HttpRequest, message_id: Id, payload: RedactIn) -> d
     agent = actor(request)
     with transaction.atomic():
         message = access_message(agent, message_id)
-        actions.check_can_redact(agent)
-        if (payload.text is None) == (payload.attachment_id is None):
-            raise ValidationFailed(_("Give either the text or the attachment to redact."), code="invalid_redaction")
-        text = actions.check_substring(message, payload.text) if payload.text is not None else None
-        attachment = actions.check_attachment(message, payload.attachment_id) \
-            if payload.attachment_id is not None else None
+        text, attachment = actions.check_redaction(agent, message, payload.text, payload.attachment_id)
         copies = actions.do_redact_message(agent, message, text=text, attachment=attachment)
     return {"message": access_message(agent, message_id), "copies": copies}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
-from threadline.web import auth, views, views_attention, views_audit, views_privacy
+from threadline.web import auth, views, views_attention, views_audit, views_privacy, views_redaction
 
 urlpatterns = [
     path("login", auth.login_view, name="login"),
@@ -31,6 +31,7 @@ urlpatterns = [
     path("app/x/conversations/<int:conversation_id>/seen", views.seen_view),
     path("app/x/conversations/<int:conversation_id>/canned/<int:template_id>", views.canned_view),
     path("app/x/messages/<int:message_id>/split", views.split_view),
+    path("app/x/messages/<int:message_id>/redact", views_redaction.redact_view),
     path("app/x/bulk", views.bulk_view),
     path("app/x/attachments/<int:attachment_id>", views.attachment_view),
     path("app/x/contacts/<int:contact_id>/merge", views.contact_merge_view),

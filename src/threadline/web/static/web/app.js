@@ -544,7 +544,7 @@ document.addEventListener("click", async (event) => {
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (form.matches(".split-form, .suggestions form, .merges form, .contact-panel details form")) {
+  if (form.matches(".split-form, .redact-form, .suggestions form, .merges form, .contact-panel details form")) {
     submitForm(event, (data) => {
       if (data.conversation_id) openConversation(data.conversation_id);
       else refreshConversationParts();
