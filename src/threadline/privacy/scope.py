@@ -60,9 +60,10 @@ class Scope:
         return Attachment.objects.filter(message_id__in=self.message_ids).order_by("pk")
 
     def inbound_events(self) -> list[int]:
-        """Raw payloads: those processing linked to the contact, and any other of the workspace naming them."""
+        """Raw payloads: those processing linked to the contact, and those it linked to nobody (failed, ignored,
+        stored before links were kept) that name one of their addresses."""
         linked = set(InboundEvent.objects.filter(contacts__in=self.contact_ids).values_list("pk", flat=True))
-        rows = InboundEvent.objects.filter(workspace_id=self.workspace_id).exclude(pk__in=linked)
+        rows = InboundEvent.objects.filter(workspace_id=self.workspace_id, contacts__isnull=True)
         return sorted(linked | {pk for pk, body in rows.values_list("pk", "body").iterator(chunk_size=200)
                                 if self.mentioned_in(bytes(body))})
 

@@ -4,16 +4,19 @@ then); everything about them goes, a tombstone without personal data stays, othe
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import time_machine
 from django.core.files.storage import default_storage
 
 from threadline.audit.models import AuditEntry
+from threadline.channels.inbound import accept_inbound
 from threadline.channels.models import InboundEvent
 from threadline.consent.models import ConsentRecord
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge
 from threadline.conversations.models import Attachment, Conversation, Message
 from threadline.events.models import OutboxEvent
+from threadline.jobs.worker import Worker
 from threadline.privacy.models import ErasureRequest
 from threadline.privacy.scope import contact_ref
 from threadline.privacy.tasks import run_due_erasures_task
@@ -38,6 +41,12 @@ def test_request_confirm_and_the_scheduler_erases_after_the_grace_period(
     person = make_person(admin, channel, receiver.url)
     write_in(channel, "other-1", "bystander@example.net", "I am someone else entirely", name="Bo Bystander")
     bystander = Contact.objects.get(identities__address="bystander@example.net")
+    # A payload processing could not use (no text): failed, linked to nobody, but it names the contact.
+    accept_inbound(channel, "bad-1", json.dumps({"message_id": "bad-1", "sender": {"kind": "email", "address": EMAIL}}
+                                                ).encode(), {})
+    Worker(worker_id="test:privacy:1").run_until_idle()
+    failed = InboundEvent.objects.get(idempotency_key="bad-1")
+    assert failed.state == "failed" and not failed.contacts.exists()
     contact_id, merged_id = person.contact.pk, Contact.objects.get(merged_into=person.contact).pk
     files = list(Attachment.objects.filter(message__conversation__contact=person.contact).values_list("file", flat=True))
     assert files and all(default_storage.exists(f) for f in files)
@@ -72,6 +81,7 @@ def test_request_confirm_and_the_scheduler_erases_after_the_grace_period(
     assert not Message.objects.filter(conversation_id=person.conversation.pk).exists()
     assert not any(default_storage.exists(f) for f in files)
     assert not ContactMerge.objects.exists() and not ConsentRecord.objects.filter(address=PHONE).exists()
+    assert not InboundEvent.objects.filter(pk=failed.pk).exists()
     assert not OutboxEvent.objects.filter(payload__contact_id=contact_id).exists()
     assert rows_mentioning(UNIQUE) == []
 
@@ -82,7 +92,7 @@ def test_request_confirm_and_the_scheduler_erases_after_the_grace_period(
 
     done = ErasureRequest.objects.get(pk=erasure["id"])
     assert done.state == "done" and done.contact_id is None and done.reason == ""
-    assert done.counts["contacts"] == 2 and done.counts["attachments"] == 1 and done.counts["inbound_events"] == 2
+    assert done.counts["contacts"] == 2 and done.counts["attachments"] == 1 and done.counts["inbound_events"] == 3
     [tombstone] = AuditEntry.objects.filter(action="contact.erased")
     assert tombstone.target_id == contact_ref(admin.workspace_id, contact_id)[:64]
     assert tombstone.actor_kind == "system" and tombstone.details == done.counts
