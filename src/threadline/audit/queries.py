@@ -38,7 +38,7 @@ def list_entries(actor: Membership, *, action: str | None = None, actor_filter: 
         elif actor_filter.isdigit() and len(actor_filter) < 19:
             entries = entries.filter(actor_membership_id=int(actor_filter))
         else:
-            raise ValidationFailed(_("The actor is an agent id or \u201csystem\u201d."), code="invalid_actor",
+            raise ValidationFailed(_("The actor is an agent id or “system”."), code="invalid_actor",
                                    field="actor")
     if since:
         entries = entries.filter(created_at__gte=since)
