@@ -1,10 +1,11 @@
 """An agent's redaction of a message after the fact (masking at ingest is `ingest.py`).
 
- (`do_redact_message`) an admin or agent removes a substring of a message, or an attachment,
-from every copy: the message's text, sanitized html and metadata, the conversation's subject, the raw inbound
-payloads (JSON, forms and email originals alike), the outbox events (whose payloads are what outbound webhooks
-deliver and what the real-time catch-up replays), the jobs' arguments and errors, and the attachment's file
-on disk (replaced by a placeholder). An audit entry `message.redacted` records who did it, never what.
+`do_redact_message`: an admin or agent removes a substring of a message, or an attachment, from every copy:
+the message's text, sanitized html and metadata, the conversation's subject, the raw inbound payloads (JSON,
+forms and email originals alike), the outbox events (whose payloads are what outbound webhooks deliver and what
+the real-time catch-up replays), the jobs' arguments and errors, the attachment's file on disk (replaced by a
+placeholder), and the customer's data-export archives made before (expired). An audit entry
+`message.redacted` records who did it, never what.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from threadline.conversations.models import Attachment, Message
 from threadline.core.errors import PermissionDenied, ValidationFailed
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
+from threadline.privacy.actions import do_expire_export
+from threadline.privacy.models import ContactExport
 from threadline.redaction.ingest import rewrite_event
 from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
 from threadline.tenancy.models import Membership, Role, Workspace
@@ -152,6 +155,16 @@ def _replace_file(attachment: Attachment) -> None:
         transaction.on_commit(lambda: default_storage.delete(old))
 
 
+def _expire_exports(message: Message) -> int:
+    """Data-subject archives made before the redaction hold the old copy: they expire (file deleted)."""
+    contacts = {message.conversation.contact_id, message.author_contact_id} - {None}
+    exports = list(ContactExport.objects.filter(workspace_id=message.workspace_id, contact_id__in=contacts)
+                   .exclude(state=ContactExport.State.EXPIRED))
+    for export in exports:
+        do_expire_export(export)
+    return len(exports)
+
+
 def _zero_freed_bytes() -> None:
     """SQLite: the rewritten rows' old cells are zeroed, not left in free pages, during this transaction."""
     if connection.vendor != "sqlite":
@@ -174,7 +187,7 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
     _zero_freed_bytes()
     fn: Callable[[str], str] = _replacer(text) if text else (lambda value: value)
     drop = frozenset({attachment.sha256}) if attachment is not None else frozenset()
-    counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0}
+    counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0, "exports": 0}
     new_text, new_html = fn(message.text), fn(message.html)
     new_metadata = rewrite_json(message.metadata, fn)
     if (new_text, new_html, new_metadata) != (message.text, message.html, message.metadata):
@@ -198,6 +211,7 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
     if attachment is not None:
         _replace_file(attachment)
         counts["attachments"] = 1
+    counts["exports"] = _expire_exports(message)
     record("message.redacted", workspace_id=message.workspace_id, target_type="message", target_id=message.pk,
            details={"what": "text" if text else "attachment", "copies": counts}, actor=actor)
     return counts

@@ -20,6 +20,8 @@ from threadline.conversations.models import Message
 from threadline.core.time import now
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
+from threadline.privacy.actions import do_request_export
+from threadline.privacy.models import ContactExport
 from threadline.tenancy.models import Role
 from threadline.testing.factories import make_agent, make_api_channel, make_token, make_workspace, signed_body
 from threadline.webhooks.actions import do_create_subscription
@@ -54,6 +56,12 @@ def test_redacting_text_reaches_every_copy(client, admin, run_jobs, receiver):
         do_create_subscription(admin, receiver.url, ["*"])
     message = api_message(client, admin, run_jobs)
     job = Job.objects.create(task="test.noop", args=[f"left over {SECRET}"], run_after=now(), state=Job.State.DONE)
+    with transaction.atomic():
+        export = do_request_export(admin, message.conversation.contact)
+    run_jobs()
+    export.refresh_from_db()
+    archive = export.path
+    assert export.state == ContactExport.State.READY and default_storage.exists(archive)
     deliveries = list(WebhookDelivery.objects.filter(workspace=admin.workspace))
     assert any(SECRET.encode() in event_body(d) for d in deliveries)  # message.received carries the text
     assert SECRET.encode() in bytes(InboundEvent.objects.get(channel=message.channel).body)
@@ -74,6 +82,8 @@ def test_redacting_text_reaches_every_copy(client, admin, run_jobs, receiver):
         assert SECRET.encode() not in event_body(delivery)  # what a redelivery would send
     job.refresh_from_db()
     assert job.args == ["left over [redacted]"]
+    export.refresh_from_db()
+    assert export.state == ContactExport.State.EXPIRED and not default_storage.exists(archive)
     entry = AuditEntry.objects.get(action="message.redacted")
     assert (entry.actor_membership_id, entry.target_id) == (admin.pk, str(message.pk))
     assert SECRET not in json.dumps(entry.details)
