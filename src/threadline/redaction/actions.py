@@ -25,30 +25,25 @@ from django.utils.translation import gettext as _
 from threadline.audit.actions import record
 from threadline.channels.models import InboundEvent
 from threadline.conversations.models import Attachment, Message
-from threadline.core.errors import PermissionDenied, ValidationFailed
+from threadline.core.errors import ValidationFailed
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
 from threadline.privacy.actions import do_expire_export
 from threadline.privacy.models import ContactExport
 from threadline.redaction.ingest import rewrite_event
 from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
-from threadline.tenancy.models import Membership, Role, Workspace
+from threadline.tenancy.models import Membership, Workspace
+from threadline.tenancy.queries import require_admin, require_full_agent
 
 REDACTED = "[redacted]"
 MIN_SUBSTRING = 4  # shorter text would match unrelated bytes in raw payloads
 MAX_SUBSTRING = 10_000
-REDACTORS = (Role.ADMIN, Role.AGENT)
 
 
 # ── after the fact ─────────────────────────────────────────────────────────────────────────────────
 def check_can_redact(actor: Membership) -> None:
-    if actor.role not in REDACTORS:
-        raise PermissionDenied(_("Only admins and agents can redact messages."), code="forbidden")
-
-
-def check_admin(actor: Membership) -> None:
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Only admins can change the redaction settings."), code="forbidden")
+    """Admins and agents redact; light agents (who may only add notes) do not."""
+    require_full_agent(actor)
 
 
 def check_countries(countries: Any) -> list[str]:
@@ -61,7 +56,7 @@ def check_countries(countries: Any) -> list[str]:
 def do_update_settings(actor: Membership, *, redact_pii: bool | None = None,
                        countries: list[str] | None = None) -> Workspace:
     """Turn masking at ingest on or off and set the workspace's countries; audited as `settings.changed`."""
-    check_admin(actor)
+    require_admin(actor)
     workspace = Workspace.objects.select_for_update().get(pk=actor.workspace_id)
     before = {"redact_pii": workspace.redact_pii, "countries": workspace.countries}
     if redact_pii is not None:
