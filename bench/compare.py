@@ -183,6 +183,7 @@ def main() -> int:
             rows.append((number, load, label, f"{theirs:,.1f}", f"{ours:,.1f}", f"{value:.2f}×"))
         rows.append((number, load, "email over SMTP, accepted msg/s (Threadline only)", "—",
                      f"{sides['threadline']['email_smtp']:,.1f}", ""))
+        say(f"round {number} done (load {load}): " + json.dumps(sides), err=True)  # a long run's partial result
     say(f"bench/compare.py: django-helpdesk (peer, {PEER_SCRIPTS.resolve()}) vs Threadline, {args.rounds} rounds, "
         f"{args.concurrency} clients, SQLite on both sides, {os.cpu_count()} CPUs; ratio = times better for Threadline")
     header = ("round", "loadavg 1m", "workload", "django-helpdesk", "Threadline", "ratio")
