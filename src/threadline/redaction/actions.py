@@ -40,7 +40,6 @@ MIN_SUBSTRING = 4  # shorter text would match unrelated bytes in raw payloads
 MAX_SUBSTRING = 10_000
 
 
-# ── after the fact ─────────────────────────────────────────────────────────────────────────────────
 def check_can_redact(actor: Membership) -> None:
     """Admins and agents redact; light agents (who may only add notes) do not."""
     require_full_agent(actor)
@@ -55,7 +54,7 @@ def check_countries(countries: Any) -> list[str]:
 
 def do_update_settings(actor: Membership, *, redact_pii: bool | None = None,
                        countries: list[str] | None = None) -> Workspace:
-    """Turn masking at ingest on or off and set the workspace's countries; audited as `settings.changed`."""
+    """Turn masking at ingest on or off and set the workspace's countries (audited)."""
     require_admin(actor)
     workspace = Workspace.objects.select_for_update().get(pk=actor.workspace_id)
     before = {"redact_pii": workspace.redact_pii, "countries": workspace.countries}
