@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,6 +18,10 @@ def _isolated_storage(settings, tmp_path):
     # Argon2 costs ~1 s per user on 2 cores; tests that check hashing itself start real servers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": True}
+    # Throttle and rate-limit counters live in the cache: on a shared Redis they would outlive the test (and
+    # the run), so one test's failed sign-ins would lock out the next. Each test gets keys of its own.
+    settings.CACHES = {name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}:test-{uuid.uuid4().hex}"}
+                       for name, config in settings.CACHES.items()}
 
 
 @pytest.fixture
