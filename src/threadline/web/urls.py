@@ -3,7 +3,15 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
-from threadline.web import auth, views, views_attention, views_audit, views_privacy, views_redaction
+from threadline.web import (
+    auth,
+    views,
+    views_admin,
+    views_attention,
+    views_audit,
+    views_privacy,
+    views_redaction,
+)
 
 urlpatterns = [
     path("login", auth.login_view, name="login"),
@@ -14,6 +22,7 @@ urlpatterns = [
     path("app/c/<int:conversation_id>/", views.conversation_page, name="app-conversation"),
     path("app/search", views.search_view, name="app-search"),
     path("app/settings", views.settings_view, name="app-settings"),
+    path("app/admin/", views_admin.hub_view, name="app-admin"),
     path("app/audit", views_audit.audit_view, name="app-audit"),
     path("app/attention", views_attention.attention_view, name="app-attention"),
     path("app/attention/<int:event_id>/replay", views_attention.replay_view),
