@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
+from threadline.channels.email.flowed import unflow
+
 MAX_PARTS = 500  # a bomb of nested parts is cut here (and flagged)
 MAX_DEPTH = 20
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -246,6 +248,8 @@ def _part_text(part: Message, parsed: ParsedEmail) -> str:
         parsed.defects.append(f"charset {declared} relabelled as {used}")
     if replaced:
         parsed.defects.append(f"charset {used}: {replaced} invalid byte{'s' if replaced > 1 else ''} replaced")
+    if part.get_content_type() == "text/plain" and str(part.get_param("format") or "").lower() == "flowed":
+        text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
     return text
 
 

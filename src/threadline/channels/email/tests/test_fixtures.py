@@ -45,6 +45,15 @@ CASES = [
     ("mislabelled-utf8-is-1256.eml", "reza@example.ir", "Reza", "وضعیت سفارش",
      "سلام، سفارش من هنوز ارسال نشده است. لطفا وضعيت سفارش شماره 1234 را بررسي کنيد. "
      "من دو هفته است که منتظر هستم و هيچ پاسخي دريافت نکرده\u200cام.", None, []),
+    # format=flowed (RFC 3676): soft line breaks (a trailing space) rejoined, space-stuffing undone, the
+    # signature separator "-- " kept apart; Apple Mail's DelSp=yes drops the space its client added
+    ("thunderbird-flowed.eml", "jana.dvorakova@example.cz", "Jana Dvořáková", "Reklamace objednávky 2044",
+     "Dobrý den,\n\nobjednávka 2044 dorazila poškozená: krabice byla promáčknutá a jeden z hrnků je prasklý. "
+     "Fotky posílám v příloze dalšího e-mailu, pokud je potřebujete.\n\nFrom the carrier's note: the parcel was "
+     "dropped.\n\nS pozdravem\nJana Dvořáková", "Jana Dvořáková, Brno", []),
+    ("apple-mail-delsp.eml", "omar.haddad@example.com", "Omar Haddad", "Refund for order 3310",
+     "Hi, I returned order 3310 two weeks ago and the refund has not arrived yet. The tracking number of the "
+     "return is RR123456789IL.\n\nThanks,\nOmar", None, []),
     # Thunderbird bottom-posting: the quote (with our marker) on top, the new text under it
     ("thunderbird-bottom-post.eml", "martin.svoboda@example.cz", "Martin Svoboda", "Re: Order 1001 [#7]",
      "Thanks, but the tracking page still says “label created”.\nCan you check with the carrier?",
