@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from threadline.channels.actions import do_create_channel
@@ -294,4 +295,8 @@ def load_demo() -> list[str]:
     if workspace is None:
         return [f"Demo workspace {DEMO_NAME!r} is already loaded."]
     count = Conversation.objects.filter(workspace=workspace).count()
-    return [f"Loaded demo workspace {workspace.name!r} ({workspace.slug}) with {count} conversations."]
+    lines = [f"Loaded demo workspace {workspace.name!r} ({workspace.slug}) with {count} conversations."]
+    owner = User.objects.filter(default_workspace=workspace).order_by("id").first()
+    if owner is not None:  # their sign-in (or the setup link printed above) opens the demo inbox
+        lines.append(f"Sign in as {owner.email} at {settings.PUBLIC_URL}/login: the demo inbox opens first.")
+    return lines

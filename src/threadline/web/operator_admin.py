@@ -21,6 +21,7 @@ from threadline.tenancy.signin import is_operator, second_factor_passed
 class OperatorAdminSite(AdminSite):
     site_header = "Threadline operator"
     site_title = "Threadline operator"
+    site_url = "/operator/workspaces"  # "View site": the operator's screen that creates workspaces
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -7,8 +7,11 @@ from threadline.web import (
     auth,
     views,
     views_admin,
+    views_admin_tokens,
+    views_admin_workspace,
     views_attention,
     views_audit,
+    views_operator,
     views_privacy,
     views_redaction,
 )
@@ -55,4 +58,8 @@ urlpatterns = [
     path("app/x/presence", views.presence_view),
     path("app/x/preferences", views.preferences_view),
     path("app/x/workspace", views.workspace_switch_view),
+    path("app/admin/workspace", views_admin_workspace.workspace_view),
+    path("app/admin/tokens", views_admin_tokens.tokens_view),
+    path("app/admin/tokens/<int:token_id>/revoke", views_admin_tokens.revoke_view),
+    path("operator/workspaces", views_operator.workspaces_view),
 ]

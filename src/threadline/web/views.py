@@ -10,6 +10,7 @@ open the transaction and call actions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Any
 
@@ -63,6 +64,9 @@ from threadline.web.session import agent_view, wants_json
 
 MAX_FILES = 10
 BULK_LIMIT = 200
+
+
+ADMIN_SCREEN = re.compile(r"/app/admin/[a-z-]*")
 
 
 def _done(request: HttpRequest, body: dict[str, Any], back: str) -> HttpResponse:
@@ -486,7 +490,8 @@ def workspace_switch_view(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_WORKSPACE] = wanted
     with transaction.atomic():  # the next sign-in opens it too
         do_set_default_workspace(agent.user, Workspace.objects.get(pk=wanted))
-    return redirect("/app/")
+    back = request.POST.get("back", "")
+    return redirect(back if ADMIN_SCREEN.fullmatch(back) else "/app/")  # the same screen of the other workspace
 
 
 @require_GET

@@ -14,7 +14,9 @@ from threadline.tenancy.models import Membership, Team, User, Workspace
 def test_demo_workspace_is_lively_and_loaded_once(db, run_jobs, monkeypatch):
     monkeypatch.delenv("THREADLINE_ADMIN_EMAIL", raising=False)
     bootstrap.run()
-    assert load_demo()[0].startswith(f"Loaded demo workspace {DEMO_NAME!r}")
+    lines = load_demo()
+    assert lines[0].startswith(f"Loaded demo workspace {DEMO_NAME!r}")
+    assert lines[1].startswith("Sign in as admin@localhost at ") and lines[1].endswith("/login: the demo inbox opens first.")
     workspace = Workspace.objects.get(name=DEMO_NAME)
     conversations = Conversation.objects.filter(workspace=workspace)
     assert 10 <= conversations.count() <= 14
