@@ -205,6 +205,10 @@ class ChannelAdapter(Protocol):
 #       raises threadline.core.errors.ValidationFailed with a stable code (`outside_reply_window`,
 #       `no_consent`, `template_required`, `unknown_template`...) and a translatable message when a reply
 #       may not go out on this channel now. Called before a reply is stored and by the reachability query.
+#   cannot_deliver(channel) -> str
+#       a translatable reason when the channel's set-up cannot deliver any reply (an API channel without a
+#       webhook URL), else "". The reachability query shows the channel as unreachable with it
+#       (`cannot_deliver`), so the composer never pre-selects it.
 #   start_listener(*, host, smtp_port) -> Callable[[], None] | None
 #       starts an edge with a port of its own in `threadline serve` / `threadline worker` (the SMTP listener,
 #       IMAP watchers); returns the function that stops it.

@@ -24,7 +24,7 @@ class Reachability:
     kind: str
     name: str
     reachable: bool
-    code: str = ""  # why not: no_identity, outside_reply_window, no_consent, template_required...
+    code: str = ""  # why not: no_identity, cannot_deliver, outside_reply_window, no_consent, template_required...
     reason: str = ""
     address: str = ""
     is_default: bool = False  # the channel a reply goes to unless the agent picks another
@@ -43,6 +43,12 @@ def reachable_channels(conversation: Conversation, *, text: str = "") -> list[Re
         except ValidationFailed as exc:
             result.append(Reachability(channel.pk, channel.kind, channel.name, False, exc.code, exc.message,
                                        is_default=channel.pk == default))
+            continue
+        blocked = getattr(adapter, "cannot_deliver", None)
+        problem = blocked(channel) if blocked is not None else ""
+        if problem:
+            result.append(Reachability(channel.pk, channel.kind, channel.name, False, "cannot_deliver", problem,
+                                       identity.address, channel.pk == default))
             continue
         details: dict[str, Any] = {}
         hints = getattr(adapter, "send_hints", None)

@@ -24,7 +24,7 @@ from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, User
 from threadline.tenancy.queries import require_full_agent
 from threadline.web.events import AgentMentioned, ConversationSnoozed
-from threadline.web.models import Mention, SavedView, TotpDevice
+from threadline.web.models import Mention, SavedView, TotpDevice, UiPreference
 from threadline.web.tasks import unsnooze_task
 
 FILTER_KEYS = {"status", "assignee", "team_id", "channel_id", "tag", "language", "priority", "mentions"}
@@ -56,6 +56,28 @@ def do_update_preferences(user: User, *, language: str | None = None, time_zone:
         user.name = name.strip()[:200]
     user.save(update_fields=["language", "time_zone", "name"])
     return user
+
+
+def ui_preference(user: User) -> UiPreference:
+    """The person's display preferences (defaults until they change one; nothing is stored for reading)."""
+    pref = UiPreference.objects.filter(user=user).first()
+    return pref or UiPreference(user=user)
+
+
+def do_set_ui_preference(user: User, *, density: str | None = None, contact_panel: str | None = None) -> UiPreference:
+    pref, _created = UiPreference.objects.get_or_create(user=user)
+    if density is not None:
+        if density not in UiPreference.Density.values:
+            raise ValidationFailed(_("Unknown density %(v)s.") % {"v": density}, code="invalid_density",
+                                   field="density")
+        pref.density = density
+    if contact_panel is not None:
+        if contact_panel not in UiPreference.Panel.values:
+            raise ValidationFailed(_("Unknown panel state %(v)s.") % {"v": contact_panel}, code="invalid_panel",
+                                   field="contact_panel")
+        pref.contact_panel = contact_panel
+    pref.save()
+    return pref
 
 
 # ── saved views ──────────────────────────────────────────────────────────────────────────────────────

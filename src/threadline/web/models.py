@@ -1,4 +1,5 @@
-"""What only the agent workspace keeps: saved views, @mentions in notes, and TOTP second factors."""
+"""What only the agent workspace keeps: saved views, @mentions in notes, TOTP second factors, and each
+person's display preferences."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class SavedView(WorkspaceScoped):
         OLDEST = "oldest", _("Oldest first")
         PRIORITY = "priority", _("Priority first")
         CREATED = "created", _("Newest conversations first")
+        SLA = "sla", _("SLA due first")
 
     owner = models.ForeignKey("tenancy.Membership", on_delete=models.CASCADE, related_name="saved_views")
     name = models.CharField(_("name"), max_length=100)
@@ -49,3 +51,22 @@ class TotpDevice(TimeStamped):
     secret_encrypted = models.TextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
+
+
+class UiPreference(TimeStamped):
+    """How one person likes the workspace: list density, the contact panel open or folded, and whether
+    they chose their language and time zone themselves (until then the browser's are taken, once)."""
+
+    class Density(models.TextChoices):
+        COMFORTABLE = "comfortable", _("Comfortable")
+        COMPACT = "compact", _("Compact")
+
+    class Panel(models.TextChoices):
+        OPEN = "open", _("Open")
+        COLLAPSED = "collapsed", _("Collapsed")
+
+    user = models.OneToOneField("tenancy.User", on_delete=models.CASCADE, related_name="ui_preference")
+    density = models.CharField(max_length=16, choices=Density.choices, default=Density.COMFORTABLE)
+    contact_panel = models.CharField(max_length=16, choices=Panel.choices, default=Panel.OPEN)
+    language_chosen = models.BooleanField(default=False)
+    time_zone_chosen = models.BooleanField(default=False)

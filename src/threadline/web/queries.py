@@ -3,11 +3,13 @@ channels and conversations, the contact sidebar, and search."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,9 @@ from threadline.conversations.models import (
     Tag,
 )
 from threadline.conversations.queries import ConversationFilters, list_conversations
+from threadline.core.errors import ValidationFailed
 from threadline.tenancy.models import Membership, Team
+from threadline.web import paging
 from threadline.web.models import Mention, SavedView
 
 LIST_LIMIT = 100
@@ -40,10 +44,6 @@ VIEWS: dict[str, tuple[Any, dict[str, Any]]] = {
     "all": (gettext_lazy("All open"), {}),
     "mentions": (gettext_lazy("Mentions"), {"mentions": True}),
 }
-PRIORITY_ORDER = Case(
-    When(priority=Priority.URGENT, then=Value(0)), When(priority=Priority.HIGH, then=Value(1)),
-    When(priority=Priority.NORMAL, then=Value(2)), default=Value(3), output_field=IntegerField(),
-)
 
 
 @dataclass(frozen=True)
@@ -158,21 +158,54 @@ def conversations_for(actor: Membership, spec: ViewSpec) -> QuerySet[Conversatio
 
 
 def ordered(rows: QuerySet[Conversation], sort: str) -> QuerySet[Conversation]:
-    if sort == SavedView.Sort.OLDEST:
-        return rows.order_by("last_message_at", "id")
-    if sort == SavedView.Sort.PRIORITY:
-        return rows.annotate(priority_rank=PRIORITY_ORDER).order_by("priority_rank", "-last_message_at", "-id")
-    if sort == SavedView.Sort.CREATED:
-        return rows.order_by("-created_at", "-id")
-    return rows.order_by("-last_message_at", "-id")
+    return paging.sorted_rows(rows, sort)[0]
 
 
-def list_page(actor: Membership, spec: ViewSpec) -> list[Conversation]:
-    rows = list(ordered(conversations_for(actor, spec), spec.sort)[:LIST_LIMIT])
+def list_page(actor: Membership, spec: ViewSpec, after: str = "") -> tuple[list[Conversation], str]:
+    """One page of the list (LIST_LIMIT rows after the cursor `after`) and the cursor of the next ("" at the
+    end). Each row carries its latest message, how long the customer has waited and its next SLA deadline."""
+    rows, cursor = paging.page(conversations_for(actor, spec), spec.sort, after, LIST_LIMIT)
     last = last_messages([c.pk for c in rows])
+    failed = failed_conversations([c.pk for c in rows])
     for conversation in rows:
         conversation.last_message = last.get(conversation.pk)
-    return rows
+        conversation.delivery_failed = conversation.pk in failed
+        conversation.waiting_since = waiting_since(conversation)
+        conversation.sla_next = next_deadline(conversation.sla_state)
+    return rows, cursor
+
+
+def failed_conversations(conversation_ids: list[int]) -> set[int]:
+    """Those with a reply that failed and was neither retried nor sent again on another channel."""
+    rows = Message.objects.filter(conversation_id__in=conversation_ids, direction="out", is_note=False,
+                                  status="failed").values_list("conversation_id", "metadata")
+    return {cid for cid, metadata in rows if not (metadata or {}).get("resent_as")}
+
+
+def waiting_since(conversation: Conversation) -> dt.datetime | None:
+    """When the customer's unanswered message came in; None when the last word was the team's."""
+    latest = getattr(conversation, "last_message", None)
+    if conversation.status not in ACTIVE_STATUSES or latest is None:
+        return None
+    if latest.direction == "in" and not latest.is_note:
+        return conversation.last_inbound_at or latest.created_at
+    return None
+
+
+def next_deadline(sla_state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The earliest running SLA target from the conversation's mirrored `sla_state`: metric, due, breached."""
+    found = None
+    for metric, entry in ((sla_state or {}).get("metrics") or {}).items():
+        if not isinstance(entry, dict) or entry.get("state") != "running" or not entry.get("due_at"):
+            continue
+        try:
+            due = dt.datetime.fromisoformat(entry["due_at"])
+        except (TypeError, ValueError):
+            continue
+        if found is None or due < found["due"]:
+            found = {"metric": metric, "label": SLA_METRICS.get(metric, metric), "due": due,
+                     "breached": bool(entry.get("breached"))}
+    return found
 
 
 def last_messages(conversation_ids: list[int]) -> dict[int, Message]:
@@ -243,24 +276,63 @@ def contact_conversations(conversation: Conversation) -> QuerySet[Conversation]:
     return rows.filter(contact_id=conversation.contact_id, thread_key="").order_by("-created_at", "-id")
 
 
-def timeline(actor: Membership, conversation: Conversation) -> list[TimelineItem]:
+def _before(cursor: tuple[dt.datetime, int, int] | None, rank: int) -> Q:
+    """Rows of one kind (events rank 0, messages 1) strictly earlier than `cursor` in the timeline order."""
+    if cursor is None:
+        return Q()
+    at, cursor_rank, pk = cursor
+    earlier = Q(created_at__lt=at)
+    if rank < cursor_rank:
+        return earlier | Q(created_at=at)
+    if rank == cursor_rank:
+        return earlier | Q(created_at=at, pk__lt=pk)
+    return earlier
+
+
+def timeline_cursor(item: TimelineItem) -> str:
+    rank, pk = (1, item.message.pk) if item.message is not None else (0, item.event.pk)  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(f"{item.at.isoformat()}~{rank}~{pk}".encode()).decode().rstrip("=")
+
+
+def parse_timeline_cursor(value: str) -> tuple[dt.datetime, int, int] | None:
+    if not value:
+        return None
+    try:
+        at, rank, pk = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("~")
+        moment = dt.datetime.fromisoformat(at)
+        if moment.tzinfo is None or rank not in ("0", "1"):
+            raise ValueError(value)
+        return moment, int(rank), int(pk)
+    except (ValueError, binascii.Error) as exc:
+        raise ValidationFailed(_("That link to earlier messages is not valid."), code="invalid_cursor",
+                               field="before") from exc
+
+
+def timeline(actor: Membership, conversation: Conversation, before: str = "") -> tuple[list[TimelineItem], str]:
     """Everything of this customer in time order: every message on every channel and every timeline event,
-    of this conversation and of their other conversations (the caller marks which is which)."""
+    of this conversation and of their other conversations (the caller marks which is which).
+
+    The latest TIMELINE_LIMIT items earlier than the cursor `before` (the newest when empty), and the cursor
+    for the items before them ("" when there are none)."""
+    cursor = parse_timeline_cursor(before)
     ids = list(contact_conversations(conversation).values_list("pk", flat=True))
     messages = list(
-        Message.objects.filter(workspace_id=actor.workspace_id, conversation_id__in=ids)
+        Message.objects.filter(workspace_id=actor.workspace_id, conversation_id__in=ids).filter(_before(cursor, 1))
         .select_related("channel", "author_membership__user", "author_contact", "identity", "delivery")
-        .prefetch_related("attachments", "author_contact__identities").order_by("-created_at", "-id")[:TIMELINE_LIMIT]
+        .prefetch_related("attachments", "author_contact__identities")
+        .order_by("-created_at", "-id")[:TIMELINE_LIMIT + 1]
     )
     events = list(ConversationEvent.objects.filter(workspace_id=actor.workspace_id, conversation_id__in=ids)
-                  .select_related("actor__user").order_by("-created_at", "-id")[:TIMELINE_LIMIT])
+                  .filter(_before(cursor, 0)).select_related("actor__user")
+                  .order_by("-created_at", "-id")[:TIMELINE_LIMIT + 1])
     names = agent_names(actor.workspace_id)
     channels = {c.pk: c for c in Channel.objects.filter(workspace_id=actor.workspace_id)}
     items = [TimelineItem("message", m.created_at, m.conversation_id, message=m) for m in messages]
     items += [TimelineItem("event", e.created_at, e.conversation_id, event=e, text=describe_event(e, names, channels))
               for e in events]
     items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1, i.message.pk if i.message else i.event.pk))
-    return items[-TIMELINE_LIMIT:]
+    shown = items[-TIMELINE_LIMIT:]
+    return shown, timeline_cursor(shown[0]) if len(items) > len(shown) else ""
 
 
 def agent_names(workspace_id: int) -> dict[int, str]:

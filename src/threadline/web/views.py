@@ -59,7 +59,7 @@ from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
-from threadline.web.models import TotpDevice
+from threadline.web.models import SavedView, TotpDevice, UiPreference
 from threadline.web.session import agent_view, wants_json
 
 MAX_FILES = 10
@@ -118,14 +118,18 @@ def strings() -> dict[str, str]:
         "draft_restored": _("Draft restored"), "failed": _("Something went wrong. Try again."),
         "notifications_on": _("Desktop notifications are on"), "confirm_merge": _("Merge these?"),
         "selected": _("%(n)s selected"), "now": _("now"),
+        "sla_due": _("due in %(duration)s"), "sla_overdue": _("overdue by %(duration)s"),
+        "load_more": _("Load more"), "loading": _("Loading…"),
     }
 
 
 def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     agent: Membership = request.agent  # type: ignore[attr-defined]
     spec = queries.spec_from(request.GET, agent)
+    rows, more = queries.list_page(agent, spec, request.GET.get("after", ""))
     context: dict[str, Any] = {
-        "agent": agent, "spec": spec, "rows": queries.list_page(agent, spec), "views": queries.VIEWS,
+        "agent": agent, "spec": spec, "rows": rows, "more": more, "after": request.GET.get("after", ""),
+        "views": queries.VIEWS, "ui": ui_of(agent), "sorts": SavedView.Sort.choices,
         "counts": queries.counts(agent), "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(),
         "languages": settings.LANGUAGES, "presence_choices": presence.CHOICES, "query": spec.query(),
         "attention": attention_count(agent),
@@ -152,8 +156,11 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
 def list_fragment(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     spec = queries.spec_from(request.GET, agent)
-    return render(request, "web/_list.html", {"rows": queries.list_page(agent, spec), "spec": spec,
-                                               "query": spec.query(), "agent": agent})
+    after = request.GET.get("after", "")
+    rows, more = queries.list_page(agent, spec, after)
+    context = {"rows": rows, "more": more, "after": after, "spec": spec, "query": spec.query(), "agent": agent,
+               "ui": ui_of(agent), "sorts": SavedView.Sort.choices}
+    return render(request, "web/_rows.html" if after else "web/_list.html", context)
 
 
 @require_GET
@@ -163,11 +170,13 @@ def counts_view(request: HttpRequest) -> HttpResponse:
 
 
 def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]:
-    items = queries.timeline(agent, conversation)
+    items, earlier = queries.timeline(agent, conversation)
     last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
+    reach = reachable_channels(conversation)
     return {
-        "conversation": conversation, "items": items, "last_message_id": last_seen,
-        "reach": reachable_channels(conversation), "panel": queries.contact_panel(agent, conversation),
+        "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
+        "reach": reach, "reply_on": preselected_channel(reach), "ui": ui_of(agent),
+        "panel": queries.contact_panel(agent, conversation),
         "statuses": Status.choices, "priorities": Priority.choices,
         "agents": list_agents(agent).filter(is_active=True), "teams": queries.sidebar(agent)["teams"],
         "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
@@ -176,6 +185,19 @@ def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]
         "viewers": presence.viewers(conversation.pk), "customer_online": presence.contact_online(conversation.contact_id),
         "snooze_default": (timezone.localtime() + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
     }
+
+
+def preselected_channel(reach: list[Any]) -> int | None:
+    """The channel "Reply on" starts with: the default when it can deliver, else the first that can; never
+    one that cannot (the agent would write a reply that fails)."""
+    for option in reach:
+        if option.reachable and option.is_default:
+            return int(option.channel_id)
+    return next((int(o.channel_id) for o in reach if o.reachable), None)
+
+
+def ui_of(agent: Membership) -> UiPreference:
+    return actions.ui_preference(agent.user)
 
 
 @require_GET
@@ -191,8 +213,9 @@ def conversation_fragment(request: HttpRequest, conversation_id: int) -> HttpRes
 def timeline_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     conversation = access_conversation(agent, conversation_id)
-    items = queries.timeline(agent, conversation)
-    return render(request, "web/_timeline.html", {"agent": agent, "conversation": conversation, "items": items})
+    items, earlier = queries.timeline(agent, conversation, request.GET.get("before", ""))
+    return render(request, "web/_timeline.html", {"agent": agent, "conversation": conversation, "items": items,
+                                                  "earlier": earlier})
 
 
 # ── conversation actions ─────────────────────────────────────────────────────────────────────────────
@@ -482,6 +505,19 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @agent_view
+def ui_preferences_view(request: HttpRequest) -> HttpResponse:
+    """The agent's list density and contact panel (open or folded), remembered across devices."""
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        pref = actions.do_set_ui_preference(agent.user, density=request.POST.get("density") or None,
+                                            contact_panel=request.POST.get("contact_panel") or None)
+    back = request.POST.get("back") or "/app/"
+    return _done(request, {"density": pref.density, "contact_panel": pref.contact_panel},
+                 back if back.startswith("/app/") else "/app/")
+
+
+@require_POST
+@agent_view
 def workspace_switch_view(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     wanted = _int(request.POST.get("workspace"), "workspace")
@@ -506,7 +542,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "web/app.html", {
         "agent": agent, "spec": spec, "rows": [], "views": queries.VIEWS, "counts": queries.counts(agent),
         "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(), "languages": settings.LANGUAGES,
-        "presence_choices": presence.CHOICES, "search": results, "query": {},
+        "presence_choices": presence.CHOICES, "search": results, "query": {}, "ui": ui_of(agent),
     })
 
 

@@ -16,6 +16,7 @@ import json
 from typing import Any, ClassVar
 
 import httpx
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
 from threadline.channels.base import (
@@ -157,6 +158,11 @@ class ApiAdapter:
         """A private webhook URL is refused when saved, not only when a reply is delivered."""
         if config.get("webhook_url"):
             http.refuse_private_url(config["webhook_url"], field="config.webhook_url")
+
+    def cannot_deliver(self, channel: Channel) -> str:
+        if channel.config.get("webhook_url"):
+            return ""
+        return _("This API channel has no webhook URL, so replies cannot be delivered.")
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         config = channel.config

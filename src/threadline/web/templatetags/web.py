@@ -11,6 +11,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from threadline.web import graphemes
+
 register = template.Library()
 
 CHANNEL_KINDS = {
@@ -22,12 +24,21 @@ CHANNEL_KINDS = {
 @register.simple_tag
 def when(value: dt.datetime | None, style: str = "relative") -> str:
     """`<time>` with the moment in ISO form; the server's rendering is in the agent's zone, the script then
-    shows it with Intl in the agent's language (relative times are refreshed every minute)."""
+    shows it with Intl in the agent's language (relative times are refreshed every minute). Styles:
+    `relative`, `datetime`, `countdown` (an SLA deadline: "due in 12 min" / "overdue by 5 min") and
+    `duration` (time since: "3 h")."""
     if not value:
         return ""
     local = timezone.localtime(value)
     return format_html('<time datetime="{}" data-style="{}" title="{}">{}</time>', value.isoformat(), style,
                        formats.date_format(local, "DATETIME_FORMAT"), formats.date_format(local, "SHORT_DATETIME_FORMAT"))
+
+
+@register.filter
+def cut(text: str, length: int = 80) -> str:
+    """`text` cut to at most `length` user-perceived characters (grapheme clusters: a Thai consonant with its
+    vowel and tone marks, a Hebrew letter with its points, an emoji sequence stay whole), with an ellipsis."""
+    return graphemes.cut(text or "", int(length))
 
 
 @register.filter

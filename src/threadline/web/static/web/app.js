@@ -7,7 +7,8 @@ const boot = JSON.parse(document.getElementById("tl-boot").textContent);
 const strings = JSON.parse(document.getElementById("tl-strings").textContent);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const me = boot.membership_id;
-const format = formatter(document.documentElement.lang, boot.time_zone);
+const format = formatter(document.documentElement.lang, boot.time_zone, strings);
+const phone = window.matchMedia("(max-width: 720px)");
 const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
 const $ = (selector, scope = document) => scope.querySelector(selector);
 const $$ = (selector, scope = document) => [...scope.querySelectorAll(selector)];
@@ -71,6 +72,18 @@ async function refreshCounts() {
   }
 }
 
+async function loadMore(link) {
+  const params = new URLSearchParams(state.query);
+  params.set("after", link.dataset.more);
+  link.textContent = strings.loading;
+  const html = await request(`/app/x/list?${params}`);
+  const holder = document.createElement("template");
+  holder.innerHTML = html;
+  format.times(holder.content);
+  link.closest("li").replaceWith(holder.content);
+  markOpenRow();
+}
+
 async function loadList(query = state.query) {
   const pane = $("#list-pane");
   pane.innerHTML = await request(`/app/x/list?${query}`);
@@ -89,6 +102,42 @@ function markOpenRow() {
   }
 }
 
+// ── stacked screens on phones: list → conversation → customer, each a history entry ───────────────────
+function currentScreen() {
+  if (state.conversationId && /^\/app\/c\/\d+\/$/.test(location.pathname)) {
+    return location.hash === "#customer" ? "contact" : "conversation";
+  }
+  return location.hash === "#views" ? "views" : "list";
+}
+
+function applyScreen() {
+  const workspace = $("#workspace");
+  if (!workspace) return;
+  const screen = currentScreen();
+  workspace.dataset.screen = screen;
+  if (phone.matches && screen === "contact") $("#contact-panel")?.focus?.();
+}
+
+function listUrl() {
+  const query = String(state.query);
+  return `/app/${query ? `?${query}` : ""}`;
+}
+
+function goBack(to) {
+  // Back to the screen we came from when it is the previous history entry, else to that screen anew.
+  if (history.state?.from === to) {
+    history.back();
+    return;
+  }
+  if (to === "conversation" && state.conversationId) {
+    history.pushState({ id: state.conversationId }, "", `/app/c/${state.conversationId}/?${state.query}`);
+  } else {
+    history.pushState({ list: true }, "", listUrl());
+    loadList().catch((error) => flash(error.message));
+  }
+  applyScreen();
+}
+
 // ── the open conversation ────────────────────────────────────────────────────────────────────────────
 async function openConversation(id, { push = true } = {}) {
   const html = await request(`/app/x/conversations/${id}`);
@@ -96,7 +145,8 @@ async function openConversation(id, { push = true } = {}) {
   state.conversationId = id;
   state.composeBase = null;
   $("#conversation-pane").innerHTML = html;
-  if (push) history.pushState({ id }, "", `/app/c/${id}/?${state.query}`);
+  if (push) history.pushState({ id, from: currentScreen() === "list" ? "list" : null }, "", `/app/c/${id}/?${state.query}`);
+  applyScreen();
   document.title = `${$("#conversation h2")?.textContent || ""} · Threadline`;
   wireConversation();
   markOpenRow();
@@ -135,6 +185,19 @@ async function refreshTimeline() {
     const name = newer[0].querySelector(".author")?.textContent.trim() || "";
     warn(fmt(strings.replied_meanwhile, { name }));
   }
+}
+
+async function loadEarlier(button) {
+  const holder = $("#timeline-scroll");
+  const height = holder.scrollHeight;
+  button.disabled = true;
+  const html = await request(`/app/x/conversations/${state.conversationId}/timeline?before=${encodeURIComponent(button.dataset.before)}`);
+  const fresh = document.createElement("template");
+  fresh.innerHTML = html;
+  const items = $$("#timeline > li", fresh.content).filter((li) => !li.classList.contains("empty"));
+  format.times(fresh.content);
+  button.closest("li").replaceWith(...items);
+  holder.scrollTop += holder.scrollHeight - height; // keep what the agent was reading in place
 }
 
 async function refreshConversationParts() {
@@ -506,6 +569,13 @@ document.addEventListener("change", (event) => {
     updateBulk();
   } else if (event.target.id === "presence-select") {
     post("/app/x/presence", { status: event.target.value }).then((d) => setPresence(me, d.status)).catch((e) => flash(e.message));
+  } else if (event.target.id === "sort-select") {
+    const params = new URLSearchParams(state.query);
+    params.delete("after");
+    params.set("sort", event.target.value);
+    state.query = params;
+    history.pushState({ list: true }, "", listUrl());
+    loadList().catch((error) => flash(error.message));
   } else if (event.target.id === "language-select") {
     event.target.form.submit();
   }
@@ -525,8 +595,34 @@ document.addEventListener("click", async (event) => {
     }
     return;
   }
+  const earlier = event.target.closest(".load-earlier");
+  if (earlier) {
+    loadEarlier(earlier).catch((error) => flash(error.message));
+    return;
+  }
+  if (event.target.closest("#panel-toggle")) {
+    event.preventDefault();
+    togglePanel();
+    return;
+  }
   const link = event.target.closest("a");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey || link.target) return;
+  if (link.matches(".load-more")) {
+    event.preventDefault();
+    loadMore(link).catch((error) => flash(error.message));
+    return;
+  }
+  if (link.matches(".back-link")) {
+    event.preventDefault();
+    goBack(link.dataset.back);
+    return;
+  }
+  if (link.matches(".views-link")) {
+    event.preventDefault();
+    history.pushState({ views: true, from: "list" }, "", `${listUrl()}#views`);
+    applyScreen();
+    return;
+  }
   const url = new URL(link.href, location.href);
   if (url.origin !== location.origin) return;
   const conversation = url.pathname.match(/^\/app\/c\/(\d+)\/$/);
@@ -538,6 +634,7 @@ document.addEventListener("click", async (event) => {
     state.query = url.searchParams;
     for (const item of $$(".views a")) item.toggleAttribute("aria-current", item === link);
     history.pushState({ list: true }, "", `/app/${url.search}`);
+    applyScreen();
     loadList().catch((error) => flash(error.message));
   }
 });
@@ -562,10 +659,42 @@ document.addEventListener("submit", (event) => {
 });
 
 window.addEventListener("popstate", () => {
-  state.query = new URLSearchParams(location.search);
+  const query = new URLSearchParams(location.search);
+  const sameList = String(query) === String(state.query);
+  state.query = query;
   const match = location.pathname.match(/^\/app\/c\/(\d+)\/$/);
-  loadList().catch(() => {});
-  if (match) openConversation(Number(match[1]), { push: false }).catch(() => {});
+  if (!sameList) loadList().catch(() => {});
+  if (match && Number(match[1]) !== state.conversationId) {
+    openConversation(Number(match[1]), { push: false }).catch(() => {});
+  }
+  applyScreen();
+});
+
+// ── preferences: density, the contact panel, sort ─────────────────────────────────────────────────────
+async function togglePanel() {
+  if (phone.matches) {
+    history.pushState({ id: state.conversationId, from: "conversation" }, "", `${location.pathname}${location.search}#customer`);
+    applyScreen();
+    return;
+  }
+  const article = $("#conversation");
+  const collapsed = !article.classList.contains("panel-collapsed");
+  article.classList.toggle("panel-collapsed", collapsed);
+  $("#panel-toggle").setAttribute("aria-expanded", String(!collapsed));
+  post("/app/x/ui", { contact_panel: collapsed ? "collapsed" : "open" }).catch((error) => flash(error.message));
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.id === "density-form") {
+    event.preventDefault();
+    const compact = !document.body.classList.contains("density-compact");
+    document.body.classList.toggle("density-compact", compact);
+    $("#density-toggle").setAttribute("aria-pressed", String(compact));
+    post("/app/x/ui", { density: compact ? "compact" : "comfortable" }).catch((error) => flash(error.message));
+  } else if (form.matches(".panel-form")) {
+    event.preventDefault();
+  }
 });
 
 // ── keyboard shortcuts ───────────────────────────────────────────────────────────────────────────────
@@ -629,5 +758,7 @@ if (state.conversationId) {
   post(`/app/x/conversations/${state.conversationId}/seen`, {}).catch(() => {});
 }
 markOpenRow();
+applyScreen();
+phone.addEventListener("change", applyScreen);
 live.connect();
 window.threadline = { live, state, openConversation, loadList, refreshCounts };
