@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.automations import conditions as cond
 from threadline.automations.events import AutomationNotificationRequested
 from threadline.automations.models import Automation, AutomationRun, EventCause
@@ -89,11 +90,15 @@ def do_save_automation(workspace: Workspace, automation: Automation | None, *, n
     if not name:
         raise ValidationFailed(_("An automation needs a name."), code="invalid_name", field="name")
     check_definition(workspace, kind=kind, events=events, conditions=conditions, actions=actions)
+    created = automation is None
     automation = automation or Automation(workspace=workspace)
     automation.name, automation.kind, automation.events = name, kind, list(dict.fromkeys(events))
     automation.conditions, automation.actions, automation.position = conditions, actions, position
     automation.is_active, automation.max_runs_per_day = is_active, max_runs_per_day
     automation.save()
+    record_change("automation.created" if created else "automation.updated", automation,
+                  {"name": name, "kind": kind, "events": automation.events, "conditions": conditions,
+                   "actions": actions, "active": is_active})
     return automation
 
 
@@ -290,4 +295,5 @@ def dry_run(workspace: Workspace, *, kind: str, events: list[str], conditions: d
 
 def do_delete_automation(automation: Automation) -> None:
     """An admin deletes an automation; its execution log goes with it. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("automation.deleted", automation, {"name": automation.name})
     automation.delete()

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.channels.models import Channel
 from threadline.conversations.actions import UNSET, do_update_conversation, record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority
@@ -76,6 +77,9 @@ def do_update_profile(profile: AgentProfile, *, languages: list[str] | None = No
     if capacity is not None:
         profile.capacity = check_capacity(capacity)
     profile.save()
+    record_change("agent.routing_updated", profile, {"membership_id": profile.membership_id,
+                                                     "languages": profile.languages, "skills": profile.skills,
+                                                     "capacity": profile.capacity})
     return profile
 
 
@@ -140,6 +144,7 @@ def do_update_team_policy(policy: TeamPolicy, fields: dict[str, Any]) -> TeamPol
     if "required_skills" in fields:
         policy.required_skills = check_labels(fields["required_skills"], "required_skills")
     policy.save()
+    record_change("team.policy_updated", policy, {"team_id": policy.team_id, **fields})
     return policy
 
 
@@ -162,10 +167,29 @@ def do_save_rule(workspace: Workspace, rule: RoutingRule | None, *, name: str, p
                  team_ids: list[int] | None = None) -> RoutingRule:
     conditions, team_ids = conditions or {}, list(dict.fromkeys(team_ids or []))
     check_rule(workspace, name, conditions, team_ids)
+    created = rule is None
     rule = rule or RoutingRule(workspace=workspace)
     rule.name, rule.position, rule.is_active = name.strip()[:200], position, is_active
     rule.conditions, rule.team_ids = conditions, team_ids
     rule.save()
+    record_change("routing_rule.created" if created else "routing_rule.updated", rule,
+                  {"name": rule.name, "position": position, "active": is_active, "conditions": conditions,
+                   "team_ids": team_ids})
+    return rule
+
+
+def do_move_rule(rule: RoutingRule, step: int) -> RoutingRule:
+    """Move a rule `step` places earlier (negative) or later (positive) in the order rules are tried; every
+    rule of the workspace is renumbered 10, 20, 30, … so positions stay distinct."""
+    ordered = list(RoutingRule.objects.filter(workspace_id=rule.workspace_id).order_by("position", "id"))
+    index = next(i for i, r in enumerate(ordered) if r.pk == rule.pk)
+    target = max(0, min(len(ordered) - 1, index + step))
+    ordered.insert(target, ordered.pop(index))
+    for n, item in enumerate(ordered, start=1):
+        if item.position != n * 10:
+            RoutingRule.objects.filter(pk=item.pk).update(position=n * 10, updated_at=now())
+    rule.position = (target + 1) * 10
+    record_change("routing_rule.moved", rule, {"from": index + 1, "to": target + 1})
     return rule
 
 
@@ -363,4 +387,5 @@ def waiting_conversations(workspace_id: int) -> QuerySet[Conversation]:
 
 def do_delete_rule(rule: RoutingRule) -> None:
     """An admin deletes a routing rule. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("routing_rule.deleted", rule, {"name": rule.name})
     rule.delete()

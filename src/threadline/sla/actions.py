@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.conversations.actions import do_update_conversation, record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority, Status
 from threadline.core.errors import ValidationFailed
@@ -72,11 +73,15 @@ def do_save_schedule(
     if brand is not None and BusinessSchedule.objects.filter(brand=brand).exclude(
             pk=schedule.pk if schedule else None).exists():
         raise ValidationFailed(_("That brand has a schedule already."), code="brand_has_schedule", field="brand_id")
+    created = schedule is None
     schedule = schedule or BusinessSchedule(workspace=workspace)
     schedule.name, schedule.time_zone, schedule.weekly = name, time_zone, weekly
     schedule.holiday_country, schedule.holiday_subdiv = country, subdiv
     schedule.custom_holidays, schedule.brand = holidays, brand
     schedule.save()
+    record_change("schedule.created" if created else "schedule.updated", schedule,
+                  {"name": name, "time_zone": time_zone, "weekly": weekly, "holiday_country": country,
+                   "custom_holidays": len(holidays), "brand_id": brand.pk if brand else None})
     return schedule
 
 
@@ -125,6 +130,7 @@ def do_save_policy(workspace: Workspace, policy: SlaPolicy | None, **fields: Any
     targets = [fields.get(f"{m}_minutes") for m in Metric.values]
     if not any(targets):
         raise ValidationFailed(_("A policy needs at least one target."), code="no_target")
+    created = policy is None
     policy = policy or SlaPolicy(workspace=workspace)
     policy.name, policy.schedule = name, schedule
     policy.position = fields.get("position", 0)
@@ -134,6 +140,10 @@ def do_save_policy(workspace: Workspace, policy: SlaPolicy | None, **fields: Any
     policy.warn_before_minutes = fields.get("warn_before_minutes", 15)
     policy.escalation = check_escalation(fields.get("escalation") or [])
     policy.save()
+    record_change("sla_policy.created" if created else "sla_policy.updated", policy,
+                  {"name": name, "position": policy.position, "active": policy.is_active,
+                   "targets": targets, "schedule_id": policy.schedule_id, "conditions": policy.conditions,
+                   "escalation": policy.escalation})
     return policy
 
 
@@ -394,9 +404,11 @@ def overdue_timers(at: dt.datetime) -> Any:
 
 def do_delete_schedule(schedule: BusinessSchedule) -> None:
     """An admin deletes a business-hours schedule. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("schedule.deleted", schedule, {"name": schedule.name})
     schedule.delete()
 
 
 def do_delete_policy(policy: SlaPolicy) -> None:
     """An admin deletes an SLA policy. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("sla_policy.deleted", policy, {"name": policy.name})
     policy.delete()

@@ -154,6 +154,7 @@ def do_create_team(workspace: Workspace, name: str, members: list[Membership] | 
     if Team.objects.filter(workspace=workspace, name=name).exists():
         raise Conflict(_("A team with this name exists already."), code="team_exists")
     team = Team.objects.create(workspace=workspace, name=name)
+    record_change("team.created", team, {"name": name})
     return do_set_team_members(team, members or [])
 
 
@@ -161,6 +162,7 @@ def do_set_team_members(team: Team, members: list[Membership]) -> Team:
     if any(m.workspace_id != team.workspace_id for m in members):
         raise ValidationFailed(_("Every member must belong to the team's workspace."), field="member_ids")
     team.members.set(members)
+    record_change("team.members_changed", team, {"member_ids": sorted(m.pk for m in members)})
     publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
                         member_ids=sorted(m.pk for m in members)))
     return team

@@ -7,13 +7,11 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
-from threadline.core.errors import ValidationFailed
 from threadline.core.schemas import Id
 from threadline.tenancy.actions import (
     do_add_agent,
@@ -27,6 +25,7 @@ from threadline.tenancy.queries import (
     access_agent,
     access_team,
     access_token,
+    agents_by_ids,
     list_agents,
     list_teams,
     list_tokens,
@@ -87,13 +86,7 @@ def update_agent(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> Mem
 
 # ── teams ────────────────────────────────────────────────────────────────────────────────────────────
 def _members(agent: Membership, member_ids: list[int]) -> list[Membership]:
-    wanted = set(member_ids)
-    found = list(list_agents(agent).filter(pk__in=wanted))
-    missing = wanted - {m.pk for m in found}
-    if missing:
-        raise ValidationFailed(_("No such agent: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
-                               code="agent_not_found", field="member_ids")
-    return found
+    return agents_by_ids(agent, member_ids)
 
 
 @teams_router.get("", response=responses(TeamPage), summary="List teams")

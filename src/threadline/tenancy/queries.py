@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_token_use
 from threadline.core import crypto
-from threadline.core.errors import NotFound, PermissionDenied
+from threadline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.models import ApiToken, Membership, Role, Team
 
@@ -46,6 +46,17 @@ def require_full_agent(actor: Membership) -> None:
 
 def list_agents(actor: Membership) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace_id=actor.workspace_id).select_related("user").order_by("id")
+
+
+def agents_by_ids(actor: Membership, member_ids: list[int]) -> list[Membership]:
+    """The actor's workspace's agents with these ids; ValidationFailed naming any id that is not one."""
+    wanted = set(member_ids)
+    found = list(list_agents(actor).filter(pk__in=wanted))
+    missing = wanted - {m.pk for m in found}
+    if missing:
+        raise ValidationFailed(_("No such agent: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
+                               code="agent_not_found", field="member_ids")
+    return found
 
 
 def access_agent(actor: Membership, membership_id: int) -> Membership:

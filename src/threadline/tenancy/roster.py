@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.events import TeamChanged, TeamDeleted
@@ -34,8 +35,9 @@ def do_rename_team(team: Team, name: str) -> Team:
         return team
     if Team.objects.filter(workspace_id=team.workspace_id, name=name).exclude(pk=team.pk).exists():
         raise Conflict(_("A team with this name exists already."), code="team_exists")
-    team.name = name[:200]
+    old, team.name = team.name, name[:200]
     team.save(update_fields=["name", "updated_at"])
+    record_change("team.renamed", team, {"old": old, "new": team.name})
     publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
                         member_ids=sorted(team.members.values_list("id", flat=True))))
     return team
@@ -52,4 +54,5 @@ def do_delete_team(team: Team) -> None:
         do_update_conversation(None, conversation, team=None)
         moved.append(conversation.pk)
     publish(TeamDeleted(workspace_id=team.workspace_id, team_id=team.pk, name=team.name, conversation_ids=moved))
+    record_change("team.deleted", team, {"name": team.name, "conversation_ids": moved})
     team.delete()

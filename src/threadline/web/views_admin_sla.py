@@ -1,0 +1,84 @@
+"""/app/admin/sla: SLA policies (targets in business minutes, the schedule they count in, the conversations
+they apply to, what happens on a breach, their order), through the same actions as /api/v1/sla/policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from threadline.sla.actions import do_delete_policy, do_save_policy
+from threadline.sla.models import SlaPolicy
+from threadline.sla.queries import access_policy, list_policies, list_schedules
+from threadline.tenancy.permissions import Permission
+from threadline.web.admin_conditions import condition_choices, posted_conditions
+from threadline.web.admin_forms import screen
+from threadline.web.admin_inputs import form_submit, is_checked, optional_number
+from threadline.web.views_admin import admin_screen
+
+TEMPLATE = "web/admin/sla.html"
+URL = "/app/admin/sla"
+TARGETS = ("first_response", "next_response", "resolution")
+MAX_MINUTES = 60 * 24 * 365
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    me = request.agent  # type: ignore[attr-defined]
+    policies = []
+    for policy in list_policies(me).select_related("schedule").order_by("position", "id"):
+        steps = {step["type"]: step.get("value", True) for step in policy.escalation}
+        policies.append({"policy": policy, "steps": steps, "action": f"{URL}/{policy.pk}"})
+    return {"policies": policies, "schedules": list(list_schedules(me).order_by("name")), **condition_choices(me),
+            "next_position": (len(policies) + 1) * 10}
+
+
+def _escalation(request: HttpRequest) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    if is_checked(request, "escalate_notify"):
+        steps.append({"type": "notify"})
+    if is_checked(request, "escalate_reassign"):
+        steps.append({"type": "reassign"})
+    if request.POST.get("escalate_priority"):
+        steps.append({"type": "set_priority", "value": request.POST["escalate_priority"]})
+    return steps
+
+
+def _save(request: HttpRequest, policy: SlaPolicy | None) -> SlaPolicy:
+    me = request.agent  # type: ignore[attr-defined]
+    targets = {f"{m}_minutes": optional_number(request, f"{m}_minutes", low=1, high=MAX_MINUTES) for m in TARGETS}
+    return do_save_policy(
+        me.workspace, policy, name=request.POST.get("name", ""),
+        position=optional_number(request, "position", low=-10_000, high=10_000) or 0,
+        is_active=is_checked(request, "is_active"), conditions=posted_conditions(request),
+        warn_before_minutes=optional_number(request, "warn_before_minutes", high=MAX_MINUTES) or 0,
+        schedule_id=optional_number(request, "schedule_id", low=1), escalation=_escalation(request), **targets)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_screen(Permission.ADMIN_ROUTING)
+def sla_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return form_submit(request, lambda: _save(request, None), done=_("SLA policy created."),
+                      back=URL, template=TEMPLATE,
+                      context=lambda: _context(request))
+    return screen(request, TEMPLATE, _context(request))
+
+
+@require_POST
+@admin_screen(Permission.ADMIN_ROUTING)
+def policy_update_view(request: HttpRequest, policy_id: int) -> HttpResponse:
+    policy = access_policy(request.agent, policy_id)  # type: ignore[attr-defined]
+    return form_submit(request, lambda: _save(request, policy), done=_("SLA policy saved."),
+                  back=f"{URL}#policy-{policy.pk}", template=TEMPLATE, context=lambda: _context(request))
+
+
+@require_POST
+@admin_screen(Permission.ADMIN_ROUTING)
+def policy_delete_view(request: HttpRequest, policy_id: int) -> HttpResponse:
+    policy = access_policy(request.agent, policy_id)  # type: ignore[attr-defined]
+    return form_submit(request, lambda: do_delete_policy(policy), done=_("SLA policy deleted."), back=URL,
+                  template=TEMPLATE, context=lambda: _context(request))
+
+
