@@ -8,6 +8,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record, record_change
@@ -15,6 +16,7 @@ from threadline.channels.models import Channel
 from threadline.contacts.models import Contact
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
+from threadline.privacy import retention
 from threadline.privacy.models import (
     ContactExport,
     ErasureRequest,
@@ -156,3 +158,21 @@ def do_set_policy(actor: Membership, kind: str, days: int | None, *, channel: Ch
     record("retention.changed", workspace_id=actor.workspace_id, target_type="channel" if channel else "workspace",
            target_id=channel.pk if channel else actor.workspace_id, details={"kind": kind, "days": days},
            actor=actor)
+
+
+def preview_policy(actor: Membership, kind: str, days: int | None, *, channel: Channel | None = None,
+                   ) -> dict[str, int]:
+    """The dry run as it would be with this policy saved (or removed, `days=None`), counted by kind; nothing is
+    kept: the policy is set in a savepoint that is rolled back."""
+    with transaction.atomic():
+        do_set_policy(actor, kind, days, channel=channel)
+        counts = retention.dry_run(actor.workspace_id)
+        transaction.set_rollback(True)
+    return counts
+
+
+def do_run_retention(actor: Membership) -> dict[str, int]:
+    """Apply the workspace's policies now, as the scheduler's sweep does (recorded as `retention.applied`)."""
+    require_admin(actor)
+    return retention.apply(actor.workspace_id)
+

@@ -115,4 +115,6 @@ def do_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.delivered_at = None
     delivery.save(update_fields=["state", "attempts", "delivered_at", "updated_at"])
     deliver_webhook_task.enqueue(delivery.pk, unique_key=f"webhook:{delivery.pk}:again:{uuid.uuid4().hex}")
+    record_change("webhook.redelivered", delivery.subscription, {"delivery_id": delivery.pk,
+                                                                 "event_id": delivery.event_id})
     return delivery
