@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from threadline.sso.queries import usable_seats
 from threadline.tenancy.models import Membership
-from threadline.tenancy.signin import second_factor_passed
+from threadline.tenancy.signin import passed_second_factor, second_factor_passed
 
 SESSION_WORKSPACE = "workspace_id"
 
@@ -14,7 +15,8 @@ def membership_for(user: Any, session: Any) -> Membership | None:
     """The active membership of `user` in the session's workspace, else in their default workspace (the last
     one they switched to, or the demo for the first admin of `serve --demo`), else in their first workspace.
 
-    With a session, None unless that session passed the account's second factor (see tenancy.signin).
+    With a session, None unless that session passed the account's second factor (see tenancy.signin), and
+    only among the seats the session may open (single sign-on, see sso.queries.usable_seats).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
@@ -22,6 +24,7 @@ def membership_for(user: Any, session: Any) -> Membership | None:
         return None
     memberships = (Membership.objects.filter(user_id=user.pk, is_active=True)
                    .select_related("user", "workspace").order_by("id"))
+    memberships = usable_seats(user, session, memberships, second_factor=passed_second_factor(session))
     wanted = session.get(SESSION_WORKSPACE) if session is not None else None
     for workspace_id in (wanted, user.default_workspace_id):
         if workspace_id:

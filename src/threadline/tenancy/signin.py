@@ -5,6 +5,8 @@ the session which factor was passed: `totp`, or `password` for an account with n
 Every area that trusts a session (`/app/`, the agent socket, `/admin/`) asks `second_factor_passed`: an
 account with a confirmed authenticator is refused unless *this* session passed it, so a session made any
 other way (Django's own login, a session from before the authenticator was enrolled) opens nothing.
+A workspace's identity provider (threadline.sso) records `sso`, or `sso_mfa` when the provider asserted a
+second factor (or the workspace trusts it to enforce one), which counts as passing it.
 
 The operator runs the installation (`threadline createsuperuser`): a Django superuser who belongs to no
 workspace and uses `/admin/`. Workspace admins are never superusers or staff.
@@ -19,6 +21,8 @@ from threadline.tenancy.models import Membership, User
 SESSION_FACTOR = "tl_factor"
 TOTP = "totp"
 PASSWORD_ONLY = "password"
+SSO = "sso"  # a workspace's identity provider signed the person in (see threadline.sso)
+SSO_MFA = "sso_mfa"  # ... and it asserted a second factor, or the workspace trusts it to enforce one
 
 
 def has_second_factor(user: Any) -> bool:
@@ -38,9 +42,14 @@ def upgrade_to_second_factor(session: Any) -> None:
 
 def second_factor_passed(user: Any, session: Any) -> bool:
     """Whether a session may act for `user`: it passed the second factor, or the account has none."""
-    if session is not None and session.get(SESSION_FACTOR) == TOTP:
+    if passed_second_factor(session):
         return True
     return not has_second_factor(user)
+
+
+def passed_second_factor(session: Any) -> bool:
+    """Whether this session itself passed a second factor (a TOTP code, or an identity provider's MFA)."""
+    return session is not None and session.get(SESSION_FACTOR) in {TOTP, SSO_MFA}
 
 
 def is_operator(user: Any) -> bool:

@@ -4,6 +4,8 @@ account has a confirmed authenticator. `/admin/login/` leads here too.
 Between the two steps the session only holds the pending user id (for five minutes); the user is signed in
 after the code, and the session records which factor it passed (tenancy.signin), which every area checks.
 Both steps are throttled per (account, client address) with exponential back-off (core.throttle).
+A workspace that requires single sign-on (threadline.sso) is not opened by a password session, except for its
+security admins who passed their second factor (the break-glass path); single sign-on is in `auth_sso.py`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from threadline.core.errors import ValidationFailed
 from threadline.core.throttle import LOGIN, SECOND_FACTOR
 from threadline.realtime.auth import membership_for
 from threadline.realtime.sessions import close_session_sockets
+from threadline.sso.queries import SSO_WORKSPACE, password_refused
 from threadline.tenancy.models import User
 from threadline.tenancy.signin import (
     PASSWORD_ONLY,
+    SESSION_FACTOR,
     TOTP,
     has_second_factor,
     is_operator,
@@ -111,6 +115,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
         context["error"] = _("The email or password is not right.")
         return render(request, "web/login.html", context, status=400)
     LOGIN.succeeded(email, client)
+    for key in (SSO_WORKSPACE, SESSION_FACTOR):  # what an earlier sign-in in this browser proved no longer counts
+        request.session.pop(key, None)
+    if not is_operator(user) and password_refused(user, has_second_factor=has_second_factor(user)):
+        audit_sign_in(email, ok=False, user=user, reason="sso_required")
+        context["error"] = _("Your workspace requires single sign-on: use the button below.")
+        context["sso_required"] = True
+        return render(request, "web/login.html", context, status=403)
     if has_second_factor(user):
         request.session.cycle_key()
         request.session[PENDING], request.session[PENDING_AT] = user.pk, time.time()

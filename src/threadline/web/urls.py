@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from threadline.web import (
     auth,
+    auth_sso,
     views,
     views_admin,
     views_admin_hours,
@@ -88,4 +89,7 @@ urlpatterns = [
     path("app/admin/privacy/settings", views_admin_privacy.settings_view),
     path("app/admin/privacy/retention", views_admin_privacy.retention_view),
     path("app/admin/privacy/retention/run", views_admin_privacy.run_view),
+    path("login/sso", auth_sso.find_view, name="login-sso"),
+    path("login/sso/<slug:slug>", auth_sso.start_view, name="login-sso-start"),
+    path("login/sso/<slug:slug>/callback", auth_sso.callback_view, name="login-sso-callback"),
 ]
