@@ -79,8 +79,21 @@ class Workspace(TimeStamped):
 
 
 class Brand(WorkspaceScoped):
+    """How the workspace presents itself to customers under one name: logo, colours, the addresses replies are
+    sent from (the workspace's own email addresses) and notes on the tone agents write in."""
+
     name = models.CharField(max_length=200)
     is_default = models.BooleanField(default=False)
+    logo = models.FileField(upload_to="brands/", blank=True, help_text=_("PNG, JPEG, GIF or WebP; see tenancy.brands"))
+    logo_content_type = models.CharField(max_length=32, blank=True)
+    primary_color = models.CharField(_("primary colour"), max_length=7, default="#1d4ed8")
+    accent_color = models.CharField(_("accent colour"), max_length=7, default="#e8efff")
+    reply_from = models.JSONField(
+        default=list, blank=True,
+        help_text=_("Addresses replies of this brand are sent from: the workspace's email channel addresses, or "
+                    "addresses in its verified domains"),
+    )
+    tone_notes = models.TextField(_("tone notes"), blank=True, help_text=_("How agents write for this brand"))
 
     def __str__(self) -> str:
         return self.name

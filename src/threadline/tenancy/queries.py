@@ -11,7 +11,7 @@ from threadline.audit.actions import record_token_use
 from threadline.core import crypto
 from threadline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from threadline.core.time import now
-from threadline.tenancy.models import ApiToken, Membership, Role, Team
+from threadline.tenancy.models import ApiToken, Brand, Membership, Role, Team
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -90,3 +90,14 @@ def access_token(actor: Membership, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound(_("No such token."), code="token_not_found")
     return token
+
+
+def list_brands(actor: Membership) -> QuerySet[Brand]:
+    return Brand.objects.filter(workspace_id=actor.workspace_id).order_by("-is_default", "name", "id")
+
+
+def access_brand(actor: Membership, brand_id: int) -> Brand:
+    brand = list_brands(actor).filter(pk=brand_id).first()
+    if brand is None:
+        raise NotFound(_("No such brand."), code="brand_not_found")
+    return brand

@@ -9,6 +9,7 @@ from threadline.web import (
     views,
     views_admin,
     views_admin_automations,
+    views_admin_brands,
     views_admin_hours,
     views_admin_privacy,
     views_admin_routing,
@@ -106,4 +107,8 @@ urlpatterns = [
     path("app/admin/automations/<int:automation_id>", views_admin_automations.edit_view),
     path("app/admin/automations/<int:automation_id>/toggle", views_admin_automations.toggle_view),
     path("app/admin/automations/<int:automation_id>/delete", views_admin_automations.delete_view),
+    path("app/admin/brands", views_admin_brands.brands_view),
+    path("app/admin/brands/<int:brand_id>", views_admin_brands.brand_view),
+    path("app/admin/brands/<int:brand_id>/delete", views_admin_brands.delete_view),
+    path("app/x/brands/<int:brand_id>/logo", views_admin_brands.logo_view),
 ]
