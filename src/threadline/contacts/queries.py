@@ -18,6 +18,7 @@ from threadline.tenancy.models import Membership
 
 MAX_ID = 2**63 - 1
 MAX_QUERY = 200
+EXACT_LIMIT = 100  # contacts an exact address can name (one, but for unmerged duplicates across kinds)
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
 
 
@@ -87,15 +88,24 @@ def search_filter(actor: Membership, query: str) -> Q:
 
     Identity addresses are normalized first: "+972 52-555-1234" and "052-555-1234" (region IL) find the same
     contact; emails are matched case-insensitively; a fragment of three or more characters also matches
-    inside addresses.
+    inside addresses. A query that is a whole email address or phone number with an exact match returns just
+    the contacts that have it (an index lookup; the substring search scans).
     """
     query = query.strip()
     if len(query) > MAX_QUERY:
         raise ValidationFailed(_("The search is too long."), code="invalid_query", field="q")
     identities.check_text(query, field="q", max_length=MAX_QUERY)
     region = actor.workspace.default_region
+    forms = _address_forms(query, region)
+    if "@" in query or _PHONE_LIKE.match(query):
+        # A whole address or number: an exact hit on the (workspace, address) index answers in constant time
+        # whatever the number of contacts; only when nothing has that address does the substring search run.
+        exact = list(ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
+                     .values_list("contact_id", flat=True)[:EXACT_LIMIT])
+        if exact:
+            return Q(pk__in=exact)
     addresses = ContactIdentity.objects.filter(workspace_id=actor.workspace_id).filter(
-        Q(address__in=_address_forms(query, region))
+        Q(address__in=forms)
         | (Q(address__contains=query.lower()) if len(query) >= 3 else Q(pk__in=[]))
     )
     match = Q(name__icontains=query) | Q(pk__in=addresses.values("contact_id"))

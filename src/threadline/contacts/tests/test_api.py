@@ -76,10 +76,14 @@ def test_list_pages_newest_first_and_hides_merged_contacts(api):
 
 
 SEARCHES = [
-    ("dana", {"dana"}), ("LEVI", {"dana"}), ("josé", {"jose"}), ("jose", {"jose"}), ("NUNEZ", {"jose"}),
+    ("dana", {"dana"}), ("LEVI", {"dana"}), ("josé", {"jose"}), ("jose", {"jose", "namesake"}), ("NUNEZ", {"jose"}),
     ("+972 52-555-1234", {"dana"}), ("052-555-1234", {"dana"}), ("0525551234", {"dana"}),
-    ("DANA.LEVI@EXAMPLE.COM", {"dana"}), ("example.com", {"dana", "jose"}), ("דנה", {"hebrew"}),
+    ("DANA.LEVI@EXAMPLE.COM", {"dana"}), ("example.com", {"dana", "jose", "namesake"}), ("דנה", {"hebrew"}),
     ("nobody", set()),
+    # a whole address with an exact match names only its owner (an index lookup), not addresses containing it;
+    # a fragment or an address nobody has still searches inside addresses
+    ("jose@example.com", {"jose"}), ("se@example.com", {"jose", "namesake"}),
+    ("nobody-jose@example.com", set()),
 ]
 
 
@@ -89,6 +93,7 @@ def test_search_by_name_or_normalized_address(api):
                                                           {"kind": "email", "address": "dana.levi@example.com"}]),
         "jose": create(api, name="José Núñez", identities=[{"kind": "email", "address": "jose@example.com"}]),
         "hebrew": create(api, name="דָּנָה כהן"),
+        "namesake": create(api, name="Another", identities=[{"kind": "email", "address": "xjose@example.com"}]),
     }
     for q, found in SEARCHES:
         status, data = send(api, "get", BASE, q=q)
