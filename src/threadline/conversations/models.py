@@ -77,6 +77,7 @@ class Conversation(WorkspaceScoped):
         indexes = [
             models.Index(fields=["workspace", "status", "updated_at"]),
             models.Index(fields=["workspace", "contact", "status"]),
+            models.Index(fields=["assignee", "status"]),  # an agent's queue ("Mine") without their history
             models.Index(fields=["origin_channel", "thread_key"]),
         ]
 

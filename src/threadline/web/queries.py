@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,24 +233,59 @@ def access_saved_view(actor: Membership, view_id: int | None) -> SavedView | Non
     return saved_views(actor).filter(pk=view_id).first()
 
 
+def _count(rows: QuerySet[Conversation], statuses: tuple[str, ...]) -> int:
+    """How many of `rows` are in `statuses`, one status at a time: `status = ?` is a range of the
+    (workspace, status, ...) and (assignee, status) indexes, so the cost is the size of the queue, not of the
+    history. (`status IN (...)` over four statuses looks like most of the table to SQLite's statistics, which
+    then scans every conversation ever.)"""
+    return sum(rows.filter(status=status).count() for status in statuses)
+
+
 def counts(actor: Membership) -> dict[str, int]:
     """Counts for the sidebar: each built-in view and each saved view the agent sees."""
-    result = {key: conversations_for(actor, spec_from_filters(filters, key=key)).count()
-              for key, (_label, filters) in VIEWS.items()}
+    result = {}
+    for key, (_label, filters) in VIEWS.items():
+        spec = spec_from_filters(filters, key=key)
+        result[key] = _count(_unfiltered_by_status(actor, spec), _statuses(spec))
     for view in saved_views(actor):
-        result[f"saved:{view.pk}"] = conversations_for(actor, spec_from_filters(view.filters, key="x")).count()
+        spec = spec_from_filters(view.filters, key="x")
+        result[f"saved:{view.pk}"] = _count(_unfiltered_by_status(actor, spec), _statuses(spec))
     return result
 
 
+def _unfiltered_by_status(actor: Membership, spec: ViewSpec) -> QuerySet[Conversation]:
+    """The view's conversations in every status (the caller counts them status by status)."""
+    return conversations_for(actor, dataclasses.replace(spec, statuses=tuple(Status.values))).order_by()
+
+
+def _statuses(spec: ViewSpec) -> tuple[str, ...]:
+    if spec.statuses:
+        return tuple(spec.statuses)
+    return tuple(Status.values) if spec.contact_id is not None else tuple(ACTIVE_STATUSES)
+
+
+RECENT_FOR_SIDEBAR = 500  # the sidebar's tags and languages come from the most recently active conversations
+
+
 def sidebar(actor: Membership) -> dict[str, Any]:
-    """What the view sidebar lists besides the built-in views."""
+    """What the view sidebar lists besides the built-in views. Tags and languages are those of the most recently
+    active conversations (plus the workspace's own languages), read through the last-activity index, so the
+    sidebar costs the same at a thousand conversations and at a million."""
     workspace_id = actor.workspace_id
+    recent = list(Conversation.objects.filter(workspace_id=workspace_id).order_by("-last_message_at")
+                  .values_list("id", "language")[:RECENT_FOR_SIDEBAR])
+    recent_ids = [pk for pk, _language in recent]
+    tag_counts = (Conversation.tags.through.objects.filter(conversation_id__in=recent_ids)
+                  .values("tag_id").annotate(n=Count("conversation_id")))
+    by_tag = {row["tag_id"]: row["n"] for row in tag_counts}
+    tags = list(Tag.objects.filter(workspace_id=workspace_id, pk__in=list(by_tag)))
+    for tag in tags:
+        tag.n = by_tag[tag.pk]
+    languages = {language for _pk, language in recent if language} | set(actor.workspace.languages or [])
     return {
         "channels": list(Channel.objects.filter(workspace_id=workspace_id, is_active=True).order_by("name")),
-        "tags": list(Tag.objects.filter(workspace_id=workspace_id).annotate(n=Count("conversations"))
-                     .filter(n__gt=0).order_by("-n", "name")[:12]),
-        "languages": sorted(set(Conversation.objects.filter(workspace_id=workspace_id).exclude(language="")
-                                .values_list("language", flat=True).distinct()[:20])),
+        "tags": sorted(tags, key=lambda t: (-t.n, t.name))[:12],
+        "languages": sorted(languages)[:20],
         "teams": list(Team.objects.filter(workspace_id=workspace_id).order_by("name")),
         "saved": list(saved_views(actor)),
         "statuses": Status.choices,

@@ -171,3 +171,17 @@ def test_mentions_are_found_by_name_or_email(admin, api_channel):
         assert [m.membership_id for m in do_record_mentions(named)] == [bob.pk]
         assert [m.membership_id for m in do_record_mentions(by_mail)] == [bob.pk]
         assert do_record_mentions(nobody) == []
+
+
+def test_the_sidebar_lists_tags_and_languages_of_recent_conversations(admin, api_channel):
+    from threadline.web.queries import sidebar
+
+    first = customer_writes(api_channel, "שלום, ההזמנה שלי לא הגיעה", address="dana@example.com").conversation
+    customer_writes(api_channel, "Hello, my invoice is wrong", address="omar@example.com")
+    with transaction.atomic():
+        do_update_conversation(admin, first, tags=["vip", "shipping"])
+    first.__class__.objects.filter(pk=first.pk).update(language="he")
+    admin.workspace.languages = ["cs"]
+    side = sidebar(admin)
+    assert {t.name: t.n for t in side["tags"]} == {"vip": 1, "shipping": 1}
+    assert {"he", "cs"} <= set(side["languages"])
