@@ -3,10 +3,12 @@ transaction."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.conversations.actions import (
     check_send_allowed,
     check_text,
@@ -23,6 +25,7 @@ from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.queries import require_full_agent
 
 MAX_VARIANTS = 50
+SHORTCUT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def check_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -43,9 +46,25 @@ def check_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
     return clean
 
 
+def check_shortcut(workspace: Workspace, template: Template | None, shortcut: str) -> str:
+    """What the composer's `/` expands: lowercase letters, digits, `-` and `_` (a typed leading `/` is dropped),
+    unique in the workspace; empty for none."""
+    shortcut = (shortcut or "").strip().lstrip("/").lower()
+    if not shortcut:
+        return ""
+    if not SHORTCUT.fullmatch(shortcut):
+        raise ValidationFailed(_("A shortcut is up to 64 lowercase letters, digits, - or _, such as refund-policy."),
+                               code="invalid_shortcut", field="shortcut")
+    clash = Template.objects.filter(workspace=workspace, shortcut=shortcut).exclude(pk=template.pk if template else None)
+    if clash.exists():
+        raise Conflict(_("Another reply uses the shortcut /%(shortcut)s.") % {"shortcut": shortcut},
+                       code="shortcut_exists", field="shortcut")
+    return shortcut
+
+
 def do_save_template(workspace: Workspace, template: Template | None, *, name: str, kind: str,
                      variants: list[dict[str, str]], shortcut: str = "", is_active: bool = True) -> Template:
-    """Create or replace a template and all its variants."""
+    """Create or replace a template and all its variants (audited: `template.created` / `template.updated`)."""
     name = (name or "").strip()[:200]
     if not name:
         raise ValidationFailed(_("A template needs a name."), code="invalid_name", field="name")
@@ -54,13 +73,17 @@ def do_save_template(workspace: Workspace, template: Template | None, *, name: s
     clean = check_variants(variants)
     clash = Template.objects.filter(workspace=workspace, name=name).exclude(pk=template.pk if template else None)
     if clash.exists():
-        raise Conflict(_("A template with this name exists already."), code="template_exists")
+        raise Conflict(_("A template with this name exists already."), code="template_exists", field="name")
+    shortcut = check_shortcut(workspace, template, shortcut)
+    created = template is None
     template = template or Template(workspace=workspace)
-    template.name, template.kind, template.shortcut, template.is_active = name, kind, shortcut[:64], is_active
+    template.name, template.kind, template.shortcut, template.is_active = name, kind, shortcut, is_active
     template.save()
     template.variants.all().delete()
     TemplateVariant.objects.bulk_create(
         TemplateVariant(workspace=workspace, template=template, **variant) for variant in clean)
+    record_change("template.created" if created else "template.updated", template,
+                  {"name": name, "kind": kind, "shortcut": shortcut, "languages": [v["language"] for v in clean]})
     return template
 
 
@@ -87,11 +110,14 @@ def do_save_macro(workspace: Workspace, macro: Macro | None, *, name: str, actio
     if not actions and template is None:
         raise ValidationFailed(_("A macro needs actions or a reply."), code="empty_macro", field="actions")
     if Macro.objects.filter(workspace=workspace, name=name).exclude(pk=macro.pk if macro else None).exists():
-        raise Conflict(_("A macro with this name exists already."), code="macro_exists")
+        raise Conflict(_("A macro with this name exists already."), code="macro_exists", field="name")
+    created = macro is None
     macro = macro or Macro(workspace=workspace)
     macro.name, macro.actions, macro.template = name, actions, template
     macro.description, macro.is_active = description[:500], is_active
     macro.save()
+    record_change("macro.created" if created else "macro.updated", macro,
+                  {"name": name, "actions": [a.get("type") for a in actions], "template_id": template_id})
     return macro
 
 
@@ -136,9 +162,11 @@ def do_send_automatic_reply(conversation: Conversation, template: Template) -> M
 
 def do_delete_template(template: Template) -> None:
     """An admin deletes a template with its language variants. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("template.deleted", template, {"name": template.name})
     template.delete()
 
 
 def do_delete_macro(macro: Macro) -> None:
     """An admin deletes a macro. The caller holds the transaction and has checked the actor is an admin."""
+    record_change("macro.deleted", macro, {"name": macro.name})
     macro.delete()

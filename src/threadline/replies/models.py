@@ -19,11 +19,19 @@ class Template(WorkspaceScoped):
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CANNED)
-    shortcut = models.CharField(max_length=64, blank=True)
+    shortcut = models.CharField(
+        max_length=64, blank=True,
+        help_text=_("Typed after / in the composer (lowercase letters, digits, - and _); unique in the workspace"),
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="uniq_template_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="uniq_template_name"),
+            # what an agent types after "/" in the composer picks exactly one canned reply
+            models.UniqueConstraint(fields=["workspace", "shortcut"], condition=~models.Q(shortcut=""),
+                                    name="uniq_template_shortcut"),
+        ]
 
     def __str__(self) -> str:
         return self.name

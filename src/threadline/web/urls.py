@@ -12,6 +12,7 @@ from threadline.web import (
     views_admin_brands,
     views_admin_hours,
     views_admin_privacy,
+    views_admin_replies,
     views_admin_routing,
     views_admin_sla,
     views_admin_teams,
@@ -111,4 +112,10 @@ urlpatterns = [
     path("app/admin/brands/<int:brand_id>", views_admin_brands.brand_view),
     path("app/admin/brands/<int:brand_id>/delete", views_admin_brands.delete_view),
     path("app/x/brands/<int:brand_id>/logo", views_admin_brands.logo_view),
+    path("app/admin/replies", views_admin_replies.replies_view),
+    path("app/admin/replies/<int:template_id>", views_admin_replies.reply_view),
+    path("app/admin/replies/<int:template_id>/delete", views_admin_replies.reply_delete_view),
+    path("app/admin/replies/macros", views_admin_replies.macros_view),
+    path("app/admin/replies/macros/<int:macro_id>", views_admin_replies.macro_view),
+    path("app/admin/replies/macros/<int:macro_id>/delete", views_admin_replies.macro_delete_view),
 ]
