@@ -22,6 +22,7 @@ takes several minutes to seed and a few GB of disk.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -131,20 +132,28 @@ def timed(samples: int, call: Callable[[int], httpx.Response]) -> dict[str, floa
             "errors": bad}
 
 
-def measure(size: int, samples: int, search_samples: int, database_url: str | None, keep: bool) -> dict:
-    data_dir = Path(tempfile.mkdtemp(prefix="threadline-reads-"))
+def measure(size: int, samples: int, search_samples: int, database_url: str | None, keep: bool,
+            reuse: Path | None = None) -> dict:
+    data_dir = reuse or Path(tempfile.mkdtemp(prefix="threadline-reads-"))
+    keep = keep or reuse is not None
     result: dict = {"size": size}
-    with throwaway_database(database_url, prefix="tlreads") as url, ServerProcess(
+    with (contextlib.nullcontext(None) if reuse else throwaway_database(database_url, prefix="tlreads")) as url, ServerProcess(
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL=EMAIL, THREADLINE_ADMIN_PASSWORD=PASSWORD,
         THREADLINE_LOG_LEVEL="WARNING", THREADLINE_EMBEDDED_WORKER="0",
     ) as server:
         server.start()
         token = server.run("token", "create", "--email", EMAIL).stdout.strip()
-        for name in ("Shop backend", "Mobile app"):
-            server.python_json_command("channel", "create-api", "--name", name)
-        say(f"seeding {size:,} conversations ({'PostgreSQL' if url else 'SQLite'}) ...")
-        output = server.shell(SEED.format(email=EMAIL, size=size), timeout=24 * 3600)
-        seeded = json.loads(output.strip().splitlines()[-1])
+        seeded_file = data_dir / "bench-seeded.json"
+        if reuse:
+            seeded = json.loads(seeded_file.read_text())
+            say(f"reusing {seeded['conversations']:,} conversations seeded in {data_dir}")
+        else:
+            for name in ("Shop backend", "Mobile app"):
+                server.python_json_command("channel", "create-api", "--name", name)
+            say(f"seeding {size:,} conversations ({'PostgreSQL' if url else 'SQLite'}) ...")
+            output = server.shell(SEED.format(email=EMAIL, size=size), timeout=24 * 3600)
+            seeded = json.loads(output.strip().splitlines()[-1])
+            seeded_file.write_text(json.dumps(seeded))
         result["seed_seconds"] = seeded["seconds"]
         result["messages"] = seeded["messages"]
         say(f"  seeded {seeded['conversations']:,} conversations, {seeded['messages']:,} messages, "
@@ -238,10 +247,12 @@ def main() -> int:
     parser.add_argument("--search-samples", type=int, default=10, help="requests per search (default 10)")
     parser.add_argument("--database-url", default=None,
                         help="a PostgreSQL server URL: runs on a throwaway database there (default: SQLite)")
-    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite), to --reuse it")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="a data directory kept by an earlier --keep run (SQLite): measure without seeding")
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args()
-    result = measure(args.size, args.samples, args.search_samples, args.database_url, args.keep)
+    result = measure(args.size, args.samples, args.search_samples, args.database_url, args.keep, args.reuse)
     if not result.get("lookup_finds_one"):
         say("  WARNING: looking a seeded contact up by email did not find exactly one contact")
     print_plans(result["plans"])
