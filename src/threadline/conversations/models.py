@@ -179,3 +179,31 @@ class ConversationEvent(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.conversation_id}"
+
+
+class ScheduledReply(WorkspaceScoped):
+    """A reply an agent wrote to go out later ("send later"): the job queue sends it at `send_at` as that agent,
+    under the channel's rules then; until then it can be cancelled. A reply the channel refuses at that time
+    is kept as `failed` with the reason."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="scheduled_replies")
+    author = models.ForeignKey("tenancy.Membership", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("tl_channels.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    text = models.TextField()
+    send_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "state"])]
+
+    def __str__(self) -> str:
+        return f"reply to {self.conversation_id} at {self.send_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from threadline.conversations.models import Attachment, Conversation, ConversationEvent, Message
+from threadline.conversations.models import (
+    Attachment,
+    Conversation,
+    ConversationEvent,
+    Message,
+    ScheduledReply,
+)
 from threadline.core.errors import NotFound
 from threadline.core.time import ensure_aware
 from threadline.tenancy.models import Membership
@@ -119,3 +125,18 @@ def list_conversations(actor: Membership, filters: ConversationFilters | None = 
     if filters.updated_since is not None:
         queryset = queryset.filter(updated_at__gte=ensure_aware(filters.updated_since))
     return queryset
+
+
+def access_scheduled_reply(actor: Membership, scheduled_id: int) -> ScheduledReply:
+    scheduled = (ScheduledReply.objects.filter(workspace_id=actor.workspace_id, pk=scheduled_id,
+                                               conversation__in=conversations_of(actor))
+                 .select_related("conversation").first())
+    if scheduled is None:
+        raise NotFound(_("No such scheduled reply."), code="scheduled_reply_not_found")
+    return scheduled
+
+
+def pending_scheduled_replies(actor: Membership, conversation: Conversation) -> QuerySet[ScheduledReply]:
+    return (ScheduledReply.objects.filter(workspace_id=actor.workspace_id, conversation=conversation,
+                                          state=ScheduledReply.State.SCHEDULED)
+            .select_related("author__user", "channel").order_by("send_at", "id"))

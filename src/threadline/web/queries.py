@@ -445,6 +445,18 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return describe_call(kind, data)
     if kind.startswith("sla_"):
         return describe_sla(kind, data)
+    if kind == "reply_retried":
+        return _("%(actor)s tried a failed reply again") % {"actor": actor}
+    if kind == "reply_resent":
+        channel = channels.get(data.get("channel_id") or 0)
+        return _("%(actor)s sent a failed reply again on %(channel)s") % {
+            "actor": actor, "channel": channel.name if channel else _("another channel")}
+    if kind == "reply_scheduled":
+        return _("%(actor)s scheduled a reply") % {"actor": actor}
+    if kind == "scheduled_reply_cancelled":
+        return _("%(actor)s cancelled a scheduled reply") % {"actor": actor}
+    if kind == "scheduled_reply_failed":
+        return _("A scheduled reply could not be sent: %(reason)s") % {"reason": data.get("reason", "")}
     if kind == "macro_applied":
         return _("%(actor)s applied the macro %(name)s") % {"actor": actor, "name": data.get("name", "")}
     if kind == "automation_ran":

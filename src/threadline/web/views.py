@@ -40,7 +40,12 @@ from threadline.conversations.actions import (
 )
 from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Priority, Status
-from threadline.conversations.queries import access_attachment, access_conversation, access_message
+from threadline.conversations.queries import (
+    access_attachment,
+    access_conversation,
+    access_message,
+    pending_scheduled_replies,
+)
 from threadline.conversations.reachability import reachable_channels
 from threadline.conversations.splitting import do_split_message
 from threadline.core.client_address import client_address
@@ -52,14 +57,17 @@ from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import workspace_group
 from threadline.replies.models import Template
+from threadline.replies.queries import list_macros
 from threadline.replies.rendering import render as render_template
 from threadline.routing.actions import do_set_presence, profile_of
 from threadline.tenancy.actions import do_set_default_workspace
 from threadline.tenancy.models import Membership, Workspace
+from threadline.tenancy.permissions import Permission, has_permission
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
 from threadline.web.models import SavedView, TotpDevice, UiPreference
+from threadline.web.moments import moment_from, preset_times
 from threadline.web.session import agent_view, wants_json
 
 MAX_FILES = 10
@@ -119,7 +127,8 @@ def strings() -> dict[str, str]:
         "notifications_on": _("Desktop notifications are on"), "confirm_merge": _("Merge these?"),
         "selected": _("%(n)s selected"), "now": _("now"),
         "sla_due": _("due in %(duration)s"), "sla_overdue": _("overdue by %(duration)s"),
-        "load_more": _("Load more"), "loading": _("Loading…"),
+        "load_more": _("Load more"), "loading": _("Loading…"), "remove": _("Remove"),
+        "scheduled": _("Reply scheduled"),
     }
 
 
@@ -176,6 +185,7 @@ def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]
     return {
         "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
         "reach": reach, "reply_on": preselected_channel(reach), "ui": ui_of(agent),
+        "can_reply": has_permission(agent, Permission.REPLY),
         "panel": queries.contact_panel(agent, conversation),
         "statuses": Status.choices, "priorities": Priority.choices,
         "agents": list_agents(agent).filter(is_active=True), "teams": queries.sidebar(agent)["teams"],
@@ -184,6 +194,8 @@ def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]
                                           is_active=True).order_by("name")[:100],
         "viewers": presence.viewers(conversation.pk), "customer_online": presence.contact_online(conversation.contact_id),
         "snooze_default": (timezone.localtime() + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "presets": preset_times(), "scheduled": pending_scheduled_replies(agent, conversation),
+        "macros": list_macros(agent).filter(is_active=True).order_by("name")[:50],
     }
 
 
@@ -214,8 +226,9 @@ def timeline_fragment(request: HttpRequest, conversation_id: int) -> HttpRespons
     agent = request.agent  # type: ignore[attr-defined]
     conversation = access_conversation(agent, conversation_id)
     items, earlier = queries.timeline(agent, conversation, request.GET.get("before", ""))
-    return render(request, "web/_timeline.html", {"agent": agent, "conversation": conversation, "items": items,
-                                                  "earlier": earlier})
+    return render(request, "web/_timeline.html", {
+        "agent": agent, "conversation": conversation, "items": items, "earlier": earlier,
+        "reach": reachable_channels(conversation), "can_reply": has_permission(agent, Permission.REPLY)})
 
 
 # ── conversation actions ─────────────────────────────────────────────────────────────────────────────
@@ -299,16 +312,11 @@ SNOOZE_PRESETS = {"1h": dt.timedelta(hours=1), "3h": dt.timedelta(hours=3), "1d"
 
 
 def _snooze_until(value: str) -> dt.datetime:
-    """A preset (1h, 3h, 1d, 1w), or a local date-time in the agent's time zone (`2026-05-01T09:00`)."""
+    """A fixed delay (1h, 3h, 1d, 1w), a preset in the agent's time zone (later_today, tomorrow, next_week),
+    or a local date-time in the agent's time zone (`2026-05-01T09:00`)."""
     if value in SNOOZE_PRESETS:
         return timezone.now() + SNOOZE_PRESETS[value]
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(_("Choose when the snooze ends."), code="invalid_time", field="until") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.get_current_timezone())
-    return moment
+    return moment_from(value, "until")
 
 
 @require_POST

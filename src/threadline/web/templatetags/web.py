@@ -102,3 +102,22 @@ def contact_label(contact: Any) -> str:
         if identity.kind == "visitor":
             return _("Visitor %(id)s") % {"id": identity.address[:6]}
     return _("Customer #%(id)s") % {"id": contact.pk}
+
+
+@register.filter
+def failure_text(message: Any) -> str:
+    """Why a reply did not go out, in words an agent can act on; the provider's own text stays in the details."""
+    from threadline.channels.registry import ADAPTERS, adapter_for
+
+    channel = message.channel
+    adapter = adapter_for(channel.kind) if channel is not None and channel.kind in ADAPTERS else None
+    blocked = getattr(adapter, "cannot_deliver", None)
+    problem = blocked(channel) if blocked is not None else ""
+    if problem:
+        return str(problem)
+    delivery = getattr(message, "delivery", None)
+    name = channel.name if channel is not None else _("the channel")
+    if delivery is not None and delivery.attempts > 1:
+        return _("Not delivered: %(channel)s could not be reached after %(n)s attempts.") % {
+            "channel": name, "n": delivery.attempts}
+    return _("Not delivered: %(channel)s did not accept this reply.") % {"channel": name}

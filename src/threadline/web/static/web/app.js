@@ -213,6 +213,9 @@ async function refreshConversationParts() {
     const current = $(selector);
     if (next && current && !current.contains(document.activeElement)) current.replaceWith(next);
   }
+  const scheduled = $("#scheduled", fresh.content);
+  if ($("#scheduled")) $("#scheduled").replaceWith(scheduled || document.createComment("scheduled"));
+  else if (scheduled) $("#composer")?.before(scheduled);
   const options = $("#channel-select", fresh.content);
   if (options && $("#channel-select")) $("#channel-select").innerHTML = options.innerHTML;
   wireHead();
@@ -239,9 +242,10 @@ function wireHead() {
   }
   const tags = $("#tags-input");
   tags?.addEventListener("change", () => update({ tags: tags.value }));
-  for (const selector of ["#snooze-form", "#merge-form"]) {
+  for (const selector of ["#snooze-form", "#merge-form", "#snooze-presets", "#macro-form"]) {
     $(selector)?.addEventListener("submit", (event) => submitForm(event, (data) => {
       if (data.conversation_id && data.conversation_id !== state.conversationId) openConversation(data.conversation_id);
+      else refreshConversationParts().catch(() => {});
     }));
   }
 }
@@ -258,8 +262,9 @@ async function update(values) {
 async function submitForm(event, after) {
   event.preventDefault();
   const form = event.target.closest("form");
+  const submitter = event.submitter && event.submitter.form === form ? event.submitter : null;
   try {
-    const data = await post(form.action, new FormData(form));
+    const data = await post(submitter?.formAction || form.action, new FormData(form, submitter));
     if (after) after(data);
   } catch (error) {
     flash(error.message);
@@ -317,6 +322,57 @@ function warn(text, { offerForce = false } = {}) {
   box.hidden = false;
 }
 
+// The composer stays one line until used: focusing it, a restored draft, or files dragged in open it.
+function openComposer() {
+  $("#composer")?.classList.add("open");
+  const text = $("#composer-text");
+  if (text && text.rows < 4) text.rows = 4;
+}
+
+function closeComposer() {
+  const form = $("#composer");
+  if (!form || form.contains(document.activeElement) || $("#composer-text").value.trim() || $("#composer-files").files.length) return;
+  form.classList.remove("open");
+  $("#composer-text").rows = 1;
+}
+
+function addFiles(files) {
+  const input = $("#composer-files");
+  const all = new DataTransfer();
+  for (const file of [...input.files, ...files]) all.items.add(file);
+  input.files = all.files;
+  showFiles();
+}
+
+function showFiles() {
+  const list = $("#composer-files-list");
+  const input = $("#composer-files");
+  list.replaceChildren(...[...input.files].map((file, index) => {
+    const item = document.createElement("li");
+    const name = document.createElement("bdi");
+    name.textContent = file.name;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "link";
+    remove.textContent = strings.remove;
+    remove.setAttribute("aria-label", `${strings.remove} ${file.name}`);
+    remove.addEventListener("click", () => {
+      const keep = new DataTransfer();
+      [...input.files].forEach((f, i) => i !== index && keep.items.add(f));
+      input.files = keep.files;
+      showFiles();
+    });
+    item.append(name, " ", remove);
+    return item;
+  }));
+}
+
+function pastedName(file, index) {
+  const extension = (file.type.split("/")[1] || "png").replace("jpeg", "jpg");
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+  return `pasted-${stamp}${index ? `-${index}` : ""}.${extension}`;
+}
+
 function wireComposer() {
   const form = $("#composer");
   if (!form) return;
@@ -326,6 +382,32 @@ function wireComposer() {
     text.value = draft.text;
     setMode(draft.mode);
     $("#draft-state").textContent = strings.draft_restored;
+    openComposer();
+  }
+  text.addEventListener("focus", openComposer);
+  form.addEventListener("focusout", () => setTimeout(closeComposer, 150));
+  $("#composer-files").addEventListener("change", showFiles);
+  form.addEventListener("dragover", (event) => {
+    if (![...event.dataTransfer.types].includes("Files")) return;
+    event.preventDefault();
+    openComposer();
+    form.classList.add("dropping");
+  });
+  form.addEventListener("dragleave", () => form.classList.remove("dropping"));
+  form.addEventListener("drop", (event) => {
+    if (!event.dataTransfer.files.length) return;
+    event.preventDefault();
+    form.classList.remove("dropping");
+    addFiles(event.dataTransfer.files);
+  });
+  text.addEventListener("paste", (event) => {
+    const images = [...(event.clipboardData?.files || [])].filter((file) => file.type.startsWith("image/"));
+    if (!images.length) return;
+    event.preventDefault();
+    addFiles(images.map((file, i) => new File([file], file.name && file.name !== "image.png" ? file.name : pastedName(file, i), { type: file.type })));
+  });
+  for (const button of $$("[data-send-at]", form)) {
+    button.addEventListener("click", () => schedule(button.dataset.sendAt));
   }
   for (const radio of $$('input[name="mode"]', form)) radio.addEventListener("change", () => setMode(radio.value));
   text.addEventListener("input", () => {
@@ -334,7 +416,7 @@ function wireComposer() {
     typing(Boolean(text.value.trim()));
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => typing(false), 3000);
-    mentionMenu(text);
+    if (!mentionMenu(text)) cannedMenu(text);
   });
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -358,15 +440,17 @@ function wireComposer() {
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (event.submitter?.id === "schedule-button") {
+      schedule($("#send-at-input").value);
+      return;
+    }
     if (!text.value.trim() && !$("#composer-files").files.length) return;
     const body = new FormData(form);
     body.set("seen_message_id", String(state.composeBase ?? lastMessageId()));
     $("#send-button").disabled = true;
     try {
       await post(form.action, body);
-      text.value = "";
-      $("#composer-files").value = "";
-      $("#force").value = "";
+      clearComposer();
       $("#composer-warning").hidden = true;
       $("#draft-state").textContent = "";
       localStorage.removeItem(draftKey(state.conversationId));
@@ -380,6 +464,93 @@ function wireComposer() {
       $("#send-button").disabled = false;
     }
   });
+}
+
+function clearComposer() {
+  $("#composer-text").value = "";
+  $("#composer-files").value = "";
+  showFiles();
+  $("#force").value = "";
+  $("#composer-warning").hidden = true;
+  $("#draft-state").textContent = "";
+  localStorage.removeItem(draftKey(state.conversationId));
+  state.composeBase = null;
+  closeComposer();
+}
+
+async function schedule(sendAt) {
+  const form = $("#composer");
+  const text = $("#composer-text");
+  if (!text.value.trim()) {
+    text.focus();
+    return;
+  }
+  try {
+    await post(form.dataset.scheduleAction, { text: text.value, send_at: sendAt, channel_id: $("#channel-select")?.value || "" });
+    $("#send-later").open = false;
+    clearComposer();
+    flash(strings.scheduled, "info");
+    refreshConversationParts().catch(() => {});
+  } catch (error) {
+    warn(error.message);
+  }
+}
+
+// "/" at the start of a word lists the workspace's canned replies (by shortcut, then title); picking one
+// puts its body, rendered for this customer and channel, in place of what was typed.
+function cannedMenu(area) {
+  const menu = $("#mention-menu");
+  const before = area.value.slice(0, area.selectionStart);
+  const match = before.match(/(?:^|\s)\/([\p{L}\p{N}._-]{0,30})$/u);
+  const options = $$("#canned-select option[value]").filter((o) => o.value);
+  if (!match || !options.length) {
+    if (mentionState?.kind === "canned") menu.hidden = true;
+    return false;
+  }
+  const needle = match[1].toLocaleLowerCase();
+  const found = options.map((o) => ({ id: o.value, shortcut: o.dataset.shortcut || "", name: o.dataset.name || o.textContent.trim() }))
+    .filter((c) => !needle || c.shortcut.toLocaleLowerCase().startsWith(needle) || c.name.toLocaleLowerCase().includes(needle))
+    .sort((a, b) => Number(!a.shortcut.toLocaleLowerCase().startsWith(needle)) - Number(!b.shortcut.toLocaleLowerCase().startsWith(needle)))
+    .slice(0, 8);
+  if (!found.length) {
+    menu.hidden = true;
+    mentionState = null;
+    return false;
+  }
+  mentionState = { kind: "canned", start: before.length - match[1].length - 1, end: area.selectionStart, found, index: 0 };
+  menu.replaceChildren(...found.map((canned, index) => {
+    const item = document.createElement("li");
+    item.role = "option";
+    item.id = `canned-option-${canned.id}`;
+    item.textContent = canned.shortcut ? `/${canned.shortcut} · ${canned.name}` : canned.name;
+    item.dir = "auto";
+    item.dataset.cannedId = canned.id;
+    item.setAttribute("aria-selected", String(index === 0));
+    item.addEventListener("mousedown", (event) => {
+      event.preventDefault();
+      pickCanned(canned);
+    });
+    return item;
+  }));
+  menu.hidden = false;
+  return true;
+}
+
+async function pickCanned(canned) {
+  const area = $("#composer-text");
+  const { start, end } = mentionState;
+  $("#mention-menu").hidden = true;
+  mentionState = null;
+  const channel = $("#channel-select")?.value || "";
+  try {
+    const data = await request(`${$("#composer").dataset.cannedUrl}${canned.id}?channel_id=${channel}`);
+    area.value = area.value.slice(0, start) + data.text + area.value.slice(end);
+    area.selectionStart = area.selectionEnd = start + data.text.length;
+    area.focus();
+    area.dispatchEvent(new Event("input"));
+  } catch (error) {
+    flash(error.message);
+  }
 }
 
 function insertText(area, value) {
@@ -398,16 +569,16 @@ function mentionMenu(area) {
   if (!match) {
     menu.hidden = true;
     mentionState = null;
-    return;
+    return false;
   }
   const needle = match[1].toLocaleLowerCase();
   const found = boot.agents.filter((a) => a.id !== me && (a.name.toLocaleLowerCase().startsWith(needle)
     || a.email.startsWith(needle))).slice(0, 6);
   if (!found.length) {
     menu.hidden = true;
-    return;
+    return true;
   }
-  mentionState = { start: before.length - match[1].length - 1, end: area.selectionStart, found, index: 0 };
+  mentionState = { kind: "mention", start: before.length - match[1].length - 1, end: area.selectionStart, found, index: 0 };
   menu.replaceChildren(...found.map((agent, index) => {
     const item = document.createElement("li");
     item.role = "option";
@@ -421,6 +592,7 @@ function mentionMenu(area) {
     return item;
   }));
   menu.hidden = false;
+  return true;
 }
 
 function mentionKey(event) {
@@ -432,7 +604,9 @@ function mentionKey(event) {
     return;
   }
   if (event.key === "Enter" || event.key === "Tab") {
-    pickMention(mentionState.found[mentionState.index]);
+    const chosen = mentionState.found[mentionState.index];
+    if (mentionState.kind === "canned") pickCanned(chosen);
+    else pickMention(chosen);
     return;
   }
   const step = event.key === "ArrowDown" ? 1 : -1;
@@ -641,7 +815,8 @@ document.addEventListener("click", async (event) => {
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (form.matches(".split-form, .redact-form, .suggestions form, .merges form, .contact-panel details form")) {
+  if (form.matches(".split-form, .redact-form, .suggestions form, .merges form, .contact-panel details form, "
+    + ".failure-form, .cancel-scheduled")) {
     submitForm(event, (data) => {
       if (data.conversation_id) openConversation(data.conversation_id);
       else refreshConversationParts();
@@ -715,8 +890,8 @@ document.addEventListener("keydown", (event) => {
   const actions = {
     j: () => moveSelection(1),
     k: () => moveSelection(-1),
-    r: () => { setMode("reply"); $("#composer-text")?.focus(); },
-    n: () => { setMode("note"); $("#composer-text")?.focus(); },
+    r: () => { setMode("reply"); openComposer(); $("#composer-text")?.focus(); },
+    n: () => { setMode("note"); openComposer(); $("#composer-text")?.focus(); },
     a: () => state.conversationId && update({ assignee: String(me) }),
     e: () => state.conversationId && update({ status: "solved" }),
     o: () => state.conversationId && update({ status: "open" }),

@@ -1,0 +1,190 @@
+"""The workspace on any screen, in headless Chromium (Debian's package) against a real `threadline serve`:
+stacked screens on a phone (list → conversation → customer, and the browser's back button), the contact
+panel folded and remembered on a laptop, "/" canned replies in the composer, and axe-core (from the
+axe-playwright-python package) reporting no critical or serious violation on the inbox, a conversation,
+search and settings, in English and Hebrew. Screenshots at 390×844 and 1280×800 in test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from threadline.testing.server import migrated_copy
+from threadline.web.testkit import launch, screenshot, set_up_workspace, sign_in, threadline_server
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+WAIT = 15_000
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+
+SEED = """
+import json
+from django.db import transaction
+from threadline.channels.actions import do_create_channel
+from threadline.channels.base import InboundMessage
+from threadline.conversations.actions import receive_inbound_message
+from threadline.replies.actions import do_save_template
+from threadline.tenancy.models import Membership
+admin = Membership.objects.select_related("workspace").get(user__email="ada@acme.example")
+with transaction.atomic():
+    api = do_create_channel(admin, "api", "Shop backend", {"webhook_url": "http://127.0.0.1:9/hook"})
+    do_save_template(admin.workspace, None, name="Refund policy", kind="canned", shortcut="refund",
+                     variants=[{"language": "en", "text": "Hi {{ contact.name }}, refunds take five days."}])
+ids = []
+for n, (name, text) in enumerate([("Dana Levi", "Where is my refund?"), ("נועה כהן", "איפה ההזמנה שלי?"),
+                                  ("สมชาย ใจดี", "สินค้ายังไม่มาถึงครับ ช่วยตรวจสอบให้หน่อย")]):
+    with transaction.atomic():
+        message = receive_inbound_message(api, InboundMessage(
+            provider_message_id=f"seed-{n}", sender_kind="external", sender_address=f"c{n}@example.com",
+            sender_name=name, text=text, subject=text))
+    ids.append(message.conversation_id)
+print(json.dumps({"conversations": ids}))
+"""
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser-ui") / "data"
+    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+        set_up_workspace(proc)
+        proc.seed = proc.python(SEED)
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        chromium = launch(driver)
+        yield chromium
+        chromium.close()
+
+
+def test_on_a_phone_list_conversation_and_customer_are_stacked_screens_with_back(server, browser):
+    context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, server.url)
+    assert page.locator("#list-pane").is_visible()
+    assert not page.locator("#views-nav").is_visible() and not page.locator("#conversation-pane").is_visible()
+    screenshot(page, "phone-1-list")
+
+    page.locator(".row", has_text="Where is my refund").locator(".row-link").click()
+    page.locator("#timeline .message.in", has_text="Where is my refund").wait_for(timeout=WAIT)
+    assert page.locator("#conversation-pane").is_visible() and not page.locator("#list-pane").is_visible()
+    assert not page.locator("#contact-panel").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
+    screenshot(page, "phone-2-conversation")
+
+    page.click("#panel-toggle")
+    page.locator("#contact-panel").wait_for(state="visible")
+    assert page.url.endswith("#customer")
+    assert not page.locator("#timeline").is_visible()
+    screenshot(page, "phone-3-customer")
+
+    page.go_back()  # the browser's own back: customer → conversation
+    page.locator("#timeline").wait_for(state="visible")
+    assert not page.locator("#contact-panel").is_visible()
+    page.go_back()  # conversation → list
+    page.locator("#list-pane").wait_for(state="visible")
+    assert page.url.rstrip("/").endswith("/app") or "/app/?" in page.url or page.url.endswith("/app/")
+    page.go_forward()
+    page.locator("#timeline").wait_for(state="visible")
+    page.locator("#conversation .back-link").first.click()  # the page's own back link
+    page.locator("#list-pane").wait_for(state="visible")
+
+    page.click("#views-link")
+    page.locator("#views-nav").wait_for(state="visible")
+    page.locator("#views-nav a", has_text="Mine").click()
+    page.locator("#list-pane").wait_for(state="visible")
+    screenshot(page, "phone-4-views")
+    context.close()
+
+
+def test_on_a_laptop_the_contact_panel_folds_and_stays_folded(server, browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.locator(".row", has_text="Where is my refund").locator(".row-link").click()
+    panel = page.locator("#contact-panel")
+    panel.wait_for(state="visible")
+    page.click("#panel-toggle")
+    panel.wait_for(state="hidden")
+    assert page.get_attribute("#panel-toggle", "aria-expanded") == "false"
+    page.wait_for_timeout(300)
+    page.reload()  # remembered for this person
+    page.locator("#timeline").wait_for()
+    assert not panel.is_visible()
+    page.click("#panel-toggle")
+    panel.wait_for(state="visible")
+    page.set_viewport_size(LAPTOP)
+    screenshot(page, "laptop-conversation")
+    context.close()
+
+
+def test_slash_lists_canned_replies_and_inserts_the_rendered_body(server, browser):
+    context = browser.new_context(viewport=LAPTOP, locale="en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.locator(".row", has_text="Where is my refund").locator(".row-link").click()
+    composer = page.locator("#composer")
+    composer.wait_for()
+    assert not page.locator("#send-button").is_visible()  # collapsed until used
+    page.click("#composer-text")
+    page.locator("#send-button").wait_for(state="visible")
+    assert page.locator("label.attach").inner_text().strip() == "Attach files"
+    page.keyboard.type("Thanks for waiting. /ref")
+    option = page.locator("#mention-menu li", has_text="/refund")
+    option.wait_for(timeout=WAIT)
+    screenshot(page, "composer-slash-menu")
+    page.keyboard.press("Enter")
+    playwright.expect(page.locator("#composer-text")).to_have_value(
+        "Thanks for waiting. Hi Dana Levi, refunds take five days.", timeout=WAIT)
+
+    # an image pasted into the composer becomes an attachment
+    page.evaluate("""() => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array([137, 80, 78, 71])], "image.png", { type: "image/png" }));
+      document.querySelector('#composer-text').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+    }""")
+    page.locator("#composer-files-list li", has_text="pasted-").wait_for(timeout=WAIT)
+    assert page.evaluate("document.querySelector('#composer-files').files.length") == 1
+    context.close()
+
+
+AXE_IMPACTS = ("critical", "serious")
+
+
+def axe_findings(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["passes"], "axe-core did not run"
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results.response["violations"] if v["impact"] in AXE_IMPACTS]
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_axe_finds_no_critical_or_serious_violation(server, browser, language):
+    context = browser.new_context(viewport=LAPTOP, locale="he-IL" if language == "he" else "en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    if language == "he":
+        page.select_option("#language-select", "he")
+        page.wait_for_function("document.documentElement.dir === 'rtl'", timeout=WAIT)
+    conversation = server.seed["conversations"][0]
+    screens = {"inbox": "/app/", "conversation": f"/app/c/{conversation}/", "search": "/app/search?q=refund",
+               "settings": "/app/settings"}
+    report = {}
+    for name, path in screens.items():
+        for size, viewport in (("1280", LAPTOP), ("390", PHONE)):
+            page.set_viewport_size(viewport)
+            page.goto(f"{server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            findings = axe_findings(page)
+            if findings:
+                report[f"{name}@{size}"] = findings
+            screenshot(page, f"axe-{language}-{name}-{size}")
+    assert not report, json.dumps(report, indent=1, ensure_ascii=False)
+    context.close()
