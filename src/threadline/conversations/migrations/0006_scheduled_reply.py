@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0004_message_paging_and_threading_indexes'),
+        ('conversations', '0005_assignee_queue_index'),
         ('tenancy', '0004_workspace_redaction_settings'),
         ('tl_channels', '0003_inboundevent_contacts'),
     ]
