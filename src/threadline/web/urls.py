@@ -16,6 +16,7 @@ from threadline.web import (
     views_admin_routing,
     views_admin_sla,
     views_admin_teams,
+    views_admin_templates,
     views_admin_tokens,
     views_admin_webhooks,
     views_admin_workspace,
@@ -124,4 +125,8 @@ urlpatterns = [
     path("app/admin/replies/macros", views_admin_replies.macros_view),
     path("app/admin/replies/macros/<int:macro_id>", views_admin_replies.macro_view),
     path("app/admin/replies/macros/<int:macro_id>/delete", views_admin_replies.macro_delete_view),
+    path("app/admin/templates", views_admin_templates.templates_view),
+    path("app/admin/templates/<int:template_id>", views_admin_templates.template_view),
+    path("app/admin/templates/<int:template_id>/delete", views_admin_templates.template_delete_view),
+    path("app/admin/templates/whatsapp/<int:channel_id>/sync", views_admin_templates.whatsapp_sync_view),
 ]
