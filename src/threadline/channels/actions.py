@@ -1,8 +1,10 @@
-"""Writes for channels: create and configure (config validated by the adapter's schema, stored encrypted);
-replay or dismiss an inbound event that needs attention."""
+"""Writes for channels: create and configure (config validated by the adapter's schema, stored encrypted),
+enable or disable, rotate a generated secret; note that a payload arrived (`last_event_at`); replay or dismiss
+an inbound event that needs attention."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -13,8 +15,12 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for
 from threadline.core import crypto
 from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.time import now
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 from threadline.tenancy.queries import require_admin
+
+EVENT_MARK_EVERY = dt.timedelta(minutes=1)  # `last_event_at` is written at most this often per channel
 
 
 def check_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +81,43 @@ def do_update_channel(
         _config_saved(channel, clean)
     record_change(update_action("channel", config), channel, {"config": sorted(config or {}), "active": is_active})
     return channel
+
+
+def do_set_channel_active(actor: Membership, channel: Channel, active: bool, *, open_conversations: int = 0
+                          ) -> Channel:
+    """Enable or disable a channel. Disabling closes nothing: see `queries.disable_effects` for what follows."""
+    require(actor, Permission.ADMIN_CHANNELS)
+    if channel.is_active == active:
+        return channel
+    channel.is_active = active
+    channel.save(update_fields=["is_active", "updated_at"])
+    record_change("channel.enabled" if active else "channel.disabled", channel,
+                  {"kind": channel.kind, "name": channel.name, "open_conversations": open_conversations}, actor=actor)
+    return channel
+
+
+def do_rotate_channel_secret(actor: Membership, channel: Channel, field: str, value: str) -> Channel:
+    """Replace one generated secret of the config (a web chat's identity key, a verify token) with `value`."""
+    require(actor, Permission.ADMIN_CHANNELS)
+    if field not in adapter_for(channel.kind).config_schema.model_fields:
+        raise ValidationFailed(_("This channel has no such setting."), code="unknown_field", field=field)
+    clean = check_config(channel.kind, {**channel.config, field: value})
+    channel.config_encrypted = crypto.encrypt_json(clean)
+    channel.save(update_fields=["config_encrypted", "updated_at"])
+    _config_saved(channel, clean)
+    record_change("channel.secret_rotated", channel, {"field": field}, actor=actor)
+    return channel
+
+
+def note_event_received(channel: Channel) -> None:
+    """Remember when the channel last accepted a payload, writing at most once a minute (the edge calls it
+    for every accepted payload; the row read by the edge says whether the mark is stale)."""
+    moment = now()
+    last = channel.last_event_at
+    if last is not None and moment - last < EVENT_MARK_EVERY:
+        return
+    Channel.objects.filter(pk=channel.pk).update(last_event_at=moment)
+    channel.last_event_at = moment
 
 
 def check_replayable(event: InboundEvent) -> None:

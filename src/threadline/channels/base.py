@@ -172,6 +172,17 @@ class Capabilities:
     consent_required: bool = False  # sends are blocked after the recipient opted out (STOP)
 
 
+@dataclass(frozen=True)
+class PublishedRecord:
+    """A DNS record an admin publishes for a channel (see the optional `published_records`)."""
+
+    purpose: str  # for a person: "DKIM signature", "Domain verification"
+    name: str
+    value: str
+    kind: str = "TXT"
+    verified: bool | None = None  # None: not checked
+
+
 @runtime_checkable
 class ChannelAdapter(Protocol):
     kind: ClassVar[str]
@@ -212,6 +223,23 @@ class ChannelAdapter(Protocol):
 #   start_listener(*, host, smtp_port) -> Callable[[], None] | None
 #       starts an edge with a port of its own in `threadline serve` / `threadline worker` (the SMTP listener,
 #       IMAP watchers); returns the function that stops it.
+#   check_connection(channel) -> str
+#       one cheap, documented, read-only provider call with the channel's credentials (Telegram getMe, the
+#       WhatsApp phone number, the Twilio account...) through the provider HTTP client; returns what the
+#       provider says the account is ("@support_bot"), raises a ChannelError when it refuses or cannot be
+#       reached. Kinds without it answer "not available" (`channels.connection.check`).
+#   send_test(actor, channel, to) -> str
+#       sends one real test message to the address `to` the way the channel's replies leave (email: through
+#       its SMTP relay, DKIM-signed); returns its id; raises ValidationFailed or a ChannelError.
+#   published_records(channel) -> list[PublishedRecord]
+#       the DNS records to publish for the channel (email: its DKIM key, catch-all domain verification).
+#   new_signing_key(actor, channel, selector) -> None
+#       generates and stores a signing key pair (email: DKIM); `published_records` then shows its public half.
+#   install_snippet(channel) -> str
+#       what a site pastes to show the channel (web chat: the widget's script tags).
+#   preview(request, channel, overrides) -> HttpResponse
+#       the customer-facing view with unsaved settings (`overrides`, a QueryDict) applied, opening nothing
+#       (web chat: its frame); served to admins only, framed by the widget editor.
 #   config_saved(channel, config) -> None
 #       runs after a channel's config is written, inside the caller's transaction: checks that need the
 #       database or the network (an email address owned by another workspace: Conflict; a private outbound

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from threadline.channels.actions import note_event_received
 from threadline.channels.base import (
     CallEvent,
     ChannelError,
@@ -126,6 +127,7 @@ def accept_inbound(
                 body=body, headers=headers,
             )
             process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}")
+            note_event_received(channel)
     except IntegrityError:
         return InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first(), False
     return event, True

@@ -18,6 +18,10 @@ class Channel(WorkspaceScoped):
     config_encrypted = models.TextField(blank=True, help_text=_("Adapter config, encrypted at rest"))
     routing_key = models.CharField(max_length=320, blank=True, db_index=True)
     is_active = models.BooleanField(default=True)
+    last_event_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When a payload was last accepted on this channel (kept to the minute; see note_event_received)"),
+    )
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.name}"

@@ -342,6 +342,21 @@ class EmailAdapter:
         if config.get("imap"):
             refuse_private(config["imap"]["host"], config["imap"]["port"], field="config.imap.host")
 
+    def send_test(self, actor: Any, channel: Channel, to: str) -> str:
+        from threadline.channels.email.probe import do_send_test_email
+
+        return do_send_test_email(actor, channel, to)
+
+    def published_records(self, channel: Channel) -> list[Any]:
+        from threadline.channels.email.records import published_records
+
+        return published_records(channel)
+
+    def new_signing_key(self, actor: Any, channel: Channel, selector: str) -> None:
+        from threadline.channels.email.records import do_new_dkim_key
+
+        do_new_dkim_key(actor, channel, selector)
+
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
         from threadline.channels.email.sending import send
 

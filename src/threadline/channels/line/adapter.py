@@ -175,6 +175,14 @@ class LineAdapter:
     def _auth(self, channel: Channel) -> dict[str, str]:
         return {"Authorization": f"Bearer {channel.config['channel_access_token']}"}
 
+    def check_connection(self, channel: Channel) -> str:
+        """GET /v2/bot/info: the bot's display name and basic id."""
+        url = f"{channel.config['api_base_url'].rstrip('/')}/v2/bot/info"
+        bot = provider_http.json_of(provider_http.call("LINE", lambda: http.get(url, headers=self._auth(channel))))
+        if not bot.get("displayName"):
+            raise PermanentSendError("the bot has no displayName")
+        return f"{bot['displayName']} {bot.get('basicId', '')}".strip()
+
     def _content(self, channel: Channel, message_id: str, filename: str) -> InboundAttachment | None:
         url = f"{channel.config['data_api_base_url'].rstrip('/')}/v2/bot/message/{message_id}/content"
         response = provider_http.download(url, headers=self._auth(channel))

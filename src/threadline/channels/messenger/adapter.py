@@ -82,6 +82,7 @@ class MessengerAdapter:
     capabilities: ClassVar[Capabilities] = Capabilities(
         text=True, media=True, templates=True, read_receipts=True, typing=True, max_length=2000,
         reply_window_hours=24, interactive=True)
+    account_fields: ClassVar[str] = "name"  # what check_connection reads of the Page
     config_schema: ClassVar[type[BaseModel]] = MessengerConfig
 
     # ── inbound ──
@@ -281,6 +282,16 @@ class MessengerAdapter:
                 "human_agent_tag": mode == "HUMAN_AGENT", "tags": list(self.tags)}
 
     # ── outbound ──
+    def check_connection(self, channel: Channel) -> str:
+        """GET the Page (Messenger) or the Instagram account the token is for: its name."""
+        config = channel.config
+        account = graph.get_json(channel, f"{config['graph_base_url'].rstrip('/')}/{config['page_id']}"
+                                          f"?fields={self.account_fields}")
+        name = account.get("username") or account.get("name")
+        if not name:
+            raise PermanentSendError("the account has no name")
+        return f"@{name}" if account.get("username") else str(name)
+
     def _endpoint(self, channel: Channel) -> str:
         return f"{channel.config['graph_base_url'].rstrip('/')}/{channel.config['page_id']}/messages"
 
@@ -331,6 +342,7 @@ class InstagramAdapter(MessengerAdapter):
     webhook_object: ClassVar[str] = "instagram"
     tags: ClassVar[tuple[str, ...]] = ("HUMAN_AGENT",)
     profile_fields: ClassVar[str] = "name,username,profile_pic"
+    account_fields: ClassVar[str] = "username"
     capabilities: ClassVar[Capabilities] = Capabilities(
         text=True, media=True, templates=True, read_receipts=True, max_length=1000, reply_window_hours=24)
 

@@ -175,6 +175,10 @@ class SmsAdapter:
             {"code": "method_not_allowed", "message": _("Use POST.")}, status=405)
 
     # ── rules ──
+    def check_connection(self, channel: Channel) -> str:
+        config = channel.config
+        return twilio.account_name(config["api_base_url"], config["account_sid"], config["auth_token"])
+
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         from threadline.consent.queries import is_opted_out
 

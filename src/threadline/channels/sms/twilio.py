@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
 
-from threadline.channels.base import InboundRequest, VerificationError
+from threadline.channels import provider_http
+from threadline.channels.base import InboundRequest, PermanentSendError, VerificationError
+from threadline.core import http
 
 SIGNATURE_HEADER = "x-twilio-signature"
 
@@ -69,3 +71,13 @@ def verify(request: InboundRequest, auth_token: str) -> None:
 def basic_auth(account_sid: str, auth_token: str) -> dict[str, str]:
     token = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+def account_name(api_base_url: str, account_sid: str, auth_token: str) -> str:
+    """GET the account (Twilio's documented cheap call): its friendly name, or a refusal as a channel error."""
+    url = f"{api_base_url.rstrip('/')}/2010-04-01/Accounts/{quote(account_sid)}.json"
+    account = provider_http.json_of(provider_http.call(
+        "Twilio", lambda: http.get(url, headers=basic_auth(account_sid, auth_token))))
+    if account.get("status") not in (None, "active"):
+        raise PermanentSendError(f"the account is {account.get('status')}")
+    return str(account.get("friendly_name") or account_sid)

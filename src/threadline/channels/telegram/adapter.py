@@ -210,6 +210,14 @@ class TelegramAdapter:
             filename += "." + path.rsplit(".", 1)[1]
         return [InboundAttachment(filename, ctype, response.body)]
 
+    def check_connection(self, channel: Channel) -> str:
+        """getMe: the bot the token belongs to."""
+        answer = provider_http.json_of(provider_http.call("Telegram", lambda: http.get(self._api(channel, "getMe"))))
+        bot = answer.get("result") or {}
+        if not answer.get("ok") or not bot.get("username"):
+            raise PermanentSendError(str(answer.get("description") or "getMe gave no bot"))
+        return f"@{bot['username']}"
+
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         if template is not None and template["name"] != "interactive":
             raise ValidationFailed(_("Telegram has no templates; write the message (buttons are allowed)."),

@@ -337,6 +337,10 @@ class VoiceAdapter:
                                  response.body)
 
     # ── rules and sending ──
+    def check_connection(self, channel: Channel) -> str:
+        config = channel.config
+        return twilio.account_name(config["api_base_url"], config["account_sid"], config["auth_token"])
+
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         raise ValidationFailed(_("A phone line cannot carry a written reply; call the customer back or reply "
                                  "on another channel."), code="channel_cannot_send", field="channel_id")

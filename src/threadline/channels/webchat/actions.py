@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from threadline.channels.actions import note_event_received
 from threadline.channels.base import DeliveryStatusUpdate, InboundAttachment, InboundMessage
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.webchat import tokens
@@ -243,6 +244,7 @@ def do_receive_visitor_message(channel: Channel, visitor: Visitor, *, client_id:
         defaults={"workspace_id": channel.workspace_id, "body": json.dumps(body, ensure_ascii=False).encode(),
                   "headers": {}, "state": InboundEvent.State.PROCESSED, "processed_at": now()},
     )
+    note_event_received(channel)
     message = receive_inbound_message(channel, InboundMessage(
         provider_message_id=key, sender_kind=kind, sender_address=address, sender_name=visitor.name,
         sender_verified=verified, text=text, attachments=attachments,

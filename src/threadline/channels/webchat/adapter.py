@@ -105,6 +105,16 @@ class WebchatAdapter:
         logger.info("web chat reply %s continued by email on channel %s", message.message_id, email_channel.pk)
         return result
 
+    def install_snippet(self, channel: Channel) -> str:
+        from threadline.channels.webchat.preview import install_snippet
+
+        return install_snippet(channel)
+
+    def preview(self, request: Any, channel: Channel, overrides: Any) -> Any:
+        from threadline.channels.webchat.preview import preview_response
+
+        return preview_response(request, channel, overrides)
+
     def websocket_consumer(self) -> Any:
         from threadline.channels.webchat.consumer import VisitorConsumer
 

@@ -1,5 +1,6 @@
-"""A web chat channel's settings: look (brand color, title, greeting, position, language), the pre-chat form,
-identity verification, the sites allowed to embed it, and the email channel conversations continue on."""
+"""A web chat channel's settings: look (brand color, title, greeting, position, language), the pre-chat form and
+its fields, what happens when nobody is online, identity verification, the sites allowed to embed it, and the
+email channel conversations continue on."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ class WebchatConfig(BaseModel):
     position: Literal["right", "left"] = "right"
     language: str = Field(default="", description="Fixed widget language; empty follows the visitor's browser")
     prechat: Literal["off", "optional", "required"] = "off"
+    prechat_fields: list[Literal["name", "email"]] = Field(
+        default_factory=lambda: ["name", "email"], min_length=1, description="What the pre-chat form asks")
+    offline: Literal["ask_email", "message", "hide"] = Field(
+        default="ask_email", description="When no agent is online: ask for an email to answer by email, only say "
+                                         "so (messages still arrive), or hide the chat button")
+    offline_message: str = Field(default="", max_length=500, description="Said when no agent is online")
     allowed_origins: list[str] = Field(default_factory=list, description="Sites that may embed the widget")
     email_channel_id: int | None = Field(
         default=None, description="Email channel replies go out on while the visitor is away (default: first)")
@@ -48,6 +55,11 @@ class WebchatConfig(BaseModel):
             if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
                 raise ValueError(f"{origin!r} is not an origin such as https://shop.example")
         return [o.rstrip("/") for o in value]
+
+    @field_validator("prechat_fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     def text_color(self) -> str:
         """Black or white, whichever reads better on the brand color."""

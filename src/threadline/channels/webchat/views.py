@@ -121,6 +121,7 @@ def config_view(request: HttpRequest, channel_id: int) -> HttpResponse:
             "text_color": config.text_color(), "position": config.position, "language": language,
             "direction": "rtl" if translation.get_language_bidi() else "ltr",
             "greeting": greeting(config, language), "prechat": config.prechat,
+            "prechat_fields": config.prechat_fields, "offline": config.offline,
             "agents_available": queries.agents_available(channel),
             "launcher_label": _("Chat with us"),
         }
@@ -162,20 +163,29 @@ def frame_view(request: HttpRequest, channel_id: int) -> HttpResponse:
         channel, config = _channel(channel_id)
     except ThreadlineError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    response = render_frame(request, channel, config, agents_available=queries.agents_available(channel))
+    ancestors = " ".join(config.allowed_origins) if config.allowed_origins else "*"
+    response["Content-Security-Policy"] = security_headers.policy(request, frame_ancestors=ancestors)
+    return response
+
+
+def render_frame(request: HttpRequest, channel: Channel, config: WebchatConfig, *, agents_available: bool,
+                 preview: bool = False) -> HttpResponse:
+    """The chat frame of `channel` with `config`; a `preview` (the admin's widget editor) opens no session."""
     language = language_for(config, channel, request.GET.get("lang", ""))
     with translation.override(language):
         strings = {key: str(make()) for key, make in FRAME_STRINGS.items()}
+        if config.offline_message:
+            strings["offline"] = config.offline_message
         context = {
             "language": language, "bidi": translation.get_language_bidi(), "config": config,
             "title": config.title or channel.workspace.name, "greeting": greeting(config, language),
             "text_color": config.text_color(), "strings": strings,
             "boot": {"channel_id": channel.pk, "language": language, "prechat": config.prechat,
-                     "agents_available": queries.agents_available(channel)},
+                     "prechat_fields": config.prechat_fields, "offline": config.offline,
+                     "agents_available": agents_available, "preview": preview},
         }
-        response = render(request, "webchat/frame.html", context)
-    ancestors = " ".join(config.allowed_origins) if config.allowed_origins else "*"
-    response["Content-Security-Policy"] = security_headers.policy(request, frame_ancestors=ancestors)
-    return response
+        return render(request, "webchat/frame.html", context)
 
 
 # ── the frame's API ──────────────────────────────────────────────────────────────────────────────────

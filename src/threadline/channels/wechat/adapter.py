@@ -226,6 +226,11 @@ class WeChatAdapter:
         cache.set(key, token, max(60, int(answer.get("expires_in", 7200)) - 300))
         return token
 
+    def check_connection(self, channel: Channel) -> str:
+        """A fresh access token from the app id and secret (the cheapest call that proves both)."""
+        self.access_token(channel, fresh=True)
+        return _("the app id and secret were accepted")
+
     def _checked(self, answer: dict[str, Any]) -> dict[str, Any]:
         code = answer.get("errcode", 0)
         if not code:

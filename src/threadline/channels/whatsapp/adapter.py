@@ -241,6 +241,16 @@ class WhatsAppAdapter:
             metadata["consent"] = record.action
 
     # ── rules ──
+    def check_connection(self, channel: Channel) -> str:
+        """GET the phone number: its display number and verified business name."""
+        config = channel.config
+        number = graph.get_json(channel, f"{config['graph_base_url'].rstrip('/')}/{config['phone_number_id']}"
+                                         "?fields=display_phone_number,verified_name")
+        if not number.get("display_phone_number"):
+            raise PermanentSendError("the phone number has no display_phone_number")
+        name = number.get("verified_name", "")
+        return f"{number['display_phone_number']} ({name})" if name else str(number["display_phone_number"])
+
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         """Free text within 24 hours of the customer's last message here; otherwise an approved template."""
         from threadline.consent.queries import is_opted_out

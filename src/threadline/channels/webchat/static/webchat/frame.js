@@ -177,11 +177,20 @@ function setAvailability(available) {
   updateDetails();
 }
 
+const prechatFields = boot.prechat_fields || ["name", "email"];
+const prechatDone = () => visitor.identified || prechatFields.every((name) => visitor[name]);
+
 function updateDetails() {
-  const offlineAsk = !agentsAvailable && !visitor.email;
-  const prechatAsk = boot.prechat !== "off" && !visitor.email && !visitor.identified && shown.size === 0;
+  // offline "ask_email": an address to answer by email; "message"/"hide": only say nobody is online
+  const offlineAsk = !agentsAvailable && (boot.offline || "ask_email") === "ask_email" && !visitor.email;
+  const prechatAsk = boot.prechat !== "off" && !prechatDone() && shown.size === 0;
   const ask = !detailsSkipped && (offlineAsk || prechatAsk);
   details.hidden = !ask;
+  const wanted = new Set(offlineAsk ? ["email", ...prechatFields] : prechatFields);
+  for (const name of ["name", "email"]) {
+    details.elements[name].closest("label").hidden = !wanted.has(name);
+  }
+  details.elements.email.required = wanted.has("email");
   document.getElementById("details-skip").hidden = boot.prechat === "required" && prechatAsk;
   detailsIntro.textContent = offlineAsk ? `${strings.offline} ${strings.offline_ask}` : strings.prechat_ask;
   composer.hidden = ask && boot.prechat === "required" && prechatAsk;
@@ -284,6 +293,7 @@ function addPending(text, files) {
 
 async function submit(event) {
   event.preventDefault();
+  if (boot.preview) return;  // the admin's widget editor: nothing is sent
   const text = textArea.value.trim();
   const files = [...filesInput.files];
   if (!text && !files.length) return;
@@ -338,6 +348,7 @@ async function loadHistory() {
 
 async function saveDetails(event) {
   event.preventDefault();
+  if (boot.preview) return;
   const form = new FormData(details);
   detailsError.hidden = true;
   try {
@@ -405,12 +416,14 @@ textArea.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
 });
 filesInput.addEventListener("change", () => filesInput.files.length && submit(new Event("submit")));
-setInterval(() => socket?.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 25000);
-setInterval(async () => {
-  // whether an agent is online changes over the day: look again every minute
-  const response = await fetch(`${base}/config?lang=${boot.language}`).catch(() => null);
-  if (response?.ok) setAvailability((await response.json()).agents_available);
-}, 60000);
+function keepAlive() {
+  setInterval(() => socket?.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 25000);
+  setInterval(async () => {
+    // whether an agent is online changes over the day: look again every minute
+    const response = await fetch(`${base}/config?lang=${boot.language}`).catch(() => null);
+    if (response?.ok) setAvailability((await response.json()).agents_available);
+  }, 60000);
+}
 
 async function identifyAtStart() {
   if (!initialIdentity) return;
@@ -422,11 +435,16 @@ async function identifyAtStart() {
 }
 
 setAvailability(agentsAvailable);
-startSession()
-  .then(identifyAtStart)
-  .then(loadHistory)
-  .then(() => {
-    connect();
-    post({ type: "ready" });
-  })
-  .catch((error) => status(error.message));
+if (boot.preview) {
+  document.documentElement.dataset.preview = "ready";  // the widget editor's preview: no session, no socket
+} else {
+  keepAlive();
+  startSession()
+    .then(identifyAtStart)
+    .then(loadHistory)
+    .then(() => {
+      connect();
+      post({ type: "ready" });
+    })
+    .catch((error) => status(error.message));
+}

@@ -77,6 +77,7 @@
 
   function build(data) {
     config = data;
+    // "hide" when nobody is online: no button; the page's own open() calls still open the chat
     var side = config.position === "left" ? "left" : "right";
     launcher = document.createElement("button");
     launcher.type = "button";
@@ -107,6 +108,7 @@
       "max-width:calc(100vw - 40px);max-height:calc(100vh - 110px);border:0;border-radius:14px;background:#fff;" +
       "box-shadow:0 8px 30px rgba(0,0,0,.25);z-index:2147483647;display:none;";
     document.body.appendChild(frame);
+    if (config.offline === "hide" && !config.agents_available) launcher.style.display = "none";
     document.body.appendChild(launcher);
     if (open) setOpen(true);
   }
