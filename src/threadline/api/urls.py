@@ -25,6 +25,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.api.me:router"),
     ("/contacts", "threadline.contacts.api:router"),
     ("/", "threadline.conversations.api:router"),
+    ("/agents", "threadline.tenancy.api_people:router"),
     ("/agents", "threadline.tenancy.api:agents_router"),
     ("/teams", "threadline.tenancy.api:teams_router"),
     ("/tokens", "threadline.tenancy.api:tokens_router"),

@@ -25,6 +25,8 @@ VARIABLES: dict[str, str] = {
     "ADMIN_PASSWORD": "Password of the first admin; without it a one-time setup link is printed.",
     "WORKSPACE_NAME": "Name of the first workspace, created on first start (default Threadline).",
     "SMTP_RELAY_URL": "smtp://user:pass@host:587 relay for outbound mail (used by the email channel).",
+    "SYSTEM_MAIL_URL": "smtp://user:pass@host:587 for invitations and password resets (default: SMTP_RELAY_URL); without one, links are shown to the admin.",
+    "SYSTEM_MAIL_FROM": "Sender of invitations and password resets (default threadline@<PUBLIC_URL host>).",
     "SMTP_TLS_CERT": "PEM certificate path: turns on STARTTLS on the inbound SMTP listener (with SMTP_TLS_KEY).",
     "SMTP_TLS_KEY": "PEM private key path for SMTP_TLS_CERT.",
     "EMAIL_MAX_BYTES": "Largest inbound email accepted, in bytes (default 26214400, 25 MB); larger gets SMTP 552.",

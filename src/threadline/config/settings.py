@@ -172,6 +172,8 @@ THREADLINE = {
     "UPLOAD_MAX_BYTES": 100 * 1024 * 1024,  # a widget or composer request carrying attachments
     "DNS_NAMESERVERS": env.host_ports(env.get("DNS_NAMESERVERS"), 53),
     "METRICS_TOKEN": env.get("METRICS_TOKEN") or "",
+    "SYSTEM_MAIL_URL": env.get("SYSTEM_MAIL_URL") or SMTP_RELAY_URL,  # invitations and password resets
+    "SYSTEM_MAIL_FROM": env.get("SYSTEM_MAIL_FROM") or "",
 }
 
 LOGGING = {

@@ -11,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from threadline.config import env
 from threadline.core import crypto
-from threadline.core.errors import NotFound, ValidationFailed
+from threadline.core.errors import NotFound
 from threadline.core.time import now
 from threadline.tenancy.actions import do_add_agent, do_create_setup_link, do_create_workspace
-from threadline.tenancy.models import Membership, Role, SetupLink, User, Workspace
+from threadline.tenancy.models import LinkPurpose, Membership, Role, SetupLink, User, Workspace
+from threadline.tenancy.passwords import check_new_password
 
 DEFAULT_ADMIN_EMAIL = "admin@localhost"
 DEFAULT_WORKSPACE_NAME = "Threadline"
@@ -48,7 +47,8 @@ def _serialize_first_start() -> None:
 
 def do_issue_setup_link(user: User) -> str:
     """A fresh one-time setup URL for `user`; links issued before it stop working."""
-    SetupLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now()).update(expires_at=now())
+    SetupLink.objects.filter(user=user, purpose=LinkPurpose.SETUP, used_at__isnull=True,
+                             expires_at__gt=now()).update(expires_at=now())
     return setup_url(do_create_setup_link(user))
 
 
@@ -97,22 +97,13 @@ def find_setup_link(raw: str) -> SetupLink:
     """The live (unused, unexpired) link for `raw`, or NotFound."""
     link = (
         SetupLink.objects.select_related("user")
-        .filter(digest=crypto.token_digest(raw), used_at__isnull=True, expires_at__gt=now(), user__is_active=True)
+        .filter(digest=crypto.token_digest(raw), purpose=LinkPurpose.SETUP, used_at__isnull=True, expires_at__gt=now(),
+                user__is_active=True)
         .first()
     )
     if link is None:
         raise NotFound(_("This setup link has expired or was already used."), code="setup_link_invalid")
     return link
-
-
-def check_new_password(user: User, password: str, confirm: str) -> str:
-    if password != confirm:
-        raise ValidationFailed(_("The two passwords differ."), field="confirm")
-    try:
-        validate_password(password, user)
-    except DjangoValidationError as exc:
-        raise ValidationFailed(" ".join(exc.messages), field="password") from exc
-    return password
 
 
 def do_complete_setup(raw: str, password: str, confirm: str) -> User:
@@ -126,7 +117,8 @@ def do_complete_setup(raw: str, password: str, confirm: str) -> User:
         raise NotFound(_("This setup link has expired or was already used."), code="setup_link_invalid")
     user = link.user
     user.set_password(check_new_password(user, password, confirm))
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     moment = now()
     SetupLink.objects.filter(user=user, used_at__isnull=True).update(used_at=moment)
     transaction.on_commit(lambda: _close_sockets(user.pk))  # a new password ends every open agent socket

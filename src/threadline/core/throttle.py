@@ -85,3 +85,5 @@ def backoff(failures: int, budget: Budget) -> int:
 LOGIN = Throttle("login")
 SECOND_FACTOR = Throttle("totp")
 SETUP_LINK = Throttle("setup")
+PASSWORD_CHANGE = Throttle("password")  # the current password asked for by a change (per account and client)
+RESET_REQUEST = Throttle("reset")  # every reset request counts, whether or not the address exists

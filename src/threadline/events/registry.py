@@ -34,7 +34,7 @@ DURABLE: list[Subscriber] = [
     Subscriber("automations", "threadline.automations.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created", "language.set", "sla.warned", "sla.breached", "routing.escalated"})),
     Subscriber("language", "threadline.language.subscribers:on_event", frozenset({"message.received"})),
     Subscriber("sla", "threadline.sla.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})),
-    Subscriber("routing", "threadline.routing.subscribers:on_event", frozenset({"message.received", "conversation.updated"})),
+    Subscriber("routing", "threadline.routing.subscribers:on_event", frozenset({"message.received", "conversation.updated", "agent.updated"})),
 ]
 
 IMMEDIATE: list[Subscriber] = [

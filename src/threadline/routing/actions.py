@@ -377,6 +377,20 @@ def do_reassign(conversation: Conversation, *, reason: str) -> RoutingDecision |
     return do_route(conversation, exclude=(previous,))
 
 
+def do_hand_back(membership_id: int) -> list[int]:
+    """A deactivated agent's active conversations go back to routing (each to someone else, or its team's
+    queue); idempotent, and nothing moves if the seat was reactivated meanwhile. Returns the moved ids."""
+    if Membership.objects.filter(pk=membership_id, is_active=True).exists():
+        return []
+    moved = []
+    for conversation in (Conversation.objects.select_for_update(of=("self",))
+                         .filter(assignee_id=membership_id, status__in=ACTIVE_STATUSES)
+                         .select_related("team", "origin_channel", "last_inbound_channel").order_by("id")):
+        do_reassign(conversation, reason="agent_deactivated")
+        moved.append(conversation.pk)
+    return moved
+
+
 def waiting_conversations(workspace_id: int) -> QuerySet[Conversation]:
     """Unassigned active conversations of teams that assign automatically, oldest first."""
     automatic = TeamPolicy.objects.filter(workspace_id=workspace_id).exclude(policy=Policy.MANUAL).values("team_id")

@@ -1,4 +1,5 @@
-"""Durable subscriber: route each new inbound conversation, and retry waiting ones when capacity frees."""
+"""Durable subscriber: route each new inbound conversation, retry waiting ones when capacity frees, and hand a
+deactivated agent's conversations back to routing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import transaction
 
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.language.actions import ensure_detected
-from threadline.routing.actions import do_route
+from threadline.routing.actions import do_hand_back, do_route
 
 FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 
@@ -32,3 +33,6 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
 
             with transaction.atomic():
                 route_waiting_task.enqueue(payload["workspace_id"], unique_key=f"route-waiting:{outbox_id}")
+    elif event_type == "agent.updated" and payload.get("changes", {}).get("is_active") is False:
+        with transaction.atomic():
+            do_hand_back(payload["membership_id"])

@@ -190,3 +190,15 @@ def do_create_setup_link(user: User, *, hours: int = 24) -> str:
     raw = secrets.token_urlsafe(24)
     SetupLink.objects.create(user=user, digest=crypto.token_digest(raw), expires_at=now() + dt.timedelta(hours=hours))
     return raw
+
+
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def do_note_activity(membership: Membership) -> None:
+    """Remember that the agent just did something (`last_seen_at`). At most one write a minute per seat: every
+    request of the workspace and the API passes here, and on SQLite a write serializes."""
+    moment = now()
+    if membership.last_seen_at is None or moment - membership.last_seen_at >= SEEN_RESOLUTION:
+        Membership.objects.filter(pk=membership.pk).update(last_seen_at=moment)
+        membership.last_seen_at = moment

@@ -13,6 +13,7 @@ from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
 from threadline.core.schemas import Id
+from threadline.routing.seats import do_update_seat
 from threadline.tenancy.actions import (
     do_add_agent,
     do_create_team,
@@ -26,12 +27,12 @@ from threadline.tenancy.queries import (
     access_team,
     access_token,
     agents_by_ids,
-    list_agents,
+    list_people,
     list_teams,
     list_tokens,
     require_admin,
 )
-from threadline.tenancy.roster import check_keeps_an_admin, do_delete_team, do_rename_team
+from threadline.tenancy.roster import do_delete_team, do_rename_team
 from threadline.tenancy.schemas import (
     AgentIn,
     AgentOut,
@@ -52,7 +53,7 @@ tokens_router = Router(tags=["tokens"])
 # ── agents ───────────────────────────────────────────────────────────────────────────────────────────
 @agents_router.get("", response=responses(AgentPage), summary="List agents")
 def agents(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
-    rows, cursor = paginate(list_agents(actor(request)).prefetch_related("teams"), cursor=paging.cursor,
+    rows, cursor = paginate(list_people(actor(request)), cursor=paging.cursor,
                             limit=paging.limit, descending=False)
     return page(rows, cursor)
 
@@ -74,13 +75,16 @@ def agent_detail(request: HttpRequest, agent_id: Id) -> Membership:
 
 @agents_router.patch("/{agent_id}", response=responses(AgentOut), summary="Change role, active or name (admins)")
 def update_agent(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> Membership:
+    """Deactivating (`is_active: false`) signs the agent out and hands their open conversations back to
+    routing; an invited person is activated by their invitation, not here (409 `invitation_pending`)."""
     agent = actor(request)
     require_admin(agent)
     role = payload.role.value if payload.role else None
     with transaction.atomic():
         target = access_agent(agent, agent_id)
-        check_keeps_an_admin(agent, target, role=role, is_active=payload.is_active)
-        do_update_agent(target, role=role, is_active=payload.is_active, name=payload.name, actor=agent)
+        do_update_seat(agent, target, role=role, is_active=payload.is_active)
+        if payload.name is not None:
+            do_update_agent(target, name=payload.name, actor=agent)
     return access_agent(agent, agent_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from threadline.core.models import TimeStamped, WorkspaceScoped
@@ -38,6 +39,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         "tenancy.Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text=_("The workspace /app/ opens in when the session has not chosen one: the last one switched to"),
     )
+    must_change_password = models.BooleanField(
+        _("must set a new password"), default=False,
+        help_text=_("Set by an admin's forced reset: the next sign-in must choose a new password first"),
+    )
+    session_epoch = models.PositiveIntegerField(
+        default=0, help_text=_("Raised to end every session of the account without changing its password"),
+    )
 
     objects = UserManager()
     USERNAME_FIELD = "email"
@@ -46,6 +54,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash), with `session_epoch` mixed in once it was
+        raised: every session (and agent socket) made before a forced reset stops matching, as after a
+        password change. Epoch 0 keeps Django's own value, so existing sessions survive the upgrade."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "threadline.tenancy.models.User.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}\0{self.session_epoch}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
 
 class Workspace(TimeStamped):
@@ -111,6 +129,9 @@ class Membership(WorkspaceScoped):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     is_active = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last request in this workspace (/app/ or the API), to the minute"),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="uniq_membership")]
@@ -144,10 +165,46 @@ class ApiToken(WorkspaceScoped):
         return f"{self.prefix}… ({self.membership})"
 
 
+class LinkPurpose(models.TextChoices):
+    SETUP = "setup", _("First password")
+    RESET = "reset", _("Password reset")
+
+
 class SetupLink(TimeStamped):
-    """A one-time link that lets the first admin set a password when none was given in the environment."""
+    """A one-time link to set a password: the first admin's (`setup`, when none was given in the environment),
+    or a reset asked for by email (`reset`). Only the SHA-256 digest of the secret is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE)
+    purpose = models.CharField(max_length=16, choices=LinkPurpose.choices, default=LinkPurpose.SETUP)
     digest = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Invitation(WorkspaceScoped):
+    """An invitation to take a seat in a workspace, sent as a one-time link (only its digest is stored).
+
+    The seat (`membership`) exists from the start but stays inactive until the link is used, so an invited
+    person is listed (with their role, teams and routing profile) yet can neither sign in to the workspace
+    nor be assigned work. Re-sending replaces the secret; revoking ends the link and removes the unused seat.
+    """
+
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True, help_text=_("When the link was last mailed"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["membership", "accepted_at", "revoked_at"])]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email}"

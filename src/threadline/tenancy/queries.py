@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_token_use
 from threadline.core import crypto
 from threadline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from threadline.core.time import now
-from threadline.tenancy.models import ApiToken, Brand, Membership, Role, Team
+from threadline.tenancy.actions import do_note_activity
+from threadline.tenancy.models import ApiToken, Brand, Invitation, Membership, Role, Team
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -30,6 +31,7 @@ def find_token(raw: str) -> ApiToken | None:
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
         record_token_use(token, moment)
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
+        do_note_activity(token.membership)
     return token
 
 
@@ -101,3 +103,32 @@ def access_brand(actor: Membership, brand_id: int) -> Brand:
     if brand is None:
         raise NotFound(_("No such brand."), code="brand_not_found")
     return brand
+
+
+def list_people(actor: Membership) -> QuerySet[Membership]:
+    """Every seat of the actor's workspace (active, invited, deactivated) with `invitation_pending` annotated."""
+    pending = Invitation.objects.filter(membership=OuterRef("pk"), accepted_at__isnull=True, revoked_at__isnull=True)
+    return list_agents(actor).annotate(invitation_pending=Exists(pending)).prefetch_related("teams")
+
+
+def person_status(membership: Membership) -> str:
+    """`active`, `invited` (a pending invitation, not yet used) or `deactivated`."""
+    if membership.is_active:
+        return "active"
+    pending = getattr(membership, "invitation_pending", None)
+    if pending is None:
+        pending = Invitation.objects.filter(membership=membership, accepted_at__isnull=True,
+                                            revoked_at__isnull=True).exists()
+    return "invited" if pending else "deactivated"
+
+
+def list_invitations(actor: Membership) -> QuerySet[Invitation]:
+    return (Invitation.objects.filter(workspace_id=actor.workspace_id)
+            .select_related("membership__user", "invited_by__user").order_by("id"))
+
+
+def access_invitation(actor: Membership, invitation_id: int) -> Invitation:
+    invitation = list_invitations(actor).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(_("No such invitation."), code="invitation_not_found")
+    return invitation

@@ -56,3 +56,22 @@ def do_delete_team(team: Team) -> None:
     publish(TeamDeleted(workspace_id=team.workspace_id, team_id=team.pk, name=team.name, conversation_ids=moved))
     record_change("team.deleted", team, {"name": team.name, "conversation_ids": moved})
     team.delete()
+
+
+def do_set_agent_teams(membership: Membership, teams: list[Team]) -> list[int]:
+    """Make `teams` exactly the agent's teams; each team that changes publishes `team.changed`. Returns the
+    ids of the teams that changed."""
+    if any(team.workspace_id != membership.workspace_id for team in teams):
+        raise ValidationFailed(_("Every team must belong to the agent's workspace."), code="team_not_found",
+                               field="team_ids")
+    wanted = {team.pk for team in teams}
+    current = set(membership.teams.values_list("id", flat=True))
+    changed = sorted(wanted ^ current)
+    for team in Team.objects.filter(pk__in=changed):
+        if team.pk in wanted:
+            team.members.add(membership)
+        else:
+            team.members.remove(membership)
+        publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
+                            member_ids=sorted(team.members.values_list("id", flat=True))))
+    return changed

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from threadline.core.schemas import Id, Input
-from threadline.tenancy.models import ApiToken, Membership, Role, Team
+from threadline.tenancy.models import ApiToken, Invitation, Membership, Role, Team
 
 MAX_MEMBERS = 1000
 
@@ -19,12 +20,21 @@ class AgentOut(Schema):
     name: str
     role: str = Field(description="admin, agent or light_agent (reads and adds internal notes only)")
     is_active: bool
+    status: str = Field(description="active, invited (an invitation not used yet) or deactivated")
     team_ids: list[int]
+    last_seen_at: dt.datetime | None = Field(description="Last request in this workspace (the app or the API), "
+                                                         "to the minute")
     created_at: dt.datetime
 
     @staticmethod
     def resolve_email(obj: Membership) -> str:
         return obj.user.email
+
+    @staticmethod
+    def resolve_status(obj: Membership) -> str:
+        from threadline.tenancy.queries import person_status
+
+        return person_status(obj)
 
     @staticmethod
     def resolve_name(obj: Membership) -> str:
@@ -100,4 +110,50 @@ class TokenOut(Schema):
 
 class TokenPage(Schema):
     items: list[TokenOut]
+    next_cursor: str | None
+
+
+class InvitationIn(Input):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field("", max_length=200, description="Used only for a person without an account yet")
+    role: Role = Role.AGENT
+    team_ids: list[Id] = Field(default_factory=list, max_length=MAX_MEMBERS)
+    skills: list[str] | None = Field(None, max_length=100)
+    capacity: dict[Literal["chat", "email"], int] | None = Field(
+        None, description="Open conversations at once per class (chat, email); missing classes use the default")
+
+
+class InvitationOut(Schema):
+    id: int
+    agent_id: int | None = Field(description="The seat the invitation activates (null once revoked)")
+    email: str
+    status: str = Field(description="pending, accepted, revoked or expired")
+    expires_at: dt.datetime
+    sent_at: dt.datetime | None = Field(description="When the link was last mailed; null when it was not")
+    accepted_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_agent_id(obj: Invitation) -> int | None:
+        return obj.membership_id
+
+    @staticmethod
+    def resolve_status(obj: Invitation) -> str:
+        from threadline.core.time import now
+
+        if obj.accepted_at:
+            return "accepted"
+        if obj.revoked_at:
+            return "revoked"
+        return "expired" if obj.expires_at <= now() else "pending"
+
+
+class InvitationCreated(InvitationOut):
+    url: str | None = Field(description="The one-time link, only when it could not be mailed (no mail server "
+                                        "configured, or it failed): pass it on yourself. Shown only in this answer.")
+
+
+class InvitationPage(Schema):
+    items: list[InvitationOut]
     next_cursor: str | None

@@ -9,6 +9,7 @@ import pytest
 
 from threadline.jobs.worker import Worker
 from threadline.testing import factories
+from threadline.testing.mailbox import no_system_mail, system_mail  # noqa: F401 - fixtures for every test
 from threadline.testing.receiver import Receiver
 
 

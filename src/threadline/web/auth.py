@@ -48,6 +48,9 @@ from threadline.web.session import LANGUAGES
 PENDING = "tl_pending_user"
 PENDING_AT = "tl_pending_at"
 PENDING_SECONDS = 300
+# An account whose admin forced a reset proved its password (and second factor) but is not signed in until it
+# chose a new one (web.auth_passwords.new_password_view): the session holds who, when and which factor.
+MUST_CHANGE = "tl_must_change"
 
 
 def _next(request: HttpRequest) -> str:
@@ -73,6 +76,15 @@ def too_many(request: HttpRequest, template: str, context: dict[str, object], wa
 
 
 def _finish(request: HttpRequest, user: User, factor: str) -> HttpResponse:
+    if user.must_change_password:
+        request.session.cycle_key()
+        request.session[MUST_CHANGE] = {"user": user.pk, "at": time.time(), "factor": factor}
+        return redirect(f"/login/new-password?next={_next(request)}")
+    return finish_sign_in(request, user, factor)
+
+
+def finish_sign_in(request: HttpRequest, user: User, factor: str) -> HttpResponse:
+    """Sign `user` in on this session (which passed `factor`) and go where they were headed."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     record_sign_in(request.session, factor)
     audit_sign_in(user.email, ok=True, user=user)
@@ -115,10 +127,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
         context["error"] = _("The email or password is not right.")
         return render(request, "web/login.html", context, status=400)
     LOGIN.succeeded(email, client)
+    return continue_sign_in(request, user)
+
+
+def continue_sign_in(request: HttpRequest, user: User) -> HttpResponse:
+    """The password (or a reset link) is proved: refuse it where the workspace requires single sign-on, ask for
+    the second factor when the account has one."""
     for key in (SSO_WORKSPACE, SESSION_FACTOR):  # what an earlier sign-in in this browser proved no longer counts
         request.session.pop(key, None)
     if not is_operator(user) and password_refused(user, has_second_factor=has_second_factor(user)):
-        audit_sign_in(email, ok=False, user=user, reason="sso_required")
+        audit_sign_in(user.email, ok=False, user=user, reason="sso_required")
+        context = {"next": _next(request), "email": user.email}
         context["error"] = _("Your workspace requires single sign-on: use the button below.")
         context["sso_required"] = True
         return render(request, "web/login.html", context, status=403)

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 
 from threadline.core.errors import ThreadlineError
 from threadline.realtime.auth import membership_for
+from threadline.tenancy.actions import do_note_activity
 
 LANGUAGES = ("en", "he", "fa", "th", "cs")
 
@@ -56,6 +57,7 @@ def agent_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 return JsonResponse({"code": "not_signed_in", "message": "Sign in first."}, status=401)
             return redirect(f"/login?next={quote(request.get_full_path())}")
         request.agent = agent  # type: ignore[attr-defined]
+        do_note_activity(agent)
         request.LANGUAGE_CODE = activate_for(agent.user)
         try:
             return view(request, *args, **kwargs)

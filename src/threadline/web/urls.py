@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 
 from threadline.web import (
     auth,
+    auth_invite,
+    auth_passwords,
     auth_sso,
     views,
     views_admin,
@@ -12,6 +14,7 @@ from threadline.web import (
     views_admin_brands,
     views_admin_channels,
     views_admin_hours,
+    views_admin_people,
     views_admin_privacy,
     views_admin_replies,
     views_admin_routing,
@@ -25,6 +28,7 @@ from threadline.web import (
     views_audit,
     views_composer,
     views_operator,
+    views_password,
     views_privacy,
     views_redaction,
 )
@@ -142,4 +146,13 @@ urlpatterns = [
     path("app/admin/channels/<int:channel_id>/signing-key", views_admin_channels.signing_key_view),
     path("app/admin/channels/<int:channel_id>/rotate/<str:field>", views_admin_channels.rotate_view),
     path("app/admin/channels/<int:channel_id>/preview", views_admin_channels.preview_view),
+    path("login/reset", auth_passwords.reset_request_view, name="password-reset"),
+    path("login/reset/<str:token>", auth_passwords.reset_view, name="password-reset-link"),
+    path("login/new-password", auth_passwords.new_password_view, name="password-required"),
+    path("invite/<str:token>", auth_invite.invite_view, name="invite"),
+    path("app/x/password", views_password.change_password_view),
+    path("app/admin/people", views_admin_people.people_view, name="admin-people"),
+    path("app/admin/people/invite", views_admin_people.invite_view),
+    path("app/admin/people/<int:membership_id>", views_admin_people.person_view, name="admin-person"),
+    path("app/admin/people/<int:membership_id>/<str:operation>", views_admin_people.operation_view),
 ]
