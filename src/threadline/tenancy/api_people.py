@@ -48,10 +48,12 @@ def _teams(agent: Membership, team_ids: list[int]) -> list[Team]:
     return teams
 
 
-def _created(invitation: Invitation, raw: str) -> InvitationCreated:
+def _created(invitation: Invitation, raw: str) -> Invitation:
+    """Mail the invitation (after commit); the answer carries its link only when it could not be mailed."""
     mailed = send_invitation(invitation, raw)
     invitation.refresh_from_db()
-    return InvitationCreated.from_orm(invitation).model_copy(update={"url": None if mailed else invitation_url(raw)})
+    invitation.url = None if mailed else invitation_url(raw)  # type: ignore[attr-defined]  # InvitationCreated.url
+    return invitation
 
 
 @router.post("/invitations", response=responses(InvitationCreated, 201), summary="Invite a person by email")
@@ -76,7 +78,7 @@ def invitations(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any
 
 @router.post("/invitations/{invitation_id}/resend", response=responses(InvitationCreated),
              summary="Re-send an invitation (a new link; the old one stops working)")
-def resend(request: HttpRequest, invitation_id: Id) -> InvitationCreated:
+def resend(request: HttpRequest, invitation_id: Id) -> Invitation:
     agent = _admin(request)
     with transaction.atomic():
         invitation = access_invitation(agent, invitation_id)

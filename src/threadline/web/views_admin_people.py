@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from threadline.core.errors import NotFound, ThreadlineError, ValidationFailed
@@ -147,7 +148,8 @@ def _update(request: HttpRequest, actor: Membership, person: Membership) -> str:
 def _deactivate(request: HttpRequest, actor: Membership, person: Membership) -> str:
     count = open_assigned_count(person)
     do_update_seat(actor, person, is_active=False)
-    return _("%(email)s is deactivated; %(count)s conversations go back to routing.") % {
+    return ngettext("%(email)s is deactivated; %(count)s conversation goes back to routing.",
+                    "%(email)s is deactivated; %(count)s conversations go back to routing.", count) % {
         "email": person.user.email, "count": count}
 
 
