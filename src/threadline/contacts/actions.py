@@ -21,6 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from threadline.contacts import identities
+from threadline.contacts.custom_fields import merged_values
 from threadline.contacts.events import (
     ContactCreated,
     ContactDeleted,
@@ -28,7 +29,7 @@ from threadline.contacts.events import (
     IdentityLinked,
     IdentityRemoved,
 )
-from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind
+from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, CustomField, IdentityKind
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Workspace
@@ -153,6 +154,9 @@ def do_update_contact(contact: Contact, *, actor: Membership | None = None, **fi
     """Change editable fields; only real changes are saved and published (`contact.updated`)."""
     check_contact_writable(actor, contact)
     clean = check_contact_fields(fields)
+    if "attributes" in clean:  # the workspace's custom contact fields among them are checked by type
+        clean["attributes"] = merged_values(contact.workspace_id, CustomField.AppliesTo.CONTACT, {},
+                                            clean["attributes"], defined_only=False)
     changes = {k: v for k, v in clean.items() if getattr(contact, k) != v}
     for key, value in changes.items():
         setattr(contact, key, value)

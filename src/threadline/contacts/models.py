@@ -118,3 +118,32 @@ class ContactMerge(WorkspaceScoped):
     unmerged_by = models.ForeignKey(
         "tenancy.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+
+class CustomField(WorkspaceScoped):
+    """A workspace's own field on contacts or conversations: its values live under `key` in
+    `Contact.attributes` or `Conversation.custom_fields`, checked against `kind` (contacts/custom_fields.py)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        SELECT = "select", _("One of a list")
+
+    class AppliesTo(models.TextChoices):
+        CONTACT = "contact", _("Contacts")
+        CONVERSATION = "conversation", _("Conversations")
+
+    key = models.CharField(max_length=64)
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    options = models.JSONField(default=list, blank=True, help_text=_("The choices of a select field"))
+    applies_to = models.CharField(max_length=16, choices=AppliesTo.choices)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "applies_to", "key"], name="uniq_custom_field")]
+
+    def __str__(self) -> str:
+        return self.label

@@ -12,7 +12,14 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.contacts import identities
-from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind, MergeSuggestion
+from threadline.contacts.models import (
+    Contact,
+    ContactIdentity,
+    ContactMerge,
+    CustomField,
+    IdentityKind,
+    MergeSuggestion,
+)
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.tenancy.models import Membership
 
@@ -147,3 +154,16 @@ def list_merges(actor: Membership, contact: Contact) -> QuerySet[ContactMerge]:
         .select_related("source", "target")
         .order_by("-id")
     )
+
+
+# ── custom fields ─────────────────────────────────────────────────────────────────────────────────────
+def list_fields(workspace_id: int, applies_to: str | None = None) -> QuerySet[CustomField]:
+    fields = CustomField.objects.filter(workspace_id=workspace_id)
+    return fields.filter(applies_to=applies_to) if applies_to else fields
+
+
+def access_field(actor: Membership, field_id: int) -> CustomField:
+    field = list_fields(actor.workspace_id).filter(pk=field_id).first()
+    if field is None:
+        raise NotFound(_("No such field."), code="field_not_found")
+    return field

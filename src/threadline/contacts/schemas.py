@@ -156,3 +156,15 @@ class SuggestionQuery(Schema):
 
 class AcceptQuery(Schema):
     target_id: Id | None = Field(None, description="Which of the two contacts remains (default: the existing one)")
+
+
+class CustomFieldOut(Schema):
+    """A workspace's own field: its values are under `key` in a contact's `attributes` or a conversation's
+    `custom_fields`, checked by `kind` when written."""
+
+    id: int
+    key: str
+    label: str
+    kind: str = Field(description="text, number, date (YYYY-MM-DD) or select (one of `options`)")
+    options: list[str]
+    applies_to: str = Field(description="contact or conversation")

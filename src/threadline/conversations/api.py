@@ -24,6 +24,7 @@ from threadline.conversations.actions import (
     do_update_conversation,
 )
 from threadline.conversations.attachments import attachment_response
+from threadline.conversations.custom_fields import do_set_custom_fields
 from threadline.conversations.queries import (
     access_attachment,
     access_conversation,
@@ -67,7 +68,7 @@ def conversation(request: HttpRequest, conversation_id: Id) -> Any:
 
 
 @router.patch("/conversations/{conversation_id}", response=responses(ConversationOut),
-              summary="Change status, priority, assignee, team, tags or subject")
+              summary="Change status, priority, assignee, team, tags, subject or custom fields")
 def update_conversation(request: HttpRequest, conversation_id: Id, payload: ConversationPatch) -> Any:
     agent = actor(request)
     require_full_agent(agent)
@@ -85,6 +86,8 @@ def update_conversation(request: HttpRequest, conversation_id: Id, payload: Conv
             priority=payload.priority.value if payload.priority else None, assignee=assignee, team=team,
             tags=payload.tags, subject=payload.subject,
         )
+        if payload.custom_fields is not None:
+            do_set_custom_fields(agent, target, payload.custom_fields)
     return access_conversation(agent, conversation_id)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.conversations.models import (
@@ -18,6 +18,7 @@ from threadline.conversations.models import (
     ConversationEvent,
     Message,
     ScheduledReply,
+    Tag,
 )
 from threadline.core.errors import NotFound
 from threadline.core.time import ensure_aware
@@ -140,3 +141,15 @@ def pending_scheduled_replies(actor: Membership, conversation: Conversation) -> 
     return (ScheduledReply.objects.filter(workspace_id=actor.workspace_id, conversation=conversation,
                                           state=ScheduledReply.State.SCHEDULED)
             .select_related("author__user", "channel").order_by("send_at", "id"))
+
+
+def list_tags(actor: Membership) -> QuerySet[Tag]:
+    return (Tag.objects.filter(workspace_id=actor.workspace_id).annotate(uses=Count("conversations"))
+            .order_by("name"))
+
+
+def access_tag(actor: Membership, tag_id: int) -> Tag:
+    tag = Tag.objects.filter(workspace_id=actor.workspace_id, pk=tag_id).first()
+    if tag is None:
+        raise NotFound(_("No such tag."), code="tag_not_found")
+    return tag

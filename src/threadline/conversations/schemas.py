@@ -155,6 +155,9 @@ class ConversationPatch(Input):
     team_id: Id | None = None
     tags: list[str] | None = Field(None, max_length=MAX_TAGS, description="The complete new set of tags")
     subject: str | None = Field(None, max_length=500)
+    custom_fields: dict[str, str | int | float | None] | None = Field(
+        None, max_length=200, description="Custom field values to change, by key (null or empty removes one); "
+                                          "only the workspace's conversation fields, each checked by its type")
 
     @field_validator("tags")
     @classmethod
