@@ -1,67 +1,40 @@
 """Single sign-on through a workspace's identity provider (threadline.sso): `/login/sso` finds the provider
-from a work email or a workspace, `/login/sso/<slug>` sends the browser to it, and its answer comes back to
-`/login/sso/<slug>/callback` (OpenID Connect) or `/login/sso/<slug>/acs` (SAML 2.0).
-
-The session is made the way the password sign-in makes it (`login`, the factor it passed, the audit entry),
-and it opens the provider's workspace only. It counts as having passed a second factor when the provider
-asserted one (`amr`, or SAML's authentication context) or the workspace trusts the provider to enforce it;
-otherwise an account with an authenticator still types its code at `/login/verify`. Every refusal is
-audited and counted by the throttle per (workspace, client address).
+from a work email or a workspace, `/login/sso/<slug>` sends the browser to it, and an OpenID Connect
+provider's answer comes back to `/login/sso/<slug>/callback` (SAML: `auth_saml.py`). What both share, the
+session made at the end included, is in `sso_session.py`.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import login
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from threadline.audit.actions import record
-from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound
-from threadline.core.throttle import Throttle
-from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.sso import oidc
-from threadline.sso.actions import Identity, do_sign_in_identity, record_sso_failure
+from threadline.sso.actions import Identity
 from threadline.sso.errors import SsoFailed
 from threadline.sso.models import IdentityProvider, Kind
-from threadline.sso.queries import SSO_WORKSPACE, enabled_provider_for_slug, providers_for_domain
-from threadline.tenancy.models import Membership
-from threadline.tenancy.signin import SSO, SSO_MFA, has_second_factor, record_sign_in
-from threadline.web.auth import PENDING, PENDING_AT, _next, _page_language, too_many
-from threadline.web.session import LANGUAGES
-
-SSO_THROTTLE = Throttle("sso")
-PENDING_SSO = "tl_sso_pending"
-PENDING_SSO_SECONDS = 600
-
-USER_MESSAGES = {
-    "not_a_member": lambda: _("Your account has no seat in this workspace. Ask its admin to invite you."),
-    "unverified_email": lambda: _("The identity provider did not confirm your email address."),
-    "domain": lambda: _("Your email address is not one this workspace accepts."),
-    "deactivated": lambda: _("Your seat in this workspace is deactivated."),
-    "operator_account": lambda: _("This account cannot sign in through a workspace."),
-}
-
-
-def public_url(path: str) -> str:
-    return f"{settings.PUBLIC_URL.rstrip('/')}{path}"
+from threadline.sso.queries import enabled_provider_for_slug, providers_for_domain
+from threadline.web.auth import _next, _page_language
+from threadline.web.auth_saml import saml_redirect
+from threadline.web.sso_session import (
+    PENDING_SSO,
+    complete,
+    fail,
+    login_page,
+    no_sso,
+    public_url,
+    take_pending,
+    throttled,
+)
 
 
 def redirect_uri(provider: IdentityProvider) -> str:
     return public_url(f"/login/sso/{provider.workspace.slug}/callback")
-
-
-def _login_page(request: HttpRequest, error: str, *, status: int = 400, **extra: Any) -> HttpResponse:
-    context = {"next": _next(request), "email": "", "error": error, **extra}
-    return render(request, "web/login.html", context, status=status)
 
 
 @never_cache
@@ -79,17 +52,8 @@ def find_view(request: HttpRequest) -> HttpResponse:
     if len(providers) == 1:
         return redirect(f"/login/sso/{providers[0].workspace.slug}?next={_next(request)}")
     if not providers:
-        return _login_page(request, _("No single sign-on is set up for %(who)s.") % {"who": who}, status=404)
-    return _login_page(request, "", status=200, sso_choices=providers)
-
-
-def _fail(request: HttpRequest, provider: IdentityProvider, failure: SsoFailed, *, email: str = "") -> HttpResponse:
-    SSO_THROTTLE.failed(provider.workspace.slug, client_address(request))
-    with transaction.atomic():
-        record_sso_failure(provider, failure, email=email)
-    message = USER_MESSAGES.get(failure.reason, lambda: _("Single sign-on did not work. Try again, or ask your "
-                                                           "workspace's admin."))()
-    return _login_page(request, message, status=403 if failure.reason in USER_MESSAGES else 400)
+        return no_sso(request, who)
+    return login_page(request, "", status=200, sso_choices=providers)
 
 
 @never_cache
@@ -99,32 +63,19 @@ def start_view(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         provider = enabled_provider_for_slug(slug)
     except NotFound:
-        return _login_page(request, _("No single sign-on is set up for %(who)s.") % {"who": slug}, status=404)
-    wait = SSO_THROTTLE.retry_after(slug, client_address(request))
-    if wait:
-        return too_many(request, "web/login.html", {"next": _next(request), "email": ""}, wait)
+        return no_sso(request, slug)
+    refused = throttled(request, provider)
+    if refused is not None:
+        return refused
     try:
-        if provider.kind == Kind.OIDC:
-            url, pending = oidc.start(provider, redirect_uri(provider))
-            state = {"state": pending.state, "nonce": pending.nonce, "verifier": pending.verifier}
-        else:
-            from threadline.web.auth_saml import saml_start
-
-            url, state = saml_start(provider)
+        if provider.kind == Kind.SAML:
+            return saml_redirect(request, provider)
+        url, pending = oidc.start(provider, redirect_uri(provider))
     except SsoFailed as failure:
-        return _fail(request, provider, failure)
-    request.session[PENDING_SSO] = {"provider": provider.pk, "at": time.time(), "next": _next(request), **state}
+        return fail(request, provider, failure)
+    request.session[PENDING_SSO] = {"provider": provider.pk, "at": time.time(), "next": _next(request),
+                                    "state": pending.state, "nonce": pending.nonce, "verifier": pending.verifier}
     return redirect(url)
-
-
-def take_pending(request: HttpRequest, provider: IdentityProvider) -> dict[str, Any]:
-    """The sign-in this browser started with this provider (used once); SsoFailed when there is none."""
-    pending = request.session.pop(PENDING_SSO, None)
-    if not isinstance(pending, dict) or pending.get("provider") != provider.pk:
-        raise SsoFailed("state", "this browser started no sign-in with this provider")
-    if time.time() - float(pending.get("at") or 0) > PENDING_SSO_SECONDS:
-        raise SsoFailed("state", "the sign-in took too long")
-    return pending
 
 
 @never_cache
@@ -135,47 +86,22 @@ def callback_view(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         provider = enabled_provider_for_slug(slug)
     except NotFound:
-        return _login_page(request, _("No single sign-on is set up for %(who)s.") % {"who": slug}, status=404)
+        return no_sso(request, slug)
     if provider.kind != Kind.OIDC:
-        return _login_page(request, _("No single sign-on is set up for %(who)s.") % {"who": slug}, status=404)
-    wait = SSO_THROTTLE.retry_after(slug, client_address(request))
-    if wait:
-        return too_many(request, "web/login.html", {"next": "/app/", "email": ""}, wait)
+        return no_sso(request, slug)
+    refused = throttled(request, provider)
+    if refused is not None:
+        return refused
     email = ""
     try:
-        pending = take_pending(request, provider)
+        pending = take_pending(request.session.pop(PENDING_SSO, None), provider)
         claims = oidc.finish(provider, redirect_uri(provider), oidc.Pending(
             state=pending["state"], nonce=pending["nonce"], verifier=pending["verifier"]),
             {k: request.GET.get(k, "") for k in ("state", "code", "error")})
         email = str(claims.get("email") or "")
-        identity = Identity(subject=str(claims["sub"]), email=email, email_verified=claims.get("email_verified") is True,
-                            name=str(claims.get("name") or ""), mfa=oidc.asserts_mfa(claims), method=Kind.OIDC)
+        identity = Identity(subject=str(claims["sub"]), email=email,
+                            email_verified=claims.get("email_verified") is True, name=str(claims.get("name") or ""),
+                            mfa=oidc.asserts_mfa(claims), method=Kind.OIDC)
         return complete(request, provider, identity, pending.get("next") or "/app/")
     except SsoFailed as failure:
-        return _fail(request, provider, failure, email=email)
-
-
-def complete(request: HttpRequest, provider: IdentityProvider, identity: Identity, target: str) -> HttpResponse:
-    """Sign the person in as their seat in the provider's workspace (SsoFailed when there is none)."""
-    with transaction.atomic():
-        membership: Membership = do_sign_in_identity(provider, identity)
-    user = membership.user
-    SSO_THROTTLE.succeeded(provider.workspace.slug, client_address(request))
-    mfa = identity.mfa or provider.trust_mfa
-    if not mfa and has_second_factor(user):
-        # the provider vouched for the person, not for a second factor: their authenticator still asks
-        request.session.cycle_key()
-        request.session[PENDING], request.session[PENDING_AT] = user.pk, time.time()
-        request.session[SSO_WORKSPACE] = membership.workspace_id
-        request.session[SESSION_WORKSPACE] = membership.workspace_id
-        return redirect(f"/login/verify?next={target}")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    record_sign_in(request.session, SSO_MFA if mfa else SSO)
-    request.session[SSO_WORKSPACE] = request.session[SESSION_WORKSPACE] = membership.workspace_id
-    with transaction.atomic():
-        record("signin.succeeded", workspace_id=membership.workspace_id, target_type="user", target_id=user.pk,
-               details={"email": user.email, "method": identity.method, "mfa": mfa}, actor=membership)
-    response = redirect(target if target.startswith("/") and not target.startswith("//") else "/app/")
-    if user.language in LANGUAGES:
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
-    return response
+        return fail(request, provider, failure, email=email)
