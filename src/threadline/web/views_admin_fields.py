@@ -8,7 +8,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from threadline.contacts.custom_fields import do_delete_field, do_save_field
 from threadline.contacts.models import CustomField
@@ -16,7 +17,7 @@ from threadline.contacts.queries import access_field, list_fields
 from threadline.conversations.queries import access_tag, list_tags
 from threadline.conversations.tags import do_delete_tag, do_rename_tag
 from threadline.tenancy.permissions import Permission
-from threadline.web.admin_forms import screen
+from threadline.web.admin_crud import Screen
 from threadline.web.admin_inputs import form_submit, optional_number
 from threadline.web.views_admin import admin_screen
 
@@ -44,29 +45,11 @@ def _save(request: HttpRequest, field: CustomField | None) -> CustomField:
                                                                    high=10_000) or 0)
 
 
-@require_http_methods(["GET", "POST"])
-@admin_screen(Permission.ADMIN_AUTOMATIONS)
-def fields_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return form_submit(request, lambda: _save(request, None), done=_("Field created."), back=URL,
-                           template=TEMPLATE, context=lambda: _context(request))
-    return screen(request, TEMPLATE, _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_AUTOMATIONS)
-def field_update_view(request: HttpRequest, field_id: int) -> HttpResponse:
-    field = access_field(request.agent, field_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: _save(request, field), done=_("Field saved."), back=URL, template=TEMPLATE,
-                       context=lambda: _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_AUTOMATIONS)
-def field_delete_view(request: HttpRequest, field_id: int) -> HttpResponse:
-    field = access_field(request.agent, field_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: do_delete_field(field), done=_("Field deleted."), back=URL,
-                       template=TEMPLATE, context=lambda: _context(request))
+fields_view, field_update_view, field_delete_view = Screen(
+    permission=Permission.ADMIN_AUTOMATIONS, template=TEMPLATE, url=URL, context=_context, access=access_field,
+    save=_save, delete=do_delete_field, created=gettext_lazy("Field created."), saved=gettext_lazy("Field saved."),
+    deleted=gettext_lazy("Field deleted."),
+).views()
 
 
 @require_POST

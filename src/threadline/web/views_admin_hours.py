@@ -8,10 +8,10 @@ import zoneinfo
 from typing import Any
 
 import holidays as holidays_lib
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
 
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
@@ -21,9 +21,8 @@ from threadline.sla.models import BusinessSchedule
 from threadline.sla.queries import access_schedule, list_schedules, opening_preview, upcoming_holidays
 from threadline.tenancy.models import Brand
 from threadline.tenancy.permissions import Permission
-from threadline.web.admin_forms import screen
-from threadline.web.admin_inputs import form_submit, optional_number
-from threadline.web.views_admin import admin_screen
+from threadline.web.admin_crud import Screen
+from threadline.web.admin_inputs import optional_number
 
 TEMPLATE = "web/admin/hours.html"
 URL = "/app/admin/hours"
@@ -87,27 +86,8 @@ def _save(request: HttpRequest, schedule: BusinessSchedule | None) -> BusinessSc
         brand_id=optional_number(request, "brand_id", low=1))
 
 
-@require_http_methods(["GET", "POST"])
-@admin_screen(Permission.ADMIN_ROUTING)
-def hours_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return form_submit(request, lambda: _save(request, None), done=_("Schedule created."),
-                      back=URL, template=TEMPLATE,
-                      context=lambda: _context(request))
-    return screen(request, TEMPLATE, _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def schedule_update_view(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    schedule = access_schedule(request.agent, schedule_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: _save(request, schedule), done=_("Schedule saved."),
-                  back=f"{URL}#schedule-{schedule.pk}", template=TEMPLATE, context=lambda: _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def schedule_delete_view(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    schedule = access_schedule(request.agent, schedule_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: do_delete_schedule(schedule), done=_("Schedule deleted."), back=URL,
-                  template=TEMPLATE, context=lambda: _context(request))
+hours_view, schedule_update_view, schedule_delete_view = Screen(
+    permission=Permission.ADMIN_ROUTING, template=TEMPLATE, url=URL, context=_context, access=access_schedule,
+    save=_save, delete=do_delete_schedule, created=gettext_lazy("Schedule created."),
+    saved=gettext_lazy("Schedule saved."), deleted=gettext_lazy("Schedule deleted."),
+).views()

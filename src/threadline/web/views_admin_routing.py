@@ -8,7 +8,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from threadline.conversations.models import Conversation, Priority
 from threadline.core.errors import NotFound
@@ -24,8 +25,9 @@ from threadline.routing.queries import access_rule, list_rules
 from threadline.tenancy.permissions import Permission
 from threadline.tenancy.queries import list_teams
 from threadline.web.admin_conditions import condition_choices, posted_conditions
+from threadline.web.admin_crud import Screen
 from threadline.web.admin_forms import screen
-from threadline.web.admin_inputs import form_submit, is_checked, optional_number, posted_ids
+from threadline.web.admin_inputs import is_checked, optional_number, posted_ids
 from threadline.web.views_admin import admin_screen
 
 TEMPLATE = "web/admin/routing.html"
@@ -52,21 +54,12 @@ def _save(request: HttpRequest, rule: RoutingRule | None) -> RoutingRule:
                         team_ids=posted_ids(request, "team_ids"))
 
 
-@require_http_methods(["GET", "POST"])
-@admin_screen(Permission.ADMIN_ROUTING)
-def routing_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return form_submit(request, lambda: _save(request, None), done=_("Routing rule created."), back=URL,
-                           template=TEMPLATE, context=lambda: _context(request))
-    return screen(request, TEMPLATE, _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def rule_update_view(request: HttpRequest, rule_id: int) -> HttpResponse:
-    rule = access_rule(request.agent, rule_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: _save(request, rule), done=_("Routing rule saved."), back=URL,
-                       template=TEMPLATE, context=lambda: _context(request))
+RULES = Screen(
+    permission=Permission.ADMIN_ROUTING, template=TEMPLATE, url=URL, context=_context, access=access_rule,
+    save=_save, delete=do_delete_rule, created=gettext_lazy("Routing rule created."),
+    saved=gettext_lazy("Routing rule saved."), deleted=gettext_lazy("Routing rule deleted."),
+)
+routing_view, rule_update_view, rule_delete_view = RULES.views()
 
 
 @require_POST
@@ -75,10 +68,9 @@ def rule_toggle_view(request: HttpRequest, rule_id: int) -> HttpResponse:
     me = request.agent  # type: ignore[attr-defined]
     rule = access_rule(me, rule_id)
     done = _("Routing rule switched off.") if rule.is_active else _("Routing rule switched on.")
-    return form_submit(request, lambda: do_save_rule(
+    return RULES.submit(request, lambda: do_save_rule(
         me.workspace, rule, name=rule.name, position=rule.position, is_active=not rule.is_active,
-        conditions=rule.conditions, team_ids=rule.team_ids), done=done, back=URL, template=TEMPLATE,
-        context=lambda: _context(request))
+        conditions=rule.conditions, team_ids=rule.team_ids), done)
 
 
 @require_POST
@@ -88,16 +80,7 @@ def rule_move_view(request: HttpRequest, rule_id: int, direction: str) -> HttpRe
         raise NotFound(_("No such direction."), code="not_found")
     rule = access_rule(request.agent, rule_id)  # type: ignore[attr-defined]
     step = -1 if direction == "up" else 1
-    return form_submit(request, lambda: do_move_rule(rule, step), done=_("Order saved."), back=URL,
-                       template=TEMPLATE, context=lambda: _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def rule_delete_view(request: HttpRequest, rule_id: int) -> HttpResponse:
-    rule = access_rule(request.agent, rule_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: do_delete_rule(rule), done=_("Routing rule deleted."), back=URL,
-                       template=TEMPLATE, context=lambda: _context(request))
+    return RULES.submit(request, lambda: do_move_rule(rule, step), _("Order saved."))
 
 
 @require_GET

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from threadline.sla.actions import do_delete_policy, do_save_policy
 from threadline.sla.models import SlaPolicy
 from threadline.sla.queries import access_policy, list_policies, list_schedules
 from threadline.tenancy.permissions import Permission
 from threadline.web.admin_conditions import condition_choices, posted_conditions
-from threadline.web.admin_forms import screen
-from threadline.web.admin_inputs import form_submit, is_checked, optional_number
-from threadline.web.views_admin import admin_screen
+from threadline.web.admin_crud import Screen
+from threadline.web.admin_inputs import is_checked, optional_number
 
 TEMPLATE = "web/admin/sla.html"
 URL = "/app/admin/sla"
@@ -56,29 +54,8 @@ def _save(request: HttpRequest, policy: SlaPolicy | None) -> SlaPolicy:
         schedule_id=optional_number(request, "schedule_id", low=1), escalation=_escalation(request), **targets)
 
 
-@require_http_methods(["GET", "POST"])
-@admin_screen(Permission.ADMIN_ROUTING)
-def sla_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return form_submit(request, lambda: _save(request, None), done=_("SLA policy created."),
-                      back=URL, template=TEMPLATE,
-                      context=lambda: _context(request))
-    return screen(request, TEMPLATE, _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def policy_update_view(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = access_policy(request.agent, policy_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: _save(request, policy), done=_("SLA policy saved."),
-                  back=f"{URL}#policy-{policy.pk}", template=TEMPLATE, context=lambda: _context(request))
-
-
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def policy_delete_view(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = access_policy(request.agent, policy_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: do_delete_policy(policy), done=_("SLA policy deleted."), back=URL,
-                  template=TEMPLATE, context=lambda: _context(request))
-
-
+sla_view, policy_update_view, policy_delete_view = Screen(
+    permission=Permission.ADMIN_ROUTING, template=TEMPLATE, url=URL, context=_context, access=access_policy,
+    save=_save, delete=do_delete_policy, created=gettext_lazy("SLA policy created."),
+    saved=gettext_lazy("SLA policy saved."), deleted=gettext_lazy("SLA policy deleted."),
+).views()

@@ -7,17 +7,19 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from threadline.routing.actions import do_update_profile, do_update_team_policy, policy_of, profile_of
 from threadline.routing.models import AgentProfile, Policy, TeamPolicy
 from threadline.sla.queries import list_schedules
 from threadline.tenancy.actions import do_create_team, do_set_team_members
+from threadline.tenancy.models import Team
 from threadline.tenancy.permissions import Permission
 from threadline.tenancy.queries import access_agent, access_team, agents_by_ids, list_agents, list_teams
 from threadline.tenancy.roster import do_delete_team, do_rename_team
-from threadline.web.admin_forms import screen
-from threadline.web.admin_inputs import form_submit, number, optional_number, posted_ids, posted_list
+from threadline.web.admin_crud import Screen
+from threadline.web.admin_inputs import number, optional_number, posted_ids, posted_list
 from threadline.web.views_admin import admin_screen
 
 TEMPLATE = "web/admin/teams.html"
@@ -46,17 +48,6 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@require_http_methods(["GET", "POST"])
-@admin_screen(Permission.ADMIN_ROUTING)
-def teams_view(request: HttpRequest) -> HttpResponse:
-    me = request.agent  # type: ignore[attr-defined]
-    if request.method == "POST":
-        return form_submit(request, lambda: do_create_team(me.workspace, request.POST.get("name", ""),
-                                                      agents_by_ids(me, posted_ids(request, "member_ids"))),
-                      done=_("Team created."), back=URL, template=TEMPLATE, context=lambda: _context(request))
-    return screen(request, TEMPLATE, _context(request))
-
-
 def _policy_fields(request: HttpRequest) -> dict[str, Any]:
     return {"policy": request.POST.get("policy", Policy.MANUAL),
             "schedule_id": optional_number(request, "schedule_id", low=1),
@@ -65,27 +56,24 @@ def _policy_fields(request: HttpRequest) -> dict[str, Any]:
             "required_skills": posted_list(request, "required_skills")}
 
 
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def team_update_view(request: HttpRequest, team_id: int) -> HttpResponse:
+def _save(request: HttpRequest, team: Team | None) -> Team:
+    """A new team: its name and members; an existing one: also its assignment policy."""
     me = request.agent  # type: ignore[attr-defined]
-    team = access_team(me, team_id)
-
-    def write() -> None:
-        do_rename_team(team, request.POST.get("name", ""))
-        do_set_team_members(team, agents_by_ids(me, posted_ids(request, "member_ids")))
-        do_update_team_policy(policy_of(team), _policy_fields(request))
-
-    return form_submit(request, write, done=_("Team saved."), back=URL, template=TEMPLATE,
-                  context=lambda: _context(request))
+    members = agents_by_ids(me, posted_ids(request, "member_ids"))
+    if team is None:
+        return do_create_team(me.workspace, request.POST.get("name", ""), members)
+    do_rename_team(team, request.POST.get("name", ""))
+    do_set_team_members(team, members)
+    do_update_team_policy(policy_of(team), _policy_fields(request))
+    return team
 
 
-@require_POST
-@admin_screen(Permission.ADMIN_ROUTING)
-def team_delete_view(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = access_team(request.agent, team_id)  # type: ignore[attr-defined]
-    return form_submit(request, lambda: do_delete_team(team), done=_("Team deleted."), back=URL,
-                  template=TEMPLATE, context=lambda: _context(request))
+TEAMS = Screen(
+    permission=Permission.ADMIN_ROUTING, template=TEMPLATE, url=URL, context=_context, access=access_team,
+    save=_save, delete=do_delete_team, created=gettext_lazy("Team created."), saved=gettext_lazy("Team saved."),
+    deleted=gettext_lazy("Team deleted."),
+)
+teams_view, team_update_view, team_delete_view = TEAMS.views()
 
 
 @require_POST
@@ -99,5 +87,4 @@ def agent_routing_view(request: HttpRequest, membership_id: int) -> HttpResponse
         do_update_profile(profile_of(agent), skills=posted_list(request, "skills"),
                           languages=posted_list(request, "languages"), capacity=capacity)
 
-    return form_submit(request, write, done=_("Skills and capacity saved."), back=URL, template=TEMPLATE,
-                  context=lambda: _context(request))
+    return TEAMS.submit(request, write, _("Skills and capacity saved."))
