@@ -32,6 +32,7 @@ from threadline.core.errors import ValidationFailed
 from threadline.tenancy.models import Membership, Team
 from threadline.web import paging
 from threadline.web.models import Mention, SavedView
+from threadline.web.visitors import visitor_context
 
 LIST_LIMIT = 100
 TIMELINE_LIMIT = 400
@@ -522,13 +523,13 @@ def describe_call(kind: str, data: dict[str, Any]) -> str:
 
 
 # ── contact sidebar ──────────────────────────────────────────────────────────────────────────────────
-def contact_panel(actor: Membership, conversation: Conversation) -> dict[str, Any]:
+def contact_panel(actor: Membership, conversation: Conversation, merge_query: str = "") -> dict[str, Any]:
     contact: Contact = conversation.contact
     suggestions = []
     for suggestion in list_suggestions(actor, contact)[:5]:
         other = suggestion.candidate if suggestion.contact_id == contact.pk else suggestion.contact
-        suggestions.append({"suggestion": suggestion, "other": other,
-                            "reasons": [describe(r) for r in suggestion.reasons]})
+        suggestions.append({"suggestion": suggestion, "other": other, "identities": list(other.identities.all())[:6],
+                            "last": last_conversation(other), "reasons": [describe(r) for r in suggestion.reasons]})
     merges = [m for m in list_merges(actor, contact)[:5] if m.unmerged_at is None and m.target_id == contact.pk]
     return {
         "contact": contact,
@@ -539,7 +540,29 @@ def contact_panel(actor: Membership, conversation: Conversation) -> dict[str, An
         "suggestions": suggestions,
         "merges": merges,
         "suggestion_open": MergeSuggestion.State.OPEN,
+        "visit": visitor_context(contact),
+        "merge_query": merge_query,
+        "merge_results": merge_candidates(actor, contact, merge_query) if merge_query else None,
     }
+
+
+def last_conversation(contact: Contact) -> Conversation | None:
+    return (Conversation.objects.filter(workspace_id=contact.workspace_id, contact=contact, merged_into__isnull=True)
+            .order_by("-last_message_at", "-id").first())
+
+
+MERGE_RESULTS = 8
+
+
+def merge_candidates(actor: Membership, contact: Contact, query: str) -> list[dict[str, Any]]:
+    """Contacts matching `query` (name or any identity) that could be merged into `contact`, each with its
+    identities and latest conversation so the agent can tell them apart."""
+    query = (query or "").strip()[:200]
+    if not query:
+        return []
+    rows = list_contacts(actor, q=query).exclude(pk=contact.pk).order_by("-id")[:MERGE_RESULTS]
+    return [{"contact": row, "identities": list(row.identities.all())[:6], "last": last_conversation(row)}
+            for row in rows]
 
 
 # ── search ───────────────────────────────────────────────────────────────────────────────────────────

@@ -77,6 +77,7 @@ urlpatterns = [
     path("app/x/bulk", views.bulk_view),
     path("app/x/attachments/<int:attachment_id>", views.attachment_view),
     path("app/x/contacts/<int:contact_id>/merge", views.contact_merge_view),
+    path("app/x/contacts/<int:contact_id>/candidates", views.merge_candidates_view),
     path("app/x/merges/<int:merge_id>/unmerge", views.unmerge_view),
     path("app/x/contacts/<int:contact_id>/export", views_privacy.export_view),
     path("app/x/exports/<int:export_id>/download", views_privacy.export_download_view),

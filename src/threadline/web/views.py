@@ -144,7 +144,8 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "attention": attention_count(agent),
     }
     if conversation_id is not None:
-        context.update(conversation_context(agent, access_conversation(agent, conversation_id)))
+        context.update(conversation_context(agent, access_conversation(agent, conversation_id),
+                                            request.GET.get("merge_q", "")))
     return render(request, "web/app.html", context)
 
 
@@ -178,7 +179,7 @@ def counts_view(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"counts": queries.counts(request.agent)})  # type: ignore[attr-defined]
 
 
-def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]:
+def conversation_context(agent: Membership, conversation: Any, merge_query: str = "") -> dict[str, Any]:
     items, earlier = queries.timeline(agent, conversation)
     last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
     reach = reachable_channels(conversation)
@@ -186,7 +187,7 @@ def conversation_context(agent: Membership, conversation: Any) -> dict[str, Any]
         "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
         "reach": reach, "reply_on": preselected_channel(reach), "ui": ui_of(agent),
         "can_reply": has_permission(agent, Permission.REPLY),
-        "panel": queries.contact_panel(agent, conversation),
+        "panel": queries.contact_panel(agent, conversation, merge_query),
         "statuses": Status.choices, "priorities": Priority.choices,
         "agents": list_agents(agent).filter(is_active=True), "teams": queries.sidebar(agent)["teams"],
         "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
@@ -412,6 +413,18 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 
 
 # ── contacts ─────────────────────────────────────────────────────────────────────────────────────────
+@require_GET
+@agent_view
+def merge_candidates_view(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Contacts matching `q` that could be merged into this one (the panel's search box)."""
+    agent = request.agent  # type: ignore[attr-defined]
+    contact = access_contact(agent, contact_id)
+    back = request.GET.get("back", "/app/")
+    return render(request, "web/_merge_results.html", {
+        "target": contact, "results": queries.merge_candidates(agent, contact, request.GET.get("q", "")),
+        "query": request.GET.get("q", ""), "back": back if back.startswith("/app/") else "/app/"})
+
+
 @require_POST
 @agent_view
 def contact_merge_view(request: HttpRequest, contact_id: int) -> HttpResponse:

@@ -51,6 +51,28 @@ def do_start_visitor(channel: Channel, *, locale: str = "", page_url: str = "") 
     return visitor, tokens.issue(channel.pk, visitor.visitor_id)
 
 
+MAX_PAGES = 20
+
+
+def do_record_visit(visitor: Visitor, *, page_url: str = "", user_agent: str = "", locale: str = "") -> Visitor:
+    """The page the widget was loaded on (kept with the latest MAX_PAGES, for the agent's context), the browser
+    and its language."""
+    page_url = page_url[:2000]
+    if page_url:
+        visitor.page_url = page_url
+        pages = list(visitor.pages or [])
+        if not pages or pages[-1].get("url") != page_url:
+            pages.append({"url": page_url, "at": now().isoformat()})
+        visitor.pages = pages[-MAX_PAGES:]
+    if user_agent:
+        visitor.user_agent = user_agent[:500]
+    if locale:
+        visitor.locale = locale[:16]
+    visitor.last_seen_at = now()
+    visitor.save(update_fields=["page_url", "pages", "user_agent", "locale", "last_seen_at", "updated_at"])
+    return visitor
+
+
 def _attach(contact: Contact, kind: str, address: str, *, verified: bool) -> ContactIdentity | None:
     """Give `contact` this identity unless another contact has it (then nothing is linked: an agent decides)."""
     try:

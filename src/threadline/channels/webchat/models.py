@@ -28,6 +28,8 @@ class Visitor(WorkspaceScoped):
     attributes = models.JSONField(default=dict, blank=True)
     locale = models.CharField(max_length=16, blank=True)
     page_url = models.CharField(max_length=2000, blank=True)
+    pages = models.JSONField(default=list, blank=True, help_text=_("The latest pages the widget was opened on"))
+    user_agent = models.CharField(max_length=500, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

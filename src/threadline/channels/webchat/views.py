@@ -223,9 +223,8 @@ def session_view(request: HttpRequest, channel: Channel) -> HttpResponse:
             raise RateLimited(_("Too many new chats from this address; try again in a minute."), retry_after=60)
         visitor, token = actions.do_start_visitor(channel, locale=str(document.get("locale") or ""),
                                                   page_url=str(document.get("page_url") or ""))
-    elif document.get("page_url"):
-        visitor.page_url = str(document["page_url"])[:2000]
-        visitor.save(update_fields=["page_url", "updated_at"])
+    actions.do_record_visit(visitor, page_url=str(document.get("page_url") or ""),
+                            user_agent=request.headers.get("User-Agent", ""), locale=str(document.get("locale") or ""))
     return JsonResponse({"token": token, "visitor": visitor_state(channel, visitor), "identity_expired": expired})
 
 

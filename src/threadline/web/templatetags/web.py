@@ -100,6 +100,13 @@ def contact_label(contact: Any) -> str:
                 return identity.address
     for identity in identities:
         if identity.kind == "visitor":
+            from threadline.web.visitors import visitor_label
+
+            where = visitor_label(contact)
+            if "@" in where:
+                return where
+            if where:
+                return _("Visitor from %(place)s") % {"place": where}
             return _("Visitor %(id)s") % {"id": identity.address[:6]}
     return _("Customer #%(id)s") % {"id": contact.pk}
 

@@ -200,8 +200,10 @@ async function loadEarlier(button) {
   holder.scrollTop += holder.scrollHeight - height; // keep what the agent was reading in place
 }
 
-async function refreshConversationParts() {
+async function refreshConversationParts({ force = false } = {}) {
   // Status, assignee, tags and the customer panel changed: swap those parts, keep the composer as it is.
+  // `force`: the agent acted inside the panel (merge, "not the same", unmerge), so it is replaced even though
+  // it has the focus.
   const id = state.conversationId;
   if (!id) return;
   const html = await request(`/app/x/conversations/${id}`);
@@ -211,7 +213,7 @@ async function refreshConversationParts() {
   for (const selector of [".conversation-head", "#contact-panel"]) {
     const next = $(selector, fresh.content);
     const current = $(selector);
-    if (next && current && !current.contains(document.activeElement)) current.replaceWith(next);
+    if (next && current && (force || !current.contains(document.activeElement))) current.replaceWith(next);
   }
   const scheduled = $("#scheduled", fresh.content);
   if ($("#scheduled")) $("#scheduled").replaceWith(scheduled || document.createComment("scheduled"));
@@ -813,8 +815,32 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+async function findMergeCandidates(form) {
+  const query = new FormData(form).get("merge_q").trim();
+  const params = new URLSearchParams({ q: query, back: form.dataset.back });
+  const html = query.length < 2 ? "" : await request(`${form.dataset.url}?${params}`);
+  const fresh = document.createElement("template");
+  fresh.innerHTML = html || '<ul class="merge-results" id="merge-results" aria-live="polite"></ul>';
+  format.times(fresh.content);
+  $("#merge-results")?.replaceWith(fresh.content);
+}
+
+document.addEventListener("input", (event) => {
+  const form = event.target.closest(".merge-search-form");
+  if (form) soon("merge-search", () => findMergeCandidates(form).catch((error) => flash(error.message)), 250);
+});
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
+  if (form.matches(".merge-search-form")) {
+    event.preventDefault();
+    findMergeCandidates(form).catch((error) => flash(error.message));
+    return;
+  }
+  if (form.matches(".suggestions form, .merges form, .merge-pick")) {
+    submitForm(event, () => refreshConversationParts({ force: true }));
+    return;
+  }
   if (form.matches(".split-form, .redact-form, .suggestions form, .merges form, .contact-panel details form, "
     + ".failure-form, .cancel-scheduled")) {
     submitForm(event, (data) => {
