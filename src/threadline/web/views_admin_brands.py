@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from threadline.core.errors import NotFound
 from threadline.tenancy.brands import LOGO_MAX_BYTES, do_delete_brand, do_save_brand, sending_addresses
@@ -63,6 +63,7 @@ def _save(request: HttpRequest, brand: Brand | None) -> Any:
         is_default=checked(data, "is_default"), logo=_logo(request), remove_logo=checked(data, "remove_logo"))
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def brands_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -71,6 +72,7 @@ def brands_view(request: HttpRequest) -> HttpResponse:
                   lambda exc: _list_page(request, exc))
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def brand_view(request: HttpRequest, brand_id: int) -> HttpResponse:
     brand = access_brand(request.agent, brand_id)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from threadline.channels.queries import access_channel, list_channels
 from threadline.privacy import retention
@@ -54,6 +54,7 @@ def _page(request: HttpRequest, *, error: Exception | None = None, **extra: Any)
     return screen(request, TEMPLATE, context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_SECURITY)
 def privacy_view(request: HttpRequest) -> HttpResponse:
     return _page(request)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from threadline.conversations.models import Priority, Status
 from threadline.core.errors import NotFound
@@ -115,6 +115,7 @@ def _list_page(request: HttpRequest, *, error: Exception | None = None, failed: 
     return screen(request, "web/admin/replies.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_AUTOMATIONS)
 def replies_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -132,6 +133,7 @@ def _canned_page(request: HttpRequest, template: Template, error: Exception | No
     return screen(request, "web/admin/reply.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_AUTOMATIONS)
 def reply_view(request: HttpRequest, template_id: int) -> HttpResponse:
     template = access_canned(request.agent, template_id)  # type: ignore[attr-defined]
@@ -162,6 +164,7 @@ def _macro_page(request: HttpRequest, macro: Macro, error: Exception | None = No
     return screen(request, "web/admin/macro.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_AUTOMATIONS)
 def macro_view(request: HttpRequest, macro_id: int) -> HttpResponse:
     macro = access_macro(request.agent, macro_id)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from threadline.audit.actions import record_change
 from threadline.channels.base import ChannelError
@@ -76,6 +76,7 @@ def _list_page(request: HttpRequest, *, error: Exception | None = None) -> HttpR
     return screen(request, "web/admin/templates.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_AUTOMATIONS)
 def templates_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -91,6 +92,7 @@ def _template_page(request: HttpRequest, template: Template, error: Exception | 
     return screen(request, "web/admin/template.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_AUTOMATIONS)
 def template_view(request: HttpRequest, template_id: int) -> HttpResponse:
     template = access_message_template(request.agent, template_id)  # type: ignore[attr-defined]

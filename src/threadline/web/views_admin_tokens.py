@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from threadline.tenancy.actions import do_create_api_token, do_revoke_api_token
 from threadline.tenancy.permissions import Permission
@@ -30,6 +30,7 @@ def _page(request: HttpRequest, *, error: Exception | None = None, created: Any 
     return screen(request, TEMPLATE, context, error=error, status=201 if raw else 200)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def tokens_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from threadline.api.pagination import paginate
 from threadline.tenancy.permissions import Permission
@@ -49,6 +49,7 @@ def _list_page(request: HttpRequest, *, error: Exception | None = None, created:
     return screen(request, "web/admin/webhooks.html", context, error=error, status=201 if secret else 200)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def webhooks_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -76,6 +77,7 @@ def _detail_page(request: HttpRequest, subscription: WebhookSubscription, *,
     return screen(request, "web/admin/webhook.html", context, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def webhook_view(request: HttpRequest, subscription_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from functools import cache
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from threadline.tenancy.permissions import Permission
 from threadline.tenancy.workspace_settings import codes, do_update_workspace
@@ -34,6 +35,7 @@ def _page(request: HttpRequest, error: Exception | None = None) -> HttpResponse:
     return screen(request, TEMPLATE, {"form": form, "time_zones": time_zones()}, error=error)
 
 
+@require_http_methods(["GET", "POST"])
 @admin_screen(Permission.ADMIN_WORKSPACE)
 def workspace_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
