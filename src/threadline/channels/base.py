@@ -228,6 +228,9 @@ class ChannelAdapter(Protocol):
 #       WhatsApp phone number, the Twilio account...) through the provider HTTP client; returns what the
 #       provider says the account is ("@support_bot"), raises a ChannelError when it refuses or cannot be
 #       reached. Kinds without it answer "not available" (`channels.connection.check`).
+#   register_webhook(channel, url) -> str
+#       for providers whose webhook is set by an API call rather than in their console (Telegram setWebhook):
+#       registers `url` (with the channel's secret token); returns the provider's answer.
 #   send_test(actor, channel, to) -> str
 #       sends one real test message to the address `to` the way the channel's replies leave (email: through
 #       its SMTP relay, DKIM-signed); returns its id; raises ValidationFailed or a ChannelError.

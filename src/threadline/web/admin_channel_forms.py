@@ -17,6 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import QueryDict
 from django.utils.functional import Promise
@@ -107,6 +108,7 @@ class FormField:
     required: bool = False
     secret: bool = False
     secret_set: bool = False
+    secret_hint: str = ""  # what of a set secret may be shown: a URL's scheme, user and host, never its password
     value: Any = ""
     choices: list[tuple[str, str | Promise]] = field(default_factory=list)
     minimum: int | None = None
@@ -115,6 +117,16 @@ class FormField:
     default: Any = None  # what an emptied field goes back to
     nullable: bool = False
     children: list[FormField] = field(default_factory=list)
+
+
+def url_hint(value: str) -> str:
+    """`smtp://user:********@host:587` for a URL carrying a password; "" for anything else."""
+    parsed = urlsplit(value)
+    if not (parsed.scheme and parsed.hostname):
+        return ""
+    user = f"{parsed.username}:********@" if parsed.username else ""
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{user}{parsed.hostname}{port}"
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
@@ -203,6 +215,7 @@ def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: se
         )
         if secret:
             item.secret_set = stored is not None and bool(stored.get(name))
+            item.secret_hint = url_hint(stored.get(name, "")) if item.secret_set else ""
             item.required = item.required and stored is None and name not in GENERATED
         elif widget == "group":
             item.children = _fields(annotation, value if isinstance(value, dict) else None, declared, f"{name}.")

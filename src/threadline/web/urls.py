@@ -148,6 +148,7 @@ urlpatterns = [
     path("app/admin/channels/<int:channel_id>/disable", views_admin_channels.disable_view),
     path("app/admin/channels/<int:channel_id>/enable", views_admin_channels.enable_view),
     path("app/admin/channels/<int:channel_id>/test", views_admin_channels.test_view),
+    path("app/admin/channels/<int:channel_id>/register-webhook", views_admin_channels.register_webhook_view),
     path("app/admin/channels/<int:channel_id>/send-test", views_admin_channels.send_test_view),
     path("app/admin/channels/<int:channel_id>/signing-key", views_admin_channels.signing_key_view),
     path("app/admin/channels/<int:channel_id>/rotate/<str:field>", views_admin_channels.rotate_view),

@@ -140,7 +140,8 @@ def _kind_context(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
     """The sections a kind's optional adapter methods add to its page."""
     context: dict[str, Any] = {"can_send_test": _hook(channel, "send_test") is not None,
                                "can_sign": _hook(channel, "new_signing_key") is not None,
-                               "has_preview": _hook(channel, "preview") is not None}
+                               "has_preview": _hook(channel, "preview") is not None,
+                               "can_register": _hook(channel, "register_webhook") is not None}
     if config and _hook(channel, "published_records") is not None:
         context["records"] = _hook(channel, "published_records")(channel)
     if _hook(channel, "install_snippet") is not None:
@@ -244,6 +245,19 @@ def test_view(request: HttpRequest, channel_id: int) -> HttpResponse:
         return JsonResponse({"available": result.available, "ok": result.ok, "message": result.message})
     (messages.success if result.ok else messages.error)(request, result.message)
     return redirect(f"/app/admin/channels/{channel.pk}#test")
+
+
+@require_POST
+@admin_screen(Permission.ADMIN_CHANNELS)
+def register_webhook_view(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Register the webhook URL at the provider, where that is an API call (Telegram's setWebhook)."""
+    channel = access_channel(_agent(request), channel_id)
+    _required_hook(channel, "register_webhook")
+    result = connection.register_webhook(channel)
+    if wants_json(request):
+        return JsonResponse({"available": result.available, "ok": result.ok, "message": result.message})
+    (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect(f"/app/admin/channels/{channel.pk}#guide-title")
 
 
 @require_POST

@@ -57,8 +57,9 @@ class EmailChannelConfig(BaseModel):
     aliases: list[str] = Field(default_factory=list, max_length=50)
     catch_all_domains: list[str] = Field(default_factory=list, max_length=20,
                                          description="Accept mail for any address at these domains")
-    relay_url: str = Field(default="", max_length=2000,
-                           description="smtp://user:pass@host:587 (overrides THREADLINE_SMTP_RELAY_URL)")
+    relay_url: str = Field(default="", max_length=2000, json_schema_extra={"writeOnly": True},
+                           description="smtp://user:pass@host:587 (overrides THREADLINE_SMTP_RELAY_URL); "
+                                       "write-only, as it carries the relay's password")
     imap: ImapConfig | None = None
     dkim_selector: str = Field(default="", max_length=63)
     dkim_private_key: str = Field(default="", max_length=10_000)

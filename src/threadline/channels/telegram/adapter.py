@@ -218,6 +218,13 @@ class TelegramAdapter:
             raise PermanentSendError(str(answer.get("description") or "getMe gave no bot"))
         return f"@{bot['username']}"
 
+    def register_webhook(self, channel: Channel, url: str) -> str:
+        """setWebhook with the channel's URL and secret token (Telegram has no console for it)."""
+        answer = self._post(channel, "setWebhook", json_body={"url": url, "secret_token": channel.config["secret_token"]})
+        if not answer.get("ok"):
+            raise PermanentSendError(str(answer.get("description") or "setWebhook failed"))
+        return str(answer.get("description") or "ok")
+
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         if template is not None and template["name"] != "interactive":
             raise ValidationFailed(_("Telegram has no templates; write the message (buttons are allowed)."),

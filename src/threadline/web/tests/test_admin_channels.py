@@ -15,7 +15,7 @@ import pytest
 from django.db import transaction
 
 from threadline.audit.models import AuditEntry
-from threadline.channels.email.testkit import running_sink
+from threadline.channels.email.testkit import SmtpSink
 from threadline.channels.fake_provider import FakeProvider
 from threadline.channels.line.adapter import signature as line_signature
 from threadline.channels.models import Channel, InboundEvent
@@ -195,24 +195,28 @@ def test_email_set_up_claims_the_address_and_another_workspace_is_refused(client
 
 @pytest.fixture
 def sink():
-    yield from running_sink()
+    relay = SmtpSink(auth=("relay-user", "relay-pass-0123")).start()
+    yield relay
+    relay.stop()
 
 
 def test_send_a_test_email_through_the_relay_signed_with_a_generated_dkim_key(client, admin, sink):
     import dkim
 
     client.force_login(admin.user)
+    relay = sink.url.replace("smtp://", "smtp://relay-user:relay-pass-0123@")
     _page, channel = create(client, "email", {"name": "Support", "address": "help@acme.example",
-                                              "relay_url": sink.url})
+                                              "relay_url": relay})
     assert client.post(f"/app/admin/channels/{channel.pk}/signing-key", {"selector": "tl2026"}).status_code == 302
     channel.refresh_from_db()
     key = channel.config["dkim_private_key"]
     page = client.get(f"/app/admin/channels/{channel.pk}").content.decode()
     assert "tl2026._domainkey.acme.example" in page and "v=DKIM1; k=rsa; p=" in page
     assert "PRIVATE KEY" not in page and key.splitlines()[1] not in page
+    assert "relay-pass-0123" not in page and f"smtp://relay-user:********@127.0.0.1:{sink.port}" in page
     answer = client.post(f"/app/admin/channels/{channel.pk}/send-test", {"to": "admin@example.org"})
     assert answer.status_code == 302
-    assert len(sink.handler.received) == 1
+    assert len(sink.handler.received) == 1 and sink.handler.logins == [("relay-user", "relay-pass-0123")]
     mail = sink.handler.received[0]
     assert mail.rcpt_tos == ["admin@example.org"] and mail.message["From"].addresses[0].addr_spec == "help@acme.example"
     record = re.search(r"p=([A-Za-z0-9+/=]+)", page).group(1)
@@ -274,6 +278,24 @@ def test_a_refused_connection_says_so_without_the_secret(client, admin, provider
     # without JavaScript: the same answer on the channel's page
     client.post(f"/app/admin/channels/{channel.pk}/test")
     assert "could not be reached" in client.get(f"/app/admin/channels/{channel.pk}").content.decode()
+
+
+def test_telegram_webhook_is_registered_with_the_url_and_secret_token(client, admin, provider):
+    client.force_login(admin.user)
+    token = KINDS["telegram"][0]["bot_token"]
+    provider.route("POST", f"/bot{token}/setWebhook", 200, {"ok": True, "result": True,
+                                                           "description": "Webhook was set"})
+    _page, channel = create(client, "telegram", {**KINDS["telegram"][0], "api_base_url": provider.url})
+    answer = client.post(f"/app/admin/channels/{channel.pk}/register-webhook", HTTP_X_REQUESTED_WITH="fetch").json()
+    assert answer["ok"] is True and "Webhook was set" in answer["message"]
+    sent = provider.requests[-1].json()
+    assert sent == {"url": f"{PUBLIC_URL}/hooks/telegram/{channel.pk}/", "secret_token": channel.config["secret_token"]}
+    provider.route("POST", f"/bot{token}/setWebhook", 400, {"ok": False, "error_code": 400,
+                                                           "description": "Bad Request: bad webhook: HTTPS url must be provided for webhook"})
+    answer = client.post(f"/app/admin/channels/{channel.pk}/register-webhook", HTTP_X_REQUESTED_WITH="fetch").json()
+    assert answer["ok"] is False and "HTTPS url must be provided" in answer["message"] and token not in answer["message"]
+    _page, api = create(client, "api", KINDS["api"][0])
+    assert client.post(f"/app/admin/channels/{api.pk}/register-webhook").status_code == 404
 
 
 def test_kinds_without_a_provider_call_say_it_is_not_available(client, admin):
@@ -410,7 +432,8 @@ def test_agents_are_refused_every_channel_screen(client, admin, role):
         assert client.get(url).status_code == 403, url
     for url in ("/app/admin/channels/new/api", f"/app/admin/channels/{channel.pk}",
                 f"/app/admin/channels/{channel.pk}/disable", f"/app/admin/channels/{channel.pk}/test",
-                f"/app/admin/channels/{channel.pk}/rotate/secret"):
+                f"/app/admin/channels/{channel.pk}/rotate/secret", f"/app/admin/channels/{channel.pk}/enable",
+                f"/app/admin/channels/{channel.pk}/register-webhook", f"/app/admin/channels/{channel.pk}/send-test"):
         assert client.post(url, {"name": "Mine"}).status_code == 403, url
     channel.refresh_from_db()
     assert channel.is_active and channel.name == "API" and Channel.objects.count() == 1
@@ -427,7 +450,8 @@ def test_another_workspaces_admin_gets_404_and_changes_nothing(client, admin):
         assert client.get(url).status_code == 404, url
     for url in (f"/app/admin/channels/{channel.pk}", f"/app/admin/channels/{channel.pk}/disable",
                 f"/app/admin/channels/{channel.pk}/test", f"/app/admin/channels/{channel.pk}/rotate/secret",
-                f"/app/admin/channels/{channel.pk}/send-test", f"/app/admin/channels/{channel.pk}/signing-key"):
+                f"/app/admin/channels/{channel.pk}/send-test", f"/app/admin/channels/{channel.pk}/signing-key",
+                f"/app/admin/channels/{channel.pk}/enable", f"/app/admin/channels/{channel.pk}/register-webhook"):
         assert client.post(url, {"name": "Taken"}).status_code == 404, url
     channel.refresh_from_db()
     assert channel.is_active and channel.name == "API" and channel.config["secret"] == secret

@@ -20,24 +20,26 @@ for (const button of document.querySelectorAll("[data-copy]")) {
   });
 }
 
-const test = document.querySelector("[data-connection-test]");
-test?.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const output = test.querySelector("output");
-  const button = test.querySelector("button");
-  button.disabled = true;
-  output.textContent = "…";
-  try {
-    const response = await fetch(test.action, { method: "POST", headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } });
-    const data = await response.json();
-    output.textContent = data.message;
-    output.className = `ch-result ${data.ok ? "ok" : "failed"}`;
-  } catch {
-    test.submit();
-  } finally {
-    button.disabled = false;
-  }
-});
+// the connection test and the webhook registration: one provider call, its outcome shown in place
+for (const form of document.querySelectorAll("[data-connection-test]")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const output = form.querySelector("output");
+    const button = form.querySelector("button");
+    button.disabled = true;
+    output.textContent = "…";
+    try {
+      const response = await fetch(form.action, { method: "POST", headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } });
+      const data = await response.json();
+      output.textContent = data.message;
+      output.className = `ch-result ${data.ok ? "ok" : "failed"}`;
+    } catch {
+      form.submit();
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
 
 const status = document.querySelector("[data-status-url]");
 if (status) {
