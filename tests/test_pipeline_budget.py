@@ -1,26 +1,50 @@
-"""The write path's cost per inbound message, counted (not timed): jobs and SQL statements.
+"""The write path's cost per inbound message and per agent reply, counted (not timed): jobs and SQL statements.
 
 Each inbound message used to fan out to one durable job per subscriber, each claiming, re-reading and
-committing on its own: 9-13 jobs and 115-200 statements per message (issue 11). The budget below is what the
-batched pipeline (docs/adr/0004-event-pipeline.md) needs, with room for a subscriber or two more.
+committing on its own: 9-13 jobs and 115-200 statements per message (issue 11). One job per event brought it
+to 3.75 jobs and 98 statements (ADR 0004); dispatching the events a batch job publishes inside that job's
+savepoint, configuration read once per batch and subscribers skipped when they have nothing to do brought
+it to 1 job and about 44 statements (ADR 0005). The budgets below hold those counts with a little room, so a
+change that adds a job or a query per message fails here and says what it costs.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from threadline.channels.models import InboundEvent
-from threadline.conversations.models import Message
+from threadline.conversations.models import Conversation, Message
 from threadline.jobs import worker
 from threadline.jobs.models import Job
 from threadline.testing.factories import make_api_channel, signed_body
 
-MESSAGES, SENDERS = 24, 6
+MESSAGES, SENDERS, REPLIES = 24, 6, 12
 TEXTS = ("Hi, my order #{n} arrived damaged", "שלום, ההזמנה {n} שלי לא הגיעה", "سلام، سفارش {n} من نرسیده",
          "สวัสดีค่ะ คำสั่งซื้อ {n}", "Dobrý den, objednávka {n} nedorazila")
+
+
+@pytest.fixture(autouse=True)
+def whole_batches(monkeypatch):
+    monkeypatch.setattr(worker, "BATCH_SECONDS", 600)  # batches as large as a claim on a slow machine too
+
+
+def post_inbound(client, channel, numbers: range) -> None:
+    for n in numbers:
+        body, headers = signed_body(channel, {
+            "message_id": f"budget-{n}", "text": TEXTS[n % len(TEXTS)].format(n=n),
+            "sender": {"kind": "email", "address": f"customer{n % SENDERS}@example.com", "verified": True},
+        })
+        assert client.post(f"/hooks/api/{channel.pk}/", body, content_type="application/json",
+                           **headers).status_code == 202
+
+
+def new_jobs(before: set[int]) -> Counter[str]:
+    return Counter(Job.objects.exclude(pk__in=before).values_list("task", flat=True))
 
 
 def cost_of_inbound(client, admin, run_jobs) -> tuple[float, float, Counter[str]]:
@@ -28,23 +52,40 @@ def cost_of_inbound(client, admin, run_jobs) -> tuple[float, float, Counter[str]
     channel = make_api_channel(admin)
     before = set(Job.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as queries:
-        for n in range(MESSAGES):
-            body, headers = signed_body(channel, {
-                "message_id": f"budget-{n}", "text": TEXTS[n % len(TEXTS)].format(n=n),
-                "sender": {"kind": "email", "address": f"customer{n % SENDERS}@example.com", "verified": True},
-            })
-            assert client.post(f"/hooks/api/{channel.pk}/", body, content_type="application/json",
-                               **headers).status_code == 202
+        post_inbound(client, channel, range(MESSAGES))
         run_jobs(10_000)
     assert InboundEvent.objects.filter(state="processed").count() == MESSAGES
     assert Message.objects.filter(direction="in").count() == MESSAGES
-    jobs = Counter(Job.objects.exclude(pk__in=before).values_list("task", flat=True))
+    assert Message.objects.filter(direction="in", language="").count() == 0  # every subscriber did run
+    assert Conversation.objects.filter(sla_state={}).count() == 0
+    jobs = new_jobs(before)
     return sum(jobs.values()) / MESSAGES, len(queries.captured_queries) / MESSAGES, jobs
 
 
-def test_an_inbound_message_costs_few_jobs_and_statements(client, admin, run_jobs, monkeypatch):
-    monkeypatch.setattr(worker, "BATCH_SECONDS", 600)  # batches as large as a claim on a slow machine too
+def test_an_inbound_message_costs_one_job_and_few_statements(client, admin, run_jobs):
     jobs, statements, by_task = cost_of_inbound(client, admin, run_jobs)
     figures = f"per inbound message: {jobs:.2f} jobs, {statements:.1f} SQL statements; {dict(by_task)}"
-    assert jobs <= 4, figures
-    assert statements <= 100, figures
+    assert jobs <= 1, figures
+    assert statements <= 48, figures
+
+
+def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, admin, run_jobs, receiver):
+    channel = make_api_channel(admin, webhook_url=receiver.url)
+    post_inbound(client, channel, range(SENDERS))
+    run_jobs(10_000)
+    conversations = list(Conversation.objects.filter(workspace=admin.workspace).values_list("pk", flat=True))
+    before = set(Job.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(REPLIES):
+            answer = api.post(f"/api/v1/conversations/{conversations[n % len(conversations)]}/messages",
+                              json.dumps({"text": f"Reply {n}: on its way"}), content_type="application/json")
+            assert answer.status_code == 201, answer.content
+        run_jobs(10_000)
+    delivered = receiver.wait_for(REPLIES)
+    assert sorted(json.loads(item.body)["text"] for item in delivered) == sorted(
+        f"Reply {n}: on its way" for n in range(REPLIES))
+    jobs = new_jobs(before)
+    per_job, statements = sum(jobs.values()) / REPLIES, len(queries.captured_queries) / REPLIES
+    figures = f"per reply delivered: {per_job:.2f} jobs, {statements:.1f} SQL statements; {dict(jobs)}"
+    assert per_job <= 2, figures
+    assert statements <= 50, figures

@@ -24,6 +24,7 @@ from threadline.automations.models import Automation, AutomationRun, EventCause
 from threadline.conversations.actions import record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Direction, Message
 from threadline.core import http
+from threadline.core.batch_cache import cached
 from threadline.core.errors import ThreadlineError, ValidationFailed
 from threadline.events.bus import publish
 from threadline.events.models import OutboxEvent
@@ -194,11 +195,17 @@ def locked_conversation(conversation_id: int) -> Conversation | None:
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 
+def event_rules(event_type: str, workspace_id: int) -> list[Automation]:
+    """The workspace's active event automations that `event_type` triggers, in order (read once per batch)."""
+    active = cached(("automations.event", workspace_id), lambda: list(Automation.objects.filter(
+        workspace_id=workspace_id, kind=Automation.Kind.EVENT, is_active=True)))
+    return [a for a in active if event_type in a.events]
+
+
 def do_run_event(event_type: str, payload: dict[str, Any], outbox_id: int, at: dt.datetime) -> list[AutomationRun]:
     """Run the workspace's event automations for one outbox event, in order (each sees the previous ones'
     changes). Idempotent per outbox event."""
-    rules = [a for a in Automation.objects.filter(workspace_id=payload["workspace_id"], kind=Automation.Kind.EVENT,
-                                                  is_active=True) if event_type in a.events]
+    rules = event_rules(event_type, payload["workspace_id"])
     if not rules:
         return []
     conversation = locked_conversation(payload["conversation_id"])

@@ -126,7 +126,7 @@ def accept_inbound(
                 workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
                 body=body, headers=headers,
             )
-            process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}")
+            process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}", fresh=True)
             note_event_received(channel)
     except IntegrityError:
         return InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first(), False
@@ -220,7 +220,7 @@ def process_inbound_event_task(event_id: int) -> None:
     attention" with its payload kept, and an admin replays it after the fix. Never a silent dead job.
     """
     retry: str | None = None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the worker runs it in a savepoint of its batch
         event = InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id).first()
         if event is None or event.state != InboundEvent.State.RECEIVED:
             return

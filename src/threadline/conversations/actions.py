@@ -348,7 +348,7 @@ def queue_outbound(
     for filename, content_type, content in attachments or []:
         do_store_attachment(message, filename, content_type, content)
     Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
-    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}")
+    deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}", fresh=True)
     conversation.last_message_at = message.created_at
     conversation.save(update_fields=["last_message_at", "updated_at"])
     publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,

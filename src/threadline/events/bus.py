@@ -12,20 +12,30 @@ from django.db import transaction
 from threadline.events.models import OutboxEvent
 from threadline.events.registry import DURABLE, IMMEDIATE
 from threadline.events.types import DomainEvent
+from threadline.jobs.registry import follow_in_batch
 
 logger = logging.getLogger(__name__)
 
 
 def publish(event: DomainEvent) -> OutboxEvent:
-    """Write the outbox row and one durable job for its interested subscribers; must run inside a transaction."""
-    from threadline.events.tasks import dispatch_event_task
+    """Write the outbox row and one durable job for its interested subscribers; must run inside a transaction.
+
+    Published by a batch job (inbound processing, or a subscriber of another event), the event is dispatched
+    to its subscribers right after that job, in its savepoint, instead of by a job of its own: they commit
+    with the job that caused them, or not at all (ADR 0005). Elsewhere, no job is written when no durable
+    subscriber has anything to do for it (say `message.status_changed` while the workspace has no webhook
+    subscription): a subscriber acts on the events published after its configuration was committed."""
+    from threadline.events.tasks import dispatch, dispatch_event_task
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must be called inside the caller's transaction")
     payload: dict[str, Any] = json.loads(json.dumps(event.payload(), cls=DjangoJSONEncoder))
     row = OutboxEvent.objects.create(workspace_id=event.workspace_id, type=event.type, payload=payload)
-    if any(subscriber.wants(event.type) for subscriber in DURABLE):
-        dispatch_event_task.enqueue(row.pk, unique_key=f"event:{row.pk}")
+    wanted = [subscriber for subscriber in DURABLE if subscriber.wants(event.type)]
+    if wanted and not follow_in_batch(lambda: dispatch(row.pk, event.type, payload)) and (
+            any(not subscriber.interested for subscriber in wanted)
+            or any(subscriber.has_work(event.type, payload) for subscriber in wanted)):
+        dispatch_event_task.enqueue(row.pk, unique_key=f"event:{row.pk}", fresh=True)
     transaction.on_commit(lambda: _run_immediate(event.type, payload, row.pk))
     return row
 

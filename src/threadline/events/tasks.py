@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 
@@ -25,13 +26,19 @@ def dispatch_event_task(outbox_id: int, subscriber_name: str | None = None) -> N
     if subscriber_name is not None:
         durable(subscriber_name).resolve()(event.type, event.payload, event.pk)
         return
+    dispatch(outbox_id, event.type, event.payload)
+
+
+def dispatch(outbox_id: int, event_type: str, payload: dict[str, Any]) -> None:
+    """Run every durable subscriber that wants the event, each in a savepoint of the caller's transaction
+    (the dispatch job's, or the batch job that published the event: `bus.publish`, ADR 0005)."""
     with transaction.atomic(savepoint=False):  # the worker runs it in a savepoint of its batch already
         for subscriber in DURABLE:
-            if not subscriber.wants(event.type):
+            if not subscriber.wants(event_type) or not subscriber.has_work(event_type, payload):
                 continue
             try:
                 with transaction.atomic():
-                    subscriber.resolve()(event.type, event.payload, event.pk)
+                    subscriber.resolve()(event_type, payload, outbox_id)
             except Exception as exc:  # noqa: BLE001 - this subscriber alone is retried, by its own job
                 logger.warning("subscriber %s failed on event %s, retried alone: %s", subscriber.name, outbox_id, exc)
                 dispatch_event_task.enqueue(outbox_id, subscriber.name, delay=RETRY_AFTER,

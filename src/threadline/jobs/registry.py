@@ -10,6 +10,10 @@ Tasks take ids, must be idempotent, and open their own transactions.
 `@task(batch=True)` marks a task that only touches the database (no network I/O): the worker runs several
 such jobs in one transaction, each in a savepoint, and marks each done in that same transaction, so its
 effects and its completion commit together (exactly once, even across kill -9); see ADR 0004.
+
+`follow_in_batch(action)`: while a batch job runs, work it causes that would otherwise be a job of its own
+(dispatching the events it published to their subscribers) can run right after it, in its savepoint, so it
+commits, or is undone, together with the job; see ADR 0005.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 TASKS: dict[str, Task[Any, Any]] = {}
+MAX_FOLLOWERS = 64  # actions run after one batch job; past that, callers enqueue jobs as outside a batch
+_batch_job = threading.local()
 WAKE = threading.Event()  # lets an in-process worker start at once after a commit
 NOTIFY_CHANNEL = "threadline_jobs"  # PostgreSQL: workers in other processes LISTEN on it (jobs.wakeup)
 
@@ -62,8 +68,12 @@ class Task(Generic[P, R]):
         unique_key: str | None = None,
         delay: float = 0,
         run_after: dt.datetime | None = None,
+        fresh: bool = False,
     ) -> Any:
-        """Store a job for `args`. With `unique_key`, a second enqueue of the same key is a no-op."""
+        """Store a job for `args`. With `unique_key`, a second enqueue of the same key is a no-op.
+
+        `fresh`: the key names a row this transaction has just created (`inbound:<new id>`), so it cannot
+        exist yet and the insert needs no savepoint to survive a duplicate (ids are never reused)."""
         from threadline.jobs.models import Job
 
         when = run_after or (now() + dt.timedelta(seconds=delay))
@@ -71,7 +81,7 @@ class Task(Generic[P, R]):
             task=self.name, args=list(args), max_attempts=self.max_attempts, run_after=when, unique_key=unique_key,
             batch=self.batch,
         )
-        if unique_key is None:
+        if unique_key is None or fresh:
             job = Job.objects.create(**fields)
         else:
             try:
@@ -101,6 +111,35 @@ def _wake() -> None:
                 cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
         except DatabaseError:  # the jobs are committed; other workers find them on their next poll
             logger.warning("could not notify the workers", exc_info=True)
+
+
+def follow_in_batch(action: Callable[[], None]) -> bool:
+    """Run `action` after the batch job running in this thread, inside its savepoint; False (and nothing
+    done) outside a batch job or past MAX_FOLLOWERS, when the caller must enqueue a job instead."""
+    followers: list[Callable[[], None]] | None = getattr(_batch_job, "followers", None)
+    if followers is None or _batch_job.count >= MAX_FOLLOWERS:
+        return False
+    followers.append(action)
+    _batch_job.count += 1
+    return True
+
+
+class BatchJobScope:
+    """The worker's side of `follow_in_batch`: collects the actions while the job runs, then runs them."""
+
+    def __enter__(self) -> BatchJobScope:
+        self.outer = getattr(_batch_job, "followers", None), getattr(_batch_job, "count", 0)
+        _batch_job.followers, _batch_job.count = [], 0
+        return self
+
+    def run_followers(self) -> None:
+        """Run the collected actions in order, and those they add, until none is left."""
+        followers = _batch_job.followers
+        while followers:
+            followers.pop(0)()
+
+    def __exit__(self, *exc: object) -> None:
+        _batch_job.followers, _batch_job.count = self.outer
 
 
 def task(*, max_attempts: int = 8, batch: bool = False) -> Callable[[Callable[P, R]], Task[P, R]]:

@@ -27,10 +27,10 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.db.utils import DatabaseError, OperationalError
 
-from threadline.core import metrics
+from threadline.core import batch_cache, metrics
 from threadline.core.time import now
 from threadline.jobs.models import Job
-from threadline.jobs.registry import WAKE, PermanentFailure, Retry, resolve
+from threadline.jobs.registry import WAKE, BatchJobScope, PermanentFailure, Retry, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,10 @@ class Worker:
         """Run batch jobs in as few transactions as BATCH_SECONDS allows, each job in a savepoint, each
         marked done in the transaction that holds its effects."""
         pending = list(jobs)
+        with batch_cache.scope():  # configuration read once for the claim's jobs (core/batch_cache.py)
+            self._execute_pending(pending)
+
+    def _execute_pending(self, pending: list[Job]) -> None:
         while pending:
             started, outcomes = time.monotonic(), []
             with transaction.atomic():
@@ -160,11 +164,12 @@ class Worker:
         """Run one batch job inside the open transaction; "done", or the failure recorded ("retry"/"dead")."""
         retry: Retry | None = None
         try:
-            with transaction.atomic():
+            with transaction.atomic(), BatchJobScope() as scope:
                 try:
                     resolve(job.task).func(*job.args, **job.kwargs)
                 except Retry as exc:  # asks to run again later: what it wrote stays, as when run on its own
                     retry = exc
+                scope.run_followers()  # e.g. the events it published, dispatched in its savepoint (ADR 0005)
         except Exception as exc:  # noqa: BLE001 - recorded like any job's failure; the savepoint undid its effects
             self.failed_since_check = True
             return self.record_failure(job, exc)

@@ -65,10 +65,15 @@ def ensure_detected(message: Message) -> str:
     """Detect and store the language of an inbound message once; returns it (idempotent, any caller).
 
     Routing, SLA and automations call this before they read the language, so the order in which the
-    subscribers run does not matter. The message row is locked while detecting.
+    subscribers run does not matter. The message row is locked while detecting. A message read in the
+    caller's transaction with its language set was detected already (the language is never unset).
     """
+    if message.language:
+        return message.language
     locked = Message.objects.select_for_update(of=("self",)).select_related(
-        "conversation__workspace", "conversation__contact").get(pk=message.pk)
+        "conversation__workspace", "conversation__contact").filter(pk=message.pk).first()
+    if locked is None:
+        return ""
     if locked.language:
         message.language = locked.language
         return locked.language

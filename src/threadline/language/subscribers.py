@@ -13,7 +13,5 @@ from threadline.language.actions import ensure_detected
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type != "message.received":
         return
-    with transaction.atomic():
-        message = Message.objects.filter(pk=payload["message_id"]).first()
-        if message is not None:
-            ensure_detected(message)
+    with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
+        ensure_detected(Message(pk=payload["message_id"]))  # reads and locks the row itself

@@ -17,6 +17,7 @@ from threadline.audit.actions import record_change
 from threadline.channels.models import Channel
 from threadline.conversations.actions import UNSET, do_update_conversation, record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority
+from threadline.core.batch_cache import cached
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
@@ -218,7 +219,9 @@ def target_team(conversation: Conversation, channel_kind: str, policies: dict[in
     if conversation.team_id:
         return conversation.team, {"team_from": "conversation"}
     moment = now()
-    for rule in RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True):
+    rules = cached(("routing.rules", conversation.workspace_id), lambda: list(
+        RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True)))
+    for rule in rules:
         if not rule_matches(rule, conversation, channel_kind):
             continue
         teams = {t.pk: t for t in Team.objects.filter(workspace_id=conversation.workspace_id, pk__in=rule.team_ids)}

@@ -16,7 +16,7 @@ FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type == "message.received":
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
             message = Message.objects.filter(pk=payload["message_id"]).first()
             if message is None:
                 return
@@ -31,7 +31,7 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
         if changes.get("status") in FREEING or ("assignee_id" in changes and changes["assignee_id"] is None):
             from threadline.routing.tasks import route_waiting_task
 
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 route_waiting_task.enqueue(payload["workspace_id"], unique_key=f"route-waiting:{outbox_id}")
     elif event_type == "agent.updated" and payload.get("changes", {}).get("is_active") is False:
         with transaction.atomic():

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from threadline.audit.actions import record_change
 from threadline.conversations.actions import do_update_conversation, record_event
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority, Status
+from threadline.core.batch_cache import cached
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
@@ -164,8 +165,8 @@ def policy_matches(policy: SlaPolicy, conversation: Conversation) -> bool:
 
 def select_policy(conversation: Conversation) -> SlaPolicy | None:
     """The first active policy (by position) whose conditions hold for the conversation."""
-    policies = SlaPolicy.objects.filter(workspace_id=conversation.workspace_id, is_active=True).select_related(
-        "schedule")
+    policies = cached(("sla.policies", conversation.workspace_id), lambda: list(SlaPolicy.objects.filter(
+        workspace_id=conversation.workspace_id, is_active=True).select_related("schedule")))
     return next((p for p in policies if policy_matches(p, conversation)), None)
 
 
@@ -260,7 +261,8 @@ def do_start_next_response(conversation: Conversation, at: dt.datetime) -> SlaTi
         return None
     policy = select_policy(conversation)
     timer = do_start_timer(conversation, policy, Metric.NEXT_RESPONSE, at) if policy else None
-    sync_sla_state(conversation)
+    if timer is not None:
+        sync_sla_state(conversation)
     return timer
 
 
@@ -272,7 +274,8 @@ def do_fulfil(conversation: Conversation, metrics: list[str], at: dt.datetime) -
         timer.save(update_fields=["state", "fulfilled_at", "updated_at"])
         record_event(conversation, "sla_fulfilled", metric=timer.metric, late=timer.breached_at is not None)
         done += 1
-    sync_sla_state(conversation)
+    if done:
+        sync_sla_state(conversation)
     return done
 
 
@@ -310,7 +313,7 @@ def do_resume(conversation: Conversation, at: dt.datetime) -> int:
         resumed += 1
     if resumed:
         record_event(conversation, "sla_resumed")
-    sync_sla_state(conversation)
+        sync_sla_state(conversation)  # no paused timer, nothing changed: the mirror is as it was
     return resumed
 
 
@@ -391,6 +394,8 @@ def state_of(conversation: Conversation) -> dict[str, Any]:
 def sync_sla_state(conversation: Conversation) -> None:
     """Mirror the timers into `Conversation.sla_state` (read by lists and the API without a join)."""
     state = state_of(conversation)
+    if conversation.sla_state == state:  # read in this transaction (the subscribers lock it): nothing to write
+        return
     conversation.sla_state = state
     Conversation.objects.filter(pk=conversation.pk).update(sla_state=state)
 

@@ -34,7 +34,9 @@ def _moment(payload: dict[str, Any], outbox_id: int) -> dt.datetime:
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type not in TYPES:
         return
-    with transaction.atomic():
+    if event_type == "message.created" and (payload.get("is_note") or payload.get("author_id") is None):
+        return  # only an agent's reply answers the customer
+    with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
         conversation = _locked_conversation(payload["conversation_id"])
         if conversation is None:
             return
@@ -47,8 +49,7 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
             actions.do_apply_policy(conversation, at)
             actions.do_start_next_response(conversation, at)
         elif event_type == "message.created":
-            if not payload.get("is_note") and payload.get("author_id") is not None:
-                actions.do_fulfil(conversation, RESPONSE_METRICS, at)
+            actions.do_fulfil(conversation, RESPONSE_METRICS, at)
         elif event_type == "conversation.updated":
             changes = payload.get("changes", {})
             if "status" in changes:

@@ -1,0 +1,238 @@
+"""Benchmark: the work one inbound message and one agent reply cost, counted in one process.
+
+Load-independent figures for a shared or noisy machine: SQL statements, durable jobs and Python function
+calls per message (repeatable whatever else runs), and the CPU time of the thread doing the work
+(`time.thread_time`, which other processes' load inflates only a little). Everything runs in this one
+process, on SQLite in a temporary data directory (or a throwaway PostgreSQL database, --database-url):
+
+- inbound: N signed messages from M senders POSTed to the API channel's webhook through Django's test client
+  (the whole middleware stack, no HTTP server), then the worker runs every job until none is left;
+- replies: R agents' replies POSTed to `/api/v1/conversations/<id>/messages`, then the worker delivers them
+  to a loopback receiver (the provider), one HTTP request each.
+
+`--profile inbound|replies` prints the worker's top functions (cProfile) for that phase. Timing benchmarks
+(`ingest.py`, `replies.py`, `compare.py`) are for an idle machine; this one is for comparing changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+TEXTS = ("Hi, my order #{n} arrived damaged", "שלום, ההזמנה {n} שלי לא הגיעה", "سلام، سفارش {n} من نرسیده",
+         "สวัสดีค่ะ คำสั่งซื้อ {n}", "Dobrý den, objednávka {n} nedorazila")
+
+
+def setup_django(data_dir: Path, database_url: str | None) -> None:
+    os.environ.update(THREADLINE_DATA_DIR=str(data_dir), THREADLINE_LOG_LEVEL="WARNING",
+                      THREADLINE_OUTBOUND_ALLOW_PRIVATE="1", THREADLINE_API_RATE_LIMIT="100000000",
+                      DJANGO_SETTINGS_MODULE="threadline.config.settings")
+    if database_url:
+        os.environ["THREADLINE_DATABASE_URL"] = database_url
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+class Meter:
+    """Counts SQL statements, CPU time of this thread, and optionally profiles, over a `with` block."""
+
+    def __init__(self, profile: bool = False) -> None:
+        self.statements = 0
+        self.cpu = 0.0
+        self.profile = cProfile.Profile() if profile else None
+        self.calls = 0
+        self.shapes: Counter[str] = Counter()
+
+    def _count(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.statements += 1
+        self.shapes[re.sub(r'"s\d+_x\d+"', "sN", " ".join(sql.split()))[:150]] += 1
+        return execute(sql, params, many, context)
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[None]:
+        from django.db import connection
+
+        started = time.thread_time()
+        with connection.execute_wrapper(self._count):
+            if self.profile:
+                self.profile.enable()
+            try:
+                yield
+            finally:
+                if self.profile:
+                    self.profile.disable()
+        self.cpu += time.thread_time() - started
+
+    def top(self, limit: int = 40) -> str:
+        assert self.profile is not None
+        out = io.StringIO()
+        stats = pstats.Stats(self.profile, stream=out)
+        stats.sort_stats("tottime").print_stats(limit)
+        stats.sort_stats("cumulative").print_stats(limit)
+        return out.getvalue()
+
+    def total_calls(self) -> int:
+        if self.profile is None:
+            return 0
+        return pstats.Stats(self.profile).total_calls  # type: ignore[attr-defined]
+
+
+def run_worker() -> int:
+    from threadline.jobs.worker import Worker
+
+    return Worker(worker_id="bench:0:0").run_until_idle(1_000_000)
+
+
+def new_jobs(before: int) -> Counter[str]:
+    from threadline.jobs.models import Job
+
+    return Counter(Job.objects.filter(pk__gt=before).values_list("task", flat=True))
+
+
+def last_job() -> int:
+    from threadline.jobs.models import Job
+
+    return Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def post_messages(client: Any, channel: Any, start: int, count: int, senders: int) -> None:
+    from threadline.testing.factories import signed_body
+
+    for n in range(start, start + count):
+        body, headers = signed_body(channel, {
+            "message_id": f"cost-{n}", "text": TEXTS[n % len(TEXTS)].format(n=n),
+            "sender": {"kind": "email", "address": f"customer{n % senders}@example.com", "verified": True},
+        })
+        answer = client.post(f"/hooks/api/{channel.pk}/", body, content_type="application/json", **headers)
+        assert answer.status_code == 202, answer.content
+
+
+def inbound(messages: int, senders: int, profile: bool) -> dict[str, Any]:
+    from django.test import Client
+
+    from threadline.testing.factories import make_api_channel, make_workspace
+
+    admin = make_workspace()
+    channel = make_api_channel(admin)
+    client = Client()
+    post_messages(client, channel, 0, 1, senders)  # warm-up: the language model, the caches
+    run_worker()
+    before = last_job()
+    accept, process = Meter(), Meter(profile)
+    with accept.measure():
+        post_messages(client, channel, 1, messages, senders)
+    with process.measure():
+        run_worker()
+    jobs = new_jobs(before)
+    return {"messages": messages, "accept": accept, "process": process, "jobs": jobs}
+
+
+def replies(count: int, conversations: int, profile: bool) -> dict[str, Any]:
+    from django.test import Client
+
+    from threadline.conversations.models import Conversation
+    from threadline.testing.factories import make_api_channel, make_token, make_workspace
+    from threadline.testing.receiver import Receiver
+
+    receiver = Receiver().start()
+    try:
+        admin = make_workspace()
+        channel = make_api_channel(admin, webhook_url=receiver.url)
+        token = make_token(admin)
+        client = Client()
+        post_messages(client, channel, 0, conversations, conversations)
+        run_worker()
+        ids = list(Conversation.objects.filter(workspace=admin.workspace).order_by("pk").values_list("pk", flat=True))
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+        def post(number: int) -> None:
+            answer = client.post(f"/api/v1/conversations/{ids[number % len(ids)]}/messages",
+                                 json.dumps({"text": f"Reply {number}: we are on it."}),
+                                 content_type="application/json", **auth)
+            assert answer.status_code == 201, answer.content
+
+        post(0)  # warm-up
+        run_worker()
+        receiver.wait_for(1)
+        before, arrived = last_job(), len(receiver.requests)
+        accept, process = Meter(), Meter(profile)
+        with accept.measure():
+            for number in range(1, count + 1):
+                post(number)
+        with process.measure():
+            run_worker()
+        delivered = len(receiver.requests) - arrived
+        jobs = new_jobs(before)
+    finally:
+        assert receiver.server is not None
+        receiver.server.shutdown()
+    return {"messages": count, "accept": accept, "process": process, "jobs": jobs, "delivered": delivered}
+
+
+def report(name: str, result: dict[str, Any]) -> None:
+    n = result["messages"]
+    accept, process, jobs = result["accept"], result["process"], result["jobs"]
+    print(f"{name}: {n} messages")  # noqa: T201 - the bench's output
+    print(f"  accept   SQL/msg {accept.statements / n:6.1f}   CPU ms/msg {accept.cpu * 1000 / n:6.2f}")  # noqa: T201
+    calls = f"   calls/msg {process.total_calls() / n:8.0f}" if process.profile else ""
+    print(f"  process  SQL/msg {process.statements / n:6.1f}   CPU ms/msg {process.cpu * 1000 / n:6.2f}{calls}")  # noqa: T201
+    print(f"  jobs/msg {sum(jobs.values()) / n:.2f} {dict(jobs)}")  # noqa: T201
+    if "delivered" in result:
+        print(f"  delivered {result['delivered']}/{n}")  # noqa: T201
+    if process.profile:
+        print(process.top())  # noqa: T201
+    if result.get("sql"):
+        for label, meter in (("accept", accept), ("process", process)):
+            print(f"  {label}: statements per message by shape")  # noqa: T201
+            for shape, seen in meter.shapes.most_common():
+                print(f"    {seen / n:5.2f}  {shape}")  # noqa: T201
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--replies", type=int, default=200)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--only", choices=["inbound", "replies"])
+    parser.add_argument("--profile", choices=["inbound", "replies"])
+    parser.add_argument("--sql", action="store_true", help="print the statements per message, by shape")
+    parser.add_argument("--database-url", help="PostgreSQL server (a throwaway database is created on it)")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="threadline-cost-"))
+    try:
+        from threadline.testing.server import throwaway_database
+
+        with throwaway_database(args.database_url, prefix="tlcost") as url:
+            setup_django(data_dir, url)
+            if args.only in (None, "inbound"):
+                report("inbound", {**inbound(args.messages, args.senders, args.profile == "inbound"), "sql": args.sql})
+            if args.only in (None, "replies"):
+                report("replies", {**replies(args.replies, args.conversations, args.profile == "replies"), "sql": args.sql})
+            from django.db import connections
+
+            connections.close_all()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
