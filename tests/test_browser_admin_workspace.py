@@ -69,3 +69,24 @@ def test_a_canned_reply_and_a_token_made_in_the_browser(server):
         page.goto(f"{server.url}/app/admin/tokens")
         assert raw not in page.content() and raw[:10] in page.content()
         browser.close()
+
+
+def test_the_workspace_switcher_in_the_inbox_header_on_a_phone(server):
+    server.shell("from django.db import transaction\n"
+                 "from threadline.tenancy.actions import do_add_agent, do_create_workspace\n"
+                 "from threadline.tenancy.models import Role, User\n"
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='he')\n"
+                 "with transaction.atomic():\n"
+                 "    do_add_agent(do_create_workspace('חנות הגן'), " + repr(ADMIN_EMAIL) + ", role=Role.ADMIN)")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        sign_in(page, server.url)
+        switcher = page.locator(".topbar .workspace-switcher select")
+        assert switcher.is_visible()
+        screenshot(page, "inbox-workspace-switcher-he-390")
+        switcher.select_option(label="חנות הגן")
+        page.locator(".topbar .workspace-switcher button[type=submit]").click()
+        page.wait_for_url(f"{server.url}/app/")
+        assert page.locator(".topbar .workspace-switcher select option:checked").inner_text() == "חנות הגן"
+        browser.close()
