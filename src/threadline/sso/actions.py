@@ -19,6 +19,7 @@ from threadline.sso.models import ExternalAccount, IdentityProvider, Kind
 from threadline.tenancy.actions import check_email, check_role, do_add_agent
 from threadline.tenancy.models import Membership, User, Workspace
 from threadline.tenancy.permissions import Permission, require
+from threadline.tenancy.signin import has_second_factor
 
 SETTINGS = ("kind", "name", "enabled", "issuer", "client_id", "idp_metadata_url", "idp_metadata_xml",
             "idp_entity_id", "allowed_domains", "jit_enabled", "jit_role", "trust_mfa", "enforce")
@@ -83,6 +84,9 @@ def do_save_provider(actor: Membership, changes: dict[str, Any], *, client_secre
     require(actor, Permission.ADMIN_SECURITY)
     provider = IdentityProvider.objects.filter(workspace_id=actor.workspace_id).first()
     values = check_provider(changes, provider)
+    if values["enforce"] and not (provider and provider.enforce) and not has_second_factor(actor.user):
+        raise ValidationFailed(_("Turn on two-factor sign-in for yourself first: once single sign-on is required, "
+                                 "your password and code are the way in if the provider fails."), field="enforce")
     created = provider is None
     if provider is None:
         provider = IdentityProvider(workspace_id=actor.workspace_id)

@@ -134,10 +134,18 @@ def _exchange(provider: IdentityProvider, document: dict[str, Any], code: str, r
     return body
 
 
+def signing_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """The provider's published keys (JWKS)."""
+    keys = _fetch_json(document["jwks_uri"])
+    if not isinstance(keys.get("keys"), list):
+        raise SsoFailed("provider_error", "the provider's key set has no keys")
+    return keys
+
+
 def verify_id_token(provider: IdentityProvider, document: dict[str, Any], id_token: str, *, nonce: str,
                     access_token: str | None = None) -> dict[str, Any]:
     """The ID token's claims, once its signature and claims are checked; SsoFailed otherwise."""
-    keys = _fetch_json(document["jwks_uri"])
+    keys = signing_keys(document)
     offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
     algorithms = [a for a in ALGORITHMS if a in offered] or ["RS256"]
     try:

@@ -42,6 +42,10 @@ def idp(admin) -> Iterator[OidcIdp]:
 
 
 def configure(admin: Membership, idp: OidcIdp, **settings: object) -> IdentityProvider:
+    """Save the provider as `admin`; requiring single sign-on first gives the admin an authenticator (the
+    action asks for one: it is the break-glass way in)."""
+    if settings.get("enforce") and not TotpDevice.objects.filter(user=admin.user).exists():
+        enrol_totp(admin)
     fields = {"kind": "oidc", "name": "Acme Okta", "issuer": idp.base, "client_id": idp.client_id, **settings}
     with transaction.atomic():
         return do_save_provider(admin, fields, client_secret=idp.client_secret)

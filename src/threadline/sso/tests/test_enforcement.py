@@ -9,7 +9,10 @@ import datetime as dt
 import httpx
 import pytest
 import time_machine
+from django.db import transaction
 
+from threadline.core.errors import ValidationFailed
+from threadline.sso.actions import do_save_provider
 from threadline.sso.models import ExternalAccount
 from threadline.sso.tests.conftest import configure, enrol_totp, sso_sign_in, start_idp
 from threadline.tenancy.actions import do_add_agent
@@ -59,10 +62,21 @@ def test_a_session_from_before_enforcement_stops_opening_the_workspace(client, a
     assert client.get("/app/").status_code == 302
 
 
+def test_requiring_single_sign_on_needs_the_admins_own_second_factor(admin, idp):
+    fields = {"kind": "oidc", "name": "Okta", "issuer": idp.base, "client_id": idp.client_id, "enforce": True}
+    with pytest.raises(ValidationFailed, match="two-factor sign-in"), transaction.atomic():
+        do_save_provider(admin, fields, client_secret="x")
+    enrol_totp(admin)
+    with transaction.atomic():
+        assert do_save_provider(admin, fields, client_secret="x").enforce
+
+
 def test_break_glass_a_security_admin_with_a_second_factor_may_use_the_password(client, admin, idp):
-    configure(admin, idp, enforce=True)
-    assert password_sign_in(client, admin.user.email).status_code == 403  # no second factor: refused
+    other_admin = factories.make_agent(admin, "second-admin@acme.test", role=Role.ADMIN)
+    set_password(other_admin)
     totp = enrol_totp(admin)
+    configure(admin, idp, enforce=True)
+    assert password_sign_in(client, "second-admin@acme.test").status_code == 403  # no second factor: refused
     step = password_sign_in(client, admin.user.email)
     assert step.status_code == 302 and step["Location"].startswith("/login/verify")
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31), tick=False):
