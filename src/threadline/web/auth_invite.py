@@ -25,7 +25,7 @@ from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.tenancy.actions import do_set_default_workspace
 from threadline.tenancy.invitations import do_accept_invitation, find_invitation, is_new_person
 from threadline.web.auth import _page_language, continue_sign_in, too_many
-from threadline.web.auth_passwords import no_referrer
+from threadline.web.auth_passwords import secret_url_page
 
 TEMPLATE = "web/invite.html"
 ANY_LINK = "invite-link"
@@ -38,12 +38,12 @@ def invite_view(request: HttpRequest, token: str) -> HttpResponse:
     client = client_address(request)
     wait = SETUP_LINK.retry_after(ANY_LINK, client)
     if wait:
-        return no_referrer(too_many(request, TEMPLATE, {"invalid": True}, wait))
+        return secret_url_page(too_many(request, TEMPLATE, {"invalid": True}, wait))
     try:
         invitation = find_invitation(token)
     except NotFound as exc:
         SETUP_LINK.failed(ANY_LINK, client)
-        return no_referrer(render(request, TEMPLATE, {"invalid": exc.message}, status=404))
+        return secret_url_page(render(request, TEMPLATE, {"invalid": exc.message}, status=404))
     membership = invitation.membership
     assert membership is not None
     user, workspace = membership.user, invitation.workspace
@@ -54,7 +54,7 @@ def invite_view(request: HttpRequest, token: str) -> HttpResponse:
     context = {"workspace": workspace, "email": user.email, "new_person": new_person, "form": form,
                "languages": settings.LANGUAGES, "time_zones": sorted(zoneinfo.available_timezones())}
     if request.method == "GET":
-        return no_referrer(render(request, TEMPLATE, context))
+        return secret_url_page(render(request, TEMPLATE, context))
     try:
         with transaction.atomic():
             do_accept_invitation(token, name=form["name"], password=request.POST.get("password", ""),
@@ -62,9 +62,9 @@ def invite_view(request: HttpRequest, token: str) -> HttpResponse:
                                  time_zone=form["time_zone"])
             do_set_default_workspace(user, workspace)
     except NotFound as exc:
-        return no_referrer(render(request, TEMPLATE, {"invalid": exc.message}, status=404))
+        return secret_url_page(render(request, TEMPLATE, {"invalid": exc.message}, status=404))
     except ValidationFailed as exc:
-        return no_referrer(render(request, TEMPLATE, {**context, "error": exc.message}, status=400))
+        return secret_url_page(render(request, TEMPLATE, {**context, "error": exc.message}, status=400))
     if not new_person:
         if request.user.is_authenticated and request.user.pk == user.pk:
             request.session[SESSION_WORKSPACE] = workspace.pk

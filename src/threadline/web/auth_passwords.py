@@ -48,9 +48,10 @@ SET_TEMPLATE = "web/password_set.html"
 ANY_LINK = "reset-link"
 
 
-def no_referrer(response: HttpResponse) -> HttpResponse:
-    """A page whose URL holds a secret never passes it on in a Referer."""
-    response["Referrer-Policy"] = "no-referrer"
+def secret_url_page(response: HttpResponse) -> HttpResponse:
+    """A page whose URL holds a secret passes it on in a Referer only to this server itself (`no-referrer` would
+    also strip the Origin of the page's own form, which Django's CSRF check then refuses)."""
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -88,7 +89,7 @@ def reset_request_view(request: HttpRequest) -> HttpResponse:
 def _link_refused(request: HttpRequest, message: str, client: str, status: int = 404) -> HttpResponse:
     if status == 404:
         SETUP_LINK.failed(ANY_LINK, client)
-    return no_referrer(render(request, SET_TEMPLATE, {"invalid": message}, status=status))
+    return secret_url_page(render(request, SET_TEMPLATE, {"invalid": message}, status=status))
 
 
 @never_cache
@@ -99,21 +100,21 @@ def reset_view(request: HttpRequest, token: str) -> HttpResponse:
     wait = SETUP_LINK.retry_after(ANY_LINK, client)
     if wait:
         response = too_many(request, SET_TEMPLATE, {"invalid": True}, wait)
-        return no_referrer(response)
+        return secret_url_page(response)
     try:
         link = find_reset_link(token)
     except NotFound as exc:
         return _link_refused(request, exc.message, client)
     context = {"email": link.user.email, "purpose": "reset"}
     if request.method == "GET":
-        return no_referrer(render(request, SET_TEMPLATE, context))
+        return secret_url_page(render(request, SET_TEMPLATE, context))
     try:
         with transaction.atomic():
             user = do_complete_reset(token, request.POST.get("password", ""), request.POST.get("confirm", ""))
     except NotFound as exc:
         return _link_refused(request, exc.message, client)
     except ValidationFailed as exc:
-        return no_referrer(render(request, SET_TEMPLATE, {**context, "error": exc.message}, status=400))
+        return secret_url_page(render(request, SET_TEMPLATE, {**context, "error": exc.message}, status=400))
     return continue_sign_in(request, user)
 
 

@@ -95,7 +95,7 @@ def test_reset_by_email_link_over_smtp(client, admin, system_mail):
     assert not SetupLink.objects.filter(digest=raw).exists()  # only the digest is stored
 
     form = client.get(path)
-    assert form.status_code == 200 and form["Referrer-Policy"] == "no-referrer"
+    assert form.status_code == 200 and form["Referrer-Policy"] == "same-origin"
     mismatch = client.post(path, {"password": NEW, "confirm": NEW + "x"})
     assert mismatch.status_code == 400
     done = client.post(path, {"password": NEW, "confirm": NEW})

@@ -61,7 +61,7 @@ def test_invite_mail_link_password_and_the_workspace(client, admin, system_mail)
 
     newcomer = Client(HTTP_ACCEPT_LANGUAGE="he")
     form = newcomer.get(path)
-    assert form.status_code == 200 and form["Referrer-Policy"] == "no-referrer"
+    assert form.status_code == 200 and form["Referrer-Policy"] == "same-origin"
     html = form.content.decode()
     assert 'name="password"' in html and 'value="he" lang="he" selected' in html  # the browser's language
     assert 'src="/static/web/invite.js"' in html  # fills in the browser's time zone
