@@ -32,7 +32,7 @@ from threadline.sla.models import LIVE_STATES, BusinessSchedule, Metric, SlaPoli
 from threadline.tenancy.models import Brand, Membership, Role, Workspace
 
 ESCALATION_TYPES = {"notify", "reassign", "set_priority"}
-CONDITION_KEYS = {"priorities", "channel_kinds", "brand_ids", "languages", "contact_attributes"}
+CONDITION_KEYS = {"priorities", "channel_kinds", "brand_ids", "languages", "team_ids", "tags", "contact_attributes"}
 
 
 # ── schedules ────────────────────────────────────────────────────────────────────────────────────────
@@ -92,7 +92,7 @@ def check_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValidationFailed(_("Unknown condition %(c)s.") % {"c": ", ".join(sorted(unknown))},
                                code="invalid_condition", field="conditions")
-    for key in ("priorities", "channel_kinds", "brand_ids", "languages"):
+    for key in ("priorities", "channel_kinds", "brand_ids", "languages", "team_ids", "tags"):
         if key in conditions and not isinstance(conditions[key], list):
             raise ValidationFailed(_("%(k)s must be a list.") % {"k": key}, code="invalid_condition",
                                    field="conditions")
@@ -158,6 +158,10 @@ def policy_matches(policy: SlaPolicy, conversation: Conversation) -> bool:
     if "brand_ids" in c and conversation.brand_id not in c["brand_ids"]:
         return False
     if "languages" in c and conversation.language not in c["languages"]:
+        return False
+    if "team_ids" in c and conversation.team_id not in c["team_ids"]:
+        return False
+    if "tags" in c and not conversation.tags.filter(name__in=c["tags"]).exists():
         return False
     attributes = conversation.contact.attributes or {}
     return all(attributes.get(k) == v for k, v in c.get("contact_attributes", {}).items())

@@ -43,8 +43,9 @@ class Metric(models.TextChoices):
 class SlaPolicy(WorkspaceScoped):
     """Targets in business minutes, chosen for a conversation by conditions; the first matching policy wins.
 
-    `conditions` (all optional, all must hold): `priorities`, `channel_kinds`, `brand_ids`, `languages`
-    (lists: the conversation's value must be in it) and `contact_attributes` (exact values).
+    `conditions` (all optional, all must hold): `priorities`, `channel_kinds`, `brand_ids`, `languages`,
+    `team_ids` (lists: the conversation's value must be in it), `tags` (the conversation has one of them) and
+    `contact_attributes` (exact values).
     `escalation` lists what happens on a breach: `{"type": "notify"}`, `{"type": "reassign"}`,
     `{"type": "set_priority", "value": "urgent"}`.
     """

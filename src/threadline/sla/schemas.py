@@ -60,6 +60,8 @@ class SlaConditions(Schema):
     channel_kinds: list[str] | None = Field(None, max_length=50)
     brand_ids: list[Id] | None = Field(None, max_length=100)
     languages: list[str] | None = Field(None, max_length=50)
+    team_ids: list[Id] | None = Field(None, max_length=100, description="The conversation's team is one of them")
+    tags: list[str] | None = Field(None, max_length=50, description="The conversation has one of these tags")
     contact_attributes: dict[str, str | int | float | bool] | None = None
 
 

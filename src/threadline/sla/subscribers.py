@@ -54,7 +54,7 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
             changes = payload.get("changes", {})
             if "status" in changes:
                 _status_changed(conversation, at)
-            elif {"priority", "team_id"} & set(changes):
+            elif {"priority", "team_id", "tags"} & set(changes):
                 actions.do_apply_policy(conversation, at)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from threadline.channels.registry import kinds
 from threadline.conversations.models import Priority
@@ -29,3 +30,13 @@ def condition_choices(actor: Membership) -> dict[str, Any]:
     return {"priority_choices": Priority.choices,
             "kind_choices": [(kind, kind_label(kind)) for kind in kinds()],
             "brand_choices": list(Brand.objects.filter(workspace_id=actor.workspace_id).order_by("name"))}
+
+
+def describe_conditions(conditions: dict[str, Any], choices: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, values) per condition, in words: priority and channel names, brand names, language codes."""
+    names = {**dict(choices["priority_choices"]), **dict(choices["kind_choices"]),
+             **{b.pk: b.name for b in choices["brand_choices"]}}
+    labels = {"priorities": _("Priority"), "channel_kinds": _("Channel"), "brand_ids": _("Brand"),
+              "languages": _("Language"), "team_ids": _("Team"), "tags": _("Tags")}
+    return [(str(labels.get(key, key)), ", ".join(str(names.get(v, v)) for v in values))
+            for key, values in conditions.items() if isinstance(values, list)]

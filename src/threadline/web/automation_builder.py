@@ -46,11 +46,11 @@ ACTION_PARAMS = {
 ID_PARAMS = {"team_id", "agent_id", "template_id"}
 
 
-def _scalar(field: str, op: str, raw: str) -> Any:
+def _scalar(field: str, op: str, raw: str, numbers: frozenset[str]) -> Any:
     raw = raw.strip()
     if field in BOOLEAN_FIELDS:
         return raw.lower() in ("true", "yes", "1", "on", "open")
-    if (field in NUMBER_FIELDS or op in NUMBER_OPS) and _NUMBER.match(raw):
+    if (field in NUMBER_FIELDS or field in numbers or op in NUMBER_OPS) and _NUMBER.match(raw):
         return float(raw) if "." in raw else int(raw)
     return raw
 
@@ -59,7 +59,8 @@ def _row_error(message: str, group: str, index: int) -> ValidationFailed:
     return ValidationFailed(message, code="invalid_condition", field=f"conditions.{group}[{index}]")
 
 
-def conditions_from(data: QueryDict) -> dict[str, list[dict[str, Any]]]:
+def conditions_from(data: QueryDict, numbers: frozenset[str] = frozenset()) -> dict[str, list[dict[str, Any]]]:
+    """`numbers`: more fields whose values are numbers (the workspace's number custom fields)."""
     rows = zip(data.getlist("cond_group"), data.getlist("cond_field"), data.getlist("cond_op"),
                data.getlist("cond_value"), strict=False)
     found: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
@@ -73,11 +74,11 @@ def conditions_from(data: QueryDict) -> dict[str, list[dict[str, Any]]]:
             raise _row_error(_("Choose an operator for %(field)s.") % {"field": field}, group, index)
         item: dict[str, Any] = {"field": field, "op": op}
         if op in LIST_OPS:
-            item["value"] = [_scalar(field, op, part) for part in raw.split(",") if part.strip()]
+            item["value"] = [_scalar(field, op, part, numbers) for part in raw.split(",") if part.strip()]
             if not item["value"]:
                 raise _row_error(_("%(field)s needs at least one value.") % {"field": field}, group, index)
         elif op not in NO_VALUE_OPS:
-            item["value"] = _scalar(field, op, raw)
+            item["value"] = _scalar(field, op, raw, numbers)
         found[group].append(item)
     return {group: items for group, items in found.items() if items}
 
@@ -110,10 +111,16 @@ def actions_from(data: QueryDict) -> list[dict[str, Any]]:
     return actions
 
 
-def definition_from(data: QueryDict) -> dict[str, Any]:
+def definition_from(data: QueryDict, numbers: frozenset[str] = frozenset()) -> dict[str, Any]:
     kind = data.get("kind", "event")
     return {"kind": kind, "events": data.getlist("events") if kind == "event" else [],
-            "conditions": conditions_from(data), "actions": actions_from(data)}
+            "conditions": conditions_from(data, numbers), "actions": actions_from(data)}
+
+
+def number_fields(fields: Any) -> frozenset[str]:
+    """The condition fields of the workspace's number custom fields (`CustomField` rows)."""
+    prefix = {"contact": "contact.attributes.", "conversation": "conversation.custom."}
+    return frozenset(f"{prefix[f.applies_to]}{f.key}" for f in fields if f.kind == "number")
 
 
 def _shown(value: Any) -> str:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from threadline.automations.actions import TRIGGERS, do_delete_automation, do_save_automation, dry_run
 from threadline.automations.models import Automation
 from threadline.automations.queries import access_automation, list_automations, list_runs
+from threadline.contacts.queries import list_fields
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.replies.models import Template
@@ -55,6 +56,11 @@ def _builder_context(request: HttpRequest, automation: Automation | None,
     return context
 
 
+def _definition(request: HttpRequest) -> dict[str, Any]:
+    me = request.agent  # type: ignore[attr-defined]
+    return builder.definition_from(request.POST, builder.number_fields(list_fields(me.workspace_id)))
+
+
 def _list_context(request: HttpRequest) -> dict[str, Any]:
     me = request.agent  # type: ignore[attr-defined]
     return {"automations": list(list_automations(me).order_by("position", "id"))}
@@ -63,7 +69,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
 def _save(request: HttpRequest, automation: Automation | None) -> Automation:
     me = request.agent  # type: ignore[attr-defined]
     return do_save_automation(
-        me.workspace, automation, name=request.POST.get("name", ""), **builder.definition_from(request.POST),
+        me.workspace, automation, name=request.POST.get("name", ""), **_definition(request),
         position=optional_number(request, "position", low=-10_000, high=10_000) or 0,
         is_active=is_checked(request, "is_active"),
         max_runs_per_day=optional_number(request, "max_runs_per_day", low=1, high=1000) or 10)
@@ -75,7 +81,7 @@ def _edit(request: HttpRequest, automation: Automation | None) -> HttpResponse:
 
     def again() -> dict[str, Any]:
         try:
-            definition = builder.definition_from(request.POST)
+            definition = _definition(request)
         except ValidationFailed:
             definition = None
         return _builder_context(request, automation, definition)
@@ -116,7 +122,7 @@ def dry_run_view(request: HttpRequest) -> HttpResponse:
     automation_id = optional_number(request, "automation_id", low=1)
     automation = access_automation(me, automation_id) if automation_id else None
     try:
-        definition = builder.definition_from(request.POST)
+        definition = _definition(request)
         result = dry_run(me.workspace, **definition, at=now())
     except ValidationFailed as exc:
         context = _builder_context(request, automation)

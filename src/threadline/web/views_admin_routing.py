@@ -24,7 +24,7 @@ from threadline.routing.models import RoutingRule
 from threadline.routing.queries import access_rule, list_rules
 from threadline.tenancy.permissions import Permission
 from threadline.tenancy.queries import list_teams
-from threadline.web.admin_conditions import condition_choices, posted_conditions
+from threadline.web.admin_conditions import condition_choices, describe_conditions, posted_conditions
 from threadline.web.admin_crud import Screen
 from threadline.web.admin_forms import screen
 from threadline.web.admin_inputs import is_checked, optional_number, posted_ids
@@ -37,12 +37,14 @@ URL = "/app/admin/routing"
 def _context(request: HttpRequest) -> dict[str, Any]:
     me = request.agent  # type: ignore[attr-defined]
     teams = {t.pk: t for t in list_teams(me)}
+    choices = condition_choices(me)
     rules = []
     for rule in list_rules(me).order_by("position", "id"):
         chosen = [teams[i] for i in rule.team_ids if i in teams]
         rules.append({"rule": rule, "teams": chosen, "action": f"{URL}/{rule.pk}",
+                      "summary": describe_conditions(rule.conditions, choices),
                       "slots": [t.pk for t in chosen] + [None]})
-    return {"rules": rules, "team_choices": list(teams.values()), **condition_choices(me),
+    return {"rules": rules, "team_choices": list(teams.values()), **choices,
             "next_position": (len(rules) + 1) * 10, "new_slots": [None, None]}
 
 

@@ -38,6 +38,7 @@ def test_rules_are_created_edited_ordered_switched_off_and_deleted(client, admin
     first, second = RoutingRule.objects.filter(workspace=admin.workspace).order_by("position")
     assert (first.name, first.conditions, first.team_ids) == ("Hebrew", {"languages": ["he"]}, [hebrew.pk, billing.pk])
     assert second.conditions == {"priorities": ["urgent"], "channel_kinds": ["webchat", "email"]}
+    assert "Channel: <bdi>Web chat, Email</bdi>" in client.get("/app/admin/routing").content.decode()
 
     assert client.post(f"/app/admin/routing/{second.pk}/move/up").status_code == 302
     assert list(RoutingRule.objects.order_by("position").values_list("name", flat=True)) == ["Urgent", "Hebrew"]
@@ -117,6 +118,23 @@ def test_the_builder_reads_rows_into_typed_conditions_and_actions_and_back():
     from threadline.automations.conditions import OPS
 
     assert {op for op, _label in OP_CHOICES} == OPS
+
+
+def test_a_number_custom_field_is_compared_as_a_number(admin):
+    from django.http import QueryDict
+
+    from threadline.contacts.models import CustomField
+    from threadline.web.automation_builder import number_fields
+
+    CustomField.objects.create(workspace=admin.workspace, key="order_total", label="Total", kind="number",
+                               applies_to="conversation")
+    CustomField.objects.create(workspace=admin.workspace, key="sku", label="SKU", kind="text",
+                               applies_to="conversation")
+    numbers = number_fields(CustomField.objects.all())
+    assert numbers == {"conversation.custom.order_total"}
+    data = QueryDict("cond_group=all&cond_field=conversation.custom.order_total&cond_op=eq&cond_value=5"
+                     "&cond_group=all&cond_field=conversation.custom.sku&cond_op=eq&cond_value=5")
+    assert [c["value"] for c in conditions_from(data, numbers)["all"]] == [5, "5"]
 
 
 def _builder_form(**extra) -> dict:

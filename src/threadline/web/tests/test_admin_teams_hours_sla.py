@@ -180,6 +180,38 @@ def test_an_admin_creates_edits_and_deletes_an_sla_policy(client, admin):
     _audited(admin, "sla_policy.deleted")
 
 
+def test_a_policy_for_a_team_and_a_tag_starts_its_clocks_when_a_conversation_gets_them(client, admin, run_jobs):
+    from django.db import transaction
+
+    from threadline.conversations.actions import do_update_conversation
+    from threadline.conversations.models import Conversation
+    from threadline.sla.models import SlaTimer
+    from threadline.web.tests.helpers import customer_writes
+
+    vip_desk = Team.objects.create(workspace=admin.workspace, name="VIP desk")
+    client.force_login(admin.user)
+    response = client.post("/app/admin/sla", {"name": "VIP", "is_active": "on", "first_response_minutes": "30",
+                                              "team_ids": [vip_desk.pk], "tags": "vip, gold"})
+    assert response.status_code == 302
+    policy = SlaPolicy.objects.get()
+    assert policy.conditions == {"team_ids": [vip_desk.pk], "tags": ["vip", "gold"]}
+    assert 'value="vip, gold"' in client.get("/app/admin/sla").content.decode()
+
+    channel = factories.make_api_channel(admin)
+    conversation = Conversation.objects.get(pk=customer_writes(channel, "Hello").conversation_id)
+    run_jobs()
+    assert not SlaTimer.objects.filter(conversation=conversation).exists()  # no team, no tag yet
+    with transaction.atomic():
+        do_update_conversation(None, conversation, team=vip_desk)
+    run_jobs()
+    assert not SlaTimer.objects.filter(conversation=conversation).exists()  # the team alone is not enough
+    with transaction.atomic():
+        do_update_conversation(None, conversation, tags=["gold"])
+    run_jobs()
+    assert set(SlaTimer.objects.filter(conversation=conversation, policy=policy).values_list("metric", flat=True)) \
+        == {"first_response"}
+
+
 @pytest.mark.parametrize(("form", "message"), [
     ({"name": "No target"}, "A policy needs at least one target"),
     ({"name": "Bad", "first_response_minutes": "soon"}, "must be a whole number"),
