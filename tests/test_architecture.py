@@ -13,7 +13,7 @@ ROOT = Path(threadline.__file__).parent
 CHANNEL_PLUMBING = {"base", "registry", "models", "actions", "inbound", "outbound", "queries", "rest", "schemas",
                     "admin", "apps", "migrations", "tests", "events", "tasks", "connection", "overview"}
 DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime", "routing", "sla",
-           "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction"]
+           "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction", "sso"]
 
 
 def imports_of(path: Path) -> list[str]:

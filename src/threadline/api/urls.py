@@ -45,6 +45,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/audit", "threadline.audit.api:router"),
     ("/", "threadline.privacy.api:router"),
     ("/", "threadline.redaction.api:router"),
+    ("/sso", "threadline.sso.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -22,6 +22,7 @@ import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
+from django.conf import settings
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -49,6 +50,11 @@ class Pending:
     state: str
     nonce: str
     verifier: str
+
+
+def redirect_uri(provider: IdentityProvider) -> str:
+    """Where the provider sends the browser back (register it at the provider)."""
+    return f"{settings.PUBLIC_URL.rstrip('/')}/login/sso/{provider.workspace.slug}/callback"
 
 
 def discovery_url(issuer: str) -> str:

@@ -27,14 +27,9 @@ from threadline.web.sso_session import (
     fail,
     login_page,
     no_sso,
-    public_url,
     take_pending,
     throttled,
 )
-
-
-def redirect_uri(provider: IdentityProvider) -> str:
-    return public_url(f"/login/sso/{provider.workspace.slug}/callback")
 
 
 @never_cache
@@ -70,7 +65,7 @@ def start_view(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         if provider.kind == Kind.SAML:
             return saml_redirect(request, provider)
-        url, pending = oidc.start(provider, redirect_uri(provider))
+        url, pending = oidc.start(provider, oidc.redirect_uri(provider))
     except SsoFailed as failure:
         return fail(request, provider, failure)
     request.session[PENDING_SSO] = {"provider": provider.pk, "at": time.time(), "next": _next(request),
@@ -95,7 +90,7 @@ def callback_view(request: HttpRequest, slug: str) -> HttpResponse:
     email = ""
     try:
         pending = take_pending(request.session.pop(PENDING_SSO, None), provider)
-        claims = oidc.finish(provider, redirect_uri(provider), oidc.Pending(
+        claims = oidc.finish(provider, oidc.redirect_uri(provider), oidc.Pending(
             state=pending["state"], nonce=pending["nonce"], verifier=pending["verifier"]),
             {k: request.GET.get(k, "") for k in ("state", "code", "error")})
         email = str(claims.get("email") or "")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from threadline.core.errors import ValidationFailed
-from threadline.sso import saml
+from threadline.sso import oidc, saml
 from threadline.sso.actions import do_delete_provider, do_save_provider
 from threadline.sso.connection import check_connection
 from threadline.sso.errors import SsoFailed
@@ -23,7 +23,6 @@ from threadline.tenancy.models import Role
 from threadline.tenancy.permissions import Permission
 from threadline.tenancy.signin import has_second_factor
 from threadline.web.admin_forms import checked, screen, submit
-from threadline.web.auth_sso import redirect_uri
 from threadline.web.sso_session import public_url
 from threadline.web.views_admin import admin_screen
 
@@ -45,7 +44,7 @@ def _form_of(provider: IdentityProvider | None) -> dict[str, Any]:
 def _addresses(request: HttpRequest) -> dict[str, str]:
     slug = request.agent.workspace.slug  # type: ignore[attr-defined]
     probe = IdentityProvider(workspace=request.agent.workspace)  # type: ignore[attr-defined]
-    return {"redirect_uri": redirect_uri(probe), **saml.sp_urls(probe), "sign_in": public_url(f"/login/sso/{slug}")}
+    return {"redirect_uri": oidc.redirect_uri(probe), **saml.sp_urls(probe), "sign_in": public_url(f"/login/sso/{slug}")}
 
 
 def _page(request: HttpRequest, *, error: Exception | None = None, facts: dict[str, str] | None = None,
