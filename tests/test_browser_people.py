@@ -86,3 +86,60 @@ def test_inviting_an_agent_who_joins_through_the_mailed_link(server, sink):
             assert "נועה לוי" in row.inner_text()
         finally:
             browser.close()
+
+
+SIZES = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
+
+
+def axe_findings(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["passes"], "axe-core did not run"
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
+
+
+def printed_link(output: str) -> str:
+    return "/" + re.search(r"https?://\S+?/((?:invite|login/reset)/[A-Za-z0-9_-]+)", output).group(1)
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_people_and_password_screens_fit_a_phone_and_pass_axe(server, language):
+    import json
+
+    slug = server.shell("from threadline.tenancy.models import Workspace; print(Workspace.objects.first().slug)")
+    server.shell("from threadline.tenancy.models import User; "
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
+    invite = printed_link(server.run("agent", "invite", "--email", f"axe-{language}@acme.example",
+                                     "--workspace", slug).stdout)
+    reset = printed_link(server.run("agent", "reset-password", "--email", ADMIN_EMAIL).stdout)
+    person = server.shell("from threadline.tenancy.models import Membership; "
+                          f"print(Membership.objects.get(user__email='axe-{language}@acme.example').pk)")
+    locale = "he-IL" if language == "he" else "en-US"
+    signed_in = ["/app/admin/people", f"/app/admin/people/{person}", "/app/admin/people/1?confirm=deactivate",
+                 "/app/settings"]
+    signed_out = ["/login/reset", invite, reset]
+    report = {}
+    with playwright.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            admin = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
+            sign_in(admin, server.url)
+            stranger = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
+            for page, paths in ((admin, signed_in), (stranger, signed_out)):
+                for path in paths:
+                    for size, viewport in SIZES.items():
+                        page.set_viewport_size(viewport)
+                        page.goto(f"{server.url}{path}")
+                        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+                        overflow = page.evaluate(
+                            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                        if overflow > 0:
+                            report[f"{path}@{size} overflow"] = overflow
+                        findings = axe_findings(page)
+                        if findings:
+                            report[f"{path}@{size}"] = findings
+        finally:
+            browser.close()
+    assert not report, json.dumps(report, indent=1, ensure_ascii=False)

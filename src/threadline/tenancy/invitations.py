@@ -15,6 +15,7 @@ import secrets
 import zoneinfo
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
@@ -56,10 +57,13 @@ def check_invitable(workspace: Workspace, email: str) -> User | None:
 
 
 def is_new_person(user: User, workspace_id: int) -> bool:
-    """Whether the invitation may set this account's name and password: it has neither a password nor a seat
-    in any other workspace."""
-    return not user.has_usable_password() and not (
-        Membership.objects.filter(user=user).exclude(workspace_id=workspace_id).exists())
+    """Whether the invitation may set this account's name and password: it has no password and no seat in any
+    other workspace (other than invitations it has not used yet)."""
+    if user.has_usable_password():
+        return False
+    pending = Invitation.objects.filter(membership=OuterRef("pk"), accepted_at__isnull=True, revoked_at__isnull=True)
+    elsewhere = Membership.objects.filter(user=user).exclude(workspace_id=workspace_id)
+    return not elsewhere.exclude(Exists(pending)).exists()
 
 
 def do_invite(workspace: Workspace, email: str, *, invited_by: Membership | None, name: str = "",

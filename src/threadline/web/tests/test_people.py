@@ -272,3 +272,20 @@ def test_the_operator_account_cannot_be_invited(client, admin, no_system_mail):
     refused = invite(client, "operator@example.com", follow=True)
     assert "operator" in refused.content.decode()
     assert not Membership.objects.filter(user__email="operator@example.com").exists()
+
+
+def test_someone_invited_to_two_workspaces_sets_their_password_with_the_first_link_used(client, admin, system_mail):
+    other = factories.make_workspace(name="Other Co")
+    client.force_login(admin.user)
+    invite(client, "twice@example.com")
+    second = Client()
+    second.force_login(other.user)
+    invite(second, "twice@example.com")
+    links = [link_in(message, "invite") for message in wait_for_mail(system_mail, 2)]
+    page = Client().get(links[1]).content.decode()
+    assert 'name="password"' in page  # the other invitation is not a seat yet: still a new person
+    joined = Client().post(links[1], {"name": "Tali", "password": NEW, "confirm": NEW, "language": "en",
+                                      "time_zone": "UTC"})
+    assert joined.status_code == 302 and joined["Location"] == "/app/"
+    page = Client().get(links[0]).content.decode()
+    assert "You already have an account" in page and 'name="password"' not in page
