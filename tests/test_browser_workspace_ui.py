@@ -11,7 +11,7 @@ import json
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -49,7 +49,7 @@ print(json.dumps({"conversations": ids}))
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser-ui") / "data"
     with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
-        set_up_workspace(proc)
+        proc.workspace = set_up_workspace(proc)
         proc.seed = proc.python(SEED)
         yield proc
 
@@ -151,6 +151,29 @@ def test_slash_lists_canned_replies_and_inserts_the_rendered_body(server, browse
     page.locator("#composer-files-list li", has_text="pasted-").wait_for(timeout=WAIT)
     assert page.evaluate("document.querySelector('#composer-files').files.length") == 1
     context.close()
+
+
+def test_the_chat_widget_takes_the_whole_phone_screen(server, browser):
+    shop = ShopSite(server.url, server.workspace["channel_id"]).start()
+    try:
+        context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(shop.url)
+        page.click("#threadline-launcher")
+        page.frame_locator("#threadline-frame").locator("#text").wait_for(timeout=WAIT)
+        box = page.locator("#threadline-frame").bounding_box()
+        assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, PHONE["width"], PHONE["height"])
+        assert not page.locator("#threadline-launcher").is_visible()  # the chat's own header closes it
+        screenshot(page, "widget-phone")
+        page.frame_locator("#threadline-frame").locator("#close").click()
+        page.locator("#threadline-launcher").wait_for(state="visible")
+        page.set_viewport_size(LAPTOP)
+        page.click("#threadline-launcher")
+        box = page.locator("#threadline-frame").bounding_box()
+        assert box["width"] == 370 and box["x"] > LAPTOP["width"] / 2  # a panel beside the launcher
+        context.close()
+    finally:
+        shop.stop()
 
 
 AXE_IMPACTS = ("critical", "serious")

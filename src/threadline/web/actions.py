@@ -30,6 +30,7 @@ from threadline.web.tasks import unsnooze_task
 FILTER_KEYS = {"status", "assignee", "team_id", "channel_id", "tag", "language", "priority", "mentions"}
 LANGUAGES = ("en", "he", "fa", "th", "cs")
 MAX_SNOOZE = dt.timedelta(days=365)
+DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE = "en", "UTC"  # tenancy.User's defaults: nobody chose them
 
 
 # ── preferences ──────────────────────────────────────────────────────────────────────────────────────
@@ -55,7 +56,32 @@ def do_update_preferences(user: User, *, language: str | None = None, time_zone:
     if name is not None:
         user.name = name.strip()[:200]
     user.save(update_fields=["language", "time_zone", "name"])
+    if language is not None or time_zone is not None:
+        pref, _created = UiPreference.objects.get_or_create(user=user)
+        pref.language_chosen = pref.language_chosen or language is not None
+        pref.time_zone_chosen = pref.time_zone_chosen or time_zone is not None
+        pref.save(update_fields=["language_chosen", "time_zone_chosen", "updated_at"])
     return user
+
+
+def do_take_browser_defaults(user: User, *, language: str | None = None, time_zone: str = "") -> bool:
+    """The browser's language (Accept-Language; "" when it offers none of ours) and time zone (what `Intl`
+    reports), taken once for a person who has not chosen their own and still has the installation's defaults.
+    True when something changed."""
+    pref, _created = UiPreference.objects.get_or_create(user=user)
+    changed = False
+    if language is not None and not pref.language_chosen:
+        pref.language_chosen = True
+        if language in LANGUAGES and user.language == DEFAULT_LANGUAGE and language != user.language:
+            user.language, changed = language, True
+    if time_zone and not pref.time_zone_chosen:
+        pref.time_zone_chosen = True
+        if user.time_zone == DEFAULT_TIME_ZONE and time_zone != user.time_zone:
+            user.time_zone, changed = check_time_zone(time_zone), True
+    pref.save(update_fields=["language_chosen", "time_zone_chosen", "updated_at"])
+    if changed:
+        user.save(update_fields=["language", "time_zone"])
+    return changed
 
 
 def ui_preference(user: User) -> UiPreference:

@@ -101,7 +101,7 @@ class ShopSite:
 
     def page(self) -> bytes:
         identify = f'Threadline("identify", {json.dumps(self.identity)});' if self.identity else ""
-        return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title></head>
+        return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Acme shop</title></head>
 <body><h1>Acme shop</h1><p>Everything for your garden.</p>
 <script>window.Threadline = window.Threadline || function () {{ (Threadline.q = Threadline.q || []).push(arguments); }};
 Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.threadlineErrors || []).concat([e]); }});

@@ -93,6 +93,7 @@ urlpatterns = [
     path("app/x/presence", views.presence_view),
     path("app/x/preferences", views.preferences_view),
     path("app/x/ui", views.ui_preferences_view),
+    path("app/x/browser-defaults", views.browser_defaults_view),
     path("app/x/workspace", views.workspace_switch_view),
     path("app/admin/workspace", views_admin_workspace.workspace_view),
     path("app/admin/tokens", views_admin_tokens.tokens_view),

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
 from threadline.channels.queries import access_channel, attention_count
@@ -110,6 +111,7 @@ def boot(agent: Membership) -> dict[str, Any]:
     user = agent.user
     return {
         "membership_id": agent.pk, "workspace_id": agent.workspace_id, "language": user.language,
+        "report_time_zone": not actions.ui_preference(user).time_zone_chosen,
         "time_zone": user.time_zone, "last_event_id": last_event_id(agent.workspace_id),
         "agents": agents_json(agent), "status": presence.agent_status(agent.pk),
     }
@@ -132,8 +134,25 @@ def strings() -> dict[str, str]:
     }
 
 
+def browser_language(request: HttpRequest) -> str:
+    """The best of the workspace's languages in the browser's Accept-Language ("" when none fits)."""
+    for tag, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        code = tag.split("-")[0].lower()
+        if code in actions.LANGUAGES:
+            return code
+    return ""
+
+
 def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
     agent: Membership = request.agent  # type: ignore[attr-defined]
+    pref = ui_of(agent)
+    if not pref.language_chosen:
+        with transaction.atomic():
+            changed = actions.do_take_browser_defaults(agent.user, language=browser_language(request))
+        if changed:  # first visit: the page again, in the browser's language
+            response = redirect(request.get_full_path())
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, agent.user.language, samesite="Lax")
+            return response
     spec = queries.spec_from(request.GET, agent)
     rows, more = queries.list_page(agent, spec, request.GET.get("after", ""))
     context: dict[str, Any] = {
@@ -522,6 +541,16 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
                      back if back.startswith("/app/") else "/app/")
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
     return response
+
+
+@require_POST
+@agent_view
+def browser_defaults_view(request: HttpRequest) -> HttpResponse:
+    """The page reports the browser's time zone once (`Intl`); kept unless the person chose their own."""
+    agent = request.agent  # type: ignore[attr-defined]
+    with transaction.atomic():
+        changed = actions.do_take_browser_defaults(agent.user, time_zone=request.POST.get("time_zone", "")[:64])
+    return JsonResponse({"changed": changed, "time_zone": agent.user.time_zone, "language": agent.user.language})
 
 
 @require_POST

@@ -208,3 +208,36 @@ def test_long_thai_subjects_are_cut_whole_in_the_list(signed_in, api_channel):
     shown = re.search(r'class="row-subject" dir="auto">#\d+ ([^<]+)</span>', html).group(1)
     assert shown.endswith("…") and subject.startswith(shown[:-1])
     assert not re.match(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]", subject[len(shown) - 1:])  # no stranded mark
+
+
+def test_language_and_time_zone_default_to_the_browsers_once(client, admin):
+    agent = factories.make_agent(admin, "noa@example.com")
+    client.force_login(agent.user)
+    first = client.get("/app/", HTTP_ACCEPT_LANGUAGE="he-IL,he;q=0.9,en;q=0.8")
+    assert first.status_code == 302 and first["Location"] == "/app/"
+    agent.user.refresh_from_db()
+    assert agent.user.language == "he"
+    assert 'dir="rtl"' in client.get("/app/", HTTP_ACCEPT_LANGUAGE="he-IL").content.decode()
+    assert client.post("/app/x/browser-defaults", {"time_zone": "Asia/Jerusalem"}, **FETCH).json()["changed"] is True
+    assert client.post("/app/x/browser-defaults", {"time_zone": "Asia/Bangkok"}, **FETCH).json()["changed"] is False
+    agent.user.refresh_from_db()
+    assert agent.user.time_zone == "Asia/Jerusalem"  # saved once: a later report does not move it
+    assert '"report_time_zone": false' in client.get("/app/").content.decode()
+
+    # a person who chose their own keeps it, whatever the browser says
+    chooser = factories.make_agent(admin, "ann@example.com")
+    client.force_login(chooser.user)
+    client.post("/app/x/preferences", {"language": "cs", "time_zone": "Europe/Prague"}, **FETCH)
+    assert client.get("/app/", HTTP_ACCEPT_LANGUAGE="th").status_code == 200
+    assert client.post("/app/x/browser-defaults", {"time_zone": "Asia/Bangkok"}, **FETCH).json()["changed"] is False
+    chooser.user.refresh_from_db()
+    assert (chooser.user.language, chooser.user.time_zone) == ("cs", "Europe/Prague")
+
+    # a browser in a language the installation lacks changes nothing; a bogus zone is refused
+    other = factories.make_agent(admin, "ole@example.com")
+    client.force_login(other.user)
+    assert client.get("/app/", HTTP_ACCEPT_LANGUAGE="de-DE").status_code == 200
+    bad = client.post("/app/x/browser-defaults", {"time_zone": "Mars/Olympus"}, **FETCH)
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_time_zone"
+    other.user.refresh_from_db()
+    assert (other.user.language, other.user.time_zone) == ("en", "UTC")

@@ -960,6 +960,11 @@ if (state.conversationId) {
 }
 markOpenRow();
 applyScreen();
+if (boot.report_time_zone) {
+  // First visit: the browser's time zone becomes the agent's unless they chose one (saved once).
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) post("/app/x/browser-defaults", { time_zone: zone }).then((data) => { if (data.changed) location.reload(); }).catch(() => {});
+}
 phone.addEventListener("change", applyScreen);
 live.connect();
 window.threadline = { live, state, openConversation, loadList, refreshCounts };

@@ -47,10 +47,25 @@
     frame.contentWindow.postMessage({ threadline: true, command: command, payload: payload }, base);
   }
 
+  // On a phone the open chat takes the whole screen (its own header closes it); elsewhere a panel by the launcher.
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : { matches: false };
+  function layout() {
+    if (!frame) return;
+    var side = config && config.position === "left" ? "left" : "right";
+    var shown = "display:" + (open ? "block" : "none") + ";";
+    frame.style.cssText = phone.matches
+      ? "position:fixed;inset:0;width:100%;height:100%;border:0;border-radius:0;background:#fff;z-index:2147483647;" + shown
+      : "position:fixed;bottom:88px;" + side + ":20px;width:370px;height:560px;" +
+        "max-width:calc(100vw - 40px);max-height:calc(100vh - 110px);border:0;border-radius:14px;background:#fff;" +
+        "box-shadow:0 8px 30px rgba(0,0,0,.25);z-index:2147483647;" + shown;
+    launcher.style.visibility = phone.matches && open ? "hidden" : "";
+  }
+  if (phone.addEventListener) phone.addEventListener("change", layout);
+
   function setOpen(value) {
     open = value;
     if (!frame) return;
-    frame.style.display = open ? "block" : "none";
+    layout();
     launcher.setAttribute("aria-expanded", String(open));
     toFrame(open ? "open" : "close");
     emit(open ? "open" : "close");
@@ -104,10 +119,8 @@
       "#token=" + encodeURIComponent(stored()) +
       (initialIdentity ? "&identity=" + encodeURIComponent(JSON.stringify(initialIdentity)) : "");
     frame.setAttribute("allow", "clipboard-write");
-    frame.style.cssText = "position:fixed;bottom:88px;" + side + ":20px;width:370px;height:560px;" +
-      "max-width:calc(100vw - 40px);max-height:calc(100vh - 110px);border:0;border-radius:14px;background:#fff;" +
-      "box-shadow:0 8px 30px rgba(0,0,0,.25);z-index:2147483647;display:none;";
     document.body.appendChild(frame);
+    layout();
     if (config.offline === "hide" && !config.agents_available) launcher.style.display = "none";
     document.body.appendChild(launcher);
     if (open) setOpen(true);
