@@ -51,6 +51,13 @@ def test_widget_editor_preview_and_snippet(server, width):
             page.check("#preview-offline")
             frame.locator("#availability", has_text="No one is online").wait_for(timeout=WAIT)
 
+            page.select_option("#f-prechat", "required")
+            page.uncheck('input[name="prechat_fields"][value="email"]')
+            page.uncheck("#preview-offline")
+            frame.locator("#availability", has_text="online and reply").wait_for(timeout=WAIT)
+            frame.locator("#details input[name=email]").wait_for(state="hidden", timeout=WAIT)
+            assert frame.locator("#details input[name=name]").is_visible()  # only the name is asked
+
             page.click('button[data-copy="snippet"]')
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied == snippet
@@ -61,3 +68,33 @@ def test_widget_editor_preview_and_snippet(server, width):
             screenshot(page, f"admin-channels-webchat-{width}")
         finally:
             browser.close()
+
+
+def test_channel_list_right_to_left_on_a_phone(server):
+    server.python_json_command("channel", "create-api", "--name", "מערכת ההזמנות")
+    server.shell("from threadline.tenancy.models import User; "
+                 "User.objects.filter(email='ada@acme.example').update(language='he')")
+    try:
+        with playwright.sync_playwright() as driver:
+            browser = launch(driver)
+            try:
+                page = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL").new_page()
+                sign_in(page, server.url)
+                page.goto(f"{server.url}/app/admin/channels")
+                assert page.locator("html").get_attribute("dir") == "rtl"
+                assert page.locator("table.ch-list tbody tr").count() >= 1
+                overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert overflow <= 0, f"the list scrolls sideways by {overflow}px at 390px"
+                page.locator("table.ch-list").scroll_into_view_if_needed()
+                screenshot(page, "admin-channels-list-390-rtl")
+                page.locator("table.ch-list a").first.click()
+                page.locator(".ch-status").wait_for(timeout=WAIT)
+                overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert overflow <= 0, f"the channel page scrolls sideways by {overflow}px at 390px"
+                page.locator(".ch-status").scroll_into_view_if_needed()
+                screenshot(page, "admin-channel-390-rtl")
+            finally:
+                browser.close()
+    finally:
+        server.shell("from threadline.tenancy.models import User; "
+                     "User.objects.filter(email='ada@acme.example').update(language='en')")

@@ -59,6 +59,13 @@ KINDS: dict[str, tuple[str | Promise, str | Promise]] = {
 ONCE_FIELDS = ("verify_token", "secret_token", "secret", "token")  # generated values that may be rotated
 
 
+SECTION = "/app/admin/channels"  # every page here marks the Channels section in the navigation
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    return render_admin(request, template, {"current": SECTION, **context}, status=status)
+
+
 def _kind_label(kind: str) -> str | Promise:
     return KINDS.get(kind, (kind, ""))[0]
 
@@ -84,7 +91,7 @@ def _flash(request: HttpRequest) -> tuple[str, str]:
 def channels_view(request: HttpRequest) -> HttpResponse:
     rows = [{"row": row, "kind_label": _kind_label(row.channel.kind)} for row in overview.channel_rows(_agent(request))]
     notice, error = _flash(request)
-    return render_admin(request, "web/admin/channels.html", {"rows": rows, "message": notice, "error": error})
+    return _render(request, "web/admin/channels.html", {"rows": rows, "message": notice, "error": error})
 
 
 @require_GET
@@ -92,7 +99,7 @@ def channels_view(request: HttpRequest) -> HttpResponse:
 def new_view(request: HttpRequest) -> HttpResponse:
     choices = [{"kind": kind, "label": label, "about": about} for kind, (label, about) in KINDS.items()
                if kind in kinds()]
-    return render_admin(request, "web/admin/channel_new.html", {"choices": choices})
+    return _render(request, "web/admin/channel_new.html", {"choices": choices})
 
 
 def _form_context(kind: str, fields: list[forms.FormField]) -> dict[str, Any]:
@@ -109,7 +116,7 @@ def create_view(request: HttpRequest, kind: str) -> HttpResponse:
     agent = _agent(request)
     context = {**_form_context(kind, forms.form_fields(kind)), "name": str(_kind_label(kind))}
     if request.method == "GET":
-        return render_admin(request, "web/admin/channel_create.html", context)
+        return _render(request, "web/admin/channel_create.html", context)
     name = request.POST.get("name", "")
     try:
         config = forms.parse(kind, request.POST)
@@ -118,7 +125,7 @@ def create_view(request: HttpRequest, kind: str) -> HttpResponse:
     except ThreadlineError as exc:
         context.update(_form_context(kind, forms.with_posted(forms.form_fields(kind), request.POST)))
         context.update(name=name, error=exc.message, error_field=exc.field)
-        return render_admin(request, "web/admin/channel_create.html", context, status=exc.status)
+        return _render(request, "web/admin/channel_create.html", context, status=exc.status)
     return _channel_page(request, channel, once=forms.shown_once(kind, channel.config), status=201,
                          message=_("The channel is ready. Copy the values below now: secrets are not shown again."))
 
@@ -175,7 +182,7 @@ def _channel_page(request: HttpRequest, channel: Channel, *, once: list[Any] | N
     flashed_notice, flashed_error = _flash(request)
     context["message"] = context["message"] or flashed_notice
     context["error"] = context["error"] or flashed_error
-    return render_admin(request, "web/admin/channel.html", context, status=status)
+    return _render(request, "web/admin/channel.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -215,7 +222,7 @@ def disable_view(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = access_channel(agent, channel_id)
     effects = overview.disable_effects(channel)
     if request.method == "GET":
-        return render_admin(request, "web/admin/channel_disable.html", {
+        return _render(request, "web/admin/channel_disable.html", {
             "channel": channel, "kind_label": _kind_label(channel.kind), "effects": effects,
             "unreachable": effects.open_conversations - effects.reachable_elsewhere})
     with transaction.atomic():

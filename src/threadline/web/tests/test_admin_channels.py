@@ -193,6 +193,25 @@ def test_email_set_up_claims_the_address_and_another_workspace_is_refused(client
     assert "belongs to another workspace" in page.content.decode()
 
 
+def test_email_imap_credentials_are_a_group_whose_password_is_kept_when_left_empty(client, admin):
+    client.force_login(admin.user)
+    imap = {"imap.enabled": "on", "imap.host": "imap.acme.example", "imap.port": "993", "imap.username": "support",
+            "imap.password": "imap-pass-0123", "imap.security": "tls", "imap.verify_tls": "on", "imap.mailbox": "INBOX"}
+    page, channel = create(client, "email", {"name": "Support", "address": "help@acme.example", **imap})
+    assert page.status_code == 201
+    assert channel.config["imap"]["password"] == "imap-pass-0123" and channel.config["imap"]["port"] == 993
+    html = client.get(f"/app/admin/channels/{channel.pk}").content.decode()
+    assert "imap-pass-0123" not in html and 'value="imap.acme.example"' in html
+    edit = {"name": "Support", "address": "help@acme.example", **imap, "imap.password": "", "imap.mailbox": "Support"}
+    assert client.post(f"/app/admin/channels/{channel.pk}", edit).status_code == 302
+    channel.refresh_from_db()
+    assert channel.config["imap"] == {**channel.config["imap"], "password": "imap-pass-0123", "mailbox": "Support"}
+    del edit["imap.enabled"]  # unticked: the channel no longer polls a mailbox
+    client.post(f"/app/admin/channels/{channel.pk}", edit)
+    channel.refresh_from_db()
+    assert channel.config["imap"] is None
+
+
 @pytest.fixture
 def sink():
     relay = SmtpSink(auth=("relay-user", "relay-pass-0123")).start()
