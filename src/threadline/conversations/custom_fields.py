@@ -35,7 +35,7 @@ def do_set_custom_fields(actor: Membership | None, conversation: Conversation, v
         return conversation
     conversation.custom_fields = new
     conversation.save(update_fields=["custom_fields", "updated_at"])
-    changed = {k: new.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    changed = {k: new.get(k) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
     record_event(conversation, "custom_fields_changed", actor=actor, old={k: old.get(k) for k in changed},
                  new=changed)
     publish(ConversationUpdated(workspace_id=conversation.workspace_id, conversation_id=conversation.pk,

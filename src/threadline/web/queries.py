@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from threadline.channels.models import Channel
 from threadline.contacts.models import Contact, MergeSuggestion
-from threadline.contacts.queries import list_contacts, list_merges, list_suggestions
+from threadline.contacts.queries import list_contacts, list_fields, list_merges, list_suggestions
 from threadline.contacts.suggestions import describe
 from threadline.conversations.models import (
     ACTIVE_STATUSES,
@@ -475,6 +475,9 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return _("%(actor)s copied %(address)s on the conversation") % {"actor": actor, "address": data.get("address")}
     if kind == "participant_removed":
         return _("%(actor)s stopped copying %(address)s") % {"actor": actor, "address": data.get("address")}
+    if kind == "custom_fields_changed":
+        shown = ", ".join(f"{key}: {'—' if value is None else value}" for key, value in (data.get("new") or {}).items())
+        return _("%(actor)s changed fields: %(fields)s") % {"actor": actor, "fields": shown}
     return kind.replace("_", " ").capitalize()
 
 
@@ -531,10 +534,11 @@ def contact_panel(actor: Membership, conversation: Conversation, merge_query: st
         suggestions.append({"suggestion": suggestion, "other": other, "identities": list(other.identities.all())[:6],
                             "last": last_conversation(other), "reasons": [describe(r) for r in suggestion.reasons]})
     merges = [m for m in list_merges(actor, contact)[:5] if m.unmerged_at is None and m.target_id == contact.pk]
+    fielded = set(list_fields(actor.workspace_id, "contact").values_list("key", flat=True))  # shown in their box
     return {
         "contact": contact,
         "identities": list(contact.identities.order_by("kind", "id")),
-        "attributes": sorted((contact.attributes or {}).items())[:30],
+        "attributes": sorted((k, v) for k, v in (contact.attributes or {}).items() if k not in fielded)[:30],
         "organization": contact.organization,
         "others": list(contact_conversations(conversation).exclude(pk=conversation.pk)[:10]),
         "suggestions": suggestions,

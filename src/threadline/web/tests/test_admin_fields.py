@@ -141,7 +141,11 @@ def test_agents_fill_conversation_and_contact_fields_checked_by_type(client, adm
     assert response.status_code == 400 and response.json()["code"] == "invalid_custom_field"
     contact.refresh_from_db()
     assert contact.attributes["plan"] == "Pro"
-    assert 'value="Pro" selected' in client.get(f"/app/c/{conversation.pk}/").content.decode()
+    page = client.get(f"/app/c/{conversation.pk}/").content.decode()
+    assert 'value="Pro" selected' in page
+    assert "<dt>plan</dt>" not in page  # in its own box, not again among the free attributes
+    assert "changed fields: due: 2031-02-03, order_total: 129.9" in page  # the timeline says what changed
+    assert "changed fields: order_total: —" in page
 
 
 def test_the_api_reads_definitions_and_writes_values_checked_by_type(api, admin):
