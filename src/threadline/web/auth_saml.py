@@ -19,14 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from threadline.core.errors import NotFound
 from threadline.sso import saml
 from threadline.sso.actions import Identity
 from threadline.sso.errors import SsoFailed
 from threadline.sso.models import IdentityProvider, Kind
-from threadline.sso.queries import enabled_provider_for_slug
-from threadline.web.auth import _next, _page_language
-from threadline.web.sso_session import PENDING_SSO_SECONDS, complete, fail, no_sso, take_pending, throttled
+from threadline.web.auth import _next
+from threadline.web.sso_session import PENDING_SSO_SECONDS, complete, fail, provider_or_refusal, take_pending
 
 COOKIE = "tl_sso_saml"
 SALT = "threadline.sso.saml"
@@ -43,24 +41,12 @@ def saml_redirect(request: HttpRequest, provider: IdentityProvider) -> HttpRespo
     return response
 
 
-def _provider(slug: str) -> IdentityProvider | None:
-    try:
-        provider = enabled_provider_for_slug(slug)
-    except NotFound:
-        return None
-    return provider if provider.kind == Kind.SAML else None
-
-
 @csrf_exempt  # the IdP posts here from its own site; the signed assertion and InResponseTo are the proof
 @never_cache
 @require_POST
 def acs_view(request: HttpRequest, slug: str) -> HttpResponse:
-    _page_language(request)
-    provider = _provider(slug)
+    provider, refused = provider_or_refusal(request, slug, Kind.SAML)
     if provider is None:
-        return no_sso(request, slug)
-    refused = throttled(request, provider)
-    if refused is not None:
         return refused
     email = ""
     try:

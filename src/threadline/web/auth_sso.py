@@ -13,12 +13,11 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from threadline.core.errors import NotFound
 from threadline.sso import oidc
 from threadline.sso.actions import Identity
 from threadline.sso.errors import SsoFailed
 from threadline.sso.models import IdentityProvider, Kind
-from threadline.sso.queries import enabled_provider_for_slug, providers_for_domain
+from threadline.sso.queries import providers_for_domain
 from threadline.web.auth import _next, _page_language
 from threadline.web.auth_saml import saml_redirect
 from threadline.web.sso_session import (
@@ -27,8 +26,8 @@ from threadline.web.sso_session import (
     fail,
     login_page,
     no_sso,
+    provider_or_refusal,
     take_pending,
-    throttled,
 )
 
 
@@ -54,13 +53,8 @@ def find_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def start_view(request: HttpRequest, slug: str) -> HttpResponse:
-    _page_language(request)
-    try:
-        provider = enabled_provider_for_slug(slug)
-    except NotFound:
-        return no_sso(request, slug)
-    refused = throttled(request, provider)
-    if refused is not None:
+    provider, refused = provider_or_refusal(request, slug)
+    if provider is None:
         return refused
     try:
         if provider.kind == Kind.SAML:
@@ -77,15 +71,8 @@ def start_view(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def callback_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Where the OpenID Connect provider sends the browser back with a code."""
-    _page_language(request)
-    try:
-        provider = enabled_provider_for_slug(slug)
-    except NotFound:
-        return no_sso(request, slug)
-    if provider.kind != Kind.OIDC:
-        return no_sso(request, slug)
-    refused = throttled(request, provider)
-    if refused is not None:
+    provider, refused = provider_or_refusal(request, slug, Kind.OIDC)
+    if provider is None:
         return refused
     email = ""
     try:

@@ -22,15 +22,16 @@ from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record
 from threadline.core.client_address import client_address
+from threadline.core.errors import NotFound
 from threadline.core.throttle import Throttle
 from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.sso.actions import Identity, do_sign_in_identity, record_sso_failure
 from threadline.sso.errors import SsoFailed
 from threadline.sso.models import IdentityProvider
-from threadline.sso.queries import SSO_WORKSPACE
+from threadline.sso.queries import SSO_WORKSPACE, enabled_provider_for_slug
 from threadline.tenancy.models import Membership
 from threadline.tenancy.signin import SSO, SSO_MFA, has_second_factor, record_sign_in
-from threadline.web.auth import PENDING, PENDING_AT, _next, too_many
+from threadline.web.auth import PENDING, PENDING_AT, _next, _page_language, too_many
 from threadline.web.session import LANGUAGES
 
 SSO_THROTTLE = Throttle("sso")
@@ -62,6 +63,21 @@ def throttled(request: HttpRequest, provider: IdentityProvider) -> HttpResponse 
 
 def no_sso(request: HttpRequest, who: str) -> HttpResponse:
     return login_page(request, _("No single sign-on is set up for %(who)s.") % {"who": who}, status=404)
+
+
+def provider_or_refusal(request: HttpRequest, slug: str, kind: str | None = None
+                        ) -> tuple[IdentityProvider | None, HttpResponse | None]:
+    """The enabled provider of workspace `slug` (of `kind` when given), or the answer to give instead: no
+    single sign-on there (404), or this client is throttled (429)."""
+    _page_language(request)
+    try:
+        provider = enabled_provider_for_slug(slug)
+    except NotFound:
+        return None, no_sso(request, slug)
+    if kind is not None and provider.kind != kind:
+        return None, no_sso(request, slug)
+    refused = throttled(request, provider)
+    return (None, refused) if refused is not None else (provider, None)
 
 
 def fail(request: HttpRequest, provider: IdentityProvider, failure: SsoFailed, *, email: str = "") -> HttpResponse:
