@@ -60,7 +60,8 @@ def agents(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
 
 @agents_router.post("", response=responses(AgentOut, 201), summary="Add an agent (admins)")
 def create_agent(request: HttpRequest, payload: AgentIn) -> Status[Any]:
-    """Gives the person with this email a seat; they set a password through the sign-in page's reset."""
+    """Gives the person with this email an active seat at once; a new account has no password until they use
+    "Forgot your password?" on the sign-in page. `POST /agents/invitations` instead mails them a link to join."""
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
