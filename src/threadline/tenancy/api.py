@@ -21,6 +21,8 @@ from threadline.tenancy.actions import (
     do_set_team_members,
     do_update_agent,
 )
+from threadline.tenancy.invitations import do_invite, has_an_account
+from threadline.tenancy.mails import invitation_url, send_invitation
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import (
     access_agent,
@@ -60,13 +62,24 @@ def agents(request: HttpRequest, paging: Query[PageQuery]) -> dict[str, Any]:
 
 @agents_router.post("", response=responses(AgentOut, 201), summary="Add an agent (admins)")
 def create_agent(request: HttpRequest, payload: AgentIn) -> Status[Any]:
-    """Gives the person with this email an active seat at once; a new account has no password until they use
-    "Forgot your password?" on the sign-in page. `POST /agents/invitations` instead mails them a link to join."""
+    """Gives a new person an active seat at once (no password until they use "Forgot your password?" on the
+    sign-in page). A person who already has an account (a password, or a seat in another workspace) is invited
+    instead: the seat waits (`status: invited`) until they accept the mailed link, and their name is not
+    changed; `invitation_url` carries the link when it could not be mailed. `POST /agents/invitations` always
+    invites."""
     agent = actor(request)
     require_admin(agent)
     with transaction.atomic():
-        created = do_add_agent(agent.workspace, payload.email, role=payload.role.value, name=payload.name)
-    return Status(201, access_agent(agent, created.pk))
+        if has_an_account(payload.email, agent.workspace_id):
+            invitation, raw = do_invite(agent.workspace, payload.email, invited_by=agent, role=payload.role.value)
+            created = invitation.membership
+        else:
+            invitation, created = None, do_add_agent(agent.workspace, payload.email, role=payload.role.value,
+                                                     name=payload.name)
+    answer = access_agent(agent, created.pk)
+    if invitation is not None and not send_invitation(invitation, raw):
+        answer.invitation_url = invitation_url(raw)  # type: ignore[attr-defined]  # AgentOut.invitation_url
+    return Status(201, answer)
 
 
 @agents_router.get("/{agent_id}", response=responses(AgentOut), summary="Get an agent")

@@ -66,6 +66,13 @@ def is_new_person(user: User, workspace_id: int) -> bool:
     return not elsewhere.exclude(Exists(pending)).exists()
 
 
+def has_an_account(email: str, workspace_id: int) -> bool:
+    """Whether adding `email` to this workspace must go through an invitation: the person already has an
+    account of their own (a password, or a seat elsewhere) that the workspace must not take over."""
+    user = User.objects.filter(email=check_email(email)).first()
+    return user is not None and not is_new_person(user, workspace_id)
+
+
 def do_invite(workspace: Workspace, email: str, *, invited_by: Membership | None, name: str = "",
               role: str = Role.AGENT, teams: list[Team] | None = None) -> tuple[Invitation, str]:
     """Invite `email` into `workspace` (`invited_by`: the admin, None for the operator's command line); returns

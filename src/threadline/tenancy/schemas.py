@@ -25,6 +25,8 @@ class AgentOut(Schema):
     last_seen_at: dt.datetime | None = Field(description="Last request in this workspace (the app or the API), "
                                                          "to the minute")
     created_at: dt.datetime
+    invitation_url: str | None = Field(None, description="Only in the answer to adding a person who was invited "
+                                                         "and whose link could not be mailed: pass it on yourself")
 
     @staticmethod
     def resolve_email(obj: Membership) -> str:

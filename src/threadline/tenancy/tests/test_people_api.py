@@ -197,3 +197,19 @@ def test_the_cli_resets_a_password_and_a_second_factor(admin, no_system_mail):
     assert "removed" in run("reset-2fa", "--email", admin.user.email)
     assert not TotpDevice.objects.filter(user=admin.user).exists()
     assert "had no two-factor" in run("reset-2fa", "--email", admin.user.email)
+
+
+def test_adding_a_person_who_has_an_account_invites_them_instead(client, admin, no_system_mail):
+    dana = make_agent(admin, "dana@example.com")
+    dana.user.name = "Dana"
+    dana.user.save()
+    other = make_workspace(name="Other Co")
+    auth = bearer(make_token(other))
+    answer = send_json(client, "post", "/api/v1/agents", {"email": "dana@example.com", "name": "Mallory"}, **auth)
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert (body["status"], body["is_active"], body["name"]) == ("invited", False, "Dana")
+    assert "/invite/" in body["invitation_url"]
+    assert client.get(f"/api/v1/agents/{body['id']}", **auth).json()["invitation_url"] is None
+    fresh = send_json(client, "post", "/api/v1/agents", {"email": "fresh@example.com", "name": "Fresh"}, **auth).json()
+    assert (fresh["status"], fresh["is_active"], fresh["invitation_url"]) == ("active", True, None)
