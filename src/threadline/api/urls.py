@@ -24,6 +24,7 @@ errors.install(api)
 ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.api.me:router"),
     ("/contacts", "threadline.contacts.api:router"),
+    ("/custom-fields", "threadline.contacts.api_fields:router"),
     ("/", "threadline.conversations.api:router"),
     ("/agents", "threadline.tenancy.api_people:router"),
     ("/agents", "threadline.tenancy.api:agents_router"),

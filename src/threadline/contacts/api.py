@@ -37,7 +37,6 @@ from threadline.contacts.queries import (
     access_suggestion,
     contacts_of,
     list_contacts,
-    list_fields,
     list_merges,
     list_suggestions,
 )
@@ -48,7 +47,6 @@ from threadline.contacts.schemas import (
     ContactPage,
     ContactPatch,
     ContactQuery,
-    CustomFieldOut,
     IdentityIn,
     IdentityOut,
     MergeIn,
@@ -84,12 +82,6 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[Any]:
     with transaction.atomic():
         contact = do_register_contact(agent, identities_in=items, **fields)
     return Status(201, _detail(agent, contact.pk))
-
-
-@router.get("/fields", response=responses(list[CustomFieldOut]),
-            summary="The workspace's custom contact and conversation fields")
-def custom_fields(request: HttpRequest) -> Any:
-    return list(list_fields(actor(request).workspace_id).order_by("applies_to", "position", "id")[:500])
 
 
 @router.get("/{contact_id}", response=responses(ContactOut), summary="Get a contact with its identities")

@@ -168,3 +168,12 @@ class CustomFieldOut(Schema):
     kind: str = Field(description="text, number, date (YYYY-MM-DD) or select (one of `options`)")
     options: list[str]
     applies_to: str = Field(description="contact or conversation")
+
+
+class CustomFieldIn(Input):
+    key: str = Field(min_length=1, max_length=64, description="Lowercase letters, digits and _, starting with a letter")
+    label: str = Field(min_length=1, max_length=200)
+    kind: str = Field("text", description="text, number, date or select")
+    applies_to: str = Field(description="contact or conversation")
+    options: list[str] = Field(default_factory=list, max_length=100, description="The choices of a select field")
+    position: int = Field(0, ge=-10_000, le=10_000)

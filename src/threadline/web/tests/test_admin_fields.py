@@ -152,7 +152,7 @@ def test_the_api_reads_definitions_and_writes_values_checked_by_type(api, admin)
     _field(admin, key="order_total", label="Order total", applies_to="conversation", kind="number")
     _field(admin, key="plan", label="Plan", applies_to="contact", kind="select", options=["Free", "Pro"])
     conversation = _conversation(admin)
-    listed = api.get("/api/v1/contacts/fields").json()
+    listed = api.get("/api/v1/custom-fields").json()
     assert [(f["key"], f["applies_to"], f["kind"]) for f in listed] == [("plan", "contact", "select"),
                                                                          ("order_total", "conversation", "number")]
 
@@ -173,6 +173,36 @@ def test_the_api_reads_definitions_and_writes_values_checked_by_type(api, admin)
     response = api.patch(contact_url, {"attributes": {"plan": "Free", "source": "shop"}},
                          content_type="application/json")
     assert response.status_code == 200 and response.json()["attributes"] == {"plan": "Free", "source": "shop"}
+
+
+def test_the_api_defines_fields_for_admins_only_and_within_their_workspace(api, admin):
+    body = {"key": "plan", "label": "Plan", "kind": "select", "applies_to": "contact", "options": ["Free", "Pro"]}
+    created = api.post("/api/v1/custom-fields", body, content_type="application/json")
+    assert created.status_code == 201 and created.json()["options"] == ["Free", "Pro"]
+    field_id = created.json()["id"]
+    again = api.post("/api/v1/custom-fields", body, content_type="application/json")
+    assert again.status_code == 409 and again.json()["code"] == "field_exists"
+    bad = api.post("/api/v1/custom-fields", {**body, "key": "Plan!"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_key"
+    changed = api.put(f"/api/v1/custom-fields/{field_id}", {**body, "label": "Tier"}, content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["label"] == "Tier"
+    assert _audited(admin, "custom_field.updated")["label"] == "Tier"
+
+    agent = factories.make_agent(admin, "sam@example.com")
+    as_agent = {"HTTP_AUTHORIZATION": f"Bearer {factories.make_token(agent)}"}
+    assert api.get("/api/v1/custom-fields", **as_agent).status_code == 200
+    assert api.post("/api/v1/custom-fields", {**body, "key": "other"}, content_type="application/json",
+                    **as_agent).status_code == 403
+    assert api.delete(f"/api/v1/custom-fields/{field_id}", **as_agent).status_code == 403
+
+    other = {"HTTP_AUTHORIZATION": f"Bearer {factories.make_token(factories.make_workspace(name='Other Co'))}"}
+    assert api.get("/api/v1/custom-fields", **other).json() == []
+    assert api.put(f"/api/v1/custom-fields/{field_id}", body, content_type="application/json",
+                   **other).status_code == 404
+    assert api.delete(f"/api/v1/custom-fields/{field_id}", **other).status_code == 404
+    assert CustomField.objects.get(pk=field_id).label == "Tier"
+    assert api.delete(f"/api/v1/custom-fields/{field_id}").status_code == 204
+    assert not CustomField.objects.exists()
 
 
 # ── permissions and workspaces ───────────────────────────────────────────────────────────────────────
