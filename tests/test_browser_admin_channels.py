@@ -70,31 +70,51 @@ def test_widget_editor_preview_and_snippet(server, width):
             browser.close()
 
 
-def test_channel_list_right_to_left_on_a_phone(server):
-    server.python_json_command("channel", "create-api", "--name", "מערכת ההזמנות")
+CHANNEL_SCREENS = ("", "/new", "/new/email", "/new/whatsapp", "/{webchat}", "/{api}", "/{api}/disable")
+
+
+def serious_axe_findings(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["passes"], "axe-core did not run"
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_channel_screens_fit_a_phone_and_pass_axe_in_both_directions(server, language):
+    import json
+
+    ids = {"api": server.python_json_command("channel", "create-api", "--name", "מערכת ההזמנות")["id"],
+           "webchat": server.python_json_command("channel", "create", "webchat", "--name", "Site chat")["id"]}
     server.shell("from threadline.tenancy.models import User; "
-                 "User.objects.filter(email='ada@acme.example').update(language='he')")
+                 f"User.objects.filter(email='ada@acme.example').update(language={language!r})")
+    report: dict[str, object] = {}
     try:
         with playwright.sync_playwright() as driver:
             browser = launch(driver)
             try:
-                page = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL").new_page()
+                page = browser.new_context(viewport={"width": 390, "height": 844},
+                                           locale="he-IL" if language == "he" else "en-US").new_page()
                 sign_in(page, server.url)
-                page.goto(f"{server.url}/app/admin/channels")
-                assert page.locator("html").get_attribute("dir") == "rtl"
-                assert page.locator("table.ch-list tbody tr").count() >= 1
-                overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-                assert overflow <= 0, f"the list scrolls sideways by {overflow}px at 390px"
-                page.locator("table.ch-list").scroll_into_view_if_needed()
-                screenshot(page, "admin-channels-list-390-rtl")
-                page.locator("table.ch-list a").first.click()
-                page.locator(".ch-status").wait_for(timeout=WAIT)
-                overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-                assert overflow <= 0, f"the channel page scrolls sideways by {overflow}px at 390px"
-                page.locator(".ch-status").scroll_into_view_if_needed()
-                screenshot(page, "admin-channel-390-rtl")
+                for screen in CHANNEL_SCREENS:
+                    page.goto(f"{server.url}/app/admin/channels{screen.format(**ids)}")
+                    page.wait_for_load_state("networkidle")
+                    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "he" else "ltr")
+                    overflow = page.evaluate("document.documentElement.scrollWidth - "
+                                             "document.documentElement.clientWidth")
+                    if overflow > 0:
+                        report[f"{screen or '/'} overflow"] = overflow
+                    findings = serious_axe_findings(page)
+                    if findings:
+                        report[screen or "/"] = findings
+                    page.locator("#main").scroll_into_view_if_needed()
+                    name = screen.format(api="api", webchat="webchat").strip("/").replace("/", "-") or "list"
+                    screenshot(page, f"admin-channels-{name}-{language}-390")
             finally:
                 browser.close()
     finally:
         server.shell("from threadline.tenancy.models import User; "
                      "User.objects.filter(email='ada@acme.example').update(language='en')")
+    assert not report, json.dumps(report, indent=1, ensure_ascii=False)

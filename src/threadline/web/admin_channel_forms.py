@@ -57,26 +57,43 @@ LABELS: dict[str, str | Promise] = {
     "app_id": L("App id"), "token": L("Token"), "encoding_aes_key": L("EncodingAESKey"), "mode": L("Message mode"),
     "phone_number_id": L("Phone number id"), "business_account_id": L("WhatsApp business account id"),
 }
+KIND_LABELS: dict[str, str | Promise] = {  # "<kind>.<field>" where a field means something else in that kind
+    "webchat.secret": L("Identity-verification secret"), "api.secret": L("Signing secret"),
+    "instagram.page_id": L("Instagram account id"), "messenger.page_id": L("Page id"),
+}
 HELP: dict[str, str | Promise] = {
     "webhook_url": L("Where agents' replies are posted to your system; empty sends nothing."),
     "address": L("The address customers write to, e.g. support@example.com."),
     "aliases": L("One address per line; mail to any of them arrives here."),
     "catch_all_domains": L("One domain per line: mail to any address there arrives here once the domain is verified."),
     "relay_url": L("smtp://user:password@host:587 for your mail provider; empty uses the installation's relay."),
+    "processed_mailbox": L("Empty: processed mail is marked as read and left where it is."),
     "dkim_selector": L("The name of the DKIM key, e.g. threadline; generate a key below."),
     "dkim_private_key": L("PEM; generated below, or pasted from your mail provider."),
     "page_id": L("The Facebook Page id (Messenger) or the Instagram professional account id."),
-    "verify_token": L("Any long random text; paste the same value at the provider. Generated when left empty."),
-    "secret_token": L("Telegram sends it with every update; generated when left empty."),
+    "access_token": L("A long-lived token (a system user's, or the Page's), from Meta for Developers."),
+    "verify_token": L("Any long random text; paste the same value at the provider."),
+    "business_account_id": L("Needed to sync message templates."),
+    "human_agent_tag": L("Meta allows a person to answer up to 7 days after the customer's last message."),
+    "reply_token_seconds": L("How long after a message its free reply token is used."),
+    "allow_push": L("Without it, a reply after the reply token expired fails."),
     "from_number": L("E.164, e.g. +14155550100; or use a messaging service SID."),
-    "token": L("The Token of WeChat's server configuration; generated when left empty."),
+    "token": L("The Token of WeChat's server configuration."),
     "encoding_aes_key": L("43 characters, from WeChat's server configuration; needed for safe mode."),
+    "identity_verification": L("Only a token your server signs with the identity-verification secret may say who "
+                               "a visitor is."),
     "greetings": L("One per line as language: text, e.g. en: Hi! How can we help?"),
     "allowed_origins": L("One per line, e.g. https://shop.example; empty allows any site."),
     "language": L("en, he, fa, th or cs; empty follows the visitor's browser."),
-    "flow": L("The IVR menus, voicemail and callback options; see docs/channels/voice.md."),
+    "prechat_fields": L("What the pre-chat form asks."),
     "offline_message": L("Empty says: No one is online right now."),
-    "secret": L("Generated when left empty."),
+    "email_channel_id": L("The id of the email channel replies go out on while the visitor is away; empty: the "
+                          "first one."),
+    "flow": L("The IVR menus, voicemail and callback options; see docs/channels/voice.md."),
+}
+HELP_NEW: dict[str, str | Promise] = {  # only on a creation form: what happens to a field left empty
+    "verify_token": L("Generated when left empty."), "secret_token": L("Generated when left empty."),
+    "token": L("Generated when left empty."), "secret": L("Generated when left empty."),
 }
 CHOICE_LABELS: dict[str, str | Promise] = {
     "right": L("Right"), "left": L("Left"), "off": L("Off"), "optional": L("Optional"), "required": L("Required"),
@@ -189,8 +206,13 @@ def _shown(widget: str, value: Any) -> Any:
     return value
 
 
-def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: set[str], prefix: str = ""
-            ) -> list[FormField]:
+def _help(name: str, new: bool) -> str:
+    parts = [str(HELP.get(name, "")), str(HELP_NEW.get(name, "")) if new else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: set[str], prefix: str = "",
+            kind: str = "") -> list[FormField]:
     found = []
     for name, info in schema.model_fields.items():
         annotation, optional = _strip_optional(info.annotation)
@@ -206,8 +228,9 @@ def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: se
             value = None if info.is_required() else info.default
         low, high = _bounds(info)
         item = FormField(
-            name=f"{prefix}{name}", label=LABELS.get(name, name.replace("_", " ").capitalize()), widget=widget,
-            help=HELP.get(name, info.description or ""), required=info.is_required() and not optional,
+            name=f"{prefix}{name}", widget=widget, help=_help(name, stored is None and not prefix),
+            label=KIND_LABELS.get(f"{kind}.{name}") or LABELS.get(name, name.replace("_", " ").capitalize()),
+            required=info.is_required() and not optional,
             secret=secret, choices=[(str(c), CHOICE_LABELS.get(str(c), str(c))) for c in choices],
             minimum=low, maximum=high, advanced=name in ADVANCED,
             default=None if info.is_required() or info.default_factory is not None else info.default,
@@ -218,7 +241,7 @@ def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: se
             item.secret_hint = url_hint(stored.get(name, "")) if item.secret_set else ""
             item.required = item.required and stored is None and name not in GENERATED
         elif widget == "group":
-            item.children = _fields(annotation, value if isinstance(value, dict) else None, declared, f"{name}.")
+            item.children = _fields(annotation, value if isinstance(value, dict) else None, declared, f"{name}.", kind)
             item.value = value is not None
         else:
             item.value = _shown(widget, value)
@@ -228,7 +251,7 @@ def _fields(schema: type[BaseModel], stored: dict[str, Any] | None, declared: se
 
 def form_fields(kind: str, stored: dict[str, Any] | None = None) -> list[FormField]:
     """The form of a `kind` channel; `stored` is the config being edited (None for a new channel)."""
-    return _fields(adapter_for(kind).config_schema, stored, secret_fields(kind))
+    return _fields(adapter_for(kind).config_schema, stored, secret_fields(kind), kind=kind)
 
 
 def with_posted(fields: list[FormField], data: QueryDict) -> list[FormField]:
@@ -321,4 +344,8 @@ def shown_once(kind: str, config: dict[str, Any]) -> list[tuple[str | Promise, s
     """The generated values someone must paste at the provider or in their site (shown once, at creation)."""
     names = ("verify_token", "secret_token", "secret", "token")
     schema = adapter_for(kind).config_schema.model_fields
-    return [(LABELS.get(n, n), str(config[n])) for n in names if n in schema and config.get(n)]
+    return [(label_of(kind, n), str(config[n])) for n in names if n in schema and config.get(n)]
+
+
+def label_of(kind: str, name: str) -> str | Promise:
+    return KIND_LABELS.get(f"{kind}.{name}") or LABELS.get(name, name)

@@ -168,12 +168,12 @@ def _channel_page(request: HttpRequest, channel: Channel, *, once: list[Any] | N
         config = {}
     context: dict[str, Any] = {
         **_form_context(channel.kind, fields if fields is not None else forms.form_fields(channel.kind, config)),
-        "channel": channel, "name": channel.name,
+        "channel": channel, "name": channel.name, "editing": True,
         "once": [(label, value, f"once-{i}") for i, (label, value) in enumerate(once or [])], "webhook_url": inbound_webhook_url(channel),
         "open_conversations": overview.open_conversations_of(channel).count(),
         "attention": channel.inbound_events.filter(needs_attention()).count(),
         "can_test": hasattr(adapter_for(channel.kind), "check_connection"),
-        "rotatable": [(forms.LABELS.get(n, n), n) for n in ONCE_FIELDS
+        "rotatable": [(forms.label_of(channel.kind, n), n) for n in ONCE_FIELDS
                       if n in adapter_for(channel.kind).config_schema.model_fields],
         "config": {k: v for k, v in config.items() if not forms.is_secret(k, forms.secret_fields(channel.kind))},
         "message": message, "error": error, "error_field": error_field,
@@ -316,7 +316,7 @@ def rotate_view(request: HttpRequest, channel_id: int, field: str) -> HttpRespon
     with transaction.atomic():
         do_rotate_channel_secret(agent, channel, field, make())
     once = [(label, value) for label, value in forms.shown_once(channel.kind, channel.config)
-            if label == forms.LABELS.get(field, field)]
+            if label == forms.label_of(channel.kind, field)]
     return _channel_page(request, channel, once=once, message=_(
         "A new value is stored. Copy it now and replace the old one where it is used: it is not shown again."))
 
