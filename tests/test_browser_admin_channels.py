@@ -58,6 +58,13 @@ def test_widget_editor_preview_and_snippet(server, width):
             frame.locator("#details input[name=email]").wait_for(state="hidden", timeout=WAIT)
             assert frame.locator("#details input[name=name]").is_visible()  # only the name is asked
 
+            page.select_option("#f-prechat", "off")
+            page.select_option("#f-offline", "message")
+            page.fill("#f-offline_message", "Back at nine")
+            page.check("#preview-offline")
+            frame.locator("#availability", has_text="Back at nine").wait_for(timeout=WAIT)
+            frame.locator("#details").wait_for(state="hidden", timeout=WAIT)  # "message": no email asked
+
             page.click('button[data-copy="snippet"]')
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied == snippet

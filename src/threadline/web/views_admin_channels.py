@@ -193,9 +193,11 @@ def channel_view(request: HttpRequest, channel_id: int) -> HttpResponse:
     if request.method == "GET":
         return _channel_page(request, channel)
     try:
-        config = forms.parse(channel.kind, request.POST, channel.config)
+        stored = channel.config
+        config = forms.parse(channel.kind, request.POST, stored)
+        changed = {key: value for key, value in config.items() if stored.get(key) != value}  # what the audit names
         with transaction.atomic():
-            do_update_channel(agent, channel, name=request.POST.get("name", channel.name), config=config)
+            do_update_channel(agent, channel, name=request.POST.get("name", channel.name), config=changed)
     except ThreadlineError as exc:
         channel.refresh_from_db()
         fields = forms.with_posted(forms.form_fields(channel.kind, channel.config), request.POST)

@@ -159,6 +159,8 @@ def test_edit_keeps_a_secret_left_empty_and_replaces_a_typed_one(client, admin):
     channel.refresh_from_db()
     assert channel.name == "Renamed"
     assert channel.config["bot_token"] == KINDS["telegram"][0]["bot_token"]
+    renamed = AuditEntry.objects.filter(target_id=str(channel.pk)).order_by("-pk").first()
+    assert renamed.action == "channel.updated" and renamed.details["config"] == []  # no secret was touched
     page = client.get(f"/app/admin/channels/{channel.pk}").content.decode()
     assert "Saved." in page and channel.config["bot_token"] not in page
     assert 'type="password" name="bot_token"' in page and '>set<' in page
