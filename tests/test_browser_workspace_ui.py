@@ -35,7 +35,8 @@ with transaction.atomic():
                      variants=[{"language": "en", "text": "Hi {{ contact.name }}, refunds take five days."}])
 ids = []
 for n, (name, text) in enumerate([("Dana Levi", "Where is my refund?"), ("נועה כהן", "איפה ההזמנה שלי?"),
-                                  ("สมชาย ใจดี", "สินค้ายังไม่มาถึงครับ ช่วยตรวจสอบให้หน่อย")]):
+                                  ("สมชาย ใจดี", "สินค้ายังไม่มาถึงครับ ช่วยตรวจสอบให้หน่อย"),
+                                  ("Dana Levi", "Old order 1234"), ("Ruth Stone", "Gift wrapping?")]):
     with transaction.atomic():
         message = receive_inbound_message(api, InboundMessage(
             provider_message_id=f"seed-{n}", sender_kind="external", sender_address=f"c{n}@example.com",
@@ -120,6 +121,34 @@ def test_on_a_laptop_the_contact_panel_folds_and_stays_folded(server, browser):
     panel.wait_for(state="visible")
     page.set_viewport_size(LAPTOP)
     screenshot(page, "laptop-conversation")
+    context.close()
+
+
+def test_the_contact_panel_refreshes_after_not_the_same_merge_and_unmerge(server, browser):
+    context = browser.new_context(viewport=LAPTOP, locale="en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/c/{server.seed['conversations'][0]}/")
+    page.evaluate("window.__notReloaded = true")
+    panel = page.locator("#contact-panel")
+    suggestion = panel.locator(".suggestions > li")
+    suggestion.wait_for()
+    assert "c3@example.com" in suggestion.inner_text()  # the candidate's identity, last conversation and why
+    assert "Old order 1234" in suggestion.inner_text()
+    suggestion.locator("button", has_text="Not the same").click()
+    suggestion.wait_for(state="detached", timeout=WAIT)
+
+    panel.locator("summary", has_text="Merge another customer").click()
+    panel.locator(".merge-search-form input").fill("c4@")
+    candidate = panel.locator("#merge-results .candidate", has_text="Ruth Stone")
+    candidate.wait_for(timeout=WAIT)
+    screenshot(page, "panel-merge-search")
+    candidate.locator("button").click()
+    panel.locator(".identities", has_text="c4@example.com").first.wait_for(timeout=WAIT)
+    panel.locator(".merges button", has_text="Unmerge").click()
+    panel.locator(".merges").wait_for(state="detached", timeout=WAIT)
+    assert "c4@example.com" not in panel.locator(".identities").first.inner_text()
+    assert page.evaluate("window.__notReloaded") is True
     context.close()
 
 

@@ -24,17 +24,6 @@ from threadline.web.tests.helpers import FETCH, customer_writes
 
 
 @pytest.fixture
-def api_channel(admin, receiver):
-    return factories.make_api_channel(admin, webhook_url=receiver.url)
-
-
-@pytest.fixture
-def signed_in(client, admin):
-    client.force_login(admin.user)
-    return client
-
-
-@pytest.fixture
 def light(client, admin):
     return factories.make_agent(admin, "light@example.com", role=Role.LIGHT_AGENT)
 

@@ -21,12 +21,6 @@ CHROME_ON_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.
 
 
 @pytest.fixture
-def signed_in(client, admin):
-    client.force_login(admin.user)
-    return client
-
-
-@pytest.fixture
 def chat(admin):
     return make_webchat_channel(admin)
 

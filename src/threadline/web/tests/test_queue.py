@@ -21,17 +21,6 @@ from threadline.web.models import UiPreference
 from threadline.web.tests.helpers import FETCH, customer_writes
 
 
-@pytest.fixture
-def api_channel(admin, receiver):
-    return factories.make_api_channel(admin, webhook_url=receiver.url)
-
-
-@pytest.fixture
-def signed_in(client, admin):
-    client.force_login(admin.user)
-    return client
-
-
 def row_ids(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'class="row [^"]*" data-conversation-id="(\d+)"', html)]
 

@@ -266,7 +266,9 @@ async function submitForm(event, after) {
   const form = event.target.closest("form");
   const submitter = event.submitter && event.submitter.form === form ? event.submitter : null;
   try {
-    const data = await post(submitter?.formAction || form.action, new FormData(form, submitter));
+    // (`formAction` reads as the page's URL when the button has no formaction of its own)
+    const action = submitter?.hasAttribute("formaction") ? submitter.formAction : form.action;
+    const data = await post(action, new FormData(form, submitter));
     if (after) after(data);
   } catch (error) {
     flash(error.message);
