@@ -125,6 +125,7 @@ def _team_in(workspace_id: int, team_id: int | None, field: str) -> Team | None:
 def do_update_team_policy(policy: TeamPolicy, fields: dict[str, Any]) -> TeamPolicy:
     """Change a team's policy; only the keys present in `fields` change."""
     workspace_id = policy.workspace_id
+    before = _policy_state(policy)
     if "policy" in fields:
         if fields["policy"] not in Policy.values:
             raise ValidationFailed(_("Unknown policy."), code="invalid_policy", field="policy")
@@ -145,8 +146,16 @@ def do_update_team_policy(policy: TeamPolicy, fields: dict[str, Any]) -> TeamPol
     if "required_skills" in fields:
         policy.required_skills = check_labels(fields["required_skills"], "required_skills")
     policy.save()
-    record_change("team.policy_updated", policy, {"team_id": policy.team_id, **fields})
+    after = _policy_state(policy)
+    if after != before:
+        record_change("team.policy_updated", policy, {"team_id": policy.team_id,
+                                                      **{k: v for k, v in after.items() if before.get(k) != v}})
     return policy
+
+
+def _policy_state(policy: TeamPolicy) -> dict[str, Any]:
+    return {"policy": policy.policy, "schedule_id": policy.schedule_id, "overflow_team_id": policy.overflow_team_id,
+            "escalation_team_id": policy.escalation_team_id, "required_skills": list(policy.required_skills or [])}
 
 
 def check_rule(workspace: Workspace, name: str, conditions: dict[str, list[Any]], team_ids: list[int]) -> None:

@@ -161,8 +161,10 @@ def do_create_team(workspace: Workspace, name: str, members: list[Membership] | 
 def do_set_team_members(team: Team, members: list[Membership]) -> Team:
     if any(m.workspace_id != team.workspace_id for m in members):
         raise ValidationFailed(_("Every member must belong to the team's workspace."), field="member_ids")
+    before = set(team.members.values_list("id", flat=True))
     team.members.set(members)
-    record_change("team.members_changed", team, {"member_ids": sorted(m.pk for m in members)})
+    if before != {m.pk for m in members}:
+        record_change("team.members_changed", team, {"member_ids": sorted(m.pk for m in members)})
     publish(TeamChanged(workspace_id=team.workspace_id, team_id=team.pk, name=team.name,
                         member_ids=sorted(m.pk for m in members)))
     return team

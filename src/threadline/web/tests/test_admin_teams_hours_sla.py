@@ -51,7 +51,13 @@ def test_an_admin_creates_renames_staffs_and_deletes_a_team(client, admin):
     assert (policy.policy, policy.schedule_id, policy.required_skills) == ("least_loaded", schedule.pk,
                                                                           ["cards", "refunds"])
     assert _audited(admin, "team.renamed").details == {"old": "Billing", "new": "Payments"}
-    _audited(admin, "team.policy_updated")
+    assert _audited(admin, "team.policy_updated").details == {
+        "team_id": team.pk, "policy": "least_loaded", "schedule_id": schedule.pk, "required_skills": ["cards", "refunds"]}
+    entries = AuditEntry.objects.filter(workspace_id=admin.workspace_id).count()
+    client.post(f"/app/admin/teams/{team.pk}", {  # saved again unchanged: nothing new to record
+        "name": "Payments", "member_ids": [agent.pk, admin.pk], "policy": "least_loaded",
+        "schedule_id": schedule.pk, "required_skills": "refunds, cards"})
+    assert AuditEntry.objects.filter(workspace_id=admin.workspace_id).count() == entries
 
     assert client.post(f"/app/admin/teams/{team.pk}/delete").status_code == 302
     assert not Team.objects.filter(pk=team.pk).exists()
