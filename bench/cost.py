@@ -10,7 +10,14 @@ process, on SQLite in a temporary data directory (or a throwaway PostgreSQL data
 - replies: R agents' replies POSTed to `/api/v1/conversations/<id>/messages`, then the worker delivers them
   to a loopback receiver (the provider), one HTTP request each.
 
-`--profile inbound|replies` prints the worker's top functions (cProfile) for that phase. Timing benchmarks
+`--profile inbound|replies` prints the worker's top functions (cProfile) for that phase. Under valgrind,
+`--callgrind` counts instructions per phase, which is repeatable however loaded the machine is:
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.%p \
+        python bench/cost.py --callgrind --messages 50 --replies 50
+    callgrind_annotate /tmp/cg.<pid>.<n> | head   # one file per phase, in the order printed
+
+Timing benchmarks
 (`ingest.py`, `replies.py`, `compare.py`) are for an idle machine; this one is for comparing changes.
 """
 
@@ -25,6 +32,7 @@ import os
 import pstats
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +61,8 @@ def setup_django(data_dir: Path, database_url: str | None) -> None:
 class Meter:
     """Counts SQL statements, CPU time of this thread, and optionally profiles, over a `with` block."""
 
+    callgrind = False  # `--callgrind`: count this block's instructions (the process runs under valgrind)
+
     def __init__(self, profile: bool = False) -> None:
         self.statements = 0
         self.cpu = 0.0
@@ -69,6 +79,8 @@ class Meter:
     def measure(self) -> Iterator[None]:
         from django.db import connection
 
+        if Meter.callgrind:
+            subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
         started = time.thread_time()
         with connection.execute_wrapper(self._count):
             if self.profile:
@@ -79,6 +91,9 @@ class Meter:
                 if self.profile:
                     self.profile.disable()
         self.cpu += time.thread_time() - started
+        if Meter.callgrind:
+            subprocess.run(["callgrind_control", "--dump", str(os.getpid())], check=True, capture_output=True)
+            subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], check=True, capture_output=True)
 
     def top(self, limit: int = 40) -> str:
         assert self.profile is not None
@@ -213,9 +228,11 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--only", choices=["inbound", "replies"])
     parser.add_argument("--profile", choices=["inbound", "replies"])
+    parser.add_argument("--callgrind", action="store_true", help="running under valgrind: one dump per phase")
     parser.add_argument("--sql", action="store_true", help="print the statements per message, by shape")
     parser.add_argument("--database-url", help="PostgreSQL server (a throwaway database is created on it)")
     args = parser.parse_args()
+    Meter.callgrind = args.callgrind
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-cost-"))
     try:
         from threadline.testing.server import throwaway_database

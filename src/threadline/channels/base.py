@@ -52,6 +52,9 @@ class InboundRequest:
     method: str = "POST"
     query: dict[str, str] = field(default_factory=dict)
     url: str = ""
+    # The body as JSON, when the edge parsed it already (its nesting check): adapters may use it instead of
+    # parsing the same bytes again. None when not parsed (or not JSON); the bytes stay what is verified.
+    parsed: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ InboundEvent's state change, so each accepted payload is processed exactly once 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -85,7 +86,7 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
         return refused
     if jsonsafe.looks_like_json(inbound.body):
         try:  # a body nested past the limit would crash the adapter's own json.loads (RecursionError)
-            jsonsafe.loads(inbound.body)
+            inbound = dataclasses.replace(inbound, parsed=jsonsafe.loads(inbound.body))
         except jsonsafe.TooDeep as exc:
             return _error(400, "invalid_payload", str(exc))
         except jsonsafe.Unreadable:

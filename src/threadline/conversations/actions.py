@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
@@ -88,7 +89,8 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
     contact processed at once never open two conversations (PostgreSQL row lock; SQLite serializes writers).
     A group chat's message (`thread_key`) goes to that group's conversation instead, never the sender's own.
     """
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    if connection.features.has_select_for_update:  # SQLite has one writer at a time: nothing to lock
+        Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True).first()
     if item.thread_key:
         return _group_conversation(contact, channel, item)
     hinted, reason = _hinted_conversation(channel, item)

@@ -134,7 +134,7 @@ def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> Status
     require_full_agent(agent)
     attachments = [(a.filename, a.content_type, a.content()) for a in payload.attachments]
     with transaction.atomic():
-        target = access_conversation(agent, conversation_id)
+        target = access_conversation(agent, conversation_id, summary=False)
         channel = access_channel(agent, payload.channel_id) if payload.channel_id is not None else None
         message = do_send_reply(agent, target, payload.text, channel=channel, html=payload.html,
                                 attachments=attachments)

@@ -37,10 +37,14 @@ def conversations_of(actor: Membership) -> QuerySet[Conversation]:
     )
 
 
-def access_conversation(actor: Membership, conversation_id: int, *, for_update: bool = False) -> Conversation:
+def access_conversation(actor: Membership, conversation_id: int, *, for_update: bool = False,
+                        summary: bool = True) -> Conversation:
     """The conversation, or NotFound. `for_update` locks its row until the caller's transaction ends (PostgreSQL;
-    SQLite serializes writers), so a change computed from what was read cannot undo a concurrent one."""
-    queryset = conversations_of(actor)
+    SQLite serializes writers), so a change computed from what was read cannot undo a concurrent one.
+    `summary=False` for a write that answers with something else (a reply answers with the message): only
+    what writing needs is loaded, without the summary's tags, identities, assignee and team."""
+    queryset = conversations_of(actor) if summary else Conversation.objects.filter(
+        workspace_id=actor.workspace_id).select_related("contact", "origin_channel", "last_inbound_channel")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     conversation = queryset.filter(pk=conversation_id).first()

@@ -47,8 +47,7 @@ def do_set_language(
     if message is not None and message.language != language:
         message.language = language
         Message.objects.filter(pk=message.pk).update(language=language)
-    conversation_changes = source == AGENT or not agent_corrected(conversation)
-    if conversation_changes and previous != language:
+    if previous != language and (source == AGENT or not agent_corrected(conversation)):
         conversation.language = language
         Conversation.objects.filter(pk=conversation.pk).update(language=language)
     kind = "language_corrected" if source == AGENT else "language_detected"

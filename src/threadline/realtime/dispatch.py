@@ -5,7 +5,8 @@ worker's thread in embedded mode. Channels' in-memory layer is per process and b
 consumers run on (uvicorn's): a message put on its queues from another thread never wakes the consumer.
 So the consumers remember their loop (`remember_loop`), and `send_to_group` hands the send to that loop
 when it runs in this process; otherwise (a worker process in scaled mode, with the Redis layer) it sends
-from here with `async_to_sync`.
+from here with `async_to_sync`. With the in-memory layer in a process where no socket ever connected (a
+`threadline worker` beside an embedded server, a benchmark) there is nobody to send to, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
     if running is not None:  # called from async code on a loop: schedule there
         running.create_task(layer.group_send(group, message))
         return
+    if loop is None and isinstance(layer, InMemoryChannelLayer):
+        return  # a per-process layer, and no socket ever connected to this process: nobody to tell
     if loop is not None and loop.is_running():
         asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).add_done_callback(_log_failure)
         return

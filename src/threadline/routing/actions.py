@@ -219,7 +219,9 @@ def team_is_open(policy: TeamPolicy | None, at: Any) -> bool:
 
 
 def policies_by_team(workspace_id: int) -> dict[int, TeamPolicy]:
-    return {p.team_id: p for p in TeamPolicy.objects.filter(workspace_id=workspace_id).select_related("schedule")}
+    """The teams' policies, read once per batch: `do_route` reads each round-robin cursor again, locked."""
+    return cached(("routing.team_policies", workspace_id), lambda: {
+        p.team_id: p for p in TeamPolicy.objects.filter(workspace_id=workspace_id).select_related("schedule")})
 
 
 def target_team(conversation: Conversation, channel_kind: str, policies: dict[int, TeamPolicy]) -> tuple[

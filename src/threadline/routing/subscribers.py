@@ -17,10 +17,10 @@ FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type == "message.received":
         with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
-            message = Message.objects.filter(pk=payload["message_id"]).first()
-            if message is None:
+            language = Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True).first()
+            if language is None:
                 return
-            ensure_detected(message)
+            ensure_detected(Message(pk=payload["message_id"], language=language))
             conversation = (Conversation.objects.select_for_update(of=("self",))
                             .select_related("team", "origin_channel", "last_inbound_channel")
                             .filter(pk=payload["conversation_id"]).first())

@@ -167,11 +167,19 @@ def policy_matches(policy: SlaPolicy, conversation: Conversation) -> bool:
     return all(attributes.get(k) == v for k, v in c.get("contact_attributes", {}).items())
 
 
+def active_policies(workspace_id: int) -> list[SlaPolicy]:
+    """The workspace's active policies by position (read once per batch)."""
+    return cached(("sla.policies", workspace_id), lambda: list(SlaPolicy.objects.filter(
+        workspace_id=workspace_id, is_active=True).select_related("schedule")))
+
+
+def has_policies(workspace_id: int) -> bool:
+    return bool(active_policies(workspace_id))
+
+
 def select_policy(conversation: Conversation) -> SlaPolicy | None:
     """The first active policy (by position) whose conditions hold for the conversation."""
-    policies = cached(("sla.policies", conversation.workspace_id), lambda: list(SlaPolicy.objects.filter(
-        workspace_id=conversation.workspace_id, is_active=True).select_related("schedule")))
-    return next((p for p in policies if policy_matches(p, conversation)), None)
+    return next((p for p in active_policies(conversation.workspace_id) if policy_matches(p, conversation)), None)
 
 
 def calendar_for(policy: SlaPolicy, conversation: Conversation) -> Calendar | None:
@@ -237,22 +245,25 @@ def do_apply_policy(conversation: Conversation, at: dt.datetime) -> SlaPolicy | 
     """
     policy = select_policy(conversation) if conversation.status in ACTIVE_STATUSES else None
     live = list(SlaTimer.objects.filter(conversation=conversation, state__in=LIVE_STATES).select_related("policy"))
+    changed = False
     for timer in live:
         if policy is None or timer.policy_id != policy.pk:
             timer.state = TimerState.CANCELLED
             timer.save(update_fields=["state", "updated_at"])
+            changed = True
             if policy is not None:
                 do_start_timer(conversation, policy, timer.metric, timer.started_at)
     if policy is not None:
         ever = set(SlaTimer.objects.filter(conversation=conversation).values_list("metric", flat=True))
         if conversation.first_response_at is None and Metric.FIRST_RESPONSE not in ever:
-            do_start_timer(conversation, policy, Metric.FIRST_RESPONSE, conversation.created_at)
+            changed |= do_start_timer(conversation, policy, Metric.FIRST_RESPONSE, conversation.created_at) is not None
         if Metric.RESOLUTION not in ever:
-            do_start_timer(conversation, policy, Metric.RESOLUTION, conversation.created_at)
+            changed |= do_start_timer(conversation, policy, Metric.RESOLUTION, conversation.created_at) is not None
         elif not SlaTimer.objects.filter(conversation=conversation, metric=Metric.RESOLUTION,
                                          state__in=LIVE_STATES).exists():
-            do_start_timer(conversation, policy, Metric.RESOLUTION, at)  # reopened
-    sync_sla_state(conversation)
+            changed |= do_start_timer(conversation, policy, Metric.RESOLUTION, at) is not None  # reopened
+    if changed or not conversation.sla_state:  # every change of a timer mirrors itself: unchanged stays true
+        sync_sla_state(conversation)
     return policy
 
 

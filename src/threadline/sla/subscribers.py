@@ -16,9 +16,10 @@ RESPONSE_METRICS = [Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE]
 TYPES = frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})
 
 
-def _locked_conversation(conversation_id: int) -> Conversation | None:
-    return (Conversation.objects.select_for_update(of=("self",)).select_related("contact", "origin_channel",
-                                                                     "last_inbound_channel", "team")
+def _locked_conversation(conversation_id: int, workspace_id: int) -> Conversation | None:
+    """The conversation, locked; with what policies' conditions read when the workspace has policies."""
+    related = ("contact", "origin_channel", "last_inbound_channel", "team") if actions.has_policies(workspace_id) else ()
+    return (Conversation.objects.select_for_update(of=("self",)).select_related(*related)
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 
@@ -37,7 +38,7 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type == "message.created" and (payload.get("is_note") or payload.get("author_id") is None):
         return  # only an agent's reply answers the customer
     with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
-        conversation = _locked_conversation(payload["conversation_id"])
+        conversation = _locked_conversation(payload["conversation_id"], payload["workspace_id"])
         if conversation is None:
             return
         at = _moment(payload, outbox_id)

@@ -97,10 +97,13 @@ class ApiAdapter:
             raise VerificationError("X-Threadline-Signature does not match the body")
 
     def _document(self, request: InboundRequest) -> dict[str, Any]:
-        try:
-            document = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        if request.parsed is not None:  # the edge parsed it for its nesting check
+            document = request.parsed
+        else:
+            try:
+                document = json.loads(request.body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise PayloadError(f"body is not JSON: {exc}") from exc
         if not isinstance(document, dict):
             raise PayloadError("body must be a JSON object")
         return document
