@@ -34,7 +34,9 @@ from threadline.web.sso_session import (
 @never_cache
 @require_GET
 def find_view(request: HttpRequest) -> HttpResponse:
-    """The sign-in page's single sign-on step: a work email (its domain) or a workspace's short name."""
+    """The sign-in page's single sign-on step: a work email (its domain) or a workspace's short name. It answers
+    the sign-in page with a "Sign in with <provider>" link for each match, never a redirect: this step is a form,
+    and the page's Content-Security-Policy (`form-action 'self'`) would stop a form's redirect to the provider."""
     _page_language(request)
     who = (request.GET.get("who") or "").strip().lower()
     providers: list[IdentityProvider] = []
@@ -43,8 +45,6 @@ def find_view(request: HttpRequest) -> HttpResponse:
     elif who:
         providers = list(IdentityProvider.objects.filter(workspace__slug=who, enabled=True)
                          .select_related("workspace"))
-    if len(providers) == 1:
-        return redirect(f"/login/sso/{providers[0].workspace.slug}?next={_next(request)}")
     if not providers:
         return no_sso(request, who)
     return login_page(request, "", status=200, sso_choices=providers)

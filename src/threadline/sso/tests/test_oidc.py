@@ -180,8 +180,8 @@ def test_an_unknown_workspace_or_a_disabled_provider_has_no_single_sign_on(clien
 def test_the_sign_in_page_finds_the_provider_from_a_work_email(client, admin, idp):
     configure(admin, idp, allowed_domains=["acme.test"])
     found = client.get("/login/sso", {"who": "someone@ACME.test", "next": "/app/"})
-    assert found.status_code == 302 and found["Location"].startswith(f"/login/sso/{admin.workspace.slug}")
-    assert client.get("/login/sso", {"who": admin.workspace.slug})["Location"].startswith(
-        f"/login/sso/{admin.workspace.slug}")
+    link = f'href="/login/sso/{admin.workspace.slug}?next=/app/"'
+    assert found.status_code == 200 and link in found.content.decode() and "Acme Okta" in found.content.decode()
+    assert link in client.get("/login/sso", {"who": admin.workspace.slug, "next": "/app/"}).content.decode()
     assert client.get("/login/sso", {"who": "someone@other.test"}).status_code == 404
     assert "Single sign-on" in client.get("/login").content.decode()
