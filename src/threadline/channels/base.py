@@ -186,6 +186,16 @@ class PublishedRecord:
     verified: bool | None = None  # None: not checked
 
 
+@dataclass
+class ProviderTemplates:
+    """A channel's provider-approved templates (see the optional `provider_templates`): rows with `name`,
+    `language`, `category`, `status` and `variables`, when they were last synced, and whether a sync can run."""
+
+    templates: list[Any]
+    synced_at: dt.datetime | None
+    can_sync: bool
+
+
 @runtime_checkable
 class ChannelAdapter(Protocol):
     kind: ClassVar[str]
@@ -241,6 +251,10 @@ class ChannelAdapter(Protocol):
 #       the DNS records to publish for the channel (email: its DKIM key, catch-all domain verification).
 #   new_signing_key(actor, channel, selector) -> None
 #       generates and stores a signing key pair (email: DKIM); `published_records` then shows its public half.
+#   provider_templates(channel) -> ProviderTemplates
+#       the message templates the provider approved for the channel, as last synced (WhatsApp's), for the
+#       administration screens; `sync_templates(channel) -> int` fetches them again now (a ChannelError when
+#       the provider refuses or cannot be reached) and returns how many there are.
 #   install_snippet(channel) -> str
 #       what a site pastes to show the channel (web chat: the widget's script tags).
 #   preview(request, channel, overrides) -> HttpResponse

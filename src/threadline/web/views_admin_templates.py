@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -18,8 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from threadline.audit.actions import record_change
 from threadline.channels.base import ChannelError
 from threadline.channels.queries import access_channel, list_channels
-from threadline.channels.whatsapp.models import MessageTemplate
-from threadline.channels.whatsapp.templates import do_sync_templates
+from threadline.channels.registry import adapter_for
 from threadline.core.errors import NotFound, ThreadlineError
 from threadline.replies.actions import do_delete_template, do_save_template
 from threadline.replies.models import Template
@@ -46,13 +44,15 @@ def access_message_template(actor: Any, template_id: int) -> Template:
 
 
 def whatsapp_numbers(actor: Any) -> list[dict[str, Any]]:
-    """Each WhatsApp channel with its synced templates and the last sync."""
+    """Each channel whose provider approves templates (WhatsApp's numbers: the adapter's optional
+    `provider_templates`) with its synced templates and the last sync."""
     numbers = []
-    for channel in list_channels(actor).filter(kind="whatsapp").order_by("name"):
-        synced = MessageTemplate.objects.filter(channel=channel).order_by("name", "language")
-        numbers.append({"channel": channel, "templates": synced,
-                        "synced_at": synced.aggregate(at=Max("synced_at"))["at"],
-                        "can_sync": bool(channel.config.get("business_account_id"))})
+    for channel in list_channels(actor).order_by("name"):
+        listing = getattr(adapter_for(channel.kind), "provider_templates", None)
+        if listing is not None:
+            found = listing(channel)
+            numbers.append({"channel": channel, "templates": found.templates, "synced_at": found.synced_at,
+                            "can_sync": found.can_sync})
     return numbers
 
 
@@ -116,11 +116,12 @@ def whatsapp_sync_view(request: HttpRequest, channel_id: int) -> HttpResponse:
     """Fetch the number's templates from Meta now; Meta unreachable or refusing answers 502 with its reason."""
     agent = request.agent  # type: ignore[attr-defined]
     channel = access_channel(agent, channel_id)
-    if channel.kind != "whatsapp":
+    sync = getattr(adapter_for(channel.kind), "sync_templates", None)
+    if sync is None:
         raise NotFound(_("No such WhatsApp channel."), code="channel_not_found")
     try:
         with transaction.atomic():
-            count = do_sync_templates(channel)
+            count = sync(channel)
             record_change("channel.updated", channel, {"whatsapp_templates_synced": count}, actor=agent)
     except ChannelError as exc:
         return _list_page(request, error=ProviderUnreachable(_("Meta answered: %(error)s") % {"error": exc}))

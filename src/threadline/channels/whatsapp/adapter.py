@@ -33,6 +33,7 @@ from threadline.channels.base import (
     OutboundMessage,
     PayloadError,
     PermanentSendError,
+    ProviderTemplates,
 )
 from threadline.channels.meta import graph, routing
 from threadline.channels.meta.window import check_window, last_customer_message_at
@@ -250,6 +251,15 @@ class WhatsAppAdapter:
             raise PermanentSendError("the phone number has no display_phone_number")
         name = number.get("verified_name", "")
         return f"{number['display_phone_number']} ({name})" if name else str(number["display_phone_number"])
+
+    def provider_templates(self, channel: Channel) -> ProviderTemplates:
+        """The number's templates as last synced from its WhatsApp Business Account."""
+        synced = list(templates.synced(channel))
+        return ProviderTemplates(templates=synced, synced_at=max((t.synced_at for t in synced), default=None),
+                                 can_sync=bool(channel.config.get("business_account_id")))
+
+    def sync_templates(self, channel: Channel) -> int:
+        return templates.do_sync_templates(channel)
 
     def check_send(self, conversation: Any, identity: Any, channel: Channel, *, template: dict | None = None) -> None:
         """Free text within 24 hours of the customer's last message here; otherwise an approved template."""

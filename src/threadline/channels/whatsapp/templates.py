@@ -37,6 +37,11 @@ def body_text(template: MessageTemplate, variables: list[str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
+def synced(channel: Channel) -> Any:
+    """The channel's templates as last synced, by name and language."""
+    return MessageTemplate.objects.filter(channel=channel).order_by("name", "language")
+
+
 def do_sync_templates(channel: Channel) -> int:
     """Mirror the provider's templates for this channel; returns how many were seen."""
     config = channel.config
