@@ -239,4 +239,17 @@ def test_axe_finds_no_critical_or_serious_violation(server, browser, language):
                 report[f"{name}@{size}"] = findings
             screenshot(page, f"axe-{language}-{name}-{size}")
     assert not report, json.dumps(report, indent=1, ensure_ascii=False)
+
+    # the notification toast sits centred at the bottom, in either direction
+    for viewport in (LAPTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto(f"{server.url}/app/")
+        page.wait_for_load_state("networkidle")  # the socket is open (its state line hidden again)
+        box = page.evaluate("() => { const t = document.querySelector('#connection'); t.textContent = 'שלום · hello'; "
+                            "t.hidden = false; const r = t.getBoundingClientRect(); "
+                            "return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
+        middle = box["x"] + box["width"] / 2
+        assert abs(middle - viewport["width"] / 2) < 2 and box["x"] >= 0
+        assert box["x"] + box["width"] <= viewport["width"]
+        assert viewport["height"] - (box["y"] + box["height"]) < 40
     context.close()
