@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "threadline.web",
     "threadline.audit",
     "threadline.privacy",
+    "threadline.search",
     "threadline.sso",
 ]
 

@@ -21,11 +21,13 @@ from threadline.contacts.models import (
     MergeSuggestion,
 )
 from threadline.core.errors import NotFound, ValidationFailed
+from threadline.search.queries import contact_ids
 from threadline.tenancy.models import Membership
 
 MAX_ID = 2**63 - 1
 MAX_QUERY = 200
 EXACT_LIMIT = 100  # contacts an exact address can name (one, but for unmerged duplicates across kinds)
+FRAGMENT_LIMIT = 500  # best-ranked contacts a fragment finds
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
 
 
@@ -91,12 +93,14 @@ def _address_forms(query: str, region: str) -> set[str]:
 
 
 def search_filter(actor: Membership, query: str) -> Q:
-    """Contacts whose name contains `query` (case- and accent-insensitive) or who have an identity at it.
+    """Contacts whose name matches `query` (words or the start of the last one, accent-insensitive, through the
+    search index) or who have an identity at it.
 
     Identity addresses are normalized first: "+972 52-555-1234" and "052-555-1234" (region IL) find the same
-    contact; emails are matched case-insensitively; a fragment of three or more characters also matches
-    inside addresses. A query that is a whole email address or phone number with an exact match returns just
-    the contacts that have it (an index lookup; the substring search scans).
+    contact; emails are matched case-insensitively; fragments (words of an address, the start of one, a phone
+    number's last four or more digits) are found through the search index (`threadline.search`), never by a
+    scan. A query that is a whole email address or phone number with an exact match returns just the contacts
+    that have it (an index lookup).
     """
     query = query.strip()
     if len(query) > MAX_QUERY:
@@ -111,15 +115,10 @@ def search_filter(actor: Membership, query: str) -> Q:
                      .values_list("contact_id", flat=True)[:EXACT_LIMIT])
         if exact:
             return Q(pk__in=exact)
-    addresses = ContactIdentity.objects.filter(workspace_id=actor.workspace_id).filter(
-        Q(address__in=forms)
-        | (Q(address__contains=query.lower()) if len(query) >= 3 else Q(pk__in=[]))
-    )
-    match = Q(name__icontains=query) | Q(pk__in=addresses.values("contact_id"))
-    key = identities.name_key(query)
-    if key:
-        match |= Q(name_key__contains=key)
-    return match
+    addresses = ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
+    words = re.sub(r"\D", "", query) if _PHONE_LIKE.match(query) else query
+    found = contact_ids(actor.workspace_id, words, limit=FRAGMENT_LIMIT)
+    return Q(pk__in=addresses.values("contact_id")) | Q(pk__in=found)
 
 
 def list_contacts(actor: Membership, *, q: str = "", include_merged: bool = False) -> QuerySet[Contact]:

@@ -48,6 +48,10 @@ DURABLE: list[Subscriber] = [
     Subscriber("language", "threadline.language.subscribers:on_event", frozenset({"message.received"})),
     Subscriber("sla", "threadline.sla.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})),
     Subscriber("routing", "threadline.routing.subscribers:on_event", frozenset({"message.received", "conversation.updated", "agent.updated"})),
+    Subscriber("search", "threadline.search.subscribers:on_event", frozenset({
+        "message.received", "message.created", "conversation.created", "conversation.updated", "conversation.merged",
+        "contact.created", "contact.updated", "contact.identity_linked", "contact.identity_removed", "contact.merged",
+        "contact.unmerged", "contact.deleted"}), interested="threadline.search.subscribers:interested"),
 ]
 
 IMMEDIATE: list[Subscriber] = [

@@ -4,7 +4,8 @@ Removed: the contact and the contacts merged into it, their identities, conversa
 timelines, deliveries, mentions, timers), messages they wrote elsewhere, attachment files on disk, raw inbound
 payloads (linked by processing, or naming one of their addresses), outbox events about them (with the webhook
 delivery copies of those events), jobs whose arguments name them, merge snapshots, consent records and the
-channel kinds' rows (widget visitors, email participants), and their export archives. The tombstone is an
+channel kinds' rows (widget visitors, email participants), their export archives, and their search documents
+with the words only they held (the index is compacted so the words leave its pages). The tombstone is an
 audit entry `contact.erased` naming a keyed hash of the contact and the counts only.
 
 On SQLite the erasure runs with `secure_delete` on and the database is vacuumed and its WAL checkpointed
@@ -29,6 +30,7 @@ from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
 from threadline.privacy.models import ContactExport
 from threadline.privacy.scope import Scope, contact_ref, scope_of
+from threadline.search import actions as search_actions
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,9 @@ def do_erase_contact(contact: Contact, *, actor: Any = None) -> dict[str, int]:
         "merges": merges.count(),
         "exports": exports.count(),
     }
+    authored = Message.objects.filter(author_contact_id__in=scope.contact_ids).values_list("pk", flat=True)
+    search_actions.do_erase(workspace_id, {"contact": scope.contact_ids, "conversation": scope.conversation_ids,
+                                           "message": {*scope.message_ids, *authored}})
     merges.delete()
     Job.objects.filter(pk__in=job_ids).delete()
     OutboxEvent.objects.filter(pk__in=outbox_ids).delete()

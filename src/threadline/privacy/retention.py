@@ -3,7 +3,7 @@
 | kind | what | age measured from |
 |---|---|---|
 | raw_payloads | stored inbound payloads already processed (or failed/ignored) | when received |
-| closed_conversations | solved and closed conversations, with messages, attachment files and the event payloads about them | their last activity |
+| closed_conversations | solved and closed conversations, with messages, attachment files, the event payloads about them and their search documents | their last activity |
 | call_recordings | recording files of calls and voicemails (the message stays, without the file) | when stored |
 | audit_entries | audit log entries (workspace policy only) | when recorded |
 
@@ -23,10 +23,11 @@ from django.db.models.functions import Coalesce
 from threadline.audit.actions import SYSTEM, record
 from threadline.audit.models import AuditEntry
 from threadline.channels.models import InboundEvent
-from threadline.conversations.models import Attachment, Conversation, Status
+from threadline.conversations.models import Attachment, Conversation, Message, Status
 from threadline.core.time import now
 from threadline.events.models import OutboxEvent
 from threadline.privacy.models import RetentionKind, RetentionPolicy
+from threadline.search import actions as search_actions
 
 CHANNEL_FIELD = {
     RetentionKind.RAW_PAYLOADS: "channel_id",
@@ -101,6 +102,8 @@ def apply(workspace_id: int, moment: dt.datetime | None = None) -> dict[str, int
             _remove_files_after_commit(_files_of(Attachment.objects.filter(message__conversation_id__in=ids)))
             counts[kind] = len(ids)
             OutboxEvent.objects.filter(workspace_id=workspace_id, payload__conversation_id__in=ids).delete()
+            search_actions.do_remove("message", Message.objects.filter(conversation_id__in=ids).values_list("pk", flat=True))
+            search_actions.do_remove("conversation", ids)
             Conversation.objects.filter(pk__in=ids).delete()
         elif kind == RetentionKind.CALL_RECORDINGS:
             ids = list(rows.values_list("pk", flat=True))

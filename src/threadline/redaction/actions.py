@@ -3,7 +3,8 @@
 `do_redact_message`: an admin or agent removes a substring of a message, or an attachment, from every copy:
 the message's text, sanitized html and metadata, the conversation's subject, the raw inbound payloads (JSON,
 forms and email originals alike), the outbox events (whose payloads are what outbound webhooks deliver and what
-the real-time catch-up replays), the jobs' arguments and errors, the attachment's file on disk (replaced by a
+the real-time catch-up replays), the jobs' arguments and errors, the search index (the message and the subject
+indexed again, the text's words dropped from the typo dictionary), the attachment's file on disk (replaced by a
 placeholder), and the customer's data-export archives made before (expired). An audit entry
 `message.redacted` records who did it, never what.
 """
@@ -32,6 +33,7 @@ from threadline.privacy.actions import do_expire_export
 from threadline.privacy.models import ContactExport
 from threadline.redaction.ingest import rewrite_event
 from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
+from threadline.search.actions import do_reindex_redacted
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.queries import require_admin, require_full_agent
 
@@ -206,6 +208,8 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
         _replace_file(attachment)
         counts["attachments"] = 1
     counts["exports"] = _expire_exports(message)
+    if text:
+        do_reindex_redacted(message.workspace_id, message.pk, conversation.pk, text)
     record("message.redacted", workspace_id=message.workspace_id, target_type="message", target_id=message.pk,
            details={"what": "text" if text else "attachment", "copies": counts}, actor=actor)
     return counts

@@ -29,6 +29,7 @@ from threadline.conversations.models import (
 )
 from threadline.conversations.queries import ConversationFilters, list_conversations
 from threadline.core.errors import ValidationFailed
+from threadline.search import results as search_index
 from threadline.tenancy.models import Membership, Team
 from threadline.web import paging
 from threadline.web.models import Mention, SavedView
@@ -571,30 +572,20 @@ def merge_candidates(actor: Membership, contact: Contact, query: str) -> list[di
 
 # ── search ───────────────────────────────────────────────────────────────────────────────────────────
 def search(actor: Membership, query: str) -> dict[str, Any]:
-    """Conversations (subject or number), messages (text) and contacts (name or any identity) matching."""
+    """Conversations (subject or number), messages (text) and contacts (name or any identity) matching, ranked
+    by the search index (`threadline.search`), messages with highlighted snippets."""
     query = (query or "").strip()[:200]
     if not query:
-        return {"query": "", "conversations": [], "messages": [], "contacts": []}
-    by_subject = Q(subject__icontains=query)
+        return {"query": "", "conversations": [], "messages": [], "contacts": [], "snippets": [], "subjects": []}
+    found = search_index.agent_search(actor, query, per_kind=SEARCH_LIMIT)
+    subjects = found["subjects"]
     number = query.lstrip("#")
     if number.isdigit() and len(number) < 18:
-        by_subject |= Q(pk=int(number))
-    conversations = list(
-        Conversation.objects.filter(workspace_id=actor.workspace_id).filter(by_subject)
-        .select_related("contact").order_by("-last_message_at", "-id")[:SEARCH_LIMIT]
-    )
-    messages = list(
-        Message.objects.filter(workspace_id=actor.workspace_id, text__icontains=query)
-        .select_related("conversation__contact", "channel").order_by("-created_at", "-id")[:SEARCH_LIMIT]
-    )
-    contacts = list(list_contacts(actor, q=query).order_by("-id")[:SEARCH_LIMIT])
-    return {"query": query, "conversations": conversations, "messages": messages, "contacts": contacts}
-
-
-def snippet(text: str, query: str, width: int = 60) -> tuple[str, str, str]:
-    """(before, match, after) around the first occurrence of `query` in `text`, for highlighting."""
-    at = text.casefold().find(query.casefold())
-    if at < 0:
-        return text[: width * 2], "", ""
-    start = max(0, at - width)
-    return ("…" if start else "") + text[start:at], text[at:at + len(query)], text[at + len(query):at + len(query) + width]
+        numbered = Conversation.objects.filter(workspace_id=actor.workspace_id, pk=int(number)).select_related(
+            "contact").first()
+        if numbered is not None and numbered not in found["conversation"]:
+            subjects.insert(0, (numbered, [(numbered.subject, False)]))
+    contacts = found["contact"] or list(list_contacts(actor, q=query).order_by("-id")[:SEARCH_LIMIT])
+    return {"query": query, "conversations": [c for c, _ in subjects], "subjects": subjects,
+            "messages": found["message"], "snippets": found["snippets"], "contacts": contacts,
+            "corrected": found["corrected"]}

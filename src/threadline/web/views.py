@@ -585,7 +585,6 @@ def workspace_switch_view(request: HttpRequest) -> HttpResponse:
 def search_view(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     results = queries.search(agent, request.GET.get("q", ""))
-    results["snippets"] = [(m, queries.snippet(m.text, results["query"])) for m in results["messages"]]
     if request.headers.get("X-Requested-With") == "fetch":
         return render(request, "web/_search.html", results)
     spec = queries.spec_from({}, agent)

@@ -1,0 +1,62 @@
+"""What each kind of object is indexed as: (title, body, visibility) from its current rows, in bulk.
+
+Messages: body = the text (agents' internal notes too, marked internal). Conversations: title = the subject.
+Contacts (not merged into another): title = the name, body = every identity's address and display name, and a
+phone number's trailing digits from four on, so a fragment of a number finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from threadline.contacts.models import Contact, ContactIdentity
+from threadline.conversations.models import Conversation, Message
+from threadline.search.analysis import index_text
+from threadline.search.models import Kind, Visibility
+
+MIN_FRAGMENT = 4
+
+
+@dataclass(frozen=True)
+class Document:
+    workspace_id: int
+    kind: str
+    object_id: int
+    title: str  # analysed
+    body: str  # analysed
+    visibility: str = Visibility.PUBLIC
+
+
+def messages(ids: Iterable[int]) -> list[Document]:
+    rows = Message.objects.filter(pk__in=list(ids)).values_list("pk", "workspace_id", "text", "is_note")
+    return [Document(workspace_id, Kind.MESSAGE, pk, "", index_text(text),
+                     Visibility.INTERNAL if is_note else Visibility.PUBLIC)
+            for pk, workspace_id, text, is_note in rows]
+
+
+def conversations(ids: Iterable[int]) -> list[Document]:
+    rows = Conversation.objects.filter(pk__in=list(ids), merged_into__isnull=True).values_list(
+        "pk", "workspace_id", "subject")
+    return [Document(workspace_id, Kind.CONVERSATION, pk, index_text(subject), "") for pk, workspace_id, subject in rows]
+
+
+def _digits_fragments(address: str) -> list[str]:
+    digits = "".join(ch for ch in address if ch.isdigit())
+    if len(digits) < MIN_FRAGMENT or len(digits) != len(address.lstrip("+")):
+        return []
+    return [digits[-n:] for n in range(MIN_FRAGMENT, len(digits))]
+
+
+def contacts(ids: Iterable[int]) -> list[Document]:
+    rows = list(Contact.objects.filter(pk__in=list(ids), merged_into__isnull=True).values_list(
+        "pk", "workspace_id", "name"))
+    found: dict[int, list[str]] = {pk: [] for pk, _, _ in rows}
+    for contact_id, address, display_name in ContactIdentity.objects.filter(contact_id__in=list(found)).values_list(
+            "contact_id", "address", "display_name"):
+        found[contact_id] += [address, display_name, *_digits_fragments(address)]
+    return [Document(workspace_id, Kind.CONTACT, pk, index_text(name), index_text(" ".join(found[pk])))
+            for pk, workspace_id, name in rows]
+
+
+BUILDERS = {Kind.MESSAGE: messages, Kind.CONVERSATION: conversations, Kind.CONTACT: contacts}

@@ -1,0 +1,43 @@
+"""Durable subscriber: keeps the search index in step with messages, conversations and contacts.
+
+Idempotent per event: each event names objects, and indexing rebuilds their documents from the current rows
+(an object that is gone, or merged into another, loses its document). Erasure and redaction do not wait for an
+event: they change the index in their own transaction (`actions.do_erase`, `actions.do_reindex_redacted`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threadline.search import actions
+from threadline.search.models import Kind
+
+MESSAGE_EVENTS = frozenset({"message.received", "message.created"})
+CONVERSATION_EVENTS = frozenset({"conversation.created", "conversation.merged"})
+CONTACT_EVENTS = frozenset({"contact.created", "contact.updated", "contact.identity_linked",
+                            "contact.identity_removed"})
+MERGE_EVENTS = frozenset({"contact.merged", "contact.unmerged"})
+TYPES = MESSAGE_EVENTS | CONVERSATION_EVENTS | CONTACT_EVENTS | MERGE_EVENTS | {"conversation.updated",
+                                                                                "contact.deleted"}
+
+
+def interested(event_type: str, payload: dict[str, Any]) -> bool:
+    """Only a change of subject re-indexes a conversation (status, assignee... are not searched)."""
+    if event_type == "conversation.updated":
+        return "subject" in (payload.get("changes") or {})
+    return event_type in TYPES
+
+
+def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
+    if not interested(event_type, payload):
+        return
+    if event_type in MESSAGE_EVENTS:
+        actions.do_index(Kind.MESSAGE, [payload["message_id"]])
+    elif event_type in CONVERSATION_EVENTS or event_type == "conversation.updated":
+        actions.do_index(Kind.CONVERSATION, [payload["conversation_id"]])
+    elif event_type in CONTACT_EVENTS:
+        actions.do_index(Kind.CONTACT, [payload["contact_id"]])
+    elif event_type in MERGE_EVENTS:
+        actions.do_index(Kind.CONTACT, [payload["target_id"], payload["source_id"]])
+    elif event_type == "contact.deleted":
+        actions.do_remove(Kind.CONTACT, [payload["contact_id"]])
