@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from threadline.contacts.models import Contact, ContactIdentity
 from threadline.conversations.models import Conversation, Message
@@ -33,6 +34,14 @@ def messages(ids: Iterable[int]) -> list[Document]:
     return [Document(workspace_id, Kind.MESSAGE, pk, "", index_text(text),
                      Visibility.INTERNAL if is_note else Visibility.PUBLIC)
             for pk, workspace_id, text, is_note in rows]
+
+
+def message_from_event(payload: dict[str, Any]) -> Document:
+    """A message's document from its `message.received`/`message.created` payload (which carries the text as
+    stored, masked at ingest where the workspace masks), without reading the row."""
+    internal = payload.get("is_note")
+    return Document(payload["workspace_id"], Kind.MESSAGE, payload["message_id"], "", index_text(payload["text"]),
+                    Visibility.INTERNAL if internal else Visibility.PUBLIC)
 
 
 def conversations(ids: Iterable[int]) -> list[Document]:

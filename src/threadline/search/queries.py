@@ -12,7 +12,6 @@ from threadline.search.models import Kind, Visibility
 
 MAX_QUERY = 200  # characters
 MAX_GROUPS = 12  # words of a query
-FEW = 3  # fewer exact hits than this: the typo-tolerant search runs too
 MIN_TYPO_TERM = 4
 MAX_CORRECTIONS = 4  # dictionary terms tried per misspelt word
 AGENT_KINDS = (Kind.CONVERSATION, Kind.MESSAGE, Kind.CONTACT)
@@ -61,25 +60,26 @@ def _corrected(workspace_id: int, groups: list[tuple[str, ...]]) -> list[tuple[s
 
 def find(workspace_id: int, query: str, *, kinds: Sequence[str], visibilities: Sequence[str], limit: int,
          offset: int = 0) -> Found:
-    """Hits for `query` in the workspace, best first. A query that finds fewer than FEW documents exactly is
-    run again with each word's close spellings from the workspace's dictionary (typo tolerance)."""
+    """Hits for `query` in the workspace, best first. A query that finds nothing exactly is run again with
+    each word's close spellings from the workspace's dictionary (typo tolerance), for every page alike."""
     groups = query_groups((query or "")[:MAX_QUERY])[:MAX_GROUPS]
     if not groups:
         return Found([], [], False)
     prefix_last = len(groups[-1][0]) >= 3
     engine = backend()
-    hits = engine.match(workspace_id, groups, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset,
-                        prefix_last=prefix_last)
-    if offset or len(hits) >= FEW:
+
+    def run(terms: list[tuple[str, ...]], limit: int, offset: int) -> list[Hit]:
+        return engine.match(workspace_id, terms, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset,
+                            prefix_last=prefix_last)
+
+    hits = run(groups, limit, offset)
+    if hits or (offset and run(groups, 1, 0)):
         return Found(hits, groups, prefix_last)
     wider = _corrected(workspace_id, groups)
     if wider == groups:
         return Found(hits, groups, prefix_last)
-    more = engine.match(workspace_id, wider, kinds=kinds, visibilities=visibilities, limit=limit,
-                        prefix_last=prefix_last)
-    seen = {(h.kind, h.object_id) for h in hits}
-    hits += [h for h in more if (h.kind, h.object_id) not in seen][:max(0, limit - len(hits))]
-    return Found(hits, wider, prefix_last, corrected=len(hits) > len(seen))
+    hits = run(wider, limit, offset)
+    return Found(hits, wider, prefix_last, corrected=bool(hits))
 
 
 def contact_ids(workspace_id: int, query: str, *, limit: int) -> list[int]:

@@ -1,7 +1,8 @@
 """Durable subscriber: keeps the search index in step with messages, conversations and contacts.
 
 Idempotent per event: each event names objects, and indexing rebuilds their documents from the current rows
-(an object that is gone, or merged into another, loses its document). Erasure and redaction do not wait for an
+(an object that is gone, or merged into another, loses its document); a message's document comes from the
+event's payload, which holds the text as stored (masked at ingest where the workspace masks). Erasure and redaction do not wait for an
 event: they change the index in their own transaction (`actions.do_erase`, `actions.do_reindex_redacted`).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from threadline.search import actions
+from threadline.search import actions, documents
 from threadline.search.models import Kind
 
 MESSAGE_EVENTS = frozenset({"message.received", "message.created"})
@@ -17,8 +18,8 @@ CONVERSATION_EVENTS = frozenset({"conversation.created", "conversation.merged"})
 CONTACT_EVENTS = frozenset({"contact.created", "contact.updated", "contact.identity_linked",
                             "contact.identity_removed"})
 MERGE_EVENTS = frozenset({"contact.merged", "contact.unmerged"})
-TYPES = MESSAGE_EVENTS | CONVERSATION_EVENTS | CONTACT_EVENTS | MERGE_EVENTS | {"conversation.updated",
-                                                                                "contact.deleted"}
+TYPES = MESSAGE_EVENTS | CONVERSATION_EVENTS | CONTACT_EVENTS | MERGE_EVENTS | {
+    "conversation.updated", "contact.deleted"}
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:
@@ -31,8 +32,8 @@ def interested(event_type: str, payload: dict[str, Any]) -> bool:
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if not interested(event_type, payload):
         return
-    if event_type in MESSAGE_EVENTS:
-        actions.do_index(Kind.MESSAGE, [payload["message_id"]])
+    if event_type in MESSAGE_EVENTS:  # the payload carries the text: no read (the pipeline's hottest path)
+        actions.do_store([documents.message_from_event(payload)])
     elif event_type in CONVERSATION_EVENTS or event_type == "conversation.updated":
         actions.do_index(Kind.CONVERSATION, [payload["conversation_id"]])
     elif event_type in CONTACT_EVENTS:

@@ -81,7 +81,7 @@ def test_suggestions_show_the_candidates_identities_last_conversation_and_why(si
     assert "Why:" in panel and 'class="reasons"' in panel and "Not the same" in panel
 
 
-def test_merging_by_search_lists_matching_customers_of_this_workspace_only(client, signed_in, admin):
+def test_merging_by_search_lists_matching_customers_of_this_workspace_only(client, signed_in, admin, run_jobs):
     channel = factories.make_api_channel(admin)
     here = customer_writes(channel, "Hi", address="dana@work.example").conversation
     other = customer_writes(channel, "Refund", address="dana.levi@gmail.example", name="D. Levi",
@@ -90,6 +90,7 @@ def test_merging_by_search_lists_matching_customers_of_this_workspace_only(clien
     stranger = factories.make_workspace("Other Co")
     foreign = customer_writes(factories.make_api_channel(stranger), "Elsewhere", address="dana.levi@gmail.example",
                               name="D. Levi").conversation
+    run_jobs()  # the search index follows the contacts' events
 
     found = signed_in.get(f"/app/x/contacts/{here.contact_id}/candidates?q=levi&back=/app/c/{here.pk}/",
                           **FETCH).content.decode()
@@ -114,10 +115,11 @@ def test_merging_by_search_lists_matching_customers_of_this_workspace_only(clien
     assert client.get(f"/app/x/contacts/{here.contact_id}/candidates?q=levi", **FETCH).status_code == 404
 
 
-def test_a_light_agent_can_search_but_not_merge(client, admin):
+def test_a_light_agent_can_search_but_not_merge(client, admin, run_jobs):
     channel = factories.make_api_channel(admin)
     here = customer_writes(channel, "Hi", address="a@example.com", name="Ann").conversation
     other = customer_writes(channel, "Hi", address="ann@example.org", name="Ann B").conversation
+    run_jobs()
     light = factories.make_agent(admin, "light@example.com", role=Role.LIGHT_AGENT)
     client.force_login(light.user)
     assert "ann@example.org" in client.get(f"/app/x/contacts/{here.contact_id}/candidates?q=ann",

@@ -138,10 +138,11 @@ def test_the_timeline_shows_every_channel_and_earlier_conversations(signed_in, a
     assert "internal note" in html
 
 
-def test_search_finds_conversations_messages_and_contacts(signed_in, admin, api_channel):
+def test_search_finds_conversations_messages_and_contacts(signed_in, admin, api_channel, run_jobs):
     conversation = customer_writes(api_channel, "My parcel to Brno is missing", name="Jiří Novák",
                                    address="jiri@example.cz").conversation
     customer_writes(api_channel, "Unrelated", address="x@example.com", name="Someone Else")
+    run_jobs()  # the search index follows the messages' events
     html = signed_in.get("/app/search?q=brno", **FETCH).content.decode()
     assert f'/app/c/{conversation.pk}/' in html and "<mark>Brno</mark>" in html
     assert "Someone Else" not in html
@@ -149,8 +150,9 @@ def test_search_finds_conversations_messages_and_contacts(signed_in, admin, api_
     assert f"#{conversation.pk}" in signed_in.get(f"/app/search?q=%23{conversation.pk}", **FETCH).content.decode()
 
 
-def test_another_workspace_sees_nothing(client, admin, api_channel):
+def test_another_workspace_sees_nothing(client, admin, api_channel, run_jobs):
     conversation = customer_writes(api_channel, "Private matter").conversation
+    run_jobs()
     stranger = factories.make_workspace("Other Co")
     client.force_login(stranger.user)
     assert client.get(f"/app/c/{conversation.pk}/").status_code == 404
