@@ -13,7 +13,8 @@ ROOT = Path(threadline.__file__).parent
 CHANNEL_PLUMBING = {"base", "registry", "models", "actions", "inbound", "outbound", "queries", "rest", "schemas",
                     "admin", "apps", "migrations", "tests", "events", "tasks", "connection", "overview"}
 DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime", "routing", "sla",
-           "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction", "sso"]
+           "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction", "sso",
+           "search"]
 
 
 def imports_of(path: Path) -> list[str]:

@@ -46,6 +46,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/audit", "threadline.audit.api:router"),
     ("/", "threadline.privacy.api:router"),
     ("/", "threadline.redaction.api:router"),
+    ("/search", "threadline.search.api:router"),
     ("/sso", "threadline.sso.api:router"),
 ]
 

@@ -10,6 +10,7 @@ from threadline.search.highlight import Part, highlight
 from threadline.search.models import Kind
 from threadline.search.queries import AGENT_KINDS, AGENT_VISIBILITIES, Found, find
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 
 
 def load(workspace_id: int, found: Found) -> Found:
@@ -36,6 +37,7 @@ def parts_of(found: Found, text: str, *, whole: bool = False) -> list[Part]:
 
 def agent_search(actor: Membership, query: str, *, per_kind: int) -> dict[str, Any]:
     """The agent workspace's search: each kind's best `per_kind` objects, messages with highlighted snippets."""
+    require(actor, Permission.VIEW)
     result: dict[str, Any] = {"corrected": False}
     for kind in AGENT_KINDS:
         found = load(actor.workspace_id, find(actor.workspace_id, query, kinds=[kind], visibilities=AGENT_VISIBILITIES,
@@ -48,3 +50,29 @@ def agent_search(actor: Membership, query: str, *, per_kind: int) -> dict[str, A
         if kind == Kind.CONVERSATION:
             result["subjects"] = [(c, parts_of(found, c.subject, whole=True)) for c in objects]
     return result
+
+
+def _hit_out(found: Found, kind: str, obj: Any, score: float) -> dict[str, Any]:
+    if kind == Kind.MESSAGE:
+        return {"kind": kind, "id": obj.pk, "score": score, "conversation_id": obj.conversation_id,
+                "title": obj.conversation.subject, "internal": obj.is_note, "snippet": parts_of(found, obj.text)}
+    if kind == Kind.CONVERSATION:
+        return {"kind": kind, "id": obj.pk, "score": score, "conversation_id": obj.pk, "title": obj.subject,
+                "internal": False, "snippet": parts_of(found, obj.subject, whole=True)}
+    addresses = " · ".join(i.address for i in obj.identities.all())
+    return {"kind": kind, "id": obj.pk, "score": score, "conversation_id": None, "title": obj.name,
+            "internal": False, "snippet": parts_of(found, f"{obj.name} · {addresses}" if addresses else obj.name)}
+
+
+def api_page(actor: Membership, query: str, *, kind: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """One page of GET /api/v1/search (one more hit is read to know whether a next page exists)."""
+    require(actor, Permission.VIEW)
+    found = find(actor.workspace_id, query, kinds=[kind] if kind else list(AGENT_KINDS),
+                 visibilities=AGENT_VISIBILITIES, limit=limit + 1, offset=offset)
+    more = len(found.hits) > limit
+    found.hits = found.hits[:limit]
+    load(actor.workspace_id, found)
+    items = [_hit_out(found, h.kind, found.objects[(h.kind, h.object_id)], h.score) for h in found.hits]
+    for item in items:
+        item["snippet"] = [{"text": text, "match": hit} for text, hit in item["snippet"]]
+    return {"items": items, "next_offset": offset + limit if more else None, "corrected": found.corrected}
