@@ -67,7 +67,7 @@ def test_an_inbound_message_costs_one_job_and_few_statements(client, admin, run_
     jobs, statements, by_task = cost_of_inbound(client, admin, run_jobs)
     figures = f"per inbound message: {jobs:.2f} jobs, {statements:.1f} SQL statements; {dict(by_task)}"
     assert jobs <= 1, figures
-    # the budget before before the search index's subscriber; it adds 8.25 (measured): 4 per message (its
+    # 44 is the budget without the search index's subscriber; it adds 8.25 (measured): 4 per message (its
     # savepoint, the document's upsert from the event's text, the typo dictionary's insert) and 4.25 for the
     # 18 contact and conversation events of 6 new senders (their rows read and indexed)
     assert statements <= 44 + 8.25, figures
@@ -92,4 +92,6 @@ def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, adm
     per_job, statements = sum(jobs.values()) / REPLIES, len(queries.captured_queries) / REPLIES
     figures = f"per reply delivered: {per_job:.2f} jobs, {statements:.1f} SQL statements; {dict(jobs)}"
     assert per_job <= 2, figures
-    assert statements <= 43, figures
+    # + 4 for the search index's subscriber on message.created: its savepoint, the reply's document (from the
+    # event's text), the typo dictionary's insert (measured: 43.8 with it)
+    assert statements <= 43 + 4, figures
