@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -107,8 +107,9 @@ def complete(request: HttpRequest, provider: IdentityProvider, identity: Identit
     SSO_THROTTLE.succeeded(provider.workspace.slug, client_address(request))
     mfa = identity.mfa or provider.trust_mfa
     if not mfa and has_second_factor(user):
-        # the provider vouched for the person, not for a second factor: their authenticator still asks
-        request.session.cycle_key()
+        # the provider vouched for the person, not for a second factor: their authenticator still asks. A new,
+        # empty session (whoever was signed in here is signed out), so the scope below survives to the end
+        logout(request)
         request.session[PENDING], request.session[PENDING_AT] = user.pk, time.time()
         request.session[SSO_WORKSPACE] = membership.workspace_id
         request.session[SESSION_WORKSPACE] = membership.workspace_id

@@ -143,3 +143,19 @@ def test_a_seat_created_just_in_time_has_the_role_chosen_by_its_workspace(client
     assert sso_sign_in(client, other.workspace.slug, other_idp).status_code == 302
     assert Membership.objects.get(user__email="dana@other.test").role == Role.LIGHT_AGENT
     assert not Membership.objects.filter(workspace=admin.workspace, user__email="dana@other.test").exists()
+
+
+def test_a_second_factor_after_single_sign_on_keeps_the_session_to_the_providers_workspace(client, admin, other,
+                                                                                           idp):
+    agent = factories.make_agent(admin, "dana@acme.test")
+    do_add_agent(other.workspace, "dana@acme.test")
+    totp = enrol_totp(agent)
+    configure(admin, idp)
+    assert password_sign_in(client, other.user.email)["Location"] == "/app/"  # somebody else, in this browser
+    step = sso_sign_in(client, admin.workspace.slug, idp)
+    assert step["Location"].startswith("/login/verify")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31), tick=False):
+        assert client.post("/login/verify", {"code": totp.now(), "next": "/app/"})["Location"] == "/app/"
+    assert client.get("/app/").context["agent"].pk == agent.pk
+    client.post("/app/x/workspace", {"workspace": other.workspace_id})
+    assert client.get("/app/").context["agent"].pk == agent.pk  # the other workspace stays closed
