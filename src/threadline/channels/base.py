@@ -255,6 +255,12 @@ class ChannelAdapter(Protocol):
 #       the message templates the provider approved for the channel, as last synced (WhatsApp's), for the
 #       administration screens; `sync_templates(channel) -> int` fetches them again now (a ChannelError when
 #       the provider refuses or cannot be reached) and returns how many there are.
+#   contact_label(contact) -> str
+#       how the workspace names a contact known only through this channel (web chat: the email the visitor
+#       left, else the page they are on); "" when it has nothing to say.
+#   contact_context(contact) -> dict | None
+#       what the contact panel shows about the contact's presence on this channel (web chat: current page,
+#       pages seen, browser, locale, the site's attributes; template `web/_visitor.html`).
 #   install_snippet(channel) -> str
 #       what a site pastes to show the channel (web chat: the widget's script tags).
 #   preview(request, channel, overrides) -> HttpResponse

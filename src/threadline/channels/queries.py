@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pydantic import SecretBytes, SecretStr
 
 from threadline.channels.models import Channel, InboundEvent
-from threadline.channels.registry import adapter_for
+from threadline.channels.registry import adapter_for, kinds
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.models import Membership, Role
@@ -125,3 +125,23 @@ def shown_headers(event: InboundEvent) -> dict[str, str]:
 
 def payload_text(event: InboundEvent) -> str:
     return bytes(event.body).decode("utf-8", "replace")
+
+
+def contact_label(contact: Any) -> str:
+    """The first non-empty `contact_label` of the channel kinds that have one (see base.py)."""
+    for kind in kinds():
+        label = getattr(adapter_for(kind), "contact_label", None)
+        text = label(contact) if label is not None else ""
+        if text:
+            return text
+    return ""
+
+
+def contact_context(contact: Any) -> dict[str, Any] | None:
+    """The first `contact_context` of the channel kinds that have one (see base.py)."""
+    for kind in kinds():
+        context = getattr(adapter_for(kind), "contact_context", None)
+        found = context(contact) if context is not None else None
+        if found:
+            return found
+    return None

@@ -15,6 +15,7 @@ from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from threadline.channels.models import Channel
+from threadline.channels.queries import contact_context
 from threadline.contacts.models import Contact, MergeSuggestion
 from threadline.contacts.queries import list_contacts, list_fields, list_merges, list_suggestions
 from threadline.contacts.suggestions import describe
@@ -33,7 +34,6 @@ from threadline.search import results as search_index
 from threadline.tenancy.models import Membership, Team
 from threadline.web import paging
 from threadline.web.models import Mention, SavedView
-from threadline.web.visitors import visitor_context
 
 LIST_LIMIT = 100
 TIMELINE_LIMIT = 400
@@ -545,7 +545,7 @@ def contact_panel(actor: Membership, conversation: Conversation, merge_query: st
         "suggestions": suggestions,
         "merges": merges,
         "suggestion_open": MergeSuggestion.State.OPEN,
-        "visit": visitor_context(contact),
+        "visit": contact_context(contact),
         "merge_query": merge_query,
         "merge_results": merge_candidates(actor, contact, merge_query) if merge_query else None,
     }

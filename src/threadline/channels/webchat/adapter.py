@@ -105,6 +105,16 @@ class WebchatAdapter:
         logger.info("web chat reply %s continued by email on channel %s", message.message_id, email_channel.pk)
         return result
 
+    def contact_label(self, contact: Any) -> str:
+        from threadline.channels.webchat.visitor_context import visitor_label
+
+        return visitor_label(contact)
+
+    def contact_context(self, contact: Any) -> dict[str, Any] | None:
+        from threadline.channels.webchat.visitor_context import visitor_context
+
+        return visitor_context(contact)
+
     def install_snippet(self, channel: Channel) -> str:
         from threadline.channels.webchat.preview import install_snippet
 

@@ -100,9 +100,9 @@ def contact_label(contact: Any) -> str:
                 return identity.address
     for identity in identities:
         if identity.kind == "visitor":
-            from threadline.web.visitors import visitor_label
+            from threadline.channels.queries import contact_label
 
-            where = visitor_label(contact)
+            where = contact_label(contact)
             if "@" in where:
                 return where
             if where:

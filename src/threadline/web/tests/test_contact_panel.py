@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 
 from threadline.channels.webchat.testkit import Widget, make_webchat_channel
+from threadline.channels.webchat.visitor_context import browser_summary
 from threadline.contacts.models import Contact, MergeSuggestion
 from threadline.conversations.models import Conversation
 from threadline.tenancy.models import Role
 from threadline.testing import factories
 from threadline.web.tests.helpers import FETCH, customer_writes
-from threadline.web.visitors import browser_summary
 
 CHROME_ON_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                      "Chrome/131.0.0.0 Safari/537.36")

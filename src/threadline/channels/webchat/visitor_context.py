@@ -1,4 +1,4 @@
-"""What the workspace shows about a web-chat visitor: a readable name instead of a token ("Visitor from
+"""What the workspace shows about a web-chat visitor (the adapter's optional `contact_label`/`contact_context`): a readable name instead of a token ("Visitor from
 shop.example/pricing"), and their context (the page they are on, pages seen, browser, language, the
 attributes the site sent)."""
 
