@@ -1,7 +1,9 @@
 """Acceptance (issue 10, data-subject requests): after `threadline privacy erase --contact ID --now`, a byte
 search of the installation's files finds none of the contact's unique strings: the SQLite database and its
-WAL (a real file-based database of a real installation), the attachment directory (where export archives
-live too); there is no search index. The audit log keeps a tombstone without personal data.
+WAL (a real file-based database of a real installation, search index included: its FTS5 tables live in the same
+file), the attachment directory (where export archives live too). The search index found the contact before
+(its documents and its typo dictionary) and finds nothing of them after. The audit log keeps a tombstone
+without personal data.
 
 The same data is searched for before the erasure, so the search is shown to find what it looks for. On
 PostgreSQL (THREADLINE_DATABASE_URL) the database is searched row by row instead of as files."""
@@ -44,9 +46,15 @@ import json
 from threadline.audit.models import AuditEntry
 from threadline.contacts.models import Contact
 from threadline.privacy.tests.builders import UNIQUE, rows_mentioning
+from threadline.search.models import SearchTerm
+from threadline.search.queries import AGENT_KINDS, AGENT_VISIBILITIES, find
+workspace_id = Contact.objects.get(name="Bo Bystander").workspace_id
+search = {q: len(find(workspace_id, q, kinds=AGENT_KINDS, visibilities=AGENT_VISIBILITIES, limit=10).hits)
+          for q in ("Quillfeather", "glimmerwick7731", "uniq-example", "Bystander")}
 print(json.dumps({"tombstones": list(AuditEntry.objects.filter(action="contact.erased").values("target_id", "details")),
                   "bystander": Contact.objects.filter(name="Bo Bystander").count(),
-                  "rows": rows_mentioning(UNIQUE)}))
+                  "rows": rows_mentioning(UNIQUE), "search": search,
+                  "terms": SearchTerm.objects.filter(term__in=["quillfeather", "zephyrine", "glimmerwick7731"]).count()}))
 """
 
 
@@ -81,8 +89,11 @@ def test_erasure_leaves_no_byte_of_the_contact_in_the_database_files_or_attachme
     if sqlite:  # the search finds each string while the contact exists
         assert every == set(UNIQUE), before
         assert any(name.startswith("threadline.sqlite3") for name in before)
-    else:
-        assert len(set(installation.python(TOMBSTONE)["rows"])) > len(UNIQUE)
+    indexed = installation.python(TOMBSTONE)
+    assert all(indexed["search"][q] for q in ("Quillfeather", "glimmerwick7731", "uniq-example")), indexed["search"]
+    assert indexed["terms"] == 3
+    if not sqlite:
+        assert len(set(indexed["rows"])) > len(UNIQUE)
 
     erased = json.loads(installation.run("privacy", "erase", "--contact", str(made["contact"]), "--now").stdout)
     assert erased["state"] == "done" and erased["counts"]["contacts"] == 2
@@ -98,3 +109,5 @@ def test_erasure_leaves_no_byte_of_the_contact_in_the_database_files_or_attachme
     assert not any(s.lower() in json.dumps(tombstone).lower() for s in UNIQUE)
     assert after["bystander"] == 1
     assert after["rows"] == []
+    assert after["search"] == {"Quillfeather": 0, "glimmerwick7731": 0, "uniq-example": 0, "Bystander": 1}
+    assert after["terms"] == 0
