@@ -58,9 +58,9 @@ def test_doctor_passes_on_a_migrated_setup_and_fails_on_an_unreachable_database(
     cli.run("migrate", "--no-input")
     good = cli.run("doctor", check=False)
     assert good.returncode == 0, good.stdout
-    assert "All 8 checks passed." in good.stdout
+    assert "All 9 checks passed." in good.stdout
     for name in ("settings", "data directory", "database", "migrations", "job queue", "redis", "secret key",
-                 "public URL"):
+                 "public URL", "search index"):
         assert name in good.stdout
     unreachable = cli.run("doctor", check=False, THREADLINE_DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
     assert unreachable.returncode == 1

@@ -178,7 +178,9 @@ def check_public_url() -> Check:
 
 def doctor_checks() -> list[Check]:
     """Every check of `threadline doctor`, in the order shown (settings loaded, or we would not be here)."""
-    return [
+    from threadline.search.health import check_search_index
+
+    checks = [
         Check("settings", True, f"loaded ({settings.SETTINGS_MODULE})"),
         check_data_dir(),
         *check_database_and_migrations(),
@@ -187,6 +189,7 @@ def doctor_checks() -> list[Check]:
         check_secret_key(),
         check_public_url(),
     ]
+    return [*checks, check_search_index()]
 
 
 def render_table(checks: list[Check]) -> str:

@@ -585,7 +585,9 @@ def search(actor: Membership, query: str) -> dict[str, Any]:
             "contact").first()
         if numbered is not None and numbered not in found["conversation"]:
             subjects.insert(0, (numbered, [(numbered.subject, False)]))
-    contacts = found["contact"] or list(list_contacts(actor, q=query).order_by("-id")[:SEARCH_LIMIT])
+    contacts = found["contact"]
+    if not contacts and ("@" in query or any(ch.isdigit() for ch in query)):  # an address in another form
+        contacts = list(list_contacts(actor, q=query).order_by("-id")[:SEARCH_LIMIT])
     return {"query": query, "conversations": [c for c, _ in subjects], "subjects": subjects,
             "messages": found["message"], "snippets": found["snippets"], "contacts": contacts,
             "corrected": found["corrected"]}

@@ -83,7 +83,7 @@ def test_channel_create_api_prints_what_a_sender_needs(db, client, run_jobs):
 
 def test_doctor_passes_on_the_test_database(db):
     output = run("doctor")
-    assert "All 8 checks passed." in output
+    assert "All 9 checks passed." in output
     assert "migrations      ok      all applied" in output
 
 
@@ -94,7 +94,7 @@ def test_doctor_exits_1_when_a_check_fails(db, settings):
         call_command("doctor", stdout=out)
     assert exit_info.value.code == 1
     assert "public URL      FAIL" in out.getvalue()
-    assert "1 of 8 checks failed: public URL" in out.getvalue()
+    assert "1 of 9 checks failed: public URL" in out.getvalue()
 
 
 # The least each kind needs (as a newcomer would type it): secrets come from CHANNEL_<FIELD> variables.
