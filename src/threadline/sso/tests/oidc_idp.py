@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from Cryptodome.PublicKey import RSA
 from jwkest.jwk import RSAKey
@@ -72,8 +72,8 @@ class OidcIdp:
     provider: TamperingProvider | None = None
     token_requests: int = 0
 
-    def start(self, server: WSGIServer) -> None:
-        self.base = f"http://127.0.0.1:{server.server_port}"
+    def start(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
         config = {
             "issuer": "https://placeholder.invalid", "authorization_endpoint": f"{self.base}/authorize",
             "token_endpoint": f"{self.base}/token", "jwks_uri": f"{self.base}/jwks",
@@ -139,9 +139,10 @@ def _json(start_response: Any, document: Any, *, status: str = "200 OK") -> list
 
 
 @contextmanager
-def running(idp: OidcIdp) -> Iterator[OidcIdp]:
+def running(idp: Any) -> Iterator[Any]:
+    """Serve the WSGI app `idp` on a free loopback port (its `start(port)` learns which) until the block ends."""
     server = make_server("127.0.0.1", 0, idp, handler_class=_Quiet)
-    idp.start(server)
+    idp.start(server.server_port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

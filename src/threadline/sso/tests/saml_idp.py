@@ -12,9 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +26,6 @@ from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
-
-from threadline.sso.tests.oidc_idp import _Quiet
 
 PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 MFA_CONTEXT = "https://refeds.org/profile/mfa"
@@ -117,21 +112,6 @@ class SamlIdp:
                                          query.get("RelayState", ""), response=True)
         start_response("200 OK", [("Content-Type", "text/html")])
         return [form["data"].encode()]
-
-
-@contextmanager
-def running(idp: SamlIdp) -> Iterator[SamlIdp]:
-    from wsgiref.simple_server import make_server
-
-    server = make_server("127.0.0.1", 0, idp, handler_class=_Quiet)
-    idp.start(server.server_port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield idp
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def posted_form(page: str) -> tuple[str, dict[str, str]]:

@@ -17,7 +17,8 @@ from threadline.audit.models import AuditEntry
 from threadline.sso.actions import do_save_provider
 from threadline.sso.models import ExternalAccount, UsedAssertion
 from threadline.sso.tests.conftest import enrol_totp
-from threadline.sso.tests.saml_idp import MFA_CONTEXT, SamlIdp, posted_form, running
+from threadline.sso.tests.oidc_idp import running
+from threadline.sso.tests.saml_idp import MFA_CONTEXT, SamlIdp, posted_form
 from threadline.tenancy.models import Membership, Role
 from threadline.tenancy.signin import SESSION_FACTOR, SSO, SSO_MFA
 from threadline.testing import factories
