@@ -44,6 +44,7 @@ from ingest import TEXTS, run_clients, say, sender
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
 PASSWORD = "bench-password-5d2b7c19"
+READY_TIMEOUT = 900.0  # the first node migrates a new database: minutes on a busy machine
 PROCESSED = """SELECT COUNT(*), EXTRACT(EPOCH FROM MAX(processed_at) - MIN(processed_at))
 FROM tl_channels_inboundevent WHERE state = 'processed'"""
 
@@ -81,7 +82,8 @@ class Cluster:
     def add_node(self) -> ServerProcess:
         node = ServerProcess(self.root / f"node{len(self.nodes)}", database_url=self.database_url, **self.env)
         self.stack.callback(node.close)
-        node.start()  # nodes start one after the other: the first migrates, the others find it done
+        node.start(wait=False)  # one after the other: the first migrates, the others find it done
+        node.wait_ready(READY_TIMEOUT)
         assert node.process is not None
         pin(node.process.pid, self.cpu())
         self.nodes.append(node)
