@@ -212,7 +212,7 @@ def test_an_agent_going_offline_hands_open_chats_to_others_but_keeps_email(api, 
     assert assignee_of(email) == leaving.pk
     other = client.put(f"/api/v1/routing/agents/{staying.pk}/presence", {"presence": "offline"},
                        content_type="application/json")
-    assert (other.status_code, other.json()["code"]) == (403, "admin_only")
+    assert (other.status_code, other.json()["code"]) == (403, "permission_denied")
 
 
 def test_routing_api_validation_and_permissions(api, admin, client):

@@ -51,7 +51,7 @@ def test_the_only_message_cannot_be_split_and_light_agents_may_not(api, client, 
 
     light = make_token(make_agent(admin, "light@example.com", role="light_agent"))
     forbidden = client.post(f"/api/v1/messages/{only.pk}/split", HTTP_AUTHORIZATION=f"Bearer {light}")
-    assert (forbidden.status_code, json.loads(forbidden.content)["code"]) == (403, "light_agent")
+    assert (forbidden.status_code, json.loads(forbidden.content)["code"]) == (403, "permission_denied")
 
 
 def test_moving_into_another_workspace_is_not_found(api, admin, run_jobs):

@@ -30,6 +30,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/agents", "threadline.tenancy.api:agents_router"),
     ("/teams", "threadline.tenancy.api:teams_router"),
     ("/tokens", "threadline.tenancy.api:tokens_router"),
+    ("/roles", "threadline.tenancy.api_roles:router"),
     ("/channels", "threadline.channels.rest:router"),
     ("/inbound-events", "threadline.channels.rest:inbound_router"),
     ("/webhooks", "threadline.webhooks.api:router"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from threadline.audit.models import ActorKind, AuditEntry
 from threadline.core.errors import ValidationFailed
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 EXPORT_LIMIT = 100_000
 COLUMNS = ("id", "created_at", "action", "actor_kind", "actor_id", "actor_label", "target_type", "target_id",
@@ -27,7 +27,7 @@ def list_entries(actor: Membership, *, action: str | None = None, actor_filter: 
                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> QuerySet[AuditEntry]:
     """The workspace's entries. `action` ending in `*` matches a prefix (`token.*`); `actor_filter` is an
     agent id or `system`; `since` is inclusive, `until` exclusive."""
-    require_admin(actor)
+    require(actor, Permission.AUDIT)
     entries = AuditEntry.objects.filter(workspace_id=actor.workspace_id).select_related("actor_membership")
     if action:
         entries = (entries.filter(action__startswith=action[:-1]) if action.endswith("*")
@@ -100,6 +100,9 @@ ACTION_LABELS = {
     "password.reset": _lazy("Password reset through a link"),
     "password.reset_forced": _lazy("Password reset forced by an admin"),
     "2fa.reset": _lazy("Two-factor sign-in reset"),
+    "role.created": _lazy("Role created"),
+    "role.updated": _lazy("Role changed"),
+    "role.deleted": _lazy("Role deleted"),
     "channel.created": _lazy("Channel created"),
     "channel.updated": _lazy("Channel changed"),
     "channel.secret_changed": _lazy("Channel secret changed"),

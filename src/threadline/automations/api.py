@@ -24,7 +24,7 @@ from threadline.automations.schemas import (
 )
 from threadline.core.schemas import Id
 from threadline.core.time import now
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["automations"])
 
@@ -37,7 +37,7 @@ def automations(request: HttpRequest) -> Any:
 @router.post("", response=responses(AutomationOut, 201), summary="Create an automation (admins)")
 def create_automation(request: HttpRequest, payload: AutomationIn) -> tuple[int, Any]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         return Status(201, do_save_automation(me.workspace, None, **payload.fields()))
 
@@ -64,7 +64,7 @@ def automation(request: HttpRequest, automation_id: Id) -> Any:
 @router.put("/{automation_id}", response=responses(AutomationOut), summary="Replace an automation (admins)")
 def replace_automation(request: HttpRequest, automation_id: Id, payload: AutomationIn) -> Any:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         return do_save_automation(me.workspace, access_automation(me, automation_id), **payload.fields())
 
@@ -72,7 +72,7 @@ def replace_automation(request: HttpRequest, automation_id: Id, payload: Automat
 @router.delete("/{automation_id}", response=responses(None, 204), summary="Delete an automation (admins)")
 def delete_automation(request: HttpRequest, automation_id: Id) -> tuple[int, None]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         do_delete_automation(access_automation(me, automation_id))
     return Status(204, None)

@@ -18,7 +18,6 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
-from threadline.tenancy.queries import require_admin
 
 EVENT_MARK_EVERY = dt.timedelta(minutes=1)  # `last_event_at` is written at most this often per channel
 
@@ -39,7 +38,7 @@ def check_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
 def do_create_channel(
     actor: Membership, kind: str, name: str, config: dict[str, Any], *, routing_key: str = ""
 ) -> Channel:
-    require_admin(actor)
+    require(actor, Permission.ADMIN_CHANNELS)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A channel needs a name."), field="name")
@@ -65,7 +64,7 @@ def do_update_channel(
     is_active: bool | None = None,
 ) -> Channel:
     """Change a channel; `config` is merged over the stored one, so secrets need not be sent again."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_CHANNELS)
     if name is not None:
         if not name.strip():
             raise ValidationFailed(_("A channel needs a name."), field="name")
@@ -133,7 +132,7 @@ def do_replay_inbound_event(actor: Membership, event: InboundEvent) -> InboundEv
     """
     from threadline.channels.inbound import process_inbound_event_task
 
-    require_admin(actor)
+    require(actor, Permission.ADMIN_CHANNELS)
     check_replayable(event)
     event.state, event.error, event.error_code, event.attempts = InboundEvent.State.RECEIVED, "", "", 0
     event.replays += 1
@@ -144,7 +143,7 @@ def do_replay_inbound_event(actor: Membership, event: InboundEvent) -> InboundEv
 
 def do_dismiss_inbound_event(actor: Membership, event: InboundEvent) -> InboundEvent:
     """An admin decided the payload needs nothing more: it leaves the needs-attention list, kept for audit."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_CHANNELS)
     check_replayable(event)
     event.state = InboundEvent.State.IGNORED
     event.save(update_fields=["state", "updated_at"])

@@ -15,8 +15,8 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for, kinds
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.core.time import now
-from threadline.tenancy.models import Membership, Role
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, has_permission, require
 
 REDACTED = "********"
 SECRET_NAME = re.compile(r"secret|token|password|passwd|credential|(^|_)key$|api_?key|private", re.IGNORECASE)
@@ -89,7 +89,7 @@ def needs_attention() -> Q:
 def list_inbound_events(actor: Membership, *, state: str = "", channel_id: int | None = None
                         ) -> QuerySet[InboundEvent]:
     """The workspace's stored inbound payloads (admins): `state` is one of EVENT_STATES, or "" for all."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_CHANNELS)
     events = InboundEvent.objects.filter(workspace_id=actor.workspace_id).select_related("channel")
     if state == "attention":
         events = events.filter(needs_attention())
@@ -112,7 +112,7 @@ def access_inbound_event(actor: Membership, event_id: int) -> InboundEvent:
 
 def attention_count(actor: Membership) -> int:
     """How many inbound events need an admin's attention (0 for agents, who cannot act on them)."""
-    if actor.role != Role.ADMIN:
+    if not has_permission(actor, Permission.ADMIN_CHANNELS):
         return 0
     return InboundEvent.objects.filter(workspace_id=actor.workspace_id).filter(needs_attention()).count()
 

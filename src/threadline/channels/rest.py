@@ -46,7 +46,7 @@ from threadline.channels.schemas import (
 )
 from threadline.core.errors import ValidationFailed
 from threadline.core.schemas import Id
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["channels"])
 inbound_router = Router(tags=["inbound events"])
@@ -67,7 +67,7 @@ def channel_kinds(request: HttpRequest) -> list[ChannelKindOut]:
 @router.post("", response=responses(ChannelOut, 201), summary="Create a channel (admins)")
 def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[ChannelOut]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_CHANNELS)
     if payload.kind not in kinds():
         raise ValidationFailed(_("Unknown channel kind %(kind)s.") % {"kind": payload.kind},
                                code="unknown_channel_kind", field="kind")
@@ -85,7 +85,7 @@ def channel(request: HttpRequest, channel_id: Id) -> ChannelOut:
 @router.patch("/{channel_id}", response=responses(ChannelOut), summary="Rename, (de)activate or configure (admins)")
 def update_channel(request: HttpRequest, channel_id: Id, payload: ChannelPatch) -> ChannelOut:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_CHANNELS)
     with transaction.atomic():
         target = access_channel(agent, channel_id)
         config = payload.config

@@ -18,7 +18,7 @@ from threadline.core.errors import ValidationFailed
 from threadline.events.bus import publish
 from threadline.events.types import DomainEvent
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +73,7 @@ def do_record_consent(
     actor: Membership, channel: Channel, identity_kind: str, address: str, action: str, *, note: str = "",
 ) -> ConsentRecord:
     """An agent records an opt-out or opt-in the customer gave on another medium (a call, a letter)."""
-    require_full_agent(actor)
+    require(actor, Permission.CONTACTS_EDIT)
     if channel.workspace_id != actor.workspace_id:
         raise ValidationFailed(_("That channel is not in this workspace."), code="invalid_channel", field="channel_id")
     if action not in (ConsentAction.OPT_OUT, ConsentAction.OPT_IN):

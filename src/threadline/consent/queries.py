@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from threadline.channels.models import Channel
 from threadline.consent.models import ConsentAction, ConsentRecord
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 
 
 def state(channel: Channel, identity_kind: str, address: str) -> ConsentRecord | None:
@@ -24,6 +25,7 @@ def is_opted_out(channel: Channel, identity_kind: str, address: str) -> bool:
 
 
 def list_records(actor: Membership, *, address: str = "", channel_id: int | None = None) -> QuerySet[ConsentRecord]:
+    require(actor, Permission.VIEW)
     records = ConsentRecord.objects.filter(workspace_id=actor.workspace_id).select_related("channel")
     if address:
         records = records.filter(address=address)

@@ -33,7 +33,7 @@ from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, C
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Workspace
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 EDITABLE_FIELDS = ("name", "language", "time_zone", "country", "preferred_channel", "attributes", "consent")
 MAX_JSON_FIELD = 16_000
@@ -105,7 +105,7 @@ def check_contact_fields(fields: dict[str, Any]) -> dict[str, Any]:
 def check_contact_writable(actor: Membership | None, contact: Contact) -> None:
     """Full agents only (light agents only add notes), and never a contact merged into another one."""
     if actor is not None:
-        require_full_agent(actor)
+        require(actor, Permission.CONTACTS_EDIT)
     if contact.merged_into_id:
         raise Conflict(_("This contact was merged into another one; change that contact instead."),
                        code="contact_merged")
@@ -128,7 +128,7 @@ def do_create_contact(
 ) -> Contact:
     """A new contact of `workspace` (no identity yet); publishes `contact.created`."""
     if actor is not None:
-        require_full_agent(actor)
+        require(actor, Permission.CONTACTS_EDIT)
     clean = check_contact_fields({"name": name[:300], **fields})
     contact = Contact.objects.create(workspace=workspace, name_key=identities.name_key(clean["name"]), **clean)
     publish(ContactCreated(workspace_id=workspace.pk, contact_id=contact.pk, name=contact.name))
@@ -169,7 +169,7 @@ def do_update_contact(contact: Contact, *, actor: Membership | None = None, **fi
 
 def do_delete_contact(actor: Membership, contact: Contact) -> None:
     """Delete a contact without history, with its identities and suggestions."""
-    require_full_agent(actor)
+    require(actor, Permission.CONTACTS_EDIT)
     check_contact_deletable(contact)
     contact_id = contact.pk
     try:

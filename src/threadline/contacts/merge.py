@@ -26,7 +26,7 @@ from threadline.core.errors import Conflict, NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 SNAPSHOT_VERSION = 1
 CONTACT_FIELDS = ("name", "language", "time_zone", "country", "preferred_channel", "organization_id",
@@ -59,7 +59,7 @@ def _timeline(conversation_ids: list[int], kind: str, actor: Membership, merge: 
 # ── merge ────────────────────────────────────────────────────────────────────────────────────────────
 def check_merge_contacts(actor: Membership, source: Contact, target: Contact) -> None:
     """Full agents only; two distinct, unmerged contacts of the actor's workspace."""
-    require_full_agent(actor)
+    require(actor, Permission.MERGE)
     if source.pk == target.pk:
         raise ValidationFailed(_("A contact cannot be merged into itself."), code="merge_self", field="source_id")
     if source.workspace_id != target.workspace_id or target.workspace_id != actor.workspace_id:
@@ -159,7 +159,7 @@ def do_merge_contacts(actor: Membership, source: Contact, target: Contact) -> Co
 # ── unmerge ──────────────────────────────────────────────────────────────────────────────────────────
 def check_unmerge_contacts(actor: Membership, merge: ContactMerge) -> None:
     """Full agents only; a merge not yet undone, whose target has not itself been merged since."""
-    require_full_agent(actor)
+    require(actor, Permission.MERGE)
     if merge.workspace_id != actor.workspace_id:
         raise NotFound(_("No such merge."), code="merge_not_found")
     if merge.unmerged_at is not None:
@@ -255,7 +255,7 @@ def do_unmerge_contacts(actor: Membership, merge: ContactMerge) -> ContactMerge:
 
 # ── suggestions ──────────────────────────────────────────────────────────────────────────────────────
 def check_open_suggestion(actor: Membership, suggestion: MergeSuggestion) -> None:
-    require_full_agent(actor)
+    require(actor, Permission.MERGE)
     if suggestion.state != Open:
         raise Conflict(_("This suggestion was already %(state)s.") % {"state": suggestion.get_state_display()},
                        code="suggestion_resolved")

@@ -23,6 +23,7 @@ from threadline.contacts.models import (
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.search.queries import contact_ids
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 
 MAX_ID = 2**63 - 1
 MAX_QUERY = 200
@@ -36,6 +37,7 @@ def _valid_id(value: int) -> bool:
 
 
 def contacts_of(actor: Membership) -> QuerySet[Contact]:
+    require(actor, Permission.VIEW)
     return Contact.objects.filter(workspace_id=actor.workspace_id)
 
 
@@ -57,6 +59,7 @@ def access_identity(actor: Membership, contact: Contact, identity_id: int) -> Co
 
 
 def access_merge(actor: Membership, merge_id: int) -> ContactMerge:
+    require(actor, Permission.VIEW)
     merge = (
         ContactMerge.objects.filter(workspace_id=actor.workspace_id, pk=merge_id).select_related("source", "target")
         .first() if _valid_id(merge_id) else None
@@ -67,6 +70,7 @@ def access_merge(actor: Membership, merge_id: int) -> ContactMerge:
 
 
 def access_suggestion(actor: Membership, suggestion_id: int) -> MergeSuggestion:
+    require(actor, Permission.VIEW)
     suggestion = (
         MergeSuggestion.objects.filter(workspace_id=actor.workspace_id, pk=suggestion_id)
         .select_related("contact", "candidate").first() if _valid_id(suggestion_id) else None

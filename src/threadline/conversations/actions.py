@@ -45,7 +45,7 @@ from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.redaction.ingest import redact_inbound
 from threadline.tenancy.models import Membership, Team
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 MAX_TEXT = 100_000
 UNSET: Any = object()
@@ -303,7 +303,7 @@ def do_send_reply(
     The channel's rules are checked first (`check_send`): a reply it refuses is never stored. With a
     `template`, the text is optional (a preview for the timeline) and the provider's template is sent.
     """
-    require_full_agent(actor)
+    require(actor, Permission.REPLY)
     if template is not None:
         template = check_template(template)
         text = (text or "").strip()[:MAX_TEXT] or _("Template %(name)s") % {"name": template["name"]}
@@ -393,7 +393,7 @@ def do_update_conversation(
 ) -> Conversation:
     """Change status, priority, assignee, team, tags or subject; each change is a timeline row."""
     if actor is not None:
-        require_full_agent(actor)
+        require(actor, Permission.ASSIGN)
     changes: dict[str, Any] = {}
     fields: list[str] = []  # only changed columns are written, so a concurrent change to another survives
     if conversation.merged_into_id:
@@ -444,7 +444,7 @@ def do_update_conversation(
 
 def do_merge_conversations(actor: Membership, source: Conversation, target: Conversation) -> Conversation:
     """Move `source`'s messages into `target` and close `source`; both timelines record it."""
-    require_full_agent(actor)
+    require(actor, Permission.ASSIGN)
     if source.pk == target.pk:
         raise ValidationFailed(_("A conversation cannot be merged into itself."), code="merge_self")
     if source.workspace_id != target.workspace_id:

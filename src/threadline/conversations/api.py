@@ -48,7 +48,8 @@ from threadline.conversations.schemas import (
 )
 from threadline.conversations.splitting import do_move_message, do_split_message
 from threadline.core.schemas import Id
-from threadline.tenancy.queries import access_agent, access_team, require_full_agent
+from threadline.tenancy.permissions import Permission, require
+from threadline.tenancy.queries import access_agent, access_team
 
 router = Router(tags=["conversations"])
 
@@ -71,7 +72,7 @@ def conversation(request: HttpRequest, conversation_id: Id) -> Any:
               summary="Change status, priority, assignee, team, tags, subject or custom fields")
 def update_conversation(request: HttpRequest, conversation_id: Id, payload: ConversationPatch) -> Any:
     agent = actor(request)
-    require_full_agent(agent)
+    require(agent, Permission.ASSIGN)
     sent = payload.model_fields_set
     with transaction.atomic():
         target = access_conversation(agent, conversation_id, for_update=True)
@@ -96,7 +97,7 @@ def update_conversation(request: HttpRequest, conversation_id: Id, payload: Conv
 def merge_conversation(request: HttpRequest, conversation_id: Id, payload: ConversationMergeIn) -> Any:
     """Moves every message into `into_id` and closes this one; answers the conversation merged into."""
     agent = actor(request)
-    require_full_agent(agent)
+    require(agent, Permission.ASSIGN)
     with transaction.atomic():
         # Both rows locked, in id order so two opposite merges cannot deadlock.
         locked = {pk: access_conversation(agent, pk, for_update=True)
@@ -131,7 +132,7 @@ def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> Status
     """Stores the reply as `queued` and sends it in the background on `channel_id`, by default the channel
     the customer wrote on last; follow `status` on the message (`sent`, or `failed` with `status_reason`)."""
     agent = actor(request)
-    require_full_agent(agent)
+    require(agent, Permission.REPLY)
     attachments = [(a.filename, a.content_type, a.content()) for a in payload.attachments]
     with transaction.atomic():
         target = access_conversation(agent, conversation_id, summary=False)

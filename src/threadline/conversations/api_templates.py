@@ -22,7 +22,7 @@ from threadline.conversations.actions import do_send_reply
 from threadline.conversations.queries import access_conversation, access_message
 from threadline.conversations.schemas import MessageOut
 from threadline.core.schemas import Id, Input
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["conversations"])
 
@@ -47,7 +47,7 @@ class TemplateReplyIn(Input):
              summary="Reply with a template, message tag or buttons")
 def template_reply(request: HttpRequest, conversation_id: Id, payload: TemplateReplyIn) -> Status[Any]:
     agent = actor(request)
-    require_full_agent(agent)
+    require(agent, Permission.REPLY)
     template = payload.template.model_dump(exclude_none=True)
     with transaction.atomic():
         conversation = access_conversation(agent, conversation_id)

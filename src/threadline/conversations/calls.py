@@ -36,7 +36,7 @@ from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.events.types import DomainEvent
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 CALL_EVENTS = ("started", "answered", "completed", "missed", "voicemail", "transcription", "callback_requested",
                "queued")
@@ -166,7 +166,7 @@ def open_callback_tasks(workspace_id: int) -> QuerySet[ConversationEvent]:
 
 def do_complete_callback(actor: Membership, task_id: int, *, outcome: str = "called_back", note: str = "") -> None:
     """An agent called the customer back: the task closes with the outcome on the timeline."""
-    require_full_agent(actor)
+    require(actor, Permission.REPLY)
     task = open_callback_tasks(actor.workspace_id).filter(pk=task_id).select_related("conversation").first()
     if task is None:
         raise NotFound(_("No such open callback task."), code="callback_not_found")

@@ -15,14 +15,14 @@ from threadline.conversations.models import Conversation
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 
 def do_set_custom_fields(actor: Membership | None, conversation: Conversation, values: dict[str, Any]) -> Conversation:
     """Change some custom field values (an empty value removes one); only defined keys are accepted, each
     checked by its type. A change is a timeline row and a `conversation.updated` with `custom_fields`."""
     if actor is not None:
-        require_full_agent(actor)
+        require(actor, Permission.ASSIGN)
     if conversation.merged_into_id:
         raise Conflict(_("This conversation was merged into another one."), code="conversation_merged")
     if not isinstance(values, dict):

@@ -1,7 +1,7 @@
 """Reads for conversations and messages, and `access_*`: the only permission-checked lookups for an actor.
 
-Every agent of a workspace (light agents included) may read all of its conversations; a row of another
-workspace is NotFound, never Forbidden, so ids of other workspaces reveal nothing.
+Every member whose role grants `Permission.VIEW` (light agents included) may read all of the workspace's
+conversations, others none (403); a row of another workspace is NotFound, never Forbidden, so ids of other workspaces reveal nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from threadline.conversations.models import (
 from threadline.core.errors import NotFound
 from threadline.core.time import ensure_aware
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 
 ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
@@ -30,6 +31,7 @@ ASSIGNEE_ME = "me"
 
 def conversations_of(actor: Membership) -> QuerySet[Conversation]:
     """The actor's workspace's conversations, with what a summary shows loaded in a fixed number of queries."""
+    require(actor, Permission.VIEW)
     return (
         Conversation.objects.filter(workspace_id=actor.workspace_id)
         .select_related("contact", "assignee__user", "team", "origin_channel", "last_inbound_channel")
@@ -54,6 +56,7 @@ def access_conversation(actor: Membership, conversation_id: int, *, for_update: 
 
 
 def messages_of(actor: Membership) -> QuerySet[Message]:
+    require(actor, Permission.VIEW)
     return (
         Message.objects.filter(workspace_id=actor.workspace_id)
         .select_related("author_membership__user", "author_contact", "channel", "identity", "delivery")
@@ -75,10 +78,12 @@ def list_messages(actor: Membership, conversation: Conversation) -> QuerySet[Mes
 
 def list_events(actor: Membership, conversation: Conversation) -> QuerySet[ConversationEvent]:
     """A conversation's timeline (unordered: the caller pages them by id, which is the order they happened)."""
+    require(actor, Permission.VIEW)
     return ConversationEvent.objects.filter(workspace_id=actor.workspace_id, conversation=conversation)
 
 
 def access_attachment(actor: Membership, attachment_id: int) -> Attachment:
+    require(actor, Permission.VIEW)
     attachment = Attachment.objects.filter(workspace_id=actor.workspace_id, pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("No such attachment."), code="attachment_not_found")

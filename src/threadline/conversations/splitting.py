@@ -20,7 +20,7 @@ from threadline.conversations.models import AuthorKind, Conversation, Direction,
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 
 def _relocate(message: Message, target: Conversation, rule: str, actor: Membership) -> None:
@@ -32,7 +32,7 @@ def _relocate(message: Message, target: Conversation, rule: str, actor: Membersh
 
 def do_split_message(actor: Membership, message: Message) -> Conversation:
     """Move one customer message into a new conversation of its author, linked to the old one (`previous`)."""
-    require_full_agent(actor)
+    require(actor, Permission.ASSIGN)
     source = message.conversation
     if message.is_note or message.direction != "in" or source.merged_into_id:
         raise Conflict(_("Only a customer's message of a live conversation can be split out."),
@@ -55,7 +55,7 @@ def do_split_message(actor: Membership, message: Message) -> Conversation:
 
 def do_move_message(actor: Membership, message: Message, target: Conversation) -> Conversation:
     """Move a message into another conversation of the workspace; a conversation left empty is closed."""
-    require_full_agent(actor)
+    require(actor, Permission.ASSIGN)
     source = message.conversation
     if target.workspace_id != source.workspace_id or target.merged_into_id or target.status == Status.CLOSED:
         raise ValidationFailed(_("That conversation cannot take this message."), code="move_not_allowed",

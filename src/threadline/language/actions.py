@@ -12,7 +12,7 @@ from threadline.events.bus import publish
 from threadline.language import detection
 from threadline.language.events import LanguageSet
 from threadline.tenancy.models import Membership, Workspace
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 AGENT = "agent"
 
@@ -93,7 +93,7 @@ def ensure_detected(message: Message) -> str:
 def do_correct_language(actor: Membership, conversation: Conversation, language: str,
                         message: Message | None = None) -> Conversation:
     """An agent says which language the conversation (and optionally one message) is in."""
-    require_full_agent(actor)
+    require(actor, Permission.ASSIGN)
     language = check_language(conversation.workspace, language)
     if message is not None and message.conversation_id != conversation.pk:
         raise ValidationFailed(_("That message is not in this conversation."), code="invalid_message",

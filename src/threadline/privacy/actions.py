@@ -27,7 +27,7 @@ from threadline.privacy.models import (
 from threadline.privacy.queries import open_erasure_of, settings_for
 from threadline.privacy.scope import contact_ref
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 MAX_GRACE_DAYS = 90
 MAX_RETENTION_DAYS = 36500
@@ -35,7 +35,7 @@ MAX_RETENTION_DAYS = 36500
 
 # ── settings ─────────────────────────────────────────────────────────────────────────────────────────
 def do_update_settings(actor: Membership, *, erasure_grace_days: int | None = None) -> PrivacySettings:
-    require_admin(actor)
+    require(actor, Permission.ADMIN_SECURITY)
     current = settings_for(actor.workspace_id)
     changes: dict[str, object] = {}
     if erasure_grace_days is not None and erasure_grace_days != current.erasure_grace_days:
@@ -55,7 +55,7 @@ def do_request_export(actor: Membership, contact: Contact) -> ContactExport:
     """Queue the archive of `contact` (made by `export_contact_task`)."""
     from threadline.privacy.tasks import export_contact_task
 
-    require_admin(actor)
+    require(actor, Permission.EXPORT)
     export = ContactExport.objects.create(workspace_id=contact.workspace_id, contact=contact, requested_by=actor)
     export_contact_task.enqueue(export.pk, unique_key=f"privacy-export:{export.pk}")
     record("contact.exported", workspace_id=contact.workspace_id, target_type="contact", target_id=contact.pk,
@@ -82,7 +82,7 @@ def do_expire_export(export: ContactExport) -> None:
 def do_request_erasure(actor: Membership | None, contact: Contact, *, reason: str = "") -> ErasureRequest:
     """Step 1: the request. Nothing is erased until it is confirmed and its grace period has passed."""
     if actor is not None:
-        require_admin(actor)
+        require(actor, Permission.ERASE)
     if open_erasure_of(contact.workspace_id, contact.pk) is not None:
         raise Conflict(_("An erasure of this customer is already requested."), code="erasure_exists")
     erasure = ErasureRequest.objects.create(
@@ -97,7 +97,7 @@ def do_confirm_erasure(actor: Membership | None, erasure: ErasureRequest, *,
                        grace: dt.timedelta | None = None) -> ErasureRequest:
     """Step 2: confirmed; the scheduler erases it once `due_at` (now + the workspace's grace period) passes."""
     if actor is not None:
-        require_admin(actor)
+        require(actor, Permission.ERASE)
     if erasure.state != ErasureRequest.State.REQUESTED:
         raise Conflict(_("Only a requested erasure can be confirmed."), code="erasure_not_requested")
     if grace is None:
@@ -112,7 +112,7 @@ def do_confirm_erasure(actor: Membership | None, erasure: ErasureRequest, *,
 
 def do_cancel_erasure(actor: Membership | None, erasure: ErasureRequest) -> ErasureRequest:
     if actor is not None:
-        require_admin(actor)
+        require(actor, Permission.ERASE)
     if erasure.state not in (ErasureRequest.State.REQUESTED, ErasureRequest.State.SCHEDULED):
         raise Conflict(_("This erasure can no longer be cancelled."), code="erasure_not_cancellable")
     erasure.state, erasure.cancelled_at = ErasureRequest.State.CANCELLED, now()
@@ -147,7 +147,7 @@ def check_policy(kind: str, days: int, channel: Channel | None) -> None:
 
 def do_set_policy(actor: Membership, kind: str, days: int | None, *, channel: Channel | None = None) -> None:
     """Keep `kind` for `days` in the workspace or on `channel`; `days=None` removes the policy (keep forever)."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_SECURITY)
     rows = RetentionPolicy.objects.filter(workspace_id=actor.workspace_id, kind=kind, channel=channel)
     if days is None:
         rows.delete()
@@ -173,6 +173,6 @@ def preview_policy(actor: Membership, kind: str, days: int | None, *, channel: C
 
 def do_run_retention(actor: Membership) -> dict[str, int]:
     """Apply the workspace's policies now, as the scheduler's sweep does (recorded as `retention.applied`)."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_SECURITY)
     return retention.apply(actor.workspace_id)
 

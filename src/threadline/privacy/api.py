@@ -41,15 +41,15 @@ from threadline.privacy.schemas import (
     RetentionPolicyIn,
     RetentionPolicyOut,
 )
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["privacy"])
 LISTED = 200
 
 
-def _admin(request: HttpRequest) -> Any:
+def _allowed(request: HttpRequest, permission: str) -> Any:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, permission)
     return agent
 
 
@@ -58,7 +58,7 @@ def _admin(request: HttpRequest) -> Any:
              summary="Export everything about a contact (admins)")
 def export_contact(request: HttpRequest, contact_id: Id) -> Status[Any]:
     """Queues a zip of JSON documents and attachment files; poll the export until `download_url` is set."""
-    agent = _admin(request)
+    agent = _allowed(request, Permission.EXPORT)
     with transaction.atomic():
         export = actions.do_request_export(agent, access_contact(agent, contact_id))
     return Status(202, export)
@@ -87,7 +87,7 @@ def export_download(request: HttpRequest, export_id: Id) -> FileResponse:
              summary="Request the erasure of a contact (admins)")
 def request_erasure(request: HttpRequest, contact_id: Id, payload: ErasureIn | None = None) -> Status[Any]:
     """Nothing is erased yet: confirm the request, then it runs after the workspace's grace period."""
-    agent = _admin(request)
+    agent = _allowed(request, Permission.ERASE)
     with transaction.atomic():
         erasure = actions.do_request_erasure(agent, access_contact(agent, contact_id),
                                              reason=payload.reason if payload else "")
@@ -107,7 +107,7 @@ def erasure_detail(request: HttpRequest, erasure_id: Id) -> ErasureRequest:
 @router.post("/privacy/erasures/{erasure_id}/confirm", response=responses(ErasureOut),
              summary="Confirm an erasure: it runs after the grace period (admins)")
 def confirm_erasure(request: HttpRequest, erasure_id: Id) -> ErasureRequest:
-    agent = _admin(request)
+    agent = _allowed(request, Permission.ERASE)
     with transaction.atomic():
         return actions.do_confirm_erasure(agent, access_erasure(agent, erasure_id))
 
@@ -115,7 +115,7 @@ def confirm_erasure(request: HttpRequest, erasure_id: Id) -> ErasureRequest:
 @router.post("/privacy/erasures/{erasure_id}/cancel", response=responses(ErasureOut),
              summary="Cancel an erasure before it runs (admins)")
 def cancel_erasure(request: HttpRequest, erasure_id: Id) -> ErasureRequest:
-    agent = _admin(request)
+    agent = _allowed(request, Permission.ERASE)
     with transaction.atomic():
         return actions.do_cancel_erasure(agent, access_erasure(agent, erasure_id))
 
@@ -123,12 +123,12 @@ def cancel_erasure(request: HttpRequest, erasure_id: Id) -> ErasureRequest:
 # ── settings and retention ───────────────────────────────────────────────────────────────────────────
 @router.get("/privacy/settings", response=responses(PrivacySettingsOut), summary="Privacy settings (admins)")
 def privacy_settings(request: HttpRequest) -> PrivacySettings:
-    return settings_for(_admin(request).workspace_id)
+    return settings_for(_allowed(request, Permission.ADMIN_SECURITY).workspace_id)
 
 
 @router.patch("/privacy/settings", response=responses(PrivacySettingsOut), summary="Change privacy settings")
 def update_privacy_settings(request: HttpRequest, payload: PrivacySettingsPatch) -> PrivacySettings:
-    agent = _admin(request)
+    agent = _allowed(request, Permission.ADMIN_SECURITY)
     with transaction.atomic():
         return actions.do_update_settings(agent, erasure_grace_days=payload.erasure_grace_days)
 
@@ -141,7 +141,7 @@ def retention_policies(request: HttpRequest) -> list[RetentionPolicy]:
 @router.put("/privacy/retention", response=responses(list[RetentionPolicyOut]),
             summary="Set or remove one retention policy (admins)")
 def set_retention_policy(request: HttpRequest, payload: RetentionPolicyIn) -> list[RetentionPolicy]:
-    agent = _admin(request)
+    agent = _allowed(request, Permission.ADMIN_SECURITY)
     with transaction.atomic():
         channel = access_channel(agent, payload.channel_id) if payload.channel_id else None
         actions.do_set_policy(agent, payload.kind.value, payload.days, channel=channel)
@@ -151,4 +151,4 @@ def set_retention_policy(request: HttpRequest, payload: RetentionPolicyIn) -> li
 @router.get("/privacy/retention/dry-run", response=responses(RetentionDryRunOut),
             summary="What the retention policies would delete now (admins)")
 def retention_dry_run(request: HttpRequest) -> dict[str, Any]:
-    return {"would_delete": retention.dry_run(_admin(request).workspace_id)}
+    return {"would_delete": retention.dry_run(_allowed(request, Permission.ADMIN_SECURITY).workspace_id)}

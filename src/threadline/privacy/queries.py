@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from threadline.core.errors import NotFound
 from threadline.privacy.models import ContactExport, ErasureRequest, PrivacySettings, RetentionPolicy
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 
 def settings_for(workspace_id: int) -> PrivacySettings:
@@ -18,7 +18,7 @@ def settings_for(workspace_id: int) -> PrivacySettings:
 
 
 def list_exports(actor: Membership) -> QuerySet[ContactExport]:
-    require_admin(actor)
+    require(actor, Permission.EXPORT)
     return ContactExport.objects.filter(workspace_id=actor.workspace_id)
 
 
@@ -30,7 +30,7 @@ def access_export(actor: Membership, export_id: int) -> ContactExport:
 
 
 def list_erasures(actor: Membership) -> QuerySet[ErasureRequest]:
-    require_admin(actor)
+    require(actor, Permission.ERASE)
     return ErasureRequest.objects.filter(workspace_id=actor.workspace_id)
 
 
@@ -42,7 +42,7 @@ def access_erasure(actor: Membership, erasure_id: int) -> ErasureRequest:
 
 
 def list_policies(actor: Membership) -> QuerySet[RetentionPolicy]:
-    require_admin(actor)
+    require(actor, Permission.ADMIN_SECURITY)
     return RetentionPolicy.objects.filter(workspace_id=actor.workspace_id).order_by("kind", "channel_id")
 
 

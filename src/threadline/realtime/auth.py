@@ -23,7 +23,7 @@ def membership_for(user: Any, session: Any) -> Membership | None:
     if session is not None and not second_factor_passed(user, session):
         return None
     memberships = (Membership.objects.filter(user_id=user.pk, is_active=True)
-                   .select_related("user", "workspace").order_by("id"))
+                   .select_related("user", "workspace", "custom_role").order_by("id"))
     memberships = usable_seats(user, session, memberships, second_factor=passed_second_factor(session))
     wanted = session.get(SESSION_WORKSPACE) if session is not None else None
     for workspace_id in (wanted, user.default_workspace_id):

@@ -35,7 +35,7 @@ from threadline.redaction.ingest import rewrite_event
 from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
 from threadline.search.actions import do_reindex_redacted
 from threadline.tenancy.models import Membership, Workspace
-from threadline.tenancy.queries import require_admin, require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 REDACTED = "[redacted]"
 MIN_SUBSTRING = 4  # shorter text would match unrelated bytes in raw payloads
@@ -44,7 +44,7 @@ MAX_SUBSTRING = 10_000
 
 def check_can_redact(actor: Membership) -> None:
     """Admins and agents redact; light agents (who may only add notes) do not."""
-    require_full_agent(actor)
+    require(actor, Permission.REDACT)
 
 
 def check_countries(countries: Any) -> list[str]:
@@ -57,7 +57,7 @@ def check_countries(countries: Any) -> list[str]:
 def do_update_settings(actor: Membership, *, redact_pii: bool | None = None,
                        countries: list[str] | None = None) -> Workspace:
     """Turn masking at ingest on or off and set the workspace's countries (audited)."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_SECURITY)
     workspace = Workspace.objects.select_for_update().get(pk=actor.workspace_id)
     before = {"redact_pii": workspace.redact_pii, "countries": workspace.countries}
     if redact_pii is not None:

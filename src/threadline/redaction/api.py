@@ -19,7 +19,7 @@ from threadline.conversations.queries import access_message
 from threadline.core.schemas import Id
 from threadline.redaction import actions
 from threadline.redaction.schemas import RedactedOut, RedactIn, RedactionSettingsOut, RedactionSettingsPatch
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["redaction"])
 
@@ -46,7 +46,7 @@ def _settings_out(workspace: Any) -> dict[str, Any]:
 @router.get("/redaction/settings", response=responses(RedactionSettingsOut), summary="Redaction settings (admins)")
 def redaction_settings(request: HttpRequest) -> dict[str, Any]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_SECURITY)
     return _settings_out(agent.workspace)
 
 

@@ -22,7 +22,7 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.replies import changes, rendering
 from threadline.replies.models import Macro, Template, TemplateVariant
 from threadline.tenancy.models import Membership, Workspace
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 MAX_VARIANTS = 50
 SHORTCUT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -124,7 +124,7 @@ def do_save_macro(workspace: Workspace, macro: Macro | None, *, name: str, actio
 def do_apply_macro(actor: Membership, conversation: Conversation, macro: Macro) -> Message | None:
     """The macro's reply (rendered in the conversation's language) is sent first, then its changes apply,
     all in the caller's transaction: if any step is refused, nothing happens."""
-    require_full_agent(actor)
+    require(actor, Permission.REPLY)
     if not macro.is_active:
         raise Conflict(_("This macro is switched off."), code="macro_inactive")
     message = None

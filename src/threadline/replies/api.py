@@ -32,7 +32,7 @@ from threadline.replies.schemas import (
     TemplateRenderedOut,
     TemplateRenderIn,
 )
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["replies"])
 
@@ -45,7 +45,7 @@ def templates(request: HttpRequest) -> Any:
 @router.post("/templates", response=responses(ReplyTemplateOut, 201), summary="Create a template (admins)")
 def create_template(request: HttpRequest, payload: ReplyTemplateIn) -> tuple[int, Any]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         template = do_save_template(me.workspace, None, **payload.model_dump(mode="json"))
     return Status(201, access_template(me, template.pk))
@@ -59,7 +59,7 @@ def template(request: HttpRequest, template_id: Id) -> Any:
 @router.put("/templates/{template_id}", response=responses(ReplyTemplateOut), summary="Replace a template (admins)")
 def replace_template(request: HttpRequest, template_id: Id, payload: ReplyTemplateIn) -> Any:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         do_save_template(me.workspace, access_template(me, template_id), **payload.model_dump(mode="json"))
     return access_template(me, template_id)
@@ -68,7 +68,7 @@ def replace_template(request: HttpRequest, template_id: Id, payload: ReplyTempla
 @router.delete("/templates/{template_id}", response=responses(None, 204), summary="Delete a template (admins)")
 def delete_template(request: HttpRequest, template_id: Id) -> tuple[int, None]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         do_delete_template(access_template(me, template_id))
     return Status(204, None)
@@ -90,7 +90,7 @@ def macros(request: HttpRequest) -> Any:
 @router.post("/macros", response=responses(MacroOut, 201), summary="Create a macro (admins)")
 def create_macro(request: HttpRequest, payload: MacroIn) -> tuple[int, Any]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         return Status(201, do_save_macro(me.workspace, None, **payload.fields()))
 
@@ -103,7 +103,7 @@ def macro(request: HttpRequest, macro_id: Id) -> Any:
 @router.put("/macros/{macro_id}", response=responses(MacroOut), summary="Replace a macro (admins)")
 def replace_macro(request: HttpRequest, macro_id: Id, payload: MacroIn) -> Any:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         return do_save_macro(me.workspace, access_macro(me, macro_id), **payload.fields())
 
@@ -111,7 +111,7 @@ def replace_macro(request: HttpRequest, macro_id: Id, payload: MacroIn) -> Any:
 @router.delete("/macros/{macro_id}", response=responses(None, 204), summary="Delete a macro (admins)")
 def delete_macro(request: HttpRequest, macro_id: Id) -> tuple[int, None]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_AUTOMATIONS)
     with transaction.atomic():
         do_delete_macro(access_macro(me, macro_id))
     return Status(204, None)

@@ -36,7 +36,8 @@ from threadline.routing.models import (
 )
 from threadline.sla import businesshours
 from threadline.sla.models import BusinessSchedule
-from threadline.tenancy.models import Membership, Role, Team, Workspace
+from threadline.tenancy.models import Membership, Team, Workspace
+from threadline.tenancy.permissions import Permission, holders_q
 
 MAX_CHAIN = 10
 RULE_CONDITIONS = {"languages", "channel_kinds", "priorities", "brand_ids"}
@@ -270,13 +271,13 @@ def _static_profiles(rows: list[tuple[int, Any]]) -> dict[int, tuple[frozenset[s
 
 
 def candidates_for(team: Team, klass: str) -> list[engine.Candidate]:
-    """The team's online, active full agents with their load in `klass`, in three small queries.
+    """The team's online, active members who may reply (`Permission.REPLY`) with their load in `klass`, in three small queries.
 
     Load is counted by channel id and mapped to kinds in Python, so the count needs no join.
     """
     rows = list(
-        AgentProfile.objects.filter(membership__teams=team, membership__is_active=True, presence=Presence.ONLINE)
-        .exclude(membership__role=Role.LIGHT_AGENT)
+        AgentProfile.objects.filter(membership__teams=team, presence=Presence.ONLINE)
+        .filter(holders_q(team.workspace_id, Permission.REPLY, prefix="membership__"))
         .values_list("membership_id", "updated_at", "last_assigned_at")
     )
     static = _static_profiles([(row[0], row[1]) for row in rows])

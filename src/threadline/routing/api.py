@@ -10,14 +10,12 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
 from threadline.conversations.queries import access_conversation
-from threadline.core.errors import PermissionDenied
 from threadline.core.schemas import Id
 from threadline.routing.actions import (
     do_delete_rule,
@@ -42,13 +40,11 @@ from threadline.routing.schemas import (
     TeamPolicyOut,
     TeamPolicyPatch,
 )
-from threadline.tenancy.models import Role
+from threadline.tenancy.permissions import Permission, require
 from threadline.tenancy.queries import (
     access_agent,
     access_team,
     list_agents,
-    require_admin,
-    require_full_agent,
 )
 
 router = Router(tags=["routing"])
@@ -72,7 +68,7 @@ def profile(request: HttpRequest, membership_id: Id) -> Any:
               summary="Set an agent's languages, skills and capacity (admins)")
 def update_profile(request: HttpRequest, membership_id: Id, payload: AgentProfilePatch) -> Any:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         found = profile_of(access_agent(me, membership_id))
         return do_update_profile(found, languages=payload.languages, skills=payload.skills,
@@ -84,8 +80,8 @@ def update_profile(request: HttpRequest, membership_id: Id, payload: AgentProfil
 def set_presence(request: HttpRequest, membership_id: Id, payload: AgentPresenceIn) -> dict[str, Any]:
     me = actor(request)
     agent = access_agent(me, membership_id)
-    if agent.pk != me.pk and me.role != Role.ADMIN:
-        raise PermissionDenied(_("Only admins set another agent's presence."), code="admin_only")
+    if agent.pk != me.pk:
+        require(me, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         moved = do_set_presence(profile_of(agent), payload.presence.value)
     return {"membership_id": agent.pk, "presence": payload.presence, "reassigned_conversation_ids": moved}
@@ -108,7 +104,7 @@ def team_policy(request: HttpRequest, team_id: Id) -> dict[str, Any]:
               summary="Change a team's policy, schedule, overflow and escalation (admins)")
 def update_team_policy(request: HttpRequest, team_id: Id, payload: TeamPolicyPatch) -> dict[str, Any]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_ROUTING)
     fields = payload.model_dump(mode="json", include=payload.model_fields_set)
     with transaction.atomic():
         return _policy_out(do_update_team_policy(policy_of(access_team(me, team_id)), fields))
@@ -122,7 +118,7 @@ def rules(request: HttpRequest) -> Any:
 @router.post("/rules", response=responses(RoutingRuleOut, 201), summary="Create a routing rule (admins)")
 def create_rule(request: HttpRequest, payload: RoutingRuleIn) -> tuple[int, Any]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         return Status(201, do_save_rule(me.workspace, None, **payload.fields()))
 
@@ -130,7 +126,7 @@ def create_rule(request: HttpRequest, payload: RoutingRuleIn) -> tuple[int, Any]
 @router.put("/rules/{rule_id}", response=responses(RoutingRuleOut), summary="Replace a routing rule (admins)")
 def replace_rule(request: HttpRequest, rule_id: Id, payload: RoutingRuleIn) -> Any:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         return do_save_rule(me.workspace, access_rule(me, rule_id), **payload.fields())
 
@@ -138,7 +134,7 @@ def replace_rule(request: HttpRequest, rule_id: Id, payload: RoutingRuleIn) -> A
 @router.delete("/rules/{rule_id}", response=responses(None, 204), summary="Delete a routing rule (admins)")
 def delete_rule(request: HttpRequest, rule_id: Id) -> tuple[int, None]:
     me = actor(request)
-    require_admin(me)
+    require(me, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         do_delete_rule(access_rule(me, rule_id))
     return Status(204, None)
@@ -148,7 +144,7 @@ def delete_rule(request: HttpRequest, rule_id: Id) -> tuple[int, None]:
              summary="Route an unassigned conversation now (answers null when there is nothing to do)")
 def route(request: HttpRequest, conversation_id: Id) -> Any:
     me = actor(request)
-    require_full_agent(me)
+    require(me, Permission.ASSIGN)
     with transaction.atomic():
         return do_route(access_conversation(me, conversation_id))
 

@@ -18,8 +18,9 @@ from threadline.core.errors import Conflict
 from threadline.routing.actions import do_update_profile, profile_of
 from threadline.tenancy.actions import do_update_agent
 from threadline.tenancy.invitations import do_invite, pending_invitation
-from threadline.tenancy.models import Invitation, Membership, Team, Workspace
-from threadline.tenancy.roster import check_keeps_an_admin, do_set_agent_teams
+from threadline.tenancy.models import CustomRole, Invitation, Membership, Team, Workspace
+from threadline.tenancy.roles import check_assignment
+from threadline.tenancy.roster import do_set_agent_teams
 
 
 def do_update_routing(membership: Membership, *, skills: list[str] | None = None,
@@ -44,13 +45,13 @@ def do_invite_agent(workspace: Workspace, email: str, *, invited_by: Membership 
     return invitation, raw
 
 
-def do_update_seat(actor: Membership, membership: Membership, *, role: str | None = None,
+def do_update_seat(actor: Membership, membership: Membership, *, role: str | CustomRole | None = None,
                    is_active: bool | None = None, teams: list[Team] | None = None,
                    skills: list[str] | None = None, capacity: dict[str, int] | None = None) -> Membership:
     if is_active and not membership.is_active and pending_invitation(membership) is not None:
         raise Conflict(_("This person has not used their invitation yet; re-send it instead."),
                        code="invitation_pending")
-    check_keeps_an_admin(actor, membership, role=role, is_active=is_active)
+    check_assignment(actor, membership, role, is_active)
     do_update_agent(membership, role=role, is_active=is_active, actor=actor)
     if teams is not None and do_set_agent_teams(membership, teams):
         record_change("agent.teams_changed", membership, {"team_ids": sorted(t.pk for t in teams)})

@@ -29,7 +29,8 @@ from threadline.sla import businesshours
 from threadline.sla.businesshours import Calendar
 from threadline.sla.events import SlaBreached, SlaNotificationRequested, SlaWarned
 from threadline.sla.models import LIVE_STATES, BusinessSchedule, Metric, SlaPolicy, SlaTimer, TimerState
-from threadline.tenancy.models import Brand, Membership, Role, Workspace
+from threadline.tenancy.models import Brand, Workspace
+from threadline.tenancy.permissions import Permission, holders
 
 ESCALATION_TYPES = {"notify", "reassign", "set_priority"}
 CONDITION_KEYS = {"priorities", "channel_kinds", "brand_ids", "languages", "team_ids", "tags", "contact_attributes"}
@@ -367,8 +368,7 @@ def _recipients(conversation: Conversation) -> list[int]:
         ids = set(conversation.team.members.filter(is_active=True).values_list("id", flat=True))
     else:
         ids = set()
-    ids |= set(Membership.objects.filter(workspace_id=conversation.workspace_id, role=Role.ADMIN,
-                                         is_active=True).values_list("id", flat=True))
+    ids |= set(holders(conversation.workspace_id, Permission.ADMIN_ROUTING).values_list("id", flat=True))
     return sorted(ids)
 
 

@@ -28,7 +28,7 @@ from threadline.sla.schemas import (
     SlaPolicyIn,
     SlaPolicyOut,
 )
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["sla"])
 
@@ -47,7 +47,7 @@ def schedules(request: HttpRequest) -> Any:
 @router.post("/schedules", response=responses(ScheduleOut, 201), summary="Create a schedule (admins)")
 def create_schedule(request: HttpRequest, payload: ScheduleIn) -> tuple[int, Any]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         schedule = do_save_schedule(agent.workspace, None, **_schedule_fields(payload))
     return Status(201, schedule)
@@ -61,7 +61,7 @@ def schedule(request: HttpRequest, schedule_id: Id) -> Any:
 @router.put("/schedules/{schedule_id}", response=responses(ScheduleOut), summary="Replace a schedule (admins)")
 def replace_schedule(request: HttpRequest, schedule_id: Id, payload: ScheduleIn) -> Any:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         return do_save_schedule(agent.workspace, access_schedule(agent, schedule_id), **_schedule_fields(payload))
 
@@ -69,7 +69,7 @@ def replace_schedule(request: HttpRequest, schedule_id: Id, payload: ScheduleIn)
 @router.delete("/schedules/{schedule_id}", response=responses(None, 204), summary="Delete a schedule (admins)")
 def delete_schedule(request: HttpRequest, schedule_id: Id) -> tuple[int, None]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         do_delete_schedule(access_schedule(agent, schedule_id))
     return Status(204, None)
@@ -95,7 +95,7 @@ def policies(request: HttpRequest) -> Any:
 @router.post("/policies", response=responses(SlaPolicyOut, 201), summary="Create an SLA policy (admins)")
 def create_policy(request: HttpRequest, payload: SlaPolicyIn) -> tuple[int, Any]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         return Status(201, do_save_policy(agent.workspace, None, **payload.fields()))
 
@@ -108,7 +108,7 @@ def policy(request: HttpRequest, policy_id: Id) -> Any:
 @router.put("/policies/{policy_id}", response=responses(SlaPolicyOut), summary="Replace an SLA policy (admins)")
 def replace_policy(request: HttpRequest, policy_id: Id, payload: SlaPolicyIn) -> Any:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         return do_save_policy(agent.workspace, access_policy(agent, policy_id), **payload.fields())
 
@@ -116,7 +116,7 @@ def replace_policy(request: HttpRequest, policy_id: Id, payload: SlaPolicyIn) ->
 @router.delete("/policies/{policy_id}", response=responses(None, 204), summary="Delete an SLA policy (admins)")
 def delete_policy(request: HttpRequest, policy_id: Id) -> tuple[int, None]:
     agent = actor(request)
-    require_admin(agent)
+    require(agent, Permission.ADMIN_ROUTING)
     with transaction.atomic():
         do_delete_policy(access_policy(agent, policy_id))
     return Status(204, None)

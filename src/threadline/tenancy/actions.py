@@ -17,7 +17,19 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.tenancy.events import AgentCreated, AgentUpdated, TeamChanged
-from threadline.tenancy.models import ApiToken, Brand, Membership, Role, SetupLink, Team, User, Workspace
+from threadline.tenancy.models import (
+    BUILT_IN_ROLES,
+    CUSTOM_ROLE,
+    ApiToken,
+    Brand,
+    CustomRole,
+    Membership,
+    Role,
+    SetupLink,
+    Team,
+    User,
+    Workspace,
+)
 
 TOKEN_PREFIX = "tl_"
 
@@ -43,7 +55,8 @@ def check_email(email: str) -> str:
 
 
 def check_role(role: str) -> str:
-    if role not in Role.values:
+    """A built-in role's name (a custom role is given as the row itself)."""
+    if role not in BUILT_IN_ROLES:
         raise ValidationFailed(_("Unknown role %(role)s.") % {"role": role}, field="role")
     return role
 
@@ -60,16 +73,20 @@ def do_add_agent(
     email: str,
     *,
     role: str = Role.AGENT,
+    custom_role: CustomRole | None = None,
     name: str = "",
     password: str | None = None,
 ) -> Membership:
-    """Create (or reuse) the user for `email` and give them a seat in `workspace`.
+    """Create (or reuse) the user for `email` and give them a seat in `workspace`, with the built-in `role` or,
+    when given, `custom_role` (of the same workspace).
 
     Agents (admins included) are never Django staff or superusers, and the operator's account
     (`threadline createsuperuser`) never gets a seat: the Django admin crosses every workspace.
     """
     email = check_email(email)
-    role = check_role(role)
+    role = CUSTOM_ROLE if custom_role is not None else check_role(role)
+    if custom_role is not None and custom_role.workspace_id != workspace.pk:
+        raise ValidationFailed(_("No such role."), code="role_not_found", field="role_id")
     user = User.objects.filter(email=email).first()
     if user is not None and (user.is_superuser or user.is_staff):
         raise Conflict(_("%(email)s is the installation's operator account; agents need an address of their own.")
@@ -83,8 +100,8 @@ def do_add_agent(
         user = User.objects.create_user(email, password, name=name)
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise Conflict(_("%(email)s is already an agent of this workspace.") % {"email": email}, code="agent_exists")
-    membership = Membership.objects.create(workspace=workspace, user=user, role=role)
-    record_change("agent.added", membership, {"role": role})
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role, custom_role=custom_role)
+    record_change("agent.added", membership, {"role": role, **_custom_details(custom_role)})
     publish(AgentCreated(workspace_id=workspace.pk, membership_id=membership.pk, email=email, role=role))
     return membership
 
@@ -124,19 +141,32 @@ def check_may_rename(actor: Membership | None, membership: Membership) -> None:
                        code="shared_person", field="name")
 
 
-def do_update_agent(membership: Membership, *, role: str | None = None, is_active: bool | None = None,
+def _custom_details(custom_role: CustomRole | None) -> dict[str, object]:
+    return {} if custom_role is None else {"role_id": custom_role.pk, "role_name": custom_role.name}
+
+
+def do_update_agent(membership: Membership, *, role: str | CustomRole | None = None, is_active: bool | None = None,
                     name: str | None = None, actor: Membership | None = None) -> Membership:
-    """Change an agent's role, seat or display name (the name is the person's, shown in every workspace:
-    see check_may_rename; `actor` is who asks, None for the system)."""
+    """Change an agent's role (a built-in role's name or a custom role of the workspace), seat or display name
+    (the name is the person's, shown in every workspace: see check_may_rename; `actor` is who asks, None for
+    the system). Callers check `roster.check_keeps_an_admin` and `roles.check_may_grant` first."""
     if name is not None and name != membership.user.name:
         check_may_rename(actor, membership)
     changes: dict[str, object] = {}
-    if role is not None and check_role(role) != membership.role:
+    if isinstance(role, CustomRole):
+        if role.workspace_id != membership.workspace_id:
+            raise ValidationFailed(_("No such role."), code="role_not_found", field="role_id")
+        if membership.custom_role_id != role.pk:
+            membership.role, membership.custom_role = CUSTOM_ROLE, role
+            changes.update(role=CUSTOM_ROLE, **_custom_details(role))
+    elif role is not None and (check_role(role) != membership.role or membership.custom_role_id is not None):
         changes["role"] = membership.role = role
+        membership.custom_role = None
     if is_active is not None and is_active != membership.is_active:
         changes["is_active"] = membership.is_active = is_active
     if changes:
-        membership.save(update_fields=[*changes, "updated_at"])
+        fields = [f for f in changes if f in ("role", "is_active")] + (["custom_role"] if "role" in changes else [])
+        membership.save(update_fields=[*fields, "updated_at"])
     if name is not None and name != membership.user.name:
         membership.user.name = name
         membership.user.save(update_fields=["name"])

@@ -34,3 +34,21 @@ class TeamDeleted(DomainEvent):
     team_id: int
     name: str
     conversation_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleChanged(DomainEvent):
+    """A custom role was created or changed (`created` tells which); `permissions` is its new set of codes."""
+
+    type = "role.changed"
+    role_id: int
+    name: str
+    permissions: list[str]
+    created: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleDeleted(DomainEvent):
+    type = "role.deleted"
+    role_id: int
+    name: str

@@ -118,23 +118,54 @@ class Brand(WorkspaceScoped):
 
 
 class Role(models.TextChoices):
+    """The built-in roles (their grants are `permissions.GRANTS`). A membership's `role` is one of them, or
+    CUSTOM_ROLE when `Membership.custom_role` holds its permissions."""
+
     ADMIN = "admin", _("Admin")
     AGENT = "agent", _("Agent")
     LIGHT_AGENT = "light_agent", _("Light agent")
 
 
+BUILT_IN_ROLES = tuple(Role.values)
+CUSTOM_ROLE = "custom"
+
+
+class CustomRole(WorkspaceScoped):
+    """A role a workspace defines: a name and the permission codes (`permissions.Permission`) it grants."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    permissions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="uniq_custom_role_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Membership(WorkspaceScoped):
-    """A user's seat in a workspace: an agent. Light agents may read and add internal notes only."""
+    """A user's seat in a workspace: an agent, with a built-in role or (`role` = custom) a custom role."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    role = models.CharField(max_length=16, choices=[*Role.choices, (CUSTOM_ROLE, _("Custom role"))],
+                            default=Role.AGENT)
+    custom_role = models.ForeignKey(CustomRole, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="members")
     is_active = models.BooleanField(default=True)
     last_seen_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Last request in this workspace (/app/ or the API), to the minute"),
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="uniq_membership")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="uniq_membership"),
+            models.CheckConstraint(
+                condition=models.Q(role=CUSTOM_ROLE, custom_role__isnull=False)
+                | (~models.Q(role=CUSTOM_ROLE) & models.Q(custom_role__isnull=True)),
+                name="membership_custom_role_iff_custom",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

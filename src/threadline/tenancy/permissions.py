@@ -1,22 +1,26 @@
 """What a member of a workspace may do, as named permissions.
 
 Every permission check in views, the API and actions goes through `require(actor, Permission.X)` or
-`has_permission(actor, Permission.X)`. Today the three built-in roles grant fixed sets (`GRANTS`); custom
-roles store the same codes as data, so callers never test a role's name.
+`has_permission(actor, Permission.X)`; templates use the `can` filter (`web/templatetags/permissions.py`).
+The three built-in roles grant the fixed sets in `GRANTS` (code, the same in every workspace); a custom role
+(`tenancy.CustomRole`) stores the same codes as data. Callers never test a role's name: code that picks
+people (routing, notifications) asks `holders(workspace_id, Permission.X)`.
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from threadline.core.errors import PermissionDenied
-from threadline.tenancy.models import Membership, Role
+from threadline.tenancy.models import CustomRole, Membership, Role
 
 
 class Permission(models.TextChoices):
     VIEW = "conversations.view", gettext_lazy("See conversations and contacts")
+    CONTACTS_EDIT = "contacts.edit", gettext_lazy("Create, edit and delete contacts; record consent")
     REPLY = "conversations.reply", gettext_lazy("Reply to customers")
     NOTE = "conversations.note", gettext_lazy("Add internal notes")
     ASSIGN = "conversations.assign", gettext_lazy("Assign, update, merge and split conversations")
@@ -33,8 +37,8 @@ class Permission(models.TextChoices):
     ADMIN_SECURITY = "admin.security", gettext_lazy("Security: sign-in, single sign-on, retention and redaction")
 
 
-_AGENT = {Permission.VIEW, Permission.REPLY, Permission.NOTE, Permission.ASSIGN, Permission.MERGE,
-          Permission.REDACT}
+_AGENT = {Permission.VIEW, Permission.CONTACTS_EDIT, Permission.REPLY, Permission.NOTE, Permission.ASSIGN,
+          Permission.MERGE, Permission.REDACT}
 GRANTS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Permission.values),
     Role.AGENT: frozenset(_AGENT),
@@ -42,9 +46,15 @@ GRANTS: dict[str, frozenset[str]] = {
 }
 
 
+ALL: frozenset[str] = frozenset(Permission.values)
+
+
 def permissions_of(actor: Membership) -> frozenset[str]:
+    """What `actor` may do: its built-in role's grants, or its custom role's codes (unknown codes ignored)."""
     if not actor.is_active:
         return frozenset()
+    if actor.custom_role_id is not None:
+        return frozenset(actor.custom_role.permissions or ()) & ALL
     return GRANTS.get(actor.role, frozenset())
 
 
@@ -58,3 +68,34 @@ def require(actor: Membership, permission: str) -> None:
             _("Your role does not allow this: %(permission)s.") % {"permission": Permission(permission).label},
             code="permission_denied",
         )
+
+
+def grants_of(role: str | CustomRole) -> frozenset[str]:
+    """What a role grants: a built-in role's name, or a custom role."""
+    if isinstance(role, CustomRole):
+        return frozenset(role.permissions or ()) & ALL
+    return GRANTS.get(role, frozenset())
+
+
+def holds_everything(actor: Membership) -> bool:
+    """Whether `actor` holds every permission (what the built-in admin role grants): a workspace always keeps
+    one such active member (`tenancy.roster.check_keeps_an_admin`)."""
+    return permissions_of(actor) >= ALL
+
+
+def holders_q(workspace_id: int, *permissions: str, prefix: str = "") -> Q:
+    """A filter on memberships (or on rows pointing at one, through `prefix`, e.g. "membership__") that keeps
+    the active members of the workspace whose role grants every one of `permissions`."""
+    wanted = set(permissions)
+    built_in = [role for role, grants in GRANTS.items() if wanted <= grants]
+    custom = [role.pk for role in CustomRole.objects.filter(workspace_id=workspace_id).only("permissions")
+              if wanted <= grants_of(role)]
+    return Q(**{f"{prefix}workspace_id": workspace_id, f"{prefix}is_active": True}) & (
+        Q(**{f"{prefix}custom_role__isnull": True, f"{prefix}role__in": built_in})
+        | Q(**{f"{prefix}custom_role_id__in": custom})
+    )
+
+
+def holders(workspace_id: int, *permissions: str) -> QuerySet[Membership]:
+    """The active members of the workspace whose role grants every one of `permissions`."""
+    return Membership.objects.filter(holders_q(workspace_id, *permissions))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_token_use
 from threadline.core import crypto
-from threadline.core.errors import NotFound, PermissionDenied, ValidationFailed
+from threadline.core.errors import NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.actions import do_note_activity
-from threadline.tenancy.models import ApiToken, Brand, Invitation, Membership, Role, Team
+from threadline.tenancy.models import ApiToken, Brand, CustomRole, Invitation, Membership, Team
+from threadline.tenancy.permissions import Permission, has_permission
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -20,7 +21,7 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 def find_token(raw: str) -> ApiToken | None:
     """The live token for a raw bearer value, or None (unknown, revoked, or its agent deactivated)."""
     token = (
-        ApiToken.objects.select_related("membership__user", "membership__workspace")
+        ApiToken.objects.select_related("membership__user", "membership__workspace", "membership__custom_role")
         .filter(digest=crypto.token_digest(raw), revoked_at__isnull=True)
         .first()
     )
@@ -35,19 +36,9 @@ def find_token(raw: str) -> ApiToken | None:
     return token
 
 
-def require_admin(actor: Membership) -> None:
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Only workspace admins may do this."), code="admin_only")
-
-
-def require_full_agent(actor: Membership) -> None:
-    """Light agents read and add internal notes; anything else needs a full agent."""
-    if actor.role == Role.LIGHT_AGENT:
-        raise PermissionDenied(_("Light agents may only add internal notes."), code="light_agent")
-
-
 def list_agents(actor: Membership) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace_id=actor.workspace_id).select_related("user").order_by("id")
+    return (Membership.objects.filter(workspace_id=actor.workspace_id).select_related("user", "custom_role")
+            .order_by("id"))
 
 
 def agents_by_ids(actor: Membership, member_ids: list[int]) -> list[Membership]:
@@ -80,9 +71,9 @@ def access_team(actor: Membership, team_id: int) -> Team:
 
 
 def list_tokens(actor: Membership) -> QuerySet[ApiToken]:
-    """The actor's own API tokens; for an admin, every token of the workspace."""
+    """The actor's own API tokens; for a member who may manage the workspace's tokens, every token."""
     tokens = ApiToken.objects.filter(workspace_id=actor.workspace_id).select_related("membership__user")
-    if actor.role != Role.ADMIN:
+    if not has_permission(actor, Permission.ADMIN_WORKSPACE):
         tokens = tokens.filter(membership=actor)
     return tokens.order_by("id")
 
@@ -132,3 +123,23 @@ def access_invitation(actor: Membership, invitation_id: int) -> Invitation:
     if invitation is None:
         raise NotFound(_("No such invitation."), code="invitation_not_found")
     return invitation
+
+
+def list_roles(actor: Membership) -> QuerySet[CustomRole]:
+    """The workspace's custom roles, each with `member_count` (every member holding it, active or not)."""
+    return (CustomRole.objects.filter(workspace_id=actor.workspace_id)
+            .annotate(member_count=Count("members")).order_by("name", "id"))
+
+
+def access_role(actor: Membership, role_id: int) -> CustomRole:
+    role = list_roles(actor).filter(pk=role_id).first()
+    if role is None:
+        raise NotFound(_("No such role."), code="role_not_found")
+    return role
+
+
+def built_in_member_counts(actor: Membership) -> dict[str, int]:
+    """How many members (active or not) hold each built-in role."""
+    rows = (Membership.objects.filter(workspace_id=actor.workspace_id, custom_role__isnull=True)
+            .values("role").annotate(n=Count("id")).order_by())
+    return {row["role"]: row["n"] for row in rows}

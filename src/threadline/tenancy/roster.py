@@ -1,5 +1,6 @@
 """Admin writes on the roster that `actions.py` lacks: renaming and deleting teams, and the rule that a
-workspace always keeps an active admin. Callers own the transaction and check the actor is an admin."""
+workspace always keeps an active member holding every permission. Callers own the transaction and check the
+actor's permission."""
 
 from __future__ import annotations
 
@@ -9,22 +10,24 @@ from threadline.audit.actions import record_change
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.events.bus import publish
 from threadline.tenancy.events import TeamChanged, TeamDeleted
-from threadline.tenancy.models import Membership, Role, Team
+from threadline.tenancy.models import CustomRole, Membership, Team
+from threadline.tenancy.permissions import ALL, grants_of, holders, permissions_of
 
 
-def check_keeps_an_admin(actor: Membership, agent: Membership, *, role: str | None, is_active: bool | None) -> None:
-    """Refuse a change that would lock the workspace out: an agent disabling or demoting themselves, or the
-    last active admin losing that seat."""
-    demoted = role is not None and role != Role.ADMIN
-    disabled = is_active is False
-    if not (demoted or disabled):
+def check_keeps_an_admin(actor: Membership, agent: Membership, *, role: str | CustomRole | None,
+                         is_active: bool | None) -> None:
+    """Refuse a change of `agent`'s role (a built-in role's name or a custom role) or seat that would lock the
+    workspace out: members taking permissions away from themselves, or the last active member holding every
+    permission (an admin, or a custom role granting everything) losing that."""
+    before = permissions_of(agent)
+    active = agent.is_active if is_active is None else is_active
+    after = (permissions_of(agent) if role is None else grants_of(role)) if active else frozenset()
+    if before <= after:
         return
     if agent.pk == actor.pk:
         raise Conflict(_("You cannot deactivate or demote yourself; ask another admin."), code="self_lockout")
-    if agent.role == Role.ADMIN and agent.is_active:
-        others = Membership.objects.filter(workspace_id=agent.workspace_id, role=Role.ADMIN, is_active=True)
-        if not others.exclude(pk=agent.pk).exists():
-            raise Conflict(_("A workspace needs at least one active admin."), code="last_admin")
+    if before >= ALL and not holders(agent.workspace_id, *ALL).exclude(pk=agent.pk).exists():
+        raise Conflict(_("A workspace needs at least one active admin."), code="last_admin")
 
 
 def do_rename_team(team: Team, name: str) -> Team:

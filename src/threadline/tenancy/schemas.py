@@ -1,4 +1,4 @@
-"""Request and response shapes of /api/v1/agents, /api/v1/teams and /api/v1/tokens."""
+"""Request and response shapes of /api/v1/agents, /api/v1/teams, /api/v1/tokens and /api/v1/roles."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from threadline.core.schemas import Id, Input
 from threadline.tenancy.models import ApiToken, Invitation, Membership, Role, Team
 
 MAX_MEMBERS = 1000
+MAX_PERMISSIONS = 100
+BuiltInRole = Literal["admin", "agent", "light_agent"]
 
 
 class AgentOut(Schema):
     id: int
     email: str
     name: str
-    role: str = Field(description="admin, agent or light_agent (reads and adds internal notes only)")
+    role: str = Field(description="admin, agent, light_agent (reads and adds internal notes only), or custom")
+    role_id: int | None = Field(description="The custom role's id when role is custom (see /roles)")
+    role_name: str
     is_active: bool
     status: str = Field(description="active, invited (an invitation not used yet) or deactivated")
     team_ids: list[int]
@@ -43,6 +47,14 @@ class AgentOut(Schema):
         return obj.user.name
 
     @staticmethod
+    def resolve_role_id(obj: Membership) -> int | None:
+        return obj.custom_role_id
+
+    @staticmethod
+    def resolve_role_name(obj: Membership) -> str:
+        return obj.custom_role.name if obj.custom_role_id else str(obj.get_role_display())
+
+    @staticmethod
     def resolve_team_ids(obj: Membership) -> list[int]:
         return sorted(team.pk for team in obj.teams.all())
 
@@ -52,16 +64,56 @@ class AgentPage(Schema):
     next_cursor: str | None
 
 
+ROLE_ID = "A custom role's id (instead of `role`)"
+
+
 class AgentIn(Input):
     email: str = Field(min_length=3, max_length=254)
     name: str = Field("", max_length=200)
-    role: Role = Role.AGENT
+    role: BuiltInRole = "agent"
+    role_id: Id | None = Field(None, description=ROLE_ID)
 
 
 class AgentPatch(Input):
-    role: Role | None = None
+    role: BuiltInRole | None = None
+    role_id: Id | None = Field(None, description=ROLE_ID)
     is_active: bool | None = None
     name: str | None = Field(None, max_length=200)
+
+
+class AgentRoleIn(Input):
+    """Exactly one of `role` (a built-in role) and `role_id` (a custom role)."""
+
+    role: BuiltInRole | None = None
+    role_id: Id | None = Field(None, description=ROLE_ID)
+
+
+class PermissionOut(Schema):
+    code: str
+    label: str
+
+
+class RoleOut(Schema):
+    id: int | None = Field(description="A custom role's id; null for the built-in roles")
+    key: str = Field(description="admin, agent, light_agent, or custom")
+    name: str
+    description: str
+    built_in: bool = Field(description="Built-in roles can be neither changed nor deleted")
+    permissions: list[str] = Field(description="Permission codes (see /roles/permissions)")
+    member_count: int
+
+
+class RoleIn(Input):
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=500)
+    permissions: list[str] = Field(default_factory=list, max_length=MAX_PERMISSIONS,
+                                   description="Permission codes (see /roles/permissions)")
+
+
+class RolePatch(Input):
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=500)
+    permissions: list[str] | None = Field(None, max_length=MAX_PERMISSIONS, description="The complete new set")
 
 
 class TeamOut(Schema):

@@ -11,7 +11,8 @@ from threadline.channels.actions import do_create_channel
 from threadline.channels.api.adapter import sign
 from threadline.channels.models import Channel
 from threadline.tenancy.actions import do_add_agent, do_create_api_token, do_create_workspace
-from threadline.tenancy.models import Membership, Role
+from threadline.tenancy.models import CustomRole, Membership, Role
+from threadline.tenancy.roles import do_create_role
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -42,3 +43,12 @@ def make_api_channel(admin: Membership, webhook_url: str = "", secret: str = "s"
 def signed_body(channel: Channel, document: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(document, ensure_ascii=False).encode()
     return body, {"HTTP_X_THREADLINE_SIGNATURE": sign(channel.config["secret"], body)}
+
+
+def make_role_member(admin: Membership, email: str, permissions: list[str], *, role_name: str = "") -> Membership:
+    """A member of `admin`'s workspace holding a custom role that grants exactly `permissions`."""
+    with transaction.atomic():
+        role = CustomRole.objects.filter(workspace_id=admin.workspace_id, name=role_name).first() if role_name else None
+        if role is None:
+            role = do_create_role(None, admin.workspace, name=role_name or f"Role of {email}", permissions=permissions)
+        return do_add_agent(admin.workspace, email, custom_role=role, name=email.split("@")[0].title())

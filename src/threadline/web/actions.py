@@ -22,7 +22,7 @@ from threadline.core.errors import Conflict, NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, User
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 from threadline.web.events import AgentMentioned, ConversationSnoozed
 from threadline.web.models import Mention, SavedView, TotpDevice, UiPreference
 from threadline.web.tasks import unsnooze_task
@@ -199,7 +199,7 @@ def check_snooze_until(until: dt.datetime) -> dt.datetime:
 
 def do_snooze(actor: Membership, conversation: Conversation, until: dt.datetime) -> Conversation:
     """Set the conversation pending until `until`; a job reopens it then unless it changed meanwhile."""
-    require_full_agent(actor)
+    require(actor, Permission.ASSIGN)
     until = check_snooze_until(until)
     do_update_conversation(actor, conversation, status=Status.PENDING)
     stamp = until.isoformat()

@@ -32,6 +32,7 @@ from threadline.conversations.queries import ConversationFilters, list_conversat
 from threadline.core.errors import ValidationFailed
 from threadline.search import results as search_index
 from threadline.tenancy.models import Membership, Team
+from threadline.tenancy.permissions import Permission, require
 from threadline.web import paging
 from threadline.web.models import Mention, SavedView
 
@@ -574,6 +575,7 @@ def merge_candidates(actor: Membership, contact: Contact, query: str) -> list[di
 def search(actor: Membership, query: str) -> dict[str, Any]:
     """Conversations (subject or number), messages (text) and contacts (name or any identity) matching, ranked
     by the search index (`threadline.search`), messages with highlighted snippets."""
+    require(actor, Permission.VIEW)
     query = (query or "").strip()[:200]
     if not query:
         return {"query": "", "conversations": [], "messages": [], "contacts": [], "snippets": [], "subjects": []}

@@ -13,7 +13,7 @@ from threadline.core.errors import NotFound
 from threadline.privacy import actions
 from threadline.privacy.export import export_file_response
 from threadline.privacy.queries import access_erasure, access_export
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 from threadline.web.session import agent_view
 from threadline.web.views import _done
 
@@ -27,7 +27,7 @@ def _back(request: HttpRequest) -> str:
 @agent_view
 def export_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
-    require_admin(agent)
+    require(agent, Permission.EXPORT)
     with transaction.atomic():
         export = actions.do_request_export(agent, access_contact(agent, contact_id))
     return _done(request, {"export_id": export.pk, "state": export.state}, _back(request))
@@ -44,7 +44,7 @@ def export_download_view(request: HttpRequest, export_id: int) -> HttpResponse:
 @agent_view
 def erasure_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
-    require_admin(agent)
+    require(agent, Permission.ERASE)
     with transaction.atomic():
         erasure = actions.do_request_erasure(agent, access_contact(agent, contact_id),
                                              reason=request.POST.get("reason", ""))

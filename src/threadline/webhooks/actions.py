@@ -15,7 +15,7 @@ from threadline.audit.actions import record_change
 from threadline.core import crypto, http
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 from threadline.webhooks.models import WebhookDelivery, WebhookSubscription
 from threadline.webhooks.queries import ALL_EVENTS, known_event_types
 
@@ -64,7 +64,7 @@ def do_create_subscription(
 ) -> tuple[WebhookSubscription, str]:
     """A new active subscription and its signing secret (generated when not given); the secret is returned
     here only, never shown again."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_WORKSPACE)
     secret = check_secret(secret) if secret else crypto.new_secret()
     subscription = WebhookSubscription.objects.create(
         workspace_id=actor.workspace_id, url=check_url(url), event_types=check_event_types(event_types),
@@ -81,7 +81,7 @@ def do_update_subscription(
 ) -> WebhookSubscription:
     """Change what was given; a new `secret` replaces the old one at once (deliveries already queued are
     signed with the new one)."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_WORKSPACE)
     if url is not None:
         subscription.url = check_url(url)
     if event_types is not None:
@@ -99,7 +99,7 @@ def do_update_subscription(
 
 def do_delete_subscription(actor: Membership, subscription: WebhookSubscription) -> None:
     """Delete the subscription and its delivery log; queued deliveries find nothing and stop."""
-    require_admin(actor)
+    require(actor, Permission.ADMIN_WORKSPACE)
     record_change("webhook.deleted", subscription, actor=actor)
     subscription.delete()
 

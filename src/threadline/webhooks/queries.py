@@ -16,14 +16,14 @@ from django.utils.translation import gettext as _
 from threadline.core.errors import NotFound
 from threadline.events.types import DomainEvent
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 from threadline.webhooks.models import WebhookDelivery, WebhookSubscription
 
 ALL_EVENTS = "*"
 
 
 def list_subscriptions(actor: Membership) -> QuerySet[WebhookSubscription]:
-    require_admin(actor)
+    require(actor, Permission.ADMIN_WORKSPACE)
     return WebhookSubscription.objects.filter(workspace_id=actor.workspace_id)
 
 

@@ -76,7 +76,7 @@ def test_only_admins_read_it_and_only_their_workspace(client, admin):
         token = factories.make_token(member)
         for path in ("/api/v1/audit", "/api/v1/audit/export"):
             answer = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
-            assert answer.status_code == 403 and answer.json()["code"] == "admin_only", (role, path)
+            assert answer.status_code == 403 and answer.json()["code"] == "permission_denied", (role, path)
         client.force_login(member.user)
         assert client.get("/app/audit").status_code == 403
         assert client.get("/app/audit/export").status_code == 403

@@ -25,7 +25,7 @@ from threadline.channels.queries import access_channel
 from threadline.conversations.queries import access_conversation, access_message
 from threadline.core.errors import NotFound
 from threadline.core.schemas import Id
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["email"])
 
@@ -107,7 +107,7 @@ def _domain_out(claim: EmailClaim) -> DomainOut:
 @router.get("/channels/{channel_id}/email/domains", response=list[DomainOut])
 def domain_list(request: HttpRequest, channel_id: Id) -> list[DomainOut]:
     """The channel's catch-all domains and the DNS TXT record that proves each (admins)."""
-    require_admin(actor(request))
+    require(actor(request), Permission.ADMIN_CHANNELS)
     return [_domain_out(c) for c in claims.domain_claims(access_channel(actor(request), channel_id))]
 
 
@@ -115,7 +115,7 @@ def domain_list(request: HttpRequest, channel_id: Id) -> list[DomainOut]:
 def domain_verify(request: HttpRequest, channel_id: Id, domain: str) -> DomainOut:
     """Look up the domain's TXT record now; a verified domain starts receiving mail for every address (admins).
     400 `domain_not_verified` while the record is missing."""
-    require_admin(actor(request))
+    require(actor(request), Permission.ADMIN_CHANNELS)
     channel = access_channel(actor(request), channel_id)
     claim = next((c for c in claims.domain_claims(channel) if c.value == domain.strip().lower()), None)
     if claim is None:

@@ -16,7 +16,7 @@ from threadline.conversations.actions import record_event
 from threadline.conversations.models import Conversation, Direction, Message
 from threadline.core.errors import ValidationFailed
 from threadline.tenancy.models import Membership
-from threadline.tenancy.queries import require_full_agent
+from threadline.tenancy.permissions import Permission, require
 
 MAX_PARTICIPANTS = 50
 
@@ -70,7 +70,7 @@ def sync_participants(conversation: Conversation) -> list[EmailParticipant]:
 
 def do_add_participant(actor: Membership, conversation: Conversation, address: str, name: str = "") -> EmailParticipant:
     """Copy `address` on the conversation's replies from now on."""
-    require_full_agent(actor)
+    require(actor, Permission.REPLY)
     address = normalize_email(address)
     participant = EmailParticipant.objects.filter(conversation=conversation, address=address).first()
     if participant is None:
@@ -90,7 +90,7 @@ def do_add_participant(actor: Membership, conversation: Conversation, address: s
 
 def do_remove_participant(actor: Membership, conversation: Conversation, address: str) -> None:
     """Stop copying `address`; a later Cc does not bring them back (only an agent can)."""
-    require_full_agent(actor)
+    require(actor, Permission.REPLY)
     sync_participants(conversation)
     updated = EmailParticipant.objects.filter(conversation=conversation, address=address.strip().lower()).update(
         active=False, changed_by=actor, source="agent")

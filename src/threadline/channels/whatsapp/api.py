@@ -15,7 +15,7 @@ from threadline.channels.whatsapp.models import MessageTemplate
 from threadline.channels.whatsapp.templates import do_sync_templates
 from threadline.core.errors import NotFound, ThreadlineError
 from threadline.core.schemas import Id
-from threadline.tenancy.queries import require_admin
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["whatsapp"])
 
@@ -54,7 +54,7 @@ def template_list(request: HttpRequest, channel_id: Id) -> list[MessageTemplate]
 @router.post("/whatsapp/{channel_id}/templates/sync", response={**responses(SyncOut), 502: ErrorOut})
 def template_sync(request: HttpRequest, channel_id: Id) -> dict[str, int]:
     """Fetch the Business Account's templates from Meta now (admins); 502 when Meta cannot be reached."""
-    require_admin(actor(request))
+    require(actor(request), Permission.ADMIN_CHANNELS)
     channel = _channel(request, channel_id)
     try:
         with transaction.atomic():

@@ -217,7 +217,7 @@ def test_light_agents_read_but_may_not_change_contacts(client, admin):
         ("post", f"{BASE}/{contact.pk}/merge", {"source_id": other.pk}),
     ]:
         status, data = send(client, method, path, body)
-        assert (status, data["code"]) == (403, "light_agent"), (method, path)
+        assert (status, data["code"]) == (403, "permission_denied"), (method, path)
 
 
 def test_contacts_of_another_workspace_are_not_found(api):

@@ -202,7 +202,7 @@ def test_light_agent_may_only_add_notes(client, admin, channel, run_jobs):
         send_json(client, "patch", url, {"status": "solved"}, **light),
         send_json(client, "post", f"{url}/merge", {"into_id": other.pk}, **light),
     ]
-    assert [(r.status_code, r.json()["code"]) for r in refused] == [(403, "light_agent")] * 3
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(403, "permission_denied")] * 3
     note = send_json(client, "post", f"{url}/notes", {"text": "Customer called, see CRM"}, **light)
     assert note.status_code == 201, note.content
     assert client.get(url, **light).json()["status"] == "new"

@@ -104,4 +104,4 @@ def test_language_api(api, admin, client):
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {make_token(light)}"  # the same client as `api`
     refused = client.put(f"/api/v1/language/conversations/{conversation_id}", {"language": "en"},
                          content_type="application/json")
-    assert (refused.status_code, refused.json()["code"]) == (403, "light_agent")
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")

@@ -74,7 +74,7 @@ def test_api_roles_by_routes(client, admin, world, role):
             assert answer.status_code in (200, 201, 202), (template, answer.status_code, answer.content)
         else:
             assert answer.status_code == 403, (role, template, answer.status_code)
-            assert answer.json()["code"] == "admin_only"
+            assert answer.json()["code"] == "permission_denied"
 
 
 @pytest.mark.parametrize("role", ROLES)

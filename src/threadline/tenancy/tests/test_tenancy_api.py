@@ -65,7 +65,7 @@ def test_agents_may_read_but_not_change_the_roster(client, admin):
         send_json(client, "patch", f"/api/v1/agents/{admin.pk}", {"name": "X"}, **agent),
         send_json(client, "post", "/api/v1/teams", {"name": "Sales"}, **agent),
     ]
-    assert [(r.status_code, r.json()["code"]) for r in refused] == [(403, "admin_only")] * 3
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(403, "permission_denied")] * 3
 
 
 def test_another_workspaces_agent_is_not_found(api):

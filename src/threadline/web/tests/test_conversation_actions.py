@@ -102,7 +102,7 @@ def test_status_assignee_team_priority_and_tags(signed_in, admin, conversation, 
     light = factories.make_agent(admin, "light@example.com", role=Role.LIGHT_AGENT)
     client.force_login(light.user)
     refused = client.post(f"/app/x/conversations/{conversation.pk}/update", {"status": "solved"}, **FETCH)
-    assert refused.status_code == 403 and refused.json()["code"] == "light_agent"
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
     assert client.post(f"/app/x/conversations/{conversation.pk}/note", {"text": "FYI"}, **FETCH).status_code == 200
 
 

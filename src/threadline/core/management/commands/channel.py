@@ -31,7 +31,8 @@ from threadline.channels.queries import inbound_webhook_url
 from threadline.channels.registry import adapter_for, kinds
 from threadline.core import crypto
 from threadline.core.errors import ThreadlineError
-from threadline.tenancy.models import Membership, Role
+from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, has_permission
 
 SHOWN = ("secret", "secret_token", "verify_token")  # values someone must paste on the provider's or site's side
 GENERATED = {"verify_token": lambda: crypto.new_secret(24)}
@@ -101,10 +102,11 @@ def _add_kind_parser(create: Any, kind: str) -> None:
 
 
 def _actor(workspace: str | None) -> Membership:
-    admins = Membership.objects.filter(role=Role.ADMIN, is_active=True).select_related("workspace")
+    members = Membership.objects.filter(is_active=True).select_related("workspace", "custom_role")
     if workspace:
-        admins = admins.filter(workspace__slug=workspace)
-    actor = admins.order_by("workspace_id", "id").first()
+        members = members.filter(workspace__slug=workspace)
+    actor = next((m for m in members.order_by("workspace_id", "id") if has_permission(m, Permission.ADMIN_CHANNELS)),
+                 None)
     if actor is None:
         raise CommandError("No workspace with an active admin" + (f" named {workspace!r}." if workspace else "."))
     return actor
