@@ -170,6 +170,11 @@ class Membership(WorkspaceScoped):
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
 
+    @property
+    def role_name(self) -> str:
+        """The role's name to show: a custom role's own name, else the built-in role's label."""
+        return self.custom_role.name if self.custom_role_id else str(self.get_role_display())
+
 
 class Team(WorkspaceScoped):
     name = models.CharField(max_length=200)

@@ -51,10 +51,6 @@ class AgentOut(Schema):
         return obj.custom_role_id
 
     @staticmethod
-    def resolve_role_name(obj: Membership) -> str:
-        return obj.custom_role.name if obj.custom_role_id else str(obj.get_role_display())
-
-    @staticmethod
     def resolve_team_ids(obj: Membership) -> list[int]:
         return sorted(team.pk for team in obj.teams.all())
 
