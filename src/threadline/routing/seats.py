@@ -36,7 +36,8 @@ def do_update_routing(membership: Membership, *, skills: list[str] | None = None
     record_change("agent.routing_updated", membership, changes)
 
 
-def do_invite_agent(workspace: Workspace, email: str, *, invited_by: Membership | None, name: str = "", role: str,
+def do_invite_agent(workspace: Workspace, email: str, *, invited_by: Membership | None, name: str = "",
+                    role: str | CustomRole,
                     teams: list[Team] | None = None, skills: list[str] | None = None,
                     capacity: dict[str, int] | None = None) -> tuple[Invitation, str]:
     invitation, raw = do_invite(workspace, email, invited_by=invited_by, name=name, role=role, teams=teams)

@@ -101,7 +101,7 @@ def do_add_agent(
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise Conflict(_("%(email)s is already an agent of this workspace.") % {"email": email}, code="agent_exists")
     membership = Membership.objects.create(workspace=workspace, user=user, role=role, custom_role=custom_role)
-    record_change("agent.added", membership, {"role": role, **_custom_details(custom_role)})
+    record_change("agent.added", membership, {"role": role, **custom_details(custom_role)})
     publish(AgentCreated(workspace_id=workspace.pk, membership_id=membership.pk, email=email, role=role))
     return membership
 
@@ -141,7 +141,7 @@ def check_may_rename(actor: Membership | None, membership: Membership) -> None:
                        code="shared_person", field="name")
 
 
-def _custom_details(custom_role: CustomRole | None) -> dict[str, object]:
+def custom_details(custom_role: CustomRole | None) -> dict[str, object]:
     return {} if custom_role is None else {"role_id": custom_role.pk, "role_name": custom_role.name}
 
 
@@ -158,7 +158,7 @@ def do_update_agent(membership: Membership, *, role: str | CustomRole | None = N
             raise ValidationFailed(_("No such role."), code="role_not_found", field="role_id")
         if membership.custom_role_id != role.pk:
             membership.role, membership.custom_role = CUSTOM_ROLE, role
-            changes.update(role=CUSTOM_ROLE, **_custom_details(role))
+            changes.update(role=CUSTOM_ROLE, **custom_details(role))
     elif role is not None and (check_role(role) != membership.role or membership.custom_role_id is not None):
         changes["role"] = membership.role = role
         membership.custom_role = None

@@ -23,10 +23,21 @@ from threadline.core import crypto
 from threadline.core.errors import Conflict, NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
-from threadline.tenancy.actions import check_email, check_role
+from threadline.tenancy.actions import check_email, check_role, custom_details
 from threadline.tenancy.events import AgentCreated
-from threadline.tenancy.models import Invitation, Membership, Role, Team, User, Workspace
+from threadline.tenancy.models import (
+    CUSTOM_ROLE,
+    CustomRole,
+    Invitation,
+    Membership,
+    Role,
+    Team,
+    User,
+    Workspace,
+)
 from threadline.tenancy.passwords import check_new_password
+from threadline.tenancy.permissions import grants_of
+from threadline.tenancy.roles import check_may_grant
 
 INVITATION_DAYS = 7
 
@@ -74,10 +85,16 @@ def has_an_account(email: str, workspace_id: int) -> bool:
 
 
 def do_invite(workspace: Workspace, email: str, *, invited_by: Membership | None, name: str = "",
-              role: str = Role.AGENT, teams: list[Team] | None = None) -> tuple[Invitation, str]:
-    """Invite `email` into `workspace` (`invited_by`: the admin, None for the operator's command line); returns
-    the invitation and its secret (mailed or shown once, never stored)."""
-    email, role = check_email(email), check_role(role)
+              role: str | CustomRole = Role.AGENT, teams: list[Team] | None = None) -> tuple[Invitation, str]:
+    """Invite `email` into `workspace` (`invited_by`: the admin, None for the operator's command line) with a
+    built-in role's name or a custom role of the workspace, never one granting more than `invited_by` holds;
+    returns the invitation and its secret (mailed or shown once, never stored)."""
+    email = check_email(email)
+    custom_role = role if isinstance(role, CustomRole) else None
+    if custom_role is not None and custom_role.workspace_id != workspace.pk:
+        raise ValidationFailed(_("No such role."), code="role_not_found", field="role")
+    role = CUSTOM_ROLE if custom_role is not None else check_role(str(role))
+    check_may_grant(invited_by, grants_of(custom_role or role))
     if any(team.workspace_id != workspace.pk for team in teams or []):
         raise ValidationFailed(_("Every team must belong to this workspace."), code="team_not_found", field="team_ids")
     user = check_invitable(workspace, email)
@@ -88,13 +105,14 @@ def do_invite(workspace: Workspace, email: str, *, invited_by: Membership | None
     elif name and is_new_person(user, workspace.pk) and not user.name:
         user.name = name
         user.save(update_fields=["name"])
-    membership = Membership.objects.create(workspace=workspace, user=user, role=role, is_active=False)
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role, custom_role=custom_role,
+                                           is_active=False)
     for team in teams or []:
         team.members.add(membership)
     raw, digest, expires = _secret()
     invitation = Invitation.objects.create(workspace=workspace, membership=membership, email=email,
                                            invited_by=invited_by, digest=digest, expires_at=expires)
-    record_change("agent.invited", membership, {"email": email, "role": role,
+    record_change("agent.invited", membership, {"email": email, "role": role, **custom_details(custom_role),
                                                 "team_ids": sorted(t.pk for t in teams or [])}, actor=invited_by)
     return invitation, raw
 

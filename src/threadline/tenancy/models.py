@@ -171,6 +171,11 @@ class Membership(WorkspaceScoped):
         return f"{self.user} ({self.role})"
 
     @property
+    def role_key(self) -> str:
+        """The role as forms name it: a built-in role's name, or `custom:<id>`."""
+        return f"{CUSTOM_ROLE}:{self.custom_role_id}" if self.custom_role_id else self.role
+
+    @property
     def role_name(self) -> str:
         """The role's name to show: a custom role's own name, else the built-in role's label."""
         return self.custom_role.name if self.custom_role_id else str(self.get_role_display())

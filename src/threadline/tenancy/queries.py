@@ -12,7 +12,7 @@ from threadline.core import crypto
 from threadline.core.errors import NotFound, ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.actions import do_note_activity
-from threadline.tenancy.models import ApiToken, Brand, CustomRole, Invitation, Membership, Team
+from threadline.tenancy.models import CUSTOM_ROLE, ApiToken, Brand, CustomRole, Invitation, Membership, Team
 from threadline.tenancy.permissions import Permission, has_permission
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -143,3 +143,15 @@ def built_in_member_counts(actor: Membership) -> dict[str, int]:
     rows = (Membership.objects.filter(workspace_id=actor.workspace_id, custom_role__isnull=True)
             .values("role").annotate(n=Count("id")).order_by())
     return {row["role"]: row["n"] for row in rows}
+
+
+def role_by_key(actor: Membership, key: str | None) -> str | CustomRole | None:
+    """A role as a form names it (`Membership.role_key`): a built-in role's name (checked by the action), a custom
+    role of the actor's workspace (`custom:<id>`, NotFound otherwise), or None for an empty value."""
+    key = (key or "").strip()
+    if not key.startswith(f"{CUSTOM_ROLE}:"):
+        return key or None
+    number = key.partition(":")[2]
+    if not number.isdigit() or len(number) > 18:
+        raise NotFound(_("No such role."), code="role_not_found")
+    return access_role(actor, int(number))

@@ -25,10 +25,17 @@ from threadline.routing.queries import open_assigned_count
 from threadline.routing.seats import do_invite_agent, do_update_seat
 from threadline.tenancy.invitations import do_resend_invitation, do_revoke_invitation, pending_invitation
 from threadline.tenancy.mails import invitation_url, send_invitation
-from threadline.tenancy.models import Invitation, Membership, Role, Team
+from threadline.tenancy.models import CUSTOM_ROLE, Invitation, Membership, Role, Team
 from threadline.tenancy.passwords import do_force_reset, do_reset_second_factor
 from threadline.tenancy.permissions import Permission
-from threadline.tenancy.queries import access_agent, list_people, list_teams, person_status
+from threadline.tenancy.queries import (
+    access_agent,
+    list_people,
+    list_roles,
+    list_teams,
+    person_status,
+    role_by_key,
+)
 from threadline.tenancy.signin import has_second_factor
 from threadline.web.views_admin import admin_screen, render_admin
 
@@ -36,8 +43,9 @@ CAPACITY_CLASSES = ("chat", "email")
 
 
 def role_options(actor: Membership) -> list[tuple[str, str]]:
-    """The roles a person can be given here: the one place to extend when roles become data."""
-    return [(str(value), str(label)) for value, label in Role.choices]
+    """The roles a person can be given here: the built-in ones, then the workspace's custom ones (`custom:<id>`)."""
+    return [(str(value), str(label)) for value, label in Role.choices] + [
+        (f"{CUSTOM_ROLE}:{role.pk}", role.name) for role in list_roles(actor)]
 
 
 # ── form parsing ─────────────────────────────────────────────────────────────────────────────────────
@@ -114,7 +122,7 @@ def invite_view(request: HttpRequest) -> HttpResponse:
     try:
         with transaction.atomic():
             invitation, raw = do_invite_agent(
-                actor.workspace, post.get("email", ""), invited_by=actor, name=post.get("name", ""), role=post.get("role") or Role.AGENT,
+                actor.workspace, post.get("email", ""), invited_by=actor, name=post.get("name", ""), role=role_by_key(actor, post.get("role")) or Role.AGENT,
                 teams=parse_teams(actor, post.getlist("team_ids")), skills=parse_skills(post.get("skills", "")),
                 capacity=parse_capacity(post))
     except ThreadlineError as exc:
@@ -140,7 +148,7 @@ def person_view(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 def _update(request: HttpRequest, actor: Membership, person: Membership) -> str:
     post = request.POST
-    do_update_seat(actor, person, role=post.get("role") or None, teams=parse_teams(actor, post.getlist("team_ids")),
+    do_update_seat(actor, person, role=role_by_key(actor, post.get("role")), teams=parse_teams(actor, post.getlist("team_ids")),
                    skills=parse_skills(post.get("skills", "")), capacity=parse_capacity(post))
     return _("Saved.")
 

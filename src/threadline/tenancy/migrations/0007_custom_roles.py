@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0005_brand_identity'),
+        ('tenancy', '0006_passwords_and_invitations'),
     ]
 
     operations = [
