@@ -19,6 +19,7 @@ from threadline.web import (
     views_admin_people,
     views_admin_privacy,
     views_admin_replies,
+    views_admin_roles,
     views_admin_routing,
     views_admin_security,
     views_admin_sla,
@@ -174,4 +175,7 @@ urlpatterns = [
     path("app/admin/fields/tags/<int:tag_id>/delete", views_admin_fields.tag_delete_view),
     path("app/x/contacts/<int:contact_id>/fields", views_custom_fields.contact_fields_view),
     path("app/x/conversations/<int:conversation_id>/fields", views_custom_fields.conversation_fields_view),
+    path("app/admin/roles", views_admin_roles.roles_view),
+    path("app/admin/roles/<int:role_id>", views_admin_roles.role_update_view),
+    path("app/admin/roles/<int:role_id>/delete", views_admin_roles.role_delete_view),
 ]
