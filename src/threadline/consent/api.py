@@ -18,6 +18,7 @@ from threadline.consent.queries import list_records
 from threadline.contacts import identities
 from threadline.core.errors import NotFound
 from threadline.core.schemas import Id, Input
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["consent"])
 
@@ -53,6 +54,7 @@ def consent_list(request: HttpRequest, address: str = "", channel_id: Id | None 
 def consent_record(request: HttpRequest, payload: ConsentIn) -> tuple[int, ConsentRecord]:
     """Record an opt-out or opt-in an agent learnt of; an opt-out blocks sends on that channel."""
     member = actor(request)
+    require(member, Permission.CONTACTS_EDIT)
     channel = Channel.objects.filter(pk=payload.channel_id, workspace_id=member.workspace_id).first()
     if channel is None:
         raise NotFound(_("No such channel."), code="channel_not_found")

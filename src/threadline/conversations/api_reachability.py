@@ -11,14 +11,12 @@ from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from threadline.api.auth import actor
 from threadline.api.errors import responses
-from threadline.conversations.models import Conversation
+from threadline.conversations.queries import access_conversation
 from threadline.conversations.reachability import reachable_channels
-from threadline.core.errors import NotFound
 from threadline.core.schemas import Id
 
 router = Router(tags=["conversations"])
@@ -40,7 +38,5 @@ class ReachabilityOut(Schema):
 def reachability(request: HttpRequest, conversation_id: Id, text: str = "") -> list[dict[str, Any]]:
     """Every active channel, the default reply channel first, with why a free-text reply cannot go out."""
     member = actor(request)
-    conversation = Conversation.objects.filter(pk=conversation_id, workspace_id=member.workspace_id).first()
-    if conversation is None:
-        raise NotFound(_("No such conversation."), code="conversation_not_found")
+    conversation = access_conversation(member, conversation_id)
     return [asdict(r) for r in reachable_channels(conversation, text=text[:2000])]

@@ -121,6 +121,7 @@ def delete_macro(request: HttpRequest, macro_id: Id) -> tuple[int, None]:
              summary="Apply a macro to a conversation: its reply, then its changes, all or nothing")
 def apply_macro(request: HttpRequest, macro_id: Id, payload: MacroApplyIn) -> dict[str, Any]:
     me = actor(request)
+    require(me, Permission.REPLY)
     with transaction.atomic():
         macro = access_macro(me, macro_id)
         conversation = access_conversation(me, payload.conversation_id)

@@ -63,7 +63,7 @@ from threadline.replies.rendering import render as render_template
 from threadline.routing.actions import do_set_presence, profile_of
 from threadline.tenancy.actions import do_set_default_workspace
 from threadline.tenancy.models import Membership, Workspace
-from threadline.tenancy.permissions import Permission, has_permission
+from threadline.tenancy.permissions import Permission, has_permission, require
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
@@ -343,6 +343,7 @@ def _snooze_until(value: str) -> dt.datetime:
 @agent_view
 def snooze_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.ASSIGN)  # before reading the form: a refusal is a 403 whatever was sent
     until = _snooze_until(request.POST.get("until", ""))
     with transaction.atomic():
         conversation = access_conversation(agent, conversation_id)
@@ -355,6 +356,7 @@ def snooze_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def merge_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Merge this conversation into the one numbered `into`."""
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.ASSIGN)  # before reading the form: a refusal is a 403 whatever was sent
     with transaction.atomic():
         source = access_conversation(agent, conversation_id)
         target = access_conversation(agent, _int(request.POST.get("into", "").lstrip("#"), "into"))
@@ -410,6 +412,7 @@ BULK_ACTIONS = ("assign_me", "unassign", "status", "priority", "add_tag")
 def bulk_view(request: HttpRequest) -> HttpResponse:
     """One change to many conversations, all or nothing."""
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.ASSIGN)  # before reading the form: a refusal is a 403 whatever was sent
     action, value = request.POST.get("action", ""), request.POST.get("value", "")
     ids = [_int(v, "ids") for v in request.POST.getlist("ids")][:BULK_LIMIT]
     if action not in BULK_ACTIONS or not ids:
@@ -449,6 +452,7 @@ def merge_candidates_view(request: HttpRequest, contact_id: int) -> HttpResponse
 def contact_merge_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Merge the contact `source` into this one."""
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.MERGE)  # before reading the form: a refusal is a 403 whatever was sent
     back = request.POST.get("back", "/app/")
     with transaction.atomic():
         target = access_contact(agent, contact_id)

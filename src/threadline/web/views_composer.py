@@ -18,6 +18,7 @@ from threadline.conversations.scheduling import do_cancel_scheduled_reply, do_sc
 from threadline.core.errors import ValidationFailed
 from threadline.replies.actions import do_apply_macro
 from threadline.replies.queries import access_macro
+from threadline.tenancy.permissions import Permission, require
 from threadline.web.moments import moment_from
 from threadline.web.session import agent_view
 from threadline.web.views import _back, _done, _optional_int
@@ -27,6 +28,7 @@ from threadline.web.views import _back, _done, _optional_int
 @agent_view
 def schedule_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.REPLY)  # before reading the form: a refusal is a 403 whatever was sent
     send_at = moment_from(request.POST.get("send_at", ""), "send_at")
     with transaction.atomic():
         conversation = access_conversation(agent, conversation_id)
@@ -41,6 +43,7 @@ def schedule_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @agent_view
 def cancel_scheduled_view(request: HttpRequest, scheduled_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.REPLY)  # before reading the form: a refusal is a 403 whatever was sent
     with transaction.atomic():
         scheduled = do_cancel_scheduled_reply(agent, access_scheduled_reply(agent, scheduled_id))
     return _done(request, {"state": scheduled.state}, _back(scheduled.conversation_id))
@@ -50,6 +53,7 @@ def cancel_scheduled_view(request: HttpRequest, scheduled_id: int) -> HttpRespon
 @agent_view
 def macro_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.REPLY)  # before reading the form: a refusal is a 403 whatever was sent
     macro_id = _optional_int(request.POST.get("macro"), "macro")
     if macro_id is None:
         raise ValidationFailed(_("Choose a macro."), code="no_macro", field="macro")
@@ -73,6 +77,7 @@ def retry_view(request: HttpRequest, message_id: int) -> HttpResponse:
 @agent_view
 def resend_view(request: HttpRequest, message_id: int) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.REPLY)  # before reading the form: a refusal is a 403 whatever was sent
     with transaction.atomic():
         message = access_message(agent, message_id)
         channel_id = _optional_int(request.POST.get("channel_id"), "channel_id")
