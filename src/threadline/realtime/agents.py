@@ -33,6 +33,7 @@ from threadline.realtime.groups import (
     user_group,
     workspace_group,
 )
+from threadline.tenancy.permissions import Permission, has_permission
 
 REPLAY_OVERLAP = 50
 REPLAY_LIMIT = 500
@@ -89,6 +90,10 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.agent = await _membership(self.scope.get("user"), self.scope.get("session"))
         if self.agent is None:
             await self.close(code=4401)
+            return
+        if not has_permission(self.agent, Permission.VIEW):  # the socket carries conversations and contacts
+            self.agent = None
+            await self.close(code=4403)
             return
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
