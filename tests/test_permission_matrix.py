@@ -197,6 +197,10 @@ API: dict[str, str | None] = {
     "GET /api/v1/privacy/retention/dry-run": P.ADMIN_SECURITY,
     "GET /api/v1/redaction/settings": P.ADMIN_SECURITY,
     "PATCH /api/v1/redaction/settings": P.ADMIN_SECURITY,
+    "GET /api/v1/sso": P.ADMIN_SECURITY,
+    "PUT /api/v1/sso": P.ADMIN_SECURITY,
+    "DELETE /api/v1/sso": P.ADMIN_SECURITY,
+    "POST /api/v1/sso/test": P.ADMIN_SECURITY,
 }
 
 APP: dict[str, str | None] = {
@@ -207,6 +211,7 @@ APP: dict[str, str | None] = {
     "app/x/ui": ANY,
     "app/x/presence": ANY,
     "app/x/workspace": ANY,
+    "app/x/browser-defaults": ANY,
     "app/x/views": ANY,
     "app/x/views/<int:view_id>/delete": ANY,
     "app/x/bulk": P.ASSIGN,
@@ -252,6 +257,7 @@ APP: dict[str, str | None] = {
     "app/admin/channels/<int:channel_id>/send-test": P.ADMIN_CHANNELS,
     "app/admin/channels/<int:channel_id>/signing-key": P.ADMIN_CHANNELS,
     "app/admin/channels/<int:channel_id>/test": P.ADMIN_CHANNELS,
+    "app/admin/channels/<int:channel_id>/register-webhook": P.ADMIN_CHANNELS,
     "app/admin/people/invite": P.ADMIN_PEOPLE,
     "app/admin/people/<int:membership_id>/<str:operation>": P.ADMIN_PEOPLE,
     "app/admin/roles": P.ADMIN_PEOPLE,
@@ -292,6 +298,9 @@ APP: dict[str, str | None] = {
     "app/admin/fields/<int:field_id>/delete": P.ADMIN_AUTOMATIONS,
     "app/admin/fields/tags/<int:tag_id>": P.ADMIN_AUTOMATIONS,
     "app/admin/fields/tags/<int:tag_id>/delete": P.ADMIN_AUTOMATIONS,
+    "app/admin/security": P.ADMIN_SECURITY,
+    "app/admin/security/delete": P.ADMIN_SECURITY,
+    "app/admin/security/test": P.ADMIN_SECURITY,
     "app/admin/privacy": P.ADMIN_SECURITY,
     "app/admin/privacy/redaction": P.ADMIN_SECURITY,
     "app/admin/privacy/settings": P.ADMIN_SECURITY,
