@@ -58,6 +58,10 @@ API: dict[str, str | None] = {
     "POST /api/v1/contacts/suggestions/{suggestion_id}/accept": P.MERGE,
     "POST /api/v1/contacts/suggestions/{suggestion_id}/dismiss": P.MERGE,
     "GET /api/v1/contacts/fields": ANY,
+    "GET /api/v1/custom-fields": ANY,
+    "POST /api/v1/custom-fields": P.ADMIN_AUTOMATIONS,
+    "PUT /api/v1/custom-fields/{field_id}": P.ADMIN_AUTOMATIONS,
+    "DELETE /api/v1/custom-fields/{field_id}": P.ADMIN_AUTOMATIONS,
     # conversations and messages
     "GET /api/v1/conversations": P.VIEW,
     "GET /api/v1/conversations/{conversation_id}": P.VIEW,
