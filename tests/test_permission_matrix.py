@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -57,13 +58,13 @@ API: dict[str, str | None] = {
     "GET /api/v1/contacts/{contact_id}/suggestions": P.VIEW,
     "POST /api/v1/contacts/suggestions/{suggestion_id}/accept": P.MERGE,
     "POST /api/v1/contacts/suggestions/{suggestion_id}/dismiss": P.MERGE,
-    "GET /api/v1/contacts/fields": ANY,
     "GET /api/v1/custom-fields": ANY,
     "POST /api/v1/custom-fields": P.ADMIN_AUTOMATIONS,
     "PUT /api/v1/custom-fields/{field_id}": P.ADMIN_AUTOMATIONS,
     "DELETE /api/v1/custom-fields/{field_id}": P.ADMIN_AUTOMATIONS,
     # conversations and messages
     "GET /api/v1/conversations": P.VIEW,
+    "GET /api/v1/search": P.VIEW,
     "GET /api/v1/conversations/{conversation_id}": P.VIEW,
     "PATCH /api/v1/conversations/{conversation_id}": P.ASSIGN,
     "POST /api/v1/conversations/{conversation_id}/merge": P.ASSIGN,
@@ -397,6 +398,13 @@ def _example(schema: dict[str, Any], node: Any, depth: int = 0) -> Any:
     return None
 
 
+def _query(schema: dict[str, Any], operation: dict[str, Any]) -> str:
+    """The route's required query parameters with values their schema accepts (`?q=x`), or ""."""
+    wanted = {p["name"]: _example(schema, p.get("schema", {})) for p in operation.get("parameters", [])
+              if p.get("in") == "query" and p.get("required")}
+    return "?" + urlencode(wanted) if wanted else ""
+
+
 def _body(schema: dict[str, Any], operation: dict[str, Any]) -> Any:
     content = operation.get("requestBody", {}).get("content", {})
     if "application/json" not in content:
@@ -466,7 +474,7 @@ def test_api_routes_answer_403_exactly_when_the_role_lacks_the_permission(world)
         if key not in API:
             continue  # reported by test_every_api_route_is_in_the_table
         method, path = key.split(" ", 1)
-        url = _fill(path, world["ids"])
+        url = _fill(path, world["ids"]) + _query(route["schema"], route["operation"])
         body = _body(route["schema"], route["operation"])
         for role in ROLES:
             status = _call(client, method, url, body, **bearer(world["tokens"][role]))
