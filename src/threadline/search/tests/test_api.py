@@ -69,8 +69,9 @@ def test_bad_queries_answer_422_with_a_code(client, admin, token, query):
     assert status == 422 and error["code"] == "invalid" and error["message"]
 
 
-def test_a_query_of_symbols_finds_nothing(client, admin, token):
-    assert get(client, token, q="!!! ???") == (200, {"items": [], "next_offset": None, "corrected": False})
+@pytest.mark.parametrize("q", ["!!! ???", '" OR "x" NEAR(', "x' | !y:* & (", "NOT AND OR", "*", "ـــ ّ"])
+def test_query_syntax_of_either_database_is_plain_text(client, admin, token, q):
+    assert get(client, token, q=q) == (200, {"items": [], "next_offset": None, "corrected": False})
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.AGENT, Role.LIGHT_AGENT])
