@@ -67,6 +67,7 @@ from threadline.tenancy.permissions import Permission, has_permission, require
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.web import actions, queries
+from threadline.web.admin_nav import sections_for
 from threadline.web.models import SavedView, TotpDevice, UiPreference
 from threadline.web.moments import moment_from, preset_times
 from threadline.web.session import agent_view, wants_json
@@ -171,6 +172,9 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
 @require_GET
 @agent_view
 def app_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    if not has_permission(agent, Permission.VIEW) and sections_for(agent):
+        return redirect("/app/admin/")  # a role that administers but sees no conversations starts there
     return _page(request)
 
 

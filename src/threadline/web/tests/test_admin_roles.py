@@ -94,3 +94,15 @@ def test_a_custom_role_given_on_the_people_screen_takes_effect(client, admin):
     client.force_login(agent.user)
     assert client.post("/app/admin/roles", {"name": "Mine", "permissions": []}).status_code == 403
     assert client.get("/app/search?q=x").status_code == 200
+
+
+def test_a_role_that_administers_without_seeing_conversations_starts_in_the_administration(client, admin):
+    routing = factories.make_role_member(admin, "rou@example.com", [Permission.ADMIN_ROUTING])
+    client.force_login(routing.user)
+    answer = client.get("/app/")
+    assert (answer.status_code, answer["Location"]) == (302, "/app/admin/")
+    assert client.get("/app/admin/").status_code == 200
+    assert client.get("/app/search?q=carol").status_code == 403
+    reader = factories.make_role_member(admin, "rea@example.com", [Permission.VIEW])
+    client.force_login(reader.user)
+    assert client.get("/app/").status_code == 200
