@@ -108,6 +108,16 @@ def do_set_presence(profile: AgentProfile, presence: str) -> list[int]:
     return moved
 
 
+def do_take_default_presence(membership: Membership) -> bool:
+    """An agent who never picked a status is online for routing once they open the workspace, as the
+    workspace shows them (a connected agent's status defaults to online); an explicit choice is kept."""
+    profile = profile_of(membership)
+    if profile.presence_changed_at is not None or profile.presence == Presence.ONLINE:
+        return False
+    do_set_presence(profile, Presence.ONLINE)
+    return True
+
+
 # ── team policies and rules ──────────────────────────────────────────────────────────────────────────
 def policy_of(team: Team) -> TeamPolicy:
     policy, _created = TeamPolicy.objects.get_or_create(team=team, defaults={"workspace_id": team.workspace_id})

@@ -60,7 +60,7 @@ from threadline.realtime.groups import workspace_group
 from threadline.replies.models import Template
 from threadline.replies.queries import list_macros
 from threadline.replies.rendering import render as render_template
-from threadline.routing.actions import do_set_presence, profile_of
+from threadline.routing.actions import do_set_presence, do_take_default_presence, profile_of
 from threadline.tenancy.actions import do_set_default_workspace
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, has_permission, require
@@ -154,6 +154,8 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
             response = redirect(request.get_full_path())
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, agent.user.language, samesite="Lax")
             return response
+    with transaction.atomic():
+        do_take_default_presence(agent)
     spec = queries.spec_from(request.GET, agent)
     rows, more = queries.list_page(agent, spec, request.GET.get("after", ""))
     context: dict[str, Any] = {
