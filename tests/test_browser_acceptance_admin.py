@@ -218,6 +218,7 @@ def admin_sets_up_the_workspace(browser, server, sink, steps: Steps, language: s
     steps.check(admin, "/app/admin/people")
     invite = admin.locator("form[action='/app/admin/people/invite']")
     invite.locator("input[name=email]").fill(AGENT_EMAIL)
+    assert invite.locator("input[name=skills]").input_value() == ""  # was "None"
     invite.locator("input[name=team_ids]").first.check()
     invite.locator("button[type=submit]").click()
     admin.locator("tr", has_text=AGENT_EMAIL).wait_for(timeout=WAIT)
