@@ -341,6 +341,7 @@ def agent_answers_chat_and_email(browser, server, sink, steps: Steps, setup: dic
         shop.goto(site.url)
         shop.click("#threadline-launcher")
         frame = shop.frame_locator("#threadline-frame")
+        frame.locator("#availability.online").wait_for(timeout=WAIT)  # connected, and the agent is online
         frame.locator("#text").fill(f"Hello, my seeds {tag} never came")
         frame.locator("#text").press("Enter")
         frame.locator(".msg.in:not(.pending) .bubble", has_text=tag).wait_for(timeout=WAIT)
