@@ -90,6 +90,7 @@ def test_needs_attention_on_a_phone_right_to_left(server):
             page.goto(f"{server.url}/app/")  # nothing needs attention: no entry; a new failure shows it live
             assert page.locator("#attention-nav").is_hidden()
             post_failing(server, channel, "order-78")
+            page.locator("#views-link").click()  # on a phone the views (and this entry) are a screen of their own
             page.locator("#attention-nav").wait_for(state="visible", timeout=WAIT)
             assert page.locator("#attention-count").inner_text() == "1"
         finally:
