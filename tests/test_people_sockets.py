@@ -8,31 +8,19 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.test import Client
 
-from threadline.realtime.testkit import agent_socket, realtime, session_for  # noqa: F401
+from threadline.realtime.testkit import (  # noqa: F401
+    agent_socket,
+    close_code,
+    open_socket,
+    realtime,
+    session_for,
+)
 from threadline.tenancy.signin import SESSION_FACTOR, TOTP
 from threadline.testing import factories
 
 pytestmark = pytest.mark.usefixtures("realtime")
 
 NEW_PASSWORD = "orchid-lantern-47-quietly"
-
-
-async def open_socket(session: str):
-    socket = agent_socket(session)
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from())["type"] == "welcome"
-    return socket
-
-
-async def close_code(socket, timeout: float = 5) -> int | None:
-    try:
-        while True:
-            output = await socket.receive_output(timeout)
-            if output["type"] == "websocket.close":
-                return output.get("code")
-    except TimeoutError:
-        return None
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from django.db import transaction
 
 from threadline.realtime.testkit import (  # noqa: F401
     agent_socket,
+    close_code,
     in_worker_thread,
+    open_socket,
     realtime,
     receive_until,
     session_for,
@@ -21,25 +23,6 @@ from threadline.testing import factories
 pytestmark = pytest.mark.usefixtures("realtime")
 
 NEW_PASSWORD = "orchid-lantern-47-quietly"
-
-
-async def open_socket(session: str):
-    socket = agent_socket(session)
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from())["type"] == "welcome"
-    return socket
-
-
-async def close_code(socket, timeout: float = 5) -> int | None:
-    """The close code the server sent (messages before it are skipped); None when it stays open."""
-    try:
-        while True:
-            output = await socket.receive_output(timeout)
-            if output["type"] == "websocket.close":
-                return output.get("code")
-    except TimeoutError:
-        return None
 
 
 @pytest.fixture

@@ -132,3 +132,23 @@ async def in_worker_thread(func: Callable[[], Any]) -> Any:
     if "error" in result:
         raise result["error"]
     return result.get("value")
+
+
+async def open_socket(session: str) -> Any:
+    """An agent socket of `session`, connected and past its welcome."""
+    socket = agent_socket(session)
+    connected, _ = await socket.connect()
+    assert connected
+    assert (await socket.receive_json_from())["type"] == "welcome"
+    return socket
+
+
+async def close_code(socket: Any, timeout: float = 5) -> int | None:
+    """The close code the server sent (messages before it are skipped); None when it stays open."""
+    try:
+        while True:
+            output = await socket.receive_output(timeout)
+            if output["type"] == "websocket.close":
+                return output.get("code")
+    except TimeoutError:
+        return None
