@@ -56,6 +56,7 @@ from threadline.contacts.schemas import (
 )
 from threadline.core.schemas import Id
 from threadline.tenancy.models import Membership
+from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["contacts"])
 MAX_LISTED = 100
@@ -136,6 +137,7 @@ def remove_identity(request: HttpRequest, contact_id: Id, identity_id: Id) -> St
 def merge_contacts(request: HttpRequest, contact_id: Id, payload: MergeIn) -> Status[Any]:
     """Moves the source's identities, conversations and messages here; undo with the merge's `unmerge`."""
     agent = actor(request)
+    require(agent, Permission.MERGE)  # before any lookup: a refused role learns nothing about the ids
     with transaction.atomic():
         target = access_contact(agent, contact_id)
         merge = do_merge_contacts(agent, access_contact(agent, payload.source_id), target)

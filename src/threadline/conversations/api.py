@@ -172,6 +172,7 @@ def split_message(request: HttpRequest, message_id: Id) -> Status[Any]:
              summary="Move a message into another conversation")
 def move_message(request: HttpRequest, message_id: Id, payload: MoveIn) -> Any:
     agent = actor(request)
+    require(agent, Permission.ASSIGN)  # before any lookup: a refused role learns nothing about the ids
     with transaction.atomic():
         message = access_message(agent, message_id)
         locked = {pk: access_conversation(agent, pk, for_update=True)

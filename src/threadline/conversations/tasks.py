@@ -14,7 +14,7 @@ def send_scheduled_reply_task(scheduled_id: int) -> None:
     from threadline.conversations.scheduling import do_send_scheduled_reply
 
     with transaction.atomic():
-        scheduled = (ScheduledReply.objects.select_for_update().select_related("conversation", "author__user", "channel")
+        scheduled = (ScheduledReply.objects.select_for_update(of=("self",)).select_related("conversation", "author__user", "channel")
                      .filter(pk=scheduled_id).first())
         if scheduled is not None:
             do_send_scheduled_reply(scheduled)

@@ -106,7 +106,7 @@ def test_every_change_is_audited_and_published(api, admin):
     assert entries[1].details["removed"] == sorted([Permission.NOTE, Permission.REPLY])
     assert entries[2].details == {"role": "custom", "role_id": role["id"], "role_name": "Readers"}
     assert all(e.actor_membership_id == admin.pk for e in entries)
-    types = list(OutboxEvent.objects.filter(type__startswith="role.").values_list("type", flat=True))
+    types = list(OutboxEvent.objects.filter(type__startswith="role.").order_by("id").values_list("type", flat=True))
     assert types == ["role.changed", "role.changed", "role.deleted"]
 
 
