@@ -18,15 +18,15 @@ from ninja import Query, Router, Status
 from threadline.api.auth import actor
 from threadline.api.errors import responses
 from threadline.api.pagination import PageQuery, page, paginate
-from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.errors import Conflict
 from threadline.core.schemas import Id
 from threadline.routing.seats import do_invite_agent
 from threadline.tenancy.invitations import do_resend_invitation, do_revoke_invitation
 from threadline.tenancy.mails import invitation_url, send_invitation
-from threadline.tenancy.models import Invitation, Membership, Team
+from threadline.tenancy.models import Invitation, Membership
 from threadline.tenancy.passwords import do_force_reset, do_reset_second_factor
 from threadline.tenancy.permissions import Permission, require
-from threadline.tenancy.queries import access_agent, access_invitation, list_invitations, list_teams
+from threadline.tenancy.queries import access_agent, access_invitation, list_invitations, teams_by_ids
 from threadline.tenancy.schemas import InvitationCreated, InvitationIn, InvitationPage
 
 router = Router(tags=["agents"])
@@ -36,16 +36,6 @@ def _admin(request: HttpRequest) -> Membership:
     agent = actor(request)
     require(agent, Permission.ADMIN_PEOPLE)
     return agent
-
-
-def _teams(agent: Membership, team_ids: list[int]) -> list[Team]:
-    wanted = set(team_ids)
-    teams = list(list_teams(agent).filter(pk__in=wanted))
-    missing = wanted - {t.pk for t in teams}
-    if missing:
-        raise ValidationFailed(_("No such team: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
-                               code="team_not_found", field="team_ids")
-    return teams
 
 
 def _created(invitation: Invitation, raw: str) -> Invitation:
@@ -64,7 +54,7 @@ def invite(request: HttpRequest, payload: InvitationIn) -> Status[Any]:
     with transaction.atomic():
         invitation, raw = do_invite_agent(agent.workspace, payload.email, invited_by=agent, name=payload.name,
                                           role=payload.role.value,
-                                          teams=_teams(agent, payload.team_ids), skills=payload.skills,
+                                          teams=teams_by_ids(agent, payload.team_ids), skills=payload.skills,
                                           capacity=dict(payload.capacity) if payload.capacity is not None else None)
     return Status(201, _created(invitation, raw))
 

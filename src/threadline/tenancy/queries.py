@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
@@ -41,15 +42,25 @@ def list_agents(actor: Membership) -> QuerySet[Membership]:
             .order_by("id"))
 
 
+def _every_id(rows: list[Any], wanted: set[int], message: str, code: str, field: str) -> list[Any]:
+    missing = wanted - {row.pk for row in rows}
+    if missing:
+        raise ValidationFailed(message % {"ids": ", ".join(map(str, sorted(missing)))}, code=code, field=field)
+    return rows
+
+
 def agents_by_ids(actor: Membership, member_ids: list[int]) -> list[Membership]:
     """The actor's workspace's agents with these ids; ValidationFailed naming any id that is not one."""
     wanted = set(member_ids)
-    found = list(list_agents(actor).filter(pk__in=wanted))
-    missing = wanted - {m.pk for m in found}
-    if missing:
-        raise ValidationFailed(_("No such agent: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
-                               code="agent_not_found", field="member_ids")
-    return found
+    return _every_id(list(list_agents(actor).filter(pk__in=wanted)), wanted, _("No such agent: %(ids)s."),
+                     "agent_not_found", "member_ids")
+
+
+def teams_by_ids(actor: Membership, team_ids: list[int]) -> list[Team]:
+    """The actor's workspace's teams with these ids; ValidationFailed naming any id that is not one."""
+    wanted = set(team_ids)
+    return _every_id(list(list_teams(actor).filter(pk__in=wanted)), wanted, _("No such team: %(ids)s."),
+                     "team_not_found", "team_ids")
 
 
 def access_agent(actor: Membership, membership_id: int) -> Membership:
