@@ -233,6 +233,15 @@ def disable_view(request: HttpRequest, channel_id: int) -> HttpResponse:
     return redirect(f"/app/admin/channels/{channel.pk}")
 
 
+def _provider_answer(request: HttpRequest, result: Any, back: str) -> HttpResponse:
+    """A provider call's result (connection test, webhook registration): JSON for the page's script, else a
+    message on the channel's page."""
+    if wants_json(request):
+        return JsonResponse({"available": result.available, "ok": result.ok, "message": result.message})
+    (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect(back)
+
+
 @require_POST
 @admin_screen(Permission.ADMIN_CHANNELS)
 def enable_view(request: HttpRequest, channel_id: int) -> HttpResponse:
@@ -250,10 +259,7 @@ def test_view(request: HttpRequest, channel_id: int) -> HttpResponse:
     """The connection test: one cheap provider call with the stored credentials."""
     channel = access_channel(_agent(request), channel_id)
     result = connection.check(channel)
-    if wants_json(request):
-        return JsonResponse({"available": result.available, "ok": result.ok, "message": result.message})
-    (messages.success if result.ok else messages.error)(request, result.message)
-    return redirect(f"/app/admin/channels/{channel.pk}#test")
+    return _provider_answer(request, result, f"/app/admin/channels/{channel.pk}#test")
 
 
 @require_POST
@@ -263,10 +269,7 @@ def register_webhook_view(request: HttpRequest, channel_id: int) -> HttpResponse
     channel = access_channel(_agent(request), channel_id)
     _required_hook(channel, "register_webhook")
     result = connection.register_webhook(channel)
-    if wants_json(request):
-        return JsonResponse({"available": result.available, "ok": result.ok, "message": result.message})
-    (messages.success if result.ok else messages.error)(request, result.message)
-    return redirect(f"/app/admin/channels/{channel.pk}#guide-title")
+    return _provider_answer(request, result, f"/app/admin/channels/{channel.pk}#guide-title")
 
 
 @require_POST
