@@ -1,0 +1,35 @@
+"""The external bot platforms by kind: `get(kind)` → an `ExternalBot`, `KINDS` for forms and validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from threadline.botplatforms.base import BotConfigError, ExternalBot, parse_config
+from threadline.botplatforms.bot_framework import BotFramework
+from threadline.botplatforms.dialogflow_cx import DialogflowCX
+from threadline.botplatforms.lex_v2 import LexV2
+from threadline.core.errors import ValidationFailed
+
+_BOTS: dict[str, ExternalBot] = {bot.kind: bot for bot in (DialogflowCX(), LexV2(), BotFramework())}
+KINDS: tuple[str, ...] = tuple(_BOTS)
+LABELS = {"dialogflow_cx": "Dialogflow CX", "lex_v2": "Amazon Lex V2", "bot_framework": "Microsoft Bot Framework"}
+
+
+def get(kind: str) -> ExternalBot:
+    try:
+        return _BOTS[kind]
+    except KeyError:
+        raise ValidationFailed(_("Unknown bot platform: %(kind)s.") % {"kind": kind}, code="unknown_bot_platform",
+                               field="kind") from None
+
+
+def validate_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config as the platform will read it (defaults filled in), or ValidationFailed naming the field: for
+    the screen or API where an admin saves a bot's settings."""
+    try:
+        parsed = parse_config(get(kind).config_schema, config)
+    except BotConfigError as exc:
+        raise ValidationFailed(exc.message, code="invalid_bot_config", field="config") from exc
+    return parsed.model_dump()
