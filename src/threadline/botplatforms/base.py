@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from threadline.core.metrics import BOT_PLATFORM_TURNS
+
 
 # ── errors ───────────────────────────────────────────────────────────────────────────────────────────
 class BotPlatformError(Exception):
@@ -155,6 +157,34 @@ class BotFrameworkConfig(PlatformConfig):
     # how long to poll for the bot's answers to one turn, and how often
     reply_wait_seconds: float = Field(default=8.0, gt=0, le=30)
     poll_interval_seconds: float = Field(default=0.5, gt=0, le=5)
+
+
+class PlatformBot:
+    """What the three platforms share: `converse` validates the config, runs the platform's `turn` and counts
+    the outcome (`threadline_bot_platform_turns_total`)."""
+
+    kind: ClassVar[str]
+    config_schema: ClassVar[type[PlatformConfig]]
+
+    def converse(self, config: dict[str, Any], session_id: str, text: str, language: str, choice: str | None,
+                 *, state: dict[str, Any] | None = None) -> BotTurn:
+        outcome = "error"
+        try:
+            turn = self.turn(parse_config(self.config_schema, config), session_id, text, language, choice, state)
+            outcome = "handoff" if turn.handoff else "answered"
+            return turn
+        except BotAuthError:
+            outcome = "auth_refused"
+            raise
+        except TransientBotError:
+            outcome = "transient_error"
+            raise
+        finally:
+            BOT_PLATFORM_TURNS.labels(self.kind, outcome).inc()
+
+    def turn(self, config: Any, session_id: str, text: str, language: str, choice: str | None,
+             state: dict[str, Any] | None) -> BotTurn:
+        raise NotImplementedError
 
 
 def parse_config(schema: type[PlatformConfig], config: dict[str, Any]) -> Any:

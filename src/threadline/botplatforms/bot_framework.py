@@ -34,8 +34,8 @@ from threadline.botplatforms.base import (
     BotFrameworkConfig,
     BotTurn,
     PermanentBotError,
+    PlatformBot,
     choice_list,
-    parse_config,
     session_key,
 )
 from threadline.core import http
@@ -207,13 +207,12 @@ def turn_from(activities: list[dict[str, Any]], state: dict[str, Any]) -> BotTur
                    raw={"activities": activities}, state=state)
 
 
-class BotFramework:
+class BotFramework(PlatformBot):
     kind: ClassVar[str] = "bot_framework"
     config_schema: ClassVar[type[BotFrameworkConfig]] = BotFrameworkConfig
 
-    def converse(self, config: dict[str, Any], session_id: str, text: str, language: str, choice: str | None,
-                 *, state: dict[str, Any] | None = None) -> BotTurn:
-        cfg: BotFrameworkConfig = parse_config(BotFrameworkConfig, config)
+    def turn(self, cfg: BotFrameworkConfig, session_id: str, text: str, language: str, choice: str | None,
+             state: dict[str, Any] | None) -> BotTurn:
         key = _state_key(cfg, session_id)
         session = _Session(cfg, session_id, state if state is not None else (cache.get(key) or {}))
         session.ensure()

@@ -23,8 +23,8 @@ from threadline.botplatforms.base import (
     BotAuthError,
     BotTurn,
     DialogflowCXConfig,
+    PlatformBot,
     choice_list,
-    parse_config,
     session_key,
 )
 
@@ -97,13 +97,12 @@ def turn_from(result: dict[str, Any], config: DialogflowCXConfig) -> BotTurn:
     return BotTurn(messages=texts, choices=choice_list(pairs), handoff=handoff, handoff_reason=reason, raw=result)
 
 
-class DialogflowCX:
+class DialogflowCX(PlatformBot):
     kind: ClassVar[str] = "dialogflow_cx"
     config_schema: ClassVar[type[DialogflowCXConfig]] = DialogflowCXConfig
 
-    def converse(self, config: dict[str, Any], session_id: str, text: str, language: str, choice: str | None,
-                 *, state: dict[str, Any] | None = None) -> BotTurn:
-        cfg: DialogflowCXConfig = parse_config(DialogflowCXConfig, config)
+    def turn(self, cfg: DialogflowCXConfig, session_id: str, text: str, language: str, choice: str | None,
+             state: dict[str, Any] | None) -> BotTurn:
         url = session_url(cfg, session_key(session_id, max_length=MAX_SESSION))
         payload = {"queryInput": query_input(text, cfg.language_codes.get(language, language), choice)}
         try:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from django.utils.translation import gettext as _
 
 from threadline.botplatforms import sigv4, transport
-from threadline.botplatforms.base import BotTurn, LexV2Config, choice_list, parse_config, session_key
+from threadline.botplatforms.base import BotTurn, LexV2Config, PlatformBot, choice_list, session_key
 from threadline.core import http
 
 PLATFORM = "Amazon Lex V2"
@@ -70,13 +70,12 @@ def turn_from(result: dict[str, Any], config: LexV2Config) -> BotTurn:
     return BotTurn(messages=texts, choices=choice_list(pairs), handoff=handoff, handoff_reason=reason, raw=result)
 
 
-class LexV2:
+class LexV2(PlatformBot):
     kind: ClassVar[str] = "lex_v2"
     config_schema: ClassVar[type[LexV2Config]] = LexV2Config
 
-    def converse(self, config: dict[str, Any], session_id: str, text: str, language: str, choice: str | None,
-                 *, state: dict[str, Any] | None = None) -> BotTurn:
-        cfg: LexV2Config = parse_config(LexV2Config, config)
+    def turn(self, cfg: LexV2Config, session_id: str, text: str, language: str, choice: str | None,
+             state: dict[str, Any] | None) -> BotTurn:
         locale = cfg.locales.get(language, cfg.locale_id)
         url = recognize_url(cfg, locale, session_key(session_id, max_length=MAX_SESSION))
         body = json.dumps({"text": (choice or text)[:MAX_TEXT]}, ensure_ascii=False).encode()
