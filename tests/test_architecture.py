@@ -14,7 +14,7 @@ CHANNEL_PLUMBING = {"base", "registry", "models", "actions", "inbound", "outboun
                     "admin", "apps", "migrations", "tests", "events", "tasks", "connection", "overview"}
 DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime", "routing", "sla",
            "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction", "sso",
-           "search"]
+           "search", "portal"]
 
 
 def imports_of(path: Path) -> list[str]:

@@ -21,6 +21,7 @@ ADAPTERS: dict[str, str] = {
     "line": "threadline.channels.line.adapter:LineAdapter",
     "wechat": "threadline.channels.wechat.adapter:WeChatAdapter",
     "webchat": "threadline.channels.webchat.adapter:WebchatAdapter",
+    "portal": "threadline.channels.portal.adapter:PortalAdapter",
 }
 
 _instances: dict[str, ChannelAdapter] = {}

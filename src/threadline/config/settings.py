@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "threadline.privacy",
     "threadline.search",
     "threadline.sso",
+    "threadline.portal",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,9 @@ Every rule is an indexed lookup (`Contact.name_key`, `ContactIdentity.match_key`
 - same_organization: ...and both belong to the same Organization;
 - same_phone_number: the same number on another kind (phone vs WhatsApp) held by another contact;
 - same_national_number: the same national digits after a different country code;
-- same_email_local_part: the same email local part at another domain (not a role account like info@).
+- same_email_local_part: the same email local part at another domain (not a role account like info@);
+- same_unverified_email: the email the contact typed in a form (the `unverified_email` attribute: web chat's
+  pre-chat form, the portal's public forms) is another contact's email identity.
 
 Reasons are stored as `{"code", "params"}` and rendered in the reader's language by `describe`.
 """
@@ -41,7 +43,11 @@ REASONS: dict[str, tuple[float, Any]] = {
     "same_email_local_part": (
         0.35, gettext_lazy("The same email name at another domain: %(address)s and %(other_address)s")
     ),
+    "same_unverified_email": (
+        0.6, gettext_lazy("Typed the email address %(address)s (not verified), which the other contact has")
+    ),
 }
+UNVERIFIED_EMAIL = "unverified_email"  # the contact attribute keeping an email typed in a form
 
 Reason = dict[str, Any]
 
@@ -121,6 +127,16 @@ def _identity_reasons(contact: Contact, own: list[ContactIdentity]) -> dict[int,
     return {pk: reasons for pk, reasons in found.items() if reasons}
 
 
+def _typed_email_reasons(contact: Contact) -> dict[int, list[Reason]]:
+    typed = (contact.attributes or {}).get(UNVERIFIED_EMAIL)
+    if not isinstance(typed, str) or not typed:
+        return {}
+    owners = (ContactIdentity.objects.filter(workspace_id=contact.workspace_id, kind=IdentityKind.EMAIL,
+                                             address=typed.strip().lower(), contact__merged_into__isnull=True)
+              .exclude(contact_id=contact.pk).values_list("contact_id", flat=True)[:MAX_CANDIDATES])
+    return {pk: [{"code": "same_unverified_email", "params": {"address": typed}}] for pk in owners}
+
+
 def _record(contact: Contact, candidate_id: int, reasons: list[Reason]) -> MergeSuggestion | None:
     """Create the pair's suggestion, or add new reasons to its open one; a resolved pair stays resolved."""
     existing = MergeSuggestion.objects.filter(
@@ -164,7 +180,7 @@ def suggest_for(contact: Contact) -> list[MergeSuggestion]:
     own = list(ContactIdentity.objects.filter(contact=contact))
     base = Contact.objects.filter(workspace_id=contact.workspace_id, merged_into__isnull=True).exclude(pk=contact.pk)
     found = _name_reasons(contact, own, base)
-    for pk, reasons in _identity_reasons(contact, own).items():
+    for pk, reasons in [*_identity_reasons(contact, own).items(), *_typed_email_reasons(contact).items()]:
         found.setdefault(pk, []).extend(reasons)
     recorded = [_record(contact, pk, reasons) for pk, reasons in sorted(found.items())]
     return [s for s in recorded if s is not None]

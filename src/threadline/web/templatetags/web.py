@@ -81,7 +81,7 @@ def kind_label(kind: str) -> str:
     labels = {
         "email": _("Email"), "sms": _("SMS"), "whatsapp": _("WhatsApp"), "webchat": _("Web chat"),
         "voice": _("Phone"), "api": _("API"), "telegram": _("Telegram"), "messenger": _("Messenger"),
-        "instagram": _("Instagram"), "line": _("LINE"), "wechat": _("WeChat"),
+        "instagram": _("Instagram"), "line": _("LINE"), "wechat": _("WeChat"), "portal": _("Portal"),
     }
     return str(labels.get(kind or "", kind or ""))
 
