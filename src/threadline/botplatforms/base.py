@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -21,6 +22,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from threadline.core.metrics import BOT_PLATFORM_TURNS
+
+logger = logging.getLogger(__name__)
 
 
 # ── errors ───────────────────────────────────────────────────────────────────────────────────────────
@@ -170,7 +173,13 @@ class PlatformBot:
                  *, state: dict[str, Any] | None = None) -> BotTurn:
         outcome = "error"
         try:
-            turn = self.turn(parse_config(self.config_schema, config), session_id, text, language, choice, state)
+            cfg = parse_config(self.config_schema, config)
+            try:
+                turn = self.turn(cfg, session_id, text, language, choice, state)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+                # a platform answer of a shape its documentation does not allow: refused, never a crash
+                logger.exception("%s answered in an unexpected shape", self.kind)
+                raise PermanentBotError(f"{self.kind}: unexpected answer: {type(exc).__name__}: {exc}") from exc
             outcome = "handoff" if turn.handoff else "answered"
             return turn
         except BotAuthError:
@@ -184,6 +193,14 @@ class PlatformBot:
 
     def turn(self, config: Any, session_id: str, text: str, language: str, choice: str | None,
              state: dict[str, Any] | None) -> BotTurn:
+        raise NotImplementedError
+
+    def check_connection(self, config: dict[str, Any]) -> None:
+        """Prove the credentials (and, where the platform allows it without starting a dialog, the bot) work:
+        an admin's "test connection". Raises the BotPlatformError that says what is wrong."""
+        self.check(parse_config(self.config_schema, config))
+
+    def check(self, config: Any) -> None:
         raise NotImplementedError
 
 

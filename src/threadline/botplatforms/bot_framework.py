@@ -220,3 +220,8 @@ class BotFramework(PlatformBot):
         activities = session.poll()
         cache.set(key, session.state, timeout=STATE_TTL)
         return turn_from(activities, session.state)
+
+    def check(self, cfg: BotFrameworkConfig) -> None:
+        """The secret buys a token (nothing is posted to the bot)."""
+        _Session(cfg, "threadline-connection-check", {})._post("/tokens/generate", {"user": {"id": "dl_check"}},
+                                                               cfg.secret)

@@ -113,6 +113,11 @@ class DialogflowCX(PlatformBot):
             service_account.forget(cfg.service_account_key)  # revoked or expired early: one new token, once
             return turn_from(self._detect(cfg, url, payload), cfg)
 
+    def check(self, cfg: DialogflowCXConfig) -> None:
+        """The key buys a token (detectIntent would start a dialog in the agent, so it is not called)."""
+        service_account.forget(cfg.service_account_key)
+        service_account.access_token(cfg.service_account_key, seconds=cfg.timeout_seconds)
+
     def _detect(self, cfg: DialogflowCXConfig, url: str, payload: dict[str, Any]) -> dict[str, Any]:
         token = service_account.access_token(cfg.service_account_key, seconds=cfg.timeout_seconds)
         return transport.post_json(PLATFORM, url, payload, headers={"Authorization": f"Bearer {token}"},

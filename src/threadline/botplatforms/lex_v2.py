@@ -22,7 +22,14 @@ from urllib.parse import quote
 from django.utils.translation import gettext as _
 
 from threadline.botplatforms import sigv4, transport
-from threadline.botplatforms.base import BotTurn, LexV2Config, PlatformBot, choice_list, session_key
+from threadline.botplatforms.base import (
+    BotTurn,
+    LexV2Config,
+    PermanentBotError,
+    PlatformBot,
+    choice_list,
+    session_key,
+)
 from threadline.core import http
 
 PLATFORM = "Amazon Lex V2"
@@ -32,10 +39,15 @@ MAX_TEXT = 1024  # Lex: the text of RecognizeText is at most 1024 characters
 TAGS = re.compile(r"<[^>]+>")
 
 
-def recognize_url(config: LexV2Config, locale: str, session: str) -> str:
-    parts = ["bots", config.bot_id, "botAliases", config.bot_alias_id, "botLocales", locale, "sessions", session,
-             "text"]
+def session_url(config: LexV2Config, locale: str, session: str) -> str:
+    parts = ["bots", config.bot_id, "botAliases", config.bot_alias_id, "botLocales", locale, "sessions", session]
     return config.base_url() + "/" + "/".join(quote(p, safe="") for p in parts)
+
+
+def signed(config: LexV2Config, method: str, url: str, body: bytes) -> dict[str, str]:
+    return sigv4.sign(method, url, headers={"Content-Type": "application/json"}, body=body,
+                      access_key=config.access_key_id, secret_key=config.secret_access_key, region=config.region,
+                      service=SERVICE, session_token=config.session_token)
 
 
 def turn_from(result: dict[str, Any], config: LexV2Config) -> BotTurn:
@@ -77,11 +89,21 @@ class LexV2(PlatformBot):
     def turn(self, cfg: LexV2Config, session_id: str, text: str, language: str, choice: str | None,
              state: dict[str, Any] | None) -> BotTurn:
         locale = cfg.locales.get(language, cfg.locale_id)
-        url = recognize_url(cfg, locale, session_key(session_id, max_length=MAX_SESSION))
+        url = session_url(cfg, locale, session_key(session_id, max_length=MAX_SESSION)) + "/text"
         body = json.dumps({"text": (choice or text)[:MAX_TEXT]}, ensure_ascii=False).encode()
-        headers = sigv4.sign("POST", url, headers={"Content-Type": "application/json"}, body=body,
-                             access_key=cfg.access_key_id, secret_key=cfg.secret_access_key, region=cfg.region,
-                             service=SERVICE, session_token=cfg.session_token)
+        headers = signed(cfg, "POST", url, body)
         response = transport.call(PLATFORM, lambda: http.post(url, content=body, headers=headers,
                                                               timeout=transport.timeout(cfg.timeout_seconds)))
         return turn_from(transport.json_body(PLATFORM, response), cfg)
+
+    def check(self, cfg: LexV2Config) -> None:
+        """`GetSession` of a session that does not exist: Lex checks the signature and the permission first,
+        so 404 (no such session) means the key works; nothing is started in the bot."""
+        url = session_url(cfg, cfg.locale_id, "threadline-connection-check")
+        headers = signed(cfg, "GET", url, b"")
+        try:
+            transport.call(PLATFORM, lambda: http.get(url, headers=headers,
+                                                      timeout=transport.timeout(cfg.timeout_seconds)))
+        except PermanentBotError as exc:
+            if exc.status != 404 or "ResourceNotFoundException" not in exc.message:
+                raise

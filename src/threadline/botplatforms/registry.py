@@ -6,18 +6,19 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from threadline.botplatforms.base import BotConfigError, ExternalBot, parse_config
+from threadline.botplatforms.base import BotConfigError, PlatformBot, parse_config
 from threadline.botplatforms.bot_framework import BotFramework
 from threadline.botplatforms.dialogflow_cx import DialogflowCX
 from threadline.botplatforms.lex_v2 import LexV2
 from threadline.core.errors import ValidationFailed
 
-_BOTS: dict[str, ExternalBot] = {bot.kind: bot for bot in (DialogflowCX(), LexV2(), BotFramework())}
+_BOTS: dict[str, PlatformBot] = {bot.kind: bot for bot in (DialogflowCX(), LexV2(), BotFramework())}
 KINDS: tuple[str, ...] = tuple(_BOTS)
 LABELS = {"dialogflow_cx": "Dialogflow CX", "lex_v2": "Amazon Lex V2", "bot_framework": "Microsoft Bot Framework"}
 
 
-def get(kind: str) -> ExternalBot:
+def get(kind: str) -> PlatformBot:
+    """The platform of `kind` (an `ExternalBot`); ValidationFailed for an unknown kind."""
     try:
         return _BOTS[kind]
     except KeyError:
@@ -33,3 +34,9 @@ def validate_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     except BotConfigError as exc:
         raise ValidationFailed(exc.message, code="invalid_bot_config", field="config") from exc
     return parsed.model_dump()
+
+
+def check_connection(kind: str, config: dict[str, Any]) -> None:
+    """An admin's "test connection": returns when the platform accepts the credentials, else raises the
+    BotPlatformError saying why (BotAuthError for refused credentials)."""
+    get(kind).check_connection(config)

@@ -225,6 +225,7 @@ class FakeLexV2(FakePlatform):
         self.region, self.bot_id, self.alias_id = region, bot_id, alias_id
         self.access_key = "AKIA" + secrets.token_hex(8).upper()
         self.secret_key = secrets.token_urlsafe(30)
+        self.sessions: dict[str, dict[str, Any]] = {}
         self.bot: Callable[[str, str, str], tuple[list[dict[str, Any]], dict[str, Any]]] = (
             lambda session, text, locale: ([{"contentType": "PlainText", "content": f"echo: {text}"}],
                                            {"dialogAction": {"type": "ElicitIntent"},
@@ -270,16 +271,22 @@ class FakeLexV2(FakePlatform):
         if refused:
             return refused
         parts = [unquote(p) for p in request.path.strip("/").split("/")]
-        if (request.method != "POST" or len(parts) != 9 or parts[::2] != ["bots", "botAliases", "botLocales",
-                                                                           "sessions", "text"]):
+        if parts[:8:2] != ["bots", "botAliases", "botLocales", "sessions"] or len(parts) not in (8, 9):
             return aws_error(404, "UnknownOperationException", "Unknown operation")
         if parts[1] != self.bot_id or parts[3] != self.alias_id:
             return aws_error(404, "ResourceNotFoundException", "Could not find the bot or the alias.")
+        if request.method == "GET" and len(parts) == 8:  # GetSession
+            if parts[7] not in self.sessions:
+                return aws_error(404, "ResourceNotFoundException", "Session not found")
+            return 200, {"sessionId": parts[7], "messages": [], "sessionState": self.sessions[parts[7]]}, {}
+        if request.method != "POST" or parts[8] != "text":
+            return aws_error(404, "UnknownOperationException", "Unknown operation")
         try:
             text = request.json()["text"]
         except (ValueError, KeyError, TypeError):
             return aws_error(400, "ValidationException", "1 validation error detected: Value at 'text' failed")
         messages, state = self.bot(parts[7], text, parts[5])
+        self.sessions[parts[7]] = state
         return 200, {"messages": messages, "sessionState": state, "sessionId": parts[7], "requestAttributes": {},
                      "interpretations": [{"intent": state.get("intent", {}), "nluConfidence": {"score": 0.92}}]}, {}
 

@@ -62,3 +62,38 @@ def test_each_turn_is_counted_by_platform_and_outcome(lex):
     with pytest.raises(BotAuthError):
         registry.get("lex_v2").converse(lex.config(secret_access_key="wrong"), "s1", "hi", "en", None)
     assert (count("answered"), count("auth_refused")) == (answered + 1, refused + 1)
+
+
+def test_check_connection_proves_each_platforms_credentials_without_talking_to_the_bot(dialogflow, lex, directline):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from threadline.botplatforms.base import BotAuthError
+
+    good = {"project_id": "p", "agent_id": "a", "api_base_url": dialogflow.url,
+            "service_account_key": dialogflow.service_account_key()}
+    registry.check_connection("dialogflow_cx", good)
+    registry.check_connection("lex_v2", lex.config())
+    registry.check_connection("bot_framework", directline.config())
+    assert dialogflow.calls(":detectIntent") == [] and lex.calls("/text") == []
+    assert [c.path for c in directline.requests] == ["/v3/directline/tokens/generate"]
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(BotAuthError):
+        registry.check_connection("dialogflow_cx", {**good, "service_account_key": dialogflow.service_account_key(
+            private_key=other)})
+    with pytest.raises(BotAuthError):
+        registry.check_connection("lex_v2", lex.config(secret_access_key="wrong"))
+    with pytest.raises(BotAuthError):
+        registry.check_connection("bot_framework", directline.config(secret="wrong-secret-value"))
+
+
+def test_an_answer_of_an_undocumented_shape_is_a_permanent_error_not_a_crash(lex, dialogflow, directline):
+    from threadline.botplatforms.base import PermanentBotError
+
+    lex.outage = (200, {"messages": [], "sessionState": "Close"}, {})
+    with pytest.raises(PermanentBotError, match="unexpected answer"):
+        registry.get("lex_v2").converse(lex.config(), "s1", "hi", "en", None)
+    directline.bot = lambda activity: [{"type": "message", "text": "hi", "suggestedActions": {"actions": "yes"},
+                                        "attachments": "nope"}]
+    turn = registry.get("bot_framework").converse(directline.config(), "s1", "hi", "en", None)
+    assert (turn.messages, turn.choices) == (["hi"], [])
