@@ -90,6 +90,13 @@ class PlatformConfig(BaseModel):
 
     timeout_seconds: float = Field(default=10.0, gt=0, le=30)
 
+    def endpoints(self) -> dict[str, str]:
+        """The URLs this config makes Threadline call, by field (checked when the config is saved)."""
+        return {"api_base_url": self.base_url()}
+
+    def base_url(self) -> str:
+        raise NotImplementedError
+
 
 class DialogflowCXConfig(PlatformConfig):
     """An agent's path parts, and a service account's JSON key allowed to call `detectIntent`."""
@@ -118,6 +125,9 @@ class DialogflowCXConfig(PlatformConfig):
         if missing:
             raise ValueError(f"the service account key lacks {', '.join(missing)}")
         return value
+
+    def endpoints(self) -> dict[str, str]:
+        return {"api_base_url": self.base_url(), "service_account_key.token_uri": self.service_account_key["token_uri"]}
 
     def base_url(self) -> str:
         if self.api_base_url:
@@ -160,6 +170,9 @@ class BotFrameworkConfig(PlatformConfig):
     # how long to poll for the bot's answers to one turn, and how often
     reply_wait_seconds: float = Field(default=8.0, gt=0, le=30)
     poll_interval_seconds: float = Field(default=0.5, gt=0, le=5)
+
+    def base_url(self) -> str:
+        return self.api_base_url.rstrip("/")
 
 
 class PlatformBot:

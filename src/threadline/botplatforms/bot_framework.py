@@ -63,7 +63,7 @@ class _Session:
 
     def __init__(self, config: BotFrameworkConfig, session_id: str, state: dict[str, Any]) -> None:
         self.config = config
-        self.base = config.api_base_url.rstrip("/") + "/v3/directline"
+        self.base = config.base_url() + "/v3/directline"
         self.user = user_id(session_id)
         self.state = dict(state)
 

@@ -10,6 +10,7 @@ from threadline.botplatforms.base import BotConfigError, PlatformBot, parse_conf
 from threadline.botplatforms.bot_framework import BotFramework
 from threadline.botplatforms.dialogflow_cx import DialogflowCX
 from threadline.botplatforms.lex_v2 import LexV2
+from threadline.core import http
 from threadline.core.errors import ValidationFailed
 
 _BOTS: dict[str, PlatformBot] = {bot.kind: bot for bot in (DialogflowCX(), LexV2(), BotFramework())}
@@ -33,6 +34,13 @@ def validate_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
         parsed = parse_config(get(kind).config_schema, config)
     except BotConfigError as exc:
         raise ValidationFailed(exc.message, code="invalid_bot_config", field="config") from exc
+    for field, url in parsed.endpoints().items():
+        try:
+            http.check_url(url)
+        except http.DestinationRefused as exc:
+            raise ValidationFailed(_("%(field)s is not an http(s) URL.") % {"field": field},
+                                   code="invalid_bot_config", field=field) from exc
+        http.refuse_private_url(url, field=field)
     return parsed.model_dump()
 
 

@@ -97,3 +97,24 @@ def test_an_answer_of_an_undocumented_shape_is_a_permanent_error_not_a_crash(lex
                                         "attachments": "nope"}]
     turn = registry.get("bot_framework").converse(directline.config(), "s1", "hi", "en", None)
     assert (turn.messages, turn.choices) == (["hi"], [])
+
+
+def test_endpoints_must_be_public_http_urls_when_saved_and_when_called(settings, lex):
+    from threadline.botplatforms.base import PermanentBotError
+
+    with pytest.raises(ValidationFailed) as raised:
+        registry.validate_config("bot_framework", {"secret": "s" * 40, "api_base_url": "ftp://directline.example"})
+    assert raised.value.field == "api_base_url"
+
+    settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": False}
+    with pytest.raises(ValidationFailed) as raised:
+        registry.validate_config("lex_v2", lex.config())
+    assert (raised.value.code, raised.value.field) == ("private_destination", "api_base_url")
+    key = {"client_email": "a@b.iam.gserviceaccount.com", "private_key": "-", "token_uri": "http://127.0.0.1:9/token"}
+    with pytest.raises(ValidationFailed) as raised:
+        registry.validate_config("dialogflow_cx", {"project_id": "p", "agent_id": "a", "service_account_key": key,
+                                                   "api_base_url": "https://8.8.8.8"})  # public, no DNS
+    assert raised.value.field == "service_account_key.token_uri"
+    with pytest.raises(PermanentBotError, match="non-public"):
+        registry.get("lex_v2").converse(lex.config(), "s1", "hi", "en", None)
+    assert lex.requests == []
