@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "threadline.search",
     "threadline.sso",
     "threadline.portal",
+    "threadline.knowledge",
 ]
 
 MIDDLEWARE = [

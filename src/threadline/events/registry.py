@@ -51,7 +51,8 @@ DURABLE: list[Subscriber] = [
     Subscriber("search", "threadline.search.subscribers:on_event", frozenset({
         "message.received", "message.created", "conversation.created", "conversation.updated", "conversation.merged",
         "contact.created", "contact.updated", "contact.identity_linked", "contact.identity_removed", "contact.merged",
-        "contact.unmerged", "contact.deleted"}), interested="threadline.search.subscribers:interested"),
+        "contact.unmerged", "contact.deleted", "article.published", "article.updated", "article.unpublished"}),
+        interested="threadline.search.subscribers:interested"),
 ]
 
 IMMEDIATE: list[Subscriber] = [

@@ -2,7 +2,9 @@
 
 Messages: body = the text (agents' internal notes too, marked internal). Conversations: title = the subject.
 Contacts (not merged into another): title = the name, body = every identity's address and display name, and a
-phone number's trailing digits from four on, so a fragment of a number finds it.
+phone number's trailing digits from four on, so a fragment of a number finds it. Articles: one document per
+translation, title = its title, body = its plain text; internal unless published on a public article; an
+archived translation has none.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from threadline.contacts.models import Contact, ContactIdentity
 from threadline.conversations.models import Conversation, Message
+from threadline.knowledge.models import ArticleTranslation, State
 from threadline.search.analysis import index_text
 from threadline.search.models import Kind, Visibility
 
@@ -68,4 +71,13 @@ def contacts(ids: Iterable[int]) -> list[Document]:
             for pk, workspace_id, name in rows]
 
 
-BUILDERS = {Kind.MESSAGE: messages, Kind.CONVERSATION: conversations, Kind.CONTACT: contacts}
+def articles(ids: Iterable[int]) -> list[Document]:
+    rows = ArticleTranslation.objects.filter(pk__in=list(ids)).exclude(state=State.ARCHIVED).values_list(
+        "pk", "workspace_id", "title", "body_text", "state", "article__internal_only")
+    return [Document(workspace_id, Kind.ARTICLE, pk, index_text(title), index_text(body),
+                     Visibility.PUBLIC if state == State.PUBLISHED and not internal else Visibility.INTERNAL)
+            for pk, workspace_id, title, body, state, internal in rows]
+
+
+BUILDERS = {Kind.MESSAGE: messages, Kind.CONVERSATION: conversations, Kind.CONTACT: contacts,
+            Kind.ARTICLE: articles}

@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     MESSAGE = "message", _("Message")
     CONVERSATION = "conversation", _("Conversation")
     CONTACT = "contact", _("Contact")
+    ARTICLE = "article", _("Article")  # one document per knowledge-base translation (object_id = its id)
 
 
 class Visibility(models.TextChoices):

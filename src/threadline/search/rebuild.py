@@ -14,12 +14,14 @@ from django.db.models import Model
 
 from threadline.contacts.models import Contact
 from threadline.conversations.models import Conversation, Message
+from threadline.knowledge.models import ArticleTranslation
 from threadline.search.actions import do_index, do_remove
 from threadline.search.models import Kind, RebuildProgress, SearchDocument
 from threadline.tenancy.models import Workspace
 
 CHUNK = 1000
-SOURCES: dict[str, type[Model]] = {Kind.CONTACT: Contact, Kind.CONVERSATION: Conversation, Kind.MESSAGE: Message}
+SOURCES: dict[str, type[Model]] = {Kind.CONTACT: Contact, Kind.CONVERSATION: Conversation, Kind.MESSAGE: Message,
+                                   Kind.ARTICLE: ArticleTranslation}
 
 
 def _index_kind(kind: str, workspace: Workspace | None, scope: str, chunk: int,
@@ -61,7 +63,8 @@ def _remove_stale(workspace: Workspace | None, chunk: int) -> int:
 
 def rebuild(workspace: Workspace | None = None, *, restart: bool = False, chunk: int = CHUNK,
             report: Callable[[str, int], None] = lambda kind, done: None) -> dict[str, int]:
-    """Index every contact, conversation and message (of one workspace, or all); returns the counts."""
+    """Index every contact, conversation, message and article translation (of one workspace, or all); returns
+    the counts."""
     scope = workspace.slug if workspace is not None else ""
     if restart:
         RebuildProgress.objects.filter(scope=scope).delete()

@@ -1,4 +1,4 @@
-"""Durable subscriber: keeps the search index in step with messages, conversations and contacts.
+"""Durable subscriber: keeps the search index in step with messages, conversations, contacts and articles.
 
 Idempotent per event: each event names objects, and indexing rebuilds their documents from the current rows
 (an object that is gone, or merged into another, loses its document); a message's document comes from the
@@ -18,7 +18,8 @@ CONVERSATION_EVENTS = frozenset({"conversation.created", "conversation.merged"})
 CONTACT_EVENTS = frozenset({"contact.created", "contact.updated", "contact.identity_linked",
                             "contact.identity_removed"})
 MERGE_EVENTS = frozenset({"contact.merged", "contact.unmerged"})
-TYPES = MESSAGE_EVENTS | CONVERSATION_EVENTS | CONTACT_EVENTS | MERGE_EVENTS | {
+ARTICLE_EVENTS = frozenset({"article.published", "article.updated", "article.unpublished"})
+TYPES = MESSAGE_EVENTS | CONVERSATION_EVENTS | CONTACT_EVENTS | MERGE_EVENTS | ARTICLE_EVENTS | {
     "conversation.updated", "contact.deleted"}
 
 
@@ -42,3 +43,5 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
         actions.do_index(Kind.CONTACT, [payload["target_id"], payload["source_id"]])
     elif event_type == "contact.deleted":
         actions.do_remove(Kind.CONTACT, [payload["contact_id"]])
+    elif event_type in ARTICLE_EVENTS:  # every translation of the article (internal-only applies to all)
+        actions.do_index(Kind.ARTICLE, payload["translation_ids"])

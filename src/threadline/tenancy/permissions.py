@@ -35,10 +35,12 @@ class Permission(models.TextChoices):
     ADMIN_AUTOMATIONS = "admin.automations", gettext_lazy("Automations, macros, canned replies, templates, tags and fields")
     ADMIN_WORKSPACE = "admin.workspace", gettext_lazy("Workspace settings, brands, API tokens and webhooks")
     ADMIN_SECURITY = "admin.security", gettext_lazy("Security: sign-in, single sign-on, retention and redaction")
+    KNOWLEDGE_EDIT = "knowledge.edit", gettext_lazy("Write and edit knowledge base articles (drafts)")
+    KNOWLEDGE_PUBLISH = "knowledge.publish", gettext_lazy("Publish articles; organise help centers, categories and sections")
 
 
 _AGENT = {Permission.VIEW, Permission.CONTACTS_EDIT, Permission.REPLY, Permission.NOTE, Permission.ASSIGN,
-          Permission.MERGE, Permission.REDACT}
+          Permission.MERGE, Permission.REDACT, Permission.KNOWLEDGE_EDIT}
 GRANTS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Permission.values),
     Role.AGENT: frozenset(_AGENT),
