@@ -4,18 +4,30 @@ Both take the analysed query (`analysis.query_groups`: every group must match, a
 answer ranked (kind, object_id) hits inside one workspace; titles weigh more than bodies (FTS5 `bm25` with
 column weights 10 and 1; PostgreSQL `ts_rank` with weights A = 1.0 for titles, B = 0.4 for bodies). Typo
 tolerance asks `similar_terms` for a workspace's dictionary terms that share trigrams with a query term.
+
+At size (migration 0002, docs/search.md "At size"): each kind of the workspace is one slice of the index
+(SQLite: a rowid range of the contentless FTS5 table; PostgreSQL: the workspace and kind inside the GIN index
+and a b-tree on (workspace, kind, id)). Each slice answers its newest `WINDOW` matches, newest first without
+scoring, and only those are ranked; the slices' hits are then merged by score. A query that matches more than
+`WINDOW` documents of one kind ranks the newest `WINDOW` of them (pages go 500 deep at most, `schemas.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.db import connection
 
+from threadline.search.models import Visibility
+
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 CANDIDATES = 200  # dictionary terms sharing trigrams with a query term, checked for edit distance in Python
+WINDOW = 1000  # the newest matches of one kind that are ranked
+# The SQLite key (migration 0002): workspace_id << 41 | kind code << 37 | internal << 36 | document id
+KEY_WORKSPACE, KEY_KIND, KEY_INTERNAL = 41, 37, 36
+ID_MASK = (1 << KEY_INTERNAL) - 1
 
 
 @dataclass(frozen=True)
@@ -36,10 +48,6 @@ class Backend(Protocol):
     def compact(self) -> None: ...
 
 
-def _placeholders(values: Sequence[object]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 class SQLiteBackend:
     def expression(self, groups: Sequence[Sequence[str]], prefix_last: bool) -> str:
         """An FTS5 MATCH expression; terms are analysed words (letters, digits, marks), so quoting is enough."""
@@ -49,17 +57,37 @@ class SQLiteBackend:
             parts.append("(" + " OR ".join(f'"{term}"{star}' for term in group) + ")")
         return " AND ".join(parts)
 
+    def ranges(self, workspace_id: int, kinds: Sequence[str], visibilities: Sequence[str]) -> Iterator[tuple[int, int]]:
+        """The rowid range of each kind's slice of the workspace, narrowed to public or internal documents when
+        only one of them is asked for (any visibility but public is keyed as internal)."""
+        public = Visibility.PUBLIC in visibilities
+        internal = any(v != Visibility.PUBLIC for v in visibilities)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT name, code FROM search_kind WHERE name IN ({', '.join(['%s'] * len(kinds))})",
+                           list(kinds))
+            codes = dict(cursor.fetchall())
+        for kind in dict.fromkeys(kinds):
+            if kind in codes:
+                base = workspace_id << KEY_WORKSPACE | codes[kind] << KEY_KIND
+                yield (base | (0 if public else 1) << KEY_INTERNAL,
+                       base | (1 if internal else 0) << KEY_INTERNAL | ID_MASK)
+
     def match(self, workspace_id: int, groups: Sequence[Sequence[str]], *, kinds: Sequence[str],
               visibilities: Sequence[str], limit: int, offset: int = 0, prefix_last: bool = False) -> list[Hit]:
         if not groups or not kinds or not visibilities:
             return []
-        sql = (f"SELECT d.kind, d.object_id, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
-               "FROM search_fts JOIN search_document d ON d.id = search_fts.rowid "
-               f"WHERE search_fts MATCH %s AND d.workspace_id = %s AND d.kind IN ({_placeholders(kinds)}) "
-               f"AND d.visibility IN ({_placeholders(visibilities)}) ORDER BY score, d.id DESC LIMIT %s OFFSET %s")
-        params = [self.expression(groups, prefix_last), workspace_id, *kinds, *visibilities, limit, offset]
+        ranges = list(self.ranges(workspace_id, kinds, visibilities))
+        if not ranges:
+            return []
+        expression = self.expression(groups, prefix_last)
+        arm = (f"SELECT k, s FROM (SELECT rowid AS k, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS s "
+               "FROM search_fts WHERE search_fts MATCH %s AND rowid BETWEEN %s AND %s ORDER BY rowid DESC LIMIT %s)")
+        sql = (f"SELECT d.kind, d.object_id, h.s FROM (SELECT k, s FROM ({' UNION ALL '.join([arm] * len(ranges))}) "
+               f"ORDER BY s, (k & {ID_MASK}) DESC LIMIT %s OFFSET %s) h "
+               f"JOIN search_document d ON d.id = (h.k & {ID_MASK}) ORDER BY h.s, d.id DESC")
+        params: list[object] = [p for low, high in ranges for p in (expression, low, high, WINDOW)]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [*params, limit, offset])
             return [Hit(kind, object_id, -score) for kind, object_id, score in cursor.fetchall()]
 
     def similar_terms(self, workspace_id: int, term: str) -> list[str]:
@@ -75,11 +103,10 @@ class SQLiteBackend:
             return [row[0] for row in cursor.fetchall()]
 
     def holds(self, workspace_id: int, term: str) -> bool:
-        """Whether any document of the workspace holds `term` (any kind, any visibility)."""
-        sql = ("SELECT 1 FROM search_fts JOIN search_document d ON d.id = search_fts.rowid "
-               "WHERE search_fts MATCH %s AND d.workspace_id = %s LIMIT 1")
+        """Whether any document of the workspace holds `term` (any kind, any visibility): its rowid range."""
+        sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH %s AND rowid BETWEEN %s AND %s LIMIT 1"
         with connection.cursor() as cursor:
-            cursor.execute(sql, [f'"{term}"', workspace_id])
+            cursor.execute(sql, [f'"{term}"', workspace_id << KEY_WORKSPACE, ((workspace_id + 1) << KEY_WORKSPACE) - 1])
             return cursor.fetchone() is not None
 
     def compact(self) -> None:
@@ -102,13 +129,17 @@ class PostgreSQLBackend:
               visibilities: Sequence[str], limit: int, offset: int = 0, prefix_last: bool = False) -> list[Hit]:
         if not groups or not kinds or not visibilities:
             return []
-        sql = ("SELECT d.kind, d.object_id, ts_rank(d.document, q) AS score "
-               "FROM search_document d, to_tsquery('simple', %s) q "
-               "WHERE d.document @@ q AND d.workspace_id = %s AND d.kind = ANY(%s) AND d.visibility = ANY(%s) "
-               "ORDER BY score DESC, d.id DESC LIMIT %s OFFSET %s")
-        params = [self.expression(groups, prefix_last), workspace_id, list(kinds), list(visibilities), limit, offset]
+        kinds = list(dict.fromkeys(kinds))
+        arm = ("(SELECT id, kind, object_id, document FROM search_document WHERE workspace_id = %s AND kind = %s "
+               "AND visibility = ANY(%s) AND document @@ to_tsquery('simple', %s) ORDER BY id DESC LIMIT %s)")
+        sql = ("SELECT c.kind, c.object_id, ts_rank(c.document, to_tsquery('simple', %s)) AS score "
+               f"FROM ({' UNION ALL '.join([arm] * len(kinds))}) c ORDER BY score DESC, c.id DESC LIMIT %s OFFSET %s")
+        expression = self.expression(groups, prefix_last)
+        params: list[object] = [expression]
+        for kind in kinds:
+            params += [workspace_id, kind, list(visibilities), expression, WINDOW]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [*params, limit, offset])
             return [Hit(kind, object_id, float(score)) for kind, object_id, score in cursor.fetchall()]
 
     def similar_terms(self, workspace_id: int, term: str) -> list[str]:
