@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from threadline.botplatforms import registry
@@ -105,3 +107,62 @@ def test_throttling_and_server_errors_are_transient(lex, status, kind):
     with pytest.raises(TransientBotError, match=kind) as raised:
         converse(lex)
     assert raised.value.status == status
+
+
+# ── AWS's own SDK (botocore, a test-only dependency) as the independent oracle ───────────────────────────
+def aws_client(fake, **overrides):
+    import botocore.config
+    import botocore.session
+
+    credentials = {"aws_access_key_id": fake.access_key, "aws_secret_access_key": fake.secret_key, **overrides}
+    return botocore.session.get_session().create_client(
+        "lexv2-runtime", region_name=fake.region, endpoint_url=fake.url,
+        config=botocore.config.Config(retries={"max_attempts": 1}), **credentials)
+
+
+def test_the_aws_sdk_and_threadline_send_the_same_request_and_the_fake_answers_in_the_sdks_model(lex):
+    answer = aws_client(lex).recognize_text(botId=lex.bot_id, botAliasId=lex.alias_id, localeId="en_US",
+                                            sessionId="ws1-conv42", text="Where is my parcel?")
+    assert answer["messages"] == [{"contentType": "PlainText", "content": "echo: Where is my parcel?"}]
+    assert answer["sessionState"]["intent"]["state"] == "InProgress"
+    converse(lex)
+    sdk, ours = lex.requests
+    assert (ours.method, ours.path, ours.json()) == (sdk.method, sdk.path, sdk.json())
+
+
+def test_the_fakes_signature_check_accepts_the_sdk_and_refuses_it_with_a_wrong_secret(lex):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        aws_client(lex, aws_secret_access_key="wrong").recognize_text(
+            botId=lex.bot_id, botAliasId=lex.alias_id, localeId="en_US", sessionId="s1", text="hi")
+    assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+    with pytest.raises(ClientError) as raised:  # GetSession, as check_connection calls it
+        aws_client(lex).get_session(botId=lex.bot_id, botAliasId=lex.alias_id, localeId="en_US", sessionId="none")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_threadlines_signature_is_botocores_for_the_same_request():
+    import hashlib
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from threadline.botplatforms import sigv4
+
+    url = "https://runtime-v2-lex.eu-west-1.amazonaws.com/bots/BOT1/botAliases/ALIAS/botLocales/he_IL/sessions/a.b_c-1/text"
+    body = json.dumps({"text": "שלום"}, ensure_ascii=False).encode()
+    ours = sigv4.sign("POST", url, headers={"Content-Type": "application/json"}, body=body, access_key="AKIDEXAMPLE",
+                      secret_key="secret/KEY+1", region="eu-west-1", service="lex", session_token="token=")
+    request = AWSRequest("POST", url, data=body, headers={k: v for k, v in ours.items() if k != "Authorization"})
+    request.context["timestamp"] = ours["X-Amz-Date"]
+    request.context["payload_signing_enabled"] = True
+    auth = SigV4Auth(Credentials("AKIDEXAMPLE", "secret/KEY+1", "token="), "lex", "eu-west-1")
+    canonical = auth.canonical_request(request)
+    assert hashlib.sha256(canonical.encode()).hexdigest() == hashlib.sha256(
+        sigv4.canonical_request("POST", "/bots/BOT1/botAliases/ALIAS/botLocales/he_IL/sessions/a.b_c-1/text", "",
+                                ours, sorted(k.lower() for k in ours if k != "Authorization"),
+                                hashlib.sha256(body).hexdigest()).encode()).hexdigest()
+    expected = auth.signature(auth.string_to_sign(request, canonical), request)
+    assert ours["Authorization"].endswith(f"Signature={expected}")
