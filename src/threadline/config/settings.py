@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "threadline.sso",
     "threadline.portal",
     "threadline.knowledge",
+    "threadline.analytics",
 ]
 
 MIDDLEWARE = [

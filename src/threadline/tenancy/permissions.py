@@ -29,6 +29,7 @@ class Permission(models.TextChoices):
     ERASE = "privacy.erase", gettext_lazy("Erase a contact")
     REDACT = "privacy.redact", gettext_lazy("Redact messages")
     AUDIT = "audit.view", gettext_lazy("Read the audit log")
+    ANALYTICS = "analytics.view", gettext_lazy("See reports and analytics, export their data")
     ADMIN_CHANNELS = "admin.channels", gettext_lazy("Set up channels")
     ADMIN_PEOPLE = "admin.people", gettext_lazy("Invite and manage people and roles")
     ADMIN_ROUTING = "admin.routing", gettext_lazy("Teams, skills, routing, business hours and SLA policies")

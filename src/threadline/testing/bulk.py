@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Model
 
 from threadline.channels.models import Channel
 from threadline.contacts.identities import match_key, name_key
@@ -58,7 +59,7 @@ def seed(agent: Membership, channels: list[Channel], conversations: int, **optio
     """`conversations` conversations (about `messages_per` messages each, alternating customer and agent) for
     `conversations // conversations_per_contact` contacts with an email identity each and a phone for every
     third, spread over the last two years; the newest `backlog` are the live queue, the rest solved or closed."""
-    with _given_times():
+    with given_times():
         return _seed(agent, channels, conversations, **options)  # type: ignore[arg-type]
 
 
@@ -166,9 +167,11 @@ def _seed(agent: Membership, channels: list[Channel], conversations: int, *, mes
 
 
 @contextlib.contextmanager
-def _given_times() -> Iterator[None]:
-    """`auto_now`/`auto_now_add` off for the seeded models, so rows keep the times spread over two years."""
-    fields = [f for model in (Contact, ContactIdentity, Conversation, Message) for f in model._meta.concrete_fields
+def given_times(*models: type[Model]) -> Iterator[None]:
+    """`auto_now`/`auto_now_add` off for these models (by default the seeded ones), so rows keep the times
+    they are given (spread over two years here, over a month in `analytics.testing`)."""
+    fields = [f for model in (models or (Contact, ContactIdentity, Conversation, Message))
+              for f in model._meta.concrete_fields
               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:

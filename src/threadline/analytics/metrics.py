@@ -1,0 +1,225 @@
+"""The metrics, each computed from the fact tables only; docs/analytics.md gives each one's exact formula.
+
+Every metric takes `Filters` (workspace, local date range of the conversation's creation, channel used,
+brand, team, agent, language, tag). Counts are SQL aggregates on the facts' indexes; percentiles read the one
+column they rank (nearest rank, `stats.nearest_rank`). Rates are fractions rounded to 4 places, None when
+nothing is counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from threadline.analytics.models import AgentDayFact, ChannelDayFact, ConversationFact, FactChannel, FactTag
+from threadline.analytics.stats import nearest_rank
+from threadline.core.time import now
+
+DAY = 86_400
+RESOLVED_Q = Q(resolutions__gte=1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    workspace_id: int
+    start: dt.date | None = None  # first local day, inclusive
+    end: dt.date | None = None  # last local day, inclusive
+    channel_id: int | None = None  # a channel the conversation used
+    brand_id: int | None = None
+    team_id: int | None = None
+    agent_id: int | None = None  # the conversation's (last) assignee
+    language: str | None = None
+    tag: str | None = None
+
+
+def _days(f: Filters, column: str = "created_day") -> Q:
+    q = Q()
+    if f.start is not None:
+        q &= Q(**{f"{column}__gte": f.start})
+    if f.end is not None:
+        q &= Q(**{f"{column}__lte": f.end})
+    return q
+
+
+def facts(f: Filters, *, dated: bool = True) -> QuerySet[ConversationFact]:
+    """The conversation facts the filters select (`dated=False`: whenever they were created)."""
+    q = Q(workspace_id=f.workspace_id) & (_days(f) if dated else Q())
+    for column, value in (("brand_id", f.brand_id), ("team_id", f.team_id), ("last_assignee_id", f.agent_id),
+                          ("language", f.language)):
+        if value is not None:
+            q &= Q(**{column: value})
+    if f.channel_id is not None:
+        q &= Q(pk__in=FactChannel.objects.filter(
+            Q(workspace_id=f.workspace_id, channel_id=f.channel_id) & (_days(f) if dated else Q())).values("fact_id"))
+    if f.tag is not None:
+        q &= Q(pk__in=FactTag.objects.filter(
+            Q(workspace_id=f.workspace_id, tag=f.tag) & (_days(f) if dated else Q())).values("fact_id"))
+    return ConversationFact.objects.filter(q)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _spread(values: list[int]) -> dict[str, Any]:
+    ordered = sorted(values)
+    return {"count": len(ordered), "median": nearest_rank(ordered, 50), "p90": nearest_rank(ordered, 90)}
+
+
+def _ranked(f: Filters, calendar: str, business: str) -> dict[str, Any]:
+    rows = list(facts(f).filter(**{f"{calendar}__isnull": False}).values_list(calendar, business))
+    spread = _spread([r[0] for r in rows])
+    business_spread = _spread([r[1] for r in rows if r[1] is not None])
+    return {**spread, "business_median": business_spread["median"], "business_p90": business_spread["p90"]}
+
+
+# ── volume and times ────────────────────────────────────────────────────────────────────────────────
+BUCKETS = {"hour": "created_hour", "day": "created_day", "week": "created_week"}
+
+
+def volume(f: Filters, by: str = "day") -> list[dict[str, Any]]:
+    """New conversations per channel of origin and local hour of day, day or week (Monday)."""
+    column = BUCKETS[by]
+    rows = (facts(f).values_list("origin_channel_id", column).annotate(n=Count("pk"))
+            .values_list("origin_channel_id", column, "n").order_by(column, "origin_channel_id"))
+    return [{"channel_id": channel, "bucket": bucket if isinstance(bucket, int) else bucket.isoformat(), "count": n}
+            for channel, bucket, n in rows]
+
+
+def first_response(f: Filters) -> dict[str, Any]:
+    return _ranked(f, "first_response_seconds", "first_response_business_seconds")
+
+
+def resolution(f: Filters) -> dict[str, Any]:
+    return _ranked(f, "resolution_seconds", "resolution_business_seconds")
+
+
+def next_response(f: Filters) -> dict[str, Any]:
+    values: list[int] = []
+    for seconds in facts(f).exclude(next_response_seconds=[]).values_list("next_response_seconds", flat=True):
+        values.extend(seconds)
+    return _spread(values)
+
+
+# ── rates ───────────────────────────────────────────────────────────────────────────────────────────
+def _counts(queryset: QuerySet[ConversationFact], **parts: Q) -> dict[str, int]:
+    answer = queryset.aggregate(**{name: Count("pk", filter=q) for name, q in parts.items()})
+    return {name: answer[name] or 0 for name in parts}
+
+
+def reopen_rate(f: Filters) -> dict[str, Any]:
+    c = _counts(facts(f), resolved=RESOLVED_Q, reopened=RESOLVED_Q & Q(reopens__gte=1))
+    return {**c, "rate": rate(c["reopened"], c["resolved"])}
+
+
+def first_contact_resolution(f: Filters) -> dict[str, Any]:
+    c = _counts(facts(f), resolved=RESOLVED_Q,
+                first_contact=RESOLVED_Q & Q(reopens=0, replies_before_resolution__lte=1))
+    return {**c, "rate": rate(c["first_contact"], c["resolved"])}
+
+
+def repeat_contact(f: Filters, days: int = 7) -> dict[str, Any]:
+    c = _counts(facts(f), conversations=Q(), repeated=Q(repeat_gap_seconds__lte=days * DAY))
+    return {**c, "days": days, "rate": rate(c["repeated"], c["conversations"])}
+
+
+def channel_switch(f: Filters) -> dict[str, Any]:
+    c = _counts(facts(f), conversations=Q(), switched=Q(channel_count__gt=1))
+    return {**c, "rate": rate(c["switched"], c["conversations"])}
+
+
+def explain_twice(f: Filters, days: int = 7) -> dict[str, Any]:
+    c = _counts(facts(f), conversations=Q(), explained_twice=Q(explain_twice_gap_seconds__lte=days * DAY))
+    return {**c, "days": days, "rate": rate(c["explained_twice"], c["conversations"])}
+
+
+def bot(f: Filters) -> dict[str, Any]:
+    c = _counts(facts(f), with_bot=~Q(bot_outcome=""), resolved=Q(bot_outcome="resolved"),
+                handed_over=Q(bot_outcome="handed_over"), abandoned=Q(bot_outcome="abandoned"))
+    return {**c, "deflection_rate": rate(c["resolved"], c["with_bot"]),
+            "handoff_rate": rate(c["handed_over"], c["with_bot"])}
+
+
+def sla(f: Filters) -> list[dict[str, Any]]:
+    """Per policy and target: met, breached (counted once decided), and attainment met / (met + breached)."""
+    rows = (facts(f).filter(sla_policy_id__isnull=False).values_list("sla_policy_id")
+            .annotate(fr_met=Count("pk", filter=Q(sla_first_response="met")),
+                      fr_breached=Count("pk", filter=Q(sla_first_response="breached")),
+                      res_met=Count("pk", filter=Q(sla_resolution="met")),
+                      res_breached=Count("pk", filter=Q(sla_resolution="breached")))
+            .values_list("sla_policy_id", "fr_met", "fr_breached", "res_met", "res_breached").order_by("sla_policy_id"))
+    return [{"policy_id": policy,
+             "first_response": {"met": a, "breached": b, "attainment": rate(a, a + b)},
+             "resolution": {"met": c, "breached": d, "attainment": rate(c, c + d)}}
+            for policy, a, b, c, d in rows]
+
+
+AGE_BUCKETS = (("under_1h", 3600), ("under_1d", DAY), ("under_7d", 7 * DAY), ("older", None))
+
+
+def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
+    """The conversations active now (new, open, pending, on hold) whatever the date range, and their ages."""
+    at = at or now()
+    ages = sorted(int((at - created).total_seconds())
+                  for created in facts(f, dated=False).filter(is_active=True).values_list("created_at", flat=True))
+    buckets = dict.fromkeys((name for name, _limit in AGE_BUCKETS), 0)
+    for age in ages:
+        buckets[next(name for name, limit in AGE_BUCKETS if limit is None or age < limit)] += 1
+    return {"open": len(ages), "median_age_seconds": nearest_rank(ages, 50), "p90_age_seconds": nearest_rank(ages, 90),
+            "ages": buckets}
+
+
+def agents(f: Filters) -> list[dict[str, Any]]:
+    """Per agent: conversations handled (last assignee) and resolved, first responses given and their median;
+    replies from the agent-day facts (the date range alone applies to them)."""
+    table: dict[int, dict[str, Any]] = defaultdict(lambda: {
+        "handled": 0, "resolved": 0, "first_responses": 0, "median_first_response_seconds": None, "replies": 0})
+    for agent_id, handled, resolved in (facts(f).filter(last_assignee_id__isnull=False)
+                                        .values_list("last_assignee_id")
+                                        .annotate(h=Count("pk"), r=Count("pk", filter=RESOLVED_Q))
+                                        .values_list("last_assignee_id", "h", "r").order_by()):
+        table[agent_id].update(handled=handled, resolved=resolved)
+    firsts: dict[int, list[int]] = defaultdict(list)
+    for agent_id, seconds in facts(f).filter(first_responder_id__isnull=False).values_list(
+            "first_responder_id", "first_response_seconds"):
+        firsts[agent_id].append(seconds)
+    for agent_id, values in firsts.items():
+        table[agent_id].update(first_responses=len(values), median_first_response_seconds=nearest_rank(sorted(values), 50))
+    for agent_id, replies in (AgentDayFact.objects.filter(Q(workspace_id=f.workspace_id) & _days(f, "day"))
+                              .values_list("agent_id").annotate(n=Sum("replies")).values_list("agent_id", "n")
+                              .order_by()):
+        if f.agent_id is None or agent_id == f.agent_id:
+            table[agent_id]["replies"] = replies
+    return [{"agent_id": agent_id, **row} for agent_id, row in sorted(table.items())]
+
+
+# ── per day ─────────────────────────────────────────────────────────────────────────────────────────
+def channel_days(f: Filters) -> list[dict[str, Any]]:
+    q = Q(workspace_id=f.workspace_id) & _days(f, "day")
+    if f.channel_id is not None:
+        q &= Q(channel_id=f.channel_id)
+    return [{"day": row.day.isoformat(), "channel_id": row.channel_id, "new_conversations": row.new_conversations,
+             "inbound": row.inbound, "outbound": row.outbound, "unique_contacts": row.unique_contacts}
+            for row in ChannelDayFact.objects.filter(q).order_by("day", "channel_id")]
+
+
+def agent_days(f: Filters) -> list[dict[str, Any]]:
+    q = Q(workspace_id=f.workspace_id) & _days(f, "day")
+    if f.agent_id is not None:
+        q &= Q(agent_id=f.agent_id)
+    return [{"day": row.day.isoformat(), "agent_id": row.agent_id, "handled": row.handled, "replies": row.replies,
+             "first_responses": row.first_responses,
+             "median_first_response_seconds": row.median_first_response_seconds, "resolutions": row.resolutions}
+            for row in AgentDayFact.objects.filter(q).order_by("day", "agent_id")]
+
+
+def overview(f: Filters, days: int = 7) -> dict[str, Any]:
+    """Every single-figure metric at once (the reports page and `GET /api/v1/analytics/overview`)."""
+    return {"first_response": first_response(f), "next_response": next_response(f), "resolution": resolution(f),
+            "reopen": reopen_rate(f), "first_contact_resolution": first_contact_resolution(f),
+            "repeat_contact": repeat_contact(f, days), "channel_switch": channel_switch(f),
+            "explain_twice": explain_twice(f, days), "bot": bot(f), "backlog": backlog(f)}

@@ -1,0 +1,139 @@
+"""Analytics facts: one row per conversation, per agent and day, per channel and day; derived, rebuildable.
+
+Every fact is computed from the conversations, messages, timeline, SLA timers and outbox rows
+(`analytics.facts`), never edited by hand: `threadline analytics rebuild` recomputes them all. Ids of channels,
+brands, teams and members are plain integers (no foreign keys): a fact keeps describing the past after the
+thing it names is deleted. Days are the workspace's local dates.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ConversationFact(models.Model):
+    conversation = models.OneToOneField("conversations.Conversation", primary_key=True, on_delete=models.CASCADE,
+                                        related_name="+")
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    contact_id = models.BigIntegerField()
+    origin_channel_id = models.BigIntegerField(null=True)
+    channels_used = models.JSONField(default=list)  # sorted channel ids of its messages
+    channel_count = models.PositiveSmallIntegerField(default=0)
+    brand_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    language = models.CharField(max_length=16, blank=True)
+    tags = models.JSONField(default=list)
+    status = models.CharField(max_length=16)
+    is_active = models.BooleanField(default=True)  # new, open, pending or on hold now
+    first_assignee_id = models.BigIntegerField(null=True)
+    last_assignee_id = models.BigIntegerField(null=True)
+    assignee_count = models.PositiveSmallIntegerField(default=0)  # distinct members ever assigned
+    created_at = models.DateTimeField()
+    created_day = models.DateField()  # local dates and hour in the workspace's time zone
+    created_week = models.DateField()  # the Monday of created_day's week
+    created_hour = models.PositiveSmallIntegerField()
+    first_response_at = models.DateTimeField(null=True)
+    first_responder_id = models.BigIntegerField(null=True)
+    first_response_seconds = models.BigIntegerField(null=True)
+    first_response_business_seconds = models.BigIntegerField(null=True)
+    next_response_seconds = models.JSONField(default=list)  # one per customer turn after the first answer
+    resolutions = models.PositiveIntegerField(default=0)
+    reopens = models.PositiveIntegerField(default=0)
+    first_resolved_at = models.DateTimeField(null=True)
+    last_resolved_at = models.DateTimeField(null=True)
+    resolution_seconds = models.BigIntegerField(null=True)  # created → first resolution
+    resolution_business_seconds = models.BigIntegerField(null=True)
+    resolution_spans = models.JSONField(default=list)  # calendar seconds of each open span that ended resolved
+    replies_before_resolution = models.PositiveIntegerField(default=0)  # agent replies before the first one
+    messages_contact = models.PositiveIntegerField(default=0)
+    messages_agent = models.PositiveIntegerField(default=0)
+    messages_bot = models.PositiveIntegerField(default=0)
+    bot_outcome = models.CharField(max_length=16, blank=True)  # resolved, handed_over, abandoned, or ""
+    sla_policy_id = models.BigIntegerField(null=True)
+    sla_first_response = models.CharField(max_length=16, blank=True)  # met, breached, running, or ""
+    sla_resolution = models.CharField(max_length=16, blank=True)
+    repeat_gap_seconds = models.BigIntegerField(null=True)  # until the contact's next conversation began
+    explain_twice_gap_seconds = models.BigIntegerField(null=True)  # since an earlier one, still open, began
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "created_day"], name="an_conv_day"),
+            models.Index(fields=["workspace", "origin_channel_id", "created_day"], name="an_conv_channel"),
+            models.Index(fields=["workspace", "brand_id", "created_day"], name="an_conv_brand"),
+            models.Index(fields=["workspace", "team_id", "created_day"], name="an_conv_team"),
+            models.Index(fields=["workspace", "last_assignee_id", "created_day"], name="an_conv_agent"),
+            models.Index(fields=["workspace", "language", "created_day"], name="an_conv_language"),
+            models.Index(fields=["workspace", "is_active", "created_at"], name="an_conv_backlog"),
+            models.Index(fields=["workspace", "contact_id", "created_at"], name="an_conv_contact"),
+        ]
+
+
+class FactChannel(models.Model):
+    """A channel a conversation used (the channel filter): one row per conversation and channel."""
+
+    fact = models.ForeignKey(ConversationFact, on_delete=models.CASCADE, related_name="channel_rows")
+    workspace_id = models.BigIntegerField()
+    channel_id = models.BigIntegerField()
+    created_day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "channel_id", "created_day"], name="an_used_channel")]
+
+
+class FactTag(models.Model):
+    """A tag a conversation carries (the tag filter)."""
+
+    fact = models.ForeignKey(ConversationFact, on_delete=models.CASCADE, related_name="tag_rows")
+    workspace_id = models.BigIntegerField()
+    tag = models.CharField(max_length=100)
+    created_day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "tag", "created_day"], name="an_tag")]
+
+
+class AgentDayFact(models.Model):
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    agent_id = models.BigIntegerField()
+    day = models.DateField()
+    handled = models.PositiveIntegerField(default=0)  # conversations the agent replied in that day
+    replies = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    median_first_response_seconds = models.BigIntegerField(null=True)
+    resolutions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "agent_id"], name="an_agent_day")]
+
+
+class ChannelDayFact(models.Model):
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    channel_id = models.BigIntegerField()
+    day = models.DateField()
+    new_conversations = models.PositiveIntegerField(default=0)
+    inbound = models.PositiveIntegerField(default=0)
+    outbound = models.PositiveIntegerField(default=0)
+    unique_contacts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "channel_id"], name="an_channel_day")]
+
+
+class StaleConversation(models.Model):
+    """A conversation whose facts an event made stale; the refresh task recomputes it and deletes the mark
+    (unless it was marked again meanwhile: `marked_at` moved on)."""
+
+    conversation_id = models.BigIntegerField(primary_key=True)
+    workspace_id = models.BigIntegerField()
+    marked_at = models.DateTimeField()
+
+
+class BotOutcome(models.Model):
+    """The last `bot.*` outcome of a conversation, from the events (the timeline does not keep them)."""
+
+    conversation = models.OneToOneField("conversations.Conversation", primary_key=True, on_delete=models.CASCADE,
+                                        related_name="+")
+    workspace_id = models.BigIntegerField()
+    outcome = models.CharField(max_length=16)
+    outbox_id = models.BigIntegerField()
