@@ -53,7 +53,7 @@ def build_outbound(message: Message) -> OutboundMessage:
         metadata={"attachments": [
             {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in message.attachments.all()
-        ]},
+        ], "choices": (message.metadata or {}).get("choices") or [], "language": message.language},
         template=(message.metadata or {}).get("template"),
     )
 

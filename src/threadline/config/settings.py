@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "threadline.portal",
     "threadline.knowledge",
     "threadline.analytics",
+    "threadline.bot",
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,8 @@ DURABLE: list[Subscriber] = [
                interested="threadline.automations.subscribers:interested"),
     Subscriber("language", "threadline.language.subscribers:on_event", frozenset({"message.received"})),
     Subscriber("sla", "threadline.sla.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})),
+    Subscriber("bot", "threadline.bot.subscribers:on_event", frozenset({"message.received"}),
+               interested="threadline.bot.subscribers:interested"),  # before routing: it holds bot conversations
     Subscriber("routing", "threadline.routing.subscribers:on_event", frozenset({"message.received", "conversation.updated", "agent.updated"})),
     Subscriber("search", "threadline.search.subscribers:on_event", frozenset({
         "message.received", "message.created", "conversation.created", "conversation.updated", "conversation.merged",

@@ -160,6 +160,20 @@ def do_send_automatic_reply(conversation: Conversation, template: Template) -> M
                           language=rendered.language, metadata={"template_id": template.pk})
 
 
+def do_send_bot_message(conversation: Conversation, text: str, *, language: str = "",
+                        choices: list[dict[str, str]] | None = None) -> Message:
+    """Send the answer bot's turn (`author_kind=bot`) on the channel the customer last used, with the choices
+    the channel renders natively (`metadata["choices"]`). Like an automatic reply, it is not an agent's
+    answer: no first response, SLA clocks keep running. Raises ValidationFailed when the channel refuses."""
+    text = check_text(text)
+    channel, identity = reply_target(conversation, None)
+    check_send_allowed(conversation, identity, channel)
+    metadata: dict[str, Any] = {"choices": [{"id": str(c["id"])[:200], "label": str(c["label"])[:200]}
+                                            for c in choices]} if choices else {}
+    return queue_outbound(conversation, channel, identity, text, author_kind=AuthorKind.BOT, language=language,
+                          metadata=metadata)
+
+
 def do_delete_template(template: Template) -> None:
     """An admin deletes a template with its language variants. The caller holds the transaction and has checked the actor is an admin."""
     record_change("template.deleted", template, {"name": template.name})

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from threadline.bot.queries import holds as bot_holds
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.language.actions import ensure_detected
 from threadline.routing.actions import do_hand_back, do_route
@@ -24,8 +25,9 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
             conversation = (Conversation.objects.select_for_update(of=("self",))
                             .select_related("team", "origin_channel", "last_inbound_channel")
                             .filter(pk=payload["conversation_id"]).first())
-            if conversation is not None and conversation.assignee_id is None:
-                do_route(conversation)
+            if conversation is not None and conversation.assignee_id is None and not bot_holds(
+                    conversation, payload["message_id"]):
+                do_route(conversation)  # the bot routes a conversation it holds when it hands it over
     elif event_type == "conversation.updated":
         changes = payload.get("changes", {})
         if changes.get("status") in FREEING or ("assignee_id" in changes and changes["assignee_id"] is None):

@@ -448,6 +448,8 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return describe_call(kind, data)
     if kind.startswith("sla_"):
         return describe_sla(kind, data)
+    if kind.startswith("bot_"):
+        return describe_bot(kind, data)
     if kind == "reply_retried":
         return _("%(actor)s tried a failed reply again") % {"actor": actor}
     if kind == "reply_resent":
@@ -507,6 +509,28 @@ def describe_sla(kind: str, data: dict[str, Any]) -> str:
     }
     text = texts.get(kind)
     return text % {"metric": metric} if text and "%(metric)s" in text else (text or kind.replace("_", " "))
+
+
+BOT_REASONS = {
+    "asked": gettext_lazy("the customer asked for a person"), "not_helped": gettext_lazy("the answer did not help"),
+    "low_confidence": gettext_lazy("no article was close enough"), "max_turns": gettext_lazy("after its most answers"),
+    "email": gettext_lazy("it answered the email once"), "external": gettext_lazy("the bot platform asked for it"),
+    "external_failed": gettext_lazy("the bot platform did not answer"),
+    "assigned": gettext_lazy("an agent took the conversation"), "disabled": gettext_lazy("the bot was turned off"),
+}
+
+
+def describe_bot(kind: str, data: dict[str, Any]) -> str:
+    if kind == "bot_started":
+        return _("The answer bot took the conversation")
+    if kind == "bot_handed_over":
+        return _("The answer bot handed over to people: %(reason)s") % {
+            "reason": BOT_REASONS.get(data.get("reason", ""), data.get("reason", ""))}
+    if kind == "bot_resolved":
+        return _("Resolved by the answer bot")
+    if kind == "bot_abandoned":
+        return _("The customer left the answer bot without an answer")
+    return kind.replace("_", " ").capitalize()
 
 
 def describe_call(kind: str, data: dict[str, Any]) -> str:

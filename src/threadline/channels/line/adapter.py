@@ -29,7 +29,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     ChannelError,
@@ -158,6 +158,7 @@ class LineAdapter:
             postback = event.get("postback") or {}
             mid, text = f"postback:{event.get('webhookEventId')}", _("Pressed: %(data)s") % {"data": postback.get("data", "")}
             metadata["postback"] = postback
+            metadata = choices.picked(metadata, postback.get("data"))
         elif kind == "unsend":
             original = str((event.get("unsend") or {}).get("messageId", ""))
             mid, text, references = f"{original}:unsent", _("(message unsent)"), (original,)
@@ -252,11 +253,12 @@ class LineAdapter:
         messages: list[dict[str, Any]] = []
         if message.text:
             messages.append({"type": "text", "text": message.text[:5000]})
-            if message.template and message.template["name"] == "interactive":
+            offered = choices.buttons(message)
+            if offered:  # quick reply: postback actions (label <= 20 characters, at most 13 items)
                 messages[0]["quickReply"] = {"items": [
                     {"type": "action", "action": {"type": "postback", "label": b["title"][:20], "data": b["id"],
                                                   "displayText": b["title"][:300]}}
-                    for b in message.template["buttons"][:13]]}
+                    for b in offered[:13]]}
         for item in message.metadata.get("attachments", [])[:4]:
             link = media.media_link(channel, item["id"])
             kind = item["content_type"].split("/")[0]

@@ -24,7 +24,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     ChannelError,
@@ -172,6 +172,7 @@ class MessengerAdapter:
                 text = _("(unsupported message)")
             if message.get("quick_reply"):
                 metadata["payload"] = message["quick_reply"].get("payload", "")
+                metadata["choice"] = str(metadata["payload"])[:200]
             reply_to = message.get("reply_to") or {}
             if reply_to.get("mid"):
                 references = (reply_to["mid"],)
@@ -209,6 +210,7 @@ class MessengerAdapter:
             postback = event["postback"]
             mid = postback.get("mid") or f"postback:{event.get('timestamp')}:{sender}"
             text, metadata["payload"] = postback.get("title", ""), postback.get("payload", "")
+            metadata["choice"] = str(metadata["payload"])[:200]
             if postback.get("referral"):
                 metadata["referral"] = postback["referral"]
         elif isinstance(event.get("reaction"), dict):
@@ -307,9 +309,10 @@ class MessengerAdapter:
         first = ""
         if message.text:
             body: dict[str, Any] = {"text": message.text}
-            if interactive:
+            offered = choices.buttons(message)
+            if offered:  # quick replies: title <= 20 characters, at most 13
                 body["quick_replies"] = [{"content_type": "text", "title": b["title"][:20], "payload": b["id"]}
-                                         for b in message.template["buttons"][:13]]  # type: ignore[index]
+                                         for b in offered[:13]]
             answer = graph.post_json(channel, self._endpoint(channel), {**head, "message": body})
             first = self._mid(answer)
         for item in message.metadata.get("attachments", []):

@@ -23,7 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, model_validator
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     DeliveryResult,
@@ -214,7 +214,8 @@ class SmsAdapter:
                 base["From"] = sender or WHATSAPP_PREFIX + config["from_number"]
         if config.get("status_callbacks", True):
             base["StatusCallback"] = f"{settings.PUBLIC_URL}/hooks/sms/{channel.pk}/"
-        parts = [message.text[i:i + MAX_BODY] for i in range(0, len(message.text), MAX_BODY)] or [""]
+        text = choices.numbered(message)  # "Reply 1 for …": the number back maps to the choice
+        parts = [text[i:i + MAX_BODY] for i in range(0, len(text), MAX_BODY)] or [""]
         links = [media.media_link(channel, a["id"]) for a in message.metadata.get("attachments", [])][:10]
         first_sid = ""
         headers = twilio.basic_auth(config["account_sid"], config["auth_token"])

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     DeliveryResult,
@@ -40,6 +41,7 @@ from threadline.channels.models import Channel
 from threadline.core import crypto, http
 from threadline.core.errors import ValidationFailed
 
+logger = logging.getLogger(__name__)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 FILE_FIELDS = ("document", "audio", "voice", "video", "video_note", "animation", "sticker")
 SEND_METHODS = {"image": ("sendPhoto", "photo"), "audio": ("sendAudio", "audio"), "video": ("sendVideo", "video")}
@@ -65,6 +67,16 @@ GROUP_TYPES = ("group", "supergroup")
 def _group(chat: Any) -> str:
     """The thread key of a group or supergroup chat (its id), "" for a private chat."""
     return str(chat.get("id", "")) if isinstance(chat, dict) and chat.get("type") in GROUP_TYPES else ""
+
+
+def _label(query: dict[str, Any]) -> str:
+    """The text of the inline button the customer pressed (from the message it was under)."""
+    markup = (query.get("message") or {}).get("reply_markup") or {}
+    for row in markup.get("inline_keyboard") or []:
+        for button in row if isinstance(row, list) else []:
+            if isinstance(button, dict) and button.get("callback_data") == query.get("data"):
+                return str(button.get("text", ""))
+    return ""
 
 
 def _name(user: dict[str, Any]) -> str:
@@ -108,12 +120,14 @@ class TelegramAdapter:
         if isinstance(update.get("callback_query"), dict):
             query = update["callback_query"]
             user = query.get("from") or {}
+            self._answer_callback(channel, query)
+            label = _label(query)
             return [InboundMessage(
                 provider_message_id=f"callback:{query.get('id')}", sender_kind="telegram",
                 sender_address=str(user.get("id", "")), sender_name=_name(user), sender_verified=True,
-                text=_("Pressed: %(data)s") % {"data": query.get("data", "")},
-                metadata={"type": "callback_query", "data": query.get("data", ""),
-                          "language": user.get("language_code", "")},
+                text=label or _("Pressed: %(data)s") % {"data": query.get("data", "")},
+                metadata=choices.picked({"type": "callback_query", "data": query.get("data", ""),
+                                         "language": user.get("language_code", "")}, query.get("data")),
                 thread_key=_group((query.get("message") or {}).get("chat")),
             )]
         if isinstance(update.get("message_reaction"), dict):
@@ -187,6 +201,16 @@ class TelegramAdapter:
             thread_key=group, subject=chat.get("title", "") if group else "",
         )
 
+    def _answer_callback(self, channel: Channel, query: dict[str, Any]) -> None:
+        """answerCallbackQuery, so the customer's app stops showing the button as pending. Best effort: the
+        pick is stored whether or not Telegram takes the answer (it expires after a while anyway)."""
+        if not query.get("id"):
+            return
+        try:
+            self._post(channel, "answerCallbackQuery", json_body={"callback_query_id": str(query["id"])})
+        except (PermanentSendError, TransientSendError) as exc:
+            logger.info("answerCallbackQuery failed on channel %s: %s", channel.pk, exc)
+
     def _api(self, channel: Channel, method: str) -> str:
         config = channel.config
         return f"{config['api_base_url'].rstrip('/')}/bot{config['bot_token']}/{method}"
@@ -238,7 +262,7 @@ class TelegramAdapter:
         first = ""
         if message.text and (not files or len(message.text) > 1024):
             body: dict[str, Any] = {"chat_id": chat_id, "text": message.text[:4096]}
-            buttons = (message.template or {}).get("buttons")
+            buttons = choices.buttons(message)
             if buttons:
                 body["reply_markup"] = {"inline_keyboard": [[{"text": b["title"], "callback_data": b["id"]}]
                                                             for b in buttons]}

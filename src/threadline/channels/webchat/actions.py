@@ -37,6 +37,7 @@ from threadline.events.bus import publish
 
 MAX_TEXT = 10_000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CHOICE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 EVENT_NAME = re.compile(r"^[\w .:/-]{1,200}$")
 UNVERIFIED_EMAIL = "unverified_email"  # the contact attribute that keeps an email a visitor typed
 
@@ -244,13 +245,24 @@ def check_message(client_id: Any, text: Any, attachments: tuple[InboundAttachmen
     return client_id, identities.check_text(text, field="text", max_length=MAX_TEXT)
 
 
+def check_choice(choice: Any) -> str:
+    """A button the visitor pressed under a bot message: its id, or "" (none)."""
+    if choice in (None, ""):
+        return ""
+    if not isinstance(choice, str) or not CHOICE.match(choice):
+        raise ValidationFailed(_("The choice is not valid."), code="invalid_choice", field="choice")
+    return choice
+
+
 def do_receive_visitor_message(channel: Channel, visitor: Visitor, *, client_id: Any, text: Any,
-                               attachments: tuple[InboundAttachment, ...] = ()) -> Message:
+                               attachments: tuple[InboundAttachment, ...] = (), choice: Any = None) -> Message:
     """Store a visitor's message once per (visitor, client id); a retry returns the stored message.
 
     The raw message is kept as an InboundEvent (processed) for audit and replay, like every channel's input.
+    A pressed button (`choice`, its id) travels as `metadata["choice"]`, its label as the text.
     """
     client_id, text = check_message(client_id, text, attachments)
+    choice = check_choice(choice)
     key = f"{visitor.visitor_id}:{client_id}"
     existing = Message.objects.filter(channel=channel, provider_message_id=key).first()
     if existing is not None:
@@ -260,7 +272,7 @@ def do_receive_visitor_message(channel: Channel, visitor: Visitor, *, client_id:
             "sender": {"kind": kind, "address": address, "name": visitor.name, "verified": verified},
             "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": len(a.content)}
                             for a in attachments],
-            "page_url": visitor.page_url}
+            "page_url": visitor.page_url, **({"choice": choice} if choice else {})}
     InboundEvent.objects.get_or_create(
         channel=channel, idempotency_key=key[:255],
         defaults={"workspace_id": channel.workspace_id, "body": json.dumps(body, ensure_ascii=False).encode(),
@@ -270,7 +282,8 @@ def do_receive_visitor_message(channel: Channel, visitor: Visitor, *, client_id:
     message = receive_inbound_message(channel, InboundMessage(
         provider_message_id=key, sender_kind=kind, sender_address=address, sender_name=visitor.name,
         sender_verified=verified, text=text, attachments=attachments,
-        metadata={"visitor_id": visitor.visitor_id, "page_url": visitor.page_url[:500]},
+        metadata={"visitor_id": visitor.visitor_id, "page_url": visitor.page_url[:500],
+                  **({"choice": choice} if choice else {})},
     ))
     _adopt_contact(visitor, message.author_contact)
     return message

@@ -79,7 +79,8 @@ class WebchatAdapter:
             sender_kind=sender.get("kind", IdentityKind.VISITOR),
             sender_address=sender.get("address", document["visitor_id"]),
             sender_name=sender.get("name", ""), sender_verified=bool(sender.get("verified")),
-            text=document.get("text", ""), metadata={"visitor_id": document["visitor_id"]},
+            text=document.get("text", ""), metadata={"visitor_id": document["visitor_id"],
+                                                     **({"choice": document["choice"]} if document.get("choice") else {})},
         )]
 
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:

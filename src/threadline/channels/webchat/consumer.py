@@ -1,6 +1,6 @@
 """The widget's socket: `ws/webchat/<channel_id>/?token=<visitor token>`.
 
-Client → server (JSON, `type`): `message` {client_id, text}; `typing` {typing}; `receipt` {status:
+Client → server (JSON, `type`): `message` {client_id, text, choice?: a bot button's id}; `typing` {typing}; `receipt` {status:
 delivered|read, up_to}; `ping`. Server → client: `welcome` {visitor, agents_available, conversation_id},
 `ack` {client_id, message}, `message` {message}, `typing` {typing, name}, `read` {up_to}, `error` {code,
 message, client_id}, `pong`.
@@ -55,12 +55,14 @@ def _open(channel_id: int, token: str) -> tuple[Any, Any, dict[str, Any]] | None
 
 
 @database_sync_to_async
-def _receive(channel: Any, visitor_pk: int, client_id: Any, text: Any, language: str) -> dict[str, Any]:
+def _receive(channel: Any, visitor_pk: int, client_id: Any, text: Any, language: str,
+             choice: Any = None) -> dict[str, Any]:
     from threadline.channels.webchat.models import Visitor
 
     with translation.override(language or None), transaction.atomic():
         visitor = Visitor.objects.select_for_update().get(pk=visitor_pk)
-        message = actions.do_receive_visitor_message(channel, visitor, client_id=client_id, text=text)
+        message = actions.do_receive_visitor_message(channel, visitor, client_id=client_id, text=text,
+                                                     choice=choice)
         return {"message": queries.message_payload(message), "contact_id": message.conversation.contact_id}
 
 
@@ -155,7 +157,8 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                                   "message": "rate limited"})
             return
         try:
-            stored = await _receive(self.channel, self.visitor.pk, client_id, content.get("text"), self.language)
+            stored = await _receive(self.channel, self.visitor.pk, client_id, content.get("text"), self.language,
+                                    content.get("choice"))
         except ThreadlineError as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message, "client_id": client_id})
             return

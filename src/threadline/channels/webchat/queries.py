@@ -99,6 +99,8 @@ def message_payload(message: Message) -> dict[str, Any]:
         "direction": message.direction,
         "author": author,
         "text": message.text,
+        "author_kind": message.author_kind,
+        "choices": (message.metadata or {}).get("choices") or [] if message.direction == "out" else [],
         "status": message.status,
         "created_at": message.created_at.isoformat(),
         "attachments": [

@@ -146,6 +146,7 @@ FRAME_STRINGS = {
     "skip": lambda: _("Skip"),
     "typing": lambda: _("%(name)s is typing…"),
     "someone": lambda: _("An agent"),
+    "bot": lambda: _("Assistant"),
     "you": lambda: _("You"),
     "seen": lambda: _("Seen"),
     "delivered": lambda: _("Delivered"),

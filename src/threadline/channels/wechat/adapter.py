@@ -25,7 +25,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, model_validator
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     ChannelError,
@@ -169,6 +169,7 @@ class WeChatAdapter:
         text = ""
         if kind == "text":
             text = _text(root, "Content")
+            metadata = choices.picked(metadata, _text(root, "bizmsgmenuid"))
         elif kind in MEDIA_TYPES:
             fetched = self._media(channel, _text(root, "MediaId"), kind, _text(root, "Format"))
             attachments += [fetched] if fetched else []
@@ -302,10 +303,11 @@ class WeChatAdapter:
         from threadline.conversations.models import Attachment
 
         to = message.recipient_address
-        if message.template and message.template["name"] == "interactive":  # a menu message (msgmenu)
+        offered = choices.buttons(message)
+        if offered:  # a menu message (msgmenu); a pick comes back as text with its bizmsgmenuid
             self._post_json(channel, "/cgi-bin/message/custom/send", {"touser": to, "msgtype": "msgmenu", "msgmenu": {
                 "head_content": message.text, "tail_content": "",
-                "list": [{"id": b["id"], "content": b["title"]} for b in message.template["buttons"]]}})
+                "list": [{"id": b["id"], "content": b["title"]} for b in offered]}})
             return DeliveryResult(provider_message_id=f"wechat-out-{message.message_id}")
         if message.template:
             variables = message.template.get("variables", [])

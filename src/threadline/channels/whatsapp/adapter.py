@@ -21,7 +21,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field
 
-from threadline.channels import provider_http
+from threadline.channels import choices, provider_http
 from threadline.channels.base import (
     Capabilities,
     DeliveryResult,
@@ -184,11 +184,13 @@ class WhatsAppAdapter:
                 "name": (c.get("name") or {}).get("formatted_name", ""),
                 "phones": ", ".join(p.get("phone", "") for p in c.get("phones", []) or [])} for c in shared)
             metadata["contacts"] = shared
-        elif kind == "button":
+        elif kind == "button":  # a template's quick-reply button
             text, metadata["payload"] = body.get("text", ""), body.get("payload", "")
+            metadata = choices.picked(metadata, body.get("payload"))
         elif kind == "interactive":
             reply = body.get(body.get("type", ""), {}) or {}
             text, metadata["reply_id"] = reply.get("title", ""), reply.get("id", "")
+            metadata = choices.picked(metadata, reply.get("id"))
             if reply.get("description"):
                 metadata["description"] = reply["description"]
         elif kind == "reaction":
@@ -294,8 +296,9 @@ class WhatsAppAdapter:
         base = config["graph_base_url"].rstrip("/")
         head = {"messaging_product": "whatsapp", "recipient_type": "individual", **_to(message.recipient_address)}
         bodies: list[dict[str, Any]] = []
-        if message.template and message.template["name"] == "interactive":
-            bodies.append({**head, "type": "interactive", "interactive": self._interactive(message)})
+        offered = choices.buttons(message)
+        if offered and not message.metadata.get("attachments"):  # reply buttons (or a list) under the text
+            bodies.append({**head, "type": "interactive", "interactive": self._interactive(message, offered)})
         elif message.template:
             bodies.append({**head, "type": "template", "template": self._template(message.template)})
         else:
@@ -320,9 +323,8 @@ class WhatsAppAdapter:
             first = first or ids[0]
         return DeliveryResult(provider_message_id=first)
 
-    def _interactive(self, message: OutboundMessage) -> dict[str, Any]:
-        """Up to three reply buttons, or a list of up to ten rows."""
-        buttons = (message.template or {}).get("buttons", [])
+    def _interactive(self, message: OutboundMessage, buttons: list[dict[str, str]]) -> dict[str, Any]:
+        """Up to three reply buttons (titles of at most 20 characters), or a list of up to ten rows."""
         body = {"text": message.text[:1024]}
         if len(buttons) <= 3:
             return {"type": "button", "body": body, "action": {"buttons": [

@@ -80,7 +80,9 @@ function attachmentUrl(file) {
 
 function meta(message) {
   const time = timeFormat.format(new Date(message.created_at));
-  if (message.direction === "out") return `${message.author || strings.someone} · ${time}`;
+  if (message.direction === "out") {
+    return `${message.author_kind === "bot" ? strings.bot : message.author || strings.someone} · ${time}`;
+  }
   const state = message.status === "read" ? strings.seen : "";
   return [strings.you, time, state].filter(Boolean).join(" · ");
 }
@@ -96,6 +98,21 @@ function render(message) {
     bubble.dir = "auto";
     bubble.textContent = message.text;
     element.append(bubble);
+  }
+  if (message.choices?.length && !message.answered) {
+    // the bot's buttons ("did this answer your question?"): a press sends the choice, its label as the text
+    const choices = document.createElement("div");
+    choices.className = "choices";
+    for (const choice of message.choices) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dir = "auto";
+      button.textContent = choice.label;
+      button.dataset.choice = choice.id;
+      button.addEventListener("click", () => choose(message, choice));
+      choices.append(button);
+    }
+    element.append(choices);
   }
   if (message.attachments?.length) {
     const files = document.createElement("div");
@@ -132,6 +149,14 @@ function show(message) {
     shown.set(message.id, element);
     const after = [...log.querySelectorAll(".msg[data-id]")].find((el) => Number(el.dataset.id) > message.id);
     log.insertBefore(element, after || null);
+  }
+  if (message.direction === "in") {  // the customer wrote after the bot's buttons: they are answered
+    for (const earlier of shown.values()) {
+      if (earlier.message.id < message.id && earlier.message.choices?.length && !earlier.message.answered) {
+        earlier.message.answered = true;
+        render(earlier.message);
+      }
+    }
   }
   if (message.direction === "out" && !known) {
     lastAgentMessage = Math.max(lastAgentMessage, message.id);
@@ -268,10 +293,23 @@ function fail(clientId, item) {
   };
 }
 
-function sendText(clientId, text) {
+function sendText(clientId, text, choice) {
   if (socket && socket.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify({ type: "message", client_id: clientId, text }));
+    socket.send(JSON.stringify({ type: "message", client_id: clientId, text, ...(choice ? { choice } : {}) }));
   }
+}
+
+function choose(message, choice) {
+  if (boot.preview) return;
+  for (const element of shown.values()) {  // a pick answers every earlier set of buttons
+    if (element.message.choices?.length && !element.message.answered) {
+      element.message.answered = true;
+      render(element.message);
+    }
+  }
+  const { clientId, element } = addPending(choice.label, []);
+  pending.set(clientId, { element, text: choice.label });
+  sendText(clientId, choice.label, choice.id);
 }
 
 function addPending(text, files) {
