@@ -65,6 +65,11 @@ API: dict[str, str | None] = {
     # conversations and messages
     "GET /api/v1/conversations": P.VIEW,
     "GET /api/v1/search": P.VIEW,
+    # analytics
+    "GET /api/v1/analytics/metrics/{metric}": P.ANALYTICS,
+    "GET /api/v1/analytics/series/channels": P.ANALYTICS,
+    "GET /api/v1/analytics/series/agents": P.ANALYTICS,
+    "GET /api/v1/analytics/conversations": P.ANALYTICS,
     "GET /api/v1/conversations/{conversation_id}": P.VIEW,
     "PATCH /api/v1/conversations/{conversation_id}": P.ASSIGN,
     "POST /api/v1/conversations/{conversation_id}/merge": P.ASSIGN,
@@ -349,7 +354,7 @@ def world(client, admin, run_jobs, settings) -> dict[str, Any]:
         "suggestion_id": suggestion.pk, "conversation_id": conversation.pk, "message_id": message.pk,
         "agent_id": target.pk, "membership_id": target.pk, "team_id": team.pk, "channel_id": channel.pk,
         "role_id": CustomRole.objects.get(name="Some").pk, "event_id": channel.inbound_events.first().pk,
-        "address": "carol@example.com", "domain": "example.com",
+        "address": "carol@example.com", "domain": "example.com", "metric": "overview",
     }
     return {"members": members, "ids": ids, "tokens": {k: factories.make_token(m) for k, m in members.items()}}
 

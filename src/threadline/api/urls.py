@@ -49,6 +49,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.redaction.api:router"),
     ("/search", "threadline.search.api:router"),
     ("/sso", "threadline.sso.api:router"),
+    ("/analytics", "threadline.analytics.api:router"),
 ]
 
 for prefix, path in ROUTERS:

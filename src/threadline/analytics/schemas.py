@@ -1,0 +1,74 @@
+"""Query shapes of /api/v1/analytics (the answers are the metrics' own dictionaries, docs/analytics.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from threadline.core.schemas import DEFAULT_LIMIT, MAX_LIMIT, Id
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+class Bucket(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+
+
+class MetricName(StrEnum):
+    OVERVIEW = "overview"
+    VOLUME = "volume"
+    FIRST_RESPONSE = "first-response"
+    NEXT_RESPONSE = "next-response"
+    RESOLUTION = "resolution"
+    REOPEN = "reopen"
+    FIRST_CONTACT_RESOLUTION = "first-contact-resolution"
+    REPEAT_CONTACT = "repeat-contact"
+    CHANNEL_SWITCH = "channel-switch"
+    EXPLAIN_TWICE = "explain-twice"
+    BOT = "bot"
+    SLA = "sla"
+    BACKLOG = "backlog"
+    AGENTS = "agents"
+
+
+class FilterQuery(Schema):
+    start: dt.date | None = Field(None, description="First local day (the workspace's time zone) of the "
+                                                    "conversations' creation, inclusive")
+    end: dt.date | None = Field(None, description="Last local day, inclusive")
+    channel_id: Id | None = Field(None, description="Conversations that used this channel")
+    brand_id: Id | None = None
+    team_id: Id | None = None
+    agent_id: Id | None = Field(None, description="Conversations assigned to this agent (last assignee)")
+    language: str | None = Field(None, max_length=16)
+    tag: str | None = Field(None, max_length=100)
+    format: Format = Field(Format.JSON, description="`json`, or `csv` (an attachment)")
+
+
+class MetricQuery(FilterQuery):
+    days: int = Field(7, ge=1, le=365, description="N of the repeat-contact and explain-twice rates")
+    by: Bucket = Field(Bucket.DAY, description="The volume's buckets: local hour of day, day or week")
+
+
+class FactQuery(FilterQuery):
+    cursor: str | None = Field(None, max_length=200, description="The `next_cursor` of the previous page")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows per page (JSON)")
+
+
+class MetricOut(Schema):
+    metric: str
+    filters: dict[str, Any]
+    value: Any
+
+
+class RowsOut(Schema):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
