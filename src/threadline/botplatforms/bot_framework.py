@@ -215,10 +215,13 @@ class BotFramework(PlatformBot):
              state: dict[str, Any] | None) -> BotTurn:
         key = _state_key(cfg, session_id)
         session = _Session(cfg, session_id, state if state is not None else (cache.get(key) or {}))
-        session.ensure()
-        session.post_message(choice or text, language)
-        activities = session.poll()
-        cache.set(key, session.state, timeout=STATE_TTL)
+        try:
+            session.ensure()
+            session.post_message(choice or text, language)
+            activities = session.poll()
+        finally:  # a turn that failed after the conversation started still continues it next time
+            if session.state.get("conversation_id"):
+                cache.set(key, session.state, timeout=STATE_TTL)
         return turn_from(activities, session.state)
 
     def check(self, cfg: BotFrameworkConfig) -> None:

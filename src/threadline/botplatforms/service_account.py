@@ -1,9 +1,9 @@
 """Google service-account access tokens: the OAuth 2.0 JWT bearer grant (RFC 7523) at the key's `token_uri`.
 
 The JWT is signed RS256 with the key's `private_key` (its `private_key_id` as `kid`), claims `iss` = the
-service account's email, `scope`, `aud` = the token URI, `iat`/`exp` one hour apart. The access token is kept
-in the cache (shared by every worker with Redis) until a minute before it expires, keyed by the key and scope,
-so one token serves every conversation of a bot.
+service account's email, `scope`, `aud` = Google's token endpoint, `iat`/`exp` one hour apart (the claims
+Google's own auth library sends). The access token is kept in the cache (shared by every worker with Redis)
+until a minute before it expires, keyed by the key and scope, so one token serves every conversation of a bot.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from threadline.botplatforms.base import BotAuthError, BotConfigError, Permanent
 from threadline.core import http
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# The assertion's audience is Google's token endpoint whatever `token_uri` it is posted to, as Google's own auth
+# library does (a gateway or a test fake at another token_uri checks for this audience too).
+AUDIENCE = "https://oauth2.googleapis.com/token"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LIFETIME = 3600
 MARGIN = 60  # seconds before expiry when a cached token is no longer handed out
@@ -32,7 +35,7 @@ def _cache_key(key: dict[str, Any], scope: str) -> str:
 
 def assertion(key: dict[str, Any], scope: str, *, now: int | None = None) -> str:
     issued = int(time.time()) if now is None else now
-    claims = {"iss": key["client_email"], "scope": scope, "aud": key["token_uri"], "iat": issued,
+    claims = {"iss": key["client_email"], "scope": scope, "aud": AUDIENCE, "iat": issued,
               "exp": issued + LIFETIME}
     headers = {"kid": key["private_key_id"]} if key.get("private_key_id") else None
     try:

@@ -159,7 +159,7 @@ class FakeDialogflowCX(FakePlatform):
         try:
             header = jwt.get_unverified_header(assertion)
             claims = jwt.decode(assertion, self.private_key.public_key(), algorithms=["RS256"],
-                                audience=f"{self.url}/token", options={"require": ["iss", "aud", "iat", "exp"]})
+                                audience="https://oauth2.googleapis.com/token", options={"require": ["iss", "aud", "iat", "exp"]})
         except jwt.PyJWTError as exc:
             return 400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"}, {}
         if header.get("kid") != self.key_id or claims.get("iss") != self.CLIENT_EMAIL:

@@ -148,3 +148,18 @@ def test_no_answer_in_time_and_throttling_are_transient(directline):
     directline.outage = directline_error(429, "TooManyRequests", "slow down")
     with pytest.raises(TransientBotError, match="TooManyRequests"):
         converse(directline)
+
+
+def test_a_turn_that_failed_after_the_conversation_started_is_continued_next_time(directline):
+    echo = directline.bot
+
+    def breaks_after_posting(activity):
+        directline.outage = directline_error(502, "BotError", "The bot returned an error")
+        return []
+
+    directline.bot = breaks_after_posting
+    with pytest.raises(TransientBotError, match="BotError"):
+        converse(directline)
+    directline.outage, directline.bot = None, echo
+    assert converse(directline, "again").messages == ["echo: again"]
+    assert len(directline.calls("/conversations")) == 1

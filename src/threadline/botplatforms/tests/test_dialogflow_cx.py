@@ -122,3 +122,30 @@ def test_a_broken_config_says_which_field():
     with pytest.raises(BotConfigError, match="service_account_key"):
         registry.get("dialogflow_cx").converse({"project_id": "p", "agent_id": "a", "service_account_key": "{}"},
                                                "s1", "hi", "en", None)
+
+
+def test_googles_auth_library_and_threadline_send_the_same_assertion_and_the_fake_accepts_it(dialogflow):
+    """google-auth (a test-only dependency) as the oracle of the JWT bearer grant."""
+    from urllib.parse import parse_qs
+
+    import google.auth.transport.requests
+    import jwt
+    from google.oauth2 import service_account as google_service_account
+
+    key = dialogflow.service_account_key()
+    credentials = google_service_account.Credentials.from_service_account_info(
+        key, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(google.auth.transport.requests.Request())
+    assert credentials.token.startswith("ya29.") and credentials.token in dialogflow.tokens
+
+    converse(dialogflow)
+    theirs, ours = (parse_qs(c.body.decode()) for c in dialogflow.calls("/token"))
+    assert theirs["grant_type"] == ours["grant_type"]
+    (their_jwt,), (our_jwt,) = theirs["assertion"], ours["assertion"]
+    claims = [jwt.decode(t, options={"verify_signature": False}) for t in (their_jwt, our_jwt)]
+    assert [{k: c[k] for k in ("iss", "aud", "scope")} for c in claims] == [
+        {"iss": key["client_email"], "aud": "https://oauth2.googleapis.com/token", "scope": "https://www.googleapis.com/auth/cloud-platform"}
+    ] * 2
+    assert [c["exp"] - c["iat"] for c in claims] == [3600, 3600]
+    headers = [jwt.get_unverified_header(t) for t in (their_jwt, our_jwt)]
+    assert [(h["alg"], h["kid"]) for h in headers] == [("RS256", key["private_key_id"])] * 2
