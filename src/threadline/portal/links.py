@@ -70,3 +70,11 @@ def do_spend_link(workspace: Workspace, token: str) -> SignInLink:
         raise PermissionDenied(_("This sign-in link has expired or was already used. Ask for a new one."),
                                code="link_invalid")
     return link
+
+
+def do_issue_widget_link(workspace: Workspace, contact: Contact, *, email: str = "") -> str:
+    """The URL of a 2-minute single-use link signing the chat widget's identified visitor into the portal
+    (opened at once by the widget, never mailed, so the GET spends it)."""
+    token = do_issue_link(workspace, SignInLink.Purpose.WIDGET, email=email, contact=contact,
+                          lifetime=WIDGET_LIFETIME)
+    return link_url(workspace, token)

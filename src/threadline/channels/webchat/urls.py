@@ -15,4 +15,5 @@ urlpatterns = [
     path("widget/<int:channel_id>/events", views.track_view, name="widget-events"),
     path("widget/<int:channel_id>/messages", views.messages_view, name="widget-messages"),
     path("widget/<int:channel_id>/attachments/<int:attachment_id>", views.attachment_view, name="widget-attachment"),
+    path("widget/<int:channel_id>/portal-link", views.portal_link_view, name="widget-portal-link"),
 ]

@@ -31,7 +31,7 @@ from threadline.conversations.attachments import attachment_response
 from threadline.conversations.models import Attachment
 from threadline.core import jsonsafe, security_headers
 from threadline.core.client_address import client_address
-from threadline.core.errors import NotFound, RateLimited, ThreadlineError, ValidationFailed
+from threadline.core.errors import NotFound, PermissionDenied, RateLimited, ThreadlineError, ValidationFailed
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import contact_group
 
@@ -144,6 +144,7 @@ FRAME_STRINGS = {
     "email": lambda: _("Your email"),
     "save": lambda: _("Save"),
     "skip": lambda: _("Skip"),
+    "portal": lambda: _("See all your requests"),
     "typing": lambda: _("%(name)s is typing…"),
     "someone": lambda: _("An agent"),
     "bot": lambda: _("Assistant"),
@@ -298,4 +299,15 @@ def attachment_view(request: HttpRequest, channel: Channel, attachment_id: int) 
     return attachment_response(attachment, inline_images=True)
 
 
+@require_POST
+@_widget_api
+def portal_link_view(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """"See all your requests": a short-lived, single-use link into the customer portal, for a visitor the
+    site identified with a signed identity token (an anonymous visitor proved nothing: 403)."""
+    from threadline.portal.links import do_issue_widget_link
 
+    visitor = _visitor(request, channel)
+    contact = queries.contact_of(visitor)
+    if not queries.is_identified(visitor) or contact is None:
+        raise PermissionDenied(_("Sign in on the site first."), code="not_identified")
+    return JsonResponse({"url": do_issue_widget_link(channel.workspace, contact, email=visitor.verified_email)})

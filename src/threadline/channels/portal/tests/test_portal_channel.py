@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from threadline.channels.email.testkit import SmtpSink, make_email_channel
 from threadline.channels.models import Channel, InboundEvent
@@ -166,7 +167,13 @@ def test_an_agent_reply_is_mailed_through_the_email_channel_with_a_link_into_the
     assert captured.rcpt_tos == ["dana.levi@example.com"]
     body = captured.message.get_body(preferencelist=("plain",)).get_content()
     assert "It ships tomorrow." in body
-    assert link_in(captured, f"portal/{admin.workspace.slug}/link").startswith(f"/portal/{admin.workspace.slug}/link/")
+    path = link_in(captured, f"portal/{admin.workspace.slug}/link")
+    customer = Client()
+    signed = customer.post(path + "/")
+    assert signed.status_code == 302
+    assert signed["Location"] == f"/portal/{admin.workspace.slug}/requests/{conversation.pk}/"
+    page = customer.get(signed["Location"]).content.decode()
+    assert "It ships tomorrow." in page and "ההזמנה שלי לא הגיעה" in page
 
 
 def test_without_an_email_channel_the_system_mail_tells_the_customer(admin, run_jobs, system_mail):

@@ -486,3 +486,23 @@ if (boot.preview) {
     })
     .catch((error) => status(error.message));
 }
+
+// "See all your requests": for a visitor the site identified, a short-lived link into the customer portal,
+// fetched on click (single use) and opened in a new tab.
+const portalLink = document.getElementById("portal-link");
+if (portalLink && !boot.preview) {
+  const showPortalLink = () => { portalLink.hidden = !visitor.identified; };
+  setInterval(showPortalLink, 1000);
+  portalLink.addEventListener("click", async (event) => {
+    event.preventDefault();
+    const opened = window.open("", "_blank");
+    try {
+      const { url } = await api("portal-link", { method: "POST" });
+      if (opened) { opened.opener = null; opened.location = url; } else { location.assign(url); }
+    } catch (error) {
+      opened?.close();
+      statusLine.textContent = error.message;
+      statusLine.hidden = false;
+    }
+  });
+}
