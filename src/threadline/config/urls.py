@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("setup/", include("threadline.core.views_setup")),
     path("", include("threadline.channels.webchat.urls")),
+    path("", include("threadline.portal.urls")),
     path("", include("threadline.web.urls")),
 ]
