@@ -62,6 +62,10 @@ def normalise(word: str) -> str:
     return text
 
 
+def has_thai(text: str) -> bool:
+    return _THAI.search(text) is not None
+
+
 def _is_hebrew(text: str) -> bool:
     return "\u05d0" <= text[0] <= "\u05ea"
 

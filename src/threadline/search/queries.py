@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threadline.search.analysis import query_groups
+from threadline.search.analysis import has_thai, query_groups
 from threadline.search.backends import Hit, backend
 from threadline.search.models import Kind, Visibility
 
@@ -58,28 +58,48 @@ def _corrected(workspace_id: int, groups: list[tuple[str, ...]]) -> list[tuple[s
     return [tuple(dict.fromkeys((*group, *corrections(workspace_id, group[0])))) for group in groups]
 
 
+def _whole_thai_runs(query: str, groups: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Thai runs the segmenter cut into pieces, joined again: a typo or the start of a compound breaks the
+    segmentation ("ใบแจงหนี้" → "ใบ", "แจง", "หนี้"; "ใบแจ้ง" → "ใบ", "แจ้ง") and the pieces then find nothing,
+    while the whole run is one word to correct ("ใบแจ้งหนี้") or, last in the query, a prefix of one."""
+    result = list(groups)
+    for chunk in query.split():
+        pieces = query_groups(chunk) if has_thai(chunk) else []
+        at = [i for i, group in enumerate(result) if group in pieces]
+        if len(pieces) < 2 or len(at) != len(pieces):
+            continue
+        joined = ("".join(piece[0] for piece in pieces),)
+        result = [joined if i == at[0] else group for i, group in enumerate(result) if i not in at[1:]]
+    return result
+
+
+def _prefix_last(groups: list[tuple[str, ...]]) -> bool:
+    """The last query word of three or more characters also matches as a prefix (typing as you search)."""
+    return len(groups[-1][0]) >= 3
+
+
 def find(workspace_id: int, query: str, *, kinds: Sequence[str], visibilities: Sequence[str], limit: int,
          offset: int = 0) -> Found:
     """Hits for `query` in the workspace, best first. A query that finds nothing exactly is run again with
-    each word's close spellings from the workspace's dictionary (typo tolerance), for every page alike."""
+    each word's close spellings from the workspace's dictionary (typo tolerance) and its Thai runs whole, for
+    every page alike."""
     groups = query_groups((query or "")[:MAX_QUERY])[:MAX_GROUPS]
     if not groups:
         return Found([], [], False)
-    prefix_last = len(groups[-1][0]) >= 3
     engine = backend()
 
     def run(terms: list[tuple[str, ...]], limit: int, offset: int) -> list[Hit]:
         return engine.match(workspace_id, terms, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset,
-                            prefix_last=prefix_last)
+                            prefix_last=_prefix_last(terms))
 
     hits = run(groups, limit, offset)
     if hits or (offset and run(groups, 1, 0)):
-        return Found(hits, groups, prefix_last)
-    wider = _corrected(workspace_id, groups)
+        return Found(hits, groups, _prefix_last(groups))
+    wider = _corrected(workspace_id, _whole_thai_runs(query[:MAX_QUERY], groups))
     if wider == groups:
-        return Found(hits, groups, prefix_last)
+        return Found(hits, groups, _prefix_last(groups))
     hits = run(wider, limit, offset)
-    return Found(hits, wider, prefix_last, corrected=bool(hits))
+    return Found(hits, wider, _prefix_last(wider), corrected=bool(hits))
 
 
 def contact_ids(workspace_id: int, query: str, *, limit: int) -> list[int]:

@@ -135,3 +135,12 @@ def test_documents_hold_analysed_text_only(admin, channel):
     message = writes(channel, "Paní Dvořáková")
     doc = SearchDocument.objects.get(kind="message", object_id=message.pk)
     assert doc.body == "pani dvorakova" and doc.workspace_id == admin.workspace_id
+
+
+def test_a_thai_typo_or_the_start_of_a_compound_is_found_through_the_whole_run(admin, channel):
+    message = writes(channel, "ฉันถูกเรียกเก็บเงินสองครั้งสำหรับใบแจ้งหนี้")  # "ใบแจ้งหนี้" (invoice) is one word here
+    found = find(admin.workspace_id, "ใบแจงหนี้", kinds=["message"], visibilities=AGENT_VISIBILITIES, limit=5)
+    assert [h.object_id for h in found.hits] == [message.pk] and found.corrected  # a tone mark missing
+    assert ids(admin.workspace_id, "ใบแจ้ง") == [message.pk]  # cut into "ใบ" + "แจ้ง", found as the run's prefix
+    assert ids(admin.workspace_id, "ใบแจ้งหนี้") == [message.pk]
+    assert ids(admin.workspace_id, "ใบขับขี่") == []  # a driving licence: another compound
