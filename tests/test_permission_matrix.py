@@ -211,6 +211,41 @@ API: dict[str, str | None] = {
     "PUT /api/v1/sso": P.ADMIN_SECURITY,
     "DELETE /api/v1/sso": P.ADMIN_SECURITY,
     "POST /api/v1/sso/test": P.ADMIN_SECURITY,
+    # knowledge base
+    "GET /api/v1/knowledge/help-centers": P.VIEW,
+    "POST /api/v1/knowledge/help-centers": P.ADMIN_WORKSPACE,
+    "GET /api/v1/knowledge/help-centers/{help_center_id}": P.VIEW,
+    "PUT /api/v1/knowledge/help-centers/{help_center_id}": P.ADMIN_WORKSPACE,
+    "GET /api/v1/knowledge/categories": P.VIEW,
+    "POST /api/v1/knowledge/categories": P.KNOWLEDGE_PUBLISH,
+    "GET /api/v1/knowledge/categories/{category_id}": P.VIEW,
+    "PUT /api/v1/knowledge/categories/{category_id}": P.KNOWLEDGE_PUBLISH,
+    "DELETE /api/v1/knowledge/categories/{category_id}": P.KNOWLEDGE_PUBLISH,
+    "GET /api/v1/knowledge/sections": P.VIEW,
+    "POST /api/v1/knowledge/sections": P.KNOWLEDGE_PUBLISH,
+    "GET /api/v1/knowledge/sections/{section_id}": P.VIEW,
+    "PUT /api/v1/knowledge/sections/{section_id}": P.KNOWLEDGE_PUBLISH,
+    "DELETE /api/v1/knowledge/sections/{section_id}": P.KNOWLEDGE_PUBLISH,
+    "GET /api/v1/knowledge/articles": P.VIEW,
+    "POST /api/v1/knowledge/articles": P.KNOWLEDGE_EDIT,
+    "GET /api/v1/knowledge/articles/{article_id}": P.VIEW,
+    "PATCH /api/v1/knowledge/articles/{article_id}": P.KNOWLEDGE_EDIT,
+    "POST /api/v1/knowledge/articles/{article_id}/related/{other_id}": P.KNOWLEDGE_EDIT,
+    "DELETE /api/v1/knowledge/articles/{article_id}/related/{other_id}": P.KNOWLEDGE_EDIT,
+    "POST /api/v1/knowledge/articles/{article_id}/attachments": P.KNOWLEDGE_EDIT,
+    "GET /api/v1/knowledge/attachments/{attachment_id}": P.VIEW,
+    "DELETE /api/v1/knowledge/attachments/{attachment_id}": P.KNOWLEDGE_EDIT,
+    "GET /api/v1/knowledge/articles/{article_id}/translations/{language}": P.VIEW,
+    "PUT /api/v1/knowledge/articles/{article_id}/translations/{language}": P.KNOWLEDGE_EDIT,
+    "POST /api/v1/knowledge/articles/{article_id}/translations/{language}/submit": P.KNOWLEDGE_EDIT,
+    "POST /api/v1/knowledge/articles/{article_id}/translations/{language}/publish": P.KNOWLEDGE_PUBLISH,
+    "POST /api/v1/knowledge/articles/{article_id}/translations/{language}/unpublish": P.KNOWLEDGE_PUBLISH,
+    "POST /api/v1/knowledge/articles/{article_id}/translations/{language}/archive": P.KNOWLEDGE_PUBLISH,
+    "GET /api/v1/knowledge/articles/{article_id}/translations/{language}/versions": P.VIEW,
+    "GET /api/v1/knowledge/articles/{article_id}/translations/{language}/versions/{number}": P.VIEW,
+    "GET /api/v1/knowledge/articles/{article_id}/translations/{language}/versions/{number}/diff": P.VIEW,
+    "POST /api/v1/knowledge/articles/{article_id}/translations/{language}/versions/{number}/restore": P.KNOWLEDGE_EDIT,
+    "GET /api/v1/knowledge/search": P.VIEW,
 }
 
 APP: dict[str, str | None] = {
@@ -323,7 +358,7 @@ APP: dict[str, str | None] = {
 SOME = frozenset({P.VIEW, P.NOTE, P.EXPORT, P.AUDIT, P.ADMIN_ROUTING})
 ROLES = ("admin", "agent", "light_agent", "some", "nothing")
 GRANTED = {"admin": frozenset(P.values), "agent": frozenset({P.VIEW, P.CONTACTS_EDIT, P.REPLY, P.NOTE, P.ASSIGN,
-                                                             P.MERGE, P.REDACT}),
+                                                             P.MERGE, P.REDACT, P.KNOWLEDGE_EDIT}),
            "light_agent": frozenset({P.VIEW, P.NOTE}), "some": SOME, "nothing": frozenset()}
 FAKE_ID = 987654
 

@@ -48,6 +48,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/", "threadline.privacy.api:router"),
     ("/", "threadline.redaction.api:router"),
     ("/search", "threadline.search.api:router"),
+    ("/knowledge", "threadline.knowledge.api:router"),
     ("/sso", "threadline.sso.api:router"),
     ("/analytics", "threadline.analytics.api:router"),
 ]

@@ -137,9 +137,9 @@ def list_articles(actor: Membership, *, state: str | None = None, language: str 
     if state or language:
         wanted = Q()
         if state:
-            wanted &= Q(translations__state=state)
+            wanted &= Q(state=state)
         if language:
-            wanted &= Q(translations__language=language)
+            wanted &= Q(language=language)
         rows = rows.filter(pk__in=ArticleTranslation.objects.filter(wanted, workspace_id=actor.workspace_id)
                            .values("article_id"))
     if label:
@@ -198,9 +198,9 @@ def version_diff(old: ArticleVersion, new: ArticleVersion) -> list[DiffLine]:
 
 
 def feedback_counts(translation: ArticleTranslation) -> dict[str, int]:
-    counts = translation.feedback.aggregate(helpful=Count("pk", filter=Q(helpful=True)),
-                                            not_helpful=Count("pk", filter=Q(helpful=False)))
-    return {k: v or 0 for k, v in counts.items()}
+    counts = translation.feedback.aggregate(yes=Count("pk", filter=Q(helpful=True)),
+                                            no=Count("pk", filter=Q(helpful=False)))
+    return {"helpful": counts["yes"] or 0, "not_helpful": counts["no"] or 0}
 
 
 # ── search ───────────────────────────────────────────────────────────────────────────────────────────────
