@@ -20,5 +20,6 @@ urlpatterns = [
     path("setup/", include("threadline.core.views_setup")),
     path("", include("threadline.channels.webchat.urls")),
     path("", include("threadline.portal.urls")),
+    path("", include("threadline.helpcenter.urls")),
     path("", include("threadline.web.urls")),
 ]

@@ -38,16 +38,19 @@ SPRAY = Budget(free=100, memory=3600, cap=15 * 60)
 
 @dataclass(frozen=True)
 class Throttle:
-    """One password or code form: `scope` names it (login, totp, setup)."""
+    """One password or code form: `scope` names it (login, totp, setup). A public form that is not a password
+    (the help center's feedback and contact forms) counts every submission as a failure, with budgets of its own."""
 
     scope: str
+    per_account: Budget = PER_ACCOUNT
+    per_client: Budget = SPRAY
 
     def _key(self, account: str, client: str) -> str:
         digest = hashlib.sha256(f"{self.scope}\0{account.strip().lower()}".encode()).hexdigest()[:32]
         return f"tl:throttle:{self.scope}:{digest}:{client}"
 
     def _keys(self, account: str, client: str) -> list[tuple[str, Budget]]:
-        return [(self._key(account, client), PER_ACCOUNT), (self._key(ANY_ACCOUNT, client), SPRAY)]
+        return [(self._key(account, client), self.per_account), (self._key(ANY_ACCOUNT, client), self.per_client)]
 
     def retry_after(self, account: str, client: str) -> int:
         """Seconds this client must wait before trying this account again; 0 when it may try now."""
