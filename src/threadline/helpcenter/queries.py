@@ -127,7 +127,7 @@ def article(center: HelpCenter, article_id: int, language: str) -> ArticlePage |
     ).values_list("from_article_id", "to_article_id") for pk in pair} - {article_id}
     related = list(_listing(public_translations(center).filter(article_id__in=related_ids, language=language)))
     attachments = list(ArticleAttachment.objects.filter(workspace_id=center.workspace_id, article_id=article_id)
-                       .exclude(content_type__startswith="image/").only("key", "filename", "size", "content_type"))
+                       .exclude(content_type__startswith="image/").only("key", "filename", "size", "content_type").order_by("id"))
     return ArticlePage(translation, alternates, related, attachments)
 
 

@@ -25,6 +25,7 @@ PAGE = CENTER + "<lang:language>/"
 
 urlpatterns = [
     path("help/sitemap.xml", sitemaps.index_view, name="sitemap-index"),
+    path("help/files/<str:key>/<str:filename>", views.file_view, name="file"),
     path(CENTER, views.center_root, name="root"),
     path(CENTER + "sitemap.xml", sitemaps.center_index_view, name="sitemap"),
     path(CENTER + "sitemap-<int:page>.xml", sitemaps.urlset_view, name="sitemap-page"),

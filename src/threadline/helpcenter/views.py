@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import unquote
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django.views.decorators.http import require_GET, require_http_methods
 
+from threadline.conversations.attachments import attachment_response
+from threadline.core.errors import NotFound
 from threadline.helpcenter import pages, queries, site
 from threadline.helpcenter.pagecache import Page, cached_page
 from threadline.knowledge.models import HelpCenter
+from threadline.knowledge.queries import attachment_url, public_attachment, search_articles
 from threadline.search.analysis import query_groups
 from threadline.search.highlight import highlight
 
@@ -49,7 +53,8 @@ def help_center_page(view: View) -> View:
             raise Http404(_("No such help center.")) from None
         if language not in site.languages_of(found):
             return _respond(not_found_page(request, found, site.negotiate(request, found)))
-        return view(request, found, language, **kwargs)
+        with override(language):  # messages in the page's language, not the browser's
+            return view(request, found, language, **kwargs)
 
     return wrapper
 
@@ -201,7 +206,8 @@ def render_article(request: HttpRequest, center: HelpCenter, language: str, foun
         section_link=Link(section.title_in(language), pages.section_url(center, language, section)),
         category_link=Link(section.category.title_in(language),
                            pages.category_url(center, language, section.category)),
-        related=_links(center, found.related), attachments=found.attachments,
+        related=_links(center, found.related),
+        attachments=[(a, attachment_url(a)) for a in found.attachments],
         feedback_url=pages.reverse("helpcenter:feedback", kwargs={
             "center": center.slug, "language": language, "article_id": translation.article_id}),
         feedback=feedback, errors=errors or {}, values=values or {},
@@ -232,8 +238,6 @@ def article_view(request: HttpRequest, center: HelpCenter, language: str, articl
 @help_center_page
 def search_view(request: HttpRequest, center: HelpCenter, language: str) -> HttpResponse:
     """Search results (not cached: every query string would be an entry), with the matched words marked."""
-    from threadline.knowledge.queries import search_articles
-
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
     results = []
     if query:
@@ -250,6 +254,23 @@ def search_view(request: HttpRequest, center: HelpCenter, language: str) -> Http
         query=query, results=results, robots="noindex",
     )
     return _respond(page)
+
+
+@require_GET
+def file_view(request: HttpRequest, key: str, filename: str) -> HttpResponse:
+    """A file of an article (`knowledge.queries.attachment_url`): images inline, anything else downloaded;
+    only while the article is public on a public help center."""
+    attachment = public_attachment(key)
+    section = attachment.article.section if attachment is not None else None
+    if (attachment is None or attachment.filename != filename or section is None
+            or not section.category.help_center.is_public):
+        raise Http404(_("No such file."))
+    try:
+        response = attachment_response(attachment, inline_images=True)
+    except NotFound:
+        raise Http404(_("No such file.")) from None
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_GET

@@ -20,12 +20,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from threadline.core.client_address import client_address
 from threadline.core.errors import ThreadlineError
 from threadline.core.throttle import Throttle
-from threadline.helpcenter import handoff, pages, queries, site
+from threadline.helpcenter import pages, queries, site
 from threadline.helpcenter.forms import CONTACT, FEEDBACK, MAX_FILES, ContactForm, FeedbackForm
 from threadline.helpcenter.pagecache import Page
 from threadline.helpcenter.views import cached, help_center_page, not_found_page, render_article
 from threadline.knowledge.actions import do_record_feedback
 from threadline.knowledge.models import HelpCenter
+from threadline.portal.actions import do_submit_request
 
 
 def _answer(request: HttpRequest, page: Page, *, retry_after: int = 0) -> HttpResponse:
@@ -55,8 +56,18 @@ def _throttled(throttle: Throttle, account: str, client: str) -> int:
     return wait
 
 
+FIELDS = frozenset({"helpful", "comment", "email", "name", "subject", "message", "files"})
+RENAMED = {"attachments": "files", "text": "message"}  # the portal's names for our fields
+
+
 def _errors(form: Any) -> dict[str, list[str]]:
-    return {("form" if field == "__all__" else field): [str(e) for e in errors] for field, errors in form.errors.items()}
+    return {_field(field): [str(e) for e in errors] for field, errors in form.errors.items()}
+
+
+def _field(name: str | None) -> str:
+    """Where on the form an error is shown: beside its field, or above the form."""
+    name = RENAMED.get(name or "", name or "")
+    return name if name in FIELDS else "form"
 
 
 @require_POST
@@ -80,18 +91,18 @@ def feedback_view(request: HttpRequest, center: HelpCenter, language: str, artic
                               values=values, status=429)
         return _answer(request, page, retry_after=wait)
     data = form.cleaned_data
-    forwarded = form.wants_answer() and handoff.available()
+    forwarded = form.wants_answer()
     try:
         with transaction.atomic():
             do_record_feedback(translation, helpful=data["helpful"] == "yes", comment=data["comment"])
             if forwarded:
-                handoff.submit_request(
+                do_submit_request(
                     workspace=center.workspace, brand=center.brand, email=data["email"], source="article_feedback",
                     subject=_("Feedback on “%(title)s”") % {"title": translation.title},
                     text=f"{data['comment']}\n\n{site.absolute(back)}",
                 )
     except ThreadlineError as exc:
-        page = render_article(request, center, language, found, errors={exc.field or "form": [exc.message]},
+        page = render_article(request, center, language, found, errors={_field(exc.field): [exc.message]},
                               values=values, status=exc.status if 400 <= exc.status < 500 else 400)
         return _answer(request, page)
     return HttpResponseRedirect(f"{back}?feedback={'forwarded' if forwarded else 'sent'}#feedback")
@@ -105,7 +116,7 @@ def _contact_page(request: HttpRequest, center: HelpCenter, language: str, *, se
         request, "helpcenter/contact.html", center, language, path=path, title=_("Contact us"),
         description=_("Write to %(name)s: we answer by email.") % {"name": center.name},
         languages=[(code, pages.named_url("contact", center, code)) for code in site.languages_of(center)],
-        sent=sent, available=handoff.available(), errors=errors or {}, values=values or {}, status=status, max_files=MAX_FILES,
+        sent=sent, errors=errors or {}, values=values or {}, status=status, max_files=MAX_FILES,
         max_mb=settings.THREADLINE["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
     )
 
@@ -116,8 +127,6 @@ def contact_view(request: HttpRequest, center: HelpCenter, language: str) -> Htt
     if request.method != "POST":
         sent = request.GET.get("sent") == "1"
         return cached(request, center, language, lambda: _contact_page(request, center, language, sent=sent))
-    if not handoff.available():
-        return _answer(request, _contact_page(request, center, language, status=503))
     limit = settings.THREADLINE["ATTACHMENT_MAX_BYTES"] + 1024 * 1024  # the files and the form's text
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         message = _("The files together are larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024) - 1}
@@ -141,11 +150,11 @@ def contact_view(request: HttpRequest, center: HelpCenter, language: str) -> Htt
         return _answer(request, page, retry_after=wait)
     try:
         with transaction.atomic():
-            handoff.submit_request(workspace=center.workspace, brand=center.brand, email=data["email"],
+            do_submit_request(workspace=center.workspace, brand=center.brand, email=data["email"],
                               name=data["name"], subject=data["subject"], text=data["message"],
                               source="help_center", files=files)
     except ThreadlineError as exc:
-        page = _contact_page(request, center, language, errors={exc.field or "form": [exc.message]},
+        page = _contact_page(request, center, language, errors={_field(exc.field): [exc.message]},
                              values=values, status=exc.status if 400 <= exc.status < 500 else 400)
         return _answer(request, page)
     return done

@@ -190,3 +190,47 @@ def test_the_widget_of_the_workspace_is_on_every_page(client, acme):
     acme["center"].save()  # the page cache keys on the help center's last change
     html = client.get("/help/acme/en/").content.decode()
     assert f'<script src="/widget.js" data-channel="{channel.pk}" async></script>' in html
+
+
+def test_search_marks_the_matched_words_and_shows_only_public_articles(client, acme):
+    from threadline.search.actions import do_index
+    from threadline.search.models import Kind
+
+    ids = [t.pk for name in ("both", "english", "internal", "draft") for t in acme[name].translations.all()]
+    do_index(Kind.ARTICLE, ids)
+    html = html_of(client.get("/help/acme/en/search/", {"q": "parcel"}))
+    assert '<meta name="robots" content="noindex">' in html
+    assert f'href="{article_path(acme["both"], "en")}"' in html
+    assert "<mark>parcel</mark>" in html
+    hebrew = html_of(client.get("/help/acme/he/search/", {"q": "החבילה"}))
+    assert html_tag(hebrew) == '<html lang="he" dir="rtl">'
+    assert f'href="{article_path(acme["both"], "he")}"' in hebrew and "<mark>" in hebrew
+    for query in ("refund override", "upcoming returns"):
+        found = html_of(client.get("/help/acme/en/search/", {"q": query}))
+        assert "Refund override" not in found and "Upcoming returns" not in found and "/articles/" not in found
+    assert client.get("/help/acme/en/search/").status_code == 200
+
+
+def test_article_files_are_served_only_while_the_article_is_public(client, acme):
+    from django.core.files.base import ContentFile
+
+    from threadline.knowledge.models import ArticleAttachment
+    from threadline.knowledge.queries import attachment_url
+
+    both = acme["both"]
+    attachment = ArticleAttachment(workspace_id=both.workspace_id, article=both, key="k" * 32, filename="map.png",
+                                   content_type="image/png", size=8, sha256="0" * 64)
+    attachment.file.save("stored-map", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    attachment.save()
+    manual = ArticleAttachment(workspace_id=both.workspace_id, article=both, key="m" * 32, filename="manual.pdf",
+                               content_type="application/pdf", size=4, sha256="0" * 64)
+    manual.file.save("stored-manual", ContentFile(b"%PDF"), save=False)
+    manual.save()
+    answer = client.get(attachment_url(attachment))
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == b"\x89PNG\r\n\x1a\n"
+    assert answer["X-Content-Type-Options"] == "nosniff"
+    assert f'href="{attachment_url(manual)}"' in html_of(client.get(article_path(both, "en")))
+    assert client.get(f"/help/files/{'k' * 32}/other-name.png").status_code == 404
+    both.internal_only = True
+    both.save()
+    assert client.get(attachment_url(attachment)).status_code == 404
