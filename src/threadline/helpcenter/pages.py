@@ -78,6 +78,7 @@ def render_page(request: HttpRequest, template: str, center: HelpCenter, languag
             "home_url": home_url(center, language),
             "search_url": named_url("search", center, language),
             "contact_url": named_url("contact", center, language),
+            "portal_url": f"/portal/{center.workspace.slug}/",  # the workspace's customer portal
             "brand_css": reverse("helpcenter:brand-css", kwargs={"center": center.slug}),
             "widget_channel": queries.widget_channel_id(center.workspace_id),
             "csrf_token": CSRF_PLACEHOLDER,

@@ -59,7 +59,7 @@ def test_home_lists_categories_sections_and_articles_in_the_language(client, acm
     assert category in html and section in html
     assert ("Track your parcel" if language == "en" else "מעקב אחרי החבילה") in html
     assert f'action="/help/acme/{language}/search/"' in html
-    assert 'href="/portal/"' in html
+    assert f'href="/portal/{acme["admin"].workspace.slug}/"' in html
     assert "Refund override" not in html and "Upcoming returns" not in html and "מדיניות החזרות" not in html
 
 
