@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -19,6 +20,7 @@ from markdown_it import MarkdownIt
 from threadline.audit.actions import record_change
 from threadline.community import search, tasks
 from threadline.community.events import AnswerAccepted, PostCreated, PostModerated, TopicModerated
+from threadline.community.mails import topic_url
 from threadline.community.models import (
     Badge,
     Category,
@@ -42,6 +44,8 @@ from threadline.core.html import sanitize
 from threadline.core.throttle import check_rate
 from threadline.core.time import now
 from threadline.events.bus import publish
+from threadline.knowledge.actions import do_create_draft_from_text
+from threadline.portal.actions import do_submit_request
 from threadline.tenancy.models import Brand, Membership
 from threadline.tenancy.permissions import Permission, require
 
@@ -422,10 +426,6 @@ __all__ = [
 
 
 # ── agents' hand-offs to other domains ───────────────────────────────────────────────────────────────
-class Unavailable(Conflict):
-    code = "unavailable"
-
-
 def do_move_to_private(agent: Membership, post: Post) -> Post:
     """Continue a member's post as a private conversation with them, on their contact's one timeline (the
     portal's `do_submit_request`, source "community"); the post leaves the public forum. Audited."""
@@ -434,43 +434,35 @@ def do_move_to_private(agent: Membership, post: Post) -> Post:
     if author.contact_id is None:
         raise ValidationFailed(_("Only a customer's post can move to a private conversation."),
                                code="not_a_customer", field="post")
-    if post.conversation_id is not None:
+    if post.private_request_id is not None:
         raise Conflict(_("This post already continues in a private conversation."), code="already_private")
-    try:
-        from threadline.portal.actions import do_submit_request
-    except ImportError as exc:  # the portal is not installed in this build
-        raise Unavailable(_("Private conversations from the community need the customer portal."),
-                          code="portal_unavailable") from exc
     topic = post.topic
-    message = do_submit_request(workspace=topic.forum.workspace, brand=topic.forum.brand, email=author.email,
-                                name=author.display_name, subject=topic.title, text=post.body, source="community",
-                                contact=author.contact)
-    post.conversation_id = message.conversation_id
+    event = do_submit_request(workspace=topic.forum.workspace, brand=topic.forum.brand, email=author.email,
+                              name=author.display_name, subject=topic.title, text=post.body, source="community",
+                              contact=author.contact)
+    post.private_request_id = event.pk
     post.hidden = True
-    post.save(update_fields=["conversation", "hidden", "updated_at"])
+    post.save(update_fields=["private_request", "hidden", "updated_at"])
     if post.pk == _first_post_id(topic):
         topic.state = TopicState.HIDDEN
         topic.save(update_fields=["state", "updated_at"])
     _refresh_counts(topic)
     search.index_topics([topic.pk])
-    record_change("community.post_moved_private", post, {"conversation_id": message.conversation_id}, actor=agent)
+    record_change("community.post_moved_private", post, {"inbound_event_id": event.pk}, actor=agent)
     return post
 
 
-def do_promote_to_article(agent: Membership, topic: Topic) -> object:
+def do_promote_to_article(agent: Membership, topic: Topic) -> Any:
     """Turn the topic's accepted answer into a draft article of the knowledge base (the knowledge domain's
-    `do_create_draft_from_text`), titled like the topic. Audited."""
+    `do_create_draft_from_text`, which needs `knowledge.edit` too), titled like the topic and pointing back
+    at it. Audited."""
     require(agent, Permission.COMMUNITY_MODERATE)
     answer = topic.accepted_answer
     if answer is None or not answer.is_visible:
         raise ValidationFailed(_("Accept an answer first: it becomes the article."), code="no_accepted_answer")
-    try:
-        from threadline.knowledge.actions import do_create_draft_from_text
-    except ImportError as exc:
-        raise Unavailable(_("Promoting answers needs the knowledge base."), code="knowledge_unavailable") from exc
-    language = answer.author.language or topic.forum.workspace.default_language
-    article = do_create_draft_from_text(agent, title=topic.title, text=answer.body, language=language,
-                                        brand=topic.forum.brand)
-    record_change("community.answer_promoted", topic, {"post_id": answer.pk, "article_id": getattr(article, "pk", None)},
+    language = topic.author.language or topic.forum.workspace.default_language
+    draft = do_create_draft_from_text(topic.forum.workspace, title=topic.title, body_markdown=answer.body,
+                                      language=language, source_url=topic_url(topic), actor=agent)
+    record_change("community.answer_promoted", topic, {"post_id": answer.pk, "translation_id": draft.pk},
                   actor=agent)
-    return article
+    return draft

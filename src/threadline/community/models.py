@@ -103,8 +103,9 @@ class Post(WorkspaceScoped):
     spam = models.BooleanField(default=False)
     score = models.IntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)
-    conversation = models.ForeignKey("conversations.Conversation", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", help_text=_("Where an agent moved it to, privately"))
+    private_request = models.ForeignKey(
+        "tl_channels.InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The portal submission an agent moved it to (a private conversation with its author)"))
 
     class Meta:
         ordering = ["id"]

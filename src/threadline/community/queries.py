@@ -20,6 +20,7 @@ from threadline.community.models import (
 )
 from threadline.community.search import search_topic_ids
 from threadline.core.errors import NotFound
+from threadline.portal.queries import message_of
 from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
 
@@ -165,5 +166,8 @@ def moderation_queue(actor: Membership, *, limit: int = 100) -> Queue:
     held = list(posts.filter(held_for_moderation=True, hidden=False).order_by("id")[:limit])
     reports = list(Report.objects.filter(workspace_id=actor.workspace_id, resolved_at__isnull=True)
                    .select_related("post__topic__forum", "post__author", "reporter").order_by("id")[:limit])
-    hidden = list(posts.filter(hidden=True).order_by("-updated_at")[:limit])
+    hidden = list(posts.filter(hidden=True).select_related("private_request").order_by("-updated_at")[:limit])
+    for post in hidden:  # a post moved to a private conversation links it once the worker made it
+        message = message_of(post.private_request) if post.private_request_id else None
+        post.conversation_id = message.conversation_id if message else None  # type: ignore[attr-defined]
     return Queue(held, reports, hidden)
