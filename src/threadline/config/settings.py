@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "threadline.analytics",
     "threadline.bot",
     "threadline.helpcenter",
-    "threadline.community",
 ]
 
 MIDDLEWARE = [
