@@ -352,13 +352,20 @@ APP: dict[str, str | None] = {
     "app/admin/privacy/settings": P.ADMIN_SECURITY,
     "app/admin/privacy/retention": P.ADMIN_SECURITY,
     "app/admin/privacy/retention/run": P.ADMIN_SECURITY,
+    # community moderation (community/views_moderation.py)
+    "app/community/forums": P.COMMUNITY_MODERATE,
+    "app/community/forums/<int:forum_id>/categories": P.COMMUNITY_MODERATE,
+    "app/community/posts/<int:post_id>/<str:operation>": P.COMMUNITY_MODERATE,
+    "app/community/topics/<int:topic_id>/<str:operation>": P.COMMUNITY_MODERATE,
+    "app/community/reports/<int:report_id>/resolve": P.COMMUNITY_MODERATE,
+    "app/community/members/<int:member_id>/badges": P.COMMUNITY_MODERATE,
 }
 
 # ── the members ──────────────────────────────────────────────────────────────────────────────────────
 SOME = frozenset({P.VIEW, P.NOTE, P.EXPORT, P.AUDIT, P.ADMIN_ROUTING})
 ROLES = ("admin", "agent", "light_agent", "some", "nothing")
 GRANTED = {"admin": frozenset(P.values), "agent": frozenset({P.VIEW, P.CONTACTS_EDIT, P.REPLY, P.NOTE, P.ASSIGN,
-                                                             P.MERGE, P.REDACT, P.KNOWLEDGE_EDIT}),
+                                                             P.MERGE, P.REDACT, P.KNOWLEDGE_EDIT, P.COMMUNITY_MODERATE}),
            "light_agent": frozenset({P.VIEW, P.NOTE}), "some": SOME, "nothing": frozenset()}
 FAKE_ID = 987654
 

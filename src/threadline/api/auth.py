@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from threadline.audit.context import note_token
-from threadline.core.errors import RateLimited
+from threadline.core.throttle import check_rate
 from threadline.tenancy.models import Membership
 from threadline.tenancy.queries import find_token
 
@@ -20,20 +16,8 @@ WINDOW_SECONDS = 60
 
 
 def check_rate_limit(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> None:
-    """Fixed-window counter in the cache (Redis in scaled mode, so shared by every web node)."""
-    slot = int(time.time() // window)
-    cache_key = f"ratelimit:{key}:{slot}"
-    if cache.add(cache_key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 1)
-            count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((slot + 1) * window - time.time()))
-        raise RateLimited(_("Too many requests for this token; retry later."), retry_after=retry_after)
+    """Per-token requests: a fixed window in the cache (core.throttle.check_rate)."""
+    check_rate(key, limit, window=window, message=_("Too many requests for this token; retry later."))
 
 
 class BearerToken(HttpBearer):

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "threadline.analytics",
     "threadline.bot",
     "threadline.helpcenter",
+    "threadline.community",
 ]
 
 MIDDLEWARE = [

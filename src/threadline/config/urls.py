@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("threadline.channels.webchat.urls")),
     path("", include("threadline.portal.urls")),
     path("", include("threadline.helpcenter.urls")),
+    path("", include("threadline.community.urls")),
     path("", include("threadline.web.urls")),
 ]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from threadline.core.errors import RateLimited
+
 BASE_DELAY = 30
 ANY_ACCOUNT = "*"
 
@@ -90,3 +92,21 @@ SECOND_FACTOR = Throttle("totp")
 SETUP_LINK = Throttle("setup")
 PASSWORD_CHANGE = Throttle("password")  # the current password asked for by a change (per account and client)
 RESET_REQUEST = Throttle("reset")  # every reset request counts, whether or not the address exists
+
+
+def check_rate(key: str, limit: int, *, window: int, message: str) -> None:
+    """A fixed-window counter in the cache (Redis in scaled mode, so shared by every web node): the `limit + 1`th
+    call for `key` within `window` seconds raises RateLimited(message) with the seconds left in the window."""
+    slot = int(time.time() // window)
+    cache_key = f"ratelimit:{key}:{slot}"
+    if cache.add(cache_key, 1, timeout=window + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.add(cache_key, 1, timeout=window + 1)
+            count = 1
+    if count > limit:
+        retry_after = max(1, math.ceil((slot + 1) * window - time.time()))
+        raise RateLimited(message, retry_after=retry_after)

@@ -38,10 +38,11 @@ class Permission(models.TextChoices):
     ADMIN_SECURITY = "admin.security", gettext_lazy("Security: sign-in, single sign-on, retention and redaction")
     KNOWLEDGE_EDIT = "knowledge.edit", gettext_lazy("Write and edit knowledge base articles (drafts)")
     KNOWLEDGE_PUBLISH = "knowledge.publish", gettext_lazy("Publish articles; organise help centers, categories and sections")
+    COMMUNITY_MODERATE = "community.moderate", gettext_lazy("Moderate the community forum and answer there as an agent")
 
 
 _AGENT = {Permission.VIEW, Permission.CONTACTS_EDIT, Permission.REPLY, Permission.NOTE, Permission.ASSIGN,
-          Permission.MERGE, Permission.REDACT, Permission.KNOWLEDGE_EDIT}
+          Permission.MERGE, Permission.REDACT, Permission.KNOWLEDGE_EDIT, Permission.COMMUNITY_MODERATE}
 GRANTS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Permission.values),
     Role.AGENT: frozenset(_AGENT),
