@@ -10,7 +10,7 @@ import pytest
 from threadline.channels.email.testkit import SmtpSink
 from threadline.testing.mailbox import link_in, wait_for_mail
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import launch, screenshot, threadline_server
+from threadline.web.testkit import axe_findings, launch, screenshot, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -65,15 +65,6 @@ def fits_the_phone(page) -> None:
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert page.evaluate("document.documentElement.lang") == "he"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
-def axe_findings(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.response["passes"], "axe-core did not run"
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
 
 
 def test_a_customer_signs_in_by_email_reads_and_answers_in_hebrew_on_a_phone(server, browser, sink):

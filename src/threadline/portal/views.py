@@ -95,30 +95,30 @@ def home_view(request: HttpRequest, slug: str) -> HttpResponse:
         "conversations": customer.conversations()[:200], "scoped": bool(session.conversation_id)})
 
 
+def _ask(request: HttpRequest, slug: str, field: str, ask: Callable[[Workspace, str, str], Any], done: str
+         ) -> HttpResponse:
+    """A sign-in form's first step (`field` is email or phone): the same answer whether or not anyone has the
+    address; its syntax or the client's throttle are the only errors."""
+    workspace = _workspace(slug)
+    value = request.POST.get(field, "")
+    try:
+        asked = ask(workspace, value, client_address(request))
+    except (ValidationFailed, signin.Throttled) as exc:
+        status = 429 if isinstance(exc, signin.Throttled) else 400
+        return _page(request, workspace, "sign_in.html", {f"{field}_error": str(exc), field: value}, status=status)
+    return _page(request, workspace, done, {field: asked or value})
+
+
 @require_POST
 def sign_in_email_view(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(slug)
-    email = request.POST.get("email", "")
-    try:
-        signin.request_link(workspace, email, client_address(request), next_path=request.POST.get("next", ""))
-    except ValidationFailed as exc:
-        return _page(request, workspace, "sign_in.html", {"email_error": str(exc), "email": email}, status=400)
-    except signin.Throttled as exc:
-        return _page(request, workspace, "sign_in.html", {"email_error": str(exc), "email": email}, status=429)
-    return _page(request, workspace, "link_sent.html", {"email": email})
+    next_path = request.POST.get("next", "")
+    return _ask(request, slug, "email", lambda workspace, email, client: signin.request_link(
+        workspace, email, client, next_path=next_path), "link_sent.html")
 
 
 @require_POST
 def sign_in_phone_view(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(slug)
-    phone = request.POST.get("phone", "")
-    try:
-        number = signin.request_code(workspace, phone, client_address(request))
-    except ValidationFailed as exc:
-        return _page(request, workspace, "sign_in.html", {"phone_error": str(exc), "phone": phone}, status=400)
-    except signin.Throttled as exc:
-        return _page(request, workspace, "sign_in.html", {"phone_error": str(exc), "phone": phone}, status=429)
-    return _page(request, workspace, "code.html", {"phone": number})
+    return _ask(request, slug, "phone", signin.request_code, "code.html")
 
 
 @require_POST
