@@ -112,17 +112,15 @@ def search_filter(actor: Membership, query: str) -> Q:
     identities.check_text(query, field="q", max_length=MAX_QUERY)
     region = actor.workspace.default_region
     forms = _address_forms(query, region)
-    if "@" in query or _PHONE_LIKE.match(query):
-        # A whole address or number: an exact hit on the (workspace, address) index answers in constant time
-        # whatever the number of contacts; only when nothing has that address does the substring search run.
-        exact = list(ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
-                     .values_list("contact_id", flat=True)[:EXACT_LIMIT])
-        if exact:
-            return Q(pk__in=exact)
-    addresses = ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
+    # An exact hit on the (workspace, address) index answers in constant time whatever the number of contacts.
+    exact = list(ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
+                 .values_list("contact_id", flat=True)[:EXACT_LIMIT])
+    if exact and ("@" in query or _PHONE_LIKE.match(query)):
+        return Q(pk__in=exact)  # a whole address or number: only when nothing has it does the fragment search run
     words = re.sub(r"\D", "", query) if _PHONE_LIKE.match(query) else query
     found = contact_ids(actor.workspace_id, words, limit=FRAGMENT_LIMIT)
-    return Q(pk__in=addresses.values("contact_id")) | Q(pk__in=found)
+    # one list of ids (not an OR of a subquery and a list, which SQLite answers by scanning the contacts)
+    return Q(pk__in=list(dict.fromkeys([*exact, *found])))
 
 
 def list_contacts(actor: Membership, *, q: str = "", include_merged: bool = False) -> QuerySet[Contact]:
