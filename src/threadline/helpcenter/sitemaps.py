@@ -6,10 +6,12 @@ Internal and unpublished articles never appear."""
 from __future__ import annotations
 
 from itertools import groupby
+from xml.sax.saxutils import escape, quoteattr
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.views.decorators.http import require_GET
 
 from threadline.helpcenter import pages, queries, site
@@ -42,6 +44,25 @@ def index_view(request: HttpRequest) -> HttpResponse:
     return _xml(render_to_string("helpcenter/sitemap_index.xml", {"files": files}))
 
 
+def urlset(groups: list[list[tuple[str, str, object]]], default: str) -> str:
+    """The <urlset>: one <url> per page in each group, with the group's other languages as alternates (plain
+    string building: a file holds thousands of entries, a template loop would dominate its render time)."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+           'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    for group in groups:
+        links = ""
+        if len(group) > 1:
+            fallback = next((url for language, url, _m in group if language == default), group[0][1])
+            links = "".join(f'\n<xhtml:link rel="alternate" hreflang={quoteattr(language)} href={quoteattr(url)}/>'
+                            for language, url, _m in group)
+            links += f'\n<xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(fallback)}/>'
+        for _language, url, modified in group:
+            lastmod = f"<lastmod>{modified.isoformat()}</lastmod>" if modified else ""
+            out.append(f"<url><loc>{escape(url)}</loc>{lastmod}{links}</url>")
+    out.append("</urlset>\n")
+    return "\n".join(out)
+
+
 def _as_xml(request: HttpRequest, center: HelpCenter, render) -> HttpResponse:  # noqa: ANN001 - a callable
     response = cached(request, center, "xml", render)
     response["Content-Type"] = XML
@@ -62,25 +83,19 @@ def urlset_view(request: HttpRequest, center: str, page: int) -> HttpResponse:
     found = _center(center)
 
     def render() -> Page:
-        entries = []
+        groups: list[list[tuple[str, str, object]]] = []  # per article or home: (language, absolute URL, lastmod)
         if page == 1:
-            homes = [(code, pages.home_url(found, code)) for code in site.languages_of(found)]
-            links = pages.alternates(homes)
-            entries += [{"loc": link.url, "lastmod": None, "alternates": links if len(links) > 1 else []}
-                        for link in links]
+            groups.append([(code, site.absolute(pages.home_url(found, code)), None)
+                           for code in site.languages_of(found)])
         rows = queries.sitemap_rows(found, page)
         if not rows and page > 1:
             return Page("", 404)
-        default = found.default_language
-        for _article_id, group in groupby(rows, key=lambda row: row[0]):
-            translations = list(group)
-            links = pages.alternates([(language, pages.article_url(found, language, article_id, slug))
-                                      for article_id, language, slug, _updated in translations])
-            fallback = next((link for link in links if link.language == default), links[0])
-            for link, (_a, _l, _s, updated) in zip(links, translations, strict=True):
-                entries.append({"loc": link.url, "lastmod": updated, "alternates": links if len(links) > 1 else [],
-                                "x_default": fallback.url if len(links) > 1 else ""})
-        return Page(render_to_string("helpcenter/sitemap.xml", {"entries": entries}))
+        prefix = site.absolute(reverse("helpcenter:root", kwargs={"center": found.slug}))
+        for article_id, translations in groupby(rows, key=lambda row: row[0]):
+            groups.append([(language, f"{prefix}{language}/articles/{article_id}-{iri_to_uri(slug)}/"
+                            if slug else f"{prefix}{language}/articles/{article_id}/", updated)
+                           for _a, language, slug, updated in translations])
+        return Page(urlset(groups, found.default_language))
 
     response = _as_xml(request, found, render)
     if response.status_code == 404:
