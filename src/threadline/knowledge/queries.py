@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext as _
 
@@ -146,8 +146,9 @@ def list_articles(actor: Membership, *, state: str | None = None, language: str 
         rows = rows.filter(labels__name=label.strip().lower())
     if section_id:
         rows = rows.filter(section_id=section_id)
+    translations = Prefetch("translations", queryset=ArticleTranslation.objects.order_by("pk"))
     return (rows.select_related("section__category__help_center")
-            .prefetch_related("translations", "labels").order_by("-updated_at", "-pk"))
+            .prefetch_related(translations, "labels").order_by("-updated_at", "-pk"))
 
 
 def access_article(actor: Membership, article_id: int) -> Article:
