@@ -43,6 +43,7 @@ PERIODIC: list[Periodic] = [
     Periodic("threadline.automations.tasks.run_time_rules_task", 300),
     Periodic("threadline.privacy.tasks.run_due_erasures_task", 300),
     Periodic("threadline.privacy.tasks.retention_sweep_task", 3600),
+    Periodic("threadline.portal.tasks.prune_sign_ins_task", 3600),
     Periodic("threadline.analytics.tasks.refresh_facts_task", 60),
 ]
 

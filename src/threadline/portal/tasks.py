@@ -1,4 +1,4 @@
-"""Background tasks of the portal: mailing a sign-in link, texting a sign-in code.
+"""Background tasks of the portal: mailing a sign-in link, texting a sign-in code, pruning spent sign-ins.
 
 They run after the form answered, so the answer (and its timing) is the same whether or not the address or
 number belongs to anyone.
@@ -6,9 +6,11 @@ number belongs to anyone.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,7 @@ from threadline.channels.registry import adapter_for
 from threadline.conversations.models import Direction, Message
 from threadline.core import mail
 from threadline.core.errors import ValidationFailed
+from threadline.core.time import now
 from threadline.jobs.registry import Retry, task
 from threadline.tenancy.models import Workspace
 
@@ -90,3 +93,19 @@ def send_code_task(workspace_id: int, number: str) -> None:
             logger.warning("portal code on channel %s refused: %s", channel.pk, exc)
             continue
         return
+
+
+KEEP_SPENT = dt.timedelta(days=1)  # spent or expired sign-in rows are kept this long (for a support question)
+
+
+@task(max_attempts=3)
+def prune_sign_ins_task() -> int:
+    """Delete sign-in links, codes and sessions that stopped working more than KEEP_SPENT ago (hourly)."""
+    from threadline.portal.models import PortalSession, SignInCode, SignInLink
+
+    before = now() - KEEP_SPENT
+    deleted = 0
+    for model, ended in ((SignInLink, "used_at"), (SignInCode, "used_at"), (PortalSession, "ended_at")):
+        stale = model.objects.filter(Q(expires_at__lt=before) | Q(**{f"{ended}__lt": before}))
+        deleted += stale.delete()[0]
+    return deleted

@@ -189,3 +189,23 @@ def test_signing_out_ends_the_session(admin):
     assert customer.post(portal(admin) + "sign-out").status_code == 302
     customer.cookies[signin.COOKIE] = raw  # the old cookie, kept by someone
     assert customer.get(portal(admin) + f"requests/{conversation.pk}/").status_code == 302
+
+
+def test_spent_and_expired_sign_ins_are_pruned(admin):
+    import datetime as dt
+
+    from threadline.core.time import now
+    from threadline.portal import links
+    from threadline.portal.tasks import prune_sign_ins_task
+
+    conversation = customer_writes(api_channel(admin), "dana@example.com", "Hello")
+    with transaction.atomic():
+        fresh = links.do_issue_link(admin.workspace, "email", email="dana@example.com", contact=conversation.contact)
+        links.do_issue_link(admin.workspace, "email", email="dana@example.com", contact=conversation.contact,
+                            lifetime=dt.timedelta(days=-2))
+        signin.do_start_session(admin.workspace, conversation.contact)
+        ended = signin.do_start_session(admin.workspace, conversation.contact)
+    PortalSession.objects.filter(digest=signin.crypto.token_digest(ended)).update(ended_at=now() - dt.timedelta(days=2))
+    assert prune_sign_ins_task.func() == 2
+    assert list(SignInLink.objects.values_list("digest", flat=True)) == [signin.crypto.token_digest(fresh)]
+    assert PortalSession.objects.count() == 1
