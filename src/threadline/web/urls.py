@@ -38,6 +38,7 @@ from threadline.web import (
     views_password,
     views_privacy,
     views_redaction,
+    views_reports,
 )
 
 urlpatterns = [
@@ -76,6 +77,8 @@ urlpatterns = [
     path("app/settings", views.settings_view, name="app-settings"),
     path("app/admin/", views_admin.hub_view, name="app-admin"),
     path("app/audit", views_audit.audit_view, name="app-audit"),
+    path("app/reports", views_reports.reports_view, name="app-reports"),
+    path("app/reports/export", views_reports.reports_export_view),
     path("app/attention", views_attention.attention_view, name="app-attention"),
     path("app/attention/<int:event_id>/replay", views_attention.replay_view),
     path("app/attention/<int:event_id>/dismiss", views_attention.dismiss_view),

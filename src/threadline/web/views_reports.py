@@ -1,0 +1,150 @@
+"""The "Reports" screen of /app/ (analytics.view): the overview of docs/analytics.md's metrics with the filters,
+bars drawn server-side as inline SVG, drill-down links to the conversation list, and CSV exports."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET
+from pydantic import ValidationError
+
+from threadline.analytics import metrics
+from threadline.analytics.export import csv_lines
+from threadline.analytics.metrics import Filters
+from threadline.analytics.queries import FACT_COLUMNS, access_filters, fact_row
+from threadline.analytics.schemas import MetricQuery
+from threadline.channels.models import Channel
+from threadline.conversations.models import ACTIVE_STATUSES, Status
+from threadline.core.errors import ValidationFailed
+from threadline.core.time import now
+from threadline.tenancy.queries import list_agents
+from threadline.web.session import agent_view
+
+PARAMS = ("start", "end", "channel_id", "agent_id", "language", "tag", "days")
+EVERY_STATUS = ",".join(Status.values)
+
+
+def _query(request: HttpRequest) -> tuple[MetricQuery, dict[str, str]]:
+    params = {k: (request.GET.get(k) or "").strip()[:100] for k in PARAMS}
+    try:
+        query = MetricQuery(**{k: v for k, v in params.items() if v})
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][-1]) if exc.errors() else ""
+        raise ValidationFailed(_("Check the filters: %(field)s is not valid.") % {"field": field},
+                               code="invalid_filter", field=field) from exc
+    return query, params
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        minutes = round(seconds / 60)
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    if seconds < 86_400:
+        hours = round(seconds / 3600, 1)
+        return _("%(n)s hours") % {"n": f"{hours:g}"}
+    days = round(seconds / 86_400, 1)
+    return _("%(n)s days") % {"n": f"{days:g}"}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def bars(rows: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
+    """(label, value, link) rows with each bar's length in percent of the largest (SVG viewBox units)."""
+    top = max((value for _label, value, _link in rows), default=0) or 1
+    return [{"label": label, "value": value, "width": round(100 * value / top, 1), "link": link}
+            for label, value, link in rows]
+
+
+def _list_link(f: Filters, **extra: Any) -> str:
+    """The /app/ conversation list with the report's filters that it supports (it has no date range)."""
+    params: dict[str, Any] = {"status": EVERY_STATUS}
+    if f.channel_id:
+        params["channel"] = f.channel_id
+    if f.agent_id:
+        params["assignee"] = f.agent_id
+    for name in ("language", "tag"):
+        if getattr(f, name):
+            params[name] = getattr(f, name)
+    params.update({k: v for k, v in extra.items() if v is not None})
+    return "/app/?" + urlencode(params)
+
+
+@require_GET
+@agent_view
+def reports_view(request: HttpRequest) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    query, params = _query(request)
+    f = access_filters(agent, query)
+    overview = metrics.overview(f, query.days)
+    channels = dict(Channel.objects.filter(workspace_id=agent.workspace_id).values_list("pk", "name"))
+    members = {m.pk: m for m in list_agents(agent)}
+    by_channel: dict[int | None, int] = {}
+    for row in metrics.volume(f, "day"):
+        by_channel[row["channel_id"]] = by_channel.get(row["channel_id"], 0) + row["count"]
+    by_day: dict[str, int] = {}
+    for row in metrics.volume(f, "day"):
+        by_day[row["bucket"]] = by_day.get(row["bucket"], 0) + row["count"]
+    agents = metrics.agents(f)
+    for row in agents:
+        row["member"] = members.get(row["agent_id"])
+        row["median"] = duration(row["median_first_response_seconds"])
+        row["link"] = _list_link(f, assignee=row["agent_id"])
+    o = overview
+    figures = [
+        (_("First response, median"), duration(o["first_response"]["median"]),
+         _("business hours: %(d)s") % {"d": duration(o["first_response"]["business_median"])}),
+        (_("First response, 90th percentile"), duration(o["first_response"]["p90"]), ""),
+        (_("Next response, median"), duration(o["next_response"]["median"]), ""),
+        (_("Resolution, median"), duration(o["resolution"]["median"]),
+         _("business hours: %(d)s") % {"d": duration(o["resolution"]["business_median"])}),
+        (_("Resolution, 90th percentile"), duration(o["resolution"]["p90"]), ""),
+        (_("Reopen rate"), percent(o["reopen"]["rate"]), ""),
+        (_("First-contact resolution"), percent(o["first_contact_resolution"]["rate"]), ""),
+        (_("Repeat contact within %(n)d days") % {"n": query.days}, percent(o["repeat_contact"]["rate"]), ""),
+        (_("Channel switch"), percent(o["channel_switch"]["rate"]), ""),
+        (_("Explained twice within %(n)d days") % {"n": query.days}, percent(o["explain_twice"]["rate"]), ""),
+        (_("Bot deflection"), percent(o["bot"]["deflection_rate"]),
+         _("handed over: %(p)s") % {"p": percent(o["bot"]["handoff_rate"])}),
+    ]
+    backlog = o["backlog"]
+    context = {
+        "agent": agent, "params": params, "figures": figures, "backlog": backlog,
+        "backlog_age": duration(backlog["median_age_seconds"]),
+        "backlog_link": _list_link(f, status=",".join(ACTIVE_STATUSES)),
+        "channel_bars": bars([(channels.get(pk, "—") if pk else "—", n, _list_link(f, channel=pk))
+                              for pk, n in sorted(by_channel.items(), key=lambda item: -item[1])]),
+        "day_bars": bars([(day, n, "") for day, n in sorted(by_day.items())]),
+        "agents": agents, "sla": metrics.sla(f), "channels": sorted(channels.items(), key=lambda item: item[1]),
+        "members": list(members.values()), "query": urlencode({k: v for k, v in params.items() if v}),
+        "total": sum(by_channel.values()),
+    }
+    return render(request, "web/reports.html", context)
+
+
+@require_GET
+@agent_view
+def reports_export_view(request: HttpRequest) -> HttpResponse:
+    """CSV of the facts, the channel days or the agent days, with the screen's filters."""
+    query, _params = _query(request)
+    f = access_filters(request.agent, query)  # type: ignore[attr-defined]
+    what = request.GET.get("what", "conversations")
+    if what == "channels":
+        lines = csv_lines(metrics.channel_days(f))
+    elif what == "agents":
+        lines = csv_lines(metrics.agent_days(f))
+    else:
+        what = "conversations"
+        lines = csv_lines((fact_row(x) for x in metrics.facts(f).order_by("pk").iterator(chunk_size=2000)),
+                          FACT_COLUMNS)
+    response = StreamingHttpResponse(lines, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{what}-{now().strftime("%Y%m%d-%H%M%S")}.csv"'
+    return response
