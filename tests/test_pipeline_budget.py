@@ -71,8 +71,10 @@ def test_an_inbound_message_costs_one_job_and_few_statements(client, admin, run_
     # savepoint, the document's upsert from the event's text, the typo dictionary's insert) and 4.25 for the
     # 18 contact and conversation events of 6 new senders (their rows read and indexed). The analytics
     # subscriber costs 3 per message inside that (its savepoint, the stale mark's upsert; measured 49.0 → 52.0):
-    # a new conversation's `conversation.created` is skipped, its `message.received` marks it
-    assert statements <= 44 + 8.25, figures
+    # a new conversation's `conversation.created` is skipped, its `message.received` marks it. + 2.3 since the
+    # answer bot's subscriber on message.received (8901978; measured without analytics' 3: 49.0 → 51.3, the
+    # whole 52.0 → 54.3), landed without a budget change
+    assert statements <= 44 + 8.25 + 2.3, figures
 
 
 def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, admin, run_jobs, receiver):
