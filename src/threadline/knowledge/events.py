@@ -10,6 +10,8 @@ from threadline.events.types import DomainEvent
 
 @dataclass(frozen=True, kw_only=True)
 class ArticlePublished(DomainEvent):
+    """A translation was published, or a published one was edited: the help center shows this text now."""
+
     type = "article.published"
     article_id: int
     translation_id: int
@@ -29,6 +31,8 @@ class ArticleUpdated(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ArticleUnpublished(DomainEvent):
+    """A published translation went back to draft or to the archive: the help center no longer shows it."""
+
     type = "article.unpublished"
     article_id: int
     translation_id: int
