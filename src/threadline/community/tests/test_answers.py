@@ -99,3 +99,19 @@ def test_the_forum_search_finds_public_topics_in_any_language_and_never_hidden_o
     assert found("invoice") == set()
     assert found("שילמתי") == {hebrew}  # a word of the body
     assert found("חשבונת") == {hebrew}  # a typo
+
+
+def test_search_rebuild_indexes_topics_and_drops_hidden_ones(thread, admin):
+    from threadline.community.search import KIND, search_topic_ids
+    from threadline.search.models import SearchDocument
+    from threadline.search.rebuild import rebuild
+
+    _forum, topic_id, _answer, _dana, _eli = thread
+    SearchDocument.objects.filter(kind=KIND).delete()
+    assert search_topic_ids(admin.workspace_id, "invoices", limit=5) == []
+    counts = rebuild(admin.workspace)
+    assert counts[KIND] == 1
+    assert search_topic_ids(admin.workspace_id, "invoices", limit=5) == [topic_id]
+    Topic.objects.filter(pk=topic_id).update(state="hidden")  # changed without the action: the rebuild fixes it
+    rebuild(admin.workspace, restart=True)
+    assert search_topic_ids(admin.workspace_id, "invoices", limit=5) == []
