@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from threadline.channels.email.testkit import SmtpSink
-from threadline.testing.mailbox import link_in, wait_for_mail
-from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, launch, screenshot, sign_in, threadline_server
+from threadline.testing.mailbox import link_in, mailing_server, wait_for_mail
+from threadline.web.testkit import (
+    ADMIN_EMAIL,
+    launch,
+    no_sideways_scroll,
+    screenshot,
+    sign_in,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -21,23 +25,9 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def sink():
-    server = SmtpSink().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def server(request, tmp_path_factory, sink):
-    data_dir = tmp_path_factory.mktemp("community") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
-            threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url) as proc:
-        yield proc
-
-
-def no_sideways_scroll(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+def served(request, tmp_path_factory):
+    with mailing_server(request.config, tmp_path_factory, "community") as pair:
+        yield pair
 
 
 def no_serious_axe_findings(page) -> None:
@@ -50,7 +40,8 @@ def no_serious_axe_findings(page) -> None:
     assert serious == []
 
 
-def test_a_hebrew_customer_asks_and_accepts_an_agents_answer_at_390px(server, sink):
+def test_a_hebrew_customer_asks_and_accepts_an_agents_answer_at_390px(served):
+    server, sink = served
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='he', name='עדה')")
     with playwright.sync_playwright() as driver:

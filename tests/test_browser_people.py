@@ -12,7 +12,14 @@ import pytest
 from threadline.channels.email.testkit import SmtpSink
 from threadline.testing.mailbox import link_in, wait_for_mail
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, launch, screenshot, sign_in, threadline_server
+from threadline.web.testkit import (
+    ADMIN_EMAIL,
+    launch,
+    no_sideways_scroll,
+    screenshot,
+    sign_in,
+    threadline_server,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -34,11 +41,6 @@ def server(request, tmp_path_factory, sink):
     with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
             threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url) as proc:
         yield proc
-
-
-def no_sideways_scroll(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
 
 def test_inviting_an_agent_who_joins_through_the_mailed_link(server, sink):

@@ -3,9 +3,11 @@ set as THREADLINE_SYSTEM_MAIL_URL, and helpers to wait for a message and read th
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,20 @@ def link_in(captured: Captured, path: str) -> str:
     found = re.search(rf"https?://[^/\s]+(/{path}/[A-Za-z0-9_-]+)", body)
     assert found, body
     return found.group(1)
+
+
+@contextlib.contextmanager
+def mailing_server(config: Any, tmp_path_factory: Any, name: str) -> Iterator[tuple[Any, SmtpSink]]:
+    """A real `threadline serve` (web.testkit.threadline_server, on a migrated copy of the test database) whose
+    installation mail goes to a fresh SMTP sink; for browser tests that follow mailed links."""
+    from threadline.testing.server import migrated_copy
+    from threadline.web.testkit import threadline_server
+
+    sink = SmtpSink().start()
+    try:
+        data_dir = tmp_path_factory.mktemp(name) / "data"
+        with migrated_copy(config, tmp_path_factory, data_dir) as url, \
+                threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url) as server:
+            yield server, sink
+    finally:
+        sink.stop()

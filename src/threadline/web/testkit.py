@@ -139,6 +139,12 @@ Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.thre
             self.server.server_close()
 
 
+def no_sideways_scroll(page: Any) -> None:
+    """The page fits its viewport's width (a phone's 390 px): nothing scrolls sideways."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+
+
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
