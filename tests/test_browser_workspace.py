@@ -56,14 +56,21 @@ def open_widget(context, shop):
     page.goto(shop.url)
     page.click("#threadline-launcher")
     frame = page.frame_locator("#threadline-frame")
-    frame.locator("#text").wait_for()
+    # the frame's script has run its start (session, identity, history, socket): before that, Enter in the
+    # text box is only a new line
+    frame.locator("html[data-state=ready]").wait_for(state="attached", timeout=WAIT)
     return page, frame
 
 
 def write(frame, text):
     frame.locator("#text").fill(text)
     frame.locator("#text").press("Enter")
-    frame.locator(".msg.in:not(.pending) .bubble", has_text=text).wait_for(timeout=WAIT)
+    try:
+        frame.locator(".msg.in:not(.pending) .bubble", has_text=text).wait_for(timeout=WAIT)
+    except playwright.TimeoutError as exc:
+        shown = frame.locator("#log").inner_text()
+        status = frame.locator("#status").inner_text()
+        raise AssertionError(f"{text!r} was not confirmed; the widget shows {shown!r}, status {status!r}") from exc
 
 
 def wait_for_mail(sink, text, timeout=15.0):
@@ -186,3 +193,25 @@ def test_a_signed_identity_shows_the_users_history_and_a_forged_one_is_refused(s
     assert frame.locator(".msg", has_text=tag).count() == 0
     for context in (laptop, phone, intruder):
         context.close()
+
+
+def test_a_widget_whose_start_fails_starts_again_and_sends(server, browser, shop):
+    """The server answering the first session request with 503 (restarting behind a proxy) leaves the widget
+    retrying, not dead: it starts on the next try and the visitor's message goes through."""
+    context = browser.new_context(locale="en-US")
+    refused = []
+
+    def first_refused(route):
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"code": "unavailable", "message": "Starting up"}')
+        else:
+            route.continue_()
+
+    context.route("**/widget/*/session", first_refused)
+    page, frame = open_widget(context, shop)
+    assert refused, "the first session request was not refused"
+    tag = uuid.uuid4().hex[:6]
+    write(frame, f"Still there? {tag}")
+    context.close()

@@ -58,3 +58,15 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
     yield server
     server.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing test that ran against a `threadline serve` child (a `server` fixture) shows the end of that
+    server's log beside the failure: the server's side of a browser timeout is otherwise lost with its
+    temporary directory."""
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.failed and hasattr(server, "errors"):
+        report.sections.append(("threadline serve log (last 6000 characters)", server.errors()[-6000:]))

@@ -472,19 +472,34 @@ async function identifyAtStart() {
   }
 }
 
-setAvailability(agentsAvailable);
-if (boot.preview) {
-  document.documentElement.dataset.preview = "ready";  // the widget editor's preview: no session, no socket
-} else {
-  keepAlive();
+// Start: a session, the signed-in identity, the history, then the socket. A step that fails (the server
+// restarting, a network blip, a 429) is tried again with growing pauses, never left dead: a message written
+// meanwhile waits as pending and goes once the socket opens. `data-state` on <html> says where the frame is
+// ("starting", "ready"; "retrying" after a failure), for the page's tests and for styling.
+let bootAttempt = 0;
+function start() {
+  document.documentElement.dataset.state = bootAttempt ? "retrying" : "starting";
   startSession()
     .then(identifyAtStart)
     .then(loadHistory)
     .then(() => {
       connect();
+      document.documentElement.dataset.state = "ready";
       post({ type: "ready" });
     })
-    .catch((error) => status(error.message));
+    .catch((error) => {
+      status(error.message || strings.reconnecting);
+      bootAttempt = Math.min(bootAttempt + 1, 6);
+      setTimeout(start, 500 * 2 ** bootAttempt);
+    });
+}
+
+setAvailability(agentsAvailable);
+if (boot.preview) {
+  document.documentElement.dataset.preview = "ready";  // the widget editor's preview: no session, no socket
+} else {
+  keepAlive();
+  start();
 }
 
 // "See all your requests": for a visitor the site identified, a short-lived link into the customer portal,
