@@ -28,60 +28,24 @@ import os
 import random
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search import configure as configure_database  # noqa: E402 - the benches' shared setup
+from search import load, percentile, say  # noqa: E402
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/bench_help_center"
 LANGUAGES = ("en", "he", "fa", "th", "cs")
 SEARCHES = {"en": "password", "he": "הסיסמה", "fa": "رمز عبور", "th": "รหัสผ่าน", "cs": "heslo"}
 
 
-def say(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
-
-
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def configure(args: argparse.Namespace) -> Path | None:
-    """Point Django at the bench's database before it starts; returns a temporary data directory to remove."""
-    temporary = None
-    if args.postgres:
-        import psycopg
-        from psycopg import sql
-
-        url = args.postgres if args.postgres != "default" else os.environ.get("THREADLINE_BENCH_DATABASE_URL",
-                                                                             DEFAULT_POSTGRES)
-        base, name = url.rsplit("/", 1)
-        name = args.reuse or name
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if exists and not args.reuse:
-                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not exists or not args.reuse:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        os.environ["THREADLINE_DATABASE_URL"] = f"{base}/{name}"
-        os.environ["THREADLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-help-files-")
-    else:
-        data_dir = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="bench-help-"))
-        temporary = None if (args.reuse or args.keep) else data_dir
-        os.environ["THREADLINE_DATA_DIR"] = str(data_dir)
-        say(f"data directory: {data_dir}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.config.settings")
-    os.environ.setdefault("THREADLINE_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    return temporary
+    """bench/search.py's: a data directory (SQLite) or a PostgreSQL database, this bench's by default."""
+    if args.postgres == "default":
+        args.postgres = os.environ.get("THREADLINE_BENCH_DATABASE_URL", DEFAULT_POSTGRES)
+    return configure_database(args)
 
 
 def seed(articles: int) -> None:

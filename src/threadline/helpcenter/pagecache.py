@@ -21,8 +21,9 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
 
+KEYED_PARAMETERS = ("page", "feedback", "sent")  # the only query parameters a page reads
 PAGE_TTL = 600  # seconds: a safety net only, a publication replaces the version at once
 CSRF_PLACEHOLDER = "HelpCenterCsrfTokenPlaceholder0"
 
@@ -64,6 +65,13 @@ def _fingerprint(request: HttpRequest) -> str:
     return hashlib.sha256(cookie.encode()).hexdigest()[:8] if cookie else "none"
 
 
+def page_address(request: HttpRequest) -> str:
+    """The path with only the query parameters pages read, in one order: what a page is cached under (any
+    other parameter, `?utm_source=...` or a scanner's junk, makes no entry of its own)."""
+    kept = urlencode(sorted((key, request.GET[key][:20]) for key in KEYED_PARAMETERS if key in request.GET))
+    return f"{request.path}?{kept}" if kept else request.path
+
+
 def cached_page(request: HttpRequest, *, workspace_id: int, center_id: int, language: str,
                 render: Callable[[], Page], stamp: tuple[int, str] = (0, "")) -> HttpResponse:
     """The page for this request from the cache, rendered by `render()` on a miss; 304 when the visitor's copy
@@ -72,7 +80,7 @@ def cached_page(request: HttpRequest, *, workspace_id: int, center_id: int, lang
     center's settings, its categories and sections), part of the key and of Last-Modified."""
     version = content_version(workspace_id)
     moment, marks = stamp
-    path_hash = hashlib.sha256(f"{marks}\0{request.get_full_path()}".encode()).hexdigest()[:24]
+    path_hash = hashlib.sha256(f"{marks}\0{page_address(request)}".encode()).hexdigest()[:24]
     etag = f'"{version:x}-{path_hash[:10]}-{_fingerprint(request)}"'
     last_modified = max(version // 1_000_000_000, moment)
     if request.method in ("GET", "HEAD"):

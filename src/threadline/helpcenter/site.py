@@ -9,7 +9,8 @@ resolves. The second segment is the language, one of the help center's enabled l
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from threadline.knowledge.models import HelpCenter
@@ -17,14 +18,11 @@ from threadline.knowledge.models import HelpCenter
 RTL_LANGUAGES = frozenset(settings.LANGUAGES_BIDI)
 
 
-class NoSuchCenter(Exception):
-    """No public help center by that slug: a plain 404."""
-
-
 def public_center(slug: str) -> HelpCenter:
+    """The public help center of that slug; Http404 (a plain one: there is no help center to show it in)."""
     center = HelpCenter.objects.select_related("brand", "workspace").filter(slug=slug, is_public=True).first()
     if center is None:
-        raise NoSuchCenter(slug)
+        raise Http404(_("No such help center."))
     return center
 
 

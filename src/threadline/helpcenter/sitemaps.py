@@ -26,13 +26,6 @@ def _xml(body: str) -> HttpResponse:
     return HttpResponse(body, content_type=XML)
 
 
-def _center(slug: str) -> HelpCenter:
-    try:
-        return site.public_center(slug)
-    except site.NoSuchCenter:
-        raise Http404("No such help center.") from None
-
-
 def _files(center: HelpCenter) -> list[str]:
     return [site.absolute(reverse("helpcenter:sitemap-page", kwargs={"center": center.slug, "page": n}))
             for n in range(1, queries.sitemap_pages(center) + 1)]
@@ -73,14 +66,14 @@ def _as_xml(request: HttpRequest, center: HelpCenter, render) -> HttpResponse:  
 
 @require_GET
 def center_index_view(request: HttpRequest, center: str) -> HttpResponse:
-    found = _center(center)
+    found = site.public_center(center)
     return _as_xml(request, found, lambda: Page(render_to_string("helpcenter/sitemap_index.xml",
                                                                  {"files": _files(found)})))
 
 
 @require_GET
 def urlset_view(request: HttpRequest, center: str, page: int) -> HttpResponse:
-    found = _center(center)
+    found = site.public_center(center)
 
     def render() -> Page:
         groups: list[list[tuple[str, str, object]]] = []  # per article or home: (language, absolute URL, lastmod)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from threadline.conversations.attachments import attachment_response
 from threadline.core.errors import NotFound
 from threadline.helpcenter import pages, queries, site
-from threadline.helpcenter.pagecache import Page, cached_page
+from threadline.helpcenter.pagecache import Page, cached_page, page_address
 from threadline.knowledge.models import HelpCenter
 from threadline.knowledge.queries import attachment_url, public_attachment, search_articles
 from threadline.search.analysis import query_groups
@@ -47,10 +47,7 @@ def help_center_page(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, center: str, language: str, **kwargs: Any) -> HttpResponse:
-        try:
-            found = site.public_center(center)
-        except site.NoSuchCenter:
-            raise Http404(_("No such help center.")) from None
+        found = site.public_center(center)
         if language not in site.languages_of(found):
             return _respond(not_found_page(request, found, site.negotiate(request, found)))
         with override(language):  # messages in the page's language, not the browser's
@@ -62,10 +59,7 @@ def help_center_page(view: View) -> View:
 @require_GET
 def center_root(request: HttpRequest, center: str) -> HttpResponse:
     """`/help/<slug>/`: to the visitor's language."""
-    try:
-        found = site.public_center(center)
-    except site.NoSuchCenter:
-        raise Http404(_("No such help center.")) from None
+    found = site.public_center(center)
     response = HttpResponseRedirect(pages.home_url(found, site.negotiate(request, found)))
     response["Vary"] = "Accept-Language"
     return response
@@ -73,10 +67,7 @@ def center_root(request: HttpRequest, center: str) -> HttpResponse:
 
 @require_GET
 def anywhere_else(request: HttpRequest, center: str, rest: str) -> HttpResponse:
-    try:
-        found = site.public_center(center)
-    except site.NoSuchCenter:
-        raise Http404(_("No such help center.")) from None
+    found = site.public_center(center)
     first = rest.split("/", 1)[0]
     language = first if first in site.languages_of(found) else site.negotiate(request, found)
     return _respond(not_found_page(request, found, language))
@@ -120,8 +111,7 @@ def _links(center: HelpCenter, translations: list) -> list[Link]:
 def _moved(request: HttpRequest, canonical: str) -> Page | None:
     """A permanent redirect when the path's slug is not the current one (a renamed title keeps old links)."""
     if request.path != unquote(canonical):  # reverse() percent-encodes a Hebrew slug, request.path is decoded
-        query = request.META.get("QUERY_STRING", "")
-        return Page("", 301, canonical + (f"?{query}" if query else ""))
+        return Page("", 301, canonical + page_address(request).removeprefix(request.path))
     return None
 
 
@@ -276,10 +266,7 @@ def file_view(request: HttpRequest, key: str, filename: str) -> HttpResponse:
 @require_GET
 def brand_css(request: HttpRequest, center: str) -> HttpResponse:
     """The brand's colours as CSS custom properties (a stylesheet: the pages' policy allows no inline style)."""
-    try:
-        found = site.public_center(center)
-    except site.NoSuchCenter:
-        raise Http404(_("No such help center.")) from None
+    found = site.public_center(center)
     css = (f":root {{ --brand: {_color(found.brand.primary_color, '#1d4ed8')}; "
            f"--brand-soft: {_color(found.brand.accent_color, '#e8efff')}; }}\n")
     response = HttpResponse(css, content_type="text/css; charset=utf-8")

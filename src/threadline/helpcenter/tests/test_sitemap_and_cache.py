@@ -122,3 +122,10 @@ def test_pages_with_a_form_carry_each_visitors_own_token(client, site):
     assert first["ETag"] != second["ETag"] and first["Cache-Control"] == "private, no-cache"
     assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     assert other.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_unknown_query_parameters_share_the_page_and_its_etag(client, site):
+    first = client.get("/help/acme/en/")
+    tracked = client.get("/help/acme/en/?utm_source=newsletter&x=1")
+    assert tracked.status_code == 200 and tracked["ETag"] == first["ETag"]
+    assert client.get("/help/acme/en/?page=2")["ETag"] != first["ETag"]
