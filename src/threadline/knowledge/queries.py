@@ -252,8 +252,11 @@ def _words(workspace_id: int, query: str, visibilities: Sequence[str]) -> list[_
         if fixed:
             words = [w for i, w in enumerate(words) if i not in at] + [
                 _Word((joined,), (joined, *fixed), 0.0, run((joined, *fixed), False), True, False)]
-    total = SearchDocument.objects.filter(workspace_id=workspace_id, kind=Kind.ARTICLE,
-                                          visibility__in=visibilities).count()
+    # the number of translations searched, for idf: from the translations' own index, not the search table
+    # (which holds every message of the workspace too)
+    states = [State.PUBLISHED] if list(visibilities) == [Visibility.PUBLIC] else [State.DRAFT, State.REVIEW,
+                                                                                   State.PUBLISHED]
+    total = ArticleTranslation.objects.filter(workspace_id=workspace_id, state__in=states).count()
     for w in words:
         w.weight = math.log(1 + (total + 1) / (len(w.ranks) + 1))
     return words
