@@ -146,20 +146,28 @@ def do_save_help_center(actor: Membership, help_center: HelpCenter | None, *, br
     return help_center
 
 
+def _save_place(actor: Membership, row: Category | Section, *, titles: dict[str, str],
+                descriptions: dict[str, str] | None, position: int, details: dict[str, Any]) -> None:
+    """Save a category or a section: its titles and descriptions per language and its position; audited."""
+    created = row.pk is None
+    row.titles = check_titles(titles)
+    row.descriptions = {check_language(k, "descriptions"): (v or "")[:1000] for k, v in (descriptions or {}).items()}
+    row.position = max(0, int(position))
+    row.save()
+    name = "kb_category" if isinstance(row, Category) else "kb_section"
+    record_change(f"{name}.{'created' if created else 'updated'}", row,
+                  {"titles": row.titles, "position": row.position, **details}, actor=actor)
+
+
 def do_save_category(actor: Membership, category: Category | None, *, help_center: HelpCenter,
                      titles: dict[str, str], descriptions: dict[str, str] | None = None,
                      position: int = 0) -> Category:
     require(actor, Permission.KNOWLEDGE_PUBLISH)
     _same_workspace(actor.workspace_id, help_center, "help_center")
-    created = category is None
     category = category or Category(workspace_id=actor.workspace_id)
-    category.help_center, category.titles = help_center, check_titles(titles)
-    category.descriptions = {check_language(k, "descriptions"): (v or "")[:1000]
-                             for k, v in (descriptions or {}).items()}
-    category.position = max(0, int(position))
-    category.save()
-    record_change("kb_category.created" if created else "kb_category.updated", category,
-                  {"titles": category.titles, "position": category.position}, actor=actor)
+    category.help_center = help_center
+    _save_place(actor, category, titles=titles, descriptions=descriptions, position=position,
+                details={"help_center_id": help_center.pk})
     return category
 
 
@@ -167,15 +175,10 @@ def do_save_section(actor: Membership, section: Section | None, *, category: Cat
                     descriptions: dict[str, str] | None = None, position: int = 0) -> Section:
     require(actor, Permission.KNOWLEDGE_PUBLISH)
     _same_workspace(actor.workspace_id, category, "category")
-    created = section is None
     section = section or Section(workspace_id=actor.workspace_id)
-    section.category, section.titles = category, check_titles(titles)
-    section.descriptions = {check_language(k, "descriptions"): (v or "")[:1000]
-                            for k, v in (descriptions or {}).items()}
-    section.position = max(0, int(position))
-    section.save()
-    record_change("kb_section.created" if created else "kb_section.updated", section,
-                  {"titles": section.titles, "category_id": category.pk, "position": section.position}, actor=actor)
+    section.category = category
+    _save_place(actor, section, titles=titles, descriptions=descriptions, position=position,
+                details={"category_id": category.pk})
     return section
 
 
@@ -360,31 +363,30 @@ def _unpublished(translation: ArticleTranslation) -> None:
                                translation_ids=_translation_ids(translation.article)))
 
 
-def do_unpublish(actor: Membership, translation: ArticleTranslation) -> ArticleTranslation:
-    """Take a published translation off the help center, or bring an archived one back, as a draft."""
-    require(actor, Permission.KNOWLEDGE_PUBLISH)
-    if translation.state not in (State.PUBLISHED, State.ARCHIVED):
-        raise Conflict(_("Only a published or archived translation can go back to draft."), code="invalid_state")
+def _leave(actor: Membership, translation: ArticleTranslation, state: str, action: str) -> ArticleTranslation:
+    """Move a translation to draft or the archive: `article.unpublished` when it was on the help center."""
     was_published = translation.state == State.PUBLISHED
-    _set_state(actor, translation, State.DRAFT, "article_translation.unpublished")
+    _set_state(actor, translation, state, action)
     if was_published:
         _unpublished(translation)
     else:
         _updated(translation.article, "state")
     return translation
+
+
+def do_unpublish(actor: Membership, translation: ArticleTranslation) -> ArticleTranslation:
+    """Take a published translation off the help center, or bring an archived one back, as a draft."""
+    require(actor, Permission.KNOWLEDGE_PUBLISH)
+    if translation.state not in (State.PUBLISHED, State.ARCHIVED):
+        raise Conflict(_("Only a published or archived translation can go back to draft."), code="invalid_state")
+    return _leave(actor, translation, State.DRAFT, "article_translation.unpublished")
 
 
 def do_archive(actor: Membership, translation: ArticleTranslation) -> ArticleTranslation:
     require(actor, Permission.KNOWLEDGE_PUBLISH)
     if translation.state == State.ARCHIVED:
         raise Conflict(_("This translation is archived already."), code="invalid_state")
-    was_published = translation.state == State.PUBLISHED
-    _set_state(actor, translation, State.ARCHIVED, "article_translation.archived")
-    if was_published:
-        _unpublished(translation)
-    else:
-        _updated(translation.article, "state")
-    return translation
+    return _leave(actor, translation, State.ARCHIVED, "article_translation.archived")
 
 
 def do_restore_version(actor: Membership, version: ArticleVersion) -> ArticleTranslation:

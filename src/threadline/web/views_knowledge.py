@@ -321,23 +321,27 @@ def help_center_view(request: HttpRequest) -> HttpResponse:
     return redirect("/app/knowledge/structure")
 
 
+def _add_place(request: HttpRequest, parent_field: str) -> HttpResponse:
+    """A new category (in a help center) or section (in a category) from the structure screen."""
+    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    raw = request.POST.get(parent_field) or ""
+    parent_id = int(raw) if raw.isdigit() else 0
+    with transaction.atomic():
+        if parent_field == "help_center_id":
+            actions.do_save_category(agent, None, help_center=q.access_help_center(agent, parent_id),
+                                     titles=_titles(request))
+        else:
+            actions.do_save_section(agent, None, category=q.access_category(agent, parent_id), titles=_titles(request))
+    return redirect("/app/knowledge/structure")
+
+
 @require_POST
 @agent_view
 def category_view(request: HttpRequest) -> HttpResponse:
-    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    help_center_id = request.POST.get("help_center_id") or ""
-    with transaction.atomic():
-        actions.do_save_category(agent, None, help_center=q.access_help_center(
-            agent, int(help_center_id) if help_center_id.isdigit() else 0), titles=_titles(request))
-    return redirect("/app/knowledge/structure")
+    return _add_place(request, "help_center_id")
 
 
 @require_POST
 @agent_view
 def section_view(request: HttpRequest) -> HttpResponse:
-    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    category_id = request.POST.get("category_id") or ""
-    with transaction.atomic():
-        actions.do_save_section(agent, None, category=q.access_category(
-            agent, int(category_id) if category_id.isdigit() else 0), titles=_titles(request))
-    return redirect("/app/knowledge/structure")
+    return _add_place(request, "category_id")
