@@ -21,7 +21,7 @@ import shutil
 import time
 from collections.abc import Callable
 
-from search import configure, load, percentile, say  # bench/search.py: the same database set-up
+from search import configure, load, say, timed  # bench/search.py: the same database set-up and timing
 
 
 def seed(size: int) -> None:
@@ -52,16 +52,6 @@ def seed(size: int) -> None:
         with transaction.atomic():
             ConversationEvent.objects.bulk_create(batch)
     say(f"timeline rows written ({time.monotonic() - started:.0f} s)")
-
-
-def timed(samples: int, call: Callable[[], object]) -> tuple[float, float]:
-    call()  # warm
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return percentile(times, 50), percentile(times, 99)
 
 
 def measure(samples: int) -> None:

@@ -15,6 +15,7 @@ from threadline.core.schemas import DEFAULT_LIMIT, MAX_LIMIT, Id
 class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
+    XLSX = "xlsx"
 
 
 class Bucket(StrEnum):
@@ -50,7 +51,7 @@ class FilterQuery(Schema):
     agent_id: Id | None = Field(None, description="Conversations assigned to this agent (last assignee)")
     language: str | None = Field(None, max_length=16)
     tag: str | None = Field(None, max_length=100)
-    format: Format = Field(Format.JSON, description="`json`, or `csv` (an attachment)")
+    format: Format = Field(Format.JSON, description="`json`, or `csv` or `xlsx` (an attachment)")
 
 
 class MetricQuery(FilterQuery):

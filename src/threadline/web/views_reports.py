@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,14 +14,13 @@ from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
 from threadline.analytics import metrics
-from threadline.analytics.export import csv_lines
+from threadline.analytics.export import attachment
 from threadline.analytics.metrics import Filters
 from threadline.analytics.queries import FACT_COLUMNS, access_filters, fact_row
 from threadline.analytics.schemas import MetricQuery
 from threadline.channels.models import Channel
 from threadline.conversations.models import ACTIVE_STATUSES, Status
 from threadline.core.errors import ValidationFailed
-from threadline.core.time import now
 from threadline.tenancy.queries import list_agents
 from threadline.web.session import agent_view
 
@@ -133,18 +132,13 @@ def reports_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_view
 def reports_export_view(request: HttpRequest) -> HttpResponse:
-    """CSV of the facts, the channel days or the agent days, with the screen's filters."""
+    """CSV (or XLSX: `format=xlsx`) of the facts, the channel days or the agent days, with the screen's filters."""
     query, _params = _query(request)
     f = access_filters(request.agent, query)  # type: ignore[attr-defined]
-    what = request.GET.get("what", "conversations")
+    what, fmt = request.GET.get("what", "conversations"), request.GET.get("format", "csv")
     if what == "channels":
-        lines = csv_lines(metrics.channel_days(f))
-    elif what == "agents":
-        lines = csv_lines(metrics.agent_days(f))
-    else:
-        what = "conversations"
-        lines = csv_lines((fact_row(x) for x in metrics.facts(f).order_by("pk").iterator(chunk_size=2000)),
-                          FACT_COLUMNS)
-    response = StreamingHttpResponse(lines, content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{what}-{now().strftime("%Y%m%d-%H%M%S")}.csv"'
-    return response
+        return attachment("channel-days", fmt, metrics.channel_days(f))
+    if what == "agents":
+        return attachment("agent-days", fmt, metrics.agent_days(f))
+    rows = (fact_row(x) for x in metrics.facts(f).order_by("pk").iterator(chunk_size=2000))
+    return attachment("conversations", fmt, rows, FACT_COLUMNS)
