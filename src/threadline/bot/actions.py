@@ -23,7 +23,7 @@ from threadline.bot.events import BotAbandoned, BotHandedOver, BotResolved
 from threadline.bot.models import BotSession, BotSettings, Mode, SessionState
 from threadline.bot.queries import settings_for, would_engage
 from threadline.conversations.actions import do_update_conversation, record_event
-from threadline.conversations.models import Conversation, Message, Status
+from threadline.conversations.models import AuthorKind, Conversation, Message, Status
 from threadline.core import crypto
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
@@ -128,9 +128,10 @@ def do_handle_message(message: Message, outbox_id: int) -> BotSession | None:
     settings = settings_for(conversation.workspace_id, session.channel_id)
     session.last_outbox_id = outbox_id
     previous_customer_at, session.last_customer_at = session.last_customer_at, message.created_at
-    if settings is None or not settings.enabled or conversation.assignee_id is not None:
-        return _hand_over(session, conversation, "assigned" if conversation.assignee_id else "disabled", "",
-                          silent=True)
+    taken = conversation.assignee_id is not None or Message.objects.filter(
+        conversation=conversation, author_kind=AuthorKind.AGENT, is_note=False).exists()
+    if settings is None or not settings.enabled or taken:  # an agent took over (or the bot was turned off)
+        return _hand_over(session, conversation, "assigned" if taken else "disabled", "", silent=True)
     if (message.metadata or {}).get("suppress_auto_response"):
         session.save()
         return session  # an auto-responder: never answered
@@ -139,8 +140,11 @@ def do_handle_message(message: Message, outbox_id: int) -> BotSession | None:
     language = message.language or conversation.language or conversation.workspace.default_language
     with translation.override(language):
         if settings.mode == Mode.EXTERNAL:
-            return _external_turn(session, conversation, settings, message, language)
-        return _answer_turn(session, conversation, settings, message, language)
+            _external_turn(session, conversation, settings, message, language)
+        else:
+            _answer_turn(session, conversation, settings, message, language)
+    session.save()
+    return session
 
 
 def choice_of(session: BotSession, message: Message) -> str:

@@ -233,3 +233,19 @@ def test_bot_off_leaves_the_conversation_to_routing(client, admin, run_jobs, bot
     assert bot_turns(conversation) == [] and not BotSession.objects.exists()
     conversation.refresh_from_db()
     assert conversation.team_id == team.pk
+
+
+def test_an_agent_answering_first_takes_the_conversation_from_the_bot(client, admin, run_jobs, bot_api, articles):
+    from threadline.conversations.actions import do_send_reply
+
+    channel = make_channel(admin, bot_api.url)
+    support_team(admin)
+    enable_bot(admin, channel.pk)
+    conversation = ask(client, run_jobs, channel, 1, QUESTION)
+    with transaction.atomic():
+        do_send_reply(admin, conversation, "Hi, Ada here, let me check.")
+    run_jobs()
+    ask(client, run_jobs, channel, 2, "איך מחליפים סיסמה")
+    session = session_of(conversation)
+    assert (session.state, session.reason) == (SessionState.HANDED_OVER, "assigned")
+    assert len(bot_turns(conversation)) == 1  # it said nothing more
