@@ -209,3 +209,29 @@ def test_spent_and_expired_sign_ins_are_pruned(admin):
     assert prune_sign_ins_task.func() == 2
     assert list(SignInLink.objects.values_list("digest", flat=True)) == [signin.crypto.token_digest(fresh)]
     assert PortalSession.objects.count() == 1
+
+
+def test_a_code_by_whatsapp_respects_the_24_hour_window(client, admin, run_jobs, twilio):
+    import datetime as dt
+
+    from threadline.channels.whatsapp.tests.helpers import PHONE_NUMBER_ID, make_whatsapp_channel
+    from threadline.conversations.models import Message
+
+    twilio.route("POST", f"/{PHONE_NUMBER_ID}/messages", 200, {"messages": [{"id": "wamid.code"}]})
+    channel = make_whatsapp_channel(admin, graph_base_url=twilio.url)
+    with transaction.atomic():
+        receive_inbound_message(channel, InboundMessage(
+            provider_message_id="wamid.in", sender_kind="whatsapp", sender_address="972525551234",
+            sender_verified=True, text="שלום"))
+    client.post(portal(admin) + "sign-in/phone", {"phone": "+972 52-555-1234"})
+    run_jobs()
+    sent = twilio.calls("POST", f"/{PHONE_NUMBER_ID}/messages")
+    assert len(sent) == 1 and sent[0].json()["to"] in ("972525551234", "+972525551234")
+    code = re.search(r"\b(\d{6})\b", sent[0].json()["text"]["body"]).group(1)
+    assert client.post(portal(admin) + "sign-in/code", {"phone": "+972525551234", "code": code}).status_code == 302
+    # a day later the window is closed: WhatsApp refuses free text, so no code is sent
+    Message.objects.update(created_at=signin.now() - dt.timedelta(days=2))
+    cache.clear()
+    client.post(portal(admin) + "sign-in/phone", {"phone": "+972525551234"})
+    run_jobs()
+    assert len(twilio.calls("POST", f"/{PHONE_NUMBER_ID}/messages")) == 1
