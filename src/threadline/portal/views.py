@@ -136,7 +136,8 @@ def sign_in_code_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def link_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners follow links; only the POST spends it); POST signs in."""
+    """GET shows a button (mail scanners follow links; only the POST spends it); POST signs in. A chat widget's
+    2-minute link is never mailed: its GET signs in at once."""
     workspace = _workspace(slug)
     try:
         if request.method == "GET" and links.check_link(workspace, token).purpose != SignInLink.Purpose.WIDGET:
