@@ -39,6 +39,9 @@ from threadline.sla.models import BusinessSchedule, SlaPolicy, SlaTimer, TimerSt
 RESOLVED = frozenset({"solved", "closed"})
 SIDES = {AuthorKind.CONTACT: "contact", AuthorKind.AGENT: "agent", AuthorKind.BOT: "bot"}
 TIMELINE_KINDS = ("status_changed", "reopened", "assigned")
+# A row may commit after a refresh that ran while it was being written: its day is recomputed if it is at most
+# this much older than the conversation's last computation.
+SETTLING = dt.timedelta(hours=1)
 
 
 def zone_of(workspace_id: int) -> ZoneInfo:
@@ -270,12 +273,14 @@ def write_facts(facts: list[ConversationFact]) -> None:
 
 def recompute_conversations(conversation_ids: Iterable[int]) -> set[tuple[int, dt.date]]:
     """Recompute the facts of these conversations and of every other conversation of their contacts; returns
-    the (workspace, local day) pairs where their activity lies (whose day facts are then stale)."""
+    the (workspace, local day) pairs of their activity since they were last computed (whose day facts are then
+    stale)."""
     wanted = set(conversation_ids)
     contacts = set(Conversation.objects.filter(pk__in=wanted).values_list("contact_id", flat=True))
     siblings = set(Conversation.objects.filter(contact_id__in=contacts, merged_into__isnull=True)
                    .values_list("pk", flat=True))
     sources = load_sources(wanted | siblings)
+    previous = dict(ConversationFact.objects.filter(pk__in=wanted).values_list("pk", "computed_at"))
     moment, calendars = now(), Calendars()
     zones: dict[int, ZoneInfo] = {}
     facts: dict[int, ConversationFact] = {}
@@ -284,10 +289,11 @@ def recompute_conversations(conversation_ids: Iterable[int]) -> set[tuple[int, d
         ws = source.conversation.workspace_id
         zone = zones.setdefault(ws, zone_of(ws))
         facts[pk] = build_fact(source, zone, calendars, moment)
-        if pk in wanted:
+        if pk in wanted:  # the days of what happened since the last computation (all of them the first time)
+            since = previous[pk] - SETTLING if pk in previous else None
             moments = [source.conversation.created_at, *(m[0] for m in source.messages),
                        *(t.at for t in source.transitions)]
-            days.update((ws, local_day(at, zone)) for at in moments)
+            days.update((ws, local_day(at, zone)) for at in moments if since is None or at >= since)
     contact_gaps(facts, sources)
     gone = wanted - set(sources)  # merged away or deleted
     ConversationFact.objects.filter(conversation_id__in=gone).delete()
