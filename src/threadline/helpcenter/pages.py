@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.text import slugify
 
 from threadline.helpcenter import queries, site
 from threadline.helpcenter.pagecache import CSRF_PLACEHOLDER, Page
 from threadline.knowledge.models import ArticleTranslation, Category, HelpCenter, Section
+from threadline.knowledge.rendering import slugify  # the slugs of knowledge.queries' public paths
 
 
 def _slugged(name: str, center: HelpCenter, language: str, pk: int, slug: str) -> str:
@@ -29,11 +29,11 @@ def home_url(center: HelpCenter, language: str) -> str:
 
 
 def category_url(center: HelpCenter, language: str, category: Category) -> str:
-    return _slugged("category", center, language, category.pk, slugify(category.title_in(language), allow_unicode=True))
+    return _slugged("category", center, language, category.pk, slugify(category.title_in(language)))
 
 
 def section_url(center: HelpCenter, language: str, section: Section) -> str:
-    return _slugged("section", center, language, section.pk, slugify(section.title_in(language), allow_unicode=True))
+    return _slugged("section", center, language, section.pk, slugify(section.title_in(language)))
 
 
 def article_url(center: HelpCenter, language: str, article_id: int, slug: str) -> str:

@@ -28,6 +28,11 @@ SEARCH_MAX_CHARS = 200
 View = Callable[..., HttpResponse]
 
 
+class Link(NamedTuple):
+    title: str
+    url: str
+
+
 def not_found_page(request: HttpRequest, center: HelpCenter, language: str, *,
                    languages: list[tuple[str, str]] | None = None) -> Page:
     """A 404 with the help center around it: its home, search and contact links, and the languages in which
@@ -97,11 +102,6 @@ def home(request: HttpRequest, center: HelpCenter, language: str) -> HttpRespons
         )
 
     return cached(request, center, language, render)
-
-
-class Link(NamedTuple):
-    title: str
-    url: str
 
 
 def _links(center: HelpCenter, translations: list) -> list[Link]:

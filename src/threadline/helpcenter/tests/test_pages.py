@@ -234,3 +234,25 @@ def test_article_files_are_served_only_while_the_article_is_public(client, acme)
     both.internal_only = True
     both.save()
     assert client.get(attachment_url(attachment)).status_code == 404
+
+
+def test_the_addresses_knowledge_gives_out_are_the_pages_addresses(client, acme):
+    """knowledge.queries' public paths (used by search hits, the answer bot, the editor) open the page itself,
+    without a redirect, in a script with combining marks too (Thai)."""
+    from threadline.knowledge import queries as knowledge
+
+    center = acme["center"]
+    center.languages = ["en", "he", "th"]
+    center.save()
+    section = acme["section"]
+    section.titles = {**section.titles, "th": "การจัดส่งสินค้า"}
+    section.save()
+    section.category.titles = {**section.category.titles, "th": "คำสั่งซื้อ"}
+    section.category.save()
+    thai = make_article(section, {"th": ("ติดตามพัสดุของคุณ", "เปิดหน้าคำสั่งซื้อ")})
+    paths = [knowledge.article_path(t) for a in (acme["both"], thai) for t in a.translations.all()]
+    paths += [knowledge.category_path(section.category, code) for code in ("en", "he", "th")]
+    paths += [knowledge.section_path(section, code) for code in ("en", "he", "th")]
+    paths += [knowledge.help_center_path(center, code) for code in ("en", "he", "th")]
+    for path in paths:
+        assert client.get(path).status_code == 200, path
