@@ -5,10 +5,12 @@ indexed queries whatever the number of articles (bench/help_center.py, docs/self
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from threadline.channels.models import Channel
+from threadline.helpcenter import site
 from threadline.knowledge.models import (
     ArticleAttachment,
     ArticleFeedback,
@@ -169,6 +171,12 @@ def public_centers() -> list[HelpCenter]:
 
 
 def widget_channel_id(workspace_id: int) -> int | None:
-    """The workspace's web chat channel whose widget the help center embeds (the oldest active one)."""
-    return (Channel.objects.filter(workspace_id=workspace_id, kind="webchat", is_active=True)
-            .order_by("id").values_list("id", flat=True).first())
+    """The workspace's web chat channel whose widget the help center embeds: the oldest active one that may be
+    embedded here (no allowed origins listed, or this installation's among them: the frame refuses others)."""
+    public = urlsplit(site.absolute("/"))
+    here = f"{public.scheme}://{public.netloc}"
+    for channel in Channel.objects.filter(workspace_id=workspace_id, kind="webchat", is_active=True).order_by("id"):
+        origins = [str(o).rstrip("/") for o in channel.config.get("allowed_origins") or []]
+        if not origins or here in origins:
+            return channel.pk
+    return None

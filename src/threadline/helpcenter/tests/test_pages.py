@@ -185,9 +185,14 @@ def test_the_widget_of_the_workspace_is_on_every_page(client, acme):
     from threadline.channels.actions import do_create_channel
 
     assert "widget.js" not in client.get("/help/acme/en/").content.decode()
-    with transaction.atomic():
-        channel = do_create_channel(acme["admin"], "webchat", "Site chat", {})
+    with transaction.atomic():  # a widget only for another site: its frame would refuse the help center
+        do_create_channel(acme["admin"], "webchat", "Shop chat", {"allowed_origins": ["https://shop.example"]})
     acme["center"].save()  # the page cache keys on the help center's last change
+    assert "widget.js" not in client.get("/help/acme/en/").content.decode()
+    with transaction.atomic():
+        channel = do_create_channel(acme["admin"], "webchat", "Site chat",
+                                    {"allowed_origins": ["https://shop.example", PUBLIC]})
+    acme["center"].save()
     html = client.get("/help/acme/en/").content.decode()
     assert f'<script src="/widget.js" data-channel="{channel.pk}" async></script>' in html
 
