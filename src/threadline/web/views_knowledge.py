@@ -10,7 +10,7 @@ organises; a help center is a workspace setting (`admin.workspace`). POST views 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -126,6 +126,7 @@ def _editor(request: HttpRequest, article_id: int, language: str, *, draft: dict
         "feedback": q.feedback_counts(translation) if translation else None,
         "path": q.article_path(translation) if translation else "",
     }
+    context["path_label"] = unquote(context["path"])  # the address as readers see it in their browser
     return _frame(request, "web/knowledge/editor.html", context, status=status)
 
 
