@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 
 from threadline.contacts.models import Contact
@@ -71,4 +71,7 @@ def rebuild(workspace: Workspace | None = None, *, restart: bool = False, chunk:
     counts = {kind: _index_kind(kind, workspace, scope, chunk, report) for kind in SOURCES}
     counts["removed"] = _remove_stale(workspace, chunk)
     RebuildProgress.objects.filter(scope=scope).delete()
+    if connection.vendor == "postgresql":  # the planner sees the new rows now, not after autovacuum's turn
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_document")
     return counts
