@@ -5,13 +5,16 @@ indexed queries whatever the number of articles (bench/help_center.py, docs/self
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from threadline.channels.models import Channel
+from threadline.core.time import now
 from threadline.helpcenter import site
 from threadline.knowledge.models import (
+    Article,
     ArticleAttachment,
     ArticleFeedback,
     ArticleRelation,
@@ -25,6 +28,8 @@ from threadline.knowledge.models import (
 SECTION_PAGE = 50  # articles per page of a section
 CATEGORY_PREVIEW = 10  # articles shown per section on a category page
 TOP_ARTICLES = 8
+TOP_DAYS = 90
+TOP_CANDIDATES = 200  # the workspace's most liked translations, any language, the page's language among them
 SITEMAP_ARTICLES = 1000  # articles per sitemap file (each with all its languages: at most 50,000 URLs)
 
 
@@ -73,39 +78,50 @@ def _listing(translations: QuerySet[ArticleTranslation]) -> QuerySet[ArticleTran
         "article__position", "article_id")
 
 
+def _public_in(article_ids: list[int], language: str | None) -> list[ArticleTranslation]:
+    """The published translations of these articles (ids the caller read in the help center's workspace, of
+    articles that are not internal), in the ids' order: found through the (article, language) index."""
+    rows = ArticleTranslation.objects.filter(article_id__in=article_ids, state=State.PUBLISHED).only(
+        "id", "article_id", "language", "title", "slug", "updated_at")
+    if language is not None:
+        rows = rows.filter(language=language)
+    order = {pk: n for n, pk in enumerate(article_ids)}
+    return sorted(rows, key=lambda t: (order[t.article_id], t.language))
+
+
 def section_articles(center: HelpCenter, section: Section, language: str, *, offset: int = 0,
-                     limit: int = SECTION_PAGE) -> list[ArticleTranslation]:
-    rows = public_translations(center).filter(article__section=section, language=language)
-    return list(_listing(rows)[offset:offset + limit])
-
-
-def section_count(center: HelpCenter, section: Section, language: str) -> int:
-    return public_translations(center).filter(article__section=section, language=language).count()
+                     limit: int | None = None) -> tuple[list[ArticleTranslation], bool]:
+    """The section's articles `offset` to `offset + limit` in the editors' order, those of them published in
+    `language`, and whether more articles follow. Paging counts articles, not translations, so a page in a
+    language with fewer translations shows fewer: the price of never reading the whole section."""
+    limit = limit or SECTION_PAGE
+    ids = list(Article.objects.filter(workspace_id=center.workspace_id, section=section, internal_only=False)
+               .order_by("position", "id").values_list("id", flat=True)[offset:offset + limit + 1])
+    return _public_in(ids[:limit], language), len(ids) > limit
 
 
 def top_articles(center: HelpCenter, language: str, limit: int = TOP_ARTICLES) -> list[ArticleTranslation]:
-    """The translations readers found most helpful, then the latest published, in `language`."""
+    """The translations readers found most helpful in the last TOP_DAYS days, then the newest, in `language`.
+    Both stay cheap with tens of thousands of translations: the feedback is read from its `created_at` index,
+    the newest from the (workspace, state, language) index in id order, without sorting."""
     liked = list(ArticleFeedback.objects.filter(
-        workspace_id=center.workspace_id, helpful=True, translation__language=language,
-        translation__state=State.PUBLISHED, translation__article__internal_only=False,
-        translation__article__section__category__help_center=center,
-    ).values("translation_id").annotate(n=Count("id")).order_by("-n", "translation_id")[:limit])
+        created_at__gte=now() - timedelta(days=TOP_DAYS), workspace_id=center.workspace_id, helpful=True,
+    ).values("translation_id").annotate(n=Count("id")).order_by("-n", "translation_id")[:TOP_CANDIDATES])
     ranked = [row["translation_id"] for row in liked]
-    by_id = {t.pk: t for t in _listing(public_translations(center).filter(pk__in=ranked))}
-    found = [by_id[pk] for pk in ranked if pk in by_id]
+    by_id = {t.pk: t for t in _listing(public_translations(center).filter(pk__in=ranked, language=language))}
+    found = [by_id[pk] for pk in ranked if pk in by_id][:limit]
     if len(found) < limit:
         latest = (public_translations(center).filter(language=language).exclude(pk__in=ranked)
                   .only("id", "article_id", "language", "title", "slug", "updated_at")
-                  .order_by("-published_at", "-id")[:limit - len(found)])
+                  .order_by("-id")[:limit - len(found)])
         found += list(latest)
     return found
 
 
 def center_languages_with_content(center: HelpCenter, enabled: list[str]) -> list[str]:
-    """The enabled languages that have at least one public article (for the home page's switcher)."""
-    present = set(public_translations(center).filter(language__in=enabled).values_list("language", flat=True)
-                  .distinct())
-    return [code for code in enabled if code in present]
+    """The enabled languages that have at least one public article (for the home page's switcher): one EXISTS
+    each, which stops at the first row (a DISTINCT would read every translation)."""
+    return [code for code in enabled if public_translations(center).filter(language=code).exists()]
 
 
 @dataclass
@@ -116,43 +132,56 @@ class ArticlePage:
     attachments: list[ArticleAttachment] = field(default_factory=list)
 
 
+def _public_articles(center: HelpCenter, ids: set[int] | list[int]) -> list[int]:
+    return list(Article.objects.filter(workspace_id=center.workspace_id, internal_only=False, pk__in=ids,
+                                       section__category__help_center=center).values_list("id", flat=True))
+
+
 def article(center: HelpCenter, article_id: int, language: str) -> ArticlePage | None:
-    translation = (public_translations(center).select_related("article__section__category")
-                   .filter(article_id=article_id, language=language).first())
-    if translation is None:
+    """The article page's rows. The translation is found by its (article, language) index and then checked
+    (workspace, published, not internal, filed in this help center): a lookup led by the workspace would
+    have SQLite walk the (workspace, state, language) index over every translation."""
+    translation = (ArticleTranslation.objects.select_related("article__section__category")
+                   .filter(article_id=article_id, language=language, state=State.PUBLISHED).first())
+    article = translation.article if translation is not None else None
+    if (article is None or translation.workspace_id != center.workspace_id or article.internal_only
+            or article.section is None or article.section.category.help_center_id != center.pk):
         return None
-    translation.article.section.category.help_center = center
-    alternates = list(public_translations(center).filter(article_id=article_id)
-                      .order_by("language").values_list("language", "slug"))
+    article.section.category.help_center = center
+    alternates = [(t.language, t.slug) for t in _public_in([article_id], None)]
     related_ids = {pk for pair in ArticleRelation.objects.filter(
         Q(from_article_id=article_id) | Q(to_article_id=article_id), workspace_id=center.workspace_id,
     ).values_list("from_article_id", "to_article_id") for pk in pair} - {article_id}
-    related = list(_listing(public_translations(center).filter(article_id__in=related_ids, language=language)))
+    related = _public_in(_public_articles(center, related_ids), language) if related_ids else []
     attachments = list(ArticleAttachment.objects.filter(workspace_id=center.workspace_id, article_id=article_id)
-                       .exclude(content_type__startswith="image/").only("key", "filename", "size", "content_type").order_by("id"))
+                       .exclude(content_type__startswith="image/").only("key", "filename", "size", "content_type")
+                       .order_by("id"))
     return ArticlePage(translation, alternates, related, attachments)
 
 
 def article_languages(center: HelpCenter, article_id: int) -> list[tuple[str, str]]:
     """(language, slug) of an article's public translations: for a 404 in a language it does not have."""
-    return list(public_translations(center).filter(article_id=article_id).order_by("language")
-                .values_list("language", "slug"))
+    if not _public_articles(center, [article_id]):
+        return []
+    return [(t.language, t.slug) for t in _public_in([article_id], None)]
+
+
+def _sitemap_articles(center: HelpCenter) -> QuerySet[Article]:
+    return Article.objects.filter(workspace_id=center.workspace_id, internal_only=False,
+                                  section__category__help_center=center).order_by("id")
 
 
 def sitemap_rows(center: HelpCenter, page: int) -> list[tuple[int, str, str, object]]:
     """(article_id, language, slug, updated_at) of the public translations of the `page`th (from 1) run of
-    SITEMAP_ARTICLES articles, in article order."""
-    article_ids = list(public_translations(center).values_list("article_id", flat=True).distinct()
-                       .order_by("article_id")[(page - 1) * SITEMAP_ARTICLES:page * SITEMAP_ARTICLES])
-    if not article_ids:
-        return []
-    return list(public_translations(center).filter(article_id__in=article_ids)
-                .order_by("article_id", "language").values_list("article_id", "language", "slug", "updated_at"))
+    SITEMAP_ARTICLES articles, in article order (the articles in id order, then their translations by the
+    (article, language) index: no pass over every translation)."""
+    ids = list(_sitemap_articles(center).values_list("id", flat=True)
+               [(page - 1) * SITEMAP_ARTICLES:page * SITEMAP_ARTICLES])
+    return [(t.article_id, t.language, t.slug, t.updated_at) for t in _public_in(ids, None)]
 
 
 def sitemap_pages(center: HelpCenter) -> int:
-    articles = public_translations(center).values("article_id").distinct().count()
-    return max(1, -(-articles // SITEMAP_ARTICLES))
+    return max(1, -(-_sitemap_articles(center).count() // SITEMAP_ARTICLES))
 
 
 def structure_stamp(center: HelpCenter) -> tuple[int, str]:

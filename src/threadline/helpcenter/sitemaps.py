@@ -80,9 +80,9 @@ def urlset_view(request: HttpRequest, center: str, page: int) -> HttpResponse:
         if page == 1:
             groups.append([(code, site.absolute(pages.home_url(found, code)), None)
                            for code in site.languages_of(found)])
-        rows = queries.sitemap_rows(found, page)
-        if not rows and page > 1:
+        if page > queries.sitemap_pages(found):
             return Page("", 404)
+        rows = queries.sitemap_rows(found, page)
         prefix = site.absolute(reverse("helpcenter:root", kwargs={"center": found.slug}))
         for article_id, translations in groupby(rows, key=lambda row: row[0]):
             groups.append([(language, f"{prefix}{language}/articles/{article_id}-{iri_to_uri(slug)}/"

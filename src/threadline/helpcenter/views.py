@@ -128,9 +128,9 @@ def category_view(request: HttpRequest, center: HelpCenter, language: str, categ
             return moved
         sections = []
         for section in queries.sections_of(category):
-            articles = queries.section_articles(center, section, language, limit=queries.CATEGORY_PREVIEW)
+            articles, more = queries.section_articles(center, section, language, limit=queries.CATEGORY_PREVIEW)
             sections.append({"title": section.title_in(language), "url": pages.section_url(center, language, section),
-                             "articles": _links(center, articles), "more": len(articles) == queries.CATEGORY_PREVIEW})
+                             "articles": _links(center, articles), "more": more})
         languages = [code for code in site.languages_of(center) if code in (category.titles or {})] or [language]
         return pages.render_page(
             request, "helpcenter/category.html", center, language, path=path, title=category.title_in(language),
@@ -162,9 +162,9 @@ def section_view(request: HttpRequest, center: HelpCenter, language: str, sectio
         path = pages.section_url(center, language, section)
         if moved := _moved(request, path):
             return moved
-        total = queries.section_count(center, section, language)
-        articles = queries.section_articles(center, section, language, offset=(number - 1) * queries.SECTION_PAGE)
-        if number > 1 and not articles:
+        articles, more = queries.section_articles(center, section, language,
+                                                  offset=(number - 1) * queries.SECTION_PAGE)
+        if number > 1 and not articles and not more:
             return not_found_page(request, center, language)
         languages = [code for code in site.languages_of(center) if code in (section.titles or {})] or [language]
         return pages.render_page(
@@ -176,7 +176,7 @@ def section_view(request: HttpRequest, center: HelpCenter, language: str, sectio
                                pages.category_url(center, language, section.category)),
             articles=_links(center, articles), page=number,
             previous_page=number - 1 if number > 1 else 0,
-            next_page=number + 1 if number * queries.SECTION_PAGE < total else 0,
+            next_page=number + 1 if more else 0,
         )
 
     return cached(request, center, language, render)

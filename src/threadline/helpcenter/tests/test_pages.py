@@ -261,3 +261,17 @@ def test_the_addresses_knowledge_gives_out_are_the_pages_addresses(client, acme)
     paths += [knowledge.help_center_path(center, code) for code in ("en", "he", "th")]
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_a_section_pages_its_articles_in_the_editors_order(client, acme, monkeypatch):
+    from threadline.helpcenter import queries
+
+    monkeypatch.setattr(queries, "SECTION_PAGE", 1)
+    section = acme["section"]
+    path = client.get(f"/help/acme/en/sections/{section.pk}/")["Location"]
+    first, second = html_of(client.get(path)), html_of(client.get(path + "?page=2"))
+    assert "Track your parcel" in first and 'rel="next" href="?page=2"' in first and 'rel="prev"' not in first
+    assert "Change the delivery address" in second and 'rel="prev" href="?page=1"' in second
+    last = html_of(client.get(path + "?page=3"))  # the draft: nothing public, and the internal one never counts
+    assert "Upcoming returns" not in last and "Refund override" not in last and 'rel="next"' not in last
+    assert client.get(path + "?page=4").status_code == 404
