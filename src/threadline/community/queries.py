@@ -157,10 +157,12 @@ class Queue:
     held: list[Post]
     reports: list[Report]
     hidden: list[Post]
+    unanswered: list[Topic]
 
 
 def moderation_queue(actor: Membership, *, limit: int = 100) -> Queue:
-    """Held posts (oldest first), open reports, and recently hidden posts of the actor's workspace."""
+    """Held posts (oldest first), open reports, recently hidden posts, and open topics nobody answered yet
+    (oldest first: who waits longest) of the actor's workspace."""
     require(actor, Permission.COMMUNITY_MODERATE)
     posts = Post.objects.filter(workspace_id=actor.workspace_id).select_related("topic__forum", "author")
     held = list(posts.filter(held_for_moderation=True, hidden=False).order_by("id")[:limit])
@@ -170,4 +172,7 @@ def moderation_queue(actor: Membership, *, limit: int = 100) -> Queue:
     for post in hidden:  # a post moved to a private conversation links it once the worker made it
         message = message_of(post.private_request) if post.private_request_id else None
         post.conversation_id = message.conversation_id if message else None  # type: ignore[attr-defined]
-    return Queue(held, reports, hidden)
+    unanswered = list(Topic.objects.filter(workspace_id=actor.workspace_id, approved=True, state=TopicState.OPEN,
+                                           reply_count=0).select_related("forum", "author")
+                      .order_by("last_activity_at")[:limit])
+    return Queue(held, reports, hidden, unanswered)

@@ -84,10 +84,16 @@ def test_merging_moves_the_posts_and_the_old_address_leads_to_the_target(forum_w
     assert AuditEntry.objects.filter(action="community.topic_merge", details__into=target).exists()
 
 
-def test_moderators_give_badges(forum_with_topic, admin):
+def test_moderators_see_unanswered_topics_and_give_badges(forum_with_topic, admin):
     forum, _category, topic_id, _author = forum_with_topic
     member = CommunityMember.objects.get(email="ori@example.com")
-    agent_client(admin).post(f"/app/community/members/{member.pk}/badges", {"badges": ["expert", "agent"]})
+    moderator = agent_client(admin)
+    queue = moderator.get("/app/community").content.decode()
+    unanswered = queue.split('id="unanswered-title"')[1].split("</section>")[0]
+    assert f"/t/{topic_id}/" in unanswered
+    assert f'action="/app/community/members/{member.pk}/badges"' in moderator.get(
+        f"/community/{forum.slug}/t/{topic_id}/").content.decode()
+    moderator.post(f"/app/community/members/{member.pk}/badges", {"badges": ["expert", "agent"]})
     member.refresh_from_db()
     assert member.badges == ["expert"]  # the agent badge is never given by hand
     assert 'class="badge expert"' in Client().get(f"/community/{forum.slug}/t/{topic_id}/").content.decode()
