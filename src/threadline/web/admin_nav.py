@@ -42,7 +42,6 @@ SECTIONS: tuple[Section, ...] = (
     Section("/app/admin/privacy", _("Retention and redaction"), Permission.ADMIN_SECURITY, _("Security and privacy")),
     Section("/app/audit", _("Audit log"), Permission.AUDIT, _("Security and privacy")),
     Section("/app/attention", _("Needs attention"), Permission.ADMIN_CHANNELS, _("Security and privacy")),
-    Section("/app/community", _("Community moderation"), Permission.COMMUNITY_MODERATE, _("Self-service")),
 )
 
 

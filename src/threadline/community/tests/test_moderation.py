@@ -117,3 +117,12 @@ def test_two_workspaces_never_see_each_other(forum_with_topic, admin):
     assert "Buy cheap watches" not in outsider.get("/app/community").content.decode()
     # an agent of the other workspace is a plain reader here: no moderator tools
     assert "/app/community/posts/" not in outsider.get(f"/community/{forum.slug}/t/{topic_id}/").content.decode()
+
+
+def test_moderators_reach_the_community_from_the_inbox_and_others_do_not(admin):
+    agent = factories.make_agent(admin, "amy@example.com")
+    light = factories.make_agent(admin, "lou@example.com", role="light_agent")
+    assert 'id="community-nav"' in agent_client(agent).get("/app/").content.decode()
+    assert 'id="community-nav"' not in agent_client(light).get("/app/").content.decode()
+    assert agent_client(light).get("/app/community").status_code == 403
+    assert agent_client(agent).get("/app/admin/").status_code == 403  # moderating is not administration
