@@ -1,0 +1,69 @@
+"""In headless Chromium against a real `threadline serve` with a seeded month: /app/reports renders its figures
+and SVG bars in English at 1280 px and in Hebrew (right to left) at 390 px without overflowing the window; a
+channel's number drills down to the /app/ list of that channel's conversations; the CSV export downloads with
+the same number of conversations the page shows. Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from threadline.testing.server import migrated_copy
+from threadline.web.testkit import ADMIN_EMAIL, launch, screenshot, sign_in, threadline_server
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+SEED = """
+import json
+from threadline.analytics.refresh import rebuild
+from threadline.analytics.testing import make_plan, write
+from threadline.tenancy.models import Membership
+admin = Membership.objects.select_related("workspace").get(user__email={email!r})
+written = write(admin, make_plan(conversations=40))
+rebuild(admin.workspace_id)
+print(json.dumps({{"channels": written.channel_ids}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("reports") / "data"
+    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+        proc.seeded = proc.python(SEED.format(email=ADMIN_EMAIL))
+        yield proc
+
+
+@pytest.mark.parametrize(("language", "width", "height"), [("en", 1280, 800), ("he", 390, 844)])
+def test_reports_render_with_bars_and_drill_down(server, language, width, height):
+    server.shell("from threadline.tenancy.models import User; "
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+        sign_in(page, server.url)
+        page.goto(f"{server.url}/app/reports")
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+        assert page.locator("td.bar svg rect").count() >= 3 and page.locator("td.bar svg").first.is_visible()
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
+        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports is wider than {width}px: {wide}"
+        assert re.search(r"\b40\b", page.locator("#overview-title").inner_text())
+        screenshot(page, f"reports-{language}-{width}")
+        with page.expect_download() as download:
+            page.locator("a[href^='/app/reports/export?what=conversations&']").first.click()
+        rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))  # noqa: PTH123
+        assert len(rows) == 40
+        channel = server.seeded["channels"][0]
+        link = page.locator(f"a.drill[href*='channel={channel}']")
+        shown = int(link.inner_text())
+        assert shown == sum(1 for row in rows if row["origin_channel_id"] == str(channel))
+        link.click()
+        page.wait_for_url(f"{server.url}/app/?**")
+        page.wait_for_selector("#rows li.row")
+        assert page.locator("#rows li.row").count() >= min(shown, 25)  # conversations that used the channel
+        screenshot(page, f"reports-drilldown-{language}-{width}")
+        browser.close()
