@@ -16,11 +16,10 @@ from django.utils import translation
 
 from threadline.bot import wording
 from threadline.bot.models import BotSession, SessionState
-from threadline.bot.tests.helpers import enable_bot, publish_article, support_team
+from threadline.bot.tests.helpers import bot_answers, enable_bot, publish_article, support_team, work
 from threadline.channels.email.testkit import make_email_channel, running_sink
 from threadline.channels.webchat.testkit import Widget, make_webchat_channel, socket_path
 from threadline.conversations.models import AuthorKind, Conversation, Message
-from threadline.jobs.worker import Worker
 from threadline.realtime.testkit import (  # noqa: F401
     WebsocketCommunicator,
     application,
@@ -35,10 +34,6 @@ from threadline.web.tests.admin_helpers import signed_in
 pytestmark = pytest.mark.usefixtures("realtime")
 QUESTION = "מתי תגיע ההזמנה שלי?"
 ARTICLE = "מתי ההזמנה שלי תגיע"
-
-
-def work() -> int:
-    return Worker(worker_id="test:e2e").run_until_idle(300)
 
 
 @pytest.fixture
@@ -66,21 +61,10 @@ def test_hebrew_widget_bot_hand_off_email_reply_and_portal(transactional_db, adm
         welcome = await receive_until(tab, lambda m: m["type"] == "welcome")
         assert welcome["agents_available"] is False  # nobody online
 
-        async def bot_says() -> dict:
-            await in_worker_thread(work)
-            return (await receive_until(tab, lambda m: m["type"] == "message"
-                                        and m["message"]["author_kind"] == "bot"))["message"]
-
-        await tab.send_json_to({"type": "message", "client_id": "q-1", "text": QUESTION})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        answer = await bot_says()
+        answer = await bot_answers(tab, "q-1", QUESTION)
         no = next(c for c in answer["choices"] if c["id"] == wording.NO)
-        await tab.send_json_to({"type": "message", "client_id": "q-2", "text": no["label"], "choice": no["id"]})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        sorry = await bot_says()
-        await tab.send_json_to({"type": "message", "client_id": "q-3", "text": "זה לא עזר, אני רוצה לדבר עם נציג"})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        handing = await bot_says()
+        sorry = await bot_answers(tab, "q-2", no["label"], no["id"])
+        handing = await bot_answers(tab, "q-3", "זה לא עזר, אני רוצה לדבר עם נציג")
         await tab.disconnect()
         return {"answer": answer, "sorry": sorry, "handing": handing}
 

@@ -59,3 +59,23 @@ def publish_article(admin: Membership, language: str, title: str, body: str) -> 
             section = do_save_section(admin, None, category=category, titles={"en": "Shipping", "he": "משלוחים"})
         translation = do_create_article(admin, section=section, language=language, title=title, body=body)
         return do_publish(admin, translation)
+
+
+def work() -> int:
+    """Run the jobs as the embedded worker does (its own thread in socket tests: `in_worker_thread(work)`)."""
+    from threadline.jobs.worker import Worker
+
+    return Worker(worker_id="test:bot").run_until_idle(300)
+
+
+async def bot_answers(tab: Any, client_id: str, text: str, choice: str = "") -> dict[str, Any]:
+    """The visitor writes (or presses a button) in the widget's socket `tab`; the worker runs; the bot's next
+    message as the widget receives it."""
+    from threadline.realtime.testkit import in_worker_thread, receive_until
+
+    await tab.send_json_to({"type": "message", "client_id": client_id, "text": text,
+                            **({"choice": choice} if choice else {})})
+    await receive_until(tab, lambda m: m["type"] == "ack" and m["client_id"] == client_id)
+    await in_worker_thread(work)
+    found = await receive_until(tab, lambda m: m["type"] == "message" and m["message"]["author_kind"] == "bot")
+    return found["message"]

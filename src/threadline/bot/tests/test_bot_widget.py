@@ -8,10 +8,9 @@ from django.utils import translation
 
 from threadline.bot import wording
 from threadline.bot.models import BotSession, SessionState
-from threadline.bot.tests.helpers import enable_bot, publish_article, support_team
+from threadline.bot.tests.helpers import bot_answers, enable_bot, publish_article, support_team, work
 from threadline.channels.webchat.testkit import Widget, make_webchat_channel, socket_path
 from threadline.conversations.models import Conversation
-from threadline.jobs.worker import Worker
 from threadline.realtime.testkit import (  # noqa: F401
     WebsocketCommunicator,
     application,
@@ -21,10 +20,6 @@ from threadline.realtime.testkit import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.usefixtures("realtime")
-
-
-def work() -> int:
-    return Worker(worker_id="test:bot-widget").run_until_idle(200)
 
 
 def test_widget_conversation_with_the_bot_answering_from_a_hebrew_article(transactional_db, admin, client):
@@ -40,11 +35,7 @@ def test_widget_conversation_with_the_bot_answering_from_a_hebrew_article(transa
         tab = WebsocketCommunicator(application(), socket_path(channel, token, "he"))
         assert (await tab.connect())[0]
         await receive_until(tab, lambda m: m["type"] == "welcome")
-        await tab.send_json_to({"type": "message", "client_id": "m-1", "text": "מתי תגיע ההזמנה שלי?"})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        await in_worker_thread(work)
-        answer = (await receive_until(tab, lambda m: m["type"] == "message"
-                                      and m["message"]["author_kind"] == "bot"))["message"]
+        answer = await bot_answers(tab, "m-1", "מתי תגיע ההזמנה שלי?")
         assert "מתי ההזמנה שלי תגיע" in answer["text"] and "/help/acme/he/articles/" in answer["text"]
         assert [c["id"] for c in answer["choices"]] == [wording.YES, wording.NO, wording.HANDOFF]
 
@@ -52,22 +43,11 @@ def test_widget_conversation_with_the_bot_answering_from_a_hebrew_article(transa
         refused = await receive_until(tab, lambda m: m["type"] == "error")
         assert refused["code"] == "invalid_choice" and refused["client_id"] == "m-2"
 
-        await tab.send_json_to({"type": "message", "client_id": "m-3", "text": answer["choices"][1]["label"],
-                                "choice": wording.NO})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        await in_worker_thread(work)
-        sorry = (await receive_until(tab, lambda m: m["type"] == "message"
-                                     and m["message"]["author_kind"] == "bot"))["message"]
+        sorry = await bot_answers(tab, "m-3", answer["choices"][1]["label"], wording.NO)
         with translation.override("he"):
             assert sorry["text"] == wording.sorry()
         assert [c["id"] for c in sorry["choices"]] == [wording.HANDOFF]
-
-        await tab.send_json_to({"type": "message", "client_id": "m-4", "text": sorry["choices"][0]["label"],
-                                "choice": wording.HANDOFF})
-        await receive_until(tab, lambda m: m["type"] == "ack")
-        await in_worker_thread(work)
-        handing = (await receive_until(tab, lambda m: m["type"] == "message"
-                                       and m["message"]["author_kind"] == "bot"))["message"]
+        handing = await bot_answers(tab, "m-4", sorry["choices"][0]["label"], wording.HANDOFF)
         assert handing["choices"] == []
         await tab.disconnect()
 
