@@ -1,6 +1,7 @@
 """The bot's choices on the other messaging channels, through each one's signed webhook: SMS as "Reply 1 for …"
 with the number mapped back only while choices are pending (Twilio), LINE quick reply postbacks (validated by
-LINE's own SDK models) and Messenger quick replies, each pick handing the conversation over."""
+LINE's own SDK models), Messenger quick replies and a WeChat menu message, each pick handing the conversation
+over."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from threadline.channels.sms.tests.helpers import (
     make_twilio_channel,
     twilio_post,
 )
+from threadline.channels.wechat.tests.test_wechat_channel import OPENID, signed_query, wx  # noqa: F401 - the API fixture
+from threadline.channels.wechat.tests.test_wechat_channel import fixture as wechat_fixture
+from threadline.channels.wechat.tests.test_wechat_channel import make_channel as make_wechat_channel
+from threadline.channels.wechat.tests.test_wechat_channel import post as wechat_post
 from threadline.channels.whatsapp.tests.helpers import meta_post
 from threadline.conversations.models import Conversation, Message
 
@@ -130,3 +135,24 @@ def test_messenger_quick_replies_and_the_payload_back(client, admin, run_jobs, m
     run_jobs()
     assert Message.objects.get(text="Talk to a person").metadata["choice"] == wording.HANDOFF
     assert session_of(conversation).state == SessionState.HANDED_OVER
+
+
+def test_wechat_menu_message_and_the_menu_pick_back(client, admin, run_jobs, wx):  # noqa: F811
+    channel = make_wechat_channel(admin, wx.url)
+    support_team(admin)
+    question = wechat_fixture("text.xml").replace("你好，我的订单还没到".encode(), QUESTION.encode())
+    assert wechat_post(client, channel, question, signed_query()).status_code in (200, 202)
+    run_jobs()
+    conversation = Conversation.objects.get()
+    [answer] = bot_turns(conversation)
+    sent = wx.calls("POST", "/cgi-bin/message/custom/send")[-1].json()
+    assert sent == {"touser": OPENID, "msgtype": "msgmenu", "msgmenu": {
+        "head_content": answer.text, "tail_content": "",
+        "list": [{"id": c["id"], "content": c["label"]} for c in answer.metadata["choices"]]}}
+    pick = (wechat_fixture("text.xml").replace("你好，我的订单还没到".encode(), b"Talk to a person")
+            .replace(b"<MsgId>23953183728391234</MsgId>",
+                     f"<MsgId>23953183728391299</MsgId><bizmsgmenuid>{wording.HANDOFF}</bizmsgmenuid>".encode()))
+    wechat_post(client, channel, pick, signed_query())
+    run_jobs()
+    assert Message.objects.get(provider_message_id="23953183728391299").metadata["choice"] == wording.HANDOFF
+    assert session_of(conversation).reason == "asked"
