@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -54,6 +55,9 @@ def person_choice() -> list[dict[str, str]]:
 
 
 def absolute(path: str) -> str:
+    """The article's link as a customer reads it: the public URL, with the path's letters shown as letters
+    (an IRI: messaging apps and mail clients link it as is) rather than percent escapes."""
+    path = unquote(path)
     return f"{settings.PUBLIC_URL.rstrip('/')}{path}" if path.startswith("/") else path
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,7 +87,9 @@ def test_answers_from_the_hebrew_article_with_an_inline_keyboard_and_yes_resolve
     [answer] = bot_turns(conversation)
     assert answer.language == "he" and answer.status == "sent"
     assert answer.text.startswith("שלום! אני הבוט של Acme.") and "מתי ההזמנה שלי תגיע" in answer.text
-    assert "http://" in answer.text and "/help/acme/he/articles/" in answer.text
+    link = re.search(r"https?://\S+", answer.text).group(0)
+    assert re.fullmatch(r"https?://[^/]+/help/acme/he/articles/\d+-מתי-ההזמנה-שלי-תגיע/", link)  # readable
+    assert client.get(quote(urlsplit(link).path)).status_code == 200  # the help center's article page
     assert "משלוחים בארץ מגיעים" in answer.text  # the snippet
     conversation.refresh_from_db()
     assert conversation.team_id is None and conversation.first_response_at is None  # held; no first response
