@@ -112,3 +112,14 @@ def test_one_address_is_throttled_after_a_few_answers_on_one_article(browser, ar
     other_address = browser.post(feedback_url(article), {"csrfmiddlewaretoken": token, "helpful": "yes"},
                                  REMOTE_ADDR="198.51.100.7")
     assert other_address.status_code == 302
+
+
+def test_feedback_on_another_workspaces_article_is_a_404(browser, article):
+    other = make_workspace("Globex")
+    center = make_center(other, "globex", languages=("en",), name="Globex Help")
+    theirs = make_article(make_section(center, {"en": "Things"}, {"en": "Stuff"}), {"en": ("Globex recipe", "x")})
+    _html, token = page_and_token(browser, article_url(article))
+    answer = browser.post(f"/help/acme/en/articles/{theirs.pk}/feedback", {"csrfmiddlewaretoken": token,
+                                                                          "helpful": "no", "comment": "hm"})
+    assert answer.status_code == 404 and "Globex" not in answer.content.decode()
+    assert not ArticleFeedback.objects.exists()
