@@ -55,6 +55,8 @@ MAX_NAME = 100
 SIGN_IN_MINUTES = 30
 POSTS_PER_MINUTE = 5
 POSTS_PER_HOUR = 30
+ACTS_PER_MINUTE = 30  # votes, reports, follows
+SIGN_IN_MAILS_PER_HOUR = 5  # to one address, whoever asks
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -89,6 +91,11 @@ def check_can_post(member: CommunityMember) -> None:
     message = _("You are posting too fast; wait a little and try again.")
     check_rate(f"community:post:{member.pk}:m", POSTS_PER_MINUTE, window=60, message=message)
     check_rate(f"community:post:{member.pk}:h", POSTS_PER_HOUR, window=3600, message=message)
+
+
+def check_act_rate(member: CommunityMember) -> None:
+    check_rate(f"community:act:{member.pk}", ACTS_PER_MINUTE, window=60,
+               message=_("You are going too fast; wait a little and try again."))
 
 
 def check_open(topic: Topic) -> None:
@@ -158,6 +165,8 @@ def check_display_name(name: str) -> str:
 def do_request_sign_in(forum: Forum, email: str, display_name: str = "") -> str:
     """A one-time link for `email` (valid SIGN_IN_MINUTES); returns its secret, which only the mail carries."""
     address = normalize_email(email)
+    check_rate(f"community:signin-to:{forum.workspace_id}:{address}", SIGN_IN_MAILS_PER_HOUR, window=3600,
+               message=_("Several sign-in links were sent to this address already; use one, or try again later."))
     raw = secrets.token_urlsafe(32)
     SignInLink.objects.create(workspace_id=forum.workspace_id, forum=forum, email=address,
                               display_name=check_display_name(display_name), digest=token_digest(raw),
@@ -245,6 +254,7 @@ def do_vote(member: CommunityMember, post: Post, value: int) -> int:
         raise ValidationFailed(_("A vote is up or down."), code="invalid_vote", field="value")
     if post.author_id == member.pk:
         raise Conflict(_("You cannot vote on your own post."), code="own_post")
+    check_act_rate(member)
     if not post.is_visible or not post.topic.is_public:
         raise NotFound(_("No such post."), code="post_not_found")
     existing = Vote.objects.select_for_update().filter(post=post, member=member).first()
@@ -296,6 +306,7 @@ def do_report(member: CommunityMember, post: Post, *, reason: str, note: str = "
     check_text(note or "", field="note", max_length=500)
     if not post.is_visible or not post.topic.is_public:
         raise NotFound(_("No such post."), code="post_not_found")
+    check_act_rate(member)
     report, _created = Report.objects.update_or_create(
         post=post, reporter=member,
         defaults={"workspace_id": post.workspace_id, "reason": reason, "note": (note or "").strip(),
@@ -304,6 +315,7 @@ def do_report(member: CommunityMember, post: Post, *, reason: str, note: str = "
 
 
 def do_follow(member: CommunityMember, topic: Topic, *, follow: bool) -> None:
+    check_act_rate(member)
     if follow:
         _follow(member, topic)
     else:

@@ -85,3 +85,12 @@ def test_forms_need_the_csrf_token(admin):
     make_forum(admin)
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/community/acme/signin", {"email": "hana@example.com"}).status_code == 403
+
+
+def test_sign_in_links_to_one_address_are_limited(admin, system_mail):
+    make_forum(admin)
+    for n in range(5):
+        assert Client().post("/community/acme/signin", {"email": "ivy@example.com"}).status_code == 200, n
+    sixth = Client().post("/community/acme/signin", {"email": "IVY@example.com"}, HTTP_ACCEPT="application/json")
+    assert (sixth.status_code, sixth.json()["code"]) == (429, "rate_limited")
+    assert len(wait_for_mail(system_mail, 5)) == 5
