@@ -213,6 +213,7 @@ class _Word:
     ranks: dict[int, float]  # translation id → the engine's score for this word
     corrected: bool
     prefix: bool
+    best: float = 0.0  # the best engine score among `ranks`
 
 
 def _matcher(workspace_id: int, visibilities: Sequence[str]) -> Callable[[tuple[str, ...], bool], dict[int, float]]:
@@ -259,6 +260,7 @@ def _words(workspace_id: int, query: str, visibilities: Sequence[str]) -> list[_
     total = ArticleTranslation.objects.filter(workspace_id=workspace_id, state__in=states).count()
     for w in words:
         w.weight = math.log(1 + (total + 1) / (len(w.ranks) + 1))
+        w.best = max(w.ranks.values(), default=0.0)
     return words
 
 
@@ -276,8 +278,7 @@ def _score(pk: int, words: list[_Word], title_terms: set[str]) -> float:
             continue
         coverage += w.weight * (CORRECTED if w.corrected else 1.0)
         title += w.weight if _in_title(w, title_terms) else 0.0
-        best = max(w.ranks.values())
-        strength += w.weight * (w.ranks[pk] / best if best > 0 else 1.0)
+        strength += w.weight * (w.ranks[pk] / w.best if w.best > 0 else 1.0)
     return round((COVERAGE * coverage + TITLE * title + STRENGTH * strength) / total, 4)
 
 
