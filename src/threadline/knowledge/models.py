@@ -184,7 +184,8 @@ class ArticleFeedback(WorkspaceScoped):
     translation = models.ForeignKey(ArticleTranslation, on_delete=models.CASCADE, related_name="feedback")
     helpful = models.BooleanField()
     comment = models.TextField(blank=True)
-    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+    # erasing a customer erases what they wrote here too (a comment may name them)
+    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="+")
 
     class Meta:

@@ -124,6 +124,8 @@ def _editor(request: HttpRequest, article_id: int, language: str, *, draft: dict
         "related": [(a, next(iter(a.translations.all()), None)) for a in article.related.all()],
         "attachments": [(a, q.attachment_url(a)) for a in article.attachments.all()],
         "feedback": q.feedback_counts(translation) if translation else None,
+        "comments": list(translation.feedback.exclude(comment="").select_related("contact")
+                         .order_by("-pk")[:10]) if translation else [],
         "path": q.article_path(translation) if translation else "",
     }
     context["path_label"] = unquote(context["path"])  # the address as readers see it in their browser

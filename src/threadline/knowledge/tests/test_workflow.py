@@ -182,6 +182,9 @@ def test_feedback_on_a_published_translation(admin, site):
     stranger = do_create_contact(factories.make_workspace("Other Co").workspace, name="Eve")
     with pytest.raises(ValidationFailed):
         actions.do_record_feedback(translation, helpful=True, contact=stranger)
+    contact.delete()  # what erasing the customer does: what they wrote goes with them
+    assert list(ArticleFeedback.objects.filter(translation=translation).values_list("helpful", "comment")) == [
+        (True, "")]
 
 
 def test_help_center_slugs_are_unique_and_checked(admin, site):

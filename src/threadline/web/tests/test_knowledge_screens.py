@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 
+from threadline.knowledge.actions import do_record_feedback
 from threadline.knowledge.models import Article, ArticleTranslation, State
 from threadline.knowledge.tests.builders import drain, make_site
 from threadline.testing import factories
@@ -62,6 +64,11 @@ def test_an_agent_writes_previews_saves_and_submits(admin, agent, site):
     assert ">Publish<" in admin_view.get(url).content.decode()
     assert admin_view.post(f"{url}/publish").status_code == 302
     assert ArticleTranslation.objects.get(article=article, language="en").state == State.PUBLISHED
+    with transaction.atomic():
+        do_record_feedback(ArticleTranslation.objects.get(article=article, language="en"), helpful=False,
+                           comment="<b>The link</b> is broken")
+    commented = web.get(url).content.decode()
+    assert "&lt;b&gt;The link&lt;/b&gt; is broken" in commented and "Helpful: 0, not helpful: 1" in commented
     listed = web.get("/app/knowledge?state=published").content.decode()
     assert "Track your parcel" in listed and ">he · Draft<" in listed
     assert "Track your parcel" not in web.get("/app/knowledge?state=archived").content.decode()
