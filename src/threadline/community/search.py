@@ -14,8 +14,9 @@ from threadline.community.models import Post, Topic, TopicState
 from threadline.search import actions as search_actions
 from threadline.search import documents, rebuild
 from threadline.search.analysis import index_text
+from threadline.search.backends import backend
 from threadline.search.documents import Document
-from threadline.search.models import Visibility
+from threadline.search.models import SearchDocument, Visibility
 from threadline.search.queries import find
 
 KIND = "topic"
@@ -44,6 +45,23 @@ def search_topic_ids(workspace_id: int, query: str, *, limit: int) -> list[int]:
     """Public topics of the workspace matching `query`, best first (typo-tolerant, every language)."""
     found = find(workspace_id, query, kinds=[KIND], visibilities=[Visibility.PUBLIC], limit=limit)
     return [hit.object_id for hit in found.hits]
+
+
+def topics_of_contacts(contact_ids: Iterable[int]) -> list[int]:
+    """Topics holding posts by these contacts' members (what a privacy erasure changes)."""
+    return sorted(set(Post.objects.filter(author__contact_id__in=list(contact_ids))
+                      .values_list("topic_id", flat=True)))
+
+
+def reindex_after_erasure(workspace_id: int, topic_ids: list[int]) -> None:
+    """After an erasure deleted a contact's member (its topics and posts with it): rebuild those topics'
+    documents (a deleted topic loses its own), forget the words only they held, and compact the index."""
+    terms: set[str] = set()
+    for title, body in SearchDocument.objects.filter(kind=KIND, object_id__in=topic_ids).values_list("title", "body"):
+        terms |= set(f"{title} {body}".split())
+    index_topics(topic_ids)
+    search_actions.do_forget_terms(workspace_id, terms)
+    backend().compact()
 
 
 def register() -> None:

@@ -4,7 +4,8 @@ Removed: the contact and the contacts merged into it, their identities, conversa
 timelines, deliveries, mentions, timers), messages they wrote elsewhere, attachment files on disk, raw inbound
 payloads (linked by processing, or naming one of their addresses), outbox events about them (with the webhook
 delivery copies of those events), jobs whose arguments name them, merge snapshots, consent records and the
-channel kinds' rows (widget visitors, email participants), their export archives, and their search documents
+channel kinds' rows (widget visitors, email participants), their community member (with their topics, posts,
+votes, reports and follows; the topics they posted in are indexed again), their export archives, and their search documents
 with the words only they held (the index is compacted so the words leave its pages). The tombstone is an
 audit entry `contact.erased` naming a keyed hash of the contact and the counts only.
 
@@ -24,6 +25,7 @@ from django.db.models import Q
 
 from threadline.audit.actions import record
 from threadline.channels.models import InboundEvent
+from threadline.community import search as community_search
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge
 from threadline.conversations.models import Message
 from threadline.events.models import OutboxEvent
@@ -108,9 +110,11 @@ def do_erase_contact(contact: Contact, *, actor: Any = None) -> dict[str, int]:
     Message.objects.filter(author_contact_id__in=scope.contact_ids).exclude(
         conversation_id__in=scope.conversation_ids).delete()
     scope.conversations().delete()
+    topics = community_search.topics_of_contacts(scope.contact_ids)
     for label, rows in scope.kind_rows():
         counts[label] = rows.count()
         rows.delete()
+    community_search.reindex_after_erasure(workspace_id, topics)
     exports.delete()
     ContactIdentity.objects.filter(pk__in=scope.identity_ids).delete()
     Contact.objects.filter(pk__in=scope.contact_ids).update(merged_into=None)

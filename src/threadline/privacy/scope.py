@@ -25,6 +25,8 @@ KIND_ROWS: list[tuple[str, str, str | None, str | None]] = [
     ("webchat", "VisitorEvent", "contact", None),
     ("email_channel", "EmailParticipant", None, "address"),
     ("consent", "ConsentRecord", None, "address"),
+    ("community", "SignInLink", None, "email"),
+    ("community", "CommunityMember", "contact", None),  # with their topics, posts, votes, reports, follows
 ]
 MIN_NEEDLE = 5  # shorter addresses would match unrelated bytes
 
