@@ -313,7 +313,8 @@ def _titles(request: HttpRequest) -> dict[str, str]:
 @agent_view
 def help_center_view(request: HttpRequest) -> HttpResponse:
     agent = _allowed(request, Permission.ADMIN_WORKSPACE)
-    brand = Brand.objects.filter(workspace_id=agent.workspace_id, pk=request.POST.get("brand_id") or 0).first()
+    raw = request.POST.get("brand_id") or ""
+    brand = Brand.objects.filter(workspace_id=agent.workspace_id, pk=int(raw) if raw.isdigit() else 0).first()
     if brand is None:
         raise NotFound(_("No such brand."), code="brand_not_found")
     with transaction.atomic():

@@ -127,6 +127,8 @@ def test_structure_screen(admin, agent, site):
     web.post("/app/knowledge/structure/categories", {"help_center_id": site.help_center.pk, "title_en": "Billing",
                                                      "title_he": "חיובים"})
     assert site.help_center.categories.filter(titles={"en": "Billing", "he": "חיובים"}).exists()
+    assert web.post("/app/knowledge/structure/help-center", {"brand_id": "abc", "slug": "x"}).status_code == 404
+    assert web.post("/app/knowledge/structure/sections", {"category_id": "x", "title_en": "y"}).status_code == 404
     assert "Add a category" not in signed_in(agent).get("/app/knowledge/structure").content.decode()
     assert signed_in(agent).post("/app/knowledge/structure/categories", {
         "help_center_id": site.help_center.pk, "title_en": "X"}).status_code == 403
