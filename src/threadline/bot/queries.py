@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from threadline.bot.models import BotSession, BotSettings, SessionState
 from threadline.conversations.models import AuthorKind, Conversation, Direction, Message
+from threadline.core import batch_cache
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
@@ -42,13 +43,21 @@ def holds(conversation: Conversation, message_id: int | None = None) -> bool:
     """True while the bot answers the conversation, so routing leaves it alone until the hand-off.
 
     Whichever subscriber runs first: before the bot saw the conversation's first message, it holds the
-    conversation when it will engage."""
+    conversation when it will engage. A workspace without a bot switched on costs one cached read a batch."""
+    if not bot_enabled(conversation.workspace_id):
+        return False
     session = BotSession.objects.filter(conversation_id=conversation.pk).values_list("state", "channel_id").first()
     if session is not None:
         settings = settings_for(conversation.workspace_id, session[1])
         return session[0] == SessionState.ACTIVE and bool(settings and settings.enabled)
     message = Message.objects.filter(pk=message_id).first() if message_id else None
     return message is not None and would_engage(conversation, message)
+
+
+def bot_enabled(workspace_id: int) -> bool:
+    """Whether any bot of the workspace is on (read once per worker batch, `core.batch_cache`)."""
+    return bool(batch_cache.cached(("bot-enabled", workspace_id), lambda: BotSettings.objects.filter(
+        workspace_id=workspace_id, enabled=True).exists()))
 
 
 def access_settings(actor: Membership, settings_id: int) -> BotSettings:

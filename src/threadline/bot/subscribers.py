@@ -10,17 +10,14 @@ from typing import Any
 from django.db import transaction
 
 from threadline.bot.actions import do_handle_message
-from threadline.bot.models import BotSettings
+from threadline.bot.queries import bot_enabled
 from threadline.conversations.models import AuthorKind, Message
-from threadline.core import batch_cache
 from threadline.language.actions import ensure_detected
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:
     """Only workspaces with a bot switched on have anything to do."""
-    workspace_id = payload.get("workspace_id")
-    return bool(batch_cache.cached(("bot-enabled", workspace_id), lambda: BotSettings.objects.filter(
-        workspace_id=workspace_id, enabled=True).exists()))
+    return bot_enabled(payload["workspace_id"])
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
