@@ -61,13 +61,16 @@ def absolute(path: str) -> str:
     return f"{settings.PUBLIC_URL.rstrip('/')}{path}" if path.startswith("/") else path
 
 
+ANSWER_LENGTH = 1000  # within every channel's limit for a message with buttons (WhatsApp's body: 1,024)
+
+
 def answer(hit: Any, greeting: str = "") -> str:
-    lines = [greeting] if greeting else []
-    lines += [_("This article may answer your question:"), hit.title, hit.snippet]
-    if hit.path:
-        lines.append(absolute(hit.path))
-    lines.append(_("Did this answer your question?"))
-    return "\n".join(line for line in lines if line)
+    """The greeting (first turn), the article's title, its snippet (shortened to fit) and link, the question."""
+    head = [greeting, _("This article may answer your question:"), hit.title]
+    tail = [absolute(hit.path) if hit.path else "", _("Did this answer your question?")]
+    room = ANSWER_LENGTH - len("\n".join(line for line in head + tail if line)) - 1
+    snippet = hit.snippet if len(hit.snippet) <= room else hit.snippet[:max(0, room - 1)].rstrip() + "…"
+    return "\n".join(line for line in [*head, snippet if room > 1 else "", *tail] if line)
 
 
 def email_answer(hits: list[Any]) -> str:
