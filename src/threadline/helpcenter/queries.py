@@ -177,7 +177,8 @@ def sitemap_rows(center: HelpCenter, page: int) -> list[tuple[int, str, str, obj
     (article, language) index: no pass over every translation)."""
     ids = list(_sitemap_articles(center).values_list("id", flat=True)
                [(page - 1) * SITEMAP_ARTICLES:page * SITEMAP_ARTICLES])
-    return [(t.article_id, t.language, t.slug, t.updated_at) for t in _public_in(ids, None)]
+    return list(ArticleTranslation.objects.filter(article_id__in=ids, state=State.PUBLISHED)
+                .order_by("article_id", "language").values_list("article_id", "language", "slug", "updated_at"))
 
 
 def sitemap_pages(center: HelpCenter) -> int:
