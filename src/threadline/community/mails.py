@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from threadline.community.models import CommunityMember, Follow, Forum, Post, Topic
 from threadline.core import mail
@@ -52,25 +53,24 @@ def send_sign_in(forum: Forum, email: str, raw: str, language: str) -> bool:
     return mail.send(email, subject, text)
 
 
-def send_reply(follow: Follow, post: Post) -> bool:
+def _send_topic_mail(follow: Follow, post: Post, subject: str, opening: str) -> bool:
+    """A follower's mail about `post`: `subject` and `opening` are translatable formats naming the topic's
+    title (and the post's author), written in the follower's language."""
     member: CommunityMember = follow.member
     topic = post.topic
+    names = {"author": post.author.display_name, "title": topic.title}
     with translation.override(member.language):
-        subject = _("New reply: %(title)s") % {"title": topic.title}
-        text = _("%(author)s replied to \"%(title)s\":\n\n%(body)s\n\nRead the topic: %(url)s\n\n"
-                 "Stop mails about this topic: %(unsubscribe)s\n") % {
-            "author": post.author.display_name, "title": topic.title, "body": post.body[:2000],
-            "url": topic_url(topic), "unsubscribe": unsubscribe_url(follow)}
-    return mail.send(member.email, subject, text)
+        text = _("%(opening)s\n\n%(body)s\n\nRead the topic: %(url)s\n\nStop mails about this topic: %(unsubscribe)s\n") % {
+            "opening": _(opening) % names, "body": post.body[:2000], "url": topic_url(topic),
+            "unsubscribe": unsubscribe_url(follow)}
+        return mail.send(member.email, _(subject) % names, text)
+
+
+def send_reply(follow: Follow, post: Post) -> bool:
+    return _send_topic_mail(follow, post, gettext_noop("New reply: %(title)s"),
+                            gettext_noop("%(author)s replied to \"%(title)s\":"))
 
 
 def send_accepted(follow: Follow, post: Post) -> bool:
-    member: CommunityMember = follow.member
-    topic = post.topic
-    with translation.override(member.language):
-        subject = _("Answer accepted: %(title)s") % {"title": topic.title}
-        text = _("The answer by %(author)s was accepted for \"%(title)s\":\n\n%(body)s\n\nRead the topic: %(url)s\n\n"
-                 "Stop mails about this topic: %(unsubscribe)s\n") % {
-            "author": post.author.display_name, "title": topic.title, "body": post.body[:2000],
-            "url": topic_url(topic), "unsubscribe": unsubscribe_url(follow)}
-    return mail.send(member.email, subject, text)
+    return _send_topic_mail(follow, post, gettext_noop("Answer accepted: %(title)s"),
+                            gettext_noop("The answer by %(author)s was accepted for \"%(title)s\":"))

@@ -4,6 +4,7 @@ own held posts), and `access_*` for agents (their workspace only: another worksp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -119,37 +120,30 @@ def access_forum(actor: Membership, forum_id: int) -> Forum:
     return forum
 
 
-def access_topic(actor: Membership, topic_id: int) -> Topic:
+def _accessed(actor: Membership, rows: QuerySet[Any], pk: int, message: str, code: str) -> Any:
+    """One of the actor's workspace's `rows` (permission first: 403 before 404), or NotFound."""
     require(actor, Permission.COMMUNITY_MODERATE)
-    topic = Topic.objects.select_related("forum").filter(workspace_id=actor.workspace_id, pk=topic_id).first()
-    if topic is None:
-        raise NotFound(_("No such topic."), code="topic_not_found")
-    return topic
+    found = rows.filter(workspace_id=actor.workspace_id, pk=pk).first()
+    if found is None:
+        raise NotFound(message, code=code)
+    return found
+
+
+def access_topic(actor: Membership, topic_id: int) -> Topic:
+    return _accessed(actor, Topic.objects.select_related("forum"), topic_id, _("No such topic."), "topic_not_found")
 
 
 def access_post(actor: Membership, post_id: int) -> Post:
-    require(actor, Permission.COMMUNITY_MODERATE)
-    post = (Post.objects.select_related("topic__forum", "author__contact")
-            .filter(workspace_id=actor.workspace_id, pk=post_id).first())
-    if post is None:
-        raise NotFound(_("No such post."), code="post_not_found")
-    return post
+    return _accessed(actor, Post.objects.select_related("topic__forum", "author__contact"), post_id,
+                     _("No such post."), "post_not_found")
 
 
 def access_report(actor: Membership, report_id: int) -> Report:
-    require(actor, Permission.COMMUNITY_MODERATE)
-    report = Report.objects.filter(workspace_id=actor.workspace_id, pk=report_id).first()
-    if report is None:
-        raise NotFound(_("No such report."), code="report_not_found")
-    return report
+    return _accessed(actor, Report.objects.all(), report_id, _("No such report."), "report_not_found")
 
 
 def access_member(actor: Membership, member_id: int) -> CommunityMember:
-    require(actor, Permission.COMMUNITY_MODERATE)
-    member = CommunityMember.objects.filter(workspace_id=actor.workspace_id, pk=member_id).first()
-    if member is None:
-        raise NotFound(_("No such member."), code="member_not_found")
-    return member
+    return _accessed(actor, CommunityMember.objects.all(), member_id, _("No such member."), "member_not_found")
 
 
 @dataclass(frozen=True)
