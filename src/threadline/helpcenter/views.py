@@ -131,15 +131,20 @@ def category_view(request: HttpRequest, center: HelpCenter, language: str, categ
             articles, more = queries.section_articles(center, section, language, limit=queries.CATEGORY_PREVIEW)
             sections.append({"title": section.title_in(language), "url": pages.section_url(center, language, section),
                              "articles": _links(center, articles), "more": more})
-        languages = [code for code in site.languages_of(center) if code in (category.titles or {})] or [language]
         return pages.render_page(
-            request, "helpcenter/category.html", center, language, path=path, title=category.title_in(language),
-            description=(category.descriptions or {}).get(language, ""),
-            languages=[(code, pages.category_url(center, code, category)) for code in languages],
-            sections=sections, description_text=(category.descriptions or {}).get(language, ""),
+            request, "helpcenter/category.html", center, language, path=path, sections=sections,
+            **_titled(center, language, category, pages.category_url),
         )
 
     return cached(request, center, language, render)
+
+
+def _titled(center: HelpCenter, language: str, node: Any, url: Callable[..., str]) -> dict[str, Any]:
+    """A category's or section's title, description and languages (those it has a title in)."""
+    description = (node.descriptions or {}).get(language, "")
+    languages = [code for code in site.languages_of(center) if code in (node.titles or {})] or [language]
+    return {"title": node.title_in(language), "description": description, "description_text": description,
+            "languages": [(code, url(center, code, node)) for code in languages]}
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -166,12 +171,9 @@ def section_view(request: HttpRequest, center: HelpCenter, language: str, sectio
                                                   offset=(number - 1) * queries.SECTION_PAGE)
         if number > 1 and not articles and not more:
             return not_found_page(request, center, language)
-        languages = [code for code in site.languages_of(center) if code in (section.titles or {})] or [language]
         return pages.render_page(
-            request, "helpcenter/section.html", center, language, path=path, title=section.title_in(language),
-            description=(section.descriptions or {}).get(language, ""),
-            languages=[(code, pages.section_url(center, code, section)) for code in languages],
-            description_text=(section.descriptions or {}).get(language, ""),
+            request, "helpcenter/section.html", center, language, path=path,
+            **_titled(center, language, section, pages.section_url),
             category_link=Link(section.category.title_in(language),
                                pages.category_url(center, language, section.category)),
             articles=_links(center, articles), page=number,
