@@ -13,6 +13,9 @@ from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
 NEW_CONVERSATION = "new_conversation"
+# The channel kinds the bot answers on: messaging channels and email. Not the portal (a customer's web form, a
+# community post moved to private: people answer those), the API channel (an integration's own flow) or voice.
+KINDS = ("webchat", "whatsapp", "telegram", "line", "messenger", "instagram", "sms", "wechat", "email")
 
 
 def settings_for(workspace_id: int, channel_id: int | None) -> BotSettings | None:
@@ -34,6 +37,8 @@ def would_engage(conversation: Conversation, message: Message) -> bool:
         return False
     metadata = message.metadata or {}
     if (metadata.get("threading") or {}).get("rule") != NEW_CONVERSATION or metadata.get("suppress_auto_response"):
+        return False
+    if message.channel is None or message.channel.kind not in KINDS:
         return False
     settings = settings_for(conversation.workspace_id, message.channel_id)
     return bool(settings and settings.enabled and speaks(settings, message.language))

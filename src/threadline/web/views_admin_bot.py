@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from threadline.bot.actions import EXTERNAL_KINDS, do_save_settings, external_available
 from threadline.bot.models import BotSettings, Mode
-from threadline.bot.queries import deflection, list_settings
+from threadline.bot.queries import KINDS, deflection, list_settings
 from threadline.channels.models import Channel
 from threadline.core.errors import ValidationFailed
 from threadline.sla.queries import list_schedules
@@ -25,13 +25,12 @@ from threadline.web.views_admin import admin_screen
 
 URL = "/app/admin/bot"
 TEMPLATE = "web/admin/bot.html"
-MESSAGING = ("webchat", "whatsapp", "telegram", "line", "messenger", "instagram", "sms", "wechat", "email")
 
 
 def _page(request: HttpRequest, *, error: Exception | None = None) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     rows = {s.channel_id: s for s in list_settings(agent)}
-    channels = list(Channel.objects.filter(workspace_id=agent.workspace_id, is_active=True, kind__in=MESSAGING)
+    channels = list(Channel.objects.filter(workspace_id=agent.workspace_id, is_active=True, kind__in=KINDS)
                     .order_by("kind", "name"))
     scopes = [{"channel": None, "settings": rows.get(None) or BotSettings(workspace_id=agent.workspace_id)}]
     scopes += [{"channel": c, "settings": rows.get(c.pk) or BotSettings(workspace_id=agent.workspace_id, channel=c)}

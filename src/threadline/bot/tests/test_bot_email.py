@@ -61,3 +61,20 @@ def test_an_auto_responder_starting_a_conversation_gets_no_answer(channel, admin
     assert bot_turns(ooo.conversation) == [] and not BotSession.objects.exists()
     assert smtp_sink.handler.received == []
     assert Conversation.objects.get().team_id == team.pk
+
+
+def test_a_portal_request_goes_to_people_not_the_bot(channel, admin, run_jobs):
+    """The help center's "contact us" (a portal message) is for people: the bot never holds it."""
+    from django.db import transaction
+
+    from threadline.portal.actions import do_submit_request
+
+    team = support_team(admin)
+    with transaction.atomic():
+        do_submit_request(workspace=admin.workspace, email="dana@example.com", name="Dana", subject="Order",
+                          text="When will my order arrive?", source="help_center")
+    run_jobs()
+    conversation = Conversation.objects.get()
+    assert conversation.origin_channel.kind == "portal"
+    assert not BotSession.objects.exists() and bot_turns(conversation) == []
+    assert conversation.team_id == team.pk
