@@ -313,16 +313,17 @@ def do_save_translation(actor: Membership, article: Article, language: str, *, t
                   {"article_id": article.pk, "language": language, "version": version.number, "title": title},
                   actor=actor)
     if translation.state == State.PUBLISHED:
-        _published(translation)
+        _announce(ArticlePublished, translation)
     else:
         _updated(article, "translation")
     return translation
 
 
-def _published(translation: ArticleTranslation) -> None:
-    publish(ArticlePublished(workspace_id=translation.workspace_id, article_id=translation.article_id,
-                             translation_id=translation.pk, language=translation.language,
-                             translation_ids=_translation_ids(translation.article)))
+def _announce(event: type[ArticlePublished | ArticleUnpublished], translation: ArticleTranslation) -> None:
+    """`article.published` or `article.unpublished` for one translation."""
+    publish(event(workspace_id=translation.workspace_id, article_id=translation.article_id,
+                  translation_id=translation.pk, language=translation.language,
+                  translation_ids=_translation_ids(translation.article)))
 
 
 def _set_state(actor: Membership, translation: ArticleTranslation, state: str, action: str) -> ArticleTranslation:
@@ -353,14 +354,8 @@ def do_publish(actor: Membership, translation: ArticleTranslation) -> ArticleTra
     if translation.article.section_id is None:
         raise Conflict(_("File the article in a section before publishing it."), code="article_unfiled")
     _set_state(actor, translation, State.PUBLISHED, "article_translation.published")
-    _published(translation)
+    _announce(ArticlePublished, translation)
     return translation
-
-
-def _unpublished(translation: ArticleTranslation) -> None:
-    publish(ArticleUnpublished(workspace_id=translation.workspace_id, article_id=translation.article_id,
-                               translation_id=translation.pk, language=translation.language,
-                               translation_ids=_translation_ids(translation.article)))
 
 
 def _leave(actor: Membership, translation: ArticleTranslation, state: str, action: str) -> ArticleTranslation:
@@ -368,7 +363,7 @@ def _leave(actor: Membership, translation: ArticleTranslation, state: str, actio
     was_published = translation.state == State.PUBLISHED
     _set_state(actor, translation, state, action)
     if was_published:
-        _unpublished(translation)
+        _announce(ArticleUnpublished, translation)
     else:
         _updated(translation.article, "state")
     return translation
