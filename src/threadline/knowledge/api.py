@@ -26,19 +26,19 @@ from threadline.knowledge import actions
 from threadline.knowledge import queries as q
 from threadline.knowledge.schemas import (
     ArticleDetailOut,
+    ArticleFileOut,
     ArticleFilter,
     ArticleHitOut,
     ArticleIn,
     ArticlePage,
     ArticlePatch,
-    AttachmentOut,
+    ArticleSearchQuery,
     CategoryIn,
     CategoryOut,
     DiffOut,
     DiffQuery,
     HelpCenterIn,
     HelpCenterOut,
-    SearchQuery,
     SectionIn,
     SectionOut,
     TranslationIn,
@@ -227,7 +227,7 @@ def unrelate(request: HttpRequest, article_id: Id, other_id: Id) -> Any:
     return q.access_article(me, article_id)
 
 
-@router.post("/articles/{article_id}/attachments", response=responses(AttachmentOut, 201),
+@router.post("/articles/{article_id}/attachments", response=responses(ArticleFileOut, 201),
              summary="Attach a file (images are shown inline through its url)")
 def attach(request: HttpRequest, article_id: Id, payload: AttachmentIn) -> tuple[int, Any]:
     me = _allowed(request, Permission.KNOWLEDGE_EDIT)
@@ -325,7 +325,7 @@ def restore(request: HttpRequest, article_id: Id, language: str, number: Id) -> 
 
 # ── search ───────────────────────────────────────────────────────────────────────────────────────────────
 @router.get("/search", response=responses(list[ArticleHitOut]), summary="Search articles, best first")
-def search(request: HttpRequest, query: Query[SearchQuery]) -> Any:
+def search(request: HttpRequest, query: Query[ArticleSearchQuery]) -> Any:
     me = _allowed(request, Permission.VIEW)
     return q.search_articles(me.workspace_id, query.q, language=query.language, brand_id=query.brand_id,
                              include_internal=query.include_internal, limit=query.limit)

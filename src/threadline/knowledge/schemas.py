@@ -119,7 +119,7 @@ class TranslationOut(TranslationSummary):
         return feedback_counts(obj)["not_helpful"]
 
 
-class AttachmentOut(Schema):
+class ArticleFileOut(Schema):
     id: int
     filename: str
     content_type: str
@@ -153,7 +153,7 @@ class ArticleOut(Schema):
 
 class ArticleDetailOut(ArticleOut):
     related_ids: list[int]
-    attachments: list[AttachmentOut]
+    attachments: list[ArticleFileOut]
 
     @staticmethod
     def resolve_related_ids(obj: Article) -> list[int]:
@@ -205,7 +205,7 @@ class DiffQuery(Schema):
     against: int | None = Field(None, ge=1, description="The older version (default: the one before)")
 
 
-class SearchQuery(Schema):
+class ArticleSearchQuery(Schema):
     q: str = Field(min_length=1, max_length=200)
     language: str | None = Field(None, max_length=16, description="Only this language")
     brand_id: Id | None = Field(None, description="Only this brand's help center")
