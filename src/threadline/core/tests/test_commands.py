@@ -113,6 +113,7 @@ MINIMAL = {
     "instagram": (["--page-id", "17841400000"], {"CHANNEL_ACCESS_TOKEN": "EAAG-ig-1",
                                                  "CHANNEL_APP_SECRET": "app-secret-3"}),
     "wechat": (["--app-id", "wx1234567890", "--token", "wechat-token"], {"CHANNEL_APP_SECRET": "wechat-secret"}),
+    "portal": ([], {}),
 }
 
 
@@ -138,6 +139,8 @@ def test_channel_create_makes_every_kind_from_options_and_environment(db, client
         elif kind == "webchat":
             assert channel.config["identity_verification"] is False
             assert f'data-channel="{channel.pk}"' in answer["widget"] and answer["secret"] == channel.config["secret"]
+        elif kind == "portal":
+            assert answer["portal_url"].endswith("/portal/acme/") and "inbound_url" not in answer
         else:
             assert answer["inbound_url"].endswith(f"/hooks/{kind}/{channel.pk}/")
         if "verify_token" in channel.config:

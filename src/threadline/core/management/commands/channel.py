@@ -154,6 +154,8 @@ def created(channel: Channel, actor: Membership) -> dict[str, Any]:
                              + (", or the IMAP mailbox configured" if config.get("imap") else ""))
     elif channel.kind == "webchat":
         answer["widget"] = f'<script src="{settings.PUBLIC_URL}/widget.js" data-channel="{channel.pk}" async></script>'
+    elif channel.kind == "portal":  # customers write in the portal and the public forms; no provider posts
+        answer["portal_url"] = f"{settings.PUBLIC_URL}/portal/{actor.workspace.slug}/"
     else:
         answer["inbound_url"] = inbound_webhook_url(channel)
     answer.update({name: config[name] for name in SHOWN if config.get(name)})
