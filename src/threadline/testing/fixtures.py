@@ -70,3 +70,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     server = getattr(item, "funcargs", {}).get("server")
     if report.failed and hasattr(server, "errors"):
         report.sections.append(("threadline serve log (last 6000 characters)", server.errors()[-6000:]))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests share one xdist worker (`xdist_group("browser")`, run one after another): put them
+    first, so that worker starts on them while the other workers take the rest, instead of the whole group
+    running alone at the end of the suite (it is its longest chain)."""
+    def in_browser_group(item: pytest.Item) -> bool:
+        return any(mark.args[:1] == ("browser",) for mark in item.iter_markers("xdist_group"))
+
+    items.sort(key=lambda item: not in_browser_group(item))  # stable: each part keeps its order
