@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "threadline.knowledge",
     "threadline.analytics",
     "threadline.bot",
+    "threadline.surveys",
     "threadline.helpcenter",
     "threadline.community",
 ]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 from typing import Any
 
 from django.db import connection
@@ -80,6 +81,17 @@ def _hinted_conversation(channel: Channel, item: InboundMessage) -> tuple[Conver
     return None, {}
 
 
+# Inbound messages another domain files on a conversation as they are, without reopening it: "module:function"
+# called with (contact, channel, item), answering (conversation, threading reason) or None (a survey answer).
+# Named, not imported, like events/registry.py's subscribers: that domain builds on this one.
+CLAIMS = ("threadline.surveys.answers:claim",)
+
+
+def _function(path: str) -> Any:
+    module, _sep, attr = path.partition(":")
+    return getattr(import_module(module), attr)
+
+
 def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tuple[Conversation, dict[str, Any]]:
     """Where an inbound message goes, and why (stored on the message as `metadata["threading"]`).
 
@@ -87,12 +99,17 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
     whatever the channel; a solved one within the workspace's reopen window (reopened); else a new one that
     links to the contact's previous conversation. The contact row is locked first, so two messages of one
     contact processed at once never open two conversations (PostgreSQL row lock; SQLite serializes writers).
-    A group chat's message (`thread_key`) goes to that group's conversation instead, never the sender's own.
+    A group chat's message (`thread_key`) goes to that group's conversation instead, never the sender's own;
+    before anything else, a message another domain claims (`CLAIMS`: a survey answer) goes where it says.
     """
     if connection.features.has_select_for_update:  # SQLite has one writer at a time: nothing to lock
         Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True).first()
     if item.thread_key:
         return _group_conversation(contact, channel, item)
+    for path in CLAIMS:
+        claimed = _function(path)(contact, channel, item)
+        if claimed is not None:
+            return claimed
     hinted, reason = _hinted_conversation(channel, item)
     if hinted is not None and hinted.status != Status.CLOSED:
         if hinted.status == Status.SOLVED:

@@ -450,6 +450,8 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return describe_sla(kind, data)
     if kind.startswith("bot_"):
         return describe_bot(kind, data)
+    if kind in ("survey_sent", "survey_answered"):
+        return describe_survey(kind, data)
     if kind == "reply_retried":
         return _("%(actor)s tried a failed reply again") % {"actor": actor}
     if kind == "reply_resent":
@@ -518,6 +520,13 @@ BOT_REASONS = {
     "external_failed": gettext_lazy("the bot platform did not answer"),
     "assigned": gettext_lazy("an agent took the conversation"), "disabled": gettext_lazy("the bot was turned off"),
 }
+
+
+def describe_survey(kind: str, data: dict[str, Any]) -> str:
+    survey = str(data.get("survey_kind", "")).upper()  # CSAT, CES, NPS: the same in every language
+    if kind == "survey_sent":
+        return _("The %(survey)s survey was sent") % {"survey": survey}
+    return _("The customer answered the %(survey)s survey: %(score)s") % {"survey": survey, "score": data.get("score")}
 
 
 def describe_bot(kind: str, data: dict[str, Any]) -> str:

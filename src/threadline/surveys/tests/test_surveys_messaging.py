@@ -1,0 +1,161 @@
+"""Survey round trips through real webhook formats: Telegram (inline keyboard, callback_query back), SMS
+through Twilio (a "reply with a number" text, a bare number back); the answer never reopens the conversation
+nor starts the bot; the throttle and a STOP keep a survey from going out."""
+
+from __future__ import annotations
+
+import copy
+from urllib.parse import urlencode
+
+import pytest
+from telegram import Bot, Update
+
+from threadline.bot.models import BotSession
+from threadline.bot.tests.helpers import enable_bot
+from threadline.channels.fake_provider import FakeProvider
+from threadline.channels.sms.tests.helpers import ACCOUNT_SID, PUBLIC_URL, make_twilio_channel, twilio_post
+from threadline.channels.sms.tests.helpers import fixture as sms_fixture
+from threadline.channels.telegram.tests.test_telegram_channel import TOKEN, fixture, make_channel, post
+from threadline.conversations.models import Conversation, ConversationEvent, Status
+from threadline.events.models import OutboxEvent
+from threadline.surveys.models import SurveyRequest, SurveyResponse
+from threadline.surveys.tests.helpers import enable_survey, solve
+from threadline.web.tests.admin_helpers import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bot_api():
+    fake = FakeProvider().start()
+    fake.route("POST", f"/bot{TOKEN}/sendMessage", 200, fixture("send_message.json"))
+    fake.route("POST", f"/bot{TOKEN}/answerCallbackQuery", 200, {"ok": True, "result": True})
+    yield fake
+    fake.stop()
+
+
+def update(n: int, text: str) -> dict:
+    doc = copy.deepcopy(fixture("text.json"))
+    doc["update_id"] = 20000 + n
+    doc["message"]["message_id"] = 2000 + n
+    doc["message"]["text"] = text
+    return doc
+
+
+def press(n: int, data: str, keyboard: dict) -> dict:
+    doc = copy.deepcopy(fixture("callback_query.json"))
+    doc["update_id"] = 30000 + n
+    doc["callback_query"]["id"] = f"cbq-{n}"
+    doc["callback_query"]["data"] = data
+    doc["callback_query"]["message"]["reply_markup"] = keyboard
+    return doc
+
+
+def test_telegram_csat_inline_keyboard_and_the_press_back(client, admin, run_jobs, bot_api):
+    channel = make_channel(admin, bot_api.url)
+    enable_survey(admin, "csat")
+    enable_bot(admin)  # a bot is on: the answer must not start it
+    assert post(client, channel, update(1, "My parcel is late")).status_code == 202
+    run_jobs()
+    conversation = Conversation.objects.get()
+    BotSession.objects.filter(conversation=conversation).delete()
+    solve(admin, conversation)
+    run_jobs()
+    request = SurveyRequest.objects.get()
+    sent = bot_api.calls("POST", f"/bot{TOKEN}/sendMessage")[-1].json()
+    keyboard = sent["reply_markup"]
+    assert [row[0]["text"] for row in keyboard["inline_keyboard"]] == ["1", "2", "3", "4", "5"]
+    assert keyboard["inline_keyboard"][3][0]["callback_data"] == f"survey:{request.pk}:4"
+    pressed = press(1, f"survey:{request.pk}:4", keyboard)
+    assert Update.de_json(pressed, Bot(TOKEN)).callback_query.data == f"survey:{request.pk}:4"
+    assert post(client, channel, pressed).status_code == 202
+    run_jobs()
+    response = SurveyResponse.objects.get()
+    assert (response.kind, response.score, response.conversation_id, response.channel_id) == (
+        "csat", 4, conversation.pk, channel.pk)
+    conversation.refresh_from_db()
+    assert conversation.status == Status.SOLVED and Conversation.objects.count() == 1
+    assert not BotSession.objects.filter(conversation=conversation).exists()
+    assert ConversationEvent.objects.filter(conversation=conversation, kind="survey_answered",
+                                            data__score=4).exists()
+    [event] = OutboxEvent.objects.filter(type="survey.answered")
+    assert (event.payload["score"], event.payload["kind"]) == (4, "csat")
+    assert post(client, channel, press(2, f"survey:{request.pk}:1", keyboard)).status_code == 202
+    run_jobs()
+    assert SurveyResponse.objects.get().score == 4  # answered once
+    signed_in(client, admin)
+    page = client.get(f"/app/c/{conversation.pk}/").content.decode()
+    assert "The CSAT survey was sent" in page and "The customer answered the CSAT survey: 4" in page
+
+
+def sms(n: int, text: str) -> str:
+    form = dict(item.split("=", 1) for item in sms_fixture("inbound_text.form").split("&"))
+    form.update(SmsMessageSid=f"SM{n:032d}", MessageSid=f"SM{n:032d}", SmsSid=f"SM{n:032d}")
+    form.pop("Body")
+    return "&".join(f"{k}={v}" for k, v in form.items()) + "&" + urlencode({"Body": text})
+
+
+@pytest.fixture
+def twilio(settings):
+    settings.PUBLIC_URL = PUBLIC_URL
+    provider = FakeProvider().start()
+    provider.route("POST", f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", 201,
+                   sms_fixture("send_response.json", sid="b" * 32).encode())
+    yield provider
+    provider.stop()
+
+
+def test_sms_nps_asks_for_a_number_and_the_bare_number_answers(client, admin, run_jobs, twilio):
+    channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    enable_survey(admin, "nps")
+    twilio_post(client, channel, sms(1, "Where is my refund?"))
+    run_jobs()
+    conversation = Conversation.objects.get()
+    solve(admin, conversation)
+    run_jobs()
+    body = twilio.calls("POST")[-1].form()["Body"][0]
+    assert body.endswith("Reply with a number from 0 to 10.")
+    twilio_post(client, channel, sms(2, "11"))  # out of scale: an ordinary message (reopens)
+    run_jobs()
+    assert not SurveyResponse.objects.exists()
+    conversation.refresh_from_db()
+    assert conversation.status == Status.OPEN
+    solve(admin, conversation)
+    run_jobs()
+    assert SurveyRequest.objects.count() == 1  # still pending: no second survey
+    twilio_post(client, channel, sms(3, " 9 "))
+    run_jobs()
+    response = SurveyResponse.objects.get()
+    assert (response.kind, response.score) == ("nps", 9)
+    conversation.refresh_from_db()
+    assert conversation.status == Status.SOLVED
+    twilio_post(client, channel, sms(4, "7"))  # no survey pending any more: a customer message
+    run_jobs()
+    conversation.refresh_from_db()
+    assert conversation.status == Status.OPEN and SurveyResponse.objects.count() == 1
+
+
+def test_throttle_and_stop_keep_the_survey_back(client, admin, run_jobs, twilio):
+    channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    enable_survey(admin, "csat", throttle_days=30)
+    twilio_post(client, channel, sms(1, "Hello"))
+    run_jobs()
+    conversation = Conversation.objects.get()
+    solve(admin, conversation)
+    run_jobs()
+    twilio_post(client, channel, sms(2, "5"))
+    run_jobs()
+    assert SurveyResponse.objects.get().score == 5
+    twilio_post(client, channel, sms(3, "Another question"))
+    run_jobs()
+    conversation.refresh_from_db()
+    assert conversation.status == Status.OPEN
+    solve(admin, conversation)
+    run_jobs()
+    assert SurveyRequest.objects.count() == 1  # within 30 days of the last one
+    enable_survey(admin, "csat", throttle_days=0)
+    twilio_post(client, channel, sms(4, "STOP"))
+    run_jobs()
+    solve(admin, conversation)
+    run_jobs()
+    assert SurveyRequest.objects.count() == 1  # opted out: nothing sent
