@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("threadline.portal.urls")),
     path("", include("threadline.helpcenter.urls")),
     path("", include("threadline.community.urls")),
+    path("", include("threadline.surveys.urls")),
     path("", include("threadline.web.urls")),
 ]

@@ -44,3 +44,18 @@ def email_body(request: SurveyRequest, question: str, language: str) -> tuple[st
     html = format_html("<p>{}</p><p>{}</p><p>{}</p>", question, intro, format_html_join(
         " ", '<a href="{}">{}</a>', ((rating_url(request.pk, s), s) for s in scores)))
     return text, html
+
+
+COMMENT_SALT = "threadline.surveys.comment"
+
+
+def comment_token(response_id: int) -> str:
+    return signing.dumps(response_id, salt=COMMENT_SALT)
+
+
+def read_comment_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=COMMENT_SALT, max_age=MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
