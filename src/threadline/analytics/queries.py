@@ -9,7 +9,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from threadline.analytics import metrics
+from threadline.analytics import metrics, survey_metrics
 from threadline.analytics.metrics import Filters
 from threadline.analytics.models import ConversationFact
 from threadline.analytics.schemas import FilterQuery, MetricName, MetricQuery
@@ -65,6 +65,7 @@ def metric_value(name: MetricName, f: Filters, query: MetricQuery) -> Any:
         MetricName.SLA: lambda: metrics.sla(f),
         MetricName.BACKLOG: lambda: metrics.backlog(f),
         MetricName.AGENTS: lambda: metrics.agents(f),
+        MetricName.SURVEYS: lambda: survey_metrics.surveys(f),
     }[name]()
 
 

@@ -39,6 +39,7 @@ class MetricName(StrEnum):
     SLA = "sla"
     BACKLOG = "backlog"
     AGENTS = "agents"
+    SURVEYS = "surveys"
 
 
 class FilterQuery(Schema):

@@ -51,6 +51,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/knowledge", "threadline.knowledge.api:router"),
     ("/sso", "threadline.sso.api:router"),
     ("/analytics", "threadline.analytics.api:router"),
+    ("/surveys", "threadline.surveys.api:router"),
 ]
 
 for prefix, path in ROUTERS:

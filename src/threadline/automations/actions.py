@@ -36,7 +36,7 @@ from threadline.tenancy.models import Membership, Workspace
 MAX_DEPTH = 3
 TRIGGERS = frozenset({
     "conversation.created", "conversation.updated", "message.received", "message.created", "language.set",
-    "sla.warned", "sla.breached", "routing.escalated",
+    "sla.warned", "sla.breached", "routing.escalated", "survey.answered",
 })
 OWN_TYPES = {"route", "send_reply", "notify", "webhook"}
 ACTION_TYPES = changes.CHANGE_TYPES | OWN_TYPES

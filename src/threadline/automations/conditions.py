@@ -27,6 +27,7 @@ FIELDS = {
     "conversation.hours_since_last_inbound", "conversation.hours_since_last_message", "message.text",
     "message.language", "message.channel_kind", "message.direction", "contact.language", "contact.country",
     "contact.name", "business_hours.open", "sla.metric", "language.source",
+    "survey.kind", "survey.score",
 }
 PREFIXES = ("contact.attributes.", "conversation.custom.", "changes.")
 
@@ -88,6 +89,8 @@ def build_context(conversation: Conversation, at: dt.datetime, *, event_type: st
         "contact.name": contact.name,
         "sla.metric": payload.get("metric"),
         "language.source": payload.get("source"),
+        "survey.kind": payload.get("kind") if event_type == "survey.answered" else None,
+        "survey.score": payload.get("score") if event_type == "survey.answered" else None,
     }
     for key, value in (contact.attributes or {}).items():
         context[f"contact.attributes.{key}"] = value

@@ -43,7 +43,7 @@ def _function(path: str) -> Any:
 DURABLE: list[Subscriber] = [
     Subscriber("webhooks", "threadline.webhooks.subscribers:on_event", frozenset({"*"}),
                interested="threadline.webhooks.subscribers:interested"),
-    Subscriber("automations", "threadline.automations.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created", "language.set", "sla.warned", "sla.breached", "routing.escalated"}),
+    Subscriber("automations", "threadline.automations.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created", "language.set", "sla.warned", "sla.breached", "routing.escalated", "survey.answered"}),
                interested="threadline.automations.subscribers:interested"),
     Subscriber("language", "threadline.language.subscribers:on_event", frozenset({"message.received"})),
     Subscriber("sla", "threadline.sla.subscribers:on_event", frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})),

@@ -5,7 +5,6 @@ nor starts the bot; the throttle and a STOP keep a survey from going out."""
 from __future__ import annotations
 
 import copy
-from urllib.parse import urlencode
 
 import pytest
 from telegram import Bot, Update
@@ -13,13 +12,12 @@ from telegram import Bot, Update
 from threadline.bot.models import BotSession
 from threadline.bot.tests.helpers import enable_bot
 from threadline.channels.fake_provider import FakeProvider
-from threadline.channels.sms.tests.helpers import ACCOUNT_SID, PUBLIC_URL, make_twilio_channel, twilio_post
-from threadline.channels.sms.tests.helpers import fixture as sms_fixture
+from threadline.channels.sms.tests.helpers import make_twilio_channel, twilio_post
 from threadline.channels.telegram.tests.test_telegram_channel import TOKEN, fixture, make_channel, post
 from threadline.conversations.models import Conversation, ConversationEvent, Status
 from threadline.events.models import OutboxEvent
 from threadline.surveys.models import SurveyRequest, SurveyResponse
-from threadline.surveys.tests.helpers import enable_survey, solve
+from threadline.surveys.tests.helpers import enable_survey, sms, solve
 from threadline.web.tests.admin_helpers import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -88,23 +86,6 @@ def test_telegram_csat_inline_keyboard_and_the_press_back(client, admin, run_job
     assert "The CSAT survey was sent" in page and "The customer answered the CSAT survey: 4" in page
 
 
-def sms(n: int, text: str) -> str:
-    form = dict(item.split("=", 1) for item in sms_fixture("inbound_text.form").split("&"))
-    form.update(SmsMessageSid=f"SM{n:032d}", MessageSid=f"SM{n:032d}", SmsSid=f"SM{n:032d}")
-    form.pop("Body")
-    return "&".join(f"{k}={v}" for k, v in form.items()) + "&" + urlencode({"Body": text})
-
-
-@pytest.fixture
-def twilio(settings):
-    settings.PUBLIC_URL = PUBLIC_URL
-    provider = FakeProvider().start()
-    provider.route("POST", f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", 201,
-                   sms_fixture("send_response.json", sid="b" * 32).encode())
-    yield provider
-    provider.stop()
-
-
 def test_sms_nps_asks_for_a_number_and_the_bare_number_answers(client, admin, run_jobs, twilio):
     channel = make_twilio_channel(admin, api_base_url=twilio.url)
     enable_survey(admin, "nps")
@@ -159,3 +140,28 @@ def test_throttle_and_stop_keep_the_survey_back(client, admin, run_jobs, twilio)
     solve(admin, conversation)
     run_jobs()
     assert SurveyRequest.objects.count() == 1  # opted out: nothing sent
+
+
+def test_a_low_score_triggers_an_automation(client, admin, run_jobs, twilio):
+    from django.db import transaction
+
+    from threadline.automations.actions import do_save_automation
+
+    channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    enable_survey(admin, "csat")
+    with transaction.atomic():
+        do_save_automation(admin.workspace, None, name="Low CSAT", kind="event", events=["survey.answered"],
+                           conditions={"all": [{"field": "survey.kind", "op": "eq", "value": "csat"},
+                                               {"field": "survey.score", "op": "lte", "value": 2}]},
+                           actions=[{"type": "set_status", "value": "open"}, {"type": "add_tags", "tags": ["low-csat"]}])
+    for n, (sender, score) in enumerate((("+14155550001", "4"), ("+14155550002", "2"))):
+        twilio_post(client, channel, sms(10 * n, "Hello", sender))
+        run_jobs()
+        conversation = Conversation.objects.latest("id")
+        solve(admin, conversation)
+        run_jobs()
+        twilio_post(client, channel, sms(10 * n + 1, score, sender))
+        run_jobs()
+    happy, unhappy = Conversation.objects.order_by("id")
+    assert happy.status == Status.SOLVED and not happy.tags.exists()
+    assert unhappy.status == Status.OPEN and list(unhappy.tags.values_list("name", flat=True)) == ["low-csat"]

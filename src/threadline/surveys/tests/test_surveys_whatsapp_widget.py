@@ -11,7 +11,12 @@ from asgiref.sync import async_to_sync
 
 from threadline.channels.fake_provider import FakeProvider
 from threadline.channels.webchat.testkit import Widget, make_webchat_channel, socket_path
-from threadline.channels.whatsapp.tests.helpers import PHONE_NUMBER_ID, fixture, make_whatsapp_channel, meta_post
+from threadline.channels.whatsapp.tests.helpers import (
+    PHONE_NUMBER_ID,
+    fixture,
+    make_whatsapp_channel,
+    meta_post,
+)
 from threadline.conversations.models import Conversation, Status
 from threadline.realtime.testkit import (  # noqa: F401 - the realtime fixture
     WebsocketCommunicator,
