@@ -70,6 +70,7 @@ API: dict[str, str | None] = {
     "GET /api/v1/analytics/series/channels": P.ANALYTICS,
     "GET /api/v1/analytics/series/agents": P.ANALYTICS,
     "GET /api/v1/analytics/conversations": P.ANALYTICS,
+    "GET /api/v1/surveys/responses": P.ANALYTICS,
     "GET /api/v1/conversations/{conversation_id}": P.VIEW,
     "PATCH /api/v1/conversations/{conversation_id}": P.ASSIGN,
     "POST /api/v1/conversations/{conversation_id}/merge": P.ASSIGN,
