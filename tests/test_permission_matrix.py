@@ -303,6 +303,7 @@ APP: dict[str, str | None] = {
     "app/admin/brands/<int:brand_id>": P.ADMIN_WORKSPACE,
     "app/admin/brands/<int:brand_id>/delete": P.ADMIN_WORKSPACE,
     "app/admin/bot": P.ADMIN_AUTOMATIONS,
+    "app/admin/surveys": P.ADMIN_AUTOMATIONS,
     "app/admin/tokens": P.ADMIN_WORKSPACE,
     "app/admin/tokens/<int:token_id>/revoke": P.ADMIN_WORKSPACE,
     "app/admin/webhooks": P.ADMIN_WORKSPACE,

@@ -1,0 +1,47 @@
+"""The surveys screen (/app/admin/surveys): admins switch a kind on with its throttle, channels and wording per
+language (the survey then speaks that wording); a bad throttle or channel kind is refused; agents cannot open
+it; each workspace sees only its own surveys."""
+
+from __future__ import annotations
+
+import pytest
+
+from threadline.surveys.models import Survey
+from threadline.surveys.wording import question
+from threadline.testing import factories
+from threadline.web.tests.admin_helpers import signed_in
+
+pytestmark = pytest.mark.django_db
+URL = "/app/admin/surveys"
+
+
+def test_admin_saves_a_survey_and_bad_values_are_refused(client, admin):
+    signed_in(client, admin)
+    page = client.get(URL).content.decode()
+    assert 'id="survey-csat"' in page and 'id="survey-nps"' in page and "How satisfied are you" in page
+    saved = client.post(URL, {"kind": "nps", "enabled": "on", "throttle_days": "90",
+                              "channel_kinds": ["whatsapp", "email"], "wording_he": "האם תמליצו עלינו?",
+                              "wording_en": ""})
+    assert saved.status_code == 302
+    survey = Survey.objects.get(workspace_id=admin.workspace_id)
+    assert (survey.kind, survey.enabled, survey.throttle_days, survey.channel_kinds, survey.wording) == (
+        "nps", True, 90, ["email", "whatsapp"], {"he": "האם תמליצו עלינו?"})
+    assert question(survey, "he") == "האם תמליצו עלינו?" and question(survey, "en").startswith("How likely")
+    assert client.post(URL, {"kind": "nps", "throttle_days": "-1"}).status_code == 400
+    assert client.post(URL, {"kind": "nps", "throttle_days": "x"}).status_code == 400
+    assert client.post(URL, {"kind": "nps", "channel_kinds": ["voice"]}).status_code == 400
+    assert client.post(URL, {"kind": "abc"}).status_code == 400
+    assert Survey.objects.get().throttle_days == 90  # refused changes left it alone
+
+
+def test_agents_cannot_open_it_and_workspaces_are_apart(client, admin):
+    other = factories.make_workspace(name="Other Co")
+    signed_in(client, other)
+    assert client.post(URL, {"kind": "csat", "enabled": "on"}).status_code == 302
+    signed_in(client, admin)
+    assert 'svc-badge on' not in client.get(URL).content.decode()  # the other workspace's survey is not ours
+    agent = factories.make_agent(admin, "agent@example.com")
+    signed_in(client, agent)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, {"kind": "csat", "enabled": "on"}).status_code == 403
+    assert Survey.objects.get().workspace_id == other.workspace_id
