@@ -4,16 +4,14 @@ nor starts the bot; the throttle and a STOP keep a survey from going out."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from telegram import Bot, Update
 
 from threadline.bot.models import BotSession
 from threadline.bot.tests.helpers import enable_bot
-from threadline.channels.fake_provider import FakeProvider
+from threadline.bot.tests.test_bot_telegram import bot_api, press, update  # noqa: F401 - the Bot API fixture
 from threadline.channels.sms.tests.helpers import make_twilio_channel, twilio_post
-from threadline.channels.telegram.tests.test_telegram_channel import TOKEN, fixture, make_channel, post
+from threadline.channels.telegram.tests.test_telegram_channel import TOKEN, make_channel, post
 from threadline.conversations.models import Conversation, ConversationEvent, Status
 from threadline.events.models import OutboxEvent
 from threadline.surveys.models import SurveyRequest, SurveyResponse
@@ -23,33 +21,7 @@ from threadline.web.tests.admin_helpers import signed_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bot_api():
-    fake = FakeProvider().start()
-    fake.route("POST", f"/bot{TOKEN}/sendMessage", 200, fixture("send_message.json"))
-    fake.route("POST", f"/bot{TOKEN}/answerCallbackQuery", 200, {"ok": True, "result": True})
-    yield fake
-    fake.stop()
-
-
-def update(n: int, text: str) -> dict:
-    doc = copy.deepcopy(fixture("text.json"))
-    doc["update_id"] = 20000 + n
-    doc["message"]["message_id"] = 2000 + n
-    doc["message"]["text"] = text
-    return doc
-
-
-def press(n: int, data: str, keyboard: dict) -> dict:
-    doc = copy.deepcopy(fixture("callback_query.json"))
-    doc["update_id"] = 30000 + n
-    doc["callback_query"]["id"] = f"cbq-{n}"
-    doc["callback_query"]["data"] = data
-    doc["callback_query"]["message"]["reply_markup"] = keyboard
-    return doc
-
-
-def test_telegram_csat_inline_keyboard_and_the_press_back(client, admin, run_jobs, bot_api):
+def test_telegram_csat_inline_keyboard_and_the_press_back(client, admin, run_jobs, bot_api):  # noqa: F811
     channel = make_channel(admin, bot_api.url)
     enable_survey(admin, "csat")
     enable_bot(admin)  # a bot is on: the answer must not start it

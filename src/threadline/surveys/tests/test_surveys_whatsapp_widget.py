@@ -4,16 +4,13 @@ buttons answered through the socket."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from asgiref.sync import async_to_sync
 
-from threadline.channels.fake_provider import FakeProvider
+from threadline.bot.tests.test_bot_whatsapp import graph, inbound  # noqa: F401 - Meta's Graph API fixture
 from threadline.channels.webchat.testkit import Widget, make_webchat_channel, socket_path
 from threadline.channels.whatsapp.tests.helpers import (
     PHONE_NUMBER_ID,
-    fixture,
     make_whatsapp_channel,
     meta_post,
 )
@@ -29,23 +26,8 @@ from threadline.surveys.models import SurveyRequest, SurveyResponse
 from threadline.surveys.tests.helpers import enable_survey, solve
 
 
-@pytest.fixture
-def graph():
-    fake = FakeProvider().start()
-    fake.route("POST", f"/{PHONE_NUMBER_ID}/messages", 200, fixture("send_response.json", out_id="wamid.out"))
-    yield fake
-    fake.stop()
-
-
-def inbound(name: str, n: int, **message: object) -> bytes:
-    doc = json.loads(fixture(name))
-    item = doc["entry"][0]["changes"][0]["value"]["messages"][0]
-    item.update(message, id=f"wamid.customer-{n}")
-    return json.dumps(doc).encode()
-
-
 @pytest.mark.django_db
-def test_whatsapp_csat_as_a_list_and_the_list_reply_back(client, admin, run_jobs, graph):
+def test_whatsapp_csat_as_a_list_and_the_list_reply_back(client, admin, run_jobs, graph):  # noqa: F811
     channel = make_whatsapp_channel(admin, graph.url)
     enable_survey(admin, "csat")
     assert meta_post(client, channel, inbound("text.json", 1, text={"body": "Hi, wrong size"})).status_code == 202
@@ -58,7 +40,7 @@ def test_whatsapp_csat_as_a_list_and_the_list_reply_back(client, admin, run_jobs
     assert sent["type"] == "interactive" and sent["interactive"]["type"] == "list"
     rows = sent["interactive"]["action"]["sections"][0]["rows"]
     assert [(r["id"], r["title"]) for r in rows] == [(f"survey:{request.pk}:{n}", str(n)) for n in range(1, 6)]
-    tap = inbound("interactive_list_reply.json", 2, context={"from": "15550783881", "id": "wamid.out"},
+    tap = inbound("interactive_list_reply.json", 2, context={"from": "15550783881", "id": "wamid.bot-out"},
                   interactive={"type": "list_reply", "list_reply": {"id": f"survey:{request.pk}:2", "title": "2"}})
     assert meta_post(client, channel, tap).status_code == 202
     run_jobs()
@@ -69,7 +51,7 @@ def test_whatsapp_csat_as_a_list_and_the_list_reply_back(client, admin, run_jobs
 
 
 @pytest.mark.django_db
-def test_whatsapp_nps_falls_back_to_a_number(client, admin, run_jobs, graph):
+def test_whatsapp_nps_falls_back_to_a_number(client, admin, run_jobs, graph):  # noqa: F811
     channel = make_whatsapp_channel(admin, graph.url)
     enable_survey(admin, "nps")
     meta_post(client, channel, inbound("text.json", 1, text={"body": "Thanks for the refund"}))
