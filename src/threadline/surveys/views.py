@@ -39,7 +39,14 @@ def rate_view(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the score and a confirm button; POST records it (a used link answers 409)."""
     try:
         survey_request, score = _survey_request(token)
-        translation.activate(survey_request.conversation.language or translation.get_language())
+    except ThreadlineError as exc:
+        return _error(request, exc)
+    with translation.override(survey_request.conversation.language or translation.get_language()):
+        return _rate(request, survey_request, score)
+
+
+def _rate(request: HttpRequest, survey_request: SurveyRequest, score: int) -> HttpResponse:
+    try:
         if survey_request.answered_at is not None:
             raise Conflict(_("This survey was already answered. Thank you!"), code="survey_answered")
         if request.method == "GET":

@@ -137,3 +137,21 @@ def test_a_low_score_triggers_an_automation(client, admin, run_jobs, twilio):
     happy, unhappy = Conversation.objects.order_by("id")
     assert happy.status == Status.SOLVED and not happy.tags.exists()
     assert unhappy.status == Status.OPEN and list(unhappy.tags.values_list("name", flat=True)) == ["low-csat"]
+
+
+def test_no_survey_on_the_api_channel_nor_on_a_kind_left_out(client, admin, run_jobs, twilio):
+    from threadline.conversations.tests.builders import inbound_conversation
+    from threadline.testing.factories import make_api_channel
+
+    enable_survey(admin, "csat", channel_kinds=["whatsapp"])
+    sms_channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    twilio_post(client, sms_channel, sms(1, "Hello"))
+    run_jobs()
+    solve(admin, Conversation.objects.get())
+    run_jobs()
+    assert not SurveyRequest.objects.exists()  # SMS is not among the survey's channels
+    enable_survey(admin, "csat")
+    api_conversation = inbound_conversation(client, make_api_channel(admin), run_jobs, "m-1", "dana@example.com")
+    solve(admin, api_conversation)
+    run_jobs()
+    assert not SurveyRequest.objects.exists()  # the API channel cannot offer scores
