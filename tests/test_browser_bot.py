@@ -6,7 +6,9 @@ shows the bot's turns. Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
+from threadline.bot import wording
 from threadline.testing.server import migrated_copy
 from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
 
@@ -71,7 +73,9 @@ def test_the_bot_answers_in_the_widget_with_buttons_and_hands_over(server, brows
         frame.locator(".msg.out .choices button[data-choice='bot.handoff']").wait_for(timeout=WAIT)
         assert frame.locator(".choices button[data-choice='bot.yes']").count() == 0  # the answered buttons went
         frame.locator(".choices button[data-choice='bot.handoff']").click()
-        frame.locator(".msg.out .bubble", has_text="passing your question to a person").wait_for(timeout=WAIT)
+        with translation.override("he"):  # the visitor's language, as the bot writes it
+            handing_over = wording.handing_over("asked")
+        frame.locator(".msg.out .bubble", has_text=handing_over).wait_for(timeout=WAIT)
         assert frame.locator(".choices button").count() == 0  # nothing left to press
         screenshot(page, "bot-widget-handed-over-he-390")
         context.close()
