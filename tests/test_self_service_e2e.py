@@ -10,7 +10,6 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -43,7 +42,6 @@ def smtp_sink():
 
 def test_hebrew_widget_bot_hand_off_email_reply_and_portal(transactional_db, admin, client, smtp_sink,
                                                            system_mail):
-    cache.clear()
     publish_article(admin, "he", ARTICLE, "משלוחים בארץ מגיעים תוך 3 עד 5 ימי עסקים. "
                     "אפשר לעקוב אחרי ההזמנה בקישור שנשלח במייל.")
     publish_article(admin, "he", "איך מחליפים סיסמה", "בעמוד החשבון לוחצים על שינוי סיסמה.")

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from threadline.channels.actions import check_config
@@ -34,7 +35,7 @@ from threadline.contacts.suggestions import suggest_for
 from threadline.conversations.attachments import check_attachment
 from threadline.conversations.models import Conversation
 from threadline.core import crypto
-from threadline.core.errors import ValidationFailed
+from threadline.core.errors import Conflict, ValidationFailed
 from threadline.portal.queries import PSEUDO_PREFIX, followed, portal_channel
 from threadline.tenancy.models import Brand, Workspace
 
@@ -173,8 +174,16 @@ def do_prepare_pseudo_contact(workspace: Workspace, email: str, name: str) -> Co
     if existing is not None:
         return existing
     contact = do_create_contact(workspace, name=name, attributes={UNVERIFIED_EMAIL: email})
-    identity = do_add_identity(contact, IdentityKind.EXTERNAL, address, source=PORTAL, display_name=name,
-                               suggest=False)
+    try:
+        identity = do_add_identity(contact, IdentityKind.EXTERNAL, address, source=PORTAL, display_name=name,
+                                   suggest=False)
+    except Conflict as exc:
+        if exc.code != "identity_taken":
+            raise
+        # Another submission with the same address (a feedback and a contact-us, processed by two workers at
+        # once) created it meanwhile: as for resolve_sender's race, the job's transaction rolls back (this new
+        # contact with it) and the inbound job runs again, and then finds the identity. Not "needs attention".
+        raise IntegrityError(f"portal identity {address!r} created concurrently") from exc
     suggest_for(contact)
     return identity
 

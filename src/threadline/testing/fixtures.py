@@ -21,7 +21,14 @@ def _isolated_storage(settings, tmp_path):
     settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": True}
     # Throttle and rate-limit counters live in the cache: on a shared Redis they would outlive the test (and
     # the run), so one test's failed sign-ins would lock out the next. Each test gets keys of its own.
-    settings.CACHES = {name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}:test-{uuid.uuid4().hex}"}
+    fresh_cache(settings)
+
+
+def fresh_cache(settings) -> None:  # noqa: ANN001 - pytest-django's settings fixture
+    """Give the test's cache keys a new prefix: its counters start again from nothing. Never `cache.clear()`:
+    on Redis that flushes the whole database, the keys of the tests other workers are running too."""
+    settings.CACHES = {name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '').split(':test-')[0]}"
+                                                      f":test-{uuid.uuid4().hex}"}
                        for name, config in settings.CACHES.items()}
 
 

@@ -7,7 +7,6 @@ import re
 from urllib.parse import parse_qs
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 
 from threadline.channels.base import InboundMessage
@@ -18,12 +17,8 @@ from threadline.conversations.actions import receive_inbound_message
 from threadline.portal import signin
 from threadline.portal.models import PortalSession, SignInLink
 from threadline.portal.tests.helpers import api_channel, customer_writes, signed_in
+from threadline.testing.fixtures import fresh_cache
 from threadline.testing.mailbox import link_in, wait_for_mail
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()
 
 
 def portal(admin) -> str:
@@ -153,7 +148,7 @@ def test_no_code_goes_to_an_unverified_or_unknown_number(client, admin, run_jobs
     assert twilio.calls("POST") == []
 
 
-def test_wrong_codes_are_counted_and_then_throttled(client, admin, run_jobs, twilio):
+def test_wrong_codes_are_counted_and_then_throttled(client, admin, run_jobs, twilio, settings):
     sms_customer(admin, twilio)
     client.post(portal(admin) + "sign-in/phone", {"phone": "+14155552671"})
     run_jobs()
@@ -164,7 +159,7 @@ def test_wrong_codes_are_counted_and_then_throttled(client, admin, run_jobs, twi
     assert answers[:4] == [403] * 4 and answers[-1] == 429
     # the right code no longer works: spent after 5 wrong tries, and the client is locked out meanwhile
     assert client.post(portal(admin) + "sign-in/code", {"phone": "+14155552671", "code": code}).status_code == 429
-    cache.clear()
+    fresh_cache(settings)
     assert client.post(portal(admin) + "sign-in/code", {"phone": "+14155552671", "code": code}).status_code == 403
     assert PortalSession.objects.count() == 0
 
@@ -211,7 +206,7 @@ def test_spent_and_expired_sign_ins_are_pruned(admin):
     assert PortalSession.objects.count() == 1
 
 
-def test_a_code_by_whatsapp_respects_the_24_hour_window(client, admin, run_jobs, twilio):
+def test_a_code_by_whatsapp_respects_the_24_hour_window(client, admin, run_jobs, twilio, settings):
     import datetime as dt
 
     from threadline.channels.whatsapp.tests.helpers import PHONE_NUMBER_ID, make_whatsapp_channel
@@ -231,7 +226,7 @@ def test_a_code_by_whatsapp_respects_the_24_hour_window(client, admin, run_jobs,
     assert client.post(portal(admin) + "sign-in/code", {"phone": "+972525551234", "code": code}).status_code == 302
     # a day later the window is closed: WhatsApp refuses free text, so no code is sent
     Message.objects.update(created_at=signin.now() - dt.timedelta(days=2))
-    cache.clear()
+    fresh_cache(settings)
     client.post(portal(admin) + "sign-in/phone", {"phone": "+972525551234"})
     run_jobs()
     assert len(twilio.calls("POST", f"/{PHONE_NUMBER_ID}/messages")) == 1

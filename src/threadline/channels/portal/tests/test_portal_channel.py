@@ -15,6 +15,8 @@ from threadline.contacts.actions import do_add_identity, resolve_sender
 from threadline.contacts.models import Contact, IdentityKind, MergeSuggestion
 from threadline.conversations.actions import do_send_reply
 from threadline.conversations.models import Conversation, Message
+from threadline.core.time import now
+from threadline.jobs.models import Job
 from threadline.portal.actions import do_submit_request, submit
 from threadline.portal.queries import message_of
 from threadline.testing.factories import make_workspace
@@ -186,3 +188,31 @@ def test_without_an_email_channel_the_system_mail_tells_the_customer(admin, run_
     captured = wait_for_mail(system_mail)[0]
     assert captured.rcpt_tos == ["dana.levi@example.com"]
     assert "It ships tomorrow." in captured.message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_submission_racing_another_for_the_same_address_is_retried_not_parked(admin, run_jobs, monkeypatch):
+    """Two submissions of one address processed at once (a feedback and a contact-us, two workers on
+    PostgreSQL): the second finds the pseudo identity created between its check and its insert. Its job rolls
+    back and runs again (the message lands on the first one's contact), instead of 'needs attention'."""
+    from threadline.portal import actions
+
+    event = submit_request(admin.workspace)
+    real_create = actions.do_create_contact
+
+    def create_while_the_other_worker_wins(workspace, **fields):
+        other = real_create(workspace, name="Dana (other worker)")
+        do_add_identity(other, IdentityKind.EXTERNAL, "portal:dana.levi@example.com", source="portal")
+        monkeypatch.setattr(actions, "do_create_contact", real_create)
+        return real_create(workspace, **fields)
+
+    monkeypatch.setattr(actions, "do_create_contact", create_while_the_other_worker_wins)
+    run_jobs()
+    event.refresh_from_db()
+    assert (event.state, event.error_code) == (InboundEvent.State.RECEIVED, "retrying")
+    assert not Contact.objects.filter(workspace=admin.workspace).exists()  # rolled back, nothing half done
+
+    Job.objects.update(run_after=now())  # the retry's back-off has passed
+    run_jobs()
+    event.refresh_from_db()
+    assert event.state == InboundEvent.State.PROCESSED, event.error
+    assert Contact.objects.filter(workspace=admin.workspace).count() == 1
