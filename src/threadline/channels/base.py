@@ -103,7 +103,8 @@ class CallEvent:
     `event` is one of: `started` (the call reached the IVR), `answered`, `completed`, `missed`
     (no-answer/busy/failed/canceled, or the caller hung up before reaching anyone), `voicemail` (with
     `recording`), `transcription`, `callback_requested` (with `callback_number`), `queued` (sent to a
-    team's queue). Each becomes a `call_<event>` row on the caller's conversation timeline.
+    team's queue), `survey` (the digits keyed in after the call, `metadata` {"survey_kind", "score"}). Each
+    becomes a `call_<event>` row on the caller's conversation timeline.
     """
 
     provider_call_id: str
@@ -173,6 +174,10 @@ class Capabilities:
     reply_window_hours: int | None = None
     interactive: bool = False  # buttons / lists
     consent_required: bool = False  # sends are blocked after the recipient opted out (STOP)
+    # How many reply choices (the bot's, a survey's scores) the channel shows as native buttons; more are cut
+    # to this many by the adapter. 0: none, choices go as numbered text ("Reply 1 for …", channels/choices.py).
+    # The answer bot and surveys read this one number.
+    max_choices: int = 0
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
 
 CALL_EVENTS = ("started", "answered", "completed", "missed", "voicemail", "transcription", "callback_requested",
-               "queued")
+               "queued", "survey")
 CALLBACK_EVENTS = ("missed", "callback_requested")
 
 

@@ -58,7 +58,8 @@ DURABLE: list[Subscriber] = [
     Subscriber("analytics", "threadline.analytics.subscribers:on_event", frozenset({
         "conversation.created", "conversation.updated", "message.received", "message.created", "conversation.merged",
         "bot.resolved", "bot.handed_over", "bot.abandoned"}), interested="threadline.analytics.subscribers:interested"),
-    Subscriber("surveys", "threadline.surveys.subscribers:on_event", frozenset({"conversation.updated", "message.received"}),
+    Subscriber("surveys", "threadline.surveys.subscribers:on_event", frozenset({"conversation.updated", "message.received",
+                                                                              "call.recorded"}),
                interested="threadline.surveys.subscribers:interested"),
     Subscriber("helpcenter", "threadline.helpcenter.subscribers:on_event", frozenset({
         "article.published", "article.updated", "article.unpublished"})),

@@ -1,5 +1,5 @@
 """Durable subscriber: a solved conversation gets its survey; an inbound message threading filed as a survey
-answer is recorded (idempotent: a request is answered once)."""
+answer is recorded (idempotent: a request is answered once); digits keyed in after a call are recorded."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from threadline.conversations.models import Conversation, Message, Status
 from threadline.surveys.actions import do_record_answer, do_send_survey
 from threadline.surveys.answers import RULE
 from threadline.surveys.models import Survey, SurveyRequest
+from threadline.surveys.voice import do_record_call_answer
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:
+    if event_type == "call.recorded":
+        return payload.get("event") == "survey"
     if event_type == "message.received":
         return SurveyRequest.objects.filter(contact_id=payload["contact_id"], answered_at__isnull=True).exists()
     return (payload.get("changes") or {}).get("status") == Status.SOLVED and Survey.objects.filter(
@@ -28,6 +31,8 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
             if conversation is not None and not SurveyRequest.objects.filter(conversation=conversation,
                                                                               answered_at__isnull=True).exists():
                 do_send_survey(conversation)
+        elif event_type == "call.recorded" and payload.get("event") == "survey":
+            do_record_call_answer(payload["conversation_id"], payload["call_id"])
         elif event_type == "message.received":
             message = Message.objects.filter(pk=payload["message_id"]).first()
             threading = ((message.metadata or {}).get("threading") or {}) if message else {}

@@ -450,7 +450,7 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return describe_sla(kind, data)
     if kind.startswith("bot_"):
         return describe_bot(kind, data)
-    if kind in ("survey_sent", "survey_answered"):
+    if kind in ("survey_sent", "survey_answered", "survey_not_sent", "survey_held"):
         return describe_survey(kind, data)
     if kind == "reply_retried":
         return _("%(actor)s tried a failed reply again") % {"actor": actor}
@@ -522,10 +522,23 @@ BOT_REASONS = {
 }
 
 
+SURVEY_REASONS = {
+    "opted_out": gettext_lazy("the customer opted out"),
+    "no_approved_template": gettext_lazy("the reply window is closed and the survey has no approved template"),
+    "outside_reply_window": gettext_lazy("the reply window is closed"),
+    "no_consent": gettext_lazy("no consent"),
+}
+
+
 def describe_survey(kind: str, data: dict[str, Any]) -> str:
     survey = str(data.get("survey_kind", "")).upper()  # CSAT, CES, NPS: the same in every language
     if kind == "survey_sent":
         return _("The %(survey)s survey was sent") % {"survey": survey}
+    if kind == "survey_held":
+        return _("The %(survey)s survey waits for the quiet hours to end") % {"survey": survey}
+    if kind == "survey_not_sent":
+        reason = SURVEY_REASONS.get(data.get("reason", ""), data.get("reason", ""))
+        return _("The %(survey)s survey was not sent: %(reason)s") % {"survey": survey, "reason": reason}
     return _("The customer answered the %(survey)s survey: %(score)s") % {"survey": survey, "score": data.get("score")}
 
 
@@ -554,6 +567,7 @@ def describe_call(kind: str, data: dict[str, Any]) -> str:
         "call_transcription": _("Call transcribed"),
         "call_callback_requested": _("Callback requested to %(number)s") % {"number": number},
         "call_queued": _("Call queued for a team"),
+        "call_survey": _("Survey keyed in on the phone after the call"),
         "callback_task": _("Call back %(number)s") % {"number": number or data.get("number", "")},
         "callback_done": _("Callback done: %(outcome)s") % {"outcome": data.get("outcome", "")},
     }

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from threadline.channels.registry import kinds
 from threadline.core.errors import ValidationFailed
-from threadline.surveys.actions import MAX_CHOICES, do_save_survey
+from threadline.surveys.actions import do_save_survey
 from threadline.surveys.models import ORDER, Kind, Survey
 from threadline.surveys.queries import surveys_of
 from threadline.surveys.wording import default_question
@@ -32,7 +33,7 @@ def _page(request: HttpRequest, *, error: Exception | None = None) -> HttpRespon
         survey = saved or Survey(workspace_id=agent.workspace_id, kind=kind)
         rows.append({"kind": kind, "label": labels[kind], "survey": survey, "default": default_question(kind),
                      "wording": [(code, (survey.wording or {}).get(code, "")) for code in languages]})
-    context: dict[str, Any] = {"rows": rows, "channel_kinds": sorted(MAX_CHOICES)}
+    context: dict[str, Any] = {"rows": rows, "channel_kinds": kinds()}
     return screen(request, TEMPLATE, context, error=error)
 
 

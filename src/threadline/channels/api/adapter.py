@@ -19,6 +19,7 @@ import httpx
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
+from threadline.channels import choices
 from threadline.channels.base import (
     Capabilities,
     DeliveryResult,
@@ -86,7 +87,7 @@ def sign(secret: str, body: bytes) -> str:
 class ApiAdapter:
     kind: ClassVar[str] = "api"
     identity_kind: ClassVar[str] = "external"
-    capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, max_choices=100)
     config_schema: ClassVar[type[BaseModel]] = ApiChannelConfig
 
     def verify(self, request: InboundRequest, channel: Channel) -> None:
@@ -182,6 +183,8 @@ class ApiAdapter:
             "subject": message.subject,
             "in_reply_to": message.in_reply_to,
             "attachments": message.metadata.get("attachments", []),
+            # reply choices to show as buttons (a survey's scores): a pick comes back as metadata.choice
+            "choices": [{"id": c["id"], "label": c["title"]} for c in choices.buttons(message)],
         }, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",

@@ -78,7 +78,8 @@ def _at(ms: Any) -> dt.datetime | None:
 class LineAdapter:
     kind: ClassVar[str] = "line"
     identity_kind: ClassVar[str] = "line"
-    capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, max_length=5000, interactive=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, max_length=5000, interactive=True,
+                                                        max_choices=13)
     config_schema: ClassVar[type[BaseModel]] = LineConfig
 
     # ── inbound ──
@@ -258,7 +259,7 @@ class LineAdapter:
                 messages[0]["quickReply"] = {"items": [
                     {"type": "action", "action": {"type": "postback", "label": b["title"][:20], "data": b["id"],
                                                   "displayText": b["title"][:300]}}
-                    for b in offered[:13]]}
+                    for b in offered[:self.capabilities.max_choices]]}
         for item in message.metadata.get("attachments", [])[:4]:
             link = media.media_link(channel, item["id"])
             kind = item["content_type"].split("/")[0]

@@ -81,7 +81,7 @@ class MessengerAdapter:
     profile_fields: ClassVar[str] = "first_name,last_name,profile_pic"
     capabilities: ClassVar[Capabilities] = Capabilities(
         text=True, media=True, templates=True, read_receipts=True, typing=True, max_length=2000,
-        reply_window_hours=24, interactive=True)
+        reply_window_hours=24, interactive=True, max_choices=13)
     account_fields: ClassVar[str] = "name"  # what check_connection reads of the Page
     config_schema: ClassVar[type[BaseModel]] = MessengerConfig
 
@@ -312,7 +312,7 @@ class MessengerAdapter:
             offered = choices.buttons(message)
             if offered:  # quick replies: title <= 20 characters, at most 13
                 body["quick_replies"] = [{"content_type": "text", "title": b["title"][:20], "payload": b["id"]}
-                                         for b in offered[:13]]
+                                         for b in offered[:self.capabilities.max_choices]]
             answer = graph.post_json(channel, self._endpoint(channel), {**head, "message": body})
             first = self._mid(answer)
         for item in message.metadata.get("attachments", []):
@@ -347,7 +347,8 @@ class InstagramAdapter(MessengerAdapter):
     profile_fields: ClassVar[str] = "name,username,profile_pic"
     account_fields: ClassVar[str] = "username"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        text=True, media=True, templates=True, read_receipts=True, max_length=1000, reply_window_hours=24)
+        text=True, media=True, templates=True, read_receipts=True, max_length=1000, reply_window_hours=24,
+        interactive=True, max_choices=13)
 
     def _send_file(self, channel: Channel, head: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
         """Instagram takes no uploads with the message: Meta fetches a signed link to the file."""

@@ -87,7 +87,7 @@ class TelegramAdapter:
     kind: ClassVar[str] = "telegram"
     identity_kind: ClassVar[str] = "telegram"
     capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, typing=True, max_length=4096,
-                                                        interactive=True)
+                                                        interactive=True, max_choices=100)
     config_schema: ClassVar[type[BaseModel]] = TelegramConfig
 
     def verify(self, request: InboundRequest, channel: Channel) -> None:

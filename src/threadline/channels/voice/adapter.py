@@ -148,7 +148,9 @@ class VoiceAdapter:
         if step == "callback_number":
             return self._callback_number(call, response)
         if step == "queue_result":
-            return response.hangup()
+            return self._after_queue(call, response)
+        if step == "survey":
+            return self._survey_answer(call, response)
         return response  # status, recording, transcription: nothing to say
 
     def _welcome(self, call: Call, response: TwiML) -> TwiML:
@@ -196,6 +198,29 @@ class VoiceAdapter:
         if option.action == "hangup":
             return response.hangup()
         return self._menu(call, response, menu, call.retry)  # "say": back to the same menu
+
+    def _after_queue(self, call: Call, response: TwiML) -> TwiML:
+        """The call left the queue. When it was bridged, the agent has hung up and the caller is still on the
+        line: the survey due for them (if any) is asked with DTMF digits, else the call ends."""
+        from threadline.surveys.voice import digits_for, prompt, survey_after_call
+
+        if call.params.get("QueueResult") != "bridged":
+            return response.hangup()
+        kind, address, _name = self._caller(call)
+        survey = survey_after_call(call.channel, kind, address)
+        if survey is None:
+            return response.hangup()
+        response.gather(call.url("survey", survey=survey.kind), [(prompt(survey, call.lang), call.lang)],
+                        numDigits=digits_for(survey.kind), finishOnKey="#", timeout=8)
+        return response.say(_("Thank you for calling. Goodbye."), call.lang).hangup()
+
+    def _survey_answer(self, call: Call, response: TwiML) -> TwiML:
+        from threadline.surveys.actions import thank_you
+        from threadline.surveys.voice import score_of
+
+        if score_of(call.query.get("survey", ""), call.params.get("Digits", "")) is None:
+            return response.say(_("Sorry, that is not a score. Goodbye."), call.lang).hangup()
+        return response.say(thank_you(call.lang.split("-")[0]), call.lang).hangup()
 
     def _voicemail(self, call: Call, response: TwiML) -> TwiML:
         flow = call.flow
@@ -271,6 +296,12 @@ class VoiceAdapter:
             name = "answered" if result == "bridged" else "missed"
             return [event(name, team_id=team_id, metadata={"queue_result": result,
                                                            "queue_seconds": params.get("QueueTime", "")})]
+        if step == "survey":
+            from threadline.surveys.voice import score_of
+
+            kind = call.query.get("survey", "")
+            score = score_of(kind, params.get("Digits", ""))
+            return [] if score is None else [event("survey", metadata={"survey_kind": kind, "score": score})]
         if step == "recording" and params.get("RecordingStatus", "completed") == "completed":
             return [event("voicemail", duration_seconds=_int(params.get("RecordingDuration")),
                           recording=self._recording(channel, params), recording_url=params.get("RecordingUrl", ""),

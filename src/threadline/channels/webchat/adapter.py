@@ -51,7 +51,7 @@ class WebchatAdapter:
     kind: ClassVar[str] = "webchat"
     identity_kind: ClassVar[str] = IdentityKind.VISITOR
     capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, typing=True, read_receipts=True,
-                                                        max_length=10_000)
+                                                        max_length=10_000, max_choices=100)
     config_schema: ClassVar[type[BaseModel]] = WebchatConfig
 
     def verify(self, request: InboundRequest, channel: Channel) -> None:

@@ -93,7 +93,7 @@ class WeChatAdapter:
     kind: ClassVar[str] = "wechat"
     identity_kind: ClassVar[str] = "wechat"
     capabilities: ClassVar[Capabilities] = Capabilities(text=True, media=True, templates=True, max_length=2048,
-                                                        reply_window_hours=48)
+                                                        reply_window_hours=48, interactive=True, max_choices=10)
     config_schema: ClassVar[type[BaseModel]] = WeChatConfig
 
     # ── verification ──
@@ -303,7 +303,7 @@ class WeChatAdapter:
         from threadline.conversations.models import Attachment
 
         to = message.recipient_address
-        offered = choices.buttons(message)
+        offered = choices.buttons(message)[:self.capabilities.max_choices]
         if offered:  # a menu message (msgmenu); a pick comes back as text with its bizmsgmenuid
             self._post_json(channel, "/cgi-bin/message/custom/send", {"touser": to, "msgtype": "msgmenu", "msgmenu": {
                 "head_content": message.text, "tail_content": "",

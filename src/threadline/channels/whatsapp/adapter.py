@@ -97,7 +97,7 @@ class WhatsAppAdapter:
     identity_kind: ClassVar[str] = "whatsapp"
     capabilities: ClassVar[Capabilities] = Capabilities(
         text=True, media=True, templates=True, read_receipts=True, max_length=4096, reply_window_hours=24,
-        interactive=True, consent_required=True)
+        interactive=True, consent_required=True, max_choices=10)
     config_schema: ClassVar[type[BaseModel]] = WhatsAppConfig
 
     # ── inbound ──
@@ -296,7 +296,7 @@ class WhatsAppAdapter:
         base = config["graph_base_url"].rstrip("/")
         head = {"messaging_product": "whatsapp", "recipient_type": "individual", **_to(message.recipient_address)}
         bodies: list[dict[str, Any]] = []
-        offered = choices.buttons(message)
+        offered = choices.buttons(message)[:self.capabilities.max_choices]
         if offered and not message.metadata.get("attachments"):  # reply buttons (or a list) under the text
             bodies.append({**head, "type": "interactive", "interactive": self._interactive(message, offered)})
         elif message.template:

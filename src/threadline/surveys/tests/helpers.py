@@ -25,9 +25,10 @@ def solve(admin: Membership, conversation: Conversation) -> None:
         do_update_conversation(admin, Conversation.objects.get(pk=conversation.pk), status="solved")
 
 
-def sms(n: int, text: str, sender: str = "+14155552671") -> str:
-    """Twilio's inbound SMS form (its documented fields) with its own message sid, sender and text."""
-    form = dict(item.split("=", 1) for item in fixture("inbound_text.form").split("&"))
+def sms(n: int, text: str, sender: str = "+14155552671", *, form_name: str = "inbound_text.form") -> str:
+    """Twilio's inbound SMS form (its documented fields) with its own message sid, sender and text; WhatsApp
+    through Twilio with `form_name="inbound_whatsapp.form"` and a `whatsapp:+…` sender."""
+    form = dict(item.split("=", 1) for item in fixture(form_name).split("&"))
     form.update(SmsMessageSid=f"SM{n:032d}", MessageSid=f"SM{n:032d}", SmsSid=f"SM{n:032d}")
     form.pop("Body")
     form.pop("From")
