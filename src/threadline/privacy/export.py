@@ -114,6 +114,5 @@ def write_archive(contact: Contact, out: IO[bytes]) -> dict[str, int]:
         archive.writestr("manifest.json", _json({
             "format": "threadline-contact-export", "version": FORMAT_VERSION, "created_at": now(),
             "workspace_id": contact.workspace_id, "contact_id": contact.pk, "counts": counts,
-            "surveys": "This installation has no surveys; there are no survey answers to include.",
         }))
     return counts

@@ -18,8 +18,9 @@ from threadline.contacts.models import Contact, ContactIdentity
 from threadline.conversations.models import Attachment, Conversation, Message
 from threadline.core import crypto
 
-# Rows of channel kinds that hold a contact's data, found by app label (the kinds are optional apps and this
-# domain does not import them): (app label, model, field pointing at the contact, field holding an address).
+# Rows of channel kinds and surveys that hold a contact's data, found by app label (the kinds are optional apps
+# and this domain does not import them): (app label, model, field pointing at the contact, field holding an
+# address).
 KIND_ROWS: list[tuple[str, str, str | None, str | None]] = [
     ("webchat", "Visitor", "contact", None),
     ("webchat", "VisitorEvent", "contact", None),
@@ -27,6 +28,8 @@ KIND_ROWS: list[tuple[str, str, str | None, str | None]] = [
     ("consent", "ConsentRecord", None, "address"),
     ("community", "SignInLink", None, "email"),
     ("community", "CommunityMember", "contact", None),  # with their topics, posts, votes, reports, follows
+    ("surveys", "SurveyRequest", "contact", None),
+    ("surveys", "SurveyResponse", "contact", None),  # scores and the customer's comments
 ]
 MIN_NEEDLE = 5  # shorter addresses would match unrelated bytes
 
