@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from threadline.conversations.models import Conversation
 from threadline.core.errors import NotFound
-from threadline.surveys.models import ORDER, Survey, SurveyResponse
+from threadline.surveys.models import ORDER, Survey, SurveyResponse, SurveySettings
 from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
 
@@ -30,3 +30,9 @@ def surveys_of(actor: Membership) -> list[Survey | None]:
     require(actor, Permission.ADMIN_AUTOMATIONS)
     saved = {s.kind: s for s in Survey.objects.filter(workspace_id=actor.workspace_id)}
     return [saved.get(kind) for kind in ORDER]
+
+
+def settings_of(actor: Membership) -> SurveySettings | None:
+    """The workspace's quiet hours for surveys (None: never set, no quiet hours)."""
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    return SurveySettings.objects.filter(workspace_id=actor.workspace_id).first()
