@@ -22,6 +22,9 @@ from threadline.bot import retrieval, wording
 from threadline.bot.events import BotAbandoned, BotHandedOver, BotResolved
 from threadline.bot.models import BotSession, BotSettings, Mode, SessionState
 from threadline.bot.queries import settings_for, would_engage
+from threadline.channels.choices import fitted
+from threadline.channels.models import Channel
+from threadline.channels.registry import adapter_for
 from threadline.conversations.actions import do_update_conversation, record_event
 from threadline.conversations.models import AuthorKind, Conversation, Message, Status
 from threadline.core import crypto
@@ -245,6 +248,7 @@ def do_apply_external_turn(session_id: int, request: dict[str, Any], turn: Any) 
                 choices = [{"id": str(c.get("id", "")), "label": str(c.get("label", ""))} for c in turn.choices or []]
                 if not any(c["id"] == wording.HANDOFF for c in choices):
                     choices.append(wording.person_choice()[0])
+                choices = fitted(choices, _max_choices(session), keep=wording.HANDOFF)
             _say(session, conversation, text, language, choices)
         if turn.handoff:
             return _hand_over(session, conversation, "external", language, silent=bool(texts),
@@ -254,6 +258,12 @@ def do_apply_external_turn(session_id: int, request: dict[str, Any], turn: Any) 
         _check_later(session, settings, resolve=False)
     session.save()
     return session
+
+
+def _max_choices(session: BotSession) -> int:
+    """How many buttons the session's channel shows (the adapter's capabilities: the number surveys read too)."""
+    kind = Channel.objects.filter(pk=session.channel_id).values_list("kind", flat=True).first()
+    return adapter_for(kind).capabilities.max_choices if kind else 0
 
 
 def _say(session: BotSession, conversation: Conversation, text: str, language: str,

@@ -25,6 +25,16 @@ def buttons(message: OutboundMessage) -> list[dict[str, str]]:
             for c in message.metadata.get("choices") or [] if c.get("id") and c.get("label")]
 
 
+def fitted(offered: list[dict[str, str]], limit: int, *, keep: str = "") -> list[dict[str, str]]:
+    """At most `limit` choices for a channel that shows that many buttons (`capabilities.max_choices`; 0: no
+    buttons, numbered text takes any number), the one whose id is `keep` (the bot's "talk to a person") kept
+    at the end rather than cut."""
+    if limit <= 0 or len(offered) <= limit:
+        return offered
+    kept = [c for c in offered if keep and c.get("id") == keep][:1]
+    return [c for c in offered if c not in kept][:limit - len(kept)] + kept
+
+
 def numbered(message: OutboundMessage) -> str:
     """The text with its choices as "Reply 1 for …, 2 for …" (channels without buttons)."""
     offered = buttons(message)
