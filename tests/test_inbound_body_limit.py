@@ -15,7 +15,7 @@ import pytest
 
 from threadline.testing.server import ServerProcess, migrated_copy, sign
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("inbound-body-limit")]  # one worker: one server
 
 LIMIT = 1024 * 1024  # THREADLINE["INBOUND_MAX_BYTES"]
 

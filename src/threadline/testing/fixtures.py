@@ -79,11 +79,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append(("threadline serve log (last 6000 characters)", server.errors()[-6000:]))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests share one xdist worker (`xdist_group("browser")`, run one after another): put them
-    first, so that worker starts on them while the other workers take the rest, instead of the whole group
-    running alone at the end of the suite (it is its longest chain)."""
+@pytest.hookimpl(trylast=True)  # after pytest-django's, which sorts the tests by their kind of database use
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How `pytest -n 2 --dist loadgroup` shares the work. xdist hands each worker a unit at a time (the tests
+    of one `xdist_group`, or a single test), the largest units first, the rest in the order collected here:
+
+    - each browser module (`xdist_group("browser")`) is a unit of its own: its tests share the module's
+      `threadline serve` and Chromium and run one after another on one worker, while the modules spread over
+      both workers;
+    - the tests that start real processes (`slow`) come before the in-process tests, so the long units are
+      handed out first and the short ones fill in at the end: both workers finish at about the same time.
+    """
     def in_browser_group(item: pytest.Item) -> bool:
         return any(mark.args[:1] == ("browser",) for mark in item.iter_markers("xdist_group"))
 
-    items.sort(key=lambda item: not in_browser_group(item))  # stable: each part keeps its order
+    for item in items:
+        if in_browser_group(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=lambda item: (not in_browser_group(item), item.get_closest_marker("slow") is None))
+    if getattr(config.option, "loadgroup", False):  # set in xdist's workers under --dist loadgroup
+        for item in items:
+            name_group(item)
+
+
+def name_group(item: pytest.Item) -> None:
+    """Give the test its `xdist_group` in its id (`<id>@<group>`), which is all xdist's scheduler reads.
+
+    xdist 3.8 writes that id into `item._nodeid`, which pytest 9 no longer has: every group was silently
+    ignored (each test a unit of its own, so a module's tests ran on both workers, each starting the module's
+    server and browser). This writes it where pytest 9 keeps the id, and fails loudly if that stops working.
+    """
+    names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")})
+    if not names:
+        return
+    suffix = "@" + "_".join(names)
+    if not item.nodeid.endswith(suffix):
+        item._id = type(item._id).parse(item.nodeid + suffix)  # noqa: SLF001 - see above
+    if not item.nodeid.endswith(suffix):
+        raise pytest.UsageError(f"cannot put {item.nodeid} in its xdist group {suffix[1:]!r}")
