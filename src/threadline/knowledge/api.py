@@ -8,9 +8,13 @@ before any lookup, so a refused role gets 403 whatever the ids.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -93,77 +97,84 @@ def replace_help_center(request: HttpRequest, help_center_id: Id, payload: HelpC
                                            brand=_brand(me, payload.brand_id), **fields)
 
 
-# ── categories and sections ──────────────────────────────────────────────────────────────────────────────
-@router.get("/categories", response=responses(list[CategoryOut]), summary="List categories")
-def categories(request: HttpRequest) -> Any:
-    return list(q.list_categories(actor(request)).order_by("help_center_id", "position", "pk")[:1000])
+# ── categories and sections: the same five routes each ─────────────────────────────────────────────────
+@dataclass(frozen=True)
+class _Place:
+    """A level of the structure under a parent (a category in a help center, a section in a category)."""
+
+    noun: str  # "category": the path parameter is `category_id`
+    plural: str  # "categories": the path
+    schema_in: type
+    schema_out: type
+    rows: Callable[[Membership], QuerySet[Any]]
+    order: tuple[str, ...]
+    access: Callable[[Membership, int], Any]
+    parent: str  # the payload's `<parent>_id` and the save action's keyword
+    access_parent: Callable[[Membership, int], Any]
+    save: Callable[..., Any]
+    delete: Callable[[Membership, Any], None]
 
 
-@router.post("/categories", response=responses(CategoryOut, 201), summary="Create a category")
-def create_category(request: HttpRequest, payload: CategoryIn) -> tuple[int, Any]:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        return Status(201, actions.do_save_category(
-            me, None, help_center=q.access_help_center(me, payload.help_center_id), titles=payload.titles,
-            descriptions=payload.descriptions, position=payload.position))
+def _view(name: str, view: Callable[..., Any], **params: Any) -> Callable[..., Any]:
+    """`view` as django-ninja sees a hand-written one: its name (the OpenAPI operation id) and the typed
+    parameters after the request (the path's `<noun>_id`, the body's schema)."""
+    view.__name__ = view.__qualname__ = name
+    view.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
+        *(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=kind) for key, kind in params.items())])
+    return view
 
 
-@router.get("/categories/{category_id}", response=responses(CategoryOut), summary="Get a category")
-def category(request: HttpRequest, category_id: Id) -> Any:
-    return q.access_category(actor(request), category_id)
+def _place_routes(place: _Place) -> None:
+    """List, create, get, replace and delete (an empty one) for one level of the structure."""
+    key, path = f"{place.noun}_id", f"/{place.plural}"
+    one = f"{path}/{{{key}}}"
+
+    def fields(me: Membership, payload: Any) -> dict[str, Any]:
+        parent = place.access_parent(me, getattr(payload, f"{place.parent}_id"))
+        return {place.parent: parent, "titles": payload.titles, "descriptions": payload.descriptions,
+                "position": payload.position}
+
+    def listing(request: HttpRequest) -> Any:
+        return list(place.rows(actor(request)).order_by(*place.order)[:1000])
+
+    def create(request: HttpRequest, payload: Any) -> tuple[int, Any]:
+        me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+        with transaction.atomic():
+            return Status(201, place.save(me, None, **fields(me, payload)))
+
+    def get(request: HttpRequest, **ids: int) -> Any:
+        return place.access(actor(request), ids[key])
+
+    def replace(request: HttpRequest, payload: Any, **ids: int) -> Any:
+        me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+        with transaction.atomic():
+            return place.save(me, place.access(me, ids[key]), **fields(me, payload))
+
+    def delete(request: HttpRequest, **ids: int) -> tuple[int, None]:
+        me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+        with transaction.atomic():
+            place.delete(me, place.access(me, ids[key]))
+        return Status(204, None)
+
+    noun, out = place.noun, place.schema_out
+    router.get(path, response=responses(list[out]), summary=f"List {place.plural}")(
+        _view(place.plural, listing))
+    router.post(path, response=responses(out, 201), summary=f"Create a {noun}")(
+        _view(f"create_{noun}", create, payload=place.schema_in))
+    router.get(one, response=responses(out), summary=f"Get a {noun}")(_view(noun, get, **{key: Id}))
+    router.put(one, response=responses(out), summary=f"Replace a {noun}")(
+        _view(f"replace_{noun}", replace, **{key: Id}, payload=place.schema_in))
+    router.delete(one, response=responses(None, 204), summary=f"Delete an empty {noun}")(
+        _view(f"delete_{noun}", delete, **{key: Id}))
 
 
-@router.put("/categories/{category_id}", response=responses(CategoryOut), summary="Replace a category")
-def replace_category(request: HttpRequest, category_id: Id, payload: CategoryIn) -> Any:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        return actions.do_save_category(
-            me, q.access_category(me, category_id), help_center=q.access_help_center(me, payload.help_center_id),
-            titles=payload.titles, descriptions=payload.descriptions, position=payload.position)
-
-
-@router.delete("/categories/{category_id}", response=responses(None, 204), summary="Delete an empty category")
-def delete_category(request: HttpRequest, category_id: Id) -> tuple[int, None]:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        actions.do_delete_category(me, q.access_category(me, category_id))
-    return Status(204, None)
-
-
-@router.get("/sections", response=responses(list[SectionOut]), summary="List sections")
-def sections(request: HttpRequest) -> Any:
-    return list(q.list_sections(actor(request)).order_by("category_id", "position", "pk")[:1000])
-
-
-@router.post("/sections", response=responses(SectionOut, 201), summary="Create a section")
-def create_section(request: HttpRequest, payload: SectionIn) -> tuple[int, Any]:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        return Status(201, actions.do_save_section(
-            me, None, category=q.access_category(me, payload.category_id), titles=payload.titles,
-            descriptions=payload.descriptions, position=payload.position))
-
-
-@router.get("/sections/{section_id}", response=responses(SectionOut), summary="Get a section")
-def section(request: HttpRequest, section_id: Id) -> Any:
-    return q.access_section(actor(request), section_id)
-
-
-@router.put("/sections/{section_id}", response=responses(SectionOut), summary="Replace a section")
-def replace_section(request: HttpRequest, section_id: Id, payload: SectionIn) -> Any:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        return actions.do_save_section(
-            me, q.access_section(me, section_id), category=q.access_category(me, payload.category_id),
-            titles=payload.titles, descriptions=payload.descriptions, position=payload.position)
-
-
-@router.delete("/sections/{section_id}", response=responses(None, 204), summary="Delete an empty section")
-def delete_section(request: HttpRequest, section_id: Id) -> tuple[int, None]:
-    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    with transaction.atomic():
-        actions.do_delete_section(me, q.access_section(me, section_id))
-    return Status(204, None)
+_place_routes(_Place("category", "categories", CategoryIn, CategoryOut, q.list_categories,
+                     ("help_center_id", "position", "pk"), q.access_category, "help_center", q.access_help_center,
+                     actions.do_save_category, actions.do_delete_category))
+_place_routes(_Place("section", "sections", SectionIn, SectionOut, q.list_sections,
+                     ("category_id", "position", "pk"), q.access_section, "category", q.access_category,
+                     actions.do_save_section, actions.do_delete_section))
 
 
 # ── articles ─────────────────────────────────────────────────────────────────────────────────────────────
