@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 
 from threadline.channels.models import Channel
@@ -30,7 +31,8 @@ CATEGORY_PREVIEW = 10  # articles shown per section on a category page
 TOP_ARTICLES = 8
 TOP_DAYS = 90
 TOP_CANDIDATES = 200  # the workspace's most liked translations, any language, the page's language among them
-SITEMAP_ARTICLES = 1000  # articles per sitemap file (each with all its languages: at most 50,000 URLs)
+LIKED_TTL = 600  # seconds the most liked translations are counted for
+SITEMAP_ARTICLES = 200  # articles per sitemap file: 1,000 URLs in five languages, a file renders in milliseconds
 
 
 def public_translations(center: HelpCenter) -> QuerySet[ArticleTranslation]:
@@ -100,14 +102,26 @@ def section_articles(center: HelpCenter, section: Section, language: str, *, off
     return _public_in(ids[:limit], language), len(ids) > limit
 
 
+def most_liked(workspace_id: int) -> list[int]:
+    """The workspace's TOP_CANDIDATES translations with the most "helpful" answers in the last TOP_DAYS days,
+    best first. Kept in the cache for LIKED_TTL, apart from the pages: a publication (a new content version)
+    re-renders the home pages without counting the feedback again; the caller keeps only the translations that
+    are public now, so an unpublished one leaves the list at once (the counts may be LIKED_TTL old)."""
+    key = f"tl:helpcenter:liked:{workspace_id}"
+    ranked = cache.get(key)
+    if ranked is None:
+        ranked = [row["translation_id"] for row in ArticleFeedback.objects.filter(
+            created_at__gte=now() - timedelta(days=TOP_DAYS), workspace_id=workspace_id, helpful=True,
+        ).values("translation_id").annotate(n=Count("id")).order_by("-n", "translation_id")[:TOP_CANDIDATES]]
+        cache.set(key, ranked, LIKED_TTL)
+    return ranked
+
+
 def top_articles(center: HelpCenter, language: str, limit: int = TOP_ARTICLES) -> list[ArticleTranslation]:
     """The translations readers found most helpful in the last TOP_DAYS days, then the newest, in `language`.
     Both stay cheap with tens of thousands of translations: the feedback is read from its `created_at` index,
     the newest from the (workspace, state, language) index in id order, without sorting."""
-    liked = list(ArticleFeedback.objects.filter(
-        created_at__gte=now() - timedelta(days=TOP_DAYS), workspace_id=center.workspace_id, helpful=True,
-    ).values("translation_id").annotate(n=Count("id")).order_by("-n", "translation_id")[:TOP_CANDIDATES])
-    ranked = [row["translation_id"] for row in liked]
+    ranked = most_liked(center.workspace_id)
     by_id = {t.pk: t for t in _listing(public_translations(center).filter(pk__in=ranked, language=language))}
     found = [by_id[pk] for pk in ranked if pk in by_id][:limit]
     if len(found) < limit:
@@ -167,16 +181,20 @@ def article_languages(center: HelpCenter, article_id: int) -> list[tuple[str, st
 
 
 def _sitemap_articles(center: HelpCenter) -> QuerySet[Article]:
+    """The help center's public articles in id order, through its sections (a short list) rather than a join."""
+    sections = Section.objects.filter(workspace_id=center.workspace_id, category__help_center=center)
     return Article.objects.filter(workspace_id=center.workspace_id, internal_only=False,
-                                  section__category__help_center=center).order_by("id")
+                                  section_id__in=list(sections.values_list("id", flat=True))).order_by("id")
 
 
-def sitemap_rows(center: HelpCenter, page: int) -> list[tuple[int, str, str, object]]:
+def sitemap_rows(center: HelpCenter, page: int) -> list[tuple[int, str, str, object]] | None:
     """(article_id, language, slug, updated_at) of the public translations of the `page`th (from 1) run of
     SITEMAP_ARTICLES articles, in article order (the articles in id order, then their translations by the
-    (article, language) index: no pass over every translation)."""
+    (article, language) index: no pass over every translation, no count). None past the last article."""
     ids = list(_sitemap_articles(center).values_list("id", flat=True)
                [(page - 1) * SITEMAP_ARTICLES:page * SITEMAP_ARTICLES])
+    if not ids:
+        return None
     return list(ArticleTranslation.objects.filter(article_id__in=ids, state=State.PUBLISHED)
                 .order_by("article_id", "language").values_list("article_id", "language", "slug", "updated_at"))
 

@@ -80,6 +80,8 @@ class Article(WorkspaceScoped):
 
     class Meta:
         ordering = ["position", "id"]
+        # a section's page walks its articles in the editors' order and stops after the page (no sort)
+        indexes = [models.Index(fields=["section", "position", "id"], name="kb_article_section_order")]
 
     def __str__(self) -> str:
         return f"article {self.pk}"

@@ -275,3 +275,23 @@ def test_a_section_pages_its_articles_in_the_editors_order(client, acme, monkeyp
     last = html_of(client.get(path + "?page=3"))  # the draft: nothing public, and the internal one never counts
     assert "Upcoming returns" not in last and "Refund override" not in last and 'rel="next"' not in last
     assert client.get(path + "?page=4").status_code == 404
+
+
+def _popular(html: str) -> list[str]:
+    block = re.search(r'<h2 id="hc-top">.*?</ul>', html, re.S).group(0)
+    return re.findall(r'<a href="[^"]*">([^<]*)</a>', block)
+
+
+def test_the_most_liked_article_leads_the_popular_list_and_leaves_it_once_unpublished(client, acme):
+    from threadline.helpcenter.subscribers import on_event
+    from threadline.knowledge.models import ArticleFeedback
+
+    english = acme["english"].translations.get(language="en")
+    ArticleFeedback.objects.bulk_create([ArticleFeedback(workspace_id=english.workspace_id, translation=english,
+                                                         helpful=True) for _ in range(3)])
+    assert _popular(client.get("/help/acme/en/").content.decode()) == ["Change the delivery address",
+                                                                       "Track your parcel"]
+    english.state = State.DRAFT  # the ranking is kept apart from the pages: the next render still filters it
+    english.save()
+    on_event("article.unpublished", {"workspace_id": english.workspace_id, "article_id": english.article_id}, 1)
+    assert _popular(client.get("/help/acme/en/").content.decode()) == ["Track your parcel"]
