@@ -32,6 +32,7 @@ TOP_ARTICLES = 8
 TOP_DAYS = 90
 TOP_CANDIDATES = 200  # the workspace's most liked translations, any language, the page's language among them
 LIKED_TTL = 600  # seconds the most liked translations are counted for
+LIKED_KEY = "tl:helpcenter:liked:{}"  # per workspace
 SITEMAP_ARTICLES = 200  # articles per sitemap file: 1,000 URLs in five languages, a file renders in milliseconds
 
 
@@ -107,7 +108,7 @@ def most_liked(workspace_id: int) -> list[int]:
     best first. Kept in the cache for LIKED_TTL, apart from the pages: a publication (a new content version)
     re-renders the home pages without counting the feedback again; the caller keeps only the translations that
     are public now, so an unpublished one leaves the list at once (the counts may be LIKED_TTL old)."""
-    key = f"tl:helpcenter:liked:{workspace_id}"
+    key = LIKED_KEY.format(workspace_id)
     ranked = cache.get(key)
     if ranked is None:
         ranked = [row["translation_id"] for row in ArticleFeedback.objects.filter(

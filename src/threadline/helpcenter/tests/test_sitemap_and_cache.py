@@ -64,6 +64,7 @@ def test_a_sitemap_file_lists_published_translations_with_lastmod_and_alternates
     assert entries[en].find("s:lastmod", NS).text.startswith(str(both.translations.first().updated_at.year))
     assert entries[draft_he].findall("x:link", NS) == []  # its English is a draft: no alternates
     assert client.get("/help/acme/sitemap-2.xml").status_code == 404
+    assert client.get("/help/acme/sitemap-0.xml").status_code == 404  # not a negative slice (a 500)
 
 
 def test_sitemap_files_split_by_articles(client, site, monkeypatch):
