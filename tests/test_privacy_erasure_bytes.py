@@ -1,7 +1,9 @@
 """Acceptance (issue 10, data-subject requests): after `threadline privacy erase --contact ID --now`, a byte
 search of the installation's files finds none of the contact's unique strings: the SQLite database and its
 WAL (a real file-based database of a real installation, search index included: its FTS5 tables live in the same
-file), the attachment directory (where export archives live too). The search index found the contact before
+file), the attachment directory (where export archives live too). Their data reaches the self-service domains
+as well: a survey comment, an external bot's turn (and its session, kept encrypted), an article's feedback
+comment the help center forwarded with their email, a portal sign-in by link and its session. The search index found the contact before
 (its documents and its typo dictionary) and finds nothing of them after. The audit log keeps a tombstone
 without personal data.
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from threadline.privacy.tests.builders import UNIQUE
+from threadline.privacy.tests.builders import BOT_STATE, SURVEY_COMMENT, UNIQUE
 from threadline.testing.server import ServerProcess, migrated_copy
 
 pytestmark = pytest.mark.slow
@@ -25,7 +27,7 @@ import json
 from django.db import transaction
 from threadline.privacy.actions import do_request_export
 from threadline.privacy.tasks import export_contact_task
-from threadline.privacy.tests.builders import make_person, write_in
+from threadline.privacy.tests.builders import add_self_service, make_person, write_in
 from threadline.testing import factories
 from threadline.testing.receiver import Receiver
 
@@ -33,6 +35,7 @@ receiver = Receiver().start()
 admin = factories.make_workspace()
 channel = factories.make_api_channel(admin, webhook_url=receiver.url)
 person = make_person(admin, channel, receiver.url)
+add_self_service(admin, channel, person)
 write_in(channel, "other-1", "bystander@example.net", "someone else entirely", name="Bo Bystander")
 with transaction.atomic():
     export = do_request_export(admin, person.contact)
@@ -44,8 +47,11 @@ print(json.dumps({"contact": person.contact.pk, "received": len(receiver.request
 TOMBSTONE = """
 import json
 from threadline.audit.models import AuditEntry
+from threadline.bot.models import BotSession
 from threadline.contacts.models import Contact
-from threadline.privacy.tests.builders import UNIQUE, rows_mentioning
+from threadline.portal.models import PortalSession, SignInLink
+from threadline.privacy.tests.builders import BOT_STATE, UNIQUE, rows_mentioning
+from threadline.surveys.models import SurveyResponse
 from threadline.search.models import SearchTerm
 from threadline.search.queries import AGENT_KINDS, AGENT_VISIBILITIES, find
 workspace_id = Contact.objects.get(name="Bo Bystander").workspace_id
@@ -54,7 +60,10 @@ search = {q: len(find(workspace_id, q, kinds=AGENT_KINDS, visibilities=AGENT_VIS
 print(json.dumps({"tombstones": list(AuditEntry.objects.filter(action="contact.erased").values("target_id", "details")),
                   "bystander": Contact.objects.filter(name="Bo Bystander").count(),
                   "rows": rows_mentioning(UNIQUE), "search": search,
-                  "terms": SearchTerm.objects.filter(term__in=["quillfeather", "zephyrine", "glimmerwick7731"]).count()}))
+                  "terms": SearchTerm.objects.filter(term__in=["quillfeather", "zephyrine", "glimmerwick7731"]).count(),
+                  "bot_states": [s.external_state.get("conversation_id") for s in BotSession.objects.all()],
+                  "portal": [PortalSession.objects.count(), SignInLink.objects.count()],
+                  "survey_comments": list(SurveyResponse.objects.values_list("comment", flat=True))}))
 """
 
 
@@ -92,11 +101,15 @@ def test_erasure_leaves_no_byte_of_the_contact_in_the_database_files_or_attachme
     indexed = installation.python(TOMBSTONE)
     assert all(indexed["search"][q] for q in ("Quillfeather", "glimmerwick7731", "uniq-example")), indexed["search"]
     assert indexed["terms"] == 3
+    assert indexed["bot_states"] == [BOT_STATE] and indexed["portal"] == [1, 1]
+    assert [c for c in indexed["survey_comments"] if c.endswith(SURVEY_COMMENT)]
+    for table in ("SurveyResponse", "ArticleFeedback", "Message", "PortalSession", "SignInLink"):
+        assert any(row.startswith(f"{table}: ") for row in indexed["rows"]), (table, indexed["rows"])
     if not sqlite:
         assert len(set(indexed["rows"])) > len(UNIQUE)
 
     erased = json.loads(installation.run("privacy", "erase", "--contact", str(made["contact"]), "--now").stdout)
-    assert erased["state"] == "done" and erased["counts"]["contacts"] == 2
+    assert erased["state"] == "done" and erased["counts"]["contacts"] == 3  # with the portal's pseudo-contact
 
     assert found_in(data_dir) == {}
     if sqlite:
@@ -105,9 +118,10 @@ def test_erasure_leaves_no_byte_of_the_contact_in_the_database_files_or_attachme
         assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
     after = installation.python(TOMBSTONE)
     [tombstone] = after["tombstones"]
-    assert len(tombstone["target_id"]) == 64 and tombstone["details"]["messages"] == 3
+    assert len(tombstone["target_id"]) == 64 and tombstone["details"]["messages"] == 5  # 3, the bot's, the feedback
     assert not any(s.lower() in json.dumps(tombstone).lower() for s in UNIQUE)
     assert after["bystander"] == 1
     assert after["rows"] == []
     assert after["search"] == {"Quillfeather": 0, "glimmerwick7731": 0, "uniq-example": 0, "Bystander": 1}
     assert after["terms"] == 0
+    assert after["bot_states"] == [] and after["portal"] == [0, 0] and after["survey_comments"] == []

@@ -5,7 +5,10 @@ timelines, deliveries, mentions, timers), messages they wrote elsewhere, attachm
 payloads (linked by processing, or naming one of their addresses), outbox events about them (with the webhook
 delivery copies of those events), jobs whose arguments name them, merge snapshots, consent records and the
 channel kinds' rows (widget visitors, email participants), their community member (with their topics, posts,
-votes, reports and follows; the topics they posted in are indexed again), their export archives, and their search documents
+votes, reports and follows; the topics they posted in are indexed again), their survey requests and answers
+(scores, comments), the bot's sessions of their conversations (an external platform's session with them),
+their portal sign-in links, codes and sessions, their article feedback (and anonymous feedback the help center
+forwarded as their request), their export archives, and their search documents
 with the words only they held (the index is compacted so the words leave its pages). The tombstone is an
 audit entry `contact.erased` naming a keyed hash of the contact and the counts only.
 
@@ -107,13 +110,13 @@ def do_erase_contact(contact: Contact, *, actor: Any = None) -> dict[str, int]:
     Job.objects.filter(pk__in=job_ids).delete()
     OutboxEvent.objects.filter(pk__in=outbox_ids).delete()
     InboundEvent.objects.filter(pk__in=inbound_ids).delete()
+    topics = community_search.topics_of_contacts(scope.contact_ids)
+    for label, rows in scope.kind_rows():  # before the conversations, whose cascade would take some of them
+        counts[label] = rows.count()
+        rows.delete()
     Message.objects.filter(author_contact_id__in=scope.contact_ids).exclude(
         conversation_id__in=scope.conversation_ids).delete()
     scope.conversations().delete()
-    topics = community_search.topics_of_contacts(scope.contact_ids)
-    for label, rows in scope.kind_rows():
-        counts[label] = rows.count()
-        rows.delete()
     community_search.reindex_after_erasure(workspace_id, topics)
     exports.delete()
     ContactIdentity.objects.filter(pk__in=scope.identity_ids).delete()

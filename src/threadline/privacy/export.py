@@ -7,7 +7,10 @@
     attachments/<id>-<name> the files, as stored; listed with their message in conversations.json
     consent.json           the consent ledger of their addresses
     audit.json             audit entries about them (merges, exports, erasure requests)
-    channels/<kind row>.json rows the channel kinds keep about them (widget visitors and events, email copies)
+    channels/<app.Model>.json rows other parts keep about them: widget visitors and events, email copies, survey
+                           requests and answers (scores, comments), their community member, topics and posts, the
+                           bot's sessions, portal sign-ins and sessions, article feedback (secrets' digests and
+                           encrypted platform sessions left out)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from threadline.conversations.models import ConversationEvent
 from threadline.core.errors import NotFound
 from threadline.core.time import now
 from threadline.privacy.models import ContactExport
-from threadline.privacy.scope import Scope, as_data, scope_of
+from threadline.privacy.scope import NOT_EXPORTED, Scope, as_data, scope_of
 
 FORMAT_VERSION = 1
 
@@ -88,10 +91,10 @@ def write_archive(contact: Contact, out: IO[bytes]) -> dict[str, int]:
     """Write the archive of `contact` to `out`; returns what it holds, by kind."""
     scope = scope_of(contact)
     conversations = _conversations(scope)
-    consent = [as_data(r, ("workspace",)) for label, rows in scope.kind_rows() if label == "consent.ConsentRecord"
-               for r in rows]
-    kinds = {label: [as_data(r, ("workspace",)) for r in rows] for label, rows in scope.kind_rows()
-             if label != "consent.ConsentRecord"}
+    found = {label: list(rows) for label, rows in scope.kind_rows()}
+    consent = [as_data(r, ("workspace",)) for r in found.pop("consent.ConsentRecord", [])]
+    kinds = {label: [as_data(r, ("workspace", *NOT_EXPORTED.get(label, ()))) for r in rows]
+             for label, rows in found.items()}
     counts = {"contacts": len(scope.contact_ids), "identities": len(scope.identity_ids),
               "conversations": len(scope.conversation_ids), "messages": len(scope.message_ids),
               "attachments": 0, "consent_records": len(consent)}

@@ -3,7 +3,7 @@
 | kind | what | age measured from |
 |---|---|---|
 | raw_payloads | stored inbound payloads already processed (or failed/ignored) | when received |
-| closed_conversations | solved and closed conversations, with messages, attachment files, the event payloads about them and their search documents | their last activity |
+| closed_conversations | solved and closed conversations, with messages, attachment files, the event payloads about them (and their webhook deliveries), their search documents, and what other domains keep of them: survey requests and answers, the bot's session, portal links to them, analytics facts (by cascade), an article's feedback comment forwarded as one of their requests | their last activity |
 | call_recordings | recording files of calls and voicemails (the message stays, without the file) | when stored |
 | audit_entries | audit log entries (workspace policy only) | when recorded |
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
@@ -23,10 +24,11 @@ from django.db.models.functions import Coalesce
 from threadline.audit.actions import SYSTEM, record
 from threadline.audit.models import AuditEntry
 from threadline.channels.models import InboundEvent
-from threadline.conversations.models import Attachment, Conversation, Message, Status
+from threadline.conversations.models import Attachment, Conversation, Direction, Message, Status
 from threadline.core.time import now
 from threadline.events.models import OutboxEvent
 from threadline.privacy.models import RetentionKind, RetentionPolicy
+from threadline.privacy.scope import KIND_ROWS, forwarded_feedback
 from threadline.search import actions as search_actions
 
 CHANNEL_FIELD = {
@@ -88,6 +90,18 @@ def _remove_files_after_commit(names: list[str]) -> None:
     transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
 
 
+def _remove_conversation_rows(workspace_id: int, ids: list[int]) -> None:
+    """What other domains keep of these conversations, as an erasure removes it: the rows bound to a
+    conversation (the bot's session; surveys and portal links go by cascade) and forwarded feedback comments."""
+    feedback = forwarded_feedback(workspace_id, Message.objects.filter(conversation_id__in=ids,
+                                                                       direction=Direction.INBOUND))
+    if feedback:
+        apps.get_model("knowledge", "ArticleFeedback").objects.filter(pk__in=feedback).delete()
+    for app_label, model_name, how, field_name in KIND_ROWS:
+        if how == "conversation" and apps.is_installed(f"threadline.{app_label}"):
+            apps.get_model(app_label, model_name).objects.filter(**{f"{field_name}__in": ids}).delete()
+
+
 def apply(workspace_id: int, moment: dt.datetime | None = None) -> dict[str, int]:
     """Delete what the policies say must go (the caller holds the transaction); returns the counts."""
     moment = moment or now()
@@ -101,9 +115,12 @@ def apply(workspace_id: int, moment: dt.datetime | None = None) -> dict[str, int
             ids = list(rows.values_list("pk", flat=True))
             _remove_files_after_commit(_files_of(Attachment.objects.filter(message__conversation_id__in=ids)))
             counts[kind] = len(ids)
-            OutboxEvent.objects.filter(workspace_id=workspace_id, payload__conversation_id__in=ids).delete()
-            search_actions.do_remove("message", Message.objects.filter(conversation_id__in=ids).values_list("pk", flat=True))
+            message_ids = list(Message.objects.filter(conversation_id__in=ids).values_list("pk", flat=True))
+            OutboxEvent.objects.filter(Q(payload__conversation_id__in=ids) | Q(payload__message_id__in=message_ids),
+                                       workspace_id=workspace_id).delete()
+            search_actions.do_remove("message", message_ids)
             search_actions.do_remove("conversation", ids)
+            _remove_conversation_rows(workspace_id, ids)
             Conversation.objects.filter(pk__in=ids).delete()
         elif kind == RetentionKind.CALL_RECORDINGS:
             ids = list(rows.values_list("pk", flat=True))

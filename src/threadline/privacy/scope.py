@@ -1,6 +1,8 @@
-"""Everything one contact's data-subject request covers: the contact and the contacts merged into it, their
-identities, conversations, messages and attachments, and the strings that identify them (their addresses)
-for finding copies the database does not link (raw payloads, event payloads, job arguments).
+"""Everything one contact's data-subject request covers: the contact and the contacts merged into it (and the
+portal's pseudo-contacts of their email addresses: what they wrote on a public form before the address was
+proved), their identities, conversations, messages and attachments, the rows other domains keep about them
+(`KIND_ROWS`), and the strings that identify them (their addresses) for finding copies the database does not
+link (raw payloads, event payloads, job arguments).
 """
 
 from __future__ import annotations
@@ -14,23 +16,39 @@ from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 
 from threadline.channels.models import InboundEvent
-from threadline.contacts.models import Contact, ContactIdentity
+from threadline.contacts.models import Contact, ContactIdentity, IdentityKind
 from threadline.conversations.models import Attachment, Conversation, Message
 from threadline.core import crypto
+from threadline.portal.queries import PSEUDO_PREFIX
 
-# Rows of channel kinds and surveys that hold a contact's data, found by app label (the kinds are optional apps
-# and this domain does not import them): (app label, model, field pointing at the contact, field holding an
-# address).
-KIND_ROWS: list[tuple[str, str, str | None, str | None]] = [
-    ("webchat", "Visitor", "contact", None),
-    ("webchat", "VisitorEvent", "contact", None),
-    ("email_channel", "EmailParticipant", None, "address"),
-    ("consent", "ConsentRecord", None, "address"),
-    ("community", "SignInLink", None, "email"),
-    ("community", "CommunityMember", "contact", None),  # with their topics, posts, votes, reports, follows
-    ("surveys", "SurveyRequest", "contact", None),
-    ("surveys", "SurveyResponse", "contact", None),  # scores and the customer's comments
+# Rows other domains keep about a contact, found by app label (the channel kinds are optional apps and this
+# domain imports none of these): (app label, model, how a row is found, the field to match). How: "contact"
+# (a contact id), "identity" (an identity id), "conversation" (a conversation id), "address" (one of their
+# addresses). Erasure deletes them (most would go by cascade too: listing them counts them in the tombstone and
+# puts them in the export archive). Rows come before those whose deletion would cascade to them, so each count
+# is its own.
+KIND_ROWS: list[tuple[str, str, str, str]] = [
+    ("webchat", "Visitor", "contact", "contact"),
+    ("webchat", "VisitorEvent", "contact", "contact"),
+    ("email_channel", "EmailParticipant", "address", "address"),
+    ("consent", "ConsentRecord", "address", "address"),
+    ("community", "SignInLink", "address", "email"),
+    ("community", "Post", "contact", "author__contact"),
+    ("community", "Topic", "contact", "author__contact"),
+    ("community", "CommunityMember", "contact", "contact"),  # with their votes, reports, follows
+    ("surveys", "SurveyResponse", "contact", "contact"),  # scores and comments
+    ("surveys", "SurveyRequest", "contact", "contact"),
+    ("bot", "BotSession", "conversation", "conversation"),  # the bot's part, an external platform's session
+    ("portal", "SignInLink", "contact", "contact"),
+    ("portal", "SignInCode", "identity", "identity"),
+    ("portal", "PortalSession", "contact", "contact"),
+    ("knowledge", "ArticleFeedback", "contact", "contact"),  # and the comments forwarded as their requests
 ]
+# Columns never copied into an export archive: secrets' digests and an external platform's encrypted session.
+NOT_EXPORTED: dict[str, tuple[str, ...]] = {
+    "portal.SignInLink": ("digest",), "portal.SignInCode": ("digest",), "portal.PortalSession": ("digest",),
+    "community.SignInLink": ("digest",), "bot.BotSession": ("external_state_encrypted",),
+}
 MIN_NEEDLE = 5  # shorter addresses would match unrelated bytes
 
 
@@ -73,24 +91,43 @@ class Scope:
                                 if self.mentioned_in(bytes(body))})
 
     def kind_rows(self) -> list[tuple[str, QuerySet[Model]]]:
-        """(label, rows) of the channel kinds' tables that hold this contact's data."""
+        """(label, rows) of the tables of other domains that hold this contact's data."""
+        values = {"contact": self.contact_ids, "identity": self.identity_ids,
+                  "conversation": self.conversation_ids, "address": self.addresses}
         found = []
-        for app_label, model_name, contact_field, address_field in KIND_ROWS:
+        for app_label, model_name, how, field_name in KIND_ROWS:
             try:
                 model = apps.get_model(app_label, model_name)
             except LookupError:
                 continue
-            match = Q(workspace_id=self.workspace_id) & (
-                Q(**{f"{contact_field}__in": self.contact_ids}) if contact_field
-                else Q(**{f"{address_field}__in": self.addresses}))
-            found.append((f"{app_label}.{model_name}", model.objects.filter(match).order_by("pk")))
+            match = Q(**{f"{field_name}__in": values[how]})
+            if (app_label, model_name) == ("knowledge", "ArticleFeedback"):
+                match |= Q(pk__in=self.forwarded_feedback())
+            rows = model.objects.filter(Q(workspace_id=self.workspace_id) & match).order_by("pk")
+            found.append((f"{app_label}.{model_name}", rows))
         return found
+
+    def forwarded_feedback(self) -> list[int]:
+        return forwarded_feedback(self.workspace_id, Message.objects.filter(
+            pk__in=self.message_ids, author_contact_id__in=self.contact_ids))
 
     def mentioned_in(self, blob: bytes | str) -> bool:
         """Does `blob` hold one of the contact's addresses (as text or as JSON-escaped text)?"""
         text = blob.decode("utf-8", "replace") if isinstance(blob, bytes) else blob
         lowered = text.lower()
         return any(needle in lowered for needle in self.needles)
+
+
+def forwarded_feedback(workspace_id: int, messages: QuerySet[Message]) -> list[int]:
+    """Anonymous article feedback whose comment the help center forwarded as one of `messages` ("Was this
+    helpful? No", a comment and an email): such a request's text is the comment, a blank line, the article."""
+    texts = [t for t in messages.values_list("text", flat=True) if t]
+    if not texts or not apps.is_installed("threadline.knowledge"):
+        return []
+    model = apps.get_model("knowledge", "ArticleFeedback")
+    rows = model.objects.filter(workspace_id=workspace_id, contact__isnull=True).exclude(comment="")
+    return [pk for pk, comment in rows.values_list("pk", "comment").iterator(chunk_size=500)
+            if any(text.startswith(f"{comment}\n\n") for text in texts)]
 
 
 def _merged_family(contact: Contact) -> list[int]:
@@ -107,7 +144,7 @@ def _needles(addresses: list[str]) -> list[str]:
     """What to look for in unlinked copies: the addresses (names are too common to search by)."""
     found: set[str] = set()
     for value in addresses:
-        value = (value or "").strip().lower()
+        value = (value or "").strip().lower().removeprefix(PSEUDO_PREFIX)
         if len(value) >= MIN_NEEDLE:
             found.add(value)
             escaped = json.dumps(value)[1:-1].lower()  # how a JSON payload spells non-ASCII text
@@ -117,8 +154,20 @@ def _needles(addresses: list[str]) -> list[str]:
     return sorted(found)
 
 
+def _pseudo_contacts(workspace_id: int, contact_ids: list[int]) -> list[int]:
+    """The portal's pseudo-contacts of these contacts' email addresses (someone typed the address in a public
+    form; an agent may not have merged them yet), with the contacts merged into those."""
+    emails = ContactIdentity.objects.filter(contact_id__in=contact_ids, kind=IdentityKind.EMAIL) \
+        .values_list("address", flat=True)
+    pseudo = set(ContactIdentity.objects.filter(
+        workspace_id=workspace_id, kind=IdentityKind.EXTERNAL, address__in=[PSEUDO_PREFIX + e for e in emails],
+    ).values_list("contact_id", flat=True)) - set(contact_ids)
+    return sorted({pk for found in pseudo for pk in _merged_family(Contact.objects.get(pk=found))})
+
+
 def scope_of(contact: Contact) -> Scope:
     contact_ids = _merged_family(contact)
+    contact_ids = sorted({*contact_ids, *_pseudo_contacts(contact.workspace_id, contact_ids)})
     identities = list(ContactIdentity.objects.filter(contact_id__in=contact_ids).values("pk", "address"))
     conversation_ids = sorted(Conversation.objects.filter(contact_id__in=contact_ids).values_list("pk", flat=True))
     message_ids = sorted(Message.objects.filter(Q(conversation_id__in=conversation_ids)

@@ -31,7 +31,11 @@ PHONE = "+972527319846"
 OLD_EMAIL = "zq.oldbox@uniq-example.org"
 BODY_TOKEN = "glimmerwick7731"
 ATTACHMENT = b"attachment-content-ochrevault-5521"
-UNIQUE = (NAME, EMAIL, PHONE, OLD_EMAIL, BODY_TOKEN, ATTACHMENT.decode())
+SURVEY_COMMENT = "survey-remark-marrowlight-6624"
+FEEDBACK_COMMENT = "feedback-note-brindlecove-8150"
+BOT_TURN = "bot-turn-hollowspire-3391"
+BOT_STATE = "dl-conversation-thistlewane-2207"  # an external platform's session id (stored encrypted)
+UNIQUE = (NAME, EMAIL, PHONE, OLD_EMAIL, BODY_TOKEN, ATTACHMENT.decode(), SURVEY_COMMENT, FEEDBACK_COMMENT, BOT_TURN)
 
 
 @dataclass
@@ -66,6 +70,47 @@ def make_person(admin: Membership, channel: Channel, webhook_url: str) -> Person
         do_record_consent(admin, channel, "phone", PHONE, "opt_out", note="asked on the phone")
     Worker(worker_id="test:privacy:0").run_until_idle()
     return Person(Contact.objects.get(pk=contact.pk), conversation)
+
+
+def add_self_service(admin: Membership, channel: Channel, person: Person) -> None:
+    """Their data in the self-service domains, through each domain's own actions: a survey answered with a
+    comment (the email comment page), a turn of an external bot (Direct Line's session kept encrypted), an
+    article's "not helpful" comment the help center forwarded with their email, and a portal sign-in by link."""
+    from threadline.bot.actions import do_apply_external_turn
+    from threadline.bot.models import BotSession, Mode
+    from threadline.bot.tests.helpers import publish_article
+    from threadline.botplatforms.base import BotTurn
+    from threadline.knowledge.actions import do_record_feedback
+    from threadline.portal import links, signin
+    from threadline.portal.actions import do_submit_request
+    from threadline.portal.models import SignInLink
+    from threadline.surveys.actions import do_add_comment, do_record_answer, do_save_survey
+    from threadline.surveys.models import SurveyRequest
+
+    worker = Worker(worker_id="test:privacy:0")
+    conversation = person.conversation
+    with transaction.atomic():
+        survey = do_save_survey(admin, "csat", enabled=True)
+        request = SurveyRequest.objects.create(workspace=admin.workspace, survey=survey, kind="csat",
+                                               conversation=conversation, contact=person.contact, channel=channel)
+        response = do_record_answer(request, 2, channel_id=channel.pk)
+        do_add_comment(response, f"Slow answer. {SURVEY_COMMENT}")
+        session = BotSession.objects.create(workspace=admin.workspace, conversation=conversation, channel=channel,
+                                            mode=Mode.EXTERNAL)
+    with transaction.atomic():
+        do_apply_external_turn(session.pk, {"language": "en"}, BotTurn(
+            messages=[f"Noted: {BOT_TURN}"], choices=[], handoff=False, handoff_reason="", raw={},
+            state={"conversation_id": BOT_STATE, "watermark": "3"}))
+    translation = publish_article(admin, "en", "Returns", "How to return an order")
+    with transaction.atomic():  # what the help center's feedback form does with "No", a comment and an email
+        do_record_feedback(translation, helpful=False, comment=FEEDBACK_COMMENT)
+        do_submit_request(workspace=admin.workspace, email=EMAIL, source="article_feedback",
+                          subject="Feedback on “Returns”", text=f"{FEEDBACK_COMMENT}\n\nhttps://help.example/a/1")
+    worker.run_until_idle()
+    with transaction.atomic():
+        token = links.do_issue_link(admin.workspace, SignInLink.Purpose.EMAIL, email=EMAIL, contact=person.contact)
+    signin.do_use_link(admin.workspace, token)
+    worker.run_until_idle()
 
 
 def rows_mentioning(strings: Iterable[str]) -> list[str]:

@@ -11,6 +11,7 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 
 from threadline.audit.models import AuditEntry
 from threadline.channels.base import CallEvent, InboundAttachment
@@ -123,3 +124,55 @@ def test_policy_rules(api, admin):
     assert put(api, "raw_payloads", None) == []  # null removes the policy
     changes = [e.details for e in AuditEntry.objects.filter(action="retention.changed").order_by("pk")]
     assert changes == [{"kind": "raw_payloads", "days": 30}, {"kind": "raw_payloads", "days": None}]
+
+
+def test_the_closed_conversation_sweep_removes_what_other_domains_keep_of_them(
+        api, admin, receiver, django_capture_on_commit_callbacks):
+    """Survey answers and comments, the bot's session and turns, analytics facts, the search documents, the
+    webhook copies and an article's feedback comment forwarded as a request go with the conversations."""
+    from threadline.analytics.models import ConversationFact
+    from threadline.analytics.refresh import refresh_stale
+    from threadline.bot.models import BotSession
+    from threadline.knowledge.models import ArticleFeedback
+    from threadline.privacy.tests.builders import (
+        BOT_TURN,
+        FEEDBACK_COMMENT,
+        SURVEY_COMMENT,
+        add_self_service,
+        make_person,
+        rows_mentioning,
+    )
+    from threadline.search.models import SearchDocument
+    from threadline.surveys.models import SurveyRequest, SurveyResponse
+    from threadline.webhooks.models import WebhookDelivery
+
+    with time_machine.travel(T0, tick=False) as clock:
+        channel = factories.make_api_channel(admin, webhook_url=receiver.url)
+        person = make_person(admin, channel, receiver.url)
+        add_self_service(admin, channel, person)
+        refresh_stale()
+        ids = list(Conversation.objects.values_list("pk", flat=True))  # with the forwarded feedback's
+        message_ids = list(Message.objects.values_list("pk", flat=True))
+        copies = WebhookDelivery.objects.filter(Q(event__payload__conversation_id__in=ids)
+                                                | Q(event__payload__message_id__in=message_ids))
+        with transaction.atomic():
+            for conversation in Conversation.objects.all():
+                do_update_conversation(admin, conversation, status="closed")
+        assert ConversationFact.objects.filter(conversation_id__in=ids).exists()
+        assert SearchDocument.objects.filter(kind="message").exists()
+        assert copies.exists() and BotSession.objects.exists()
+        watched = (SURVEY_COMMENT, FEEDBACK_COMMENT, BOT_TURN)
+        assert len({row.split(": ")[1] for row in rows_mentioning(watched)}) == 3
+        put(api, "closed_conversations", 30)
+        put(api, "raw_payloads", 30)
+
+        clock.move_to(T0 + dt.timedelta(days=31))
+        assert dry_run(api)["closed_conversations"] == len(ids)
+        with django_capture_on_commit_callbacks(execute=True):
+            retention_sweep_task()
+    assert not Conversation.objects.exists()
+    assert not (SurveyRequest.objects.exists() or SurveyResponse.objects.exists() or BotSession.objects.exists())
+    assert not ConversationFact.objects.exists() and not copies.exists()
+    assert not SearchDocument.objects.filter(kind__in=["message", "conversation"]).exists()
+    assert not ArticleFeedback.objects.filter(comment=FEEDBACK_COMMENT).exists()
+    assert rows_mentioning(watched) == []
