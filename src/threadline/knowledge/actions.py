@@ -41,6 +41,7 @@ from threadline.knowledge.models import (
     Section,
     State,
 )
+from threadline.redaction.ingest import mask_text
 from threadline.tenancy.models import Brand, Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
@@ -457,6 +458,6 @@ def do_record_feedback(translation: ArticleTranslation, *, helpful: bool, commen
     if translation.state != State.PUBLISHED:
         raise Conflict(_("This article is not published."), code="article_not_published")
     _same_workspace(translation.workspace_id, contact, "contact")
+    comment = mask_text(translation.workspace, (comment or "").strip()[:MAX_COMMENT])  # as at ingest
     return ArticleFeedback.objects.create(workspace_id=translation.workspace_id, translation=translation,
-                                          helpful=bool(helpful), comment=(comment or "").strip()[:MAX_COMMENT],
-                                          contact=contact)
+                                          helpful=bool(helpful), comment=comment, contact=contact)

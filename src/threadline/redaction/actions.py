@@ -3,9 +3,12 @@
 `do_redact_message`: an admin or agent removes a substring of a message, or an attachment, from every copy:
 the message's text, sanitized html and metadata, the conversation's subject, the raw inbound payloads (JSON,
 forms and email originals alike), the outbox events (whose payloads are what outbound webhooks deliver and what
-the real-time catch-up replays), the jobs' arguments and errors, the search index (the message and the subject
-indexed again, the text's words dropped from the typo dictionary), the attachment's file on disk (replaced by a
-placeholder), and the customer's data-export archives made before (expired). An audit entry
+the real-time catch-up replays), the jobs' arguments and errors, the conversation's timeline entries, what the
+self-service domains keep of the conversation (the bot's turns that echoed it and an external bot platform's
+session, survey comments, an article's feedback comment the help center forwarded as this message), the search
+index (the messages and the subject indexed again, the text's words dropped from the typo dictionary), the
+attachment's file on disk (replaced by a placeholder), and the customer's data-export archives made before
+(expired). Analytics facts hold no text (counts, durations, tags), so nothing there changes. An audit entry
 `message.redacted` records who did it, never what.
 """
 
@@ -24,16 +27,21 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record
+from threadline.bot.models import BotSession
 from threadline.channels.models import InboundEvent
-from threadline.conversations.models import Attachment, Message
+from threadline.conversations.models import Attachment, AuthorKind, ConversationEvent, Message
+from threadline.core import crypto
 from threadline.core.errors import ValidationFailed
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
 from threadline.privacy.actions import do_expire_export
+from threadline.knowledge.models import ArticleFeedback
 from threadline.privacy.models import ContactExport
+from threadline.privacy.scope import forwarded_feedback
 from threadline.redaction.ingest import rewrite_event
 from threadline.redaction.payloads import ATTACHMENT_PLACEHOLDER, rewrite_json
 from threadline.search.actions import do_reindex_redacted
+from threadline.surveys.models import SurveyResponse
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
@@ -151,6 +159,41 @@ def _replace_file(attachment: Attachment) -> None:
         transaction.on_commit(lambda: default_storage.delete(old))
 
 
+def _rewrite_conversation_copies(message: Message, fn: Callable[[str], str], feedback: list[int]) -> tuple[int, list[int]]:
+    """Copies kept beside the message: the timeline's entries, the bot's turns (its echo of the customer) and an
+    external platform's session, survey comments, forwarded feedback comments. Returns (how many changed, the
+    bot messages changed: the search indexes them again)."""
+    changed, bot_messages = 0, []
+    rows = [*ConversationEvent.objects.filter(conversation_id=message.conversation_id)]
+    for row in rows:
+        data = rewrite_json(row.data, fn)
+        if data != row.data:
+            row.data = data
+            row.save(update_fields=["data", "updated_at"])
+            changed += 1
+    for turn in Message.objects.filter(conversation_id=message.conversation_id, author_kind=AuthorKind.BOT) \
+            .exclude(pk=message.pk):
+        text, metadata = fn(turn.text), rewrite_json(turn.metadata, fn)
+        if (text, metadata) != (turn.text, turn.metadata):
+            turn.text, turn.html, turn.metadata = text, fn(turn.html), metadata
+            turn.save(update_fields=["text", "html", "metadata", "updated_at"])
+            bot_messages.append(turn.pk)
+    for session in BotSession.objects.filter(conversation_id=message.conversation_id).exclude(
+            external_state_encrypted=""):
+        state = rewrite_json(session.external_state, fn)
+        if state != session.external_state:
+            session.external_state_encrypted = crypto.encrypt_json(state)
+            session.save(update_fields=["external_state_encrypted", "updated_at"])
+            changed += 1
+    for row in [*SurveyResponse.objects.filter(conversation_id=message.conversation_id),
+                *ArticleFeedback.objects.filter(pk__in=feedback)]:
+        if fn(row.comment) != row.comment:
+            row.comment = fn(row.comment)
+            row.save(update_fields=["comment", "updated_at"])
+            changed += 1
+    return changed + len(bot_messages), bot_messages
+
+
 def _expire_exports(message: Message) -> int:
     """Data-subject archives made before the redaction hold the old copy: they expire (file deleted)."""
     contacts = {message.conversation.contact_id, message.author_contact_id} - {None}
@@ -183,7 +226,9 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
     _zero_freed_bytes()
     fn: Callable[[str], str] = _replacer(text) if text else (lambda value: value)
     drop = frozenset({attachment.sha256}) if attachment is not None else frozenset()
-    counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0, "exports": 0}
+    counts = {"messages": 0, "inbound_events": 0, "outbox_events": 0, "jobs": 0, "attachments": 0, "exports": 0,
+              "other_copies": 0}
+    feedback = forwarded_feedback(message.workspace_id, Message.objects.filter(pk=message.pk)) if text else []
     new_text, new_html = fn(message.text), fn(message.html)
     new_metadata = rewrite_json(message.metadata, fn)
     if (new_text, new_html, new_metadata) != (message.text, message.html, message.metadata):
@@ -202,14 +247,17 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
             row.payload = payload
             row.save(update_fields=["payload"])
             counts["outbox_events"] += 1
+    bot_messages: list[int] = []
     if text:
         counts["jobs"] = _rewrite_jobs(fn, text)
+        counts["other_copies"], bot_messages = _rewrite_conversation_copies(message, fn, feedback)
     if attachment is not None:
         _replace_file(attachment)
         counts["attachments"] = 1
     counts["exports"] = _expire_exports(message)
     if text:
-        do_reindex_redacted(message.workspace_id, message.pk, conversation.pk, text)
+        for pk in [message.pk, *bot_messages]:
+            do_reindex_redacted(message.workspace_id, pk, conversation.pk, text)
     record("message.redacted", workspace_id=message.workspace_id, target_type="message", target_id=message.pk,
            details={"what": "text" if text else "attachment", "copies": counts}, actor=actor)
     return counts

@@ -3,7 +3,8 @@
 `redact_inbound` is called once by `conversations.actions.receive_inbound_message`, so every channel is
 covered (the widget too, whose raw message is stored under the message's provider id); `redact_inbound_event`
 by the channel-neutral `channels.inbound.process_event` once a stored payload is applied (every webhook, SMTP
-and IMAP edge). The detectors of `detectors.py` run over the message's text, html and subject and over the raw
+and IMAP edge); `mask_text` by the public forms that store a customer's words outside a message (a survey's
+comment, an article's feedback comment). The detectors of `detectors.py` run over the message's text, html and subject and over the raw
 payload, for the workspace's countries, unless the workspace turned `redact_pii` off. A payload that fails
 processing keeps its bytes until it is replayed (an admin needs it to fix the cause).
 """
@@ -29,6 +30,12 @@ def masker_for(workspace: Workspace) -> Callable[[str], str] | None:
         return None
     countries = workspace.country_codes
     return lambda text: detectors.mask(text, countries)[0] if text else text
+
+
+def mask_text(workspace: Workspace, text: str) -> str:
+    """A customer's text stored outside a message, masked like an inbound message's."""
+    fn = masker_for(workspace)
+    return fn(text) if fn is not None else text
 
 
 def redact_inbound(channel: Channel, item: InboundMessage) -> InboundMessage:

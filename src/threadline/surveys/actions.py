@@ -18,6 +18,7 @@ from threadline.conversations.models import AuthorKind, Conversation, Message, S
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
+from threadline.redaction.ingest import mask_text
 from threadline.surveys import links, template_survey, wording
 from threadline.surveys.events import SurveyAnswered
 from threadline.surveys.models import (
@@ -315,7 +316,7 @@ def do_add_comment(response: SurveyResponse, comment: str) -> SurveyResponse:
     if response.comment:
         raise ValidationFailed(_("This answer already has a comment."), code="comment_exists", field="comment")
     if comment:
-        response.comment = comment
+        response.comment = mask_text(response.workspace, comment)  # personal identifiers, as at ingest
         response.save(update_fields=["comment", "updated_at"])
     return response
 

@@ -121,3 +121,40 @@ def test_email_original_is_masked_in_its_base64_part(admin, run_jobs):
     assert original["Subject"] == "Platba kartou [card ••••1111]"
     assert original.get_body(("plain",)).get_content().strip() == message.text
     assert "736028" not in bytes(event.body).decode("utf-8", "replace")
+
+
+def test_survey_and_feedback_comments_are_masked_and_a_forwarded_one_is_still_found(client, admin, run_jobs):
+    """The public forms that store a customer's words outside a message (a survey's comment page, an article's
+    "not helpful" comment) mask like ingest; the comment forwarded as a request still matches its message, so
+    an erasure of the writer finds it."""
+    from django.db import transaction
+
+    from threadline.bot.tests.helpers import publish_article
+    from threadline.contacts.models import Contact
+    from threadline.knowledge.actions import do_record_feedback
+    from threadline.portal.actions import do_submit_request
+    from threadline.privacy.scope import scope_of
+    from threadline.surveys.actions import do_add_comment, do_record_answer, do_save_survey
+    from threadline.surveys.models import SurveyRequest
+
+    translation = publish_article(admin, "en", "Returns", "How to return an order")
+    comment = f"Charge my card {CARD} again"
+    with transaction.atomic():
+        feedback = do_record_feedback(translation, helpful=False, comment=comment)
+        do_submit_request(workspace=admin.workspace, email="rae@example.com", source="article_feedback",
+                          subject="Feedback", text=f"{comment}\n\nhttps://help.example/a/1")
+    run_jobs()
+    assert feedback.comment == "Charge my card [card ••••1111] again"
+    contact = Contact.objects.get(identities__address="portal:rae@example.com")
+    assert scope_of(contact).forwarded_feedback() == [feedback.pk]
+    with transaction.atomic():
+        request = SurveyRequest.objects.create(workspace=admin.workspace, kind="csat", contact=contact,
+                                               survey=do_save_survey(admin, "csat", enabled=True),
+                                               conversation=contact.conversations.get())
+        response = do_add_comment(do_record_answer(request, 1, channel_id=None), f"ID {IL_ID}, card {CARD}")
+    assert response.comment == "ID [ID number], card [card ••••1111]"
+
+    type(admin.workspace).objects.filter(pk=admin.workspace_id).update(redact_pii=False)
+    with transaction.atomic():
+        kept = do_record_feedback(type(translation).objects.get(pk=translation.pk), helpful=False, comment=comment)
+    assert kept.comment == comment
