@@ -9,10 +9,13 @@ import logging
 import re
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from threadline.channels.api.adapter import sign
 from threadline.channels.webchat.testkit import make_webchat_channel
+from threadline.contacts.models import Contact
+from threadline.conversations.models import Conversation
 from threadline.tenancy.actions import do_create_setup_link
 from threadline.testing import factories
 
@@ -111,3 +114,35 @@ def test_nested_or_huge_json_from_strangers_is_a_400_without_a_traceback(client,
         answer = client.post(f"/hooks/api/{api_channel.pk}/", raw, content_type="application/json", **headers)
         assert answer.status_code == 400, answer.content[:200]
         assert answer.json()["code"] == "invalid_payload"
+
+
+def test_the_public_surfaces_have_the_policy_too(client, admin):
+    """The help center, the customer portal, the community and the survey pages (issue 10: "a CSP on the help
+    pages"): the same policy, no inline script, not embeddable."""
+    from threadline.bot.tests.helpers import publish_article
+    from threadline.community.testkit import make_forum
+    from threadline.helpcenter import pages
+    from threadline.knowledge.models import HelpCenter
+    from threadline.portal.actions import do_ensure_portal_channel
+    from threadline.surveys.actions import do_save_survey
+    from threadline.surveys.links import rating_url
+    from threadline.surveys.models import SurveyRequest
+    from threadline.testing.factories import make_api_channel
+
+    translation = publish_article(admin, "en", "Returns", "How to return an order")
+    center = HelpCenter.objects.get(workspace=admin.workspace)
+    make_forum(admin)
+    with transaction.atomic():
+        do_ensure_portal_channel(admin.workspace)
+        contact = Contact.objects.create(workspace=admin.workspace, name="Rae")
+        conversation = Conversation.objects.create(workspace=admin.workspace, contact=contact,
+                                                   origin_channel=make_api_channel(admin))
+        request = SurveyRequest.objects.create(workspace=admin.workspace, survey=do_save_survey(admin, "csat", enabled=True),
+                                               kind="csat", conversation=conversation, contact=contact)
+    paths = ["/help/acme/en/", f"/portal/{admin.workspace.slug}/", "/community/acme/",
+             rating_url(request.pk, 5).removeprefix(settings.PUBLIC_URL), pages.translation_url(center, translation)]
+    for path in paths:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+        assert_no_inline_script(answer)
+        assert directives(answer)["frame-ancestors"] == "'none'", path
