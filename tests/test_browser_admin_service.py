@@ -1,7 +1,7 @@
 """In headless Chromium against a real `threadline serve`: the service administration screens (teams, business
-hours, SLA policies, routing rules, automations, tags and fields). An admin creates a team, a schedule and an
-SLA policy through the forms, builds an automation with the builder's "Add a condition" button, dry-runs and
-saves it; then every screen, in English and in Hebrew (right to left), at 1280 px and at 390 px: nothing
+hours, SLA policies, routing rules, automations, tags and fields, surveys). An admin creates a team, a schedule
+and an SLA policy through the forms, builds an automation with the builder's "Add a condition" button, dry-runs
+and saves it; in Hebrew on a phone, sets the surveys' quiet hours and NPS's schedule; then every screen, in English and in Hebrew (right to left), at 1280 px and at 390 px: nothing
 scrolls sideways and axe-core reports no critical or serious violation. Screenshots in test-artifacts/."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 WAIT = 15_000
 SIZES = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
-SCREENS = ("teams", "hours", "sla", "routing", "automations", "fields")
+SCREENS = ("teams", "hours", "sla", "routing", "automations", "fields", "surveys")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,38 @@ def test_an_admin_sets_up_service_in_the_browser(server, browser):
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     screenshot(page, "admin-automation-builder-390")
     page.context.close()
+
+
+def test_surveys_quiet_hours_and_nps_schedule_in_hebrew_on_a_phone(server, browser):
+    context = browser.new_context(viewport=SIZES["1280"], locale="he-IL")
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.select_option("#language-select", "he")  # in the header at 1280 px (in the menu on a phone)
+    page.wait_for_function("document.documentElement.dir === 'rtl'", timeout=WAIT)
+    page.set_viewport_size(SIZES["390"])
+    page.goto(f"{server.url}/app/admin/surveys")
+    quiet = page.locator("section[aria-labelledby=quiet-hours] form")
+    quiet.locator("input[name=quiet_start]").fill("21:00")
+    quiet.locator("input[name=quiet_end]").fill("08:00")
+    quiet.locator("button[type=submit]").click()
+    page.locator(".notice").wait_for(timeout=WAIT)
+    assert page.locator("input[name=quiet_start]").input_value() == "21:00"
+    page.locator("#survey-nps > summary").click()
+    nps = page.locator("#survey-nps form")
+    nps.locator("input[name=enabled]").check()
+    nps.locator("input[name=schedule_days]").fill("90")
+    nps.locator("input[name=template_scores]").fill("10, 5, 0")
+    nps.locator("input[name=template_name]").fill("nps_check")
+    nps.locator("button[type=submit]").click()
+    page.locator(".notice").wait_for(timeout=WAIT)
+    page.locator("#survey-nps > summary").click()
+    assert page.locator("#survey-nps input[name=schedule_days]").input_value() == "90"
+    assert page.locator("#survey-nps .svc-badge.on").count() == 1
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.locator("#survey-nps").scroll_into_view_if_needed()
+    screenshot(page, "admin-surveys-he-390")
+    context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "he"])
