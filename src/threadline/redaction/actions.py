@@ -5,7 +5,8 @@ the message's text, sanitized html and metadata, the conversation's subject, the
 forms and email originals alike), the outbox events (whose payloads are what outbound webhooks deliver and what
 the real-time catch-up replays), the jobs' arguments and errors, the conversation's timeline entries, what the
 self-service domains keep of the conversation (the bot's turns that echoed it and an external bot platform's
-session, survey comments, an article's feedback comment the help center forwarded as this message), the search
+session, survey comments, an article's feedback comment the help center forwarded as this message, a community
+post an agent moved to this private conversation, with its topic's title), the search
 index (the messages and the subject indexed again, the text's words dropped from the typo dictionary), the
 attachment's file on disk (replaced by a placeholder), and the customer's data-export archives made before
 (expired). Analytics facts hold no text (counts, durations, tags), so nothing there changes. An audit entry
@@ -29,6 +30,8 @@ from django.utils.translation import gettext as _
 from threadline.audit.actions import record
 from threadline.bot.models import BotSession
 from threadline.channels.models import InboundEvent
+from threadline.community import search as community_search
+from threadline.community.models import Post
 from threadline.conversations.models import Attachment, AuthorKind, ConversationEvent, Message
 from threadline.core import crypto
 from threadline.core.errors import ValidationFailed
@@ -194,6 +197,26 @@ def _rewrite_conversation_copies(message: Message, fn: Callable[[str], str], fee
     return changed + len(bot_messages), bot_messages
 
 
+def _rewrite_moved_posts(events: list[InboundEvent], fn: Callable[[str], str]) -> int:
+    """A community post an agent moved to a private conversation stays, hidden, with the words the message
+    holds (and its topic's title is the conversation's subject)."""
+    changed, topics = 0, set()
+    for post in Post.objects.filter(private_request_id__in=[e.pk for e in events]).select_related("topic"):
+        if (fn(post.body), fn(post.body_html)) != (post.body, post.body_html):
+            post.body, post.body_html = fn(post.body), fn(post.body_html)
+            post.save(update_fields=["body", "body_html", "updated_at"])
+            changed += 1
+            topics.add(post.topic_id)
+        if fn(post.topic.title) != post.topic.title:
+            post.topic.title = fn(post.topic.title)
+            post.topic.save(update_fields=["title", "updated_at"])
+            changed += 1
+            topics.add(post.topic_id)
+    if topics:
+        community_search.index_topics(topics)
+    return changed
+
+
 def _expire_exports(message: Message) -> int:
     """Data-subject archives made before the redaction hold the old copy: they expire (file deleted)."""
     contacts = {message.conversation.contact_id, message.author_contact_id} - {None}
@@ -251,6 +274,7 @@ def do_redact_message(actor: Membership, message: Message, *, text: str | None =
     if text:
         counts["jobs"] = _rewrite_jobs(fn, text)
         counts["other_copies"], bot_messages = _rewrite_conversation_copies(message, fn, feedback)
+        counts["other_copies"] += _rewrite_moved_posts(events, fn)
     if attachment is not None:
         _replace_file(attachment)
         counts["attachments"] = 1

@@ -75,3 +75,28 @@ def test_redacting_a_forwarded_feedback_request_reaches_the_feedback_comment(cli
     assert sorted(ArticleFeedback.objects.values_list("comment", flat=True)) == [
         "Not helpful, my code is [redacted]", "Unrelated"]
     assert rows_mentioning([SECRET]) == []
+
+
+def test_redacting_a_post_moved_to_private_reaches_the_hidden_post_and_its_topic(client, admin, run_jobs):
+    from threadline.community.models import Post, Topic
+    from threadline.community.search import search_topic_ids
+    from threadline.community.testkit import agent_client, make_forum, sign_in, start_topic
+
+    forum, category = make_forum(admin)
+    member = sign_in(client, forum, "rina@example.com", "Rina")
+    member.trusted = True
+    member.save()
+    topic_id = start_topic(client, forum, category, f"Locker {SECRET}", f"My locker: **{SECRET}**. Help?")
+    post = Post.objects.get(topic_id=topic_id)
+    assert agent_client(admin).post(f"/app/community/posts/{post.pk}/private").status_code == 302
+    run_jobs()
+    message = Message.objects.get(channel__kind="portal")
+    assert SECRET in message.text and SECRET in Post.objects.get(pk=post.pk).body_html
+
+    answer = redact(client, admin, message.pk, {"text": SECRET})
+    assert answer.status_code == 200 and answer.json()["copies"]["other_copies"] == 2  # the post, its title
+    post.refresh_from_db()
+    assert SECRET not in post.body and SECRET not in post.body_html and "[redacted]" in post.body
+    assert Topic.objects.get(pk=topic_id).title == "Locker [redacted]"
+    assert rows_mentioning([SECRET]) == []
+    assert search_topic_ids(admin.workspace_id, WORD, limit=5) == []
