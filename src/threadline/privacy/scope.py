@@ -49,6 +49,7 @@ NOT_EXPORTED: dict[str, tuple[str, ...]] = {
     "portal.SignInLink": ("digest",), "portal.SignInCode": ("digest",), "portal.PortalSession": ("digest",),
     "community.SignInLink": ("digest",), "bot.BotSession": ("external_state_encrypted",),
 }
+PORTAL_KIND = "portal"  # the channel kind public forms write through (channels/portal/)
 MIN_NEEDLE = 5  # shorter addresses would match unrelated bytes
 
 
@@ -120,14 +121,15 @@ class Scope:
 
 def forwarded_feedback(workspace_id: int, messages: QuerySet[Message]) -> list[int]:
     """Anonymous article feedback whose comment the help center forwarded as one of `messages` ("Was this
-    helpful? No", a comment and an email): such a request's text is the comment, a blank line, the article."""
-    texts = [t for t in messages.values_list("text", flat=True) if t]
-    if not texts or not apps.is_installed("threadline.knowledge"):
+    helpful? No", a comment and an email): such a request, on the portal channel, is the comment, a blank line
+    and the article's address (which has no blank line; the comment may)."""
+    comments = {text.rsplit("\n\n", 1)[0] for text in messages.filter(channel__kind=PORTAL_KIND)
+                .values_list("text", flat=True).iterator(chunk_size=500) if "\n\n" in text}
+    if not comments or not apps.is_installed("threadline.knowledge"):
         return []
     model = apps.get_model("knowledge", "ArticleFeedback")
     rows = model.objects.filter(workspace_id=workspace_id, contact__isnull=True).exclude(comment="")
-    return [pk for pk, comment in rows.values_list("pk", "comment").iterator(chunk_size=500)
-            if any(text.startswith(f"{comment}\n\n") for text in texts)]
+    return [pk for pk, comment in rows.values_list("pk", "comment").iterator(chunk_size=500) if comment in comments]
 
 
 def _merged_family(contact: Contact) -> list[int]:
