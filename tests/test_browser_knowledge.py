@@ -50,15 +50,15 @@ def test_a_hebrew_admin_writes_publishes_and_reads_the_history_at_390px(server):
             page.fill(f"{form} input[name=slug]", "acme")
             page.select_option(f"{form} select[name=default_language]", "he")
             page.locator(f"{form} button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure", timeout=WAIT)
+            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
             page.locator("details.admin-add:has(form[action$='/categories']) summary").click()
             page.fill("form[action$='/categories'] input[name=title_he]", "הזמנות")
             page.locator("form[action$='/categories'] button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure", timeout=WAIT)
+            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
             page.locator("details.admin-add:has(form[action$='/sections']) summary").click()
             page.fill("form[action$='/sections'] input[name=title_he]", "משלוחים")
             page.locator("form[action$='/sections'] button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure", timeout=WAIT)
+            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
             no_sideways_scroll(page)
 
             page.goto(f"{server.url}/app/knowledge")
@@ -92,5 +92,66 @@ def test_a_hebrew_admin_writes_publishes_and_reads_the_history_at_390px(server):
             page.goto(f"{server.url}/app/knowledge?q=" + "במעקב")
             assert "איך עוקבים אחרי המשלוח?" in page.locator("main").inner_text()
             checked(page, "list")
+        finally:
+            browser.close()
+
+
+SET_UP = f"""
+import json
+from django.db import transaction
+from threadline.knowledge import actions
+from threadline.knowledge.models import HelpCenter
+from threadline.tenancy.models import Brand, Membership
+admin = Membership.objects.get(user__email={ADMIN_EMAIL!r})
+with transaction.atomic():
+    center = HelpCenter.objects.filter(workspace_id=admin.workspace_id).first() or actions.do_save_help_center(
+        admin, None, brand=Brand.objects.get(workspace_id=admin.workspace_id, is_default=True), slug="acme",
+        name="Acme", default_language="he")
+    category = actions.do_save_category(admin, None, help_center=center, titles={{"he": "חיובים"}})
+    kept = actions.do_save_section(admin, None, category=category, titles={{"he": "חשבוניות"}})
+    empty = actions.do_save_section(admin, None, category=category, titles={{"he": "זיכויים"}})
+    draft = actions.do_create_article(admin, section=kept, language="he", title="איך קוראים חשבונית?", body="כך.")
+print(json.dumps({{"category": category.pk, "kept": kept.pk, "empty": empty.pk, "article": draft.article_id}}))
+"""
+
+
+def test_a_hebrew_admin_edits_and_deletes_structure_and_an_article_at_390px(server):
+    ids = server.python(SET_UP)
+    with playwright.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            page = browser.new_context(viewport=PHONE, locale="he-IL").new_page()
+            sign_in(page, server.url)
+            page.goto(f"{server.url}/app/knowledge/structure")
+            edit = f"form[action='/app/knowledge/structure/categories/{ids['category']}']"
+            page.locator(f"details:has({edit}) > summary").click()
+            page.fill(f"{edit} input[name=title_he]", "חיובים ותשלומים")
+            page.locator(f"{edit} button[type=submit]").click()
+            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
+            assert "חיובים ותשלומים" in page.locator("main").inner_text()
+
+            refuse = f"form[action='/app/knowledge/structure/sections/{ids['kept']}/delete']"
+            page.locator(f"details:has({refuse}) > summary").click()
+            page.locator(f"{refuse} button").click()
+            page.locator("main .error[role=alert]").wait_for(timeout=WAIT)
+            assert page.locator("main .error[role=alert]").inner_text().strip()  # why, in the admin's language
+            checked(page, "structure-refused")
+
+            delete = f"form[action='/app/knowledge/structure/sections/{ids['empty']}/delete']"
+            page.locator(f"details:has({delete}) > summary").click()
+            page.locator(f"{delete} button").click()
+            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=deleted", timeout=WAIT)
+            assert "זיכויים" not in page.locator("main").inner_text()
+            checked(page, "structure")
+
+            page.goto(f"{server.url}/app/knowledge/{ids['article']}/he")
+            page.locator("#kb-delete").click()
+            page.wait_for_url(f"{server.url}/app/knowledge/{ids['article']}/delete", timeout=WAIT)
+            assert "איך קוראים חשבונית?" in page.locator("main").inner_text()
+            checked(page, "delete-article")
+            page.locator(f"form[action='/app/knowledge/{ids['article']}/delete'] button").click()
+            page.wait_for_url(f"{server.url}/app/knowledge?deleted=1", timeout=WAIT)
+            assert page.locator("main .notice[role=status]").is_visible()
+            no_sideways_scroll(page)
         finally:
             browser.close()

@@ -62,7 +62,7 @@ DURABLE: list[Subscriber] = [
                                                                               "call.recorded"}),
                interested="threadline.surveys.subscribers:interested"),
     Subscriber("helpcenter", "threadline.helpcenter.subscribers:on_event", frozenset({
-        "article.published", "article.updated", "article.unpublished"})),
+        "article.published", "article.updated", "article.unpublished", "article.deleted"})),
 ]
 
 IMMEDIATE: list[Subscriber] = [

@@ -16,8 +16,10 @@ import uuid
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from threadline.audit.actions import record_change
 from threadline.contacts.models import Contact
@@ -26,7 +28,8 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.knowledge import rendering
-from threadline.knowledge.events import ArticlePublished, ArticleUnpublished, ArticleUpdated
+from threadline.knowledge.queries import article_contents
+from threadline.knowledge.events import ArticleDeleted, ArticlePublished, ArticleUnpublished, ArticleUpdated
 from threadline.knowledge.models import (
     Article,
     ArticleAttachment,
@@ -42,6 +45,8 @@ from threadline.knowledge.models import (
     State,
 )
 from threadline.redaction.ingest import mask_text
+from threadline.search.actions import do_remove
+from threadline.search.models import Kind
 from threadline.tenancy.models import Brand, Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
@@ -183,18 +188,52 @@ def do_save_section(actor: Membership, section: Section | None, *, category: Cat
     return section
 
 
+def _refuse_unless_empty(count: int, message: str, code: str) -> None:
+    """A 409 naming what is still inside (`message` is the ngettext for `count`, with %(count)d)."""
+    if count:
+        raise Conflict(message % {"count": count}, code=code)
+
+
+def check_help_center_empty(help_center: HelpCenter) -> None:
+    n = help_center.categories.count()
+    _refuse_unless_empty(n, ngettext("This help center still has %(count)d category: delete it first.",
+                                     "This help center still has %(count)d categories: delete them first.", n),
+                         "help_center_not_empty")
+
+
+def check_category_empty(category: Category) -> None:
+    n = category.sections.count()
+    _refuse_unless_empty(n, ngettext("This category still has %(count)d section: move or delete it first.",
+                                     "This category still has %(count)d sections: move or delete them first.", n),
+                         "category_not_empty")
+
+
+def check_section_empty(section: Section) -> None:
+    n = section.articles.count()
+    _refuse_unless_empty(n, ngettext("This section still has %(count)d article: move or delete it first.",
+                                     "This section still has %(count)d articles: move or delete them first.", n),
+                         "section_not_empty")
+
+
+def do_delete_help_center(actor: Membership, help_center: HelpCenter) -> None:
+    """Close a brand's help center (its pages are gone at once); only an empty one (no categories)."""
+    require(actor, Permission.ADMIN_WORKSPACE)
+    check_help_center_empty(help_center)
+    record_change("help_center.deleted", help_center, {"slug": help_center.slug, "brand_id": help_center.brand_id},
+                  actor=actor)
+    help_center.delete()
+
+
 def do_delete_category(actor: Membership, category: Category) -> None:
     require(actor, Permission.KNOWLEDGE_PUBLISH)
-    if category.sections.exists():
-        raise Conflict(_("Move or delete the category's sections first."), code="category_not_empty")
+    check_category_empty(category)
     record_change("kb_category.deleted", category, {"titles": category.titles}, actor=actor)
     category.delete()
 
 
 def do_delete_section(actor: Membership, section: Section) -> None:
     require(actor, Permission.KNOWLEDGE_PUBLISH)
-    if section.articles.exists():
-        raise Conflict(_("Move the section's articles first."), code="section_not_empty")
+    check_section_empty(section)
     record_change("kb_section.deleted", section, {"titles": section.titles}, actor=actor)
     section.delete()
 
@@ -288,6 +327,30 @@ def do_update_article(actor: Membership, article: Article, *, section: Any = UNC
     record_change("article.updated", article, changes, actor=actor)
     _updated(article, *changes)
     return article
+
+
+def do_delete_article(actor: Membership, article: Article) -> None:
+    """Delete an article for good: its translations with their versions and readers' feedback, its files (the
+    stored files once the transaction commits), labels, relations and search documents; audited with what it
+    held. Publishes `article.deleted` so the help center's pages and webhooks follow; search and the answer bot
+    stop finding it in this transaction. Needs `knowledge.publish` (published or not, history goes with it)."""
+    require(actor, Permission.KNOWLEDGE_PUBLISH)
+    contents = article_contents(article)
+    translations = contents["translations"]
+    files = [attachment.file.name for attachment in article.attachments.all() if attachment.file]
+    record_change("article.deleted", article, {
+        "titles": {t["language"]: t["title"] for t in translations}, "section_id": article.section_id,
+        "versions": contents["versions"], "files": contents["files"], "feedback": contents["feedback"]}, actor=actor)
+    ids = [t["pk"] for t in translations]
+    do_remove(Kind.ARTICLE, ids)
+    article_id = article.pk
+    ArticleRelation.objects.filter(Q(from_article=article) | Q(to_article=article)).delete()
+    article.delete()  # translations, versions, feedback, labels and file rows go with it (cascade)
+    storage = ArticleAttachment._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    publish(ArticleDeleted(workspace_id=actor.workspace_id, article_id=article_id, translation_ids=ids,
+                           languages=[t["language"] for t in translations],
+                           published=[t["language"] for t in translations if t["state"] == State.PUBLISHED]))
 
 
 def do_save_translation(actor: Membership, article: Article, language: str, *, title: str, body: str,

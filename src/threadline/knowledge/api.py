@@ -97,6 +97,15 @@ def replace_help_center(request: HttpRequest, help_center_id: Id, payload: HelpC
                                            brand=_brand(me, payload.brand_id), **fields)
 
 
+@router.delete("/help-centers/{help_center_id}", response=responses(None, 204),
+               summary="Close a help center that has no categories")
+def delete_help_center(request: HttpRequest, help_center_id: Id) -> tuple[int, None]:
+    me = _allowed(request, Permission.ADMIN_WORKSPACE)
+    with transaction.atomic():
+        actions.do_delete_help_center(me, q.access_help_center(me, help_center_id))
+    return Status(204, None)
+
+
 # ── categories and sections: the same five routes each ─────────────────────────────────────────────────
 @dataclass(frozen=True)
 class _Place:
@@ -218,6 +227,15 @@ def update_article(request: HttpRequest, article_id: Id, payload: ArticlePatch) 
         actions.do_update_article(me, found, section=section, internal_only=payload.internal_only,
                                   position=payload.position, labels=payload.labels)
     return q.access_article(me, article_id)
+
+
+@router.delete("/articles/{article_id}", response=responses(None, 204),
+               summary="Delete an article with its translations, versions, files and feedback")
+def delete_article(request: HttpRequest, article_id: Id) -> tuple[int, None]:
+    me = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    with transaction.atomic():
+        actions.do_delete_article(me, q.access_article(me, article_id))
+    return Status(204, None)
 
 
 @router.post("/articles/{article_id}/related/{other_id}", response=responses(ArticleDetailOut),

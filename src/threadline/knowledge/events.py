@@ -40,4 +40,16 @@ class ArticleUnpublished(DomainEvent):
     translation_ids: list[int] = field(default_factory=list)
 
 
-TYPES = frozenset({ArticlePublished.type, ArticleUpdated.type, ArticleUnpublished.type})
+@dataclass(frozen=True, kw_only=True)
+class ArticleDeleted(DomainEvent):
+    """An article was deleted with its translations (those that were published are in `published`): the help
+    center, the answer bot and search no longer have it (its search documents left with the rows)."""
+
+    type = "article.deleted"
+    article_id: int
+    translation_ids: list[int] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+
+
+TYPES = frozenset({ArticlePublished.type, ArticleUpdated.type, ArticleUnpublished.type, ArticleDeleted.type})

@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.encoding import iri_to_uri
@@ -30,6 +31,7 @@ from threadline.core.errors import NotFound
 from threadline.knowledge.models import (
     Article,
     ArticleAttachment,
+    ArticleFeedback,
     ArticleTranslation,
     ArticleVersion,
     Category,
@@ -156,6 +158,17 @@ def access_article(actor: Membership, article_id: int) -> Article:
     if found is None:
         raise NotFound(_("No such article."), code="article_not_found")
     return found
+
+
+def article_contents(article: Article) -> dict[str, Any]:
+    """What deleting an article removes: its translations (language, title, state, in id order) and how many
+    versions, files and readers' answers they hold."""
+    return {
+        "translations": list(article.translations.order_by("pk").values("pk", "language", "title", "state")),
+        "versions": ArticleVersion.objects.filter(translation__article=article).count(),
+        "files": article.attachments.count(),
+        "feedback": ArticleFeedback.objects.filter(translation__article=article).count(),
+    }
 
 
 def access_translation(actor: Membership, article_id: int, language: str) -> ArticleTranslation:

@@ -9,6 +9,7 @@ organises; a help center is a workspace setting (`admin.workspace`). POST views 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -16,14 +17,14 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from threadline.api.pagination import decode_cursor, encode_cursor
 from threadline.conversations.attachments import attachment_response
 from threadline.core.errors import Conflict, NotFound, ValidationFailed
 from threadline.knowledge import actions
 from threadline.knowledge import queries as q
-from threadline.knowledge.models import Article, BodyFormat, State
+from threadline.knowledge.models import Article, BodyFormat, Category, HelpCenter, Section, State
 from threadline.knowledge.rendering import to_html
 from threadline.tenancy.models import Brand, Membership
 from threadline.tenancy.permissions import Permission, has_permission, require
@@ -197,6 +198,21 @@ def archive_view(request: HttpRequest, article_id: int, language: str) -> HttpRe
     return _transition(request, article_id, language, "archive")
 
 
+@require_http_methods(["GET", "POST"])
+@agent_view
+def delete_view(request: HttpRequest, article_id: int) -> HttpResponse:
+    """Deleting an article: GET shows what goes with it (every translation, its versions, files and readers'
+    feedback) and asks to confirm; POST deletes it and returns to the list."""
+    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    article = q.access_article(agent, article_id)
+    if request.method == "POST":
+        with transaction.atomic():
+            actions.do_delete_article(agent, article)
+        return redirect("/app/knowledge?deleted=1")
+    return _frame(request, "web/knowledge/delete.html", {"article": article, "states": dict(State.choices),
+                                                         **q.article_contents(article)})
+
+
 def _back(request: HttpRequest, article: Article) -> HttpResponse:
     language = request.POST.get("language") or next(iter(t.language for t in article.translations.all()), "en")
     return redirect(_editor_url(article.pk, language))
@@ -293,15 +309,33 @@ def restore_view(request: HttpRequest, article_id: int, language: str, number: i
 
 
 # ── structure ────────────────────────────────────────────────────────────────────────────────────────────
-@require_GET
-@agent_view
-def structure_view(request: HttpRequest) -> HttpResponse:
+def _structure(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     agent = _agent(request)
     help_centers = list(q.list_help_centers(agent).prefetch_related("categories__sections"))
     taken = {h.brand_id for h in help_centers}
     brands = [b for b in Brand.objects.filter(workspace_id=agent.workspace_id).order_by("name") if b.pk not in taken]
-    return _frame(request, "web/knowledge/structure.html", {"help_centers": help_centers, "brands": brands,
-                                                            "languages": LANGUAGES})
+    categories = [(c, h) for h in help_centers for c in h.categories.all()]  # where a section may move
+    return _frame(request, "web/knowledge/structure.html", {
+        "help_centers": help_centers, "brands": brands, "languages": LANGUAGES, "all_languages": _languages(agent),
+        "categories": categories, "done": request.GET.get("done", "") in ("saved", "deleted"),
+        "error": error}, status=status)
+
+
+@require_GET
+@agent_view
+def structure_view(request: HttpRequest) -> HttpResponse:
+    return _structure(request)
+
+
+def _structure_change(request: HttpRequest, change: Callable[[], Any], done: str = "saved") -> HttpResponse:
+    """Run a change of the structure in a transaction: back to the screen, or the screen again with the reason
+    it was refused (a category that still has sections...), in the member's language."""
+    try:
+        with transaction.atomic():
+            change()
+    except (ValidationFailed, Conflict) as exc:
+        return _structure(request, error=exc.message, status=exc.status)
+    return redirect(f"/app/knowledge/structure?done={done}")
 
 
 def _titles(request: HttpRequest) -> dict[str, str]:
@@ -309,43 +343,109 @@ def _titles(request: HttpRequest) -> dict[str, str]:
             if key.startswith("title_") and value.strip()}
 
 
+def _save_help_center(request: HttpRequest, help_center: HelpCenter | None) -> HttpResponse:
+    agent = _allowed(request, Permission.ADMIN_WORKSPACE)
+    if help_center is None:
+        raw = request.POST.get("brand_id") or ""
+        brand = Brand.objects.filter(workspace_id=agent.workspace_id, pk=int(raw) if raw.isdigit() else 0).first()
+        if brand is None:
+            raise NotFound(_("No such brand."), code="brand_not_found")
+    else:
+        brand = help_center.brand
+    return _structure_change(request, lambda: actions.do_save_help_center(
+        agent, help_center, brand=brand, slug=request.POST.get("slug", ""), name=request.POST.get("name", ""),
+        default_language=request.POST.get("default_language", "en"), languages=request.POST.getlist("languages"),
+        is_public=request.POST.get("is_public", "1") == "1"))
+
+
 @require_POST
 @agent_view
 def help_center_view(request: HttpRequest) -> HttpResponse:
+    return _save_help_center(request, None)
+
+
+@require_POST
+@agent_view
+def help_center_edit_view(request: HttpRequest, help_center_id: int) -> HttpResponse:
     agent = _allowed(request, Permission.ADMIN_WORKSPACE)
-    raw = request.POST.get("brand_id") or ""
-    brand = Brand.objects.filter(workspace_id=agent.workspace_id, pk=int(raw) if raw.isdigit() else 0).first()
-    if brand is None:
-        raise NotFound(_("No such brand."), code="brand_not_found")
-    with transaction.atomic():
-        actions.do_save_help_center(agent, None, brand=brand, slug=request.POST.get("slug", ""),
-                                    name=request.POST.get("name", ""),
-                                    default_language=request.POST.get("default_language", "en"),
-                                    languages=request.POST.getlist("languages"))
-    return redirect("/app/knowledge/structure")
+    return _save_help_center(request, q.access_help_center(agent, help_center_id))
 
 
-def _add_place(request: HttpRequest, parent_field: str) -> HttpResponse:
-    """A new category (in a help center) or section (in a category) from the structure screen."""
+@require_POST
+@agent_view
+def help_center_delete_view(request: HttpRequest, help_center_id: int) -> HttpResponse:
+    agent = _allowed(request, Permission.ADMIN_WORKSPACE)
+    help_center = q.access_help_center(agent, help_center_id)
+    return _structure_change(request, lambda: actions.do_delete_help_center(agent, help_center), "deleted")
+
+
+def _position(request: HttpRequest) -> int:
+    raw = (request.POST.get("position") or "0").strip()
+    return min(int(raw), 1_000_000) if raw.isdigit() else 0
+
+
+def _descriptions(request: HttpRequest) -> dict[str, str]:
+    return {key.removeprefix("description_"): value for key, value in request.POST.items()
+            if key.startswith("description_") and value.strip()}
+
+
+def _parent_id(request: HttpRequest, field: str) -> int:
+    raw = request.POST.get(field) or ""
+    return int(raw) if raw.isdigit() else 0
+
+
+def _save_category(request: HttpRequest, category: Category | None) -> HttpResponse:
     agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    raw = request.POST.get(parent_field) or ""
-    parent_id = int(raw) if raw.isdigit() else 0
-    with transaction.atomic():
-        if parent_field == "help_center_id":
-            actions.do_save_category(agent, None, help_center=q.access_help_center(agent, parent_id),
-                                     titles=_titles(request))
-        else:
-            actions.do_save_section(agent, None, category=q.access_category(agent, parent_id), titles=_titles(request))
-    return redirect("/app/knowledge/structure")
+    help_center = category.help_center if category else q.access_help_center(
+        agent, _parent_id(request, "help_center_id"))
+    return _structure_change(request, lambda: actions.do_save_category(
+        agent, category, help_center=help_center, titles=_titles(request), descriptions=_descriptions(request),
+        position=_position(request)))
+
+
+def _save_section(request: HttpRequest, section: Section | None) -> HttpResponse:
+    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    category = q.access_category(agent, _parent_id(request, "category_id"))
+    return _structure_change(request, lambda: actions.do_save_section(
+        agent, section, category=category, titles=_titles(request), descriptions=_descriptions(request),
+        position=_position(request)))
 
 
 @require_POST
 @agent_view
 def category_view(request: HttpRequest) -> HttpResponse:
-    return _add_place(request, "help_center_id")
+    return _save_category(request, None)
+
+
+@require_POST
+@agent_view
+def category_edit_view(request: HttpRequest, category_id: int) -> HttpResponse:
+    return _save_category(request, q.access_category(_allowed(request, Permission.KNOWLEDGE_PUBLISH), category_id))
+
+
+@require_POST
+@agent_view
+def category_delete_view(request: HttpRequest, category_id: int) -> HttpResponse:
+    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    category = q.access_category(agent, category_id)
+    return _structure_change(request, lambda: actions.do_delete_category(agent, category), "deleted")
 
 
 @require_POST
 @agent_view
 def section_view(request: HttpRequest) -> HttpResponse:
-    return _add_place(request, "category_id")
+    return _save_section(request, None)
+
+
+@require_POST
+@agent_view
+def section_edit_view(request: HttpRequest, section_id: int) -> HttpResponse:
+    return _save_section(request, q.access_section(_allowed(request, Permission.KNOWLEDGE_PUBLISH), section_id))
+
+
+@require_POST
+@agent_view
+def section_delete_view(request: HttpRequest, section_id: int) -> HttpResponse:
+    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
+    section = q.access_section(agent, section_id)
+    return _structure_change(request, lambda: actions.do_delete_section(agent, section), "deleted")

@@ -146,3 +146,71 @@ def test_another_workspace_gets_404(admin, site):
     searched = stranger.get("/app/knowledge?q=Secret").content.decode()
     assert "No article matches." in searched and f"/app/knowledge/{article.pk}/" not in searched
     assert "No article matches." not in web.get("/app/knowledge?q=Secret").content.decode()
+
+
+def test_structure_screen_edits_and_deletes_with_the_apis_refusals(admin, agent, site):
+    web = signed_in(admin)
+    center, category, section = site.help_center, site.category, site.section
+    saved = web.post(f"/app/knowledge/structure/help-centers/{center.pk}", {
+        "name": "Acme answers", "slug": "acme-answers", "default_language": "he", "languages": ["en", "cs"],
+        "is_public": "0"})
+    assert saved.status_code == 302 and saved["Location"] == "/app/knowledge/structure?done=saved"
+    center.refresh_from_db()
+    assert (center.name, center.slug, center.default_language, center.languages, center.is_public) == (
+        "Acme answers", "acme-answers", "he", ["he", "en", "cs"], False)
+    web.post(f"/app/knowledge/structure/categories/{category.pk}", {
+        "title_en": "Purchases", "title_he": "רכישות", "description_en": "Buying", "position": "3"})
+    category.refresh_from_db()
+    assert (category.titles, category.descriptions, category.position) == (
+        {"en": "Purchases", "he": "רכישות"}, {"en": "Buying"}, 3)
+    web.post("/app/knowledge/structure/categories", {"help_center_id": center.pk, "title_en": "Billing"})
+    billing = center.categories.get(titles={"en": "Billing"})
+    web.post(f"/app/knowledge/structure/sections/{section.pk}", {"title_en": "Invoices", "category_id": billing.pk})
+    section.refresh_from_db()
+    assert (section.titles, section.category_id) == ({"en": "Invoices"}, billing.pk)
+    page = web.get("/app/knowledge/structure").content.decode()
+    assert 'value="Purchases"' in page and 'value="רכישות"' in page and "Delete the section…" in page
+
+    web.post("/app/knowledge/new", {"title": "Read an invoice", "language": "en", "section_id": section.pk})
+    refused = web.post(f"/app/knowledge/structure/sections/{section.pk}/delete")
+    assert refused.status_code == 409
+    assert "This section still has 1 article: move or delete it first." in refused.content.decode()
+    refused = web.post(f"/app/knowledge/structure/help-centers/{center.pk}/delete")
+    assert refused.status_code == 409
+    assert "This help center still has 2 categories: delete them first." in refused.content.decode()
+    blank = web.post(f"/app/knowledge/structure/categories/{billing.pk}", {"title_en": " "})
+    assert blank.status_code == 400 and "Give a title in at least one language." in blank.content.decode()
+
+    assert signed_in(agent).post(f"/app/knowledge/structure/categories/{category.pk}/delete").status_code == 403
+    assert signed_in(agent).post(f"/app/knowledge/structure/sections/{section.pk}",
+                                 {"title_en": "x", "category_id": billing.pk}).status_code == 403
+    stranger = signed_in(factories.make_workspace("Other Co"))
+    for path in (f"categories/{category.pk}/delete", f"sections/{section.pk}/delete",
+                 f"help-centers/{center.pk}/delete", f"categories/{category.pk}"):
+        assert stranger.post(f"/app/knowledge/structure/{path}", {"title_en": "x"}).status_code == 404, path
+    deleted = web.post(f"/app/knowledge/structure/categories/{category.pk}/delete")
+    assert deleted.status_code == 302 and deleted["Location"] == "/app/knowledge/structure?done=deleted"
+    assert not center.categories.filter(pk=category.pk).exists()
+
+
+def test_deleting_an_article_asks_first_then_removes_it(admin, agent, site):
+    web = signed_in(admin)
+    web.post("/app/knowledge/new", {"title": "Track your parcel", "language": "en", "section_id": site.section.pk})
+    article = Article.objects.get(workspace_id=admin.workspace_id)
+    web.post(f"/app/knowledge/{article.pk}/he", {"title": "מעקב אחרי החבילה", "body": "פותחים", "save": "1"})
+    web.post(f"/app/knowledge/{article.pk}/he/publish")
+    assert f'href="/app/knowledge/{article.pk}/delete"' in web.get(f"/app/knowledge/{article.pk}/en").content.decode()
+    confirm = web.get(f"/app/knowledge/{article.pk}/delete")
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "Delete the article?" in html
+    assert "Track your parcel" in html and "מעקב אחרי החבילה" in html and "2 saved versions" in html
+    assert "published: it leaves the help center" in html
+    assert "· Draft" in html  # the other translation's state, as the editor names it
+    assert Article.objects.filter(pk=article.pk).exists()  # showing the question deletes nothing
+    assert signed_in(agent).get(f"/app/knowledge/{article.pk}/delete").status_code == 403
+    assert signed_in(agent).post(f"/app/knowledge/{article.pk}/delete").status_code == 403
+    assert signed_in(factories.make_workspace("Other Co")).post(f"/app/knowledge/{article.pk}/delete").status_code == 404
+    deleted = web.post(f"/app/knowledge/{article.pk}/delete")
+    assert deleted.status_code == 302 and deleted["Location"] == "/app/knowledge?deleted=1"
+    assert not Article.objects.filter(pk=article.pk).exists()
+    assert "The article was deleted." in web.get(deleted["Location"]).content.decode()
