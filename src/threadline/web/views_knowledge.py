@@ -343,6 +343,15 @@ def _titles(request: HttpRequest) -> dict[str, str]:
             if key.startswith("title_") and value.strip()}
 
 
+def _delete(request: HttpRequest, permission: str, access: Callable[[Membership, int], Any],
+            delete: Callable[[Membership, Any], None], pk: int) -> HttpResponse:
+    """Delete a help center, category or section (the permission first, then the member's own row); an empty
+    one only: otherwise the screen again with the reason."""
+    agent = _allowed(request, permission)
+    row = access(agent, pk)
+    return _structure_change(request, lambda: delete(agent, row), "deleted")
+
+
 def _save_help_center(request: HttpRequest, help_center: HelpCenter | None) -> HttpResponse:
     agent = _allowed(request, Permission.ADMIN_WORKSPACE)
     if help_center is None:
@@ -374,9 +383,8 @@ def help_center_edit_view(request: HttpRequest, help_center_id: int) -> HttpResp
 @require_POST
 @agent_view
 def help_center_delete_view(request: HttpRequest, help_center_id: int) -> HttpResponse:
-    agent = _allowed(request, Permission.ADMIN_WORKSPACE)
-    help_center = q.access_help_center(agent, help_center_id)
-    return _structure_change(request, lambda: actions.do_delete_help_center(agent, help_center), "deleted")
+    return _delete(request, Permission.ADMIN_WORKSPACE, q.access_help_center, actions.do_delete_help_center,
+                   help_center_id)
 
 
 def _position(request: HttpRequest) -> int:
@@ -426,9 +434,7 @@ def category_edit_view(request: HttpRequest, category_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def category_delete_view(request: HttpRequest, category_id: int) -> HttpResponse:
-    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    category = q.access_category(agent, category_id)
-    return _structure_change(request, lambda: actions.do_delete_category(agent, category), "deleted")
+    return _delete(request, Permission.KNOWLEDGE_PUBLISH, q.access_category, actions.do_delete_category, category_id)
 
 
 @require_POST
@@ -446,6 +452,4 @@ def section_edit_view(request: HttpRequest, section_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def section_delete_view(request: HttpRequest, section_id: int) -> HttpResponse:
-    agent = _allowed(request, Permission.KNOWLEDGE_PUBLISH)
-    section = q.access_section(agent, section_id)
-    return _structure_change(request, lambda: actions.do_delete_section(agent, section), "deleted")
+    return _delete(request, Permission.KNOWLEDGE_PUBLISH, q.access_section, actions.do_delete_section, section_id)
