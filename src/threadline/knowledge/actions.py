@@ -28,7 +28,6 @@ from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.knowledge import rendering
-from threadline.knowledge.queries import article_contents
 from threadline.knowledge.events import ArticleDeleted, ArticlePublished, ArticleUnpublished, ArticleUpdated
 from threadline.knowledge.models import (
     Article,
@@ -44,6 +43,7 @@ from threadline.knowledge.models import (
     Section,
     State,
 )
+from threadline.knowledge.queries import article_contents
 from threadline.redaction.ingest import mask_text
 from threadline.search.actions import do_remove
 from threadline.search.models import Kind
