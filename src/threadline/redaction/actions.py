@@ -37,8 +37,8 @@ from threadline.core import crypto
 from threadline.core.errors import ValidationFailed
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
-from threadline.privacy.actions import do_expire_export
 from threadline.knowledge.models import ArticleFeedback
+from threadline.privacy.actions import do_expire_export
 from threadline.privacy.models import ContactExport
 from threadline.privacy.scope import forwarded_feedback
 from threadline.redaction.ingest import rewrite_event

@@ -128,11 +128,18 @@ def survey_for(workspace: Workspace, channel_kind: str, *, trigger: str = Trigge
     surveys = {s.kind: s for s in Survey.objects.filter(workspace=workspace, enabled=True)}
     for kind in ORDER:
         survey = surveys.get(kind)
-        if survey is None or bool(survey.schedule_days) != (trigger == Trigger.SCHEDULE):
-            continue
-        if channel_kind in survey.channel_kinds or (not survey.channel_kinds and channel_kind not in OPT_IN_KINDS):
+        if survey is not None and carries(survey, channel_kind, trigger):
             return survey
     return None
+
+
+def carries(survey: Survey, channel_kind: str, trigger: str) -> bool:
+    """May `survey` go on `channel_kind` for this trigger (its channel kinds, NPS's schedule, voice's call)?"""
+    if channel_kind not in registry.ADAPTERS or (channel_kind in AFTER_CALL_KINDS) != (trigger == Trigger.CALL):
+        return False
+    if bool(survey.schedule_days) != (trigger == Trigger.SCHEDULE):
+        return False
+    return channel_kind in survey.channel_kinds or (not survey.channel_kinds and channel_kind not in OPT_IN_KINDS)
 
 
 def throttled(survey: Survey, contact_id: int) -> bool:
@@ -165,7 +172,10 @@ def do_send_survey(conversation: Conversation, *, trigger: str = Trigger.SOLVED,
         channel, identity = reply_target(conversation, None)
     except ValidationFailed:
         return None
-    survey = survey or survey_for(conversation.workspace, channel.kind, trigger=trigger)
+    if survey is None:
+        survey = survey_for(conversation.workspace, channel.kind, trigger=trigger)
+    elif not carries(survey, channel.kind, trigger):
+        return None  # the scheduled NPS, but not on this channel kind (voice, an API channel not named)
     if survey is None or throttled(survey, conversation.contact_id):
         return None
     template, refused = _how(conversation, identity, channel, survey)

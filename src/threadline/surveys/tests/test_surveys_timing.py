@@ -17,6 +17,7 @@ from threadline.jobs.scheduler import tick
 from threadline.surveys.actions import do_save_survey_settings
 from threadline.surveys.models import SurveyRequest
 from threadline.surveys.quiet_hours import quiet_until
+from threadline.surveys.tasks import send_scheduled_nps_task
 from threadline.surveys.tests.helpers import enable_survey, sms, solve
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,21 @@ def test_only_nps_has_a_schedule(admin):
         enable_survey(admin, "csat", schedule_days=90)
     with pytest.raises(ValidationFailed):
         enable_survey(admin, "nps", schedule_days=3)
+
+
+def test_the_nps_schedule_leaves_an_api_channel_it_does_not_name_alone(client, admin, run_jobs):
+    from threadline.conversations.tests.builders import inbound_conversation
+    from threadline.testing.factories import make_api_channel
+
+    conversation = inbound_conversation(client, make_api_channel(admin), run_jobs, "m-1", "dana@example.com")
+    solve(admin, conversation)
+    run_jobs()
+    enable_survey(admin, "nps", schedule_days=90)
+    tick()
+    run_jobs()
+    assert not SurveyRequest.objects.exists() and not ConversationEvent.objects.filter(
+        kind__startswith="survey_").exists()
+    enable_survey(admin, "nps", schedule_days=90, channel_kinds=["api"])
+    send_scheduled_nps_task.enqueue()  # as the scheduler's next hourly slot would
+    run_jobs()
+    assert SurveyRequest.objects.get().trigger == "schedule"
