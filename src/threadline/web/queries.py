@@ -186,6 +186,15 @@ def failed_conversations(conversation_ids: list[int]) -> set[int]:
     return {cid for cid, metadata in rows if not (metadata or {}).get("resent_as")}
 
 
+def undelivered_replies(actor: Membership, limit: int = 50) -> list[Message]:
+    """The workspace's replies that failed and were neither retried nor sent again on another channel (the ones
+    the inbox marks "Reply failed"), newest first."""
+    require(actor, Permission.VIEW)
+    failed = Message.objects.filter(workspace_id=actor.workspace_id, direction="out", is_note=False, status="failed")
+    return list(failed.exclude(metadata__has_key="resent_as").select_related("conversation__contact", "channel")
+                .order_by("-pk")[:limit])
+
+
 def waiting_since(conversation: Conversation) -> dt.datetime | None:
     """When the customer's unanswered message came in; None when the last word was the team's."""
     latest = getattr(conversation, "last_message", None)

@@ -1,7 +1,10 @@
-"""The "Needs attention" screen of /app/ (admins): inbound payloads that could not be processed.
+"""The "Needs attention" screen of /app/ (admins): inbound payloads that could not be processed, and what did not
+go out: replies that failed for good, and webhooks with failed deliveries.
 
-Each shows why (the reason the worker recorded), the channel, when it arrived and its payload; Replay runs it
-through processing again after a fix (a corrected channel setting, an upgrade), Dismiss takes it off the list.
+Each payload shows why (the reason the worker recorded), the channel, when it arrived and its payload; Replay runs
+it through processing again after a fix (a corrected channel setting, an upgrade), Dismiss takes it off the list.
+A failed reply links to its conversation (Retry and Send on another channel are there); a failing webhook to its
+delivery log (Redeliver is there), for members who administer webhooks.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from threadline.api.pagination import decode_cursor, encode_cursor
 from threadline.channels.actions import do_dismiss_inbound_event, do_replay_inbound_event
 from threadline.channels.models import InboundEvent
 from threadline.channels.queries import access_inbound_event, list_inbound_events, payload_text, shown_headers
+from threadline.tenancy.permissions import Permission, has_permission
+from threadline.web.queries import undelivered_replies
 from threadline.web.session import agent_view, wants_json
+from threadline.webhooks.queries import failing_subscriptions
 
 PAGE = 50
 SHOWN_PAYLOAD = 64 * 1024  # characters of a payload shown on the page
@@ -36,7 +42,10 @@ def attention_view(request: HttpRequest) -> HttpResponse:
     items = [{"event": event, "payload": payload_text(event)[:SHOWN_PAYLOAD], "headers": shown_headers(event)}
              for event in rows[:PAGE]]
     context = {"agent": agent, "items": items, "notice": request.GET.get("done", ""),
-               "next_cursor": encode_cursor(rows[PAGE - 1].pk) if len(rows) > PAGE else None}
+               "next_cursor": encode_cursor(rows[PAGE - 1].pk) if len(rows) > PAGE else None,
+               "undelivered": undelivered_replies(agent, PAGE),
+               "webhooks": (list(failing_subscriptions(agent)[:PAGE])
+                            if has_permission(agent, Permission.ADMIN_WORKSPACE) else None)}
     return render(request, "web/attention.html", context)
 
 

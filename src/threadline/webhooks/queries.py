@@ -10,7 +10,7 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.core.errors import NotFound
@@ -32,6 +32,16 @@ def access_subscription(actor: Membership, subscription_id: int) -> WebhookSubsc
     if subscription is None:
         raise NotFound(_("No such webhook subscription."), code="webhook_not_found")
     return subscription
+
+
+def failing_subscriptions(actor: Membership) -> QuerySet[WebhookSubscription]:
+    """The workspace's webhooks with deliveries that failed for good, each annotated with `failed` (how many) and
+    `last_failed_at`, the most recent first."""
+    failed = Q(deliveries__state=WebhookDelivery.State.FAILED)
+    return (list_subscriptions(actor)
+            .annotate(failed=Count("deliveries", filter=failed), last_failed_at=Max("deliveries__updated_at",
+                                                                                      filter=failed))
+            .filter(failed__gt=0).order_by("-last_failed_at"))
 
 
 def list_deliveries(subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:

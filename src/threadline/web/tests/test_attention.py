@@ -98,3 +98,68 @@ def test_agents_and_other_workspaces_neither_see_nor_replay_it(client, admin, fa
     assert client.post(f"/app/attention/{failed.pk}/dismiss", **FETCH).status_code == 404
     failed.refresh_from_db()
     assert failed.state == InboundEvent.State.FAILED and failed.replays == 0
+
+
+# ── what did not go out: replies and webhook deliveries ──────────────────────────────────────────────
+def _failing_outbound(admin, receiver, run_jobs):
+    """A reply the customer's system refused (400) and a webhook delivery its receiver refused (404)."""
+    from threadline.conversations.actions import do_send_reply, do_update_conversation
+    from threadline.webhooks.actions import do_create_subscription
+    from threadline.web.tests.helpers import customer_writes
+
+    receiver.statuses = [400, 404]
+    channel = factories.make_api_channel(admin, webhook_url=receiver.url)
+    conversation = customer_writes(channel, "Where is my refund?").conversation
+    with transaction.atomic():
+        reply = do_send_reply(admin, conversation, "Your refund is on its way")
+    run_jobs()
+    with transaction.atomic():
+        subscription, _ = do_create_subscription(admin, receiver.url, ["conversation.updated"])
+        do_update_conversation(admin, conversation, priority="high")
+    run_jobs()
+    reply.refresh_from_db()
+    assert reply.status == "failed"
+    return reply, subscription
+
+
+def test_replies_and_webhook_deliveries_that_failed_are_listed_with_where_to_fix_them(client, admin, receiver,
+                                                                                   run_jobs):
+    reply, subscription = _failing_outbound(admin, receiver, run_jobs)
+    client.force_login(admin.user)
+    page = client.get("/app/attention").content.decode()
+    item = page[page.index(f'id="reply-{reply.pk}"'):]
+    item = item[:item.index("</li>")]
+    assert f'href="/app/c/{reply.conversation_id}/"' in item and "Dana Levi" in item
+    assert "Not delivered: Shop backend did not accept this reply." in item
+    hook = page[page.index(f'id="webhook-{subscription.pk}"'):]
+    hook = hook[:hook.index("</li>")]
+    assert f'href="/app/admin/webhooks/{subscription.pk}"' in hook and "1 delivery failed" in hook
+
+    # retried (and delivered this time): no longer listed; the webhook's failure stays until it is redelivered
+    assert client.post(f"/app/x/messages/{reply.pk}/retry", **FETCH).status_code == 200
+    run_jobs()
+    page = client.get("/app/attention").content.decode()
+    assert f'id="reply-{reply.pk}"' not in page and "Every reply went out." in page
+    delivery = subscription.deliveries.get()
+    assert client.post(f"/app/admin/webhooks/{subscription.pk}/deliveries/{delivery.pk}/redeliver").status_code == 302
+    run_jobs()
+    assert "No webhook delivery failed." in client.get("/app/attention").content.decode()
+
+
+def test_failing_webhooks_only_for_who_administers_them_and_nothing_of_another_workspace(client, admin, receiver,
+                                                                                       run_jobs):
+    from threadline.tenancy.permissions import Permission
+
+    reply, subscription = _failing_outbound(admin, receiver, run_jobs)
+    channels_admin = factories.make_role_member(admin, "channels@example.com",
+                                                [Permission.VIEW, Permission.ADMIN_CHANNELS])
+    client.force_login(channels_admin.user)
+    page = client.get("/app/attention").content.decode()
+    assert f'id="reply-{reply.pk}"' in page
+    assert "failing-webhooks" not in page and f"/app/admin/webhooks/{subscription.pk}" not in page
+
+    other = factories.make_workspace("Other Shop")
+    client.force_login(other.user)
+    page = client.get("/app/attention").content.decode()
+    assert f'id="reply-{reply.pk}"' not in page and f'id="webhook-{subscription.pk}"' not in page
+    assert "Every reply went out." in page and "No webhook delivery failed." in page
