@@ -35,9 +35,12 @@ def send_scheduled_nps_task() -> int:
     for survey in Survey.objects.filter(kind=Kind.NPS, enabled=True, schedule_days__gt=0).select_related("workspace"):
         since = now() - dt.timedelta(days=survey.schedule_days)
         asked = SurveyRequest.objects.filter(survey=survey, created_at__gte=since).values("contact_id")
+        helped = Conversation.objects.filter(workspace_id=survey.workspace_id, status__in=ACTIVE_STATUSES,
+                                             merged_into__isnull=True).values("contact_id")
         latest = (Conversation.objects.filter(workspace_id=survey.workspace_id, merged_into__isnull=True,
                                               last_message_at__gte=since)
-                  .exclude(contact_id__in=asked).values("contact_id").annotate(last=Max("id")).order_by("contact_id"))
+                  .exclude(contact_id__in=asked).exclude(contact_id__in=helped)
+                  .values("contact_id").annotate(last=Max("id")).order_by("contact_id"))
         for row in latest[:BATCH]:
             conversation = (Conversation.objects.select_related("workspace", "contact").get(pk=row["last"]))
             if conversation.status in ACTIVE_STATUSES or ConversationEvent.objects.filter(
