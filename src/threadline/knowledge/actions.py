@@ -2,10 +2,11 @@
 articles and their translations through the workflow draft → review → published (→ archived), versions and
 restore, attachments, labels, related articles, readers' feedback.
 
-Each change is audited and publishes `article.published`, `article.updated` or `article.unpublished` (dispatched
-after commit). Agents (`knowledge.edit`) write drafts and submit them for review; publishers
-(`knowledge.publish`: admins) publish, unpublish, archive, edit what is published and organise the categories
-and sections; help centers are workspace settings (`admin.workspace`).
+Each change is audited and publishes `article.published`, `article.updated`, `article.unpublished` or
+`article.deleted` (dispatched after commit). Agents (`knowledge.edit`) write drafts and submit them for review;
+publishers (`knowledge.publish`: admins) publish, unpublish, archive, delete articles, edit what is published and
+organise the categories and sections (deleting only empty ones); help centers are workspace settings
+(`admin.workspace`).
 """
 
 from __future__ import annotations
