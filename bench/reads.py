@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 import httpx
 
@@ -44,6 +45,7 @@ from threadline.testing.server import ServerProcess, throwaway_database
 
 PASSWORD = "bench-password-4f1c9a7e"
 EMAIL = "bench@example.com"
+SEARCH_READS = ("search", "API search", "contact fragment")  # the reads that need the search index
 
 SEED = """
 import json, time
@@ -137,12 +139,36 @@ def timed(samples: int, call: Callable[[int], httpx.Response]) -> dict[str, floa
             "errors": bad}
 
 
+def kept_database(url: str, *, fresh: bool) -> str:
+    """The PostgreSQL database named in `url`, for --keep and --reuse: (re)created empty when `fresh`."""
+    import psycopg
+    from psycopg import sql
+
+    parsed = urlparse(url)
+    name = parsed.path.strip("/")
+    if name in ("test", "postgres"):
+        raise SystemExit(f"refusing to use the database {name!r} for the bench: name one of its own")
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        if fresh or not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url
+
+
 def measure(size: int, samples: int, search_samples: int, database_url: str | None, keep: bool,
-            reuse: Path | None = None) -> dict:
+            reuse: Path | None = None, search: bool = True) -> dict:
     data_dir = reuse or Path(tempfile.mkdtemp(prefix="threadline-reads-"))
     keep = keep or reuse is not None
     result: dict = {"size": size}
-    with (contextlib.nullcontext(None) if reuse else throwaway_database(database_url, prefix="tlreads")) as url, ServerProcess(
+    if database_url and urlparse(database_url).path.strip("/") and (keep or reuse is not None):
+        database = contextlib.nullcontext(kept_database(database_url, fresh=reuse is None))
+    elif reuse:
+        database = contextlib.nullcontext(None)
+    else:
+        database = throwaway_database(database_url, prefix="tlreads")
+    with database as url, ServerProcess(
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL=EMAIL, THREADLINE_ADMIN_PASSWORD=PASSWORD,
         THREADLINE_LOG_LEVEL="WARNING", THREADLINE_EMBEDDED_WORKER="0",
     ) as server:
@@ -161,6 +187,7 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
             seeded = json.loads(output.strip().splitlines()[-1])
             seeded_file.write_text(json.dumps(seeded))
             started = time.monotonic()
+        if not reuse and search:
             say("rebuilding the search index ...")
             say(f"  {server.run('search', 'rebuild', timeout=24 * 3600).stdout.strip()}")
             seeded["index_seconds"] = time.monotonic() - started
@@ -223,6 +250,8 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
             ("contact fragment (phone)", search_samples,
              lambda i: api.get("/api/v1/contacts", params={"q": phones[i % len(phones)][-7:]})),
         ]
+        if not search:  # no index was built: leave out the reads that search it
+            reads = [read for read in reads if not read[0].startswith(SEARCH_READS)]
         random.Random(3).shuffle(ids)
         found = api.get("/api/v1/contacts", params={"q": emails[0]}).json().get("items", [])
         result["lookup_finds_one"] = len(found) == 1
@@ -244,6 +273,8 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
                 ("contact by phone", "/api/v1/contacts?q=" + phones[0].replace("+", "%2B")),
                 ("search (en)", "/app/search?q=tracking"), ("search (th)", "/app/search?q=%E0%B8%81%E0%B8%B2%E0%B8%A3"),
                 ("contact fragment", "/api/v1/contacts?q=" + phones[0][-7:])]
+        if not search:
+            urls = [(name, path) for name, path in urls if not name.startswith(SEARCH_READS)]
         result["plans"] = json.loads(server.shell(EXPLAIN.format(email=EMAIL, token=token, urls=urls),
                                                   timeout=3600).strip().splitlines()[-1])
         server.stop()
@@ -272,13 +303,20 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=200, help="requests per read (default 200)")
     parser.add_argument("--search-samples", type=int, default=100, help="requests per search (default 100)")
     parser.add_argument("--database-url", default=None,
-                        help="a PostgreSQL server URL: runs on a throwaway database there (default: SQLite)")
-    parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite), to --reuse it")
+                        help="a PostgreSQL server URL: runs on a throwaway database there (default: SQLite); "
+                             "with a database name and --keep or --reuse, that database (never `test`)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (and the named PostgreSQL "
+                                                             "database), to --reuse them")
     parser.add_argument("--reuse", type=Path, default=None,
-                        help="a data directory kept by an earlier --keep run (SQLite): measure without seeding")
+                        help="a data directory kept by an earlier --keep run (with the same --database-url on "
+                             "PostgreSQL): measure without seeding")
+    parser.add_argument("--no-search", action="store_true",
+                        help="skip the search index (hours at 1,000,000 conversations) and the reads that search; "
+                             "bench/search.py measures search")
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args()
-    result = measure(args.size, args.samples, args.search_samples, args.database_url, args.keep, args.reuse)
+    result = measure(args.size, args.samples, args.search_samples, args.database_url, args.keep, args.reuse,
+                     search=not args.no_search)
     if not result.get("lookup_finds_one"):
         say("  WARNING: looking a seeded contact up by email did not find exactly one contact")
     print_plans(result["plans"])

@@ -4,6 +4,7 @@ closed and only the newest backlog live)."""
 
 from __future__ import annotations
 
+from threadline.contacts.models import Contact
 from threadline.contacts.queries import list_contacts
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Message
 from threadline.testing import factories
@@ -25,3 +26,9 @@ def test_seeded_rows_read_like_real_ones(admin):
     assert times == sorted(times) and times[-1] == conversation.last_message_at
     assert list_contacts(admin, q=result.sample_emails[0]).count() == 1
     assert list_contacts(admin, q=result.sample_phones[0]).count() == 1
+    # rows are written with the ids given to them: the next row made the ordinary way gets a new id
+    # (on PostgreSQL the sequences are moved past them)
+    later = Conversation.objects.create(workspace_id=admin.workspace_id, contact_id=conversation.contact_id,
+                                        subject="after the seed")
+    assert later.pk > max(result.sample_conversation_ids)
+    assert Contact.objects.create(workspace_id=admin.workspace_id, name="After").pk > conversation.contact_id
