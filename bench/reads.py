@@ -198,10 +198,7 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
         result["messages"] = seeded["messages"]
         say(f"  seeded {seeded['conversations']:,} conversations, {seeded['messages']:,} messages, "
             f"{seeded['contacts']:,} contacts in {seeded['seconds']:.0f} s")
-        if url:
-            server.query("ANALYZE")
-        else:
-            server.shell("from django.db import connection\nconnection.cursor().execute('ANALYZE')")
+        server.shell("from django.db import connection\nconnection.cursor().execute('ANALYZE')", timeout=3600)
         api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
         app = sign_in(server.url)
         fetch = {"X-Requested-With": "fetch"}

@@ -194,7 +194,8 @@ def explain() -> None:
     from threadline.tenancy.models import Workspace
 
     ws = Workspace.objects.get(name="Search Bench").pk
-    for kind, q in (("message", "invoice"), ("message", "invo"), ("conversation", "invoice"), ("contact", "custom")):
+    for kind, q in (("message", "invoice"), ("message", "invo"), ("message", "charged twice"), ("conversation", "invoice"),
+                    ("contact", "custom")):
         with CaptureQueriesContext(connection) as ctx:
             find(ws, q, kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20)
         sql = max((c["sql"] for c in ctx.captured_queries), key=len)

@@ -79,27 +79,43 @@ def _prefix_last(groups: list[tuple[str, ...]]) -> bool:
 
 
 def find(workspace_id: int, query: str, *, kinds: Sequence[str], visibilities: Sequence[str], limit: int,
-         offset: int = 0) -> Found:
+         offset: int = 0, typos: bool = True) -> Found:
     """Hits for `query` in the workspace, best first. A query that finds nothing exactly is run again with
     each word's close spellings from the workspace's dictionary (typo tolerance) and its Thai runs whole, for
-    every page alike."""
-    groups = query_groups((query or "")[:MAX_QUERY])[:MAX_GROUPS]
+    every page alike (not with `typos=False`: the caller then asks `find_widened` when nothing else found)."""
+    groups = analysed(query)
     if not groups:
         return Found([], [], False)
-    engine = backend()
-
-    def run(terms: list[tuple[str, ...]], limit: int, offset: int) -> list[Hit]:
-        return engine.match(workspace_id, terms, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset,
-                            prefix_last=_prefix_last(terms))
-
-    hits = run(groups, limit, offset)
-    if hits or (offset and run(groups, 1, 0)):
+    hits = _run(workspace_id, groups, kinds, visibilities, limit, offset)
+    if hits or not typos or (offset and _run(workspace_id, groups, kinds, visibilities, 1, 0)):
         return Found(hits, groups, _prefix_last(groups))
-    wider = _corrected(workspace_id, _whole_thai_runs(query[:MAX_QUERY], groups))
-    if wider == groups:
+    wider = widened(workspace_id, query)
+    if wider is None:
         return Found(hits, groups, _prefix_last(groups))
-    hits = run(wider, limit, offset)
+    return find_widened(workspace_id, wider, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset)
+
+
+def analysed(query: str) -> list[tuple[str, ...]]:
+    return query_groups((query or "")[:MAX_QUERY])[:MAX_GROUPS]
+
+
+def widened(workspace_id: int, query: str) -> list[tuple[str, ...]] | None:
+    """The query with each word's close spellings and its Thai runs whole; None when that adds nothing."""
+    groups = analysed(query)
+    wider = _corrected(workspace_id, _whole_thai_runs(query[:MAX_QUERY], groups)) if groups else groups
+    return None if wider == groups else wider
+
+
+def find_widened(workspace_id: int, wider: list[tuple[str, ...]], *, kinds: Sequence[str],
+                 visibilities: Sequence[str], limit: int, offset: int = 0) -> Found:
+    hits = _run(workspace_id, wider, kinds, visibilities, limit, offset)
     return Found(hits, wider, _prefix_last(wider), corrected=bool(hits))
+
+
+def _run(workspace_id: int, groups: list[tuple[str, ...]], kinds: Sequence[str], visibilities: Sequence[str],
+         limit: int, offset: int) -> list[Hit]:
+    return backend().match(workspace_id, groups, kinds=kinds, visibilities=visibilities, limit=limit, offset=offset,
+                           prefix_last=_prefix_last(groups))
 
 
 def contact_ids(workspace_id: int, query: str, *, limit: int) -> list[int]:

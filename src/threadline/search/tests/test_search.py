@@ -12,6 +12,7 @@ from threadline.contacts.merge import do_merge_contacts, do_unmerge_contacts
 from threadline.conversations.actions import do_add_note, do_update_conversation
 from threadline.search.models import SearchDocument, SearchTerm
 from threadline.search.queries import AGENT_KINDS, AGENT_VISIBILITIES, find
+from threadline.search.results import agent_search
 from threadline.search.tests.builders import drain, writes
 from threadline.testing import factories
 
@@ -144,3 +145,15 @@ def test_a_thai_typo_or_the_start_of_a_compound_is_found_through_the_whole_run(a
     assert ids(admin.workspace_id, "ใบแจ้ง") == [message.pk]  # cut into "ใบ" + "แจ้ง", found as the run's prefix
     assert ids(admin.workspace_id, "ใบแจ้งหนี้") == [message.pk]
     assert ids(admin.workspace_id, "ใบขับขี่") == []  # a driving licence: another compound
+
+
+def test_the_agents_page_asks_for_close_spellings_only_when_no_section_found_the_words(admin, channel):
+    """A word found in messages is not a typo because no contact holds it: the contacts section stays empty
+    instead of showing a contact whose name is one letter away. When nothing is found anywhere, every section
+    shows what the close spellings find."""
+    message = writes(channel, "Please send the invoice again", name="Nora Invoize", address="nora@example.com")
+    page = agent_search(admin, "invoice", per_kind=20)
+    assert [m.pk for m in page["message"]] == [message.pk] and page["contact"] == [] and not page["corrected"]
+    page = agent_search(admin, "invoise", per_kind=20)  # found nowhere as written
+    assert [m.pk for m in page["message"]] == [message.pk] and page["corrected"]
+    assert [c.pk for c in page["contact"]] == [message.conversation.contact_id]  # "invoize", one letter away

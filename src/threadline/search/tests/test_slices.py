@@ -78,6 +78,29 @@ def test_ranking_covers_the_newest_window_of_each_kind(admin, monkeypatch):
     assert found(ws, "shipping", ["message"], limit=1, offset=1) == [("message", 2)]
 
 
+def test_several_words_find_the_newest_matches_before_and_past_the_walked_documents(admin, monkeypatch):
+    """On PostgreSQL a query of several words walks the kind's newest `SCAN` documents first and asks the GIN
+    index only for older ones when the walk did not fill the window: the hits are those of one plain query,
+    wherever the matches are, with visibility and the window applied to both parts."""
+    ws = admin.workspace_id
+    do_store([doc(ws, "message", 1, body="charged twice for my order"),
+              doc(ws, "message", 2, body="charged twice again", visibility=Visibility.INTERNAL),
+              doc(ws, "message", 3, body="charged once"),
+              doc(ws, "message", 4, body="twice as fast"),
+              doc(ws, "message", 5, body="nothing to see"),
+              doc(ws, "message", 6, body="i was charged twice"),
+              doc(ws, "conversation", 7, "charged twice")])
+    for scan in (1000, 3, 1):  # everything walked; the walk (6, 5, 4) holds one match; it holds none of 3, 2, 1
+        monkeypatch.setattr(backends, "SCAN", scan)
+        monkeypatch.setattr(backends, "WINDOW", 1000)
+        assert sorted(found(ws, "charged twice", ["message"])) == [("message", 1), ("message", 2), ("message", 6)]
+        assert sorted(found(ws, "charged twice", ["message"], PUBLIC)) == [("message", 1), ("message", 6)]
+        assert found(ws, "twice charged", ["conversation"]) == [("conversation", 7)]
+        monkeypatch.setattr(backends, "WINDOW", 2)  # the newest two matches, from the walk and past it
+        assert sorted(found(ws, "charged twice", ["message"])) == [("message", 2), ("message", 6)]
+        assert found(ws, "charged twi", ["message"], PUBLIC, limit=1, offset=1) in ([("message", 1)], [("message", 6)])
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite key; PostgreSQL has no key to overflow")
 def test_sqlite_refuses_what_the_key_cannot_hold(admin):
     ws = admin.workspace_id

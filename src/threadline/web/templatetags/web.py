@@ -10,6 +10,7 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from threadline.web import graphemes
 
@@ -76,14 +77,18 @@ def saved_count(counts: dict[str, int], view_id: int) -> Any:
     return (counts or {}).get(f"saved:{view_id}", "")
 
 
+KIND_LABELS = {
+    "email": gettext_lazy("Email"), "sms": gettext_lazy("SMS"), "whatsapp": gettext_lazy("WhatsApp"),
+    "webchat": gettext_lazy("Web chat"), "voice": gettext_lazy("Phone"), "api": gettext_lazy("API"),
+    "telegram": gettext_lazy("Telegram"), "messenger": gettext_lazy("Messenger"),
+    "instagram": gettext_lazy("Instagram"), "line": gettext_lazy("LINE"), "wechat": gettext_lazy("WeChat"),
+    "portal": gettext_lazy("Portal"),
+}
+
+
 @register.filter
 def kind_label(kind: str) -> str:
-    labels = {
-        "email": _("Email"), "sms": _("SMS"), "whatsapp": _("WhatsApp"), "webchat": _("Web chat"),
-        "voice": _("Phone"), "api": _("API"), "telegram": _("Telegram"), "messenger": _("Messenger"),
-        "instagram": _("Instagram"), "line": _("LINE"), "wechat": _("WeChat"), "portal": _("Portal"),
-    }
-    return str(labels.get(kind or "", kind or ""))
+    return str(KIND_LABELS.get(kind or "", kind or ""))  # one translation per row, not twelve
 
 
 @register.filter
