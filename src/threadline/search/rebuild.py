@@ -72,6 +72,6 @@ def rebuild(workspace: Workspace | None = None, *, restart: bool = False, chunk:
     counts["removed"] = _remove_stale(workspace, chunk)
     RebuildProgress.objects.filter(scope=scope).delete()
     if connection.vendor == "postgresql":  # the planner sees the new rows now, not after autovacuum's turn
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE search_document")
+        with connection.cursor() as cursor:  # (with the dictionary's old statistics a typo took 1 s, not 37 ms)
+            cursor.execute("ANALYZE search_document, search_term")
     return counts
