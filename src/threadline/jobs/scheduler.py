@@ -37,6 +37,7 @@ class Periodic:
 
 PERIODIC: list[Periodic] = [
     Periodic("threadline.jobs.tasks.prune_finished_jobs_task", 3600),
+    Periodic("threadline.jobs.tasks.refresh_statistics_task", 3600),
     Periodic("threadline.channels.email.imap.poll_imap_mailboxes_task", 60),
     Periodic("threadline.sla.tasks.sla_sweep_task", 60),
     Periodic("threadline.routing.tasks.route_waiting_sweep_task", 60),

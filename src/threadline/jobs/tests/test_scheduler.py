@@ -58,3 +58,22 @@ def test_scheduler_round_leads_only_with_the_lock(db, clock, monkeypatch):
     assert Job.objects.count() == 1
     with pytest.raises(ValueError):
         scheduler.Scheduler(interval=5, lock_ttl=5)
+
+
+def test_the_planner_statistics_are_refreshed_every_hour_on_sqlite(db):
+    from django.db import connection
+
+    from threadline.jobs.tasks import refresh_statistics_task
+    from threadline.testing.factories import make_workspace
+
+    assert any(p.task.endswith("refresh_statistics_task") and p.every_seconds == 3600 for p in scheduler.PERIODIC)
+    make_workspace()
+    refreshed = refresh_statistics_task()
+    if connection.vendor != "sqlite":
+        assert refreshed is False  # autovacuum keeps PostgreSQL's
+        return
+    assert refreshed is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        analysed = {row[0] for row in cursor.fetchall()}
+    assert {"tenancy_workspace", "tenancy_membership"} <= analysed
