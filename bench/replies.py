@@ -9,6 +9,9 @@ channel whose replies are POSTed to a loopback receiver (the "provider"), and --
 - delivered replies/s and latency: POST start to the provider receiving the reply (receiver's wall clock,
   same machine).
 
+Unpaced, the clients post faster than the worker delivers, so the delivered latency mostly measures the
+backlog the burst builds; with `--rate` below the delivery rate it measures the path itself.
+
 Not a test: nothing is asserted. Run `python bench/replies.py --help`.
 """
 
@@ -41,7 +44,7 @@ print(json.dumps(list(Conversation.objects.order_by("id").values_list("id", flat
 
 
 def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, database_url: str | None = None,
-            timeout: float = 300) -> dict[str, object]:
+            timeout: float = 300, rate: float = 0) -> dict[str, object]:
     receiver = Receiver().start()
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-replies-bench-"))
     try:
@@ -72,7 +75,7 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
                 message_id = answer.json().get("id") if answer.status_code == 201 else None
                 return message_id, wall, time.perf_counter() - t0, answer.status_code
 
-            seconds, posted = run_clients(concurrency, list(range(replies)), reply)
+            seconds, posted = run_clients(concurrency, list(range(replies)), reply, rate)
             accepted = [p for p in posted if p[3] == 201]
             received = receiver.wait_for(len(accepted), timeout=timeout)
             stop_code = server.stop()
@@ -101,10 +104,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="pace the replies at this many per second in total (default 0: as fast as possible)")
     args = parser.parse_args()
-    result = measure(args.replies, args.concurrency, args.conversations, args.database_url)
+    result = measure(args.replies, args.concurrency, args.conversations, args.database_url, rate=args.rate)
     ack, delivered = result["ack_ms"], result["delivered_ms"]
-    say(f"threadline bench/replies.py: {args.replies} replies, {args.concurrency} clients, {args.conversations} "
+    pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
+    say(f"threadline bench/replies.py: {args.replies} replies ({pace}), {args.concurrency} clients, {args.conversations} "
         f"conversations, {result['backend']}; one `threadline serve` process")
     say(f"  accepted (201)      {result['accepted']}/{result['posted']}: {result['accepted_per_s']:,.1f}/s, "
         f"latency p50/p95/p99 {'/'.join(f'{percentile(ack, q):.0f}' for q in (50, 95, 99))} ms")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.db import connection
 
@@ -19,20 +20,38 @@ logger = logging.getLogger(__name__)
 
 
 class WorkerPool:
-    def __init__(self, concurrency: int, *, idle_sleep: float = 0.5) -> None:
+    def __init__(self, concurrency: int, *, idle_sleep: float = 0.5,
+                 warm_up: Callable[[], None] | None = None) -> None:
+        """`warm_up`: run by the first thread before any thread takes a job (`core.warmup`: models loaded
+        outside the batch transactions, which would otherwise hold SQLite's write lock while they load)."""
         self.workers = [Worker(idle_sleep=idle_sleep) for _ in range(max(1, concurrency))]
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.warm_up = warm_up
+        self.warm = threading.Event()
 
     def start(self) -> WorkerPool:
-        self.threads = [threading.Thread(target=worker.run_forever, name=f"threadline-worker-{n}", daemon=True)
-                        for n, worker in enumerate(self.workers)]
+        self.threads = [threading.Thread(target=self.run, args=(worker, n), name=f"threadline-worker-{n}",
+                                         daemon=True) for n, worker in enumerate(self.workers)]
         if connection.vendor == "postgresql":
             self.threads.append(threading.Thread(target=self.listen, args=(dict(connection.settings_dict),),
                                                  name="threadline-worker-listen", daemon=True))
         for thread in self.threads:
             thread.start()
         return self
+
+    def run(self, worker: Worker, number: int) -> None:
+        if number == 0:
+            try:
+                if self.warm_up is not None:
+                    self.warm_up()
+            except Exception:  # noqa: BLE001 - loaded lazily by the first job then, as without a warm-up
+                logger.exception("worker warm-up failed")
+            finally:
+                self.warm.set()
+        else:
+            self.warm.wait()
+        worker.run_forever()
 
     def stop(self) -> None:
         """Ask every worker to stop; each finishes the jobs in its hands first."""

@@ -9,7 +9,9 @@ The batch jobs run in one transaction, each in a savepoint, and are marked done 
 their effects and their completion commit together, so a worker killed mid-batch leaves every job of the
 batch to run again and nothing half done (ADR 0004). Other jobs (network I/O) run one by one, outside.
 On SQLite, where writes are serialised anyway, one thread per process runs batches at a time, in claim
-order; the other threads of a pool run the network jobs meanwhile.
+order; the other threads of a pool run the network jobs meanwhile. The worker's write transactions queue
+behind the requests' (`core.sqlite.base.background`), and a batch transaction is committed after the job in
+hand as soon as a request waits to write, so an acknowledgement waits for one job at most, not a batch.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import F
 from django.db.utils import DatabaseError, OperationalError
 
 from threadline.core import batch_cache, metrics
+from threadline.core.sqlite.base import background, foreground_waiting, statement_turn
 from threadline.core.time import now
 from threadline.jobs.models import Job
 from threadline.jobs.registry import WAKE, BatchJobScope, PermanentFailure, Retry, resolve
@@ -37,6 +40,7 @@ logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 32
 BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long (writers wait on it)
+# (on SQLite it takes none either once a request waits to write: `foreground_waiting`)
 _SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
@@ -91,7 +95,7 @@ class Worker:
                                       size=int(size), skip_locked=skip_locked) if size > 1 else ""
         sql = CLAIM_SQL.format(table=table, ready=READY, skip_locked=skip_locked, more=more)
         params = [Job.State.RUNNING, self.worker_id, adapt(moment + LEASE), *ready, *(ready if more else [])]
-        with connection.cursor() as cursor:
+        with statement_turn(transaction.get_connection()), connection.cursor() as cursor:  # SQLite: a turn
             cursor.execute(sql, params)
             ids = [row[0] for row in cursor.fetchall()]
         if not ids:
@@ -104,6 +108,10 @@ class Worker:
 
     def run_claimed(self) -> int:
         """Claim ready jobs and run them (batch jobs together, then the other one); how many ran."""
+        with background():  # SQLite: requests write first (core.sqlite.base)
+            return self._run_claimed()
+
+    def _run_claimed(self) -> int:
         serialise = connection.vendor == "sqlite"
         if serialise:
             _SQLITE_BATCHES.acquire()
@@ -147,7 +155,8 @@ class Worker:
         while pending:
             started, outcomes = time.monotonic(), []
             with transaction.atomic():
-                while pending and (not outcomes or time.monotonic() - started < BATCH_SECONDS):
+                while pending and (not outcomes or (
+                        time.monotonic() - started < BATCH_SECONDS and not foreground_waiting())):
                     job = pending.pop(0)
                     outcomes.append((job, self.execute_in_savepoint(job)))
                 done = [job.pk for job, outcome in outcomes if outcome == "done"]

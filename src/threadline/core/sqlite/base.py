@@ -1,66 +1,131 @@
-"""Django's SQLite backend, with the write transactions of one process taking turns in arrival order.
+"""Django's SQLite backend, with the write transactions of one process taking turns, requests first.
 
 SQLite lets one transaction write at a time. A writer that finds the database locked sleeps in growing
 steps, up to 100 ms, before it tries again (busy_timeout), so a thread that commits and begins again at
 once, as the job worker does batch after batch, can starve the request threads for seconds. Here each
 write transaction (`BEGIN IMMEDIATE`, the mode `config/env.py` sets) of a process first waits for its turn
-in a first-come, first-served queue, and hands the turn on at commit, rollback or close: the writers of one
-process alternate without sleeping. Writers of other processes still wait with busy_timeout. In-memory
-databases (the tests') are left alone.
+in a queue, and hands the turn on at commit, rollback or close: the writers of one process alternate
+without sleeping. Writers of other processes still wait with busy_timeout. In-memory databases (the
+tests') are left alone.
+
+Two queues (issue 11: acknowledgements waited behind the worker): a thread inside `background()` (the job
+worker) queues behind every other writer (a request acknowledging a webhook), which gets the next turn
+first, and the worker closes its batch transaction early when such a writer waits (`foreground_waiting`).
+So a request waits at most for the job the worker is running, not for a whole batch nor for the batches
+queued behind it. A background writer that has waited `BACKGROUND_PATIENCE` seconds goes next anyway, so a
+stream of requests cannot stop the worker.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
+import time
+from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
 
+BACKGROUND_PATIENCE = 0.25  # seconds a background writer lets requests go first, at most
+
 
 class Turns:
-    """A first-come, first-served lock: `release` hands it straight to the longest waiter."""
+    """A first-come, first-served lock with two queues: `release` hands it straight to the longest waiting
+    foreground writer, else to the longest waiting background one (or to that one first once it has waited
+    BACKGROUND_PATIENCE)."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._background: collections.deque[tuple[float, threading.Event]] = collections.deque()
         self._held = False
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self, timeout: float, *, background: bool = False) -> bool:
         with self._guard:
             if not self._held:
                 self._held = True
                 return True
             mine = threading.Event()
-            self._waiting.append(mine)
+            if background:
+                self._background.append((time.monotonic(), mine))
+            else:
+                self._waiting.append(mine)
         if mine.wait(timeout):
             return True
         with self._guard:
-            if mine in self._waiting:  # still queued: give up
-                self._waiting.remove(mine)
+            queued = [event for _since, event in self._background] if background else self._waiting
+            if mine in queued:  # still queued: give up
+                if background:
+                    self._background = collections.deque(item for item in self._background if item[1] is not mine)
+                else:
+                    self._waiting.remove(mine)
                 return False
         return True  # handed over between the timeout and the guard
 
     def release(self) -> None:
         with self._guard:
-            if self._waiting:
-                self._waiting.popleft().set()  # the turn passes on; the lock stays held
+            if self._background and (
+                    not self._waiting or time.monotonic() - self._background[0][0] >= BACKGROUND_PATIENCE):
+                self._background.popleft()[1].set()  # the turn passes on; the lock stays held
+            elif self._waiting:
+                self._waiting.popleft().set()
             else:
                 self._held = False
+
+    def foreground_waiting(self) -> bool:
+        """True when a foreground writer waits for the turn (read without the guard: a hint)."""
+        return bool(self._waiting)
 
 
 WRITERS = Turns()
 WRITE_MODES = {"IMMEDIATE", "EXCLUSIVE"}
+_role = threading.local()
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """The write transactions this thread begins inside the block queue behind other writers (the worker)."""
+    outer = getattr(_role, "background", False)
+    _role.background = True
+    try:
+        yield
+    finally:
+        _role.background = outer
+
+
+def foreground_waiting() -> bool:
+    """True when a writer outside `background()` waits for this process's turn: the worker's cue to commit."""
+    return WRITERS.foreground_waiting()
+
+
+@contextlib.contextmanager
+def statement_turn(connection: base.DatabaseWrapper) -> Iterator[None]:
+    """A write statement run outside a transaction (autocommit) in this process's turn of writers, like a
+    transaction's: the worker's claim. Without it the statement contends at SQLite's lock, where a request
+    meeting it sleeps in the busy handler. Elsewhere (PostgreSQL, inside a transaction) it does nothing."""
+    if not isinstance(connection, DatabaseWrapper) or connection.has_turn or connection.is_in_memory_db():
+        yield
+        return
+    connection.take_turn()
+    try:
+        yield
+    finally:
+        connection._end_turn()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     has_turn = False
 
+    def take_turn(self) -> None:
+        if not WRITERS.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5)),
+                               background=getattr(_role, "background", False)):
+            raise OperationalError("database is locked (this process's other writers kept it)")
+        self.has_turn = True
+
     def _start_transaction_under_autocommit(self) -> None:
         if self.transaction_mode in WRITE_MODES and not self.has_turn and not self.is_in_memory_db():
-            if not WRITERS.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5))):
-                raise OperationalError("database is locked (this process's other writers kept it)")
-            self.has_turn = True
+            self.take_turn()
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:

@@ -7,6 +7,7 @@ import threading
 
 from django.db.utils import ConnectionHandler
 
+from threadline.core.sqlite import base
 from threadline.core.sqlite.base import Turns
 
 ROUNDS = 400
@@ -95,3 +96,44 @@ def test_turns_are_handed_over_in_arrival_order():
         thread.join(10)
     assert order == ["a", "b", "c"]
     assert not turns.acquire(timeout=0) or turns.release() is None
+
+
+def queue(turns: Turns, name: str, order: list[str], *, background: bool) -> threading.Thread:
+    """A thread that waits for the turn (queued behind the holder when this returns), notes it, hands it on."""
+    def take() -> None:
+        assert turns.acquire(timeout=10, background=background)
+        order.append(name)
+        turns.release()
+
+    queued = len(turns._waiting) + len(turns._background)
+    thread = threading.Thread(target=take)
+    thread.start()
+    while len(turns._waiting) + len(turns._background) == queued:
+        threading.Event().wait(0.001)
+    return thread
+
+
+def test_foreground_writers_go_before_the_background_writer_that_queued_first():
+    """The worker's transactions (`background()`) let the requests waiting meanwhile write first (issue 11)."""
+    turns, order = Turns(), []
+    assert turns.acquire(timeout=1)
+    threads = [queue(turns, "worker", order, background=True), queue(turns, "request-a", order, background=False)]
+    assert turns.foreground_waiting()
+    threads.append(queue(turns, "request-b", order, background=False))
+    turns.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["request-a", "request-b", "worker"]
+    assert not turns.foreground_waiting()
+
+
+def test_a_background_writer_past_its_patience_goes_first(monkeypatch):
+    """A stream of requests cannot keep the worker out: once it has waited BACKGROUND_PATIENCE, it is next."""
+    monkeypatch.setattr(base, "BACKGROUND_PATIENCE", 0)
+    turns, order = Turns(), []
+    assert turns.acquire(timeout=1)
+    threads = [queue(turns, "worker", order, background=True), queue(turns, "request", order, background=False)]
+    turns.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["worker", "request"]

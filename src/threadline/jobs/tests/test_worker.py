@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 
 import pytest
 import time_machine
 from django.db import connection, transaction
 
+from threadline.core.sqlite.base import foreground_waiting
+from threadline.jobs import worker as worker_module
 from threadline.jobs.models import Job, SchedulerLock
 from threadline.jobs.registry import PermanentFailure, Retry, task
 from threadline.jobs.worker import LEASE, Worker, backoff_seconds, recover_orphans
@@ -245,3 +248,47 @@ def test_a_batch_job_asking_to_retry_keeps_what_it_wrote(db):
     job.refresh_from_db()
     assert (job.state, job.attempts, job.last_error) == (Job.State.QUEUED, 1, "threadline.jobs.registry.Retry: not yet")
     assert SchedulerLock.objects.filter(name="r1").exists()  # as if it had run in a transaction of its own
+
+
+REQUEST_ASKED = threading.Event()
+
+
+@task(batch=True)
+def batch_holding_task(number: int) -> None:
+    """Writes a row; job 1 then asks a request to write and waits until that request queues for the turn."""
+    SchedulerLock.objects.create(name=f"job{number}", holder="worker", expires_at=dt.datetime.now(tz=dt.UTC))
+    if number == 1:
+        REQUEST_ASKED.set()
+        deadline = time.monotonic() + 30
+        while not foreground_waiting() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_waiting_to_write_gets_the_turn_after_the_job_in_hand_not_the_batch(monkeypatch):
+    """SQLite (issue 11): a webhook's acknowledgement waited for the worker's whole batch transaction (32 jobs
+    or 50 ms), and for the batches queued before it. Now the batch commits after the job in hand as soon as a
+    request waits, and the request writes next."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL has row locks: writers do not take turns")
+    monkeypatch.setattr(worker_module, "BATCH_SECONDS", 600)  # only a waiting request may close the batch early
+    REQUEST_ASKED.clear()
+    for number in range(6):
+        enqueue(batch_holding_task, number)
+
+    def request() -> None:
+        try:
+            REQUEST_ASKED.wait(30)
+            with transaction.atomic():
+                SchedulerLock.objects.create(name="request", holder="web", expires_at=dt.datetime.now(tz=dt.UTC))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    assert Worker(worker_id="host:1:a").run_until_idle() == 6
+    thread.join(30)
+    # rows in commit order (rowid): job0 and job1 committed together, then the request, then the rest
+    order = [row[0] for row in SchedulerLock.objects.extra(select={"r": "rowid"}, order_by=["r"]).values_list("name")]
+    assert order == ["job0", "job1", "request", "job2", "job3", "job4", "job5"]
+    assert set(Job.objects.values_list("state", flat=True)) == {Job.State.DONE}

@@ -25,6 +25,7 @@ from django.db import connections
 
 from threadline.config import env
 from threadline.core import bootstrap
+from threadline.core.warmup import warm_up
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
 from threadline.jobs.worker import recover_orphans
@@ -162,7 +163,7 @@ class Command(BaseCommand):
             if recovered:
                 self.say(f"Requeued {recovered} jobs left running by a stopped process.")
             connections.close_all()
-            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"]).start()
+            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up).start()
             scheduler = Scheduler()
             threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
             for thread in threads:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from threadline.core.management.commands.serve import start_edges
+from threadline.core.warmup import warm_up
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.worker import Worker, recover_orphans
 
@@ -39,7 +40,8 @@ class Command(BaseCommand):
             count = Worker(idle_sleep=idle_sleep).run_until_idle()
             self.stdout.write(f"Ran {count} jobs.")
             return
-        pool = WorkerPool(concurrency or settings.THREADLINE["WORKER_CONCURRENCY"], idle_sleep=idle_sleep)
+        pool = WorkerPool(concurrency or settings.THREADLINE["WORKER_CONCURRENCY"], idle_sleep=idle_sleep,
+                          warm_up=warm_up)
 
         edges = start_edges(host, smtp_port)
 

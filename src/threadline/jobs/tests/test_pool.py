@@ -1,0 +1,51 @@
+"""The worker pool: models loaded before any thread takes a job (issue 11: the first Thai message loaded
+PyThaiNLP's dictionary inside a batch transaction, and every acknowledgement waited for it)."""
+
+from __future__ import annotations
+
+import threading
+
+from threadline.core.warmup import warm_up
+from threadline.jobs.pool import WorkerPool
+from threadline.jobs.worker import Worker
+from threadline.language import detection
+
+
+def test_the_pool_warms_up_before_any_thread_runs_a_job(monkeypatch):
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def note(what: str) -> None:
+        with lock:
+            order.append(what)
+
+    def warm() -> None:
+        threading.Event().wait(0.2)  # slow: a thread that did not wait for it would run first
+        note("warm")
+
+    monkeypatch.setattr(Worker, "run_forever", lambda self: note("run"))
+    pool = WorkerPool(3, warm_up=warm).start()
+    assert pool.join(timeout=10) == []
+    assert order == ["warm", "run", "run", "run"]
+
+
+def test_a_failing_warm_up_still_starts_the_workers(monkeypatch):
+    ran: list[str] = []
+    monkeypatch.setattr(Worker, "run_forever", lambda self: ran.append("run"))
+
+    def broken() -> None:
+        raise OSError("model file missing")
+
+    pool = WorkerPool(2, warm_up=broken).start()
+    assert pool.join(timeout=10) == []
+    assert ran == ["run", "run"]
+
+
+def test_warm_up_loads_the_language_model_and_the_thai_dictionary():
+    from pythainlp.tokenize import word_dict_trie
+
+    detection._base_identifier.cache_clear()
+    word_dict_trie.cache_clear()
+    warm_up()
+    assert detection._base_identifier.cache_info().currsize == 1
+    assert word_dict_trie.cache_info().currsize == 1  # the 62,000-word trie the segmenter builds once
