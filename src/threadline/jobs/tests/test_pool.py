@@ -45,6 +45,7 @@ def test_warm_up_loads_the_language_model_and_the_thai_dictionary():
     from pythainlp.tokenize import word_dict_trie
 
     detection._base_identifier.cache_clear()
+    detection._identifier_for.cache_clear()  # copies of the model, kept by earlier tests
     word_dict_trie.cache_clear()
     warm_up()
     assert detection._base_identifier.cache_info().currsize == 1
