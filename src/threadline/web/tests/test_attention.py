@@ -104,8 +104,8 @@ def test_agents_and_other_workspaces_neither_see_nor_replay_it(client, admin, fa
 def _failing_outbound(admin, receiver, run_jobs):
     """A reply the customer's system refused (400) and a webhook delivery its receiver refused (404)."""
     from threadline.conversations.actions import do_send_reply, do_update_conversation
-    from threadline.webhooks.actions import do_create_subscription
     from threadline.web.tests.helpers import customer_writes
+    from threadline.webhooks.actions import do_create_subscription
 
     receiver.statuses = [400, 404]
     channel = factories.make_api_channel(admin, webhook_url=receiver.url)
