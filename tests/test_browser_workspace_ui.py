@@ -1,6 +1,7 @@
 """The workspace on any screen, in headless Chromium (Debian's package) against a real `threadline serve`:
 stacked screens on a phone (list → conversation → customer, and the browser's back button), the contact
-panel folded and remembered on a laptop, "/" canned replies in the composer, and axe-core (from the
+panel folded and remembered on a laptop, "/" canned replies in the composer, files dropped on the composer, send
+later and snooze presets, the browser's language and time zone taken at the first sign-in only, and axe-core (from the
 axe-playwright-python package) reporting no critical or serious violation on the inbox, a conversation,
 search and settings, in English and Hebrew. Screenshots at 390×844 and 1280×800 in test-artifacts/."""
 
@@ -180,6 +181,71 @@ def test_slash_lists_canned_replies_and_inserts_the_rendered_body(server, browse
     page.locator("#composer-files-list li", has_text="pasted-").wait_for(timeout=WAIT)
     assert page.evaluate("document.querySelector('#composer-files').files.length") == 1
     context.close()
+
+
+def test_a_dropped_file_opens_the_composer_send_later_lists_the_reply_and_snooze_presets(server, browser):
+    context = browser.new_context(viewport=LAPTOP, locale="en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    conversation = server.seed["conversations"][2]
+    page.goto(f"{server.url}/app/c/{conversation}/")
+    page.locator("#composer").wait_for()
+    assert not page.locator("#send-button").is_visible()  # collapsed until used
+    page.evaluate("""() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["%PDF-1.4"], "invoice.pdf", { type: "application/pdf" }));
+      const form = document.querySelector('#composer');
+      form.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      form.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }""")
+    page.locator("#send-button").wait_for(state="visible", timeout=WAIT)  # the drop opened it
+    page.locator("#composer-files-list li", has_text="invoice.pdf").wait_for(timeout=WAIT)
+    assert page.evaluate("document.querySelector('#composer-files').files.length") == 1
+    screenshot(page, "composer-dropped-file")
+
+    page.fill("#composer-text", "We will check with the courier tomorrow")
+    page.click("#send-later summary")
+    page.click("button[data-send-at=tomorrow]")
+    scheduled = page.locator("#scheduled li", has_text="We will check with the courier tomorrow")
+    scheduled.wait_for(timeout=WAIT)
+    assert page.locator("#composer-text").input_value() == ""
+    screenshot(page, "composer-scheduled")
+    scheduled.locator(".cancel-scheduled button").click()
+    page.locator("#scheduled").wait_for(state="detached", timeout=WAIT)
+
+    page.click(".more-actions summary")
+    page.click("#snooze-presets button[value=tomorrow]")
+    playwright.expect(page.locator("#status-select")).to_have_value("pending", timeout=WAIT)  # snoozed
+    context.close()
+
+
+def test_language_and_time_zone_come_from_the_browser_at_the_first_sign_in_only(server, browser):
+    """Bob was created with the defaults (English, UTC): his first sign-in, from a Hebrew browser in Jerusalem,
+    takes both; a later sign-in from another browser changes neither."""
+    who = ("import json; from threadline.tenancy.models import User; u = User.objects.get(email='bob@acme.example'); "
+           "print(json.dumps([u.language, u.time_zone]))")
+    assert server.python(who) == ["en", "UTC"]
+    first = browser.new_context(viewport=PHONE, locale="he-IL", timezone_id="Asia/Jerusalem")
+    page = first.new_page()
+    sign_in(page, server.url, "bob@acme.example")
+    page.wait_for_function("document.documentElement.lang.startsWith('he') && document.documentElement.dir === 'rtl'",
+                           timeout=WAIT)
+    for _ in range(100):
+        if server.python(who) == ["he", "Asia/Jerusalem"]:
+            break
+        page.wait_for_timeout(200)
+    assert server.python(who) == ["he", "Asia/Jerusalem"]
+    screenshot(page, "first-sign-in-browser-defaults-he-390")
+    first.close()
+
+    later = browser.new_context(viewport=LAPTOP, locale="en-US", timezone_id="America/New_York")
+    page = later.new_page()
+    sign_in(page, server.url, "bob@acme.example")
+    page.locator("#list-pane").wait_for(timeout=WAIT)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang").startswith("he")
+    assert server.python(who) == ["he", "Asia/Jerusalem"]
+    later.close()
 
 
 def test_the_chat_widget_takes_the_whole_phone_screen(server, browser):

@@ -202,8 +202,8 @@ async function loadEarlier(button) {
 
 async function refreshConversationParts({ force = false } = {}) {
   // Status, assignee, tags and the customer panel changed: swap those parts, keep the composer as it is.
-  // `force`: the agent acted inside the panel (merge, "not the same", unmerge), so it is replaced even though
-  // it has the focus.
+  // `force`: the agent acted inside the panel (merge, "not the same", unmerge) or the head (snooze, a macro), so
+  // it is replaced even though it has the focus.
   const id = state.conversationId;
   if (!id) return;
   const html = await request(`/app/x/conversations/${id}`);
@@ -247,7 +247,7 @@ function wireHead() {
   for (const selector of ["#snooze-form", "#merge-form", "#snooze-presets", "#macro-form"]) {
     $(selector)?.addEventListener("submit", (event) => submitForm(event, (data) => {
       if (data.conversation_id && data.conversation_id !== state.conversationId) openConversation(data.conversation_id);
-      else refreshConversationParts().catch(() => {});
+      else refreshConversationParts({ force: true }).catch(() => {});  // the clicked button has the focus
     }));
   }
 }
