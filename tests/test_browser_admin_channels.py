@@ -1,13 +1,17 @@
 """In headless Chromium against a real `threadline serve`: an admin creates a web chat channel through
 /app/admin/channels, the widget editor's live preview renders the real chat frame and follows unsaved edits,
 and the install snippet's Copy button puts the snippet on the clipboard; at 1280 px and at 390 px (where nothing
-scrolls sideways). Screenshots are kept in test-artifacts/."""
+scrolls sideways); a channel's "last event received" follows a payload accepted while its page is open.
+Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 
-from threadline.testing.server import migrated_copy
+from threadline.testing.server import migrated_copy, sign
 from threadline.web.testkit import launch, screenshot, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -77,6 +81,32 @@ def test_widget_editor_preview_and_snippet(server, width):
             browser.close()
 
 
+def test_last_event_received_is_live_on_the_channels_page(server):
+    """The indicator polls the channel's status every 15 s: a payload accepted while the page is open shows up
+    without a reload (the page's clock is run forward instead of waiting)."""
+    channel = server.python_json_command("channel", "create-api", "--name", "Live indicator")
+    with playwright.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            sign_in(page, server.url)
+            page.clock.install()
+            page.goto(f"{server.url}/app/admin/channels/{channel['id']}")
+            indicator = page.locator("#last-event [data-last-event]")
+            assert indicator.inner_text() == "Nothing received yet"
+            body = json.dumps({"message_id": "live-1", "text": "Hello",
+                               "sender": {"kind": "external", "address": "customer-live-1"}}).encode()
+            answer = httpx.post(f"{server.url}/hooks/api/{channel['id']}/", content=body, headers={
+                "X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"})
+            assert answer.status_code == 202, answer.text
+            page.clock.run_for(16_000)
+            page.locator("#last-event time[data-last-event]").wait_for(timeout=WAIT)
+            assert indicator.inner_text() != "Nothing received yet"
+            screenshot(page, "admin-channels-last-event-live")
+        finally:
+            browser.close()
+
+
 CHANNEL_SCREENS = ("", "/new", "/new/email", "/new/whatsapp", "/{webchat}", "/{api}", "/{api}/disable")
 
 
@@ -91,8 +121,6 @@ def serious_axe_findings(page) -> list[dict]:
 
 @pytest.mark.parametrize("language", ["en", "he"])
 def test_channel_screens_fit_a_phone_and_pass_axe_in_both_directions(server, language):
-    import json
-
     ids = {"api": server.python_json_command("channel", "create-api", "--name", "מערכת ההזמנות")["id"],
            "webchat": server.python_json_command("channel", "create", "webchat", "--name", "Site chat")["id"]}
     server.shell("from threadline.tenancy.models import User; "
