@@ -57,7 +57,6 @@ SCREENS = {
     "app/admin/templates": "/app/admin/templates",
     "app/admin/templates/<int:template_id>": "/app/admin/templates/{automatic}",
     "app/admin/bot": "/app/admin/bot",
-    "app/admin/surveys": "/app/admin/surveys",
     "app/audit": "/app/audit",
     "app/reports": "/app/reports",
     "app/attention": "/app/attention",
@@ -65,6 +64,7 @@ SCREENS = {
     "app/knowledge/structure": "/app/knowledge/structure",
     "app/knowledge/<int:article_id>/<str:language>": "/app/knowledge/{article}/en",
     "app/knowledge/<int:article_id>/<str:language>/history": "/app/knowledge/{article}/en/history",
+    "app/knowledge/<int:article_id>/delete": "/app/knowledge/{article}/delete",
     "operator/workspaces": "/operator/workspaces",
 }
 # checked by axe in English and Hebrew at 1280 and 390 px by another test
@@ -74,7 +74,7 @@ COVERED_ELSEWHERE = {
     "app/search": "tests/test_browser_workspace_ui.py::test_axe_finds_no_critical_or_serious_violation",
     "app/settings": "tests/test_browser_workspace_ui.py::test_axe_finds_no_critical_or_serious_violation",
     **{f"app/admin/{name}": "tests/test_browser_admin_service.py::test_every_screen_fits_a_phone_and_passes_axe_in_"
-                            "both_directions" for name in ("teams", "hours", "sla", "routing", "automations", "fields")},
+                            "both_directions" for name in ("teams", "hours", "sla", "routing", "automations", "fields", "surveys")},
     "app/admin/automations/new": "tests/test_browser_acceptance_admin.py (en-1280, he-390) and below (he-1280, en-390)",
     "app/admin/channels/new": "tests/test_browser_admin_channels.py (390) and below (1280)",
     "app/admin/people": "tests/test_browser_people.py::test_people_and_password_screens_fit_a_phone_and_pass_axe",
