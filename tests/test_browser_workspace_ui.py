@@ -104,6 +104,13 @@ def test_on_a_phone_list_conversation_and_customer_are_stacked_screens_with_back
     context.close()
 
 
+def toggle_panel(page) -> None:
+    """Fold or open the contact panel and wait until the server has saved the choice (an async POST)."""
+    with page.expect_response(lambda response: response.url.endswith("/app/x/ui"), timeout=WAIT) as saved:
+        page.click("#panel-toggle")
+    assert saved.value.ok, saved.value.status
+
+
 def test_on_a_laptop_the_contact_panel_folds_and_stays_folded(server, browser):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
     page = context.new_page()
@@ -111,14 +118,13 @@ def test_on_a_laptop_the_contact_panel_folds_and_stays_folded(server, browser):
     page.locator(".row", has_text="Where is my refund").locator(".row-link").click()
     panel = page.locator("#contact-panel")
     panel.wait_for(state="visible")
-    page.click("#panel-toggle")
+    toggle_panel(page)
     panel.wait_for(state="hidden")
     assert page.get_attribute("#panel-toggle", "aria-expanded") == "false"
-    page.wait_for_timeout(300)
     page.reload()  # remembered for this person
     page.locator("#timeline").wait_for()
     assert not panel.is_visible()
-    page.click("#panel-toggle")
+    toggle_panel(page)  # open again, and saved before the context closes: the next tests share this person
     panel.wait_for(state="visible")
     page.set_viewport_size(LAPTOP)
     screenshot(page, "laptop-conversation")
