@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--postgres", nargs="?", const="default", default=None, help="PostgreSQL database URL")
     parser.add_argument("--reuse", help="an already seeded data directory (SQLite) or database name (PostgreSQL)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite data directory")
+    parser.add_argument("--seed-only", action="store_true", help="seed and build the facts, measure nothing")
     args = parser.parse_args()
     temporary = configure(args)
     try:
@@ -131,6 +132,8 @@ def main() -> None:
             counts = rebuild(Workspace.objects.get(name="Analytics Bench").pk, chunk=2000,
                              report=lambda kind, done: done % 50_000 == 0 and say(f"  facts: {done} {kind}"))
             say(f"rebuilt the facts: {counts} in {time.monotonic() - started:.0f} s")
+        if args.seed_only:
+            return
         measure(args.samples)
         update_cost(min(500, args.samples * 25))
     finally:

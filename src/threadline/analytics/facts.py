@@ -271,10 +271,11 @@ def write_facts(facts: list[ConversationFact]) -> None:
         for f in facts for tag in f.tags])
 
 
-def recompute_conversations(conversation_ids: Iterable[int]) -> set[tuple[int, dt.date]]:
+def recompute_conversations(conversation_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]],
+                                                                      set[tuple[int, dt.date]]]:
     """Recompute the facts of these conversations and of every other conversation of their contacts; returns
-    the (workspace, local day) pairs of their activity since they were last computed (whose day facts are then
-    stale)."""
+    the (workspace, local day) pairs of their activity since they were last computed (whose agent and channel
+    day facts are then stale), and the creation days of every fact written or removed (whose rollups are)."""
     wanted = set(conversation_ids)
     contacts = set(Conversation.objects.filter(pk__in=wanted).values_list("contact_id", flat=True))
     siblings = set(Conversation.objects.filter(contact_id__in=contacts, merged_into__isnull=True)
@@ -296,9 +297,12 @@ def recompute_conversations(conversation_ids: Iterable[int]) -> set[tuple[int, d
             days.update((ws, local_day(at, zone)) for at in moments if since is None or at >= since)
     contact_gaps(facts, sources)
     gone = wanted - set(sources)  # merged away or deleted
+    created = {(f.workspace_id, f.created_day) for f in facts.values()}
+    created.update(ConversationFact.objects.filter(conversation_id__in=gone).values_list("workspace_id",
+                                                                                          "created_day"))
     ConversationFact.objects.filter(conversation_id__in=gone).delete()
     write_facts(list(facts.values()))
-    return days
+    return days, created
 
 
 # ── per day ──────────────────────────────────────────────────────────────────────────────────────────

@@ -1,20 +1,22 @@
 """The metrics, each computed from the fact tables only; docs/analytics.md gives each one's exact formula.
 
 Every metric takes `Filters` (workspace, local date range of the conversation's creation, channel used,
-brand, team, agent, language, tag). Counts are SQL aggregates on the facts' indexes; percentiles read the one
-column they rank (nearest rank, `stats.nearest_rank`). Rates are fractions rounded to 4 places, None when
-nothing is counted.
+brand, team, agent, language, tag). With at most one filter besides the dates they read the per-day and
+per-month rollups (`rollups`: exact counts, percentiles from histograms past `rollups.EXACT_LIMIT` values),
+else SQL aggregates on the facts' indexes and the one column a percentile ranks (nearest rank,
+`stats.nearest_rank`). Rates are fractions rounded to 4 places, None when nothing is counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from threadline.analytics import rollups
 from threadline.analytics.models import AgentDayFact, ChannelDayFact, ConversationFact, FactChannel, FactTag
 from threadline.analytics.stats import nearest_rank
 from threadline.core.time import now
@@ -70,7 +72,17 @@ def _spread(values: list[int]) -> dict[str, Any]:
     return {"count": len(ordered), "median": nearest_rank(ordered, 50), "p90": nearest_rank(ordered, 90)}
 
 
+def _from_histogram(histogram: dict[int, int]) -> dict[str, Any]:
+    return {"count": sum(histogram.values()), "median": rollups.percentile(histogram, 50),
+            "p90": rollups.percentile(histogram, 90)}
+
+
 def _ranked(f: Filters, calendar: str, business: str) -> dict[str, Any]:
+    name = calendar.removesuffix("_seconds")
+    histograms = rollups.histogram(f, name, f"{name}_business")
+    if histograms is not None and sum(histograms[0].values()) > rollups.EXACT_LIMIT:
+        spread, business_spread = (_from_histogram(h) for h in histograms)
+        return {**spread, "business_median": business_spread["median"], "business_p90": business_spread["p90"]}
     rows = list(facts(f).filter(**{f"{calendar}__isnull": False}).values_list(calendar, business))
     spread = _spread([r[0] for r in rows])
     business_spread = _spread([r[1] for r in rows if r[1] is not None])
@@ -83,11 +95,30 @@ BUCKETS = {"hour": "created_hour", "day": "created_day", "week": "created_week"}
 
 def volume(f: Filters, by: str = "day") -> list[dict[str, Any]]:
     """New conversations per channel of origin and local hour of day, day or week (Monday)."""
+    rolled = rollups.merged(f, "volume", by_day=by != "hour")
+    if rolled is not None:
+        return _rolled_volume(rolled, by)
     column = BUCKETS[by]
     rows = (facts(f).values_list("origin_channel_id", column).annotate(n=Count("pk"))
             .values_list("origin_channel_id", column, "n").order_by(column, "origin_channel_id"))
     return [{"channel_id": channel, "bucket": bucket if isinstance(bucket, int) else bucket.isoformat(), "count": n}
             for channel, bucket, n in rows]
+
+
+def _rolled_volume(rolled: list[tuple[dt.date, dict[str, list[int]]]], by: str) -> list[dict[str, Any]]:
+    sums: dict[tuple[Any, str], int] = defaultdict(int)
+    for day, origins in rolled:
+        for origin, hours in origins.items():
+            if by == "hour":
+                for hour, n in enumerate(hours):
+                    sums[(hour, origin)] += n
+            else:
+                sums[(day - dt.timedelta(days=day.weekday()) if by == "week" else day, origin)] += sum(hours)
+    ordered = sorted(((bucket, origin) for (bucket, origin), n in sums.items() if n),
+                     key=lambda k: (k[0], k[1] == "", int(k[1] or 0)))
+    return [{"channel_id": int(origin) if origin else None,
+             "bucket": bucket if isinstance(bucket, int) else bucket.isoformat(), "count": sums[(bucket, origin)]}
+            for bucket, origin in ordered]
 
 
 def first_response(f: Filters) -> dict[str, Any]:
@@ -99,6 +130,9 @@ def resolution(f: Filters) -> dict[str, Any]:
 
 
 def next_response(f: Filters) -> dict[str, Any]:
+    histograms = rollups.histogram(f, "next_response")
+    if histograms is not None and sum(histograms[0].values()) > rollups.EXACT_LIMIT:
+        return _from_histogram(histograms[0])
     values: list[int] = []
     for seconds in facts(f).exclude(next_response_seconds=[]).values_list("next_response_seconds", flat=True):
         values.extend(seconds)
@@ -106,39 +140,58 @@ def next_response(f: Filters) -> dict[str, Any]:
 
 
 # ── rates ───────────────────────────────────────────────────────────────────────────────────────────
-def _counts(queryset: QuerySet[ConversationFact], **parts: Q) -> dict[str, int]:
-    answer = queryset.aggregate(**{name: Count("pk", filter=q) for name, q in parts.items()})
+def _counts(f: Filters, rolled: dict[str, str] | None = None, **parts: Q) -> dict[str, int]:
+    """Each part's count over the conversations; from the rollups' counts when `rolled` names each part's
+    rollup count (`conversations` or one of rollups.COUNTS) and the filters allow."""
+    if rolled is not None:
+        found = rollups.counts(f, *rolled.values())
+        if found is not None:
+            return {name: found[rolled[name]] for name in parts}
+    answer = facts(f).aggregate(**{name: Count("pk", filter=q) for name, q in parts.items()})
     return {name: answer[name] or 0 for name in parts}
 
 
+def _gap_counts(f: Filters, column: str, days: int, **parts: Q) -> dict[str, int]:
+    """conversations and those with a gap within `days` days (the second part), from the rollups if they can."""
+    conversations = rollups.counts(f, "conversations")
+    within = rollups.within(f, column, days)
+    if conversations is not None and within is not None:
+        return dict(zip(parts, (conversations["conversations"], within), strict=True))
+    return _counts(f, **parts)
+
+
 def reopen_rate(f: Filters) -> dict[str, Any]:
-    c = _counts(facts(f), resolved=RESOLVED_Q, reopened=RESOLVED_Q & Q(reopens__gte=1))
+    c = _counts(f, {"resolved": "resolved", "reopened": "reopened"},
+                resolved=RESOLVED_Q, reopened=RESOLVED_Q & Q(reopens__gte=1))
     return {**c, "rate": rate(c["reopened"], c["resolved"])}
 
 
 def first_contact_resolution(f: Filters) -> dict[str, Any]:
-    c = _counts(facts(f), resolved=RESOLVED_Q,
+    c = _counts(f, {"resolved": "resolved", "first_contact": "first_contact"}, resolved=RESOLVED_Q,
                 first_contact=RESOLVED_Q & Q(reopens=0, replies_before_resolution__lte=1))
     return {**c, "rate": rate(c["first_contact"], c["resolved"])}
 
 
 def repeat_contact(f: Filters, days: int = 7) -> dict[str, Any]:
-    c = _counts(facts(f), conversations=Q(), repeated=Q(repeat_gap_seconds__lte=days * DAY))
+    c = _gap_counts(f, "repeat", days, conversations=Q(), repeated=Q(repeat_gap_seconds__lte=days * DAY))
     return {**c, "days": days, "rate": rate(c["repeated"], c["conversations"])}
 
 
 def channel_switch(f: Filters) -> dict[str, Any]:
-    c = _counts(facts(f), conversations=Q(), switched=Q(channel_count__gt=1))
+    c = _counts(f, {"conversations": "conversations", "switched": "switched"},
+                conversations=Q(), switched=Q(channel_count__gt=1))
     return {**c, "rate": rate(c["switched"], c["conversations"])}
 
 
 def explain_twice(f: Filters, days: int = 7) -> dict[str, Any]:
-    c = _counts(facts(f), conversations=Q(), explained_twice=Q(explain_twice_gap_seconds__lte=days * DAY))
+    c = _gap_counts(f, "explain", days, conversations=Q(),
+                    explained_twice=Q(explain_twice_gap_seconds__lte=days * DAY))
     return {**c, "days": days, "rate": rate(c["explained_twice"], c["conversations"])}
 
 
 def bot(f: Filters) -> dict[str, Any]:
-    c = _counts(facts(f), with_bot=~Q(bot_outcome=""), resolved=Q(bot_outcome="resolved"),
+    c = _counts(f, {"with_bot": "with_bot", "resolved": "bot_resolved", "handed_over": "bot_handed_over",
+                    "abandoned": "bot_abandoned"}, with_bot=~Q(bot_outcome=""), resolved=Q(bot_outcome="resolved"),
                 handed_over=Q(bot_outcome="handed_over"), abandoned=Q(bot_outcome="abandoned"))
     return {**c, "deflection_rate": rate(c["resolved"], c["with_bot"]),
             "handoff_rate": rate(c["handed_over"], c["with_bot"])}
@@ -146,12 +199,21 @@ def bot(f: Filters) -> dict[str, Any]:
 
 def sla(f: Filters) -> list[dict[str, Any]]:
     """Per policy and target: met, breached (counted once decided), and attainment met / (met + breached)."""
-    rows = (facts(f).filter(sla_policy_id__isnull=False).values_list("sla_policy_id")
-            .annotate(fr_met=Count("pk", filter=Q(sla_first_response="met")),
-                      fr_breached=Count("pk", filter=Q(sla_first_response="breached")),
-                      res_met=Count("pk", filter=Q(sla_resolution="met")),
-                      res_breached=Count("pk", filter=Q(sla_resolution="breached")))
-            .values_list("sla_policy_id", "fr_met", "fr_breached", "res_met", "res_breached").order_by("sla_policy_id"))
+    rolled = rollups.merged(f, "sla")
+    if rolled is not None:
+        sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for _day, policies in rolled:
+            for policy, values in policies.items():
+                sums[int(policy)] = [a + b for a, b in zip(sums[int(policy)], values, strict=True)]
+        rows = [(policy, *values) for policy, values in sorted(sums.items())]
+    else:
+        rows = list(facts(f).filter(sla_policy_id__isnull=False).values_list("sla_policy_id")
+                    .annotate(fr_met=Count("pk", filter=Q(sla_first_response="met")),
+                              fr_breached=Count("pk", filter=Q(sla_first_response="breached")),
+                              res_met=Count("pk", filter=Q(sla_resolution="met")),
+                              res_breached=Count("pk", filter=Q(sla_resolution="breached")))
+                    .values_list("sla_policy_id", "fr_met", "fr_breached", "res_met", "res_breached")
+                    .order_by("sla_policy_id"))
     return [{"policy_id": policy,
              "first_response": {"met": a, "breached": b, "attainment": rate(a, a + b)},
              "resolution": {"met": c, "breached": d, "attainment": rate(c, c + d)}}
@@ -164,8 +226,12 @@ AGE_BUCKETS = (("under_1h", 3600), ("under_1d", DAY), ("under_7d", 7 * DAY), ("o
 def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
     """The conversations active now (new, open, pending, on hold) whatever the date range, and their ages."""
     at = at or now()
-    ages = sorted(int((at - created).total_seconds())
-                  for created in facts(f, dated=False).filter(is_active=True).values_list("created_at", flat=True))
+    # the active facts through the backlog index; a channel or tag filter is applied to their sets here, so
+    # the work is the backlog's size, not the workspace's
+    sets = replace(f, channel_id=None, tag=None)
+    ages = sorted(int((at - created).total_seconds()) for created, used, tags in facts(sets, dated=False).filter(
+        is_active=True).values_list("created_at", "channels_used", "tags")
+        if (f.channel_id is None or f.channel_id in used) and (f.tag is None or f.tag in tags))
     buckets = dict.fromkeys((name for name, _limit in AGE_BUCKETS), 0)
     for age in ages:
         buckets[next(name for name, limit in AGE_BUCKETS if limit is None or age < limit)] += 1
@@ -178,6 +244,36 @@ def agents(f: Filters) -> list[dict[str, Any]]:
     replies from the agent-day facts (the date range alone applies to them)."""
     table: dict[int, dict[str, Any]] = defaultdict(lambda: {
         "handled": 0, "resolved": 0, "first_responses": 0, "median_first_response_seconds": None, "replies": 0})
+    rolled = rollups.rows(f, "agents", "responders")
+    if rolled is not None and sum(n for _day, n, *_rest in rolled) > rollups.EXACT_LIMIT:
+        _rolled_agents(table, rolled)
+    else:
+        _exact_agents(table, f)
+    for agent_id, replies in (AgentDayFact.objects.filter(Q(workspace_id=f.workspace_id) & _days(f, "day"))
+                              .values_list("agent_id").annotate(n=Sum("replies")).values_list("agent_id", "n")
+                              .order_by()):
+        if f.agent_id is None or agent_id == f.agent_id:
+            table[agent_id]["replies"] = replies
+    return [{"agent_id": agent_id, **row} for agent_id, row in sorted(table.items())]
+
+
+def _rolled_agents(table: dict[int, dict[str, Any]], rolled: list[tuple[Any, ...]]) -> None:
+    handled: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    firsts: dict[int, Counter[int]] = defaultdict(Counter)
+    for _day, _n, agent_rows, responders in rolled:
+        for agent_id, (h, r) in agent_rows.items():
+            handled[int(agent_id)][0] += h
+            handled[int(agent_id)][1] += r
+        for agent_id, histogram in responders.items():
+            firsts[int(agent_id)].update({int(k): v for k, v in histogram.items()})
+    for agent_id, (h, r) in handled.items():
+        table[agent_id].update(handled=h, resolved=r)
+    for agent_id, histogram in firsts.items():
+        table[agent_id].update(first_responses=sum(histogram.values()),
+                               median_first_response_seconds=rollups.percentile(histogram, 50))
+
+
+def _exact_agents(table: dict[int, dict[str, Any]], f: Filters) -> None:
     for agent_id, handled, resolved in (facts(f).filter(last_assignee_id__isnull=False)
                                         .values_list("last_assignee_id")
                                         .annotate(h=Count("pk"), r=Count("pk", filter=RESOLVED_Q))
@@ -189,12 +285,6 @@ def agents(f: Filters) -> list[dict[str, Any]]:
         firsts[agent_id].append(seconds)
     for agent_id, values in firsts.items():
         table[agent_id].update(first_responses=len(values), median_first_response_seconds=nearest_rank(sorted(values), 50))
-    for agent_id, replies in (AgentDayFact.objects.filter(Q(workspace_id=f.workspace_id) & _days(f, "day"))
-                              .values_list("agent_id").annotate(n=Sum("replies")).values_list("agent_id", "n")
-                              .order_by()):
-        if f.agent_id is None or agent_id == f.agent_id:
-            table[agent_id]["replies"] = replies
-    return [{"agent_id": agent_id, **row} for agent_id, row in sorted(table.items())]
 
 
 # ── per day ─────────────────────────────────────────────────────────────────────────────────────────

@@ -137,3 +137,33 @@ class BotOutcome(models.Model):
     workspace_id = models.BigIntegerField()
     outcome = models.CharField(max_length=16)
     outbox_id = models.BigIntegerField()
+
+
+class DayRollup(models.Model):
+    """The conversation facts created on one local day (`grain` "d") or in one local month ("m", `day` its
+    first day), summed for one dimension value: every conversation (`dimension` ""), or those of one channel
+    used, brand, team, last assignee, language or tag. Counts are exact; durations are histograms
+    (`analytics.rollups`). Rebuilt from the facts by the refresh for the days it touched."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=1)  # d: a day, m: a month
+    dimension = models.CharField(max_length=10, blank=True)  # "", channel, brand, team, agent, language, tag
+    value = models.CharField(max_length=100, blank=True)
+    day = models.DateField()
+    conversations = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)  # resolved, reopened, first_contact, switched, bot outcomes …
+    volume = models.JSONField(default=dict)  # origin channel id ("" none) → 24 counts by local hour
+    repeat = models.JSONField(default=dict)  # ceil(repeat gap in days) → count, up to GAP_DAYS
+    explain = models.JSONField(default=dict)  # ceil(explain-twice gap in days) → count
+    first_response = models.JSONField(default=dict)  # histogram bucket → count
+    first_response_business = models.JSONField(default=dict)
+    next_response = models.JSONField(default=dict)
+    resolution = models.JSONField(default=dict)
+    resolution_business = models.JSONField(default=dict)
+    sla = models.JSONField(default=dict)  # policy id → [fr met, fr breached, res met, res breached]
+    agents = models.JSONField(default=dict)  # last assignee id → [handled, resolved]
+    responders = models.JSONField(default=dict)  # first responder id → histogram of first response seconds
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "grain", "dimension", "value", "day"],
+                                               name="an_rollup")]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from threadline.analytics import rollups
 from threadline.analytics.facts import local_day, recompute_conversations, recompute_day, zone_of
 from threadline.analytics.models import (
     AgentDayFact,
@@ -32,9 +33,10 @@ def refresh_stale(limit: int = BATCH) -> int:
                                                                                           "marked_at"))
         if not marks:
             return 0
-        days = recompute_conversations(pk for pk, _at in marks)
+        days, created = recompute_conversations(pk for pk, _at in marks)
         for workspace_id, day in sorted(days):
             recompute_day(workspace_id, day)
+        rollups.refresh_days(created)
         for pk, marked_at in marks:
             StaleConversation.objects.filter(conversation_id=pk, marked_at__lte=marked_at).delete()
     return len(marks)
@@ -42,7 +44,7 @@ def refresh_stale(limit: int = BATCH) -> int:
 
 def rebuild(workspace_id: int, *, chunk: int = BATCH, report: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Every fact of a workspace again from its rows: bot outcomes from the outbox, conversations in chunks
-    of `chunk`, then every day from the first conversation to today."""
+    of `chunk`, then every day from the first conversation to today, then the rollups."""
     with transaction.atomic():
         BotOutcome.objects.filter(workspace_id=workspace_id).delete()
         latest: dict[int, tuple[str, int]] = {}
@@ -77,5 +79,9 @@ def rebuild(workspace_id: int, *, chunk: int = BATCH, report: Callable[[str, int
             days += 1
         if report:
             report("days", days)
+    with transaction.atomic():
+        rolled = rollups.rebuild(workspace_id)
+    if report:
+        report("rollup days", rolled)
     StaleConversation.objects.filter(workspace_id=workspace_id, marked_at__lte=now()).delete()
     return {"conversations": len(ids), "days": days}
