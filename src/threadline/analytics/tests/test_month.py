@@ -237,3 +237,50 @@ def test_day_facts(month):
                                  r.resolutions) for r in AgentDayFact.objects.filter(workspace_id=f.workspace_id)}
     assert got == {key: (len(v["handled"]), v["replies"], len(v["first"]), rank(v["first"], 50), v["resolutions"])
                    for key, v in agent_days.items()}
+
+
+def middle(value):
+    """The documented histogram: exact under 128 s, else 64 buckets per doubling; the bucket's middle."""
+    if value is None:
+        return None
+    width = 1 << max(0, value.bit_length() - 7)
+    return value // width * width + width // 2
+
+
+def test_rollups_past_the_exact_limit(month, monkeypatch):
+    """With every percentile read from the rollups' histograms: the middle of the nearest-rank value's bucket;
+    two filters read the facts, exactly."""
+    from threadline.analytics import rollups
+
+    plan, w, f = month
+    monkeypatch.setattr(rollups, "EXACT_LIMIT", 0)
+    first, res, firsts = [], [], defaultdict(list)
+    for p in plan.conversations:
+        replies = agent_steps(p)
+        if replies:
+            first.append(60 * (replies[0].minute - p.start))
+            firsts[w.agent_ids[replies[0].agent]].append(first[-1])
+        if first_resolution(p) is not None:
+            res.append(60 * (first_resolution(p) - p.start))
+    got = metrics.first_response(f)
+    assert (got["count"], got["median"], got["p90"]) == (len(first), middle(rank(first, 50)), middle(rank(first, 90)))
+    assert middle(rank(first, 90)) != rank(first, 90)  # the month has values the histogram rounds
+    got = metrics.resolution(f)
+    assert (got["count"], got["median"], got["p90"]) == (len(res), middle(rank(res, 50)), middle(rank(res, 90)))
+    assert {row["agent_id"]: row["median_first_response_seconds"] for row in metrics.agents(f)
+            if row["first_responses"]} == {agent: middle(rank(values, 50)) for agent, values in firsts.items()}
+    both = Filters(workspace_id=f.workspace_id, channel_id=w.channel_ids[1], language="he")
+    subset = [p for p in plan.conversations
+              if p.language == "he" and 1 in {s.channel for s in p.steps} | {p.origin}]
+    subset_first = [60 * (agent_steps(p)[0].minute - p.start) for p in subset if agent_steps(p)]
+    got = metrics.first_response(both)
+    assert (got["count"], got["median"], got["p90"]) == (
+        len(subset_first), rank(subset_first, 50), rank(subset_first, 90))
+    # whole months from the month rows, the other days from the day rows: the same counts
+    for start, end in ((dt.date(2026, 11, 1), dt.date(2026, 12, 12)), (dt.date(2026, 10, 15), dt.date(2026, 11, 30)),
+                       (dt.date(2026, 11, 5), dt.date(2026, 11, 20)), (dt.date(2026, 11, 30), dt.date(2026, 12, 1))):
+        chosen = [p for p in plan.conversations if start <= local(p.start).date() <= end]
+        switched = sum(1 for p in chosen if len({s.channel for s in p.steps} | {p.origin}) > 1)
+        assert metrics.channel_switch(Filters(workspace_id=f.workspace_id, start=start, end=end)) == {
+            "conversations": len(chosen), "switched": switched, "rate": ratio(switched, len(chosen))}, (start, end)
+        assert chosen

@@ -13,6 +13,7 @@ from threadline.analytics.models import (
     AgentDayFact,
     BotOutcome,
     ChannelDayFact,
+    DayRollup,
     ConversationFact,
     StaleConversation,
 )
@@ -39,6 +40,10 @@ def snapshot(workspace_id: int) -> list[dict]:
     for fact in ConversationFact.objects.filter(workspace_id=workspace_id).order_by("pk"):
         row = model_to_dict(fact)
         row.pop("computed_at")
+        rows.append(row)
+    for rollup in DayRollup.objects.filter(workspace_id=workspace_id).order_by("grain", "dimension", "value", "day"):
+        row = model_to_dict(rollup)
+        row.pop("id")
         rows.append(row)
     return rows
 
@@ -70,6 +75,11 @@ def test_inbound_and_replies_reach_the_facts_through_the_refresh(client, api, ad
     assert AgentDayFact.objects.get(agent_id=admin.pk).resolutions == 1
     day = ChannelDayFact.objects.get(channel_id=channel.pk)
     assert (day.new_conversations, day.inbound, day.unique_contacts) == (2, 3, 2)
+    everyone = DayRollup.objects.get(grain="d", dimension="", value="")  # the refresh kept the rollups
+    assert (everyone.conversations, everyone.counts, sum(everyone.first_response.values())) == (
+        2, {"resolved": 1, "first_contact": 1}, 1)
+    month = DayRollup.objects.get(grain="m", dimension="channel", value=str(channel.pk))
+    assert (month.conversations, month.counts) == (2, {"resolved": 1, "first_contact": 1})
     before = snapshot(admin.workspace_id)
     rebuild(admin.workspace_id)
     assert snapshot(admin.workspace_id) == before
@@ -104,3 +114,4 @@ def test_a_merged_conversation_leaves_the_facts(admin, run_jobs, client):
     run_jobs(1000)
     refresh_facts_task.func()
     assert list(ConversationFact.objects.values_list("pk", "messages_contact")) == [(target.pk, 2)]
+    assert DayRollup.objects.get(grain="d", dimension="").conversations == 1  # the merged-away one left it
