@@ -8,9 +8,16 @@ seeding writes none, and resolutions come from the timeline), then builds the fa
 agent. Then the cost of keeping facts up to date: the subscriber's mark per event (statements and time) and the
 refresh per stale conversation. Nothing is asserted; quote the load average printed beside the figures.
 
+`--synthetic N` adds N conversation facts written directly (no conversation rows, foreign-key checks off while
+they are written) on top of `--size` real conversations, plus their channel, tag, channel-day and agent-day
+facts, then builds the rollups (timed): the metrics read only the fact and rollup tables, so their cost at a
+million conversations is measured without seeding and rebuilding a million conversations with their messages
+(hours on a shared 2-core machine). The update cost is measured on the real conversations, whose days hold the
+synthetic facts too.
+
     python bench/analytics.py --size 100000                 # SQLite in a temporary directory
     python bench/analytics.py --size 1000000 --keep         # prints the directory; --reuse DIR runs again
-    python bench/analytics.py --postgres --size 1000000     # database `bench_search` on 127.0.0.1:5432
+    python bench/analytics.py --size 2000 --synthetic 998000 --postgres postgres://postgres@127.0.0.1:5432/bench_analytics
 """
 
 from __future__ import annotations
@@ -52,6 +59,118 @@ def seed(size: int) -> None:
         with transaction.atomic():
             ConversationEvent.objects.bulk_create(batch)
     say(f"timeline rows written ({time.monotonic() - started:.0f} s)")
+
+
+SYNTHETIC_START = 100_000_000  # the synthetic facts' conversation ids, far above the real ones
+
+
+def synthetic(size: int) -> None:
+    """`size` conversation facts over the last two years, written directly (see the module docstring)."""
+    import random
+
+    from django.db import connection, transaction
+
+    from threadline.analytics.facts import local_day, zone_of
+    from threadline.analytics.models import AgentDayFact, ChannelDayFact, ConversationFact, FactChannel, FactTag
+    from threadline.channels.models import Channel
+    from threadline.core.time import now
+    from threadline.tenancy.models import Membership
+
+    started = time.monotonic()
+    admin = Membership.objects.select_related("workspace").order_by("pk").first()
+    ws, zone = admin.workspace_id, zone_of(admin.workspace_id)
+    channels = list(Channel.objects.filter(workspace_id=ws).order_by("pk").values_list("pk", flat=True))
+    agents = [admin.pk, *range(SYNTHETIC_START, SYNTHETIC_START + 4)]
+    rng, end = random.Random(14), now()
+    first = end - dt.timedelta(days=730)
+    step = dt.timedelta(days=730) / size
+    channel_days: dict[tuple[dt.date, int], list[int]] = {}
+    agent_days: dict[tuple[dt.date, int], list[int]] = {}
+
+    def fact(i: int) -> ConversationFact:
+        created = first + step * i
+        local = created.astimezone(zone)
+        day = local.date()
+        origin = channels[i % len(channels)]
+        used = sorted({origin, channels[(i + 1) % len(channels)]}) if rng.random() < 0.1 else [origin]
+        agent = agents[rng.randrange(len(agents))]
+        active = i >= size - min(5000, max(100, size // 100))
+        fr = 30 + int(rng.expovariate(1 / 3600)) if rng.random() < 0.9 else None
+        resolved = not active
+        reopened = resolved and rng.random() < 0.1
+        res = (fr or 0) + 60 + int(rng.expovariate(1 / 86_400)) if resolved else None
+        outcome = rng.choice(("resolved", "handed_over", "abandoned")) if rng.random() < 0.2 else ""
+        policy = rng.random() < 0.5
+        counts = channel_days.setdefault((day, origin), [0, 0, 0])
+        counts[0] += 1
+        counts[1] += 2
+        counts[2] += 1
+        if fr is not None:
+            a = agent_days.setdefault((day, agent), [0, 0])
+            a[0] += 1
+            a[1] += 1
+        return ConversationFact(
+            conversation_id=SYNTHETIC_START + i, workspace_id=ws, contact_id=SYNTHETIC_START + i // 2,
+            origin_channel_id=origin, channels_used=used, channel_count=len(used),
+            language=("en", "he", "fr", "de", "th")[i % 5], tags=["vip"] if i % 5 == 0 else [],
+            status="open" if active else "closed", is_active=active, first_assignee_id=agent,
+            last_assignee_id=agent, assignee_count=1, created_at=created, created_day=day,
+            created_week=day - dt.timedelta(days=day.weekday()), created_hour=local.hour,
+            first_response_at=created + dt.timedelta(seconds=fr) if fr is not None else None,
+            first_responder_id=agent if fr is not None else None, first_response_seconds=fr,
+            first_response_business_seconds=fr * 3 // 5 if fr is not None else None,
+            next_response_seconds=[int(rng.expovariate(1 / 1800)) for _ in range(rng.randrange(3))],
+            resolutions=(2 if reopened else 1) if resolved else 0, reopens=1 if reopened else 0,
+            first_resolved_at=created + dt.timedelta(seconds=res) if res else None,
+            last_resolved_at=created + dt.timedelta(seconds=res) if res else None,
+            resolution_seconds=res, resolution_business_seconds=res * 3 // 5 if res else None,
+            resolution_spans=[res] if res else [], replies_before_resolution=1 + (i % 3 == 0),
+            messages_contact=2, messages_agent=1, bot_outcome=outcome,
+            sla_policy_id=1 if policy else None, sla_first_response=rng.choice(("met", "breached")) if policy else "",
+            sla_resolution=rng.choice(("met", "breached", "running")) if policy else "",
+            repeat_gap_seconds=rng.randint(600, 60 * 86_400) if i % 2 == 0 and rng.random() < 0.4 else None,
+            explain_twice_gap_seconds=rng.randint(600, 10 * 86_400) if rng.random() < 0.05 else None,
+            computed_at=end)
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # no conversation rows behind these facts
+            cursor.execute("SET session_replication_role = replica")
+    with connection.constraint_checks_disabled():
+        for start in range(0, size, 5000):
+            batch = [fact(i) for i in range(start, min(size, start + 5000))]
+            with transaction.atomic():
+                ConversationFact.objects.bulk_create(batch)
+                FactChannel.objects.bulk_create([
+                    FactChannel(fact_id=f.conversation_id, workspace_id=ws, channel_id=c, created_day=f.created_day)
+                    for f in batch for c in f.channels_used])
+                FactTag.objects.bulk_create([FactTag(fact_id=f.conversation_id, workspace_id=ws, tag=t,
+                                                     created_day=f.created_day) for f in batch for t in f.tags])
+            if (start + 5000) % 100_000 == 0:
+                say(f"  synthetic facts: {start + 5000}/{size} ({time.monotonic() - started:.0f} s)")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+    with transaction.atomic():
+        ChannelDayFact.objects.bulk_create([
+            ChannelDayFact(workspace_id=ws, channel_id=c, day=d, new_conversations=n, inbound=i, outbound=o,
+                           unique_contacts=n) for (d, c), (n, i, o) in channel_days.items()],
+            ignore_conflicts=True, batch_size=2000)
+        AgentDayFact.objects.bulk_create([
+            AgentDayFact(workspace_id=ws, agent_id=a, day=d, handled=h, replies=r, first_responses=h)
+            for (d, a), (h, r) in agent_days.items()], ignore_conflicts=True, batch_size=2000)
+    say(f"wrote {size} synthetic facts ({time.monotonic() - started:.0f} s); last local day {local_day(end, zone)}")
+
+
+def build_rollups() -> None:
+    from django.db import transaction
+
+    from threadline.analytics import rollups
+    from threadline.tenancy.models import Membership
+
+    started = time.monotonic()
+    with transaction.atomic():
+        days = rollups.rebuild(Membership.objects.order_by("pk").first().workspace_id)
+    say(f"rollups of {days} days built in {time.monotonic() - started:.0f} s")
 
 
 def measure(samples: int) -> None:
@@ -96,7 +215,8 @@ def update_cost(samples: int) -> None:
     from threadline.analytics.subscribers import on_event
 
     ws, ids = None, []
-    for workspace_id, pk in ConversationFact.objects.order_by("-pk").values_list("workspace_id", "pk")[:samples]:
+    for workspace_id, pk in ConversationFact.objects.filter(pk__lt=SYNTHETIC_START).order_by("-pk").values_list(
+            "workspace_id", "pk")[:samples]:
         ws = workspace_id
         ids.append(pk)
     started = time.perf_counter()
@@ -120,6 +240,7 @@ def main() -> None:
     parser.add_argument("--reuse", help="an already seeded data directory (SQLite) or database name (PostgreSQL)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite data directory")
     parser.add_argument("--seed-only", action="store_true", help="seed and build the facts, measure nothing")
+    parser.add_argument("--synthetic", type=int, default=0, help="conversation facts written directly (0)")
     args = parser.parse_args()
     temporary = configure(args)
     try:
@@ -132,6 +253,17 @@ def main() -> None:
             counts = rebuild(Workspace.objects.get(name="Analytics Bench").pk, chunk=2000,
                              report=lambda kind, done: done % 50_000 == 0 and say(f"  facts: {done} {kind}"))
             say(f"rebuilt the facts: {counts} in {time.monotonic() - started:.0f} s")
+            if args.synthetic:
+                synthetic(args.synthetic)
+                build_rollups()
+        else:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            from threadline.analytics.models import DayRollup
+
+            if not DayRollup.objects.exists():
+                build_rollups()
         if args.seed_only:
             return
         measure(args.samples)

@@ -27,7 +27,7 @@ from threadline.analytics.models import ConversationFact, DayRollup
 if TYPE_CHECKING:
     from threadline.analytics.metrics import Filters
 
-EXACT_LIMIT = 10_000  # percentiles over at most this many values are ranked exactly from the facts
+EXACT_LIMIT = 5_000  # percentiles over at most this many values are ranked exactly from the facts
 GAP_DAYS = 90  # repeat-contact and explain-twice windows the rollups answer (longer ones read the facts)
 PRECISION = 6  # bits after the leading one: 64 buckets per doubling
 DIMENSIONS = {"channel_id": "channel", "brand_id": "brand", "team_id": "team", "agent_id": "agent",
