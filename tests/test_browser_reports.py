@@ -1,7 +1,8 @@
 """In headless Chromium against a real `threadline serve` with a seeded month: /app/reports renders its figures
 and SVG bars in English at 1280 px and in Hebrew (right to left) at 390 px without overflowing the window; a
 channel's number drills down to the /app/ list of that channel's conversations; the CSV export downloads with
-the same number of conversations the page shows. Screenshots are kept in test-artifacts/."""
+the same number of conversations the page shows; a dated report shows every figure with the previous period's
+value and the change, still within the window. Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def test_reports_render_with_bars_and_drill_down(server, language, width, height
         assert page.evaluate(OVERFLOW) <= 0, f"/app/reports is wider than {width}px: {wide}"
         assert re.search(r"\b40\b", page.locator("#overview-title").inner_text())
         screenshot(page, f"reports-{language}-{width}")
+        # a week compared with the week before: each single figure carries its previous value and change
+        page.goto(f"{server.url}/app/reports?start=2026-11-16&end=2026-11-22")
+        assert page.locator("[data-figure] .delta").count() == 14
+        assert page.locator("[data-figure='csat'] .delta").is_visible()
+        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports with a previous period is wider than {width}px"
+        screenshot(page, f"reports-previous-{language}-{width}")
+        page.goto(f"{server.url}/app/reports")
         with page.expect_download() as download:
             page.locator("a[href^='/app/reports/export?what=conversations&']").first.click()
         rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))  # noqa: PTH123

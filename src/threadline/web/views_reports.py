@@ -9,19 +9,21 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
 from threadline.analytics import metrics
 from threadline.analytics.export import attachment
+from threadline.analytics.facts import local_day, zone_of
 from threadline.analytics.metrics import Filters
 from threadline.analytics.queries import FACT_COLUMNS, access_filters, fact_row
 from threadline.analytics.schemas import MetricQuery
 from threadline.channels.models import Channel
 from threadline.conversations.models import ACTIVE_STATUSES, Status
 from threadline.core.errors import ValidationFailed
+from threadline.core.time import now
 from threadline.tenancy.queries import list_agents
+from threadline.web.reports_figures import duration, figures, overview_with_surveys, previous_period
 from threadline.web.session import agent_view
 
 PARAMS = ("start", "end", "channel_id", "agent_id", "language", "tag", "days")
@@ -37,23 +39,6 @@ def _query(request: HttpRequest) -> tuple[MetricQuery, dict[str, str]]:
         raise ValidationFailed(_("Check the filters: %(field)s is not valid.") % {"field": field},
                                code="invalid_filter", field=field) from exc
     return query, params
-
-
-def duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 3600:
-        minutes = round(seconds / 60)
-        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
-    if seconds < 86_400:
-        hours = round(seconds / 3600, 1)
-        return _("%(n)s hours") % {"n": f"{hours:g}"}
-    days = round(seconds / 86_400, 1)
-    return _("%(n)s days") % {"n": f"{days:g}"}
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
 
 
 def bars(rows: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
@@ -83,7 +68,9 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     query, params = _query(request)
     f = access_filters(agent, query)
-    overview = metrics.overview(f, query.days)
+    overview = overview_with_surveys(f, query.days)
+    previous = previous_period(f, local_day(now(), zone_of(agent.workspace_id)))
+    before = overview_with_surveys(previous, query.days) if previous is not None else None
     channels = dict(Channel.objects.filter(workspace_id=agent.workspace_id).values_list("pk", "name"))
     members = {m.pk: m for m in list_agents(agent)}
     by_channel: dict[int | None, int] = {}
@@ -97,26 +84,10 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         row["member"] = members.get(row["agent_id"])
         row["median"] = duration(row["median_first_response_seconds"])
         row["link"] = _list_link(f, assignee=row["agent_id"])
-    o = overview
-    figures = [
-        (_("First response, median"), duration(o["first_response"]["median"]),
-         _("business hours: %(d)s") % {"d": duration(o["first_response"]["business_median"])}),
-        (_("First response, 90th percentile"), duration(o["first_response"]["p90"]), ""),
-        (_("Next response, median"), duration(o["next_response"]["median"]), ""),
-        (_("Resolution, median"), duration(o["resolution"]["median"]),
-         _("business hours: %(d)s") % {"d": duration(o["resolution"]["business_median"])}),
-        (_("Resolution, 90th percentile"), duration(o["resolution"]["p90"]), ""),
-        (_("Reopen rate"), percent(o["reopen"]["rate"]), ""),
-        (_("First-contact resolution"), percent(o["first_contact_resolution"]["rate"]), ""),
-        (_("Repeat contact within %(n)d days") % {"n": query.days}, percent(o["repeat_contact"]["rate"]), ""),
-        (_("Channel switch"), percent(o["channel_switch"]["rate"]), ""),
-        (_("Explained twice within %(n)d days") % {"n": query.days}, percent(o["explain_twice"]["rate"]), ""),
-        (_("Bot deflection"), percent(o["bot"]["deflection_rate"]),
-         _("handed over: %(p)s") % {"p": percent(o["bot"]["handoff_rate"])}),
-    ]
-    backlog = o["backlog"]
+    backlog = overview["backlog"]
     context = {
-        "agent": agent, "params": params, "figures": figures, "backlog": backlog,
+        "agent": agent, "params": params, "figures": figures(overview, before, query.days), "backlog": backlog,
+        "previous": previous,
         "backlog_age": duration(backlog["median_age_seconds"]),
         "backlog_link": _list_link(f, status=",".join(ACTIVE_STATUSES)),
         "channel_bars": bars([(channels.get(pk, "—") if pk else "—", n, _list_link(f, channel=pk))

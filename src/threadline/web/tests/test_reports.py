@@ -90,3 +90,57 @@ def test_permission_and_other_workspaces(client, admin, month):
     assert client.get("/app/reports?start=nonsense").status_code == 400
     client.force_login(other.user)
     assert "0 conversations" in client.get("/app/reports").content.decode()
+
+
+def answer_surveys(admin, scores):
+    """Survey rows as the surveys domain writes them: a request per conversation, answered with `scores`
+    (kind, score) in turn (None: sent, not answered)."""
+    from threadline.conversations.models import Conversation
+    from threadline.surveys.models import Survey, SurveyRequest, SurveyResponse
+
+    surveys = {kind: Survey.objects.create(workspace_id=admin.workspace_id, kind=kind, enabled=True)
+               for kind in ("csat", "nps", "ces")}
+    conversations = Conversation.objects.filter(workspace_id=admin.workspace_id).order_by("pk")
+    for conversation, (kind, score) in zip(conversations, scores, strict=False):
+        request = SurveyRequest.objects.create(workspace_id=admin.workspace_id, survey=surveys[kind], kind=kind,
+                                               conversation=conversation, contact_id=conversation.contact_id)
+        if score is not None:
+            SurveyResponse.objects.create(workspace_id=admin.workspace_id, request=request, conversation=conversation,
+                                          contact_id=conversation.contact_id, kind=kind, score=score,
+                                          responded_at=conversation.created_at)
+    return conversations
+
+
+def figure(page, key):
+    found = re.search(rf'<div data-figure="{key}">(.*?)</div>', page, re.S)
+    assert found, key
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found[1])).strip()
+
+
+def test_survey_figures_and_the_previous_period(client, admin, month):
+    conversations = answer_surveys(admin, [("csat", 5), ("csat", 4), ("csat", 2), ("csat", None), ("nps", 10),
+                                           ("nps", 9), ("nps", 3), ("ces", 6), ("ces", 3)])
+    client.force_login(admin.user)
+    page = client.get("/app/reports").content.decode()
+    assert figure(page, "csat").startswith("66.7 %")  # 2 satisfied of 3 answers
+    assert "3 of 4 answered (75.0 %)" in figure(page, "csat")
+    assert figure(page, "nps").startswith("33.3")  # 100 × (2 − 1) / 3
+    assert figure(page, "ces").startswith("4.5")
+    assert "Choose a start date to compare" in page and "previous period:" not in page
+    # a week against the week before it: every figure shows its previous value and the change
+    f = Filters(workspace_id=admin.workspace_id, start=dt.date(2026, 11, 16), end=dt.date(2026, 11, 22))
+    before = Filters(workspace_id=admin.workspace_id, start=dt.date(2026, 11, 9), end=dt.date(2026, 11, 15))
+    page = client.get("/app/reports?start=2026-11-16&end=2026-11-22").content.decode()
+    assert "2026-11-09</bdi> to <bdi dir=\"ltr\">2026-11-15" in page
+    now, then = metrics.channel_switch(f)["rate"], metrics.channel_switch(before)["rate"]
+    shown = figure(page, "switch_rate")
+    assert shown.startswith(f"{now * 100:.1f} %") and f"previous period: {then * 100:.1f} %" in shown
+    if now != then:
+        arrow, word = ("▲", "up") if now > then else ("▼", "down")
+        assert f"{arrow} {word} {abs(now - then) * 100:.1f} pts" in shown
+    now, then = metrics.reopen_rate(f)["rate"], metrics.reopen_rate(before)["rate"]
+    verdict = re.search(r'<div data-figure="reopen_rate">.*?class="delta (\w+)"', page, re.S)[1]
+    assert verdict == ("neutral" if now is None or then is None or now == then else
+                       "better" if now < then else "worse")  # a lower reopen rate is better
+    assert page.count("previous period:") == 14
+    assert conversations.count() == 50
