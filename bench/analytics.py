@@ -241,6 +241,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite data directory")
     parser.add_argument("--seed-only", action="store_true", help="seed and build the facts, measure nothing")
     parser.add_argument("--synthetic", type=int, default=0, help="conversation facts written directly (0)")
+    parser.add_argument("--update-samples", type=int, default=500, help="events and stale conversations for the "
+                        "update cost (500)")
     args = parser.parse_args()
     temporary = configure(args)
     try:
@@ -258,16 +260,19 @@ def main() -> None:
                 build_rollups()
         else:
             from django.core.management import call_command
+            from django.db import connection
 
-            call_command("migrate", verbosity=0)
             from threadline.analytics.models import DayRollup
+
+            if DayRollup._meta.db_table not in connection.introspection.table_names():
+                call_command("migrate", verbosity=0)  # (a later migration's SQLite check would trip on --synthetic)
 
             if not DayRollup.objects.exists():
                 build_rollups()
         if args.seed_only:
             return
         measure(args.samples)
-        update_cost(min(500, args.samples * 25))
+        update_cost(args.update_samples)
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -226,12 +226,18 @@ AGE_BUCKETS = (("under_1h", 3600), ("under_1d", DAY), ("under_7d", 7 * DAY), ("o
 def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
     """The conversations active now (new, open, pending, on hold) whatever the date range, and their ages."""
     at = at or now()
-    # the active facts through the backlog index; a channel or tag filter is applied to their sets here, so
-    # the work is the backlog's size, not the workspace's
-    sets = replace(f, channel_id=None, tag=None)
-    ages = sorted(int((at - created).total_seconds()) for created, used, tags in facts(sets, dated=False).filter(
-        is_active=True).values_list("created_at", "channels_used", "tags")
-        if (f.channel_id is None or f.channel_id in used) and (f.tag is None or f.tag in tags))
+    # the workspace's active facts through the backlog index, the other filters applied here: the work is the
+    # backlog's size, not the workspace's, whichever filter is set
+    wanted = {"brand_id": f.brand_id, "team_id": f.team_id, "last_assignee_id": f.agent_id, "language": f.language}
+    wanted = {column: value for column, value in wanted.items() if value is not None}
+    sets = [column for column, value in (("channels_used", f.channel_id), ("tags", f.tag)) if value is not None]
+    ages = sorted(
+        int((at - row["created_at"]).total_seconds())
+        # `is_active__in`: Django writes `is_active=True` as a bare column, which SQLite cannot seek an index by
+        for row in ConversationFact.objects.filter(workspace_id=f.workspace_id, is_active__in=[True]).values(
+            "created_at", *sets, *wanted)
+        if all(row[column] == value for column, value in wanted.items())
+        and (f.channel_id is None or f.channel_id in row["channels_used"]) and (f.tag is None or f.tag in row["tags"]))
     buckets = dict.fromkeys((name for name, _limit in AGE_BUCKETS), 0)
     for age in ages:
         buckets[next(name for name, limit in AGE_BUCKETS if limit is None or age < limit)] += 1

@@ -112,7 +112,7 @@ def answer_surveys(admin, scores):
 
 
 def figure(page, key):
-    found = re.search(rf'<div data-figure="{key}">(.*?)</div>', page, re.S)
+    found = re.search(rf'<div data-figure="{key}"><dt>.*?</dt><dd>(.*?)</dd>', page, re.S)
     assert found, key
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found[1])).strip()
 
