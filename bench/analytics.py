@@ -71,7 +71,13 @@ def synthetic(size: int) -> None:
     from django.db import connection, transaction
 
     from threadline.analytics.facts import local_day, zone_of
-    from threadline.analytics.models import AgentDayFact, ChannelDayFact, ConversationFact, FactChannel, FactTag
+    from threadline.analytics.models import (
+        AgentDayFact,
+        ChannelDayFact,
+        ConversationFact,
+        FactChannel,
+        FactTag,
+    )
     from threadline.channels.models import Channel
     from threadline.core.time import now
     from threadline.tenancy.models import Membership

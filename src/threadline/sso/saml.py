@@ -15,23 +15,26 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.metadata import create_metadata_string
-from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
 
 from threadline.core import http
 from threadline.core.destinations import DestinationRefused
 from threadline.core.time import now
 from threadline.sso.errors import SsoFailed
 from threadline.sso.models import IdentityProvider, UsedAssertion
+
+if TYPE_CHECKING:
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+
+# pysaml2 is imported by the functions that use it, not here: this module is loaded with the URLs by every
+# process (web, worker, each CLI command), and pysaml2's import alone costs ~0.6 s of CPU where no workspace
+# signs in with SAML.
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +91,8 @@ def idp_metadata(provider: IdentityProvider, *, fresh: bool = False) -> str:
 
 
 def sp_config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
+    from saml2 import BINDING_HTTP_POST
+    from saml2.config import SPConfig
     urls = sp_urls(provider)
     conf: dict[str, Any] = {
         "entityid": urls["entity_id"],
@@ -116,6 +121,7 @@ def sp_config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
 
 def sp_metadata(provider: IdentityProvider) -> str:
     """Our metadata, for the IdP's administrator (entity ID, ACS URL, the signatures we want)."""
+    from saml2.metadata import create_metadata_string
     return create_metadata_string(None, config=sp_config(provider, with_idp=False), valid=24 * 7).decode()
 
 
@@ -132,6 +138,9 @@ def idp_entity_id(provider: IdentityProvider, client: Saml2Client) -> str:
 
 def describe(provider: IdentityProvider) -> dict[str, str]:
     """What the metadata says (the screen's connection test): the IdP's entity ID and sign-in URL."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.client import Saml2Client
+    from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
     client = Saml2Client(config=sp_config(provider))
     entity = idp_entity_id(provider, client)
     try:
@@ -143,6 +152,9 @@ def describe(provider: IdentityProvider) -> dict[str, str]:
 
 def start(provider: IdentityProvider) -> tuple[str, str]:
     """The URL of the IdP's sign-in with our AuthnRequest, and the request's ID."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.client import Saml2Client
+    from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
     client = Saml2Client(config=sp_config(provider))
     try:
         request_id, info = client.prepare_for_authenticate(
@@ -162,6 +174,8 @@ def _first(values: dict[str, list[Any]], names: tuple[str, ...]) -> str:
 
 def finish(provider: IdentityProvider, saml_response: str, request_id: str) -> dict[str, Any]:
     """The verified assertion of the person the IdP signed in: `subject`, `email`, `name`, `mfa`."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.client import Saml2Client
     if not saml_response:
         raise SsoFailed("assertion", "no SAMLResponse")
     client = Saml2Client(config=sp_config(provider))

@@ -13,8 +13,8 @@ from threadline.analytics.models import (
     AgentDayFact,
     BotOutcome,
     ChannelDayFact,
-    DayRollup,
     ConversationFact,
+    DayRollup,
     StaleConversation,
 )
 from threadline.analytics.refresh import rebuild

@@ -20,6 +20,8 @@ from threadline.tenancy.models import Workspace
 
 class Command(BaseCommand):
     help = "Analytics facts: rebuild them from the database's rows, or refresh the stale ones."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

@@ -32,6 +32,8 @@ def find_user(email: str) -> User:
 
 class Command(BaseCommand):
     help = "Invite agents, reset a password or a second factor."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

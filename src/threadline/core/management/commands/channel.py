@@ -164,6 +164,8 @@ def created(channel: Channel, actor: Membership) -> dict[str, Any]:
 
 class Command(BaseCommand):
     help = "Manage channels from the command line."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

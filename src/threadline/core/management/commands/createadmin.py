@@ -19,6 +19,8 @@ from threadline.tenancy.models import Workspace
 
 class Command(BaseCommand):
     help = "Create an admin of a workspace (created when it does not exist)."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)

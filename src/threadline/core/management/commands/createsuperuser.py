@@ -25,6 +25,8 @@ from threadline.web.models import TotpDevice
 
 class Command(BaseCommand):
     help = "Create (or reset the password of) the installation's operator, who uses /admin/."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)

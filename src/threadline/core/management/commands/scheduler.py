@@ -13,6 +13,8 @@ from threadline.jobs.scheduler import LOCK_TTL, Scheduler
 
 class Command(BaseCommand):
     help = "Run the periodic-job scheduler (takes a lease lock; a second scheduler waits as a standby)."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=5.0, help="Seconds between ticks (default 5).")

@@ -35,6 +35,8 @@ def find_membership(email: str, workspace: str | None) -> Membership:
 
 class Command(BaseCommand):
     help = "Manage API tokens. `token create` prints only the token, for scripts."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

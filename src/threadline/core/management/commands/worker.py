@@ -20,6 +20,8 @@ from threadline.jobs.worker import Worker, recover_orphans
 
 class Command(BaseCommand):
     help = "Run background jobs. Any number of workers may run against one database."
+    # Django's system checks load every URL and schema (~3 s of CPU per command): `serve` runs them once.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--burst", action="store_true", help="Exit once no job is ready.")
