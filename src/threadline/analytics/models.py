@@ -167,3 +167,33 @@ class DayRollup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "grain", "dimension", "value", "day"],
                                                name="an_rollup")]
+
+
+class AlertRule(models.Model):
+    """A threshold on one single-figure metric (`analytics.alerts.METRICS`), evaluated every 5 minutes; it fires
+    once when the figure crosses the threshold (state `firing`, `fired_at`) and clears when it is back. Unlike
+    the facts, a rule is configuration: created, changed and deleted by admins, audited."""
+
+    class State(models.TextChoices):
+        CLEAR = "clear"
+        FIRING = "firing"
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    metric = models.CharField(max_length=32)
+    comparison = models.CharField(max_length=8)  # above, below
+    threshold = models.FloatField()  # in the metric's unit: a count, a percent or minutes
+    window_days = models.PositiveSmallIntegerField(default=1)  # 1: today (local); N: the last N local days
+    channel_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    recipient_ids = models.JSONField(default=list)  # membership ids holding analytics.view
+    enabled = models.BooleanField(default=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.CLEAR)
+    last_value = models.FloatField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "enabled"], name="an_alert_enabled")]

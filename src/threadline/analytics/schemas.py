@@ -74,3 +74,27 @@ class MetricOut(Schema):
 class RowsOut(Schema):
     items: list[dict[str, Any]]
     next_cursor: str | None = None
+
+
+class AlertRuleIn(Schema):
+    name: str = Field(..., max_length=200)
+    metric: str = Field(..., description="backlog, new_conversations, csat, first_response_median, "
+                                         "resolution_median, sla_first_response, sla_resolution, reopen_rate or "
+                                         "first_contact_resolution (docs/analytics.md, Alerts)")
+    comparison: str = Field(..., description="`above` or `below`")
+    threshold: float = Field(..., description="In the metric's unit: a count, a percent (0–100) or minutes")
+    window_days: int = Field(1, description="1: today (the workspace's local day); N: the last N local days")
+    channel_id: Id | None = None
+    team_id: Id | None = None
+    recipient_ids: list[int] = Field(default_factory=list, description="Member ids holding analytics.view")
+    enabled: bool = True
+
+
+class AlertRuleOut(AlertRuleIn):
+    id: int
+    unit: str
+    state: str = Field(..., description="`clear` or `firing`")
+    last_value: float | None
+    checked_at: dt.datetime | None
+    fired_at: dt.datetime | None
+    cleared_at: dt.datetime | None

@@ -18,3 +18,11 @@ def refresh_facts_task() -> int:
         if count < BATCH:
             break
     return done
+
+
+@task(max_attempts=1)
+def evaluate_alerts_task() -> int:
+    """Every enabled alert rule, every 5 minutes (jobs.scheduler.PERIODIC)."""
+    from threadline.analytics.actions import evaluate_alerts
+
+    return evaluate_alerts()["checked"]

@@ -50,6 +50,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/search", "threadline.search.api:router"),
     ("/knowledge", "threadline.knowledge.api:router"),
     ("/sso", "threadline.sso.api:router"),
+    ("/analytics/alerts", "threadline.analytics.api_alerts:router"),
     ("/analytics", "threadline.analytics.api:router"),
     ("/surveys", "threadline.surveys.api:router"),
 ]
