@@ -74,3 +74,14 @@ def fact_row(fact: ConversationFact) -> dict[str, Any]:
     for column in ("created_at", "created_day", "first_response_at", "first_resolved_at", "last_resolved_at"):
         row[column] = row[column].isoformat() if row[column] is not None else None
     return row
+
+
+def firing_alert_count(actor: Membership) -> int:
+    """The workspace's enabled alert rules firing now, for members who may see reports (the /app/ navigation's
+    live count); 0 for the others."""
+    from threadline.analytics.models import AlertRule
+    from threadline.tenancy.permissions import has_permission
+
+    if not has_permission(actor, Permission.ANALYTICS):
+        return 0
+    return AlertRule.objects.filter(workspace_id=actor.workspace_id, enabled=True, state=AlertRule.State.FIRING).count()

@@ -39,6 +39,7 @@ from threadline.web import (
     views_password,
     views_privacy,
     views_redaction,
+    views_report_alerts,
     views_reports,
 )
 
@@ -87,6 +88,10 @@ urlpatterns = [
     path("app/audit", views_audit.audit_view, name="app-audit"),
     path("app/reports", views_reports.reports_view, name="app-reports"),
     path("app/reports/export", views_reports.reports_export_view),
+    path("app/reports/alerts", views_report_alerts.alerts_view),
+    path("app/reports/alerts/new", views_report_alerts.alert_create_view),
+    path("app/reports/alerts/<int:rule_id>/toggle", views_report_alerts.alert_toggle_view),
+    path("app/reports/alerts/<int:rule_id>/delete", views_report_alerts.alert_delete_view),
     path("app/attention", views_attention.attention_view, name="app-attention"),
     path("app/attention/<int:event_id>/replay", views_attention.replay_view),
     path("app/attention/<int:event_id>/dismiss", views_attention.dismiss_view),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
+from threadline.analytics.queries import firing_alert_count
 from threadline.channels.queries import access_channel, attention_count
 from threadline.contacts.merge import (
     do_accept_suggestion,
@@ -122,6 +123,7 @@ def strings() -> dict[str, str]:
     """Strings the page's scripts show, in the agent's language."""
     return {
         "new_conversation": _("New conversation"), "new_message": _("New message"),
+        "alert_fired": _("Alert: %(name)s"), "alert_body": _("%(value)s, past the threshold of %(threshold)s"),
         "mentioned": _("%(name)s mentioned you"), "typing": _("%(names)s typing…"),
         "customer_typing": _("The customer is typing…"), "viewing": _("Also here: %(names)s"),
         "replied_meanwhile": _("%(name)s replied while you were writing."), "send_anyway": _("Send anyway"),
@@ -163,7 +165,7 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "views": queries.VIEWS, "ui": ui_of(agent), "sorts": SavedView.Sort.choices,
         "counts": queries.counts(agent), "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(),
         "languages": settings.LANGUAGES, "presence_choices": presence.CHOICES, "query": spec.query(),
-        "attention": attention_count(agent),
+        "attention": attention_count(agent), "alerts_firing": firing_alert_count(agent),
     }
     if conversation_id is not None:
         context.update(conversation_context(agent, access_conversation(agent, conversation_id),

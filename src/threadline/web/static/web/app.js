@@ -684,6 +684,17 @@ function onEvent({ id: eventId, event, payload }) {
     count.textContent = String(Number(count.textContent || 0) + 1);
     $("#attention-nav").hidden = false;
   }
+  // Members who may see reports: an alert rule fired or cleared (the page counted those firing at load).
+  if ((event === "alert.fired" || event === "alert.cleared") && $("#alerts-nav") && eventId > boot.last_event_id) {
+    const count = $("#alerts-count");
+    const n = Math.max(0, Number(count.textContent || 0) + (event === "alert.fired" ? 1 : -1));
+    count.textContent = String(n);
+    $("#alerts-nav").hidden = n === 0;
+  }
+  if (event === "alert.fired" && (payload.recipient_ids || []).includes(me) && eventId > boot.last_event_id) {
+    notify(fmt(strings.alert_fired, { name: payload.name }),
+      fmt(strings.alert_body, { value: payload.value ?? "—", threshold: payload.threshold }), null);
+  }
   if (event === "conversation.created") notify(strings.new_conversation, "", id);
   if (event === "message.received") notify(strings.new_message, payload.text, id);
   if (event === "agent.mentioned" && payload.membership_id === me) {
