@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from threadline.analytics.alerts import COMPARISONS, MAX_WINDOW_DAYS, METRICS, breached, current_value
 from threadline.analytics.events import AlertCleared, AlertFired
 from threadline.analytics.facts import zone_of
-from threadline.analytics.models import AlertRule
+from threadline.analytics.models import AlertRule, ReportSchedule
 from threadline.audit.actions import record_change
 from threadline.channels.models import Channel
 from threadline.core.errors import NotFound, ValidationFailed
@@ -60,18 +60,7 @@ def check_alert_rule(actor: Membership, config: AlertConfig) -> AlertConfig:
     if not 1 <= config.window_days <= MAX_WINDOW_DAYS:
         raise ValidationFailed(_("The window is 1 (today) to %(days)d days.") % {"days": MAX_WINDOW_DAYS},
                                code="invalid_window", field="window_days")
-    if config.channel_id is not None and not Channel.objects.filter(
-            pk=config.channel_id, workspace_id=actor.workspace_id).exists():
-        raise NotFound(_("No such channel."), code="channel_not_found")
-    if config.team_id is not None and not Team.objects.filter(pk=config.team_id,
-                                                              workspace_id=actor.workspace_id).exists():
-        raise NotFound(_("No such team."), code="team_not_found")
-    recipients = tuple(sorted(set(config.recipient_ids)))
-    allowed = set(holders(actor.workspace_id, Permission.ANALYTICS).filter(pk__in=recipients)
-                  .values_list("pk", flat=True))
-    if set(recipients) - allowed:
-        raise ValidationFailed(_("Recipients are active members who may see reports."), code="invalid_recipients",
-                               field="recipient_ids")
+    recipients = _check_scope(actor, config.channel_id, config.team_id, config.recipient_ids)
     return AlertConfig(name=name, metric=config.metric, comparison=config.comparison,
                        threshold=float(config.threshold), window_days=config.window_days,
                        channel_id=config.channel_id, team_id=config.team_id, recipient_ids=recipients,
@@ -152,3 +141,131 @@ def evaluate_alerts(at: dt.datetime | None = None) -> dict[str, int]:
         if outcome:
             counts[outcome] += 1
     return counts
+
+
+# ── scheduled reports ───────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str
+    frequency: str = "weekly"
+    weekday: int = 0
+    hour: int = 8
+    channel_id: int | None = None
+    team_id: int | None = None
+    recipient_ids: tuple[int, ...] = ()
+    enabled: bool = True
+
+
+SCHEDULE_FIELDS = ("name", "frequency", "weekday", "hour", "channel_id", "team_id", "recipient_ids", "enabled")
+
+
+def access_report_schedule(actor: Membership, schedule_id: int,
+                           permission: str = Permission.ANALYTICS) -> ReportSchedule:
+    require(actor, permission)
+    schedule = ReportSchedule.objects.filter(pk=schedule_id, workspace_id=actor.workspace_id).first()
+    if schedule is None:
+        raise NotFound(_("No such report schedule."), code="report_schedule_not_found")
+    return schedule
+
+
+def _check_scope(actor: Membership, channel_id: int | None, team_id: int | None,
+                 recipient_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """The filters name this workspace's channel and team; the recipients hold analytics.view here."""
+    if channel_id is not None and not Channel.objects.filter(pk=channel_id, workspace_id=actor.workspace_id).exists():
+        raise NotFound(_("No such channel."), code="channel_not_found")
+    if team_id is not None and not Team.objects.filter(pk=team_id, workspace_id=actor.workspace_id).exists():
+        raise NotFound(_("No such team."), code="team_not_found")
+    recipients = tuple(sorted(set(recipient_ids)))
+    allowed = set(holders(actor.workspace_id, Permission.ANALYTICS).filter(pk__in=recipients)
+                  .values_list("pk", flat=True))
+    if set(recipients) - allowed:
+        raise ValidationFailed(_("Recipients are active members who may see reports."), code="invalid_recipients",
+                               field="recipient_ids")
+    return recipients
+
+
+def check_report_schedule(actor: Membership, config: ScheduleConfig) -> dict[str, Any]:
+    name = config.name.strip()[:200]
+    if not name:
+        raise ValidationFailed(_("Give the report a name."), code="invalid_name", field="name")
+    if config.frequency not in ReportSchedule.Frequency.values:
+        raise ValidationFailed(_("Choose daily or weekly."), code="invalid_frequency", field="frequency")
+    if not 0 <= config.weekday <= 6:
+        raise ValidationFailed(_("The weekday is 0 (Monday) to 6 (Sunday)."), code="invalid_weekday",
+                               field="weekday")
+    if not 0 <= config.hour <= 23:
+        raise ValidationFailed(_("The hour is 0 to 23."), code="invalid_hour", field="hour")
+    recipients = _check_scope(actor, config.channel_id, config.team_id, config.recipient_ids)
+    return {"name": name, "frequency": config.frequency, "weekday": config.weekday, "hour": config.hour,
+            "channel_id": config.channel_id, "team_id": config.team_id, "recipient_ids": list(recipients),
+            "enabled": config.enabled}
+
+
+def _start_after_now(schedule: ReportSchedule) -> None:
+    """A new or rescheduled report sends from its next slot on, not the one already past."""
+    from threadline.analytics.report_mail import current_slot
+
+    schedule.last_slot = current_slot(schedule, now(), zone_of(schedule.workspace_id))
+
+
+def do_create_report_schedule(actor: Membership, config: ScheduleConfig) -> ReportSchedule:
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    fields = check_report_schedule(actor, config)
+    schedule = ReportSchedule(workspace_id=actor.workspace_id, **fields)
+    _start_after_now(schedule)
+    schedule.save()
+    record_change("report_schedule.created", schedule, fields, actor=actor)
+    return schedule
+
+
+def do_update_report_schedule(actor: Membership, schedule: ReportSchedule, config: ScheduleConfig) -> ReportSchedule:
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    fields = check_report_schedule(actor, config)
+    changed = {name: value for name, value in fields.items() if getattr(schedule, name) != value}
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    if {"frequency", "weekday", "hour"} & set(changed):
+        _start_after_now(schedule)
+    schedule.save()
+    record_change("report_schedule.updated", schedule, changed, actor=actor)
+    return schedule
+
+
+def do_delete_report_schedule(actor: Membership, schedule: ReportSchedule) -> None:
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    record_change("report_schedule.deleted", schedule, {"name": schedule.name}, actor=actor)
+    schedule.delete()
+
+
+def do_send_report_now(actor: Membership, schedule: ReportSchedule) -> dt.date:
+    """Mail the report of the latest slot's period to its recipients now (a preview; the schedule is unchanged);
+    answers that slot."""
+    from threadline.analytics.report_mail import current_slot, mail_report
+
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    slot = current_slot(schedule, now(), zone_of(schedule.workspace_id))
+    schedule_id = schedule.pk
+    transaction.on_commit(lambda: mail_report(schedule_id, slot))
+    return slot
+
+
+def send_due_reports(at: dt.datetime | None = None) -> int:
+    """Every enabled schedule whose latest slot is not sent yet: marked sent (under the row's lock, so each slot
+    goes once whoever runs this) and mailed after commit; answers how many were due."""
+    from threadline.analytics.report_mail import current_slot, mail_report
+
+    at = at or now()
+    due = 0
+    for schedule_id, workspace_id in ReportSchedule.objects.filter(enabled=True).values_list("pk", "workspace_id"):
+        with transaction.atomic():
+            schedule = ReportSchedule.objects.select_for_update().filter(pk=schedule_id, enabled=True).first()
+            if schedule is None:
+                continue
+            slot = current_slot(schedule, at, zone_of(workspace_id))
+            if schedule.last_slot is not None and slot <= schedule.last_slot:
+                continue
+            schedule.last_slot, schedule.last_sent_at = slot, at
+            schedule.save(update_fields=["last_slot", "last_sent_at"])
+            transaction.on_commit(lambda pk=schedule.pk, day=slot: mail_report(pk, day))
+        due += 1
+    return due

@@ -197,3 +197,26 @@ class AlertRule(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "enabled"], name="an_alert_enabled")]
+
+
+class ReportSchedule(models.Model):
+    """A report mailed to chosen people: daily, or weekly on a weekday, at a local hour of the workspace's time
+    zone, with the overview's figures for the period that just ended (`analytics.report_mail`). `last_slot` is
+    the local date of the last slot sent: each slot is sent once."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily"
+        WEEKLY = "weekly"
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekday = models.PositiveSmallIntegerField(default=0)  # Monday 0 … Sunday 6 (weekly)
+    hour = models.PositiveSmallIntegerField(default=8)  # local hour 0–23
+    channel_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    recipient_ids = models.JSONField(default=list)  # membership ids holding analytics.view
+    enabled = models.BooleanField(default=True)
+    last_slot = models.DateField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -98,3 +98,26 @@ class AlertRuleOut(AlertRuleIn):
     checked_at: dt.datetime | None
     fired_at: dt.datetime | None
     cleared_at: dt.datetime | None
+
+
+class ReportScheduleIn(Schema):
+    name: str = Field(..., max_length=200)
+    frequency: str = Field("weekly", description="`daily` or `weekly`")
+    weekday: int = Field(0, description="Weekly: 0 Monday … 6 Sunday")
+    hour: int = Field(8, description="Local hour (the workspace's time zone), 0–23")
+    channel_id: Id | None = None
+    team_id: Id | None = None
+    recipient_ids: list[int] = Field(default_factory=list, description="Member ids holding analytics.view")
+    enabled: bool = True
+
+
+class ReportScheduleOut(ReportScheduleIn):
+    id: int
+    last_slot: dt.date | None = Field(None, description="Local date of the last slot sent")
+    last_sent_at: dt.datetime | None
+
+
+class ReportSentOut(Schema):
+    slot: dt.date
+    start: dt.date
+    end: dt.date

@@ -26,3 +26,11 @@ def evaluate_alerts_task() -> int:
     from threadline.analytics.actions import evaluate_alerts
 
     return evaluate_alerts()["checked"]
+
+
+@task(max_attempts=1)
+def send_due_reports_task() -> int:
+    """Scheduled email reports whose slot has come (jobs.scheduler.PERIODIC, every 5 minutes)."""
+    from threadline.analytics.actions import send_due_reports
+
+    return send_due_reports()

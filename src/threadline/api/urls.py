@@ -51,6 +51,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/knowledge", "threadline.knowledge.api:router"),
     ("/sso", "threadline.sso.api:router"),
     ("/analytics/alerts", "threadline.analytics.api_alerts:router"),
+    ("/analytics/reports", "threadline.analytics.api_reports:router"),
     ("/analytics", "threadline.analytics.api:router"),
     ("/surveys", "threadline.surveys.api:router"),
 ]

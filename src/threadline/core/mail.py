@@ -63,9 +63,9 @@ def _client(url: str) -> smtplib.SMTP:
     return client
 
 
-def send(to: str, subject: str, text: str) -> bool:
-    """Send one plain-text message to `to`; True when the server accepted it, False when there is no server
-    or it failed (logged without the message)."""
+def send(to: str, subject: str, text: str, html: str | None = None) -> bool:
+    """Send one plain-text message to `to` (with `html` as its alternative part when given); True when the
+    server accepted it, False when there is no server or it failed (logged without the message)."""
     if not configured():
         return False
     message = EmailMessage()
@@ -73,6 +73,8 @@ def send(to: str, subject: str, text: str) -> bool:
     message["Date"], message["Message-ID"] = formatdate(localtime=False), make_msgid(domain=sender().rpartition("@")[2])
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     try:
         with _client(server_url()) as client:
             client.send_message(message)

@@ -47,6 +47,7 @@ PERIODIC: list[Periodic] = [
     Periodic("threadline.portal.tasks.prune_sign_ins_task", 3600),
     Periodic("threadline.analytics.tasks.refresh_facts_task", 60),
     Periodic("threadline.analytics.tasks.evaluate_alerts_task", 300),
+    Periodic("threadline.analytics.tasks.send_due_reports_task", 300),
     Periodic("threadline.surveys.tasks.send_due_surveys_task", 60),
     Periodic("threadline.surveys.tasks.send_scheduled_nps_task", 3600),
 ]
