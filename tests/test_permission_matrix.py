@@ -320,6 +320,9 @@ APP: dict[str, str | None] = {
     "app/reports/alerts/new": P.ADMIN_AUTOMATIONS,
     "app/reports/alerts/<int:rule_id>/toggle": P.ADMIN_AUTOMATIONS,
     "app/reports/alerts/<int:rule_id>/delete": P.ADMIN_AUTOMATIONS,
+    "app/reports/schedules/new": P.ADMIN_AUTOMATIONS,
+    "app/reports/schedules/<int:schedule_id>/send": P.ADMIN_AUTOMATIONS,
+    "app/reports/schedules/<int:schedule_id>/delete": P.ADMIN_AUTOMATIONS,
     # administration screens (admin_screen(Permission.X))
     "app/admin/workspace": P.ADMIN_WORKSPACE,
     "app/admin/brands": P.ADMIN_WORKSPACE,

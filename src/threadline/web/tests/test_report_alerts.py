@@ -76,3 +76,28 @@ def test_agents_and_other_workspaces_are_kept_out(client, admin):
     assert 'id="alerts-nav"' not in client.get("/app/").content.decode()
     assert not AlertRule.objects.filter(workspace_id=admin.workspace_id).exists()
     assert AlertRule.objects.get(pk=theirs.pk).name == "Theirs"
+
+
+def test_admin_schedules_a_report_sends_it_now_and_deletes_it(client, admin, system_mail,
+                                                              django_capture_on_commit_callbacks):
+    from threadline.analytics.models import ReportSchedule
+    from threadline.testing.mailbox import wait_for_mail
+
+    client.force_login(admin.user)
+    answer = client.post("/app/reports/schedules/new", {"name": "Monday figures", "frequency": "weekly",
+                                                        "weekday": "0", "hour": "9", "recipient_ids": [str(admin.pk)]})
+    assert answer.status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert (schedule.frequency, schedule.weekday, schedule.hour, schedule.recipient_ids) == ("weekly", 0, 9,
+                                                                                             [admin.pk])
+    page = client.get("/app/reports/alerts").content.decode()
+    assert f'data-schedule="{schedule.pk}"' in page and "Monday figures" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/app/reports/schedules/{schedule.pk}/send").status_code == 302
+    [sent] = wait_for_mail(system_mail)
+    assert sent.message["Subject"].startswith("Monday figures: Acme Support, ")
+    assert client.post(f"/app/reports/schedules/{schedule.pk}/delete").status_code == 302
+    assert not ReportSchedule.objects.exists()
+    agent = factories.make_agent(admin, "agent@example.com")
+    client.force_login(agent.user)
+    assert client.post("/app/reports/schedules/new", {"name": "x"}).status_code == 403
