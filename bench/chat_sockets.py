@@ -7,16 +7,25 @@ tokens, signs an agent in (session cookie) and opens the agent workspace socket.
 `welcome`) until that many are open at once, and reports:
 
 - sockets held, and connection failures;
-- the server process's resident memory (VmRSS of the `serve` process: web server, worker and scheduler
-  threads) with that many sockets open, and what the sockets opened at this step added to it, per socket
-  (measured just before and just after opening them, so the messages timed at earlier steps do not count);
+- the server process's resident memory (VmRSS of the `serve` process and any children: web server, worker and
+  scheduler threads) with that many sockets open, and what the sockets opened at this step added to it, per
+  socket (measured just before and just after opening them, so the messages timed at earlier steps do not
+  count);
 - visitor → agent latency: a visitor socket sends a message; the clock stops when the agent's socket gets
   the `message.received` event (stored, committed, fanned out);
 - round trip: the same, then the agent answers through the workspace (`POST …/reply`), the embedded worker
   delivers it through the web chat adapter, and the clock stops when the visitor's socket gets the reply.
 
 Latencies are measured one message at a time (--samples per step) while all the other sockets stay open
-and idle, so they show the cost of the load, not of queueing. Not a test: nothing is asserted.
+and idle, so they show the cost of the load, not of queueing. At the end: the peak RSS (sampled every 0.2 s,
+and the kernel's VmHWM), RSS over the baseline per socket at the largest step, and the RSS once every socket
+is closed again. Idle sockets send nothing, as the widget in a browser tab (it has no keep-alive of its own;
+uvicorn pings every 20 s and the client answers).
+
+Ten thousand sockets need that many descriptors on both ends: the bench raises its own soft RLIMIT_NOFILE to
+the hard limit, and the server, a child of the bench, inherits it (`threadline serve` itself does not change
+its limits: in production set `LimitNOFILE=` in the unit, or `ulimit -n` before starting it).
+Not a test: nothing is asserted.
 Run `python bench/chat_sockets.py --help`.
 """
 
@@ -25,6 +34,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from memory import RssSampler, mib, rss_kib
 from websockets.asyncio.client import ClientConnection, connect
 
 from threadline.testing.server import ServerProcess, throwaway_database
@@ -64,11 +76,14 @@ def say(line: str = "") -> None:
     sys.stdout.flush()
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+def raise_open_files(needed: int) -> int:
+    """Raise this process's soft limit on open files towards `needed` (up to the hard limit); children
+    started afterwards (the server) inherit it. Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -145,7 +160,7 @@ class Visitor:
 
 async def open_visitor(url: str) -> Visitor | None:
     try:
-        socket = await connect(url, open_timeout=60, max_queue=64)
+        socket = await connect(url, open_timeout=60, max_queue=64, ping_interval=None)
         welcome = json.loads(await asyncio.wait_for(socket.recv(), 60))
         if welcome.get("type") != "welcome":
             await socket.close()
@@ -177,6 +192,7 @@ async def run(args: argparse.Namespace, server: ServerProcess, setup: dict[str, 
     pid = server.process.pid  # type: ignore[union-attr]
     await asyncio.sleep(1.0)
     baseline = rss_kib(pid)
+    memory = RssSampler(pid).start()
     say(f"server pid {pid}, baseline RSS {baseline / 1024:.1f} MiB (agent socket open)")
     idle: list[Visitor] = []
     failures = 0
@@ -213,21 +229,29 @@ async def run(args: argparse.Namespace, server: ServerProcess, setup: dict[str, 
                         "to_agent_p99_ms": round(percentile(one_way, 0.99) * 1000, 1),
                         "round_trip_p50_ms": round(statistics.median(round_trip) * 1000, 1),
                         "round_trip_p99_ms": round(percentile(round_trip, 0.99) * 1000, 1)})
+        row["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         results.append(row)
         say(json.dumps(row))
         if failures > 0.01 * max(1, next_url) or errors > 0.05 * args.samples:
             say("stopping: connections fail or messages time out")
             break
+    held, held_rss = len(idle), rss_kib(pid)
     for visitor in idle:
         await visitor.socket.close()
     if agent.socket is not None:
         await agent.socket.close()
+    await asyncio.sleep(5.0)
+    memory.stop()
+    say(f"summary: {held} sockets held, {failures} failed; RSS baseline {mib(baseline)} MiB, with the sockets "
+        f"{mib(held_rss)} MiB ({(held_rss - baseline) / max(1, held):.1f} KiB/socket over the baseline), "
+        f"peak {mib(memory.peak_kib)} MiB, after closing them {mib(memory.last_kib)} MiB; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", default="1000,2000,4000,8000",
+    parser.add_argument("--steps", default="1000,2000,5000,10000",
                         help="numbers of widget sockets to hold at once, one step after another")
     parser.add_argument("--samples", type=int, default=100, help="messages timed at each step")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds before a message counts as lost")
@@ -235,6 +259,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="", help="Redis for the channel layer (scaled-mode settings)")
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",")]
+    limit = raise_open_files(max(args.steps) + args.samples * len(args.steps) + 1024)
+    say(f"open files limit (soft, bench and server): {limit}")
     extra = {"THREADLINE_ADMIN_EMAIL": ADMIN, "THREADLINE_ADMIN_PASSWORD": PASSWORD, "THREADLINE_LOG_LEVEL": "WARNING"}
     if args.redis_url:
         extra["THREADLINE_REDIS_URL"] = args.redis_url

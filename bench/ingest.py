@@ -9,7 +9,9 @@ signed inbound messages from M distinct senders to /hooks/api/<id>/. It reports:
 - stored-and-threaded latency: from each POST's start (client wall clock) to the `processed_at` of its
   InboundEvent, which the worker sets inside the very transaction that stores the Message and threads it
   into a conversation (server wall clock, same machine); read from the database after the run;
-- /healthz requests/s with the same clients, as the floor, and the ratio ingest / healthz.
+- /healthz requests/s with the same clients, as the floor, and the ratio ingest / healthz;
+- the server's resident memory (VmRSS of `serve` and any children, sampled every 0.2 s from /proc, with the
+  kernel's high-water mark VmHWM): after the warm-up message, the peak, and at the end of the run.
 
 Not a test: nothing is asserted. Run `python bench/ingest.py --help`.
 """
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from memory import RssSampler, mib
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -168,6 +171,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
             return number, wall, time.perf_counter() - t0, answer.status_code, detail
 
         warm_up(server, hook, channel["secret"], timeout)
+        memory = RssSampler(server.process.pid).start()
         cpu_before = cpu_seconds(server.process.pid)
         ingest_seconds, posted = run_clients(concurrency, list(range(messages)), post, rate)
         accepted = [p for p in posted if p[3] == 202]
@@ -181,6 +185,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
 
         health_seconds, answers = run_clients(concurrency, list(range(messages)), healthz)
         health_ok = sum(1 for a in answers if a[0] == 200)
+        memory.stop()
         stop_code = server.stop()
         errors = server.errors()
     if keep:
@@ -212,6 +217,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         "drained_per_s": len(accepted) / (collected["drained"] - first_sent),
         "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
         "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
+        "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
         "stop_code": stop_code, "errors": errors,
     }
 
@@ -247,6 +253,7 @@ def main() -> int:
         ("every subscriber done, messages/s", f"{result['drained_per_s']:,.1f}"),
         ("not processed in time", str(result["unprocessed"])),
         ("server CPU per message, ms", f"{result['server_cpu_ms']:.1f}"),
+        ("server RSS MiB warm/peak/final", "/".join(mib(result[f"rss_{k}_kib"]) for k in ("warm", "peak", "final"))),
         ("/healthz requests/s (floor)", f"{result['healthz_per_s']:,.0f}"),
         ("ratio ingest / healthz", f"{result['accepted_per_s'] / result['healthz_per_s']:.2f}"),
     ]
