@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from threadline.search.analysis import hebrew_stems, index_text, normalise, query_groups, terms_of, words
+from threadline.search.analysis import (
+    SortedWords,
+    _thai_tokenizer,
+    hebrew_stems,
+    index_text,
+    normalise,
+    query_groups,
+    terms_of,
+    words,
+)
 from threadline.search.highlight import highlight
 
 
@@ -75,6 +84,22 @@ def test_thai_is_segmented_into_words_inside_unspaced_text():
     assert matches("ติดตาม", text) and matches("พัสดุ", text)
     assert matches("ติดตามพัสดุ", text)  # an unspaced query is segmented the same way
     assert not matches("ยกเลิก", text)
+
+
+def test_thai_dictionary_answers_and_segments_as_pythainlps_own_trie():
+    """The compact word list (issue 11, memory) stands in for PyThaiNLP's Trie: same prefixes, same words."""
+    from pythainlp.corpus import thai_words
+    from pythainlp.tokenize import word_tokenize
+    from pythainlp.util import Trie
+
+    vocabulary = sorted(thai_words())[::50]
+    ours, theirs = SortedWords([*vocabulary, " ", "  ติดตาม "]), Trie([*vocabulary, " ", "  ติดตาม "])
+    text = "".join(vocabulary[::7]) + "ก" + "ติดตามx ติดตา"
+    assert [ours.prefixes(text, at) for at in range(len(text))] == [theirs.prefixes(text, at) for at in range(len(text))]
+    assert any(ours.prefixes(text, at) for at in range(len(text)))
+    assert "ติดตาม" in ours and "ติดตา" not in ours and "" not in ours
+    for sample in ("สวัสดีครับผมต้องการติดตามพัสดุหมายเลขTH12345", "ผมต้องการคืนเงิน สำหรับสินค้าที่ชำรุด ค่ะ"):
+        assert _thai_tokenizer()(sample) == word_tokenize(sample, engine="newmm", keep_whitespace=True)
 
 
 def test_words_keep_their_positions_in_the_original_text():
