@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import signal
 import sqlite3
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from threadline.testing.server import ServerProcess, migrated_copy, throwaway_database
 
@@ -252,3 +255,30 @@ def test_x_forwarded_for_counts_only_from_the_trusted_proxies(server):
     with httpx.Client(base_url=server.url) as owner:  # the real user behind the same proxy
         assert admin_login(owner, "owner@example.com", PASSWORD)
     assert server.stop() == 0
+
+
+WIDGET_SOCKET = """
+import json
+from threadline.channels.actions import do_create_channel
+from threadline.channels.webchat import tokens
+from threadline.channels.webchat.models import Visitor
+from threadline.tenancy.models import Membership
+channel = do_create_channel(Membership.objects.get(user__email="owner@example.com"), "webchat", "Site", {})
+visitor = Visitor.objects.create(workspace_id=channel.workspace_id, channel=channel, visitor_id=tokens.new_visitor_id())
+print(json.dumps(f"/ws/webchat/{channel.pk}/?token={tokens.issue(channel.pk, visitor.visitor_id)}"))
+"""
+
+
+def test_sockets_are_not_compressed_so_an_idle_one_holds_no_zlib_state(server):
+    """Issue 11: a client offering permessage-deflate (as every browser does) gets a plain socket."""
+    server.start(THREADLINE_ADMIN_EMAIL="owner@example.com", THREADLINE_ADMIN_PASSWORD=PASSWORD)
+    path = server.python(WIDGET_SOCKET)
+
+    async def handshake() -> tuple[dict, object]:
+        async with connect(server.url.replace("http://", "ws://") + path, compression="deflate") as socket:
+            assert "permessage-deflate" in socket.request.headers["Sec-WebSocket-Extensions"]
+            return json.loads(await socket.recv()), socket.response.headers.get("Sec-WebSocket-Extensions")
+
+    welcome, extensions = asyncio.run(handshake())
+    assert welcome["type"] == "welcome"
+    assert extensions is None
