@@ -26,6 +26,7 @@ from threadline.conversations.events import (
     MessageCreated,
     MessageReceived,
     MessageStatusChanged,
+    received_at_key,
 )
 from threadline.conversations.models import (
     ACTIVE_STATUSES,
@@ -40,6 +41,7 @@ from threadline.conversations.models import (
     Tag,
 )
 from threadline.core import metrics
+from threadline.core.batch_cache import remember
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
 from threadline.core.time import now
@@ -211,11 +213,18 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         fields.append("status")
         record_event(conversation, "status_changed", old=Status.PENDING, new=Status.OPEN, reason="customer replied")
     conversation.save(update_fields=fields)
-    publish(MessageReceived(workspace_id=channel.workspace_id, message_id=message.pk,
-                            conversation_id=conversation.pk, contact_id=sender.contact.pk, channel_id=channel.pk,
-                            channel_kind=channel.kind, text=item.text[:1000]))
+    publish_received(message, channel, sender.contact.pk, item.text)
     metrics.INBOUND_MESSAGES.labels(channel.kind).inc()
     return message
+
+
+def publish_received(message: Message, channel: Channel, contact_id: int, text: str) -> None:
+    """Publish `message.received` for a stored inbound message, and keep its creation time for the
+    subscribers that run in this batch (the SLA timers start then) instead of their reading it back."""
+    row = publish(MessageReceived(workspace_id=channel.workspace_id, message_id=message.pk,
+                                  conversation_id=message.conversation_id, contact_id=contact_id,
+                                  channel_id=channel.pk, channel_kind=channel.kind, text=text[:1000]))
+    remember(received_at_key(row.pk), message.created_at)
 
 
 def do_record_delivery_status(channel: Channel, update: DeliveryStatusUpdate) -> Message | None:

@@ -20,9 +20,8 @@ from django.utils.translation import gettext as _
 from threadline.channels.base import CallEvent, InboundMessage
 from threadline.channels.models import Channel
 from threadline.contacts.actions import resolve_sender
-from threadline.conversations.actions import _thread_for, record_event
+from threadline.conversations.actions import _thread_for, publish_received, record_event
 from threadline.conversations.attachments import do_store_attachment
-from threadline.conversations.events import MessageReceived
 from threadline.conversations.models import (
     AuthorKind,
     Conversation,
@@ -83,9 +82,7 @@ def _voicemail(channel: Channel, conversation: Conversation, contact_id: int, id
     if event.recording is not None:
         do_store_attachment(message, event.recording.filename, event.recording.content_type,
                             event.recording.content)
-    publish(MessageReceived(workspace_id=channel.workspace_id, message_id=message.pk,
-                            conversation_id=conversation.pk, contact_id=contact_id, channel_id=channel.pk,
-                            channel_kind=channel.kind, text=text[:1000]))
+    publish_received(message, channel, contact_id, text)
     return message
 
 

@@ -41,6 +41,12 @@ class MessageReceived(DomainEvent):
     text: str
 
 
+def received_at_key(outbox_id: int) -> tuple[str, int]:
+    """The batch-cache key of the creation time of the message behind `message.received` outbox row
+    `outbox_id` (`core.batch_cache.remember`; `publish_received` keeps it, the SLA subscriber reads it)."""
+    return ("message.received.at", outbox_id)
+
+
 @dataclass(frozen=True, kw_only=True)
 class MessageCreated(DomainEvent):
     """An agent's (or bot's) reply or internal note."""

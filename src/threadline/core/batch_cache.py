@@ -8,6 +8,11 @@ simply reads. A batch lasts about 50 ms and sees one snapshot of the database an
 committed by another process in the middle of it (PostgreSQL), which is no different from that change
 arriving just after the batch. Only configuration that the batch itself does not change belongs here, and
 callers must treat what they get as read-only.
+
+`remember`/`recall` hand a fact from the job that wrote it to a subscriber of the same batch that would
+otherwise read it back (the creation time of the message behind a `message.received` event). Such a key
+must name something written once and never changed (an outbox row's id), and the writer must remember it
+every time it writes, so that an id reused after a savepoint's rollback (SQLite) is overwritten, not stale.
 """
 
 from __future__ import annotations
@@ -40,3 +45,16 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     if key not in values:
         values[key] = load()
     return values[key]  # type: ignore[return-value]
+
+
+def remember(key: Hashable, value: object) -> None:
+    """Keep `value` for `recall(key)` until the batch scope ends; nothing outside a batch."""
+    values: dict[Hashable, object] | None = getattr(_local, "values", None)
+    if values is not None:
+        values[key] = value
+
+
+def recall(key: Hashable) -> object | None:
+    """What `remember(key, …)` kept in this batch scope, else None (the caller reads it from the database)."""
+    values: dict[Hashable, object] | None = getattr(_local, "values", None)
+    return None if values is None else values.get(key)

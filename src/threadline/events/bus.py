@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from threadline.core.batch_cache import recall, remember
 from threadline.events.models import OutboxEvent
 from threadline.events.registry import DURABLE, IMMEDIATE
 from threadline.events.types import DomainEvent
@@ -31,6 +33,7 @@ def publish(event: DomainEvent) -> OutboxEvent:
         raise RuntimeError("publish() must be called inside the caller's transaction")
     payload: dict[str, Any] = json.loads(json.dumps(event.payload(), cls=DjangoJSONEncoder))
     row = OutboxEvent.objects.create(workspace_id=event.workspace_id, type=event.type, payload=payload)
+    remember(("outbox.created_at", row.pk), row.created_at)  # for `published_at` in this batch
     wanted = [subscriber for subscriber in DURABLE if subscriber.wants(event.type)]
     if wanted and not follow_in_batch(lambda: dispatch(row.pk, event.type, payload)) and (
             any(not subscriber.interested for subscriber in wanted)
@@ -38,6 +41,14 @@ def publish(event: DomainEvent) -> OutboxEvent:
         dispatch_event_task.enqueue(row.pk, unique_key=f"event:{row.pk}", fresh=True)
     transaction.on_commit(lambda: _run_immediate(event.type, payload, row.pk))
     return row
+
+
+def published_at(outbox_id: int) -> dt.datetime:
+    """When outbox row `outbox_id` was written: kept by `publish` for the rest of its batch, else read."""
+    known = recall(("outbox.created_at", outbox_id))
+    if isinstance(known, dt.datetime):
+        return known
+    return OutboxEvent.objects.values_list("created_at", flat=True).get(pk=outbox_id)
 
 
 def _run_immediate(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:

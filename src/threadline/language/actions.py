@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from threadline.conversations.actions import record_event
 from threadline.conversations.models import Conversation, ConversationEvent, Message
 from threadline.core.errors import ValidationFailed
+from threadline.core.rows import one
 from threadline.events.bus import publish
 from threadline.language import detection
 from threadline.language.events import LanguageSet
@@ -69,8 +70,8 @@ def ensure_detected(message: Message) -> str:
     """
     if message.language:
         return message.language
-    locked = Message.objects.select_for_update(of=("self",)).select_related(
-        "conversation__workspace", "conversation__contact").filter(pk=message.pk).first()
+    locked = one(Message.objects.select_for_update(of=("self",)).select_related(
+        "conversation__workspace", "conversation__contact").filter(pk=message.pk))
     if locked is None:
         return ""
     if locked.language:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from threadline.bot.queries import holds as bot_holds
 from threadline.conversations.models import Conversation, Message, Status
+from threadline.core.rows import one
 from threadline.language.actions import ensure_detected
 from threadline.routing.actions import do_hand_back, do_route
 
@@ -18,13 +19,13 @@ FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type == "message.received":
         with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
-            language = Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True).first()
+            language = one(Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True))
             if language is None:
                 return
             ensure_detected(Message(pk=payload["message_id"], language=language))
-            conversation = (Conversation.objects.select_for_update(of=("self",))
-                            .select_related("team", "origin_channel", "last_inbound_channel")
-                            .filter(pk=payload["conversation_id"]).first())
+            conversation = one(Conversation.objects.select_for_update(of=("self",))
+                               .select_related("team", "origin_channel", "last_inbound_channel")
+                               .filter(pk=payload["conversation_id"]))
             if conversation is not None and conversation.assignee_id is None and not bot_holds(
                     conversation, payload["message_id"]):
                 do_route(conversation)  # the bot routes a conversation it holds when it hands it over

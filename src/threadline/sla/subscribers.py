@@ -7,10 +7,13 @@ from typing import Any
 
 from django.db import transaction
 
+from threadline.conversations.events import received_at_key
 from threadline.conversations.models import Conversation, Message, Status
-from threadline.events.models import OutboxEvent
+from threadline.core.batch_cache import recall
+from threadline.core.rows import one
+from threadline.events.bus import published_at
 from threadline.sla import actions
-from threadline.sla.models import Metric
+from threadline.sla.models import LIVE_STATES, Metric, SlaTimer
 
 RESPONSE_METRICS = [Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE]
 TYPES = frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})
@@ -19,17 +22,23 @@ TYPES = frozenset({"conversation.created", "conversation.updated", "message.rece
 def _locked_conversation(conversation_id: int, workspace_id: int) -> Conversation | None:
     """The conversation, locked; with what policies' conditions read when the workspace has policies."""
     related = ("contact", "origin_channel", "last_inbound_channel", "team") if actions.has_policies(workspace_id) else ()
-    return (Conversation.objects.select_for_update(of=("self",)).select_related(*related)
-            .filter(pk=conversation_id, merged_into__isnull=True).first())
+    return one(Conversation.objects.select_for_update(of=("self",)).select_related(*related)
+               .filter(pk=conversation_id, merged_into__isnull=True))
 
 
-def _moment(payload: dict[str, Any], outbox_id: int) -> dt.datetime:
+def _moment(event_type: str, payload: dict[str, Any], outbox_id: int) -> dt.datetime:
+    """When the event happened: its message's creation time, else its outbox row's. Within the batch that
+    stored the message, `publish_received` handed it over (`core.batch_cache`) instead of a read back."""
+    if event_type == "message.received":
+        known = recall(received_at_key(outbox_id))
+        if isinstance(known, dt.datetime):
+            return known
     message_id = payload.get("message_id")
     if message_id:
-        created = Message.objects.filter(pk=message_id).values_list("created_at", flat=True).first()
+        created = Message.objects.filter(pk=message_id).order_by().values_list("created_at", flat=True)[:1]
         if created:
-            return created
-    return OutboxEvent.objects.values_list("created_at", flat=True).get(pk=outbox_id)
+            return created[0]
+    return published_at(outbox_id)
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
@@ -41,10 +50,12 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
         conversation = _locked_conversation(payload["conversation_id"], payload["workspace_id"])
         if conversation is None:
             return
-        at = _moment(payload, outbox_id)
+        at = _moment(event_type, payload, outbox_id)
         if event_type == "conversation.created":
             actions.do_apply_policy(conversation, at)
         elif event_type == "message.received":
+            if _nothing_to_time(conversation):
+                return
             if conversation.status in (Status.NEW, Status.OPEN):
                 actions.do_resume(conversation, at)  # a reply reopens a pending conversation without an update event
             actions.do_apply_policy(conversation, at)
@@ -57,6 +68,13 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
                 _status_changed(conversation, at)
             elif {"priority", "team_id", "tags"} & set(changes):
                 actions.do_apply_policy(conversation, at)
+
+
+def _nothing_to_time(conversation: Conversation) -> bool:
+    """No active policy in the workspace, the timers mirrored already and none live: a new message changes
+    nothing (`do_resume`, `do_apply_policy` and `do_start_next_response` would each find that in a read)."""
+    return (not actions.has_policies(conversation.workspace_id) and bool(conversation.sla_state)
+            and not SlaTimer.objects.filter(conversation=conversation, state__in=LIVE_STATES).exists())
 
 
 def _status_changed(conversation: Conversation, at: dt.datetime) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from threadline.conversations.models import Conversation, Message, Status
+from threadline.core.batch_cache import cached
 from threadline.surveys.actions import do_record_answer, do_send_survey
 from threadline.surveys.answers import RULE
 from threadline.surveys.models import Survey, SurveyRequest
@@ -17,10 +18,17 @@ from threadline.surveys.voice import do_record_call_answer
 def interested(event_type: str, payload: dict[str, Any]) -> bool:
     if event_type == "call.recorded":
         return payload.get("event") == "survey"
-    if event_type == "message.received":
-        return SurveyRequest.objects.filter(contact_id=payload["contact_id"], answered_at__isnull=True).exists()
+    if event_type == "message.received":  # no survey, no request (they go with it): one read per batch
+        return _has_surveys(payload["workspace_id"]) and SurveyRequest.objects.filter(
+            contact_id=payload["contact_id"], answered_at__isnull=True).exists()
     return (payload.get("changes") or {}).get("status") == Status.SOLVED and Survey.objects.filter(
         workspace_id=payload["workspace_id"], enabled=True).exists()
+
+
+def _has_surveys(workspace_id: int) -> bool:
+    """Whether the workspace has any survey, on or off (configuration: read once per worker batch)."""
+    return bool(cached(("surveys.any", workspace_id),
+                       lambda: Survey.objects.filter(workspace_id=workspace_id).exists()))
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
