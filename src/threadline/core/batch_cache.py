@@ -54,6 +54,13 @@ def remember(key: Hashable, value: object) -> None:
         values[key] = value
 
 
+def forget(key: Hashable) -> None:
+    """Drop what `remember(key, …)` kept, if anything."""
+    values: dict[Hashable, object] | None = getattr(_local, "values", None)
+    if values is not None:
+        values.pop(key, None)
+
+
 def recall(key: Hashable) -> object | None:
     """What `remember(key, …)` kept in this batch scope, else None (the caller reads it from the database)."""
     values: dict[Hashable, object] | None = getattr(_local, "values", None)

@@ -61,6 +61,12 @@ def do_set_language(
     return conversation
 
 
+def detected_key(outbox_id: int) -> tuple[str, int]:
+    """The batch-cache key of the language detected for `message.received` outbox row `outbox_id`: routing,
+    run after the language subscriber in the same dispatch, takes it instead of reading the message back."""
+    return ("language.detected", outbox_id)
+
+
 def ensure_detected(message: Message) -> str:
     """Detect and store the language of an inbound message once; returns it (idempotent, any caller).
 

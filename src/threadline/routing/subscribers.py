@@ -9,8 +9,9 @@ from django.db import transaction
 
 from threadline.bot.queries import holds as bot_holds
 from threadline.conversations.models import Conversation, Message, Status
+from threadline.core.batch_cache import recall
 from threadline.core.rows import one
-from threadline.language.actions import ensure_detected
+from threadline.language.actions import detected_key, ensure_detected
 from threadline.routing.actions import do_hand_back, do_route
 
 FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
@@ -19,10 +20,12 @@ FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     if event_type == "message.received":
         with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
-            language = one(Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True))
+            language = recall(detected_key(outbox_id))  # the language subscriber ran before, in this batch
             if language is None:
-                return
-            ensure_detected(Message(pk=payload["message_id"], language=language))
+                language = one(Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True))
+                if language is None:
+                    return
+                ensure_detected(Message(pk=payload["message_id"], language=language))
             conversation = one(Conversation.objects.select_for_update(of=("self",))
                                .select_related("team", "origin_channel", "last_inbound_channel")
                                .filter(pk=payload["conversation_id"]))
