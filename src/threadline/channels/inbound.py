@@ -33,6 +33,7 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
+from threadline.core.rows import one
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
@@ -222,7 +223,7 @@ def process_inbound_event_task(event_id: int) -> None:
     """
     retry: str | None = None
     with transaction.atomic(savepoint=False):  # the worker runs it in a savepoint of its batch
-        event = InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id).first()
+        event = one(InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id))
         if event is None or event.state != InboundEvent.State.RECEIVED:
             return
         try:

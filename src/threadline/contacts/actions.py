@@ -31,6 +31,7 @@ from threadline.contacts.events import (
 )
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, CustomField, IdentityKind
 from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.rows import one
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
@@ -264,11 +265,8 @@ def resolve_sender(
 
     # The provider vouches for the sender: kept as given when no phone library agrees (see `normalize`).
     normalized = identities.normalize(kind, address, region=workspace.default_region, vouched=True)
-    identity = (
-        ContactIdentity.objects.filter(workspace=workspace, kind=kind, address=normalized)
-        .select_related("contact")
-        .first()
-    )
+    identity = one(  # unique (workspace, kind, address)
+        ContactIdentity.objects.filter(workspace=workspace, kind=kind, address=normalized).select_related("contact"))
     if identity is not None:
         if verified and not identity.verified:
             identity.verified = True

@@ -44,6 +44,7 @@ from threadline.core import metrics
 from threadline.core.batch_cache import remember
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
+from threadline.core.rows import one
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.redaction.ingest import redact_inbound
@@ -182,7 +183,7 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
     Idempotent: the same (channel, provider_message_id) returns the message stored the first time.
     """
     if item.provider_message_id:
-        existing = Message.objects.filter(channel=channel, provider_message_id=item.provider_message_id).first()
+        existing = one(Message.objects.filter(channel=channel, provider_message_id=item.provider_message_id))
         if existing is not None:
             return existing
     if len(item.text) > MAX_TEXT:
