@@ -13,7 +13,7 @@ import re
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, launch, screenshot, sign_in, threadline_server
+from threadline.web.testkit import ADMIN_EMAIL, axe_findings, launch, screenshot, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -74,4 +74,51 @@ def test_reports_render_with_bars_and_drill_down(server, language, width, height
         page.wait_for_selector("#rows li.row")
         assert page.locator("#rows li.row").count() >= min(shown, 25)  # conversations that used the channel
         screenshot(page, f"reports-drilldown-{language}-{width}")
+        browser.close()
+
+
+ALERTS_SEED = """
+from django.db import transaction
+from threadline.analytics.actions import AlertConfig, ScheduleConfig, do_create_alert_rule, do_create_report_schedule
+from threadline.analytics.actions import evaluate_alerts
+from threadline.tenancy.models import Membership
+admin = Membership.objects.get(user__email={email!r})
+with transaction.atomic():
+    do_create_alert_rule(admin, AlertConfig(name="תור ארוך מדי", metric="backlog", comparison="above", threshold=1,
+                                            recipient_ids=(admin.pk,)))
+    do_create_report_schedule(admin, ScheduleConfig(name="Weekly figures", recipient_ids=(admin.pk,)))
+evaluate_alerts()
+"""
+
+
+@pytest.fixture(scope="module")
+def alerting(server):
+    server.shell(ALERTS_SEED.format(email=ADMIN_EMAIL))
+    return server
+
+
+@pytest.mark.parametrize(("language", "width", "height"), [
+    ("en", 1280, 800), ("he", 1280, 800), ("en", 390, 844), ("he", 390, 844)])
+def test_alerts_screen_fits_a_phone_and_passes_axe(alerting, language, width, height):
+    server = alerting
+    server.shell("from threadline.tenancy.models import User; "
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        sign_in(page, server.url)
+        page.goto(f"{server.url}/app/reports/alerts")
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+        assert page.locator("#alerts tr[data-state='firing']").count() == 1
+        assert page.locator("#schedules tr[data-schedule]").count() == 1
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
+        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports/alerts is wider than {width}px: {wide}"
+        assert axe_findings(page) == []
+        screenshot(page, f"report-alerts-{language}-{width}")
+        page.goto(f"{server.url}/app/")
+        # the navigation counts the firing rule (at 390 px the navigation is behind its menu button)
+        nav = page.locator("#alerts-nav")
+        assert nav.get_attribute("hidden") is None and page.locator("#alerts-count").text_content() == "1"
+        if width > 390:
+            assert nav.is_visible()
         browser.close()
