@@ -9,7 +9,9 @@ its job, release the scheduler lock, exit 0.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
+import os
 import signal
 import sys
 import threading
@@ -105,6 +107,19 @@ def migration_lock() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
 
 
+def limit_malloc_arenas(count: int = 2) -> None:
+    """At most `count` glibc malloc arenas, unless MALLOC_ARENA_MAX is set: glibc otherwise gives each thread
+    that allocates an arena of its own (up to 8 per core), and the worker, scheduler and uvicorn's thread pool
+    each kept one mostly empty (issue 11: 320 → 297 MiB peak under bench/ingest.py, docs/performance.md).
+    Must run before those threads start; elsewhere than glibc it does nothing."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, count)  # -8: M_ARENA_MAX (malloc.h)
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt arenas)
+        pass
+
+
 def start_edges(host: str, smtp_port: int | None) -> list[Callable[[], None]]:
     """Start the channel edges that listen on ports of their own (an SMTP server for email).
 
@@ -135,6 +150,7 @@ class Command(BaseCommand):
                             help="Load a demo workspace with conversations in several languages.")
 
     def handle(self, *args: Any, host: str, port: int, smtp_port: int | None, demo: bool, **options: Any) -> None:
+        limit_malloc_arenas()
         if not env.get("PUBLIC_URL"):  # links printed below, and by commands run beside us, point at this server
             shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"} else host
             settings.PUBLIC_URL = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}"
