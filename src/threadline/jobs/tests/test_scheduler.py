@@ -60,6 +60,29 @@ def test_scheduler_round_leads_only_with_the_lock(db, clock, monkeypatch):
         scheduler.Scheduler(interval=5, lock_ttl=5)
 
 
+def test_the_periodic_tasks_are_loaded_before_the_first_lease(db, monkeypatch):
+    # A first tick that imported the tasks' modules outlasted a 2 s lease on a loaded machine: the standby
+    # took the lock while the leader was still enqueueing (tests/test_server_scheduler.py).
+    monkeypatch.setattr(scheduler, "PERIODIC", [
+        scheduler.Periodic("threadline.nowhere.tasks.missing_task", 60),
+        scheduler.Periodic("threadline.jobs.tasks.prune_finished_jobs_task", 60),
+    ])
+    calls: list[str] = []
+    resolve = scheduler.resolve
+    monkeypatch.setattr(scheduler, "resolve", lambda name: (calls.append(f"load {name}"), resolve(name))[1])
+    standby = scheduler.Scheduler(holder="one", interval=0.01, lock_ttl=1)
+
+    def acquire(holder, ttl):
+        calls.append("lease")
+        standby.stop()
+        return False
+
+    monkeypatch.setattr(scheduler, "acquire", acquire)
+    standby.run_forever()
+    assert calls == ["load threadline.nowhere.tasks.missing_task", "load threadline.jobs.tasks.prune_finished_jobs_task",
+                     "lease"]
+
+
 def test_the_planner_statistics_are_refreshed_every_hour_on_sqlite(db):
     from django.db import connection
 
