@@ -1,7 +1,7 @@
 """What the worker would otherwise load lazily inside its first batch transactions, loaded before it.
 
 The language identifier's model and the Thai segmenter's dictionary each take about half a second of CPU
-to load on first use (PyThaiNLP builds a trie of 62,000 words). Loaded by the first message that needs them,
+to load on first use (the Thai segmenter sorts a dictionary of 62,000 words). Loaded by the first message that needs them,
 that time was spent inside a batch transaction, holding SQLite's write lock while every webhook
 acknowledgement waited (issue 11). The worker pool runs `warm_up` before its threads take a job.
 """

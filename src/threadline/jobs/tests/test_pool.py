@@ -42,11 +42,11 @@ def test_a_failing_warm_up_still_starts_the_workers(monkeypatch):
 
 
 def test_warm_up_loads_the_language_model_and_the_thai_dictionary():
-    from pythainlp.tokenize import word_dict_trie
+    from threadline.search import analysis
 
     detection._base_identifier.cache_clear()
     detection._identifier_for.cache_clear()  # copies of the model, kept by earlier tests
-    word_dict_trie.cache_clear()
+    analysis._thai_tokenizer.cache_clear()
     warm_up()
     assert detection._base_identifier.cache_info().currsize == 1
-    assert word_dict_trie.cache_info().currsize == 1  # the 62,000-word trie the segmenter builds once
+    assert analysis._thai_tokenizer.cache_info().currsize == 1  # the segmenter over the 62,000-word dictionary
