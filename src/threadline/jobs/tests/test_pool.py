@@ -25,6 +25,7 @@ def test_the_pool_warms_up_before_any_thread_runs_a_job(monkeypatch):
 
     monkeypatch.setattr(Worker, "run_forever", lambda self: note("run"))
     pool = WorkerPool(3, warm_up=warm).start()
+    pool.stop()  # the workers' loops are replaced; this ends PostgreSQL's LISTEN thread too
     assert pool.join(timeout=10) == []
     assert order == ["warm", "run", "run", "run"]
 
@@ -37,6 +38,7 @@ def test_a_failing_warm_up_still_starts_the_workers(monkeypatch):
         raise OSError("model file missing")
 
     pool = WorkerPool(2, warm_up=broken).start()
+    pool.stop()  # the workers' loops are replaced; this ends PostgreSQL's LISTEN thread too
     assert pool.join(timeout=10) == []
     assert ran == ["run", "run"]
 
