@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Count
@@ -21,7 +22,7 @@ from django.db.models import Count
 from threadline.core import metrics
 from threadline.core.time import now
 from threadline.jobs.models import Job, SchedulerLock
-from threadline.jobs.registry import resolve
+from threadline.jobs.registry import Task, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +90,17 @@ def preload() -> int:
     tasks' modules, and a first tick importing a dozen domains on a loaded machine outlasted the lease
     (the standby took the lock while the leader was still enqueueing).
     """
-    loaded = 0
-    for entry in PERIODIC:
-        try:
-            resolve(entry.task)
-            loaded += 1
-        except Exception:  # noqa: BLE001 - one broken task must not stop the others
-            logger.exception("periodic task %s cannot be loaded", entry.task)
-    return loaded
+    return sum(_load(entry) is not None for entry in PERIODIC)
+
+
+def _load(entry: Periodic) -> Task[Any, Any] | None:
+    """The entry's task, or None (logged) when its module fails to import: one broken task must not stop the
+    others."""
+    try:
+        return resolve(entry.task)
+    except Exception:  # noqa: BLE001 - one broken task must not stop the others
+        logger.exception("periodic task %s cannot be loaded", entry.task)
+        return None
 
 
 def tick(moment: dt.datetime | None = None) -> int:
@@ -109,10 +113,8 @@ def tick(moment: dt.datetime | None = None) -> int:
     for entry in PERIODIC:
         slot = math.floor(moment.timestamp() / entry.every_seconds)
         key = f"periodic:{entry.task}:{slot}"
-        try:
-            periodic_task = resolve(entry.task)
-        except Exception:  # noqa: BLE001 - one broken task must not stop the others
-            logger.exception("periodic task %s cannot be loaded", entry.task)
+        periodic_task = _load(entry)
+        if periodic_task is None:
             continue
         with transaction.atomic():
             if not Job.objects.filter(unique_key=key).exists():
