@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "threadline.surveys",
     "threadline.helpcenter",
     "threadline.community",
+    "threadline.triage",
 ]
 
 MIDDLEWARE = [
