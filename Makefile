@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Front-end libraries (Chart.js for /app/reports) from the npm registry, pinned in package-lock.json and served
+# from node_modules by the static files (config/settings.py STATICFILES_DIRS).
+NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -20,7 +23,11 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 # `serve` records the URL it answers on in var/public_url, so `make cli` and .venv/bin/threadline run
 # beside it print links on $(PORT) (THREADLINE_PUBLIC_URL, when set, wins).
@@ -51,7 +58,7 @@ bench: install
 
 # `clean` keeps your data (var/: the database, attachments, the secret key); `distclean` deletes it too.
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache
 
 distclean: clean
 	rm -rf var

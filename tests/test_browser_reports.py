@@ -1,5 +1,7 @@
-"""In headless Chromium against a real `threadline serve` with a seeded month: /app/reports renders its figures
-and SVG bars in English at 1280 px and in Hebrew (right to left) at 390 px without overflowing the window; a
+"""In headless Chromium against a real `threadline serve` with a seeded month: /app/reports renders its figures,
+the Chart.js charts (served from node_modules, drawn on their canvas with the table's numbers, right to left in
+Hebrew, no CSP violation) and the SVG bars of their fallback tables in English at 1280 px and in Hebrew (right
+to left) at 390 px without overflowing the window; a
 channel's number drills down to the /app/ list of that channel's conversations; the CSV export downloads with
 the same number of conversations the page shows; a dated report shows every figure with the previous period's
 value and the change, still within the window. Screenshots are kept in test-artifacts/."""
@@ -46,10 +48,15 @@ def test_reports_render_with_bars_and_drill_down(server, language, width, height
     with playwright.sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
         sign_in(page, server.url)
         page.goto(f"{server.url}/app/reports")
         assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
         assert page.locator("td.bar svg rect").count() >= 3 and page.locator("td.bar svg").first.is_visible()
+        assert_charts_drawn(page, rtl=language == "he")
+        assert not [m for m in problems if "Content Security Policy" in m or "Chart" in m], problems
         wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
         assert page.evaluate(OVERFLOW) <= 0, f"/app/reports is wider than {width}px: {wide}"
         assert re.search(r"\b40\b", page.locator("#overview-title").inner_text())
@@ -75,6 +82,26 @@ def test_reports_render_with_bars_and_drill_down(server, language, width, height
         assert page.locator("#rows li.row").count() >= min(shown, 25)  # conversations that used the channel
         screenshot(page, f"reports-drilldown-{language}-{width}")
         browser.close()
+
+
+def assert_charts_drawn(page, *, rtl: bool) -> None:
+    """Both canvases hold a Chart.js chart whose bars are the table's numbers, drawn (pixels painted), inside the
+    window, with the value axis reversed right to left."""
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-channels') && Chart.getChart('chart-days')")
+    for canvas, table in (("chart-channels", "channels-title"), ("chart-days", "days-title")):
+        chart = page.evaluate("""(id) => { const c = Chart.getChart(id); const el = document.getElementById(id);
+            const box = el.getBoundingClientRect(); const px = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
+            let painted = 0; for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+            return {values: c.data.datasets[0].data, bars: c.getDatasetMeta(0).data.length, painted,
+                    width: box.width, right: box.right, left: box.left, axis: c.options.indexAxis,
+                    reversed: c.scales.x.options.reverse}; }""", canvas)
+        shown = [int(n) for n in page.locator(f"section[aria-labelledby='{table}'] td.num").all_inner_texts()]
+        assert chart["values"] == shown and chart["bars"] == len(shown) and shown, (canvas, chart, shown)
+        assert chart["painted"] > 500, f"{canvas} has a chart but nothing drawn: {chart}"
+        assert chart["width"] > 200 and chart["left"] >= 0
+        assert chart["right"] <= page.evaluate("document.documentElement.clientWidth") + 1
+        assert chart["reversed"] is rtl, chart
+    assert page.locator("script[src*='/static/chart.js/chart.umd']").count() == 1  # from node_modules, no CDN
 
 
 ALERTS_SEED = """

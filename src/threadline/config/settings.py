@@ -167,6 +167,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Front-end libraries from the npm registry (package.json, pinned in package-lock.json; `make install` runs
+# `npm ci`), served from their own dist folders as /static/<name>/ — never copied into the repo, never a CDN.
+NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
+STATICFILES_DIRS = [("chart.js", NODE_MODULES / "chart.js" / "dist")]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 

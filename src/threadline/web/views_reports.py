@@ -1,5 +1,6 @@
 """The "Reports" screen of /app/ (analytics.view): the overview of docs/analytics.md's metrics with the filters,
-bars drawn server-side as inline SVG, drill-down links to the conversation list, and CSV exports."""
+charts drawn by Chart.js from the page's JSON (with tables of inline SVG bars as their accessible fallback),
+drill-down links to the conversation list, and CSV exports."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ def bars(rows: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
             for label, value, link in rows]
 
 
+def _chart(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One chart's figures for reports_charts.js (the same rows as the table beside it)."""
+    return {"title": title, "labels": [row["label"] for row in rows], "values": [row["value"] for row in rows],
+            "links": [row["link"] for row in rows] if any(row["link"] for row in rows) else None}
+
+
 def _list_link(f: Filters, **extra: Any) -> str:
     """The /app/ conversation list with the report's filters that it supports (it has no date range)."""
     params: dict[str, Any] = {"status": EVERY_STATUS}
@@ -74,10 +81,9 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     channels = dict(Channel.objects.filter(workspace_id=agent.workspace_id).values_list("pk", "name"))
     members = {m.pk: m for m in list_agents(agent)}
     by_channel: dict[int | None, int] = {}
-    for row in metrics.volume(f, "day"):
-        by_channel[row["channel_id"]] = by_channel.get(row["channel_id"], 0) + row["count"]
     by_day: dict[str, int] = {}
     for row in metrics.volume(f, "day"):
+        by_channel[row["channel_id"]] = by_channel.get(row["channel_id"], 0) + row["count"]
         by_day[row["bucket"]] = by_day.get(row["bucket"], 0) + row["count"]
     agents = metrics.agents(f)
     for row in agents:
@@ -85,14 +91,17 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         row["median"] = duration(row["median_first_response_seconds"])
         row["link"] = _list_link(f, assignee=row["agent_id"])
     backlog = overview["backlog"]
+    channel_bars = bars([(channels.get(pk, "—") if pk else "—", n, _list_link(f, channel=pk))
+                         for pk, n in sorted(by_channel.items(), key=lambda item: -item[1])])
+    day_bars = bars([(day, n, "") for day, n in sorted(by_day.items())])
     context = {
         "agent": agent, "params": params, "figures": figures(overview, before, query.days), "backlog": backlog,
         "previous": previous,
         "backlog_age": duration(backlog["median_age_seconds"]),
         "backlog_link": _list_link(f, status=",".join(ACTIVE_STATUSES)),
-        "channel_bars": bars([(channels.get(pk, "—") if pk else "—", n, _list_link(f, channel=pk))
-                              for pk, n in sorted(by_channel.items(), key=lambda item: -item[1])]),
-        "day_bars": bars([(day, n, "") for day, n in sorted(by_day.items())]),
+        "channel_bars": channel_bars, "day_bars": day_bars,
+        "chart_data": {"channels": _chart(_("New conversations by channel"), channel_bars),
+                       "days": _chart(_("New conversations by day"), day_bars)},
         "agents": agents, "sla": metrics.sla(f), "channels": sorted(channels.items(), key=lambda item: item[1]),
         "members": list(members.values()), "query": urlencode({k: v for k, v in params.items() if v}),
         "total": sum(by_channel.values()),
