@@ -93,3 +93,11 @@ def test_readme_says_how_to_run_the_cli_clean_and_the_test_prerequisites():
     clean = makefile.split("\nclean:", 1)[1].split("\n\n", 1)[0]
     assert "var" not in clean  # make clean keeps the data
     assert "rm -rf var" in makefile.split("\ndistclean:", 1)[1]
+
+
+def test_webhooks_page_lists_every_event_type(db):
+    from threadline.webhooks.queries import event_types
+
+    page = (REPO / "docs" / "webhooks.md").read_text()
+    missing = [event.type for event in event_types() if f"| `{event.type}` |" not in page]
+    assert missing == [], "add a row for each to docs/webhooks.md (fields: GET /api/v1/webhooks/event-types)"

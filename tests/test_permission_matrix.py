@@ -142,6 +142,8 @@ API: dict[str, str | None] = {
     "POST /api/v1/channels/{channel_id}/email/domains/{domain}/verify": P.ADMIN_CHANNELS,
     # webhooks
     "GET /api/v1/webhooks/event-types": ANY,
+    "GET /api/v1/webhooks/event-types/{event_type}/schema": ANY,
+    "GET /api/v1/webhooks/poll/{event_type}": P.ADMIN_WORKSPACE,
     "GET /api/v1/webhooks": P.ADMIN_WORKSPACE,
     "POST /api/v1/webhooks": P.ADMIN_WORKSPACE,
     "GET /api/v1/webhooks/{subscription_id}": P.ADMIN_WORKSPACE,
@@ -438,6 +440,7 @@ def world(client, admin, run_jobs, settings) -> dict[str, Any]:
         "agent_id": target.pk, "membership_id": target.pk, "team_id": team.pk, "channel_id": channel.pk,
         "role_id": CustomRole.objects.get(name="Some").pk, "event_id": channel.inbound_events.first().pk,
         "address": "carol@example.com", "domain": "example.com", "metric": "overview",
+        "event_type": "message.received",
     }
     return {"members": members, "ids": ids, "tokens": {k: factories.make_token(m) for k, m in members.items()}}
 

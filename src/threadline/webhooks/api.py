@@ -18,6 +18,7 @@ from threadline.webhooks.actions import (
     do_redeliver,
     do_update_subscription,
 )
+from threadline.webhooks.contracts import delivery_shape, event_schema, recent_events
 from threadline.webhooks.models import WebhookSubscription
 from threadline.webhooks.queries import (
     access_delivery,
@@ -30,6 +31,8 @@ from threadline.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
     EventTypeOut,
+    PolledEventOut,
+    PollQuery,
     SubscriptionCreatedOut,
     SubscriptionIn,
     SubscriptionOut,
@@ -43,6 +46,24 @@ router = Router(tags=["webhooks"])
 @router.get("/event-types", response=responses(list[EventTypeOut]), summary="Every event type one may subscribe to")
 def webhook_event_types(request: HttpRequest) -> list[EventTypeOut]:
     return [EventTypeOut(type=e.type, description=e.description, fields=list(e.fields)) for e in event_types()]
+
+
+@router.get("/event-types/{event_type}/schema", response=responses(dict[str, Any]),
+            summary="The JSON Schema of one event type's deliveries")
+def webhook_event_schema(request: HttpRequest, event_type: str) -> dict[str, Any]:
+    """What a webhook delivery (and a polled item) of this type looks like: `{id, type, created_at, data}`.
+    Fields may be added to `data` over time; none is renamed or removed."""
+    actor(request)
+    return event_schema(event_type)
+
+
+@router.get("/poll/{event_type}", response=responses(list[PolledEventOut]),
+            summary="Recent events of one type, newest first (Zapier/Make polling triggers; admins)")
+def poll_events(request: HttpRequest, event_type: str, query: Query[PollQuery]) -> list[dict[str, Any]]:
+    """A bare JSON array, newest first, each item shaped like a webhook delivery and with a unique `id` a
+    polling trigger deduplicates on. `before_id` pages back through older events."""
+    rows = recent_events(actor(request), event_type, limit=query.limit, before_id=query.before_id)
+    return [delivery_shape(row) for row in rows]
 
 
 @router.get("", response=responses(SubscriptionPage), summary="List webhook subscriptions (admins)")

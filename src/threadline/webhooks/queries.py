@@ -60,6 +60,7 @@ class EventType:
     type: str
     description: str
     fields: tuple[str, ...]
+    cls: type[DomainEvent] = dataclasses.field(repr=False, compare=False, default=DomainEvent)
 
 
 def _event_modules() -> list[str]:
@@ -102,7 +103,8 @@ def event_types() -> tuple[EventType, ...]:
         if doc.startswith(f"{cls.__name__}("):  # the signature dataclasses write when there is no docstring
             doc = ""
         fields = tuple(f.name for f in dataclasses.fields(cls))
-        found[cls.type] = EventType(type=cls.type, description=doc.splitlines()[0] if doc else "", fields=fields)
+        found[cls.type] = EventType(type=cls.type, description=doc.splitlines()[0] if doc else "", fields=fields,
+                                    cls=cls)
     return tuple(found[name] for name in sorted(found))
 
 

@@ -18,6 +18,18 @@ class EventTypeOut(Schema):
     fields: list[str] = Field(description="The keys of the event's `data`")
 
 
+class PolledEventOut(Schema):
+    id: int = Field(description="Unique per event: what a polling trigger deduplicates on")
+    type: str
+    created_at: str = Field(description="ISO 8601 with its offset, exactly as a webhook delivery writes it")
+    data: dict[str, Any] = Field(description="The event's fields (its JSON Schema: /webhooks/event-types/{type}/schema)")
+
+
+class PollQuery(Schema):
+    limit: int = Field(50, ge=1, le=100)
+    before_id: int | None = Field(None, ge=1, description="Only events older than this id (paging back)")
+
+
 class SubscriptionOut(Schema):
     id: int
     url: str

@@ -10,6 +10,7 @@ from django.db import transaction
 from threadline.core import crypto, http
 from threadline.core.time import now
 from threadline.jobs.registry import Retry, task
+from threadline.webhooks.contracts import delivery_shape
 from threadline.webhooks.models import WebhookDelivery
 from threadline.webhooks.signing import signature_header
 
@@ -17,11 +18,7 @@ MAX_ATTEMPTS = 8
 
 
 def event_body(delivery: WebhookDelivery) -> bytes:
-    event = delivery.event
-    return json.dumps(
-        {"id": event.pk, "type": event.type, "created_at": event.created_at.isoformat(), "data": event.payload},
-        ensure_ascii=False, sort_keys=True,
-    ).encode()
+    return json.dumps(delivery_shape(delivery.event), ensure_ascii=False, sort_keys=True).encode()
 
 
 @task(max_attempts=MAX_ATTEMPTS + 1)
