@@ -54,6 +54,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/analytics/reports", "threadline.analytics.api_reports:router"),
     ("/analytics", "threadline.analytics.api:router"),
     ("/surveys", "threadline.surveys.api:router"),
+    ("/triage", "threadline.triage.api:router"),
 ]
 
 for prefix, path in ROUTERS:
