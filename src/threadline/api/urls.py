@@ -55,6 +55,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/analytics", "threadline.analytics.api:router"),
     ("/surveys", "threadline.surveys.api:router"),
     ("/triage", "threadline.triage.api:router"),
+    ("/translation", "threadline.translation.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "threadline.helpcenter",
     "threadline.community",
     "threadline.triage",
+    "threadline.translation",
 ]
 
 MIDDLEWARE = [

@@ -324,11 +324,14 @@ def check_send_allowed(
 def do_send_reply(
     actor: Membership, conversation: Conversation, text: str, *, channel: Channel | None = None,
     html: str = "", attachments: list[tuple[str, str, bytes]] | None = None, template: dict[str, Any] | None = None,
+    language: str = "", metadata: dict[str, Any] | None = None,
 ) -> Message:
     """Store an agent's reply as `queued` and enqueue its delivery on the chosen channel.
 
     The channel's rules are checked first (`check_send`): a reply it refuses is never stored. With a
     `template`, the text is optional (a preview for the timeline) and the provider's template is sent.
+    `language` and `metadata` are kept on the message (a machine-translated reply keeps the agent's original
+    under `metadata["translation"]`).
     """
     require(actor, Permission.REPLY)
     if template is not None:
@@ -342,7 +345,8 @@ def do_send_reply(
     check_send_allowed(conversation, identity, channel, template=template)
     message = queue_outbound(
         conversation, channel, identity, text, html=html, author_kind=AuthorKind.AGENT, author=actor,
-        metadata={"template": template} if template else {}, attachments=attachments,
+        metadata={**(metadata or {}), **({"template": template} if template else {})}, attachments=attachments,
+        language=language,
     )
     fields = []
     if conversation.first_response_at is None:

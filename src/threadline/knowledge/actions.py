@@ -355,9 +355,10 @@ def do_delete_article(actor: Membership, article: Article) -> None:
 
 
 def do_save_translation(actor: Membership, article: Article, language: str, *, title: str, body: str,
-                        body_format: str = BodyFormat.MARKDOWN) -> ArticleTranslation:
+                        body_format: str = BodyFormat.MARKDOWN, note: str = "") -> ArticleTranslation:
     """Write one language of an article: a new translation starts as a draft; each save that changes the title
-    or body is a new version. A published translation stays published: editing it needs `knowledge.publish`."""
+    or body is a new version (with `note`, such as "machine-translated from en"). A published translation stays
+    published: editing it needs `knowledge.publish`."""
     require(actor, Permission.KNOWLEDGE_EDIT)
     language, title, body = check_language(language), check_title(title), check_body(body, body_format)
     translation = article.translations.filter(language=language).first()
@@ -373,7 +374,7 @@ def do_save_translation(actor: Membership, article: Article, language: str, *, t
     _render_into(translation, title, body, body_format)
     translation.updated_by = actor
     translation.save()
-    version = _new_version(translation, actor)
+    version = _new_version(translation, actor, note)
     record_change("article_translation.created" if created else "article_translation.updated", translation,
                   {"article_id": article.pk, "language": language, "version": version.number, "title": title},
                   actor=actor)
