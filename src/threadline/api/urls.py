@@ -56,6 +56,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/surveys", "threadline.surveys.api:router"),
     ("/triage", "threadline.triage.api:router"),
     ("/translation", "threadline.translation.api:router"),
+    ("/jira", "threadline.jira.api:router"),
 ]
 
 for prefix, path in ROUTERS:

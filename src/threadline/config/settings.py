@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "threadline.community",
     "threadline.triage",
     "threadline.translation",
+    "threadline.jira",
 ]
 
 MIDDLEWARE = [

@@ -390,6 +390,21 @@ def queue_outbound(
     return message
 
 
+def do_add_system_note(conversation: Conversation, text: str) -> Message:
+    """An internal note written by Threadline itself for something that happened elsewhere (a linked Jira
+    issue changed status): never sent to the customer, no agent as its author."""
+    text = check_text(text)
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.SYSTEM, text=text, is_note=True, status=DeliveryStatus.SENT,
+    )
+    conversation.save(update_fields=["updated_at"])
+    publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
+                           conversation_id=conversation.pk, channel_id=None, author_id=None,
+                           is_note=True, text=text[:1000]))
+    return message
+
+
 def do_add_note(actor: Membership, conversation: Conversation, text: str) -> Message:
     """An internal note: never sent to the customer; light agents may add them."""
     text = check_text(text)

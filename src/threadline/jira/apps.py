@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class JiraConfig(AppConfig):
+    name = "threadline.jira"
+    label = "jira"
+    verbose_name = "Jira"
