@@ -320,7 +320,4 @@ def do_save_machine_drafts(agent: Membership, article: Article, source_language:
 
 
 def machine_note(source_language: str, provider: str) -> str:
-    return f"{MACHINE_MARK} {source_language} ({provider})"
-
-
-MACHINE_MARK = "machine-translated from"
+    return f"{queries.MACHINE_MARK} {source_language} ({provider})"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from threadline.conversations.models import Conversation, Message
 from threadline.core.errors import NotFound
 from threadline.core.time import now
+from threadline.knowledge.models import ArticleTranslation
 from threadline.routing.models import AgentProfile
 from threadline.tenancy.models import Membership, Workspace
 from threadline.translation.models import CachedTranslation, GlossaryTerm, MonthlyUsage, TranslationSettings
@@ -136,3 +137,12 @@ def composer_translation(agent: Membership, conversation: Conversation) -> Compo
 
 def workspace_of(workspace_id: int) -> Workspace:
     return Workspace.objects.get(pk=workspace_id)
+
+
+MACHINE_MARK = "machine-translated from"
+
+
+def machine_translated(translation: ArticleTranslation) -> bool:
+    """Whether the translation's latest version was written by machine translation (and not edited since)."""
+    note = translation.versions.order_by("-number").values_list("note", flat=True).first()
+    return bool(note and note.startswith(MACHINE_MARK))

@@ -28,6 +28,7 @@ from threadline.web import (
     views_admin_teams,
     views_admin_templates,
     views_admin_tokens,
+    views_admin_translation,
     views_admin_triage,
     views_admin_webhooks,
     views_admin_workspace,
@@ -43,6 +44,7 @@ from threadline.web import (
     views_redaction,
     views_report_alerts,
     views_reports,
+    views_translation,
 )
 
 urlpatterns = [
@@ -84,6 +86,7 @@ urlpatterns = [
     path("app/knowledge/<int:article_id>/<str:language>/unpublish", views_knowledge.unpublish_view),
     path("app/knowledge/<int:article_id>/<str:language>/archive", views_knowledge.archive_view),
     path("app/knowledge/<int:article_id>/<str:language>/history", views_knowledge.history_view),
+    path("app/knowledge/<int:article_id>/<str:language>/machine-translate", views_translation.article_view),
     path("app/knowledge/<int:article_id>/<str:language>/versions/<int:number>/restore", views_knowledge.restore_view),
     path("app/settings", views.settings_view, name="app-settings"),
     path("app/admin/", views_admin.hub_view, name="app-admin"),
@@ -117,6 +120,8 @@ urlpatterns = [
     path("app/x/conversations/<int:conversation_id>/canned/<int:template_id>", views.canned_view),
     path("app/x/messages/<int:message_id>/split", views.split_view),
     path("app/x/messages/<int:message_id>/retry", views_composer.retry_view),
+    path("app/x/messages/<int:message_id>/translate", views_translation.message_view),
+    path("app/x/conversations/<int:conversation_id>/translate-preview", views_translation.preview_view),
     path("app/x/messages/<int:message_id>/resend", views_composer.resend_view),
     path("app/x/conversations/<int:conversation_id>/schedule", views_composer.schedule_view),
     path("app/x/conversations/<int:conversation_id>/macro", views_composer.macro_view),
@@ -142,6 +147,9 @@ urlpatterns = [
     path("app/admin/workspace", views_admin_workspace.workspace_view),
     path("app/admin/bot", views_admin_bot.bot_view),
     path("app/admin/surveys", views_admin_surveys.surveys_view),
+    path("app/admin/translation", views_admin_translation.translation_view),
+    path("app/admin/translation/glossary", views_admin_translation.glossary_view),
+    path("app/admin/translation/glossary/<int:term_id>/delete", views_admin_translation.glossary_delete_view),
     path("app/admin/triage", views_admin_triage.triage_view),
     path("app/admin/tokens", views_admin_tokens.tokens_view),
     path("app/admin/tokens/<int:token_id>/revoke", views_admin_tokens.revoke_view),

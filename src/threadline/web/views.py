@@ -67,6 +67,8 @@ from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, has_permission, require
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
+from threadline.translation.actions import do_send_translated_reply, preview_reply
+from threadline.translation.queries import composer_translation, timeline_translations
 from threadline.web import actions, queries
 from threadline.web.admin_nav import sections_for
 from threadline.web.models import SavedView, TotpDevice, UiPreference
@@ -211,6 +213,8 @@ def conversation_context(agent: Membership, conversation: Any, merge_query: str 
     last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
     reach = reachable_channels(conversation)
     return {
+        "translations": timeline_translations(agent, [i.message for i in items if i.message is not None]),
+        "mt": composer_translation(agent, conversation),
         "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
         "reach": reach, "reply_on": preselected_channel(reach), "ui": ui_of(agent),
         "can_reply": has_permission(agent, Permission.REPLY),
@@ -255,6 +259,7 @@ def timeline_fragment(request: HttpRequest, conversation_id: int) -> HttpRespons
     conversation = access_conversation(agent, conversation_id)
     items, earlier = queries.timeline(agent, conversation, request.GET.get("before", ""))
     return render(request, "web/_timeline.html", {
+        "translations": timeline_translations(agent, [i.message for i in items if i.message is not None]),
         "agent": agent, "conversation": conversation, "items": items, "earlier": earlier,
         "reach": reachable_channels(conversation), "can_reply": has_permission(agent, Permission.REPLY)})
 
@@ -272,6 +277,10 @@ def reply_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if len(files) > MAX_FILES:
         raise ValidationFailed(_("At most %(n)d files at once.") % {"n": MAX_FILES}, code="too_many_files")
     attachments = [(f.name or "file", f.content_type or "", f.read()) for f in files]
+    text = request.POST.get("text", "")
+    # "Translate before sending": the provider is called before the transaction (no lock held while it works)
+    translated = (preview_reply(agent, access_conversation(agent, conversation_id), text)
+                  if request.POST.get("translate") == "1" else None)
     with transaction.atomic():
         conversation = access_conversation(agent, conversation_id)
         channel_id = _optional_int(request.POST.get("channel_id"), "channel_id")
@@ -279,8 +288,11 @@ def reply_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if request.POST.get("force") != "1":
             actions.check_no_reply_since(agent, conversation,
                                          _optional_int(request.POST.get("seen_message_id"), "seen_message_id"))
-        message = do_send_reply(agent, conversation, request.POST.get("text", ""), channel=channel,
-                                attachments=attachments)
+        if translated is not None:
+            message = do_send_translated_reply(agent, conversation, text, translated, channel=channel,
+                                               attachments=attachments)
+        else:
+            message = do_send_reply(agent, conversation, text, channel=channel, attachments=attachments)
     return _done(request, {"message_id": message.pk, "status": message.status}, _back(conversation_id))
 
 

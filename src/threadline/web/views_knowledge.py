@@ -28,6 +28,7 @@ from threadline.knowledge.models import Article, BodyFormat, Category, HelpCente
 from threadline.knowledge.rendering import to_html
 from threadline.tenancy.models import Brand, Membership
 from threadline.tenancy.permissions import Permission, has_permission, require
+from threadline.translation.queries import machine_translated
 from threadline.web.session import agent_view
 
 PAGE = 50
@@ -128,6 +129,7 @@ def _editor(request: HttpRequest, article_id: int, language: str, *, draft: dict
         "comments": list(translation.feedback.exclude(comment="").select_related("contact")
                          .order_by("-pk")[:10]) if translation else [],
         "path": q.article_path(translation) if translation else "",
+        "machine_translated": bool(translation) and machine_translated(translation),
     }
     context["path_label"] = unquote(context["path"])  # the address as readers see it in their browser
     return _frame(request, "web/knowledge/editor.html", context, status=status)

@@ -1,0 +1,17 @@
+"""`language_name`: a language code as its name in the active language (the code itself when unknown)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def language_name(code: str) -> str:
+    try:
+        return str(_(get_language_info(code)["name"]))
+    except KeyError:
+        return code
