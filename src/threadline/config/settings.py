@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "threadline.triage",
     "threadline.translation",
     "threadline.jira",
+    "threadline.migration",
 ]
 
 MIDDLEWARE = [
