@@ -114,7 +114,9 @@ def test_a_thai_customer_and_a_czech_agent_understand_each_other(server, browser
     assert {"q": [THAI], "source": "th", "target": "cs", "format": "text", "api_key": "test-key"} in bodies
     assert {"q": [REPLY_CS], "source": "cs", "target": "th", "format": "text", "api_key": "test-key"} in bodies
 
-    agent.click('#composer input[name="mode"][value="note"]')
+    agent.focus("#composer-text")  # the composer opens
+    agent.locator("#composer .composer-tabs label").nth(1).click()  # "Internal note"
+    assert agent.locator('#composer input[name="mode"][value="note"]').is_checked()
     assert agent.locator("#composer-translate").is_hidden()  # notes are never translated out
     customer.close()
     agent.context.close()

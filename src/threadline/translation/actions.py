@@ -29,7 +29,13 @@ from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
 from threadline.translation import glossary, queries
 from threadline.translation.base import BudgetExhausted, Call, NotConfigured
-from threadline.translation.models import CachedTranslation, GlossaryTerm, MonthlyUsage, Provider, TranslationSettings
+from threadline.translation.models import (
+    CachedTranslation,
+    GlossaryTerm,
+    MonthlyUsage,
+    Provider,
+    TranslationSettings,
+)
 from threadline.translation.registry import provider_for
 
 logger = logging.getLogger(__name__)

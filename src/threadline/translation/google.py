@@ -13,7 +13,13 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext as _
 
-from threadline.translation.base import Call, ProviderAuthFailed, ProviderFailed, ProviderQuotaExhausted, Result
+from threadline.translation.base import (
+    Call,
+    ProviderAuthFailed,
+    ProviderFailed,
+    ProviderQuotaExhausted,
+    Result,
+)
 from threadline.translation.transport import post_json, shape_error
 
 DEFAULT_URL = "https://translation.googleapis.com"

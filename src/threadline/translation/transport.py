@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 
 from threadline.core import http
 from threadline.core.destinations import DestinationRefused
-from threadline.translation.base import ProviderAuthFailed, ProviderFailed, ProviderQuotaExhausted, ProviderRateLimited
+from threadline.translation.base import (
+    ProviderAuthFailed,
+    ProviderFailed,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+)
 
 logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
