@@ -57,6 +57,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/triage", "threadline.triage.api:router"),
     ("/translation", "threadline.translation.api:router"),
     ("/jira", "threadline.jira.api:router"),
+    ("/social", "threadline.social.api:router"),
 ]
 
 for prefix, path in ROUTERS:

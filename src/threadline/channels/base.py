@@ -124,7 +124,36 @@ class CallEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-InboundItem = InboundMessage | DeliveryStatusUpdate | CallEvent
+@dataclass(frozen=True)
+class PublicItemEvent:
+    """A public post, comment, reply or mention (a Page's feed, Instagram comments and mentions, a listening
+    source pushing through the API channel), or a change to one (`action` edited, remove, hide, unhide).
+
+    Not a message: it becomes a `social.PublicItem` with its thread, author and reach; (channel, source,
+    external_id) is its idempotency key. `author_kind`/`author_address` is the identity the provider gives
+    (a Page-scoped or Instagram-scoped id), `author_handle` the public name or @handle.
+    """
+
+    source: str  # facebook, instagram, x, youtube, reddit, trustpilot...
+    external_id: str
+    action: str = "add"  # add / edited / remove / hide / unhide
+    kind: str = "comment"  # post / comment / reply / mention
+    parent_external_id: str = ""
+    root_external_id: str = ""  # the post or media the thread hangs from
+    author_kind: str = "external"  # an IdentityKind
+    author_address: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    author_reach: int | None = None  # followers, where the provider gives them
+    text: str = ""
+    url: str = ""
+    language: str = ""
+    created_at: dt.datetime | None = None
+    own: bool = False  # written by the channel's own Page or account (our public replies coming back)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+InboundItem = InboundMessage | DeliveryStatusUpdate | CallEvent | PublicItemEvent
 
 
 @dataclass(frozen=True)
@@ -161,6 +190,9 @@ class OutboundMessage:
 class DeliveryResult:
     provider_message_id: str
     status: str = "sent"
+    # The recipient's id as the provider now names them, when it differs from the address sent to (a Messenger
+    # private reply to a comment answers with the person's Page-scoped id): kept as the contact's identity.
+    recipient_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,6 +292,10 @@ class ChannelAdapter(Protocol):
 #       the message templates the provider approved for the channel, as last synced (WhatsApp's), for the
 #       administration screens; `sync_templates(channel) -> int` fetches them again now (a ChannelError when
 #       the provider refuses or cannot be reached) and returns how many there are.
+#   public_reply(channel, target_id, text, *, kind) -> str
+#       answers a public item (a comment, a post, a mention) in public; returns the new item's id.
+#   hide_public(channel, target_id, hidden) -> None / delete_public(channel, target_id) -> None
+#       moderate a public comment (hide or show it, delete it). Kinds without them cannot.
 #   contact_label(contact) -> str
 #       how the workspace names a contact known only through this channel (web chat: the email the visitor
 #       left, else the page they are on); "" when it has nothing to say.

@@ -25,6 +25,7 @@ from threadline.channels.base import (
     InboundRequest,
     InboundRoute,
     PayloadError,
+    PublicItemEvent,
     TransientSendError,
     VerificationError,
 )
@@ -185,6 +186,12 @@ def process_event(event: InboundEvent) -> str:
             from threadline.conversations.calls import do_record_call_event
 
             _link(event, do_record_call_event(channel, item))
+        elif isinstance(item, PublicItemEvent):
+            from threadline.social.actions import receive_public_item
+
+            public = receive_public_item(channel, item)
+            if public is not None and public.contact_id:
+                event.contacts.add(public.contact_id)
     redact_inbound_event(event)
     return ""
 

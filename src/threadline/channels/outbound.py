@@ -53,7 +53,9 @@ def build_outbound(message: Message) -> OutboundMessage:
         metadata={"attachments": [
             {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in message.attachments.all()
-        ], "choices": (message.metadata or {}).get("choices") or [], "language": message.language},
+        ], "choices": (message.metadata or {}).get("choices") or [], "language": message.language,
+            # a private reply to a public comment (social): sent to the comment, not to an address
+            "private_reply_to": (message.metadata or {}).get("private_reply_to", "")},
         template=(message.metadata or {}).get("template"),
     )
 
@@ -127,3 +129,26 @@ def deliver_message_task(message_id: int) -> None:
         return
     _finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
             provider_id=result.provider_message_id)
+    if result.recipient_address and delivery.message.identity is not None:
+        _learn_recipient(delivery.message, result.recipient_address)
+
+
+def _learn_recipient(message: Message, address: str) -> None:
+    """The provider named the recipient anew (a private reply to a comment answers with the person's
+    Page-scoped id): kept as an identity of the same contact, so their answer threads into this conversation.
+    An id another contact already has is left alone (agents merge the two)."""
+    from threadline.contacts.actions import do_add_identity
+    from threadline.contacts.models import ContactIdentity
+    from threadline.core.errors import Conflict
+
+    identity = message.identity
+    if identity is None or identity.address == address:
+        return
+    if ContactIdentity.objects.filter(workspace_id=message.workspace_id, kind=identity.kind, address=address).exists():
+        return
+    with transaction.atomic():
+        try:
+            do_add_identity(identity.contact, identity.kind, address, verified=True, source="private_reply",
+                            display_name=identity.display_name, suggest=False)
+        except Conflict:
+            return

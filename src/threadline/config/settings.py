@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "threadline.translation",
     "threadline.jira",
     "threadline.migration",
+    "threadline.social",
 ]
 
 MIDDLEWARE = [

@@ -132,6 +132,14 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout: httpx.Ti
     return Response(response.status_code, dict(response.headers), response.content)
 
 
+def delete(url: str, *, headers: dict[str, str], timeout: httpx.Timeout = TIMEOUT) -> Response:
+    """DELETE `url` (a provider's object: a public comment); same policy and errors as `post`."""
+    client = _client_for(url)
+    url, headers, extensions = _pinned(url, {"User-Agent": USER_AGENT, **headers})
+    response = client.delete(url, headers=headers, extensions=extensions, timeout=timeout)
+    return Response(response.status_code, dict(response.headers), response.content)
+
+
 MAX_DOWNLOAD_BYTES = 26 * 1024 * 1024
 
 

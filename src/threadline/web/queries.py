@@ -463,6 +463,8 @@ def describe_event(event: ConversationEvent, names: dict[int, str], channels: di
         return describe_bot(kind, data)
     if kind in ("survey_sent", "survey_answered", "survey_not_sent", "survey_held"):
         return describe_survey(kind, data)
+    if kind.startswith("social_"):
+        return describe_social(kind, data, actor)
     if kind == "reply_retried":
         return _("%(actor)s tried a failed reply again") % {"actor": actor}
     if kind == "reply_resent":
@@ -539,6 +541,17 @@ SURVEY_REASONS = {
     "outside_reply_window": gettext_lazy("the reply window is closed"),
     "no_consent": gettext_lazy("no consent"),
 }
+
+
+def describe_social(kind: str, data: dict[str, Any], actor: str) -> str:
+    """Timeline rows of the social domain: a public item joined the conversation, a private or public reply."""
+    if kind == "social_linked":
+        return _("A public %(source)s item joined this conversation") % {"source": data.get("source", "")}
+    if kind == "social_private_reply":
+        return _("%(actor)s answered a public comment privately") % {"actor": actor}
+    if kind == "social_public_reply":
+        return _("%(actor)s answered in public: %(text)s") % {"actor": actor, "text": data.get("text", "")[:200]}
+    return kind.replace("_", " ").capitalize()
 
 
 def describe_survey(kind: str, data: dict[str, Any]) -> str:

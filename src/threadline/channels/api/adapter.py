@@ -5,6 +5,9 @@ HMAC-SHA256 of the raw body keyed with the channel's secret. `message_id` is the
 Outbound: replies are POSTed as JSON to the channel's `webhook_url`, signed the same way; a 2xx answer is
 success (its JSON `message_id`, if any, becomes the provider id), 429/5xx/timeouts are retried with
 backoff, other 4xx are permanent failures. See docs/channels/api.md.
+Social mentions (`type: "social_mention"`): any listening source (an X, YouTube, Reddit or review-site
+poller) pushes a public post in one shape, idempotent on (source, external_id); agents' public answers are
+POSTed to the webhook as `type: "social.reply"` for the poller to publish. See docs/social.md.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from threadline.channels.base import (
     OutboundMessage,
     PayloadError,
     PermanentSendError,
+    PublicItemEvent,
     RateLimited,
     TransientSendError,
     VerificationError,
@@ -73,6 +77,26 @@ class MessageIn(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class MentionAuthor(BaseModel):
+    handle: str = Field(min_length=1, max_length=300)
+    name: str = Field(default="", max_length=300)
+    followers: int | None = Field(default=None, ge=0)
+
+
+class MentionIn(BaseModel):
+    """A public post from a listening source (docs/social.md, "The social mentions shape")."""
+
+    type: str = "social_mention"
+    source: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    external_id: str = Field(min_length=1, max_length=255)
+    parent_external_id: str = Field(default="", max_length=255)
+    url: str = Field(default="", max_length=1000, pattern=r"^(https?://.*)?$")
+    author: MentionAuthor
+    text: str = Field(min_length=1, max_length=20_000)
+    language: str | None = Field(default=None, max_length=16)
+    created_at: dt.datetime
+
+
 class StatusIn(BaseModel):
     type: str = "status"
     message_id: str = Field(min_length=1, max_length=255)
@@ -111,12 +135,15 @@ class ApiAdapter:
 
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         document = self._document(request)
+        if document.get("type") == "social_mention":
+            mention = self._mention(document)
+            return f"social:{mention.source}:{mention.external_id}"
         message_id = document.get("message_id")
         if not isinstance(message_id, str) or not message_id:
             raise PayloadError("message_id (a non-empty string) is required")
         kind = document.get("type", "message")
         if kind not in ("message", "status"):
-            raise PayloadError("type must be 'message' or 'status'")
+            raise PayloadError("type must be 'message', 'status' or 'social_mention'")
         self._validate(document)
         return f"{kind}:{message_id}" if kind == "status" else message_id
 
@@ -137,8 +164,31 @@ class ApiAdapter:
             raise PayloadError("sent_at must carry a time zone")
         return parsed
 
+    def _mention(self, document: dict[str, Any]) -> MentionIn:
+        try:
+            mention = MentionIn.model_validate(document)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise PayloadError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+        if mention.created_at.tzinfo is None:
+            raise PayloadError("created_at must carry a time zone")
+        return mention
+
+    def _public_item(self, document: dict[str, Any]) -> PublicItemEvent:
+        mention = self._mention(document)
+        handle = mention.author.handle.strip()
+        return PublicItemEvent(
+            source=mention.source, external_id=mention.external_id, kind="reply" if mention.parent_external_id
+            else "mention", parent_external_id=mention.parent_external_id, author_kind="external",
+            author_address=f"{mention.source}:{handle.lower()}", author_handle=handle,
+            author_name=mention.author.name, author_reach=mention.author.followers, text=mention.text,
+            url=mention.url, language=mention.language or "", created_at=mention.created_at)
+
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
-        parsed = self._validate(self._document(request))
+        document = self._document(request)
+        if document.get("type") == "social_mention":
+            return [self._public_item(document)]
+        parsed = self._validate(document)
         if isinstance(parsed, StatusIn):
             return [DeliveryStatusUpdate(parsed.message_id, parsed.status, parsed.reason)]
         attachments = []
@@ -186,10 +236,31 @@ class ApiAdapter:
             # reply choices to show as buttons (a survey's scores): a pick comes back as metadata.choice
             "choices": [{"id": c["id"], "label": c["title"]} for c in choices.buttons(message)],
         }, ensure_ascii=False).encode()
+        answer = self._post(config, body, f"message-{message.message_id}")
+        provider_id = answer["message_id"][:255] if isinstance(answer.get("message_id"), str) else ""
+        return DeliveryResult(provider_message_id=provider_id or f"tl-out-{message.message_id}")
+
+    def public_reply(self, channel: Channel, target_id: str, text: str, *, kind: str, source: str = "",
+                     parent_id: str = "", root_id: str = "") -> str:
+        """An agent's public answer to a social mention, for the listening source to publish: POSTed to the
+        webhook as `social.reply`; its JSON `external_id`, if any, names the published reply."""
+        config = channel.config
+        if not config.get("webhook_url"):
+            raise PermanentSendError("the API channel has no webhook_url for public replies")
+        body = json.dumps({"type": "social.reply", "source": source, "in_reply_to": target_id, "text": text},
+                          ensure_ascii=False).encode()
+        delivery = "social-" + crypto.hmac_sha256_hex(config["secret"], body)[:16]
+        answer = self._post(config, body, delivery)
+        reply_id = answer.get("external_id")
+        return str(reply_id)[:255] if isinstance(reply_id, str) and reply_id else delivery
+
+    def _post(self, config: dict[str, Any], body: bytes, delivery: str) -> dict[str, Any]:
+        """POST a signed JSON body to the webhook; the JSON answer ({} when none). Errors as channel errors."""
+        url = config["webhook_url"]
         headers = {
             "Content-Type": "application/json",
             "X-Threadline-Signature": sign(config["secret"], body),
-            "X-Threadline-Delivery": f"message-{message.message_id}",
+            "X-Threadline-Delivery": delivery,
         }
         try:
             response = http.post(url, content=body, headers=headers)
@@ -204,11 +275,8 @@ class ApiAdapter:
             raise TransientSendError(f"receiver answered {response.status_code}")
         if response.status_code >= 300:
             raise PermanentSendError(f"receiver answered {response.status_code}")
-        provider_id = ""
         try:
             answer = response.json()
-            if isinstance(answer, dict) and isinstance(answer.get("message_id"), str):
-                provider_id = answer["message_id"][:255]
         except ValueError:
-            pass
-        return DeliveryResult(provider_message_id=provider_id or f"tl-out-{message.message_id}")
+            return {}
+        return answer if isinstance(answer, dict) else {}

@@ -12,6 +12,9 @@ human agent may still answer for 7 days (tag HUMAN_AGENT); otherwise only a mess
 name = tag) allowed on that platform.
 Outbound: `POST {graph}/{page_id}/messages` (`/me/messages` for Instagram); files are uploaded with the
 message (Messenger) or sent as signed links Meta fetches (Instagram).
+Public items (`entry[].changes[]`: the Page's `feed`, Instagram `comments` and `mentions`) become
+`PublicItemEvent`s, answered and moderated in public through `feed.py`; a private reply to a comment is a
+send with `recipient: {comment_id}` (its answer names the person's id, kept as their identity).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from threadline.channels.base import (
     OutboundMessage,
     PermanentSendError,
 )
+from threadline.channels.messenger import feed
 from threadline.channels.meta import graph, routing
 from threadline.channels.meta.window import last_customer_message_at
 from threadline.channels.models import Channel
@@ -98,17 +102,22 @@ class MessengerAdapter:
 
     @provider_http.tolerant
     def owner_ids(self, doc: dict[str, Any]) -> list[str]:
-        """The Page (Messenger) or Instagram account (Instagram) of each entry carrying messaging events."""
-        return [str(entry.get("id", "")) for entry in routing.entries(doc, self.kind) if entry.get("messaging")]
+        """The Page (Messenger) or Instagram account (Instagram) of each entry carrying messaging events or
+        public-item changes (feed, comments, mentions)."""
+        return [str(entry.get("id", "")) for entry in routing.entries(doc, self.kind)
+                if entry.get("messaging") or feed.changes(entry, self.kind)]
 
     @provider_http.tolerant
     def route(self, request: InboundRequest, channel: Channel) -> list[InboundRoute]:
         return routing.route(request, channel)
 
+    def _owned(self, request: InboundRequest, channel: Channel) -> list[dict[str, Any]]:
+        return [entry for entry in routing.entries(graph.document(request), self.kind)
+                if self.owns(channel, str(entry.get("id", "")))]
+
     def _events(self, request: InboundRequest, channel: Channel) -> list[dict[str, Any]]:
         """The messaging events of the entries this channel's Page or account owns."""
-        return [event for entry in routing.entries(graph.document(request), self.kind)
-                if self.owns(channel, str(entry.get("id", "")))
+        return [event for entry in self._owned(request, channel)
                 for event in entry.get("messaging", []) or [] if isinstance(event, dict)]
 
     @provider_http.tolerant
@@ -124,6 +133,8 @@ class MessengerAdapter:
                 ids += [f"delivery:{m}" for m in event["delivery"].get("mids", []) or []]
             if isinstance(event.get("read"), dict):
                 ids.append(f"read:{event.get('sender', {}).get('id')}:{event['read'].get('watermark')}")
+        for entry in self._owned(request, channel):
+            ids += feed.change_ids(entry, self.kind)
         return graph.payload_key(ids, request.body)
 
     @provider_http.tolerant
@@ -142,6 +153,8 @@ class MessengerAdapter:
                 message = self._message(channel, event, sender)
                 if message is not None:
                     items.append(message)
+        for entry in self._owned(request, channel):
+            items += feed.parse(channel, self.kind, entry)
         return items
 
     def _read(self, channel: Channel, sender: str, watermark: dt.datetime | None) -> list[InboundItem]:
@@ -297,7 +310,29 @@ class MessengerAdapter:
     def _endpoint(self, channel: Channel) -> str:
         return f"{channel.config['graph_base_url'].rstrip('/')}/{channel.config['page_id']}/messages"
 
+    # ── public items (social) ──
+    def public_reply(self, channel: Channel, target_id: str, text: str, *, kind: str, source: str = "",
+                     parent_id: str = "", root_id: str = "") -> str:
+        return feed.public_reply(channel, self.kind, target_id, text, item_kind=kind, parent_id=parent_id,
+                                 root_id=root_id)
+
+    def hide_public(self, channel: Channel, target_id: str, hidden: bool) -> None:
+        feed.hide(channel, self.kind, target_id, hidden)
+
+    def delete_public(self, channel: Channel, target_id: str) -> None:
+        feed.delete(channel, target_id)
+
+    def _private_reply(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
+        """A private reply to a public comment: one message, to the comment; Meta answers with the person's
+        id on this Page or account, which becomes their identity (see DeliveryResult.recipient_address)."""
+        answer = graph.post_json(channel, self._endpoint(channel), {
+            "recipient": {"comment_id": message.metadata["private_reply_to"]}, "message": {"text": message.text}})
+        return DeliveryResult(provider_message_id=self._mid(answer),
+                              recipient_address=str(answer.get("recipient_id", "") or ""))
+
     def send(self, message: OutboundMessage, channel: Channel) -> DeliveryResult:
+        if message.metadata.get("private_reply_to"):
+            return self._private_reply(message, channel)
         head: dict[str, Any] = {"recipient": {"id": message.recipient_address}}
         interactive = bool(message.template and message.template["name"] == "interactive")
         if message.template and not interactive:

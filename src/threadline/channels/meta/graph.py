@@ -95,6 +95,12 @@ def get_json(channel: Channel, url: str) -> dict[str, Any]:
     return provider_http.json_of(response)
 
 
+def delete(channel: Channel, url: str) -> dict[str, Any]:
+    response = provider_http.call("Meta Graph API", lambda: http.delete(url, headers=_auth(channel)),
+                                  transient=_throttled)
+    return provider_http.json_of(response)
+
+
 def fetch(channel: Channel, url: str, *, filename: str, content_type: str = "",
           with_token: bool = True) -> InboundAttachment | None:
     """Download a media URL (WhatsApp's need the token; Messenger's CDN links are public). None on 4xx."""

@@ -1,0 +1,1 @@
+from threadline.social.tests.helpers import graph  # noqa: F401 - the local Graph API fixture
