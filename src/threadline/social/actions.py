@@ -141,7 +141,7 @@ def link_conversation(item: PublicItem) -> Conversation:
     message = receive_inbound_message(item.channel, InboundMessage(
         provider_message_id=f"public:{item.source}:{item.external_id}", sender_kind=kind, sender_address=address,
         sender_name=item.author_name or item.author_handle, sender_verified=bool(item.author_address),
-        text=item.text or _("(public %(kind)s)") % {"kind": item.kind}, sent_at=item.posted_at,
+        text=item.text or _("(a public item without text)"), sent_at=item.posted_at,
         metadata={"public_item": {"id": item.pk, "source": item.source, "url": item.url, "kind": item.kind}}))
     item.conversation, item.contact = message.conversation, message.conversation.contact
     item.save(update_fields=["conversation", "contact", "updated_at"])
