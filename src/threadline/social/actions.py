@@ -199,11 +199,15 @@ def do_reply_public(actor: Membership, item: PublicItem, text: str) -> PublicAct
     return action
 
 
-def do_approve(actor: Membership, action: PublicAction) -> PublicAction:
-    """A second agent approves a draft public reply, which is then posted; never its own author."""
+def check_draft(actor: Membership, action: PublicAction) -> None:
     require(actor, Permission.REPLY)
     if action.state != ActionState.DRAFT:
         raise Conflict(_("This reply is not waiting for approval."), code="not_a_draft")
+
+
+def do_approve(actor: Membership, action: PublicAction) -> PublicAction:
+    """A second agent approves a draft public reply, which is then posted; never its own author."""
+    check_draft(actor, action)
     if action.author_id == actor.pk:
         raise PermissionDenied(_("Another agent must approve your public reply."), code="own_draft")
     check_actionable(action.item, action.kind)
@@ -214,9 +218,8 @@ def do_approve(actor: Membership, action: PublicAction) -> PublicAction:
 
 
 def do_discard(actor: Membership, action: PublicAction) -> PublicAction:
-    require(actor, Permission.REPLY)
-    if action.state != ActionState.DRAFT:
-        raise Conflict(_("This reply is not waiting for approval."), code="not_a_draft")
+    """A draft public reply dropped (by its author or another agent): never posted."""
+    check_draft(actor, action)
     action.state = ActionState.DISCARDED
     action.save(update_fields=["state", "updated_at"])
     return action

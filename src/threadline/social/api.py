@@ -95,21 +95,22 @@ def do_not_answer(request: HttpRequest, item_id: Id, payload: ReasonIn) -> Statu
     return _act(request, item_id, lambda m, item: actions.do_not_answer(m, item, reason=payload.reason))
 
 
+def _on_draft(request: HttpRequest, action_id: int, do: Any) -> PublicAction:
+    member = actor(request)
+    require(member, Permission.REPLY)  # before the lookup: a role without it gets 403, never 404
+    with transaction.atomic():
+        return do(member, queries.access_action(member, action_id))
+
+
 @router.post("/actions/{action_id}/approve", response=responses(ActionOut), summary="Approve a draft reply")
 def approve(request: HttpRequest, action_id: Id) -> PublicAction:
     """Another agent than the draft's author approves it; it is then posted."""
-    member = actor(request)
-    require(member, Permission.REPLY)
-    with transaction.atomic():
-        return actions.do_approve(member, queries.access_action(member, action_id))
+    return _on_draft(request, action_id, actions.do_approve)
 
 
 @router.post("/actions/{action_id}/discard", response=responses(ActionOut), summary="Discard a draft reply")
 def discard(request: HttpRequest, action_id: Id) -> PublicAction:
-    member = actor(request)
-    require(member, Permission.REPLY)
-    with transaction.atomic():
-        return actions.do_discard(member, queries.access_action(member, action_id))
+    return _on_draft(request, action_id, actions.do_discard)
 
 
 @router.get("/settings", response=responses(SettingsOut), summary="The public reply workflow's settings")

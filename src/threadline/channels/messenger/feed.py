@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from threadline.channels.base import PermanentSendError, PublicItemEvent
+from threadline.channels.base import PayloadError, PermanentSendError, PublicItemEvent
 from threadline.channels.meta import graph
 from threadline.channels.models import Channel
 
@@ -85,6 +85,8 @@ def _facebook(page: str, value: dict[str, Any], entry: dict[str, Any]) -> Public
         return None  # reactions, likes, shares of others, page changes: not items to answer
     author = value.get("from") or {}
     post_id = str(value.get("post_id", "") or "")
+    if "_" in post_id and post_id.split("_", 1)[0] != page:  # a Page's post ids are "<page id>_<post id>"
+        raise PayloadError(f"the change names post {post_id} of another Page than {page}")
     if what == "comment":
         external_id = str(value.get("comment_id", "") or "")
         parent = str(value.get("parent_id", "") or post_id)

@@ -92,6 +92,11 @@ def test_signature_and_page_are_checked(client, admin, run_jobs, graph):
     parked = InboundEvent.objects.get()
     assert parked.state == "failed" and parked.error_code == "no_channel" and "999999999999999" in parked.error
     assert PublicItem.objects.count() == 0
+    # inside our Page's entry, a change about another Page's post: not applied, kept with the reason
+    deliver(client, run_jobs, channel, comment().replace(POST.encode(), b"999999999999999_826491029384756"))
+    odd = InboundEvent.objects.exclude(pk=parked.pk).get()
+    assert odd.state == "failed" and odd.error_code == "invalid_payload" and "another Page" in odd.error
+    assert PublicItem.objects.count() == 0
     # a Page of another workspace, signed with that workspace's own secret, does not reach ours either
     from threadline.testing.factories import make_workspace
 
