@@ -47,6 +47,8 @@ SCREENS = {
     "app/admin/security": "/app/admin/security",
     "app/admin/tokens": "/app/admin/tokens",
     "app/admin/webhooks": "/app/admin/webhooks",
+    "app/admin/apps": "/app/admin/apps",
+    "app/admin/jira": "/app/admin/jira",
     "app/admin/webhooks/<int:subscription_id>": "/app/admin/webhooks/{webhook}",
     "app/admin/privacy": "/app/admin/privacy",
     "app/admin/routing/preview": "/app/admin/routing/preview?language=he&channel_kind=webchat&priority=normal",

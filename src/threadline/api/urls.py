@@ -58,6 +58,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/translation", "threadline.translation.api:router"),
     ("/jira", "threadline.jira.api:router"),
     ("/social", "threadline.social.api:router"),
+    ("/panel-apps", "threadline.panelapps.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "threadline.jira",
     "threadline.migration",
     "threadline.social",
+    "threadline.panelapps",
 ]
 
 MIDDLEWARE = [

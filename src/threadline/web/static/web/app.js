@@ -222,7 +222,21 @@ async function refreshConversationParts({ force = false } = {}) {
   if (options && $("#channel-select")) $("#channel-select").innerHTML = options.innerHTML;
   wireHead();
   format.times($("#conversation"));
+  loadPanelApps();
   await refreshTimeline();
+}
+
+async function loadPanelApps() {
+  // The apps' cards come from other systems over the network: the panel shows them when they arrive.
+  const slot = $("#panel-apps[data-apps-src]");
+  if (!slot) return;
+  const id = state.conversationId;
+  try {
+    const html = await request(slot.dataset.appsSrc);
+    if (id === state.conversationId && slot.isConnected) slot.innerHTML = html;
+  } catch (error) {
+    if (slot.isConnected) slot.textContent = error.message;
+  }
 }
 
 function wireConversation() {
@@ -233,6 +247,7 @@ function wireConversation() {
   wireHead();
   wireComposer();
   renderViewers();
+  loadPanelApps();
   setTimeout(markCustomerMessagesRead, 300);  // after the socket has joined the conversation
 }
 
@@ -848,6 +863,13 @@ document.addEventListener("submit", (event) => {
   if (form.matches(".merge-search-form")) {
     event.preventDefault();
     findMergeCandidates(form).catch((error) => flash(error.message));
+    return;
+  }
+  if (form.matches(".panel-action")) {
+    submitForm(event, (data) => {
+      flash(data.message, "info");
+      refreshConversationParts({ force: true });
+    });
     return;
   }
   if (form.matches(".suggestions form, .merges form, .merge-pick")) {
