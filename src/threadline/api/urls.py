@@ -59,6 +59,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/jira", "threadline.jira.api:router"),
     ("/social", "threadline.social.api:router"),
     ("/panel-apps", "threadline.panelapps.api:router"),
+    ("/imports", "threadline.migration.api:router"),
 ]
 
 for prefix, path in ROUTERS:
