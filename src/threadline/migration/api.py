@@ -12,7 +12,13 @@ from threadline.api.errors import responses
 from threadline.api.pagination import page, paginate
 from threadline.migration.models import ImportRun
 from threadline.migration.queries import access_run, list_runs, list_skipped
-from threadline.migration.schemas import ImportRunOut, ImportRunPage, ImportRunQuery, SkippedPage, SkippedQuery
+from threadline.migration.schemas import (
+    ImportRunOut,
+    ImportRunPage,
+    ImportRunQuery,
+    SkippedPage,
+    SkippedQuery,
+)
 
 router = Router(tags=["imports"])
 
