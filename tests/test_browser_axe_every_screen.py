@@ -81,6 +81,8 @@ COVERED_ELSEWHERE = {
     "app/admin/channels/new": "tests/test_browser_admin_channels.py (390) and below (1280)",
     "app/admin/people": "tests/test_browser_people.py::test_people_and_password_screens_fit_a_phone_and_pass_axe",
     "app/reports/alerts": "tests/test_browser_reports.py::test_alerts_screen_fits_a_phone_and_passes_axe",
+    "app/social": "tests/test_browser_social.py::test_social_screens_fit_and_pass_axe",
+    "app/social/<int:item_id>": "tests/test_browser_social.py::test_social_screens_fit_and_pass_axe",
 }
 EXTRA = {  # covered elsewhere at some sizes only: checked here too
     "app/admin/automations/new": "/app/admin/automations/new",

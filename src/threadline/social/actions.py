@@ -82,7 +82,7 @@ def _store(channel: Channel, event: PublicItemEvent) -> PublicItem:
     contact = None if event.own else triaging.known_contact(
         channel.workspace_id, kind=event.author_kind, address=event.author_address, source=event.source,
         handle=event.author_handle)
-    return PublicItem.objects.create(
+    item = PublicItem.objects.create(
         workspace_id=channel.workspace_id, channel=channel, source=event.source[:32],
         external_id=event.external_id[:255], kind=event.kind[:16], parent=parent,
         parent_external_id=event.parent_external_id[:255], root_external_id=event.root_external_id[:255],
@@ -93,6 +93,10 @@ def _store(channel: Channel, event: PublicItemEvent) -> PublicItem:
         status=ItemStatus.ANSWERED if event.own else ItemStatus.OPEN,
         contact=contact, known_customer=contact is not None,
     )
+    # replies that arrived before this item (webhooks are not ordered) hang from it now
+    PublicItem.objects.filter(channel=channel, source=item.source, parent_external_id=item.external_id,
+                              parent__isnull=True).exclude(pk=item.pk).update(parent=item)
+    return item
 
 
 def _apply_change(item: PublicItem, event: PublicItemEvent) -> PublicItem:

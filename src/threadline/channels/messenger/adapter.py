@@ -115,15 +115,16 @@ class MessengerAdapter:
         return [entry for entry in routing.entries(graph.document(request), self.kind)
                 if self.owns(channel, str(entry.get("id", "")))]
 
-    def _events(self, request: InboundRequest, channel: Channel) -> list[dict[str, Any]]:
+    @staticmethod
+    def _events(owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The messaging events of the entries this channel's Page or account owns."""
-        return [event for entry in self._owned(request, channel)
-                for event in entry.get("messaging", []) or [] if isinstance(event, dict)]
+        return [event for entry in owned for event in entry.get("messaging", []) or [] if isinstance(event, dict)]
 
     @provider_http.tolerant
     def idempotency_key(self, request: InboundRequest, channel: Channel) -> str:
         ids = []
-        for event in self._events(request, channel):
+        owned = self._owned(request, channel)
+        for event in self._events(owned):
             for key in ("message", "postback", "reaction", "message_edit"):
                 if isinstance(event.get(key), dict) and event[key].get("mid"):
                     item = event[key]
@@ -133,14 +134,15 @@ class MessengerAdapter:
                 ids += [f"delivery:{m}" for m in event["delivery"].get("mids", []) or []]
             if isinstance(event.get("read"), dict):
                 ids.append(f"read:{event.get('sender', {}).get('id')}:{event['read'].get('watermark')}")
-        for entry in self._owned(request, channel):
+        for entry in owned:
             ids += feed.change_ids(entry, self.kind)
         return graph.payload_key(ids, request.body)
 
     @provider_http.tolerant
     def parse_inbound(self, request: InboundRequest, channel: Channel) -> list[InboundItem]:
         items: list[InboundItem] = []
-        for event in self._events(request, channel):
+        owned = self._owned(request, channel)
+        for event in self._events(owned):
             sender = str((event.get("sender") or {}).get("id", ""))
             if not sender or sender == channel.config["page_id"]:
                 continue
@@ -153,7 +155,7 @@ class MessengerAdapter:
                 message = self._message(channel, event, sender)
                 if message is not None:
                     items.append(message)
-        for entry in self._owned(request, channel):
+        for entry in owned:
             items += feed.parse(channel, self.kind, entry)
         return items
 

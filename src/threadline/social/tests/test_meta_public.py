@@ -224,3 +224,30 @@ def test_private_reply_threads_the_answer_into_the_same_conversation(client, adm
             assert getattr(exc, "code", "") == "private_reply_sent"
         else:
             raise AssertionError("a second private reply was accepted")
+
+
+@time_machine.travel(NOON, tick=False)
+def test_instagram_private_reply_and_hide(client, admin, run_jobs, graph):
+    channel = meta_channel(admin, "instagram", graph.url)
+    # the reply arrives before the comment it answers: the thread is joined when the comment comes
+    deliver(client, run_jobs, channel, ig_comment(comment="17865799348089040", parent="17865799348089039",
+                                                  author="5432100000000001", username="petr.svoboda",
+                                                  text="Also in Ostrava?"))
+    deliver(client, run_jobs, channel, ig_comment())
+    reply, first = PublicItem.objects.order_by("id")
+    assert PublicItem.objects.get(pk=reply.pk).parent == first
+    graph.route("POST", f"/{IG}/messages", 200, fixture("private_reply_response.json", psid="5432109876543210"),
+                {"Content-Type": "application/json"})
+    graph.route("POST", "/17865799348089039", 200, fixture("success.json"), {"Content-Type": "application/json"})
+    with transaction.atomic():
+        actions.do_move_private(admin, first, "Ahoj Jano, napíšeme vám sem.")
+        actions.do_moderate(admin, first, "hide")
+    run_jobs()
+    assert graph.calls("POST", f"/{IG}/messages")[0].json() == {
+        "recipient": {"comment_id": "17865799348089039"}, "message": {"text": "Ahoj Jano, napíšeme vám sem."}}
+    assert graph.calls("POST", "/17865799348089039")[0].json() == {"hide": True}
+    first.refresh_from_db()
+    assert first.hidden and first.conversation is not None
+    # the same Instagram-scoped id writes in Direct: the same conversation
+    deliver(client, run_jobs, channel, fixture("instagram_text.json"))
+    assert Message.objects.filter(conversation=first.conversation, direction="in").count() == 2
