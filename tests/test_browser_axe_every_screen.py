@@ -71,6 +71,7 @@ SCREENS = {
 }
 # checked by axe in English and Hebrew at 1280 and 390 px by another test
 COVERED_ELSEWHERE = {
+    "app/admin/translation": "tests/test_browser_translation.py::test_translation_screens_pass_axe_and_fit_in_both_directions",
     "app/": "tests/test_browser_workspace_ui.py::test_axe_finds_no_critical_or_serious_violation",
     "app/c/<int:conversation_id>/": "tests/test_browser_workspace_ui.py::test_axe_finds_no_critical_or_serious_violation",
     "app/search": "tests/test_browser_workspace_ui.py::test_axe_finds_no_critical_or_serious_violation",

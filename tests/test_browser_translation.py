@@ -11,7 +11,17 @@ import pytest
 
 from threadline.testing.server import migrated_copy
 from threadline.translation.testkit import FakeTranslator
-from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import (
+    ADMIN_EMAIL,
+    ShopSite,
+    axe_findings,
+    launch,
+    no_sideways_scroll,
+    screenshot,
+    set_up_workspace,
+    sign_in,
+    threadline_server,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -120,3 +130,38 @@ def test_a_thai_customer_and_a_czech_agent_understand_each_other(server, browser
     assert agent.locator("#composer-translate").is_hidden()  # notes are never translated out
     customer.close()
     agent.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_translation_screens_pass_axe_and_fit_in_both_directions(server, browser, language):
+    """The admin screen (with a glossary term) and a conversation with a translated message and a translated
+    reply: no critical or serious axe finding and nothing wider than the window, at 1280 and 390 px, left to right
+    and right to left. Runs after the round trip above, whose conversation it opens."""
+    server.shell("from threadline.tenancy.models import User; "
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
+    server.python("from django.db import transaction\n"
+                  "from threadline.tenancy.models import Membership\n"
+                  "from threadline.translation.actions import do_save_glossary_term\n"
+                  "admin = Membership.objects.get(role='admin')\n"
+                  "with transaction.atomic():\n"
+                  "    do_save_glossary_term(admin, 'Threadline', {'th': 'Threadline', 'cs': 'Threadline'})\n"
+                  "print('{}')")
+    context = browser.new_context(locale="he-IL" if language == "he" else "en-US")
+    page = context.new_page()
+    sign_in(page, server.url)
+    try:
+        for path in ("/app/admin/translation", "/app/c/1/"):
+            for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+                page.set_viewport_size(size)
+                page.goto(server.url + path)
+                page.wait_for_load_state("networkidle")
+                assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+                if path.startswith("/app/c/"):
+                    page.locator('.translation[data-translation="done"]').first.wait_for(timeout=WAIT)
+                no_sideways_scroll(page)
+                assert axe_findings(page) == [], path
+                screenshot(page, f"translation{path.replace('/', '-').rstrip('-')}-{language}-{size['width']}")
+    finally:
+        context.close()
+        server.shell("from threadline.tenancy.models import User; "
+                     f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='en')")

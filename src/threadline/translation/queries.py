@@ -8,6 +8,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from threadline.conversations.models import Conversation, Message
 from threadline.core.errors import NotFound
 from threadline.core.time import now
@@ -48,7 +50,7 @@ def glossary_entries(workspace_id: int, target: str) -> dict[str, str]:
 def access_glossary_term(actor: Membership, term_id: int) -> GlossaryTerm:
     term = GlossaryTerm.objects.filter(workspace_id=actor.workspace_id, pk=term_id).first()
     if term is None:
-        raise NotFound("No such glossary term.", code="glossary_term_not_found")
+        raise NotFound(_("No such glossary term."), code="glossary_term_not_found")
     return term
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import get_language_info
-from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -12,6 +11,6 @@ register = template.Library()
 @register.filter
 def language_name(code: str) -> str:
     try:
-        return str(_(get_language_info(code)["name"]))
+        return str(get_language_info(code)["name_translated"])
     except KeyError:
         return code
