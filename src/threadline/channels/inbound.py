@@ -34,7 +34,7 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
@@ -42,6 +42,7 @@ from threadline.redaction.ingest import redact_inbound_event
 
 logger = logging.getLogger(__name__)
 PARKED = "parked:"  # idempotency key prefix of a payload kept but applied nowhere (see `park_inbound`)
+_STORED_EVENT = Prepared(lambda pk: InboundEvent.objects.select_related("channel__workspace").filter(pk=pk))
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -230,7 +231,7 @@ def process_inbound_event_task(event_id: int) -> None:
     """
     retry: str | None = None
     with transaction.atomic(savepoint=False):  # the worker runs it in a savepoint of its batch
-        event = one(InboundEvent.objects.select_related("channel__workspace").filter(pk=event_id))
+        event = _STORED_EVENT.one(event_id)
         if event is None or event.state != InboundEvent.State.RECEIVED:
             return
         try:

@@ -31,7 +31,7 @@ from threadline.contacts.events import (
 )
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, CustomField, IdentityKind
 from threadline.core.errors import Conflict, ValidationFailed
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
@@ -40,6 +40,8 @@ EDITABLE_FIELDS = ("name", "language", "time_zone", "country", "preferred_channe
 MAX_JSON_FIELD = 16_000
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_IDENTITY = Prepared(lambda workspace_id, kind, address: ContactIdentity.objects.filter(  # unique together
+    workspace_id=workspace_id, kind=kind, address=address).select_related("contact"))
 
 
 @dataclass(frozen=True)
@@ -265,8 +267,7 @@ def resolve_sender(
 
     # The provider vouches for the sender: kept as given when no phone library agrees (see `normalize`).
     normalized = identities.normalize(kind, address, region=workspace.default_region, vouched=True)
-    identity = one(  # unique (workspace, kind, address)
-        ContactIdentity.objects.filter(workspace=workspace, kind=kind, address=normalized).select_related("contact"))
+    identity = _IDENTITY.one(workspace.pk, kind, normalized)
     if identity is not None:
         if verified and not identity.verified:
             identity.verified = True

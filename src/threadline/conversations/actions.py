@@ -44,7 +44,7 @@ from threadline.core import metrics
 from threadline.core.batch_cache import remember
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.redaction.ingest import redact_inbound
@@ -52,6 +52,8 @@ from threadline.tenancy.models import Membership, Team
 from threadline.tenancy.permissions import Permission, require
 
 MAX_TEXT = 100_000
+_PROVIDER_COPY = Prepared(lambda channel_id, provider_id: Message.objects.filter(  # unique together
+    channel_id=channel_id, provider_message_id=provider_id))
 UNSET: Any = object()
 
 
@@ -183,7 +185,7 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
     Idempotent: the same (channel, provider_message_id) returns the message stored the first time.
     """
     if item.provider_message_id:
-        existing = one(Message.objects.filter(channel=channel, provider_message_id=item.provider_message_id))
+        existing = _PROVIDER_COPY.one(channel.pk, item.provider_message_id)
         if existing is not None:
             return existing
     if len(item.text) > MAX_TEXT:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from threadline.conversations.actions import record_event
 from threadline.conversations.models import Conversation, ConversationEvent, Message
 from threadline.core.errors import ValidationFailed
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.events.bus import publish
 from threadline.language import detection
 from threadline.language.events import LanguageSet
@@ -16,6 +16,10 @@ from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
 AGENT = "agent"
+_MESSAGE_TO_DETECT = Prepared(lambda pk: Message.objects.select_for_update(of=("self",)).select_related(
+    "conversation__workspace", "conversation__contact").filter(pk=pk))
+_CORRECTED = Prepared(lambda conversation_id: ConversationEvent.objects.filter(
+    conversation_id=conversation_id, kind="language_corrected"))
 
 
 def workspace_languages(workspace: Workspace) -> list[str]:
@@ -32,7 +36,7 @@ def check_language(workspace: Workspace, code: str) -> str:
 
 
 def agent_corrected(conversation: Conversation) -> bool:
-    return ConversationEvent.objects.filter(conversation=conversation, kind="language_corrected").exists()
+    return _CORRECTED.exists(conversation.pk)
 
 
 def do_set_language(
@@ -76,8 +80,7 @@ def ensure_detected(message: Message) -> str:
     """
     if message.language:
         return message.language
-    locked = one(Message.objects.select_for_update(of=("self",)).select_related(
-        "conversation__workspace", "conversation__contact").filter(pk=message.pk))
+    locked = _MESSAGE_TO_DETECT.one(message.pk)
     if locked is None:
         return ""
     if locked.language:

@@ -10,11 +10,14 @@ from django.db import transaction
 from threadline.bot.queries import holds as bot_holds
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.core.batch_cache import recall
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.language.actions import detected_key, ensure_detected
 from threadline.routing.actions import do_hand_back, do_route
 
 FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
+_LANGUAGE = Prepared(lambda pk: Message.objects.filter(pk=pk).values_list("language", flat=True))
+_CONVERSATION = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related(
+    "team", "origin_channel", "last_inbound_channel").filter(pk=pk))
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
@@ -22,13 +25,11 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
         with transaction.atomic(savepoint=False):  # dispatch runs each subscriber in a savepoint already
             language = recall(detected_key(outbox_id))  # the language subscriber ran before, in this batch
             if language is None:
-                language = one(Message.objects.filter(pk=payload["message_id"]).values_list("language", flat=True))
+                language = _LANGUAGE.one(payload["message_id"])
                 if language is None:
                     return
                 ensure_detected(Message(pk=payload["message_id"], language=language))
-            conversation = one(Conversation.objects.select_for_update(of=("self",))
-                               .select_related("team", "origin_channel", "last_inbound_channel")
-                               .filter(pk=payload["conversation_id"]))
+            conversation = _CONVERSATION.one(payload["conversation_id"])
             if conversation is not None and conversation.assignee_id is None and not bot_holds(
                     conversation, payload["message_id"]):
                 do_route(conversation)  # the bot routes a conversation it holds when it hands it over

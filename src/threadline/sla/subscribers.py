@@ -10,20 +10,25 @@ from django.db import transaction
 from threadline.conversations.events import received_at_key
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.core.batch_cache import recall
-from threadline.core.rows import one
+from threadline.core.prepared import Prepared
 from threadline.events.bus import published_at
 from threadline.sla import actions
 from threadline.sla.models import LIVE_STATES, Metric, SlaTimer
 
 RESPONSE_METRICS = [Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE]
 TYPES = frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})
+_CONVERSATION = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).filter(
+    pk=pk, merged_into__isnull=True))
+_CONVERSATION_FOR_POLICIES = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related(
+    "contact", "origin_channel", "last_inbound_channel", "team").filter(pk=pk, merged_into__isnull=True))
+_LIVE_TIMER = Prepared(lambda conversation_id: SlaTimer.objects.filter(
+    conversation_id=conversation_id, state__in=LIVE_STATES))
 
 
 def _locked_conversation(conversation_id: int, workspace_id: int) -> Conversation | None:
     """The conversation, locked; with what policies' conditions read when the workspace has policies."""
-    related = ("contact", "origin_channel", "last_inbound_channel", "team") if actions.has_policies(workspace_id) else ()
-    return one(Conversation.objects.select_for_update(of=("self",)).select_related(*related)
-               .filter(pk=conversation_id, merged_into__isnull=True))
+    query = _CONVERSATION_FOR_POLICIES if actions.has_policies(workspace_id) else _CONVERSATION
+    return query.one(conversation_id)
 
 
 def _moment(event_type: str, payload: dict[str, Any], outbox_id: int) -> dt.datetime:
@@ -74,7 +79,7 @@ def _nothing_to_time(conversation: Conversation) -> bool:
     """No active policy in the workspace, the timers mirrored already and none live: a new message changes
     nothing (`do_resume`, `do_apply_policy` and `do_start_next_response` would each find that in a read)."""
     return (not actions.has_policies(conversation.workspace_id) and bool(conversation.sla_state)
-            and not SlaTimer.objects.filter(conversation=conversation, state__in=LIVE_STATES).exists())
+            and not _LIVE_TIMER.exists(conversation.pk))
 
 
 def _status_changed(conversation: Conversation, at: dt.datetime) -> None:
