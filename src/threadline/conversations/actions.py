@@ -54,6 +54,12 @@ from threadline.tenancy.permissions import Permission, require
 MAX_TEXT = 100_000
 _PROVIDER_COPY = Prepared(lambda channel_id, provider_id: Message.objects.filter(  # unique together
     channel_id=channel_id, provider_message_id=provider_id))
+# a contact's own conversations (not group chats'), for threading: the open one, else the latest
+_ACTIVE = Prepared(lambda contact_id: Conversation.objects.filter(
+    contact_id=contact_id, merged_into__isnull=True, thread_key="", status__in=ACTIVE_STATUSES,
+).order_by("-last_message_at", "-id"))
+_LATEST = Prepared(lambda contact_id: Conversation.objects.filter(
+    contact_id=contact_id, merged_into__isnull=True, thread_key="").order_by("-created_at", "-id"))
 UNSET: Any = object()
 
 
@@ -120,11 +126,10 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
         if hinted.status == Status.SOLVED:
             _reopen(hinted, why=_("customer replied to this conversation"))
         return hinted, reason
-    own = Conversation.objects.filter(contact=contact, merged_into__isnull=True, thread_key="")  # not group chats
-    active = own.filter(status__in=ACTIVE_STATUSES).order_by("-last_message_at", "-id").first()
+    active = _ACTIVE.first(contact.pk)
     if active is not None:
         return active, {"rule": "contact_open_conversation", "conversation_id": active.pk}
-    latest = own.order_by("-created_at", "-id").first()
+    latest = _LATEST.first(contact.pk)
     window = dt.timedelta(days=contact.workspace.reopen_window_days)
     if latest is not None and latest.status == Status.SOLVED and latest.solved_at and now() - latest.solved_at <= window:
         _reopen(latest, why=_("customer wrote within the reopen window"))

@@ -63,7 +63,7 @@ def _marker(position: int, value: object) -> int | str | None:
 
 
 class Prepared(Generic[T]):
-    """`build(*values)` returns the queryset; `one(*values)`, `all(*values)` and `exists(*values)` run it."""
+    """`build(*values)` returns the queryset; `one`, `first`, `all` and `exists` (with the values) run it."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
         self.build = build
@@ -74,6 +74,13 @@ class Prepared(Generic[T]):
         rows = self._run("one", values)
         if rows is None:
             rows = list(self.build(*values).order_by()[:1])
+        return rows[0] if rows else None
+
+    def first(self, *values: object) -> T | None:
+        """The first row in the queryset's order (by primary key when it has none), as `.first()`."""
+        rows = self._run("first", values)
+        if rows is None:
+            return self.build(*values).first()
         return rows[0] if rows else None
 
     def all(self, *values: object) -> list[T]:
@@ -104,6 +111,8 @@ class Prepared(Generic[T]):
         iterable = queryset._iterable_class  # noqa: SLF001
         if method == "one":
             queryset = queryset.order_by()[:1]
+        elif method == "first":
+            queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
         query = queryset.query.exists() if method == "exists" else queryset.query
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
