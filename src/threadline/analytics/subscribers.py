@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from threadline.analytics.models import BotOutcome, StaleConversation
+from threadline.core.row_writes import insert_rows
 from threadline.core.time import now
 
 BOT_OUTCOMES = {"bot.resolved": "resolved", "bot.handed_over": "handed_over", "bot.abandoned": "abandoned"}
@@ -35,6 +36,5 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
                 "workspace_id": workspace_id, "outcome": outcome, "outbox_id": outbox_id})
     marks = [conversation_id, *(payload[key] for key in ("into_id", "previous_id") if payload.get(key))]
     moment = now()
-    StaleConversation.objects.bulk_create(
-        [StaleConversation(conversation_id=pk, workspace_id=workspace_id, marked_at=moment) for pk in marks],
-        update_conflicts=True, unique_fields=["conversation_id"], update_fields=["marked_at"])
+    insert_rows([StaleConversation(conversation_id=pk, workspace_id=workspace_id, marked_at=moment) for pk in marks],
+                conflicts="update", unique_fields=["conversation_id"], update_fields=["marked_at"])

@@ -35,6 +35,7 @@ from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
 from threadline.core.prepared import Prepared
+from threadline.core.row_writes import insert_rows, save_fields
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
@@ -199,8 +200,9 @@ def process_event(event: InboundEvent) -> str:
 
 def _link(event: InboundEvent, row: Any) -> None:
     """Remember whose data the payload holds (a message or call event's contact), so erasing them finds it."""
-    if row is not None:
-        event.contacts.add(getattr(row, "author_contact_id", None) or row.conversation.contact_id)
+    if row is not None:  # as `event.contacts.add(…)` does it (no m2m_changed receivers), the SQL compiled once
+        contact_id = getattr(row, "author_contact_id", None) or row.conversation.contact_id
+        insert_rows([InboundEvent.contacts.through(inboundevent_id=event.pk, contact_id=contact_id)], conflicts="ignore")
 
 
 MAX_ATTEMPTS = 5  # passing errors (a provider's 5xx while fetching media, a locked database) before giving up
@@ -266,7 +268,7 @@ def process_inbound_event_task(event_id: int) -> None:
                 return
             event.state, event.processed_at = InboundEvent.State.PROCESSED, now()
             event.error_code, event.error = "", ""
-            event.save(update_fields=["state", "processed_at", "error_code", "error", "updated_at"])
+            save_fields(event, ["state", "processed_at", "error_code", "error", "updated_at"])
     if retry is not None:
         raise Retry(retry)
 

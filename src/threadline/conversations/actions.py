@@ -45,6 +45,7 @@ from threadline.core.batch_cache import remember
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
 from threadline.core.prepared import Prepared
+from threadline.core.row_writes import create, save_fields
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.redaction.ingest import redact_inbound
@@ -64,9 +65,8 @@ UNSET: Any = object()
 
 
 def record_event(conversation: Conversation, kind: str, *, actor: Membership | None = None, **data: Any) -> None:
-    ConversationEvent.objects.create(
-        workspace_id=conversation.workspace_id, conversation=conversation, kind=kind, actor=actor, data=data
-    )
+    create(ConversationEvent, workspace_id=conversation.workspace_id, conversation=conversation, kind=kind,
+           actor=actor, data=data)
 
 
 # ── inbound ──────────────────────────────────────────────────────────────────────────────────────────
@@ -156,8 +156,8 @@ def _group_conversation(contact: Contact, channel: Channel, item: InboundMessage
 
 def _new_conversation(contact: Contact, channel: Channel, item: InboundMessage, *, previous: Conversation | None,
                       thread_key: str = "") -> Conversation:
-    conversation = Conversation.objects.create(
-        workspace_id=contact.workspace_id, contact=contact, subject=_subject_of(item),
+    conversation = create(
+        Conversation, workspace_id=contact.workspace_id, contact=contact, subject=_subject_of(item),
         origin_channel=channel, previous=previous, thread_key=thread_key[:255],
     )
     record_event(conversation, "created", channel_id=channel.pk, channel_kind=channel.kind,
@@ -203,8 +203,8 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         verified=item.sender_verified, source=channel.kind,
     )
     conversation, threading = _thread_for(sender.contact, channel, item)
-    message = Message.objects.create(
-        workspace_id=channel.workspace_id, conversation=conversation, direction=Direction.INBOUND,
+    message = create(
+        Message, workspace_id=channel.workspace_id, conversation=conversation, direction=Direction.INBOUND,
         author_kind=AuthorKind.CONTACT, author_contact=sender.contact, channel=channel, identity=sender.identity,
         provider_message_id=item.provider_message_id, text=item.text, html=item.html,
         status=DeliveryStatus.RECEIVED, sent_at=item.sent_at, metadata={**item.metadata, "threading": threading},
@@ -220,7 +220,7 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         conversation.status = Status.OPEN
         fields.append("status")
         record_event(conversation, "status_changed", old=Status.PENDING, new=Status.OPEN, reason="customer replied")
-    conversation.save(update_fields=fields)
+    save_fields(conversation, fields)
     publish_received(message, channel, sender.contact.pk, item.text)
     metrics.INBOUND_MESSAGES.labels(channel.kind).inc()
     return message

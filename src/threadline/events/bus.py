@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from threadline.core.batch_cache import recall, remember
+from threadline.core.row_writes import create
 from threadline.events.models import OutboxEvent
 from threadline.events.registry import DURABLE, IMMEDIATE
 from threadline.events.types import DomainEvent
@@ -32,7 +33,7 @@ def publish(event: DomainEvent) -> OutboxEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must be called inside the caller's transaction")
     payload: dict[str, Any] = json.loads(json.dumps(event.payload(), cls=DjangoJSONEncoder))
-    row = OutboxEvent.objects.create(workspace_id=event.workspace_id, type=event.type, payload=payload)
+    row = create(OutboxEvent, workspace_id=event.workspace_id, type=event.type, payload=payload)
     remember(("outbox.created_at", row.pk), row.created_at)  # for `published_at` in this batch
     wanted = [subscriber for subscriber in DURABLE if subscriber.wants(event.type)]
     if wanted and not follow_in_batch(lambda: dispatch(row.pk, event.type, payload)) and (

@@ -9,6 +9,7 @@ from threadline.conversations.actions import record_event
 from threadline.conversations.models import Conversation, ConversationEvent, Message
 from threadline.core.errors import ValidationFailed
 from threadline.core.prepared import Prepared
+from threadline.core.row_writes import update_columns
 from threadline.events.bus import publish
 from threadline.language import detection
 from threadline.language.events import LanguageSet
@@ -51,10 +52,10 @@ def do_set_language(
     previous = conversation.language
     if message is not None and message.language != language:
         message.language = language
-        Message.objects.filter(pk=message.pk).update(language=language)
+        update_columns(message, ["language"])
     if previous != language and (source == AGENT or not agent_corrected(conversation)):
         conversation.language = language
-        Conversation.objects.filter(pk=conversation.pk).update(language=language)
+        update_columns(conversation, ["language"])
     kind = "language_corrected" if source == AGENT else "language_detected"
     record_event(conversation, kind, actor=actor, language=language, previous=previous, source=source,
                  confidence=confidence, message_id=message.pk if message else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from threadline.core.row_writes import insert_rows
 from threadline.search import documents
 from threadline.search.analysis import terms_of
 from threadline.search.backends import backend
@@ -24,16 +25,15 @@ def do_store(docs: list[Document]) -> None:
     """Insert or replace these documents (one statement), and add their terms to the typo dictionary (one)."""
     if not docs:
         return
-    SearchDocument.objects.bulk_create(
+    insert_rows(  # the SQL compiled once per number of rows (core.row_writes): the pipeline's hot path
         [SearchDocument(workspace_id=d.workspace_id, kind=d.kind, object_id=d.object_id, title=d.title,
                         body=d.body, visibility=d.visibility) for d in docs],
-        update_conflicts=True, unique_fields=["kind", "object_id"],
+        conflicts="update", unique_fields=["kind", "object_id"],
         update_fields=["workspace_id", "title", "body", "visibility", "updated_at"],
     )
     terms = {(d.workspace_id, t) for d in docs for t in _dictionary_terms(d)}
     if terms:
-        SearchTerm.objects.bulk_create([SearchTerm(workspace_id=w, term=t) for w, t in sorted(terms)],
-                                       ignore_conflicts=True)
+        insert_rows([SearchTerm(workspace_id=w, term=t) for w, t in sorted(terms)], conflicts="ignore")
 
 
 def do_index(kind: str, ids: Iterable[int]) -> None:
