@@ -43,6 +43,7 @@ KIND_ROWS: list[tuple[str, str, str, str]] = [
     ("portal", "SignInCode", "identity", "identity"),
     ("portal", "PortalSession", "contact", "contact"),
     ("knowledge", "ArticleFeedback", "contact", "contact"),  # and the comments forwarded as their requests
+    ("social", "PublicItem", "contact", "contact"),  # their public comments and mentions, with the actions on them
 ]
 # Columns never copied into an export archive: secrets' digests and an external platform's encrypted session.
 NOT_EXPORTED: dict[str, tuple[str, ...]] = {

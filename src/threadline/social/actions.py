@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from threadline.audit.actions import record_change
 from threadline.channels.base import InboundMessage, PublicItemEvent
 from threadline.channels.models import Channel
 from threadline.channels.registry import adapter_for
@@ -30,6 +31,8 @@ from threadline.social.events import SocialItemReceived, SocialItemUpdated
 from threadline.social.models import (
     ActionKind,
     ActionState,
+    Category,
+    Decision,
     ItemStatus,
     PublicAction,
     PublicItem,
@@ -298,6 +301,7 @@ def do_save_settings(actor: Membership, *, approval_required: bool, private_invi
     saved = settings_for(actor.workspace_id)
     saved.approval_required, saved.private_invitation = approval_required, private_invitation.strip()
     saved.save()
+    record_change("social.settings_changed", saved, {"approval_required": approval_required}, actor=actor)
     return saved
 
 
@@ -314,17 +318,24 @@ def do_save_rule(actor: Membership, rule: SocialRule | None, fields: dict[str, A
         raise ValidationFailed(_("Choose the team to route to."), code="team_required", field="team_id")
     if team is not None and team.workspace_id != actor.workspace_id:
         raise ValidationFailed(_("No such team."), code="team_not_found", field="team_id")
+    for field, allowed in (("category", Category.values), ("decision", Decision.values)):
+        if fields.get(field) and fields[field] not in allowed:
+            raise ValidationFailed(_("Choose one of the listed values."), code=f"invalid_{field}", field=field)
     rule.name, rule.action, rule.team = name, fields["action"], team
     rule.category, rule.decision = fields.get("category") or "", fields.get("decision") or ""
     rule.min_reach, rule.min_priority = fields.get("min_reach"), fields.get("min_priority")
     rule.topic = str(fields.get("topic") or "").strip().lower()[:100]
     rule.is_active, rule.position = bool(fields.get("is_active", True)), int(fields.get("position") or 0)
+    created = rule.pk is None
     rule.save()
+    record_change("social.rule_created" if created else "social.rule_changed", rule,
+                  {"name": rule.name, "action": rule.action}, actor=actor)
     return rule
 
 
 def do_delete_rule(actor: Membership, rule: SocialRule) -> None:
     require(actor, Permission.ADMIN_AUTOMATIONS)
+    record_change("social.rule_deleted", rule, {"name": rule.name}, actor=actor)
     rule.delete()
 
 

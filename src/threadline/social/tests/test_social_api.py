@@ -193,3 +193,32 @@ def test_two_workspaces_never_meet(client, admin, run_jobs):
     assert client.delete(f"/api/v1/social/rules/{rule['id']}", **auth).status_code == 404
     detail = client.get(f"/api/v1/social/items/{mine.pk}", **auth).json()
     assert detail["id"] == mine.pk and detail["above"] == [] and detail["actions"] == []
+
+
+def test_rule_and_settings_changes_are_audited_and_erasure_takes_public_items(client, admin, run_jobs):
+    from threadline.audit.models import AuditEntry
+    from threadline.privacy.erasure import do_erase_contact
+
+    channel = make_api_channel(admin)
+    auth = bearer(admin)
+    bad = client.post("/api/v1/social/rules", {"name": "x", "action": "hide", "category": "weird"},
+                      content_type="application/json", **auth)
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_category"
+    rule = client.post("/api/v1/social/rules", {"name": "Hide spam", "action": "hide", "category": "spam"},
+                       content_type="application/json", **auth).json()
+    client.put(f"/api/v1/social/rules/{rule['id']}", {"name": "Hide spam", "action": "hide"},
+               content_type="application/json", **auth)
+    client.delete(f"/api/v1/social/rules/{rule['id']}", **auth)
+    client.put("/api/v1/social/settings", {"approval_required": True}, content_type="application/json", **auth)
+    assert list(AuditEntry.objects.filter(action__startswith="social.").order_by("id").values_list(
+        "action", flat=True)) == ["social.rule_created", "social.rule_changed", "social.rule_deleted",
+                                  "social.settings_changed"]
+    with transaction.atomic():
+        dana = do_create_contact(admin.workspace, name="Dana Levi")
+        do_add_identity(dana, "external", "x:dana_levi", source="agent")
+    push(client, channel, mention())
+    run_jobs()
+    assert PublicItem.objects.get().contact == dana
+    with transaction.atomic():
+        counts = do_erase_contact(dana)
+    assert counts["social.PublicItem"] == 1 and not PublicItem.objects.exists()
