@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -101,9 +102,19 @@ def known(workspace_id: int, source: str, kind: str, ids: Iterable[str]) -> dict
 
 
 def _stamp(model: type[Model], rows: list[Any], fields: tuple[str, ...] = ("created_at", "updated_at")) -> None:
-    """Write these fields of saved rows as they are on the objects (an update sets no auto_now field)."""
-    if rows:
-        model.objects.bulk_update(rows, list(fields), batch_size=500)  # type: ignore[attr-defined]
+    """Write these fields of saved rows as they are on the objects: one `UPDATE … WHERE id = %s` run with
+    `executemany` (linear; `bulk_update`'s CASE per row is quadratic in the batch on SQLite), which sets no
+    auto_now field."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in columns)} "
+           f"WHERE {quote(meta.pk.column)} = %s")
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _create(model: type[Model], rows: list[Any]) -> None:

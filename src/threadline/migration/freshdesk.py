@@ -10,6 +10,8 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from threadline.migration import records as r
 from threadline.migration.client import SourceClient, SourceError, next_link
 
@@ -93,7 +95,7 @@ class FreshdeskReader(r.SourceReader):
                     except SourceError as exc:
                         if exc.status != 404:
                             raise
-                        skipped.append(("ticket", tid, "not_found", "Freshdesk no longer has this ticket."))
+                        skipped.append(("ticket", tid, "not_found", _("Freshdesk no longer has this ticket.")))
                 if following:
                     yield r.Page(tickets, following, False, skipped)
                     continue
@@ -149,7 +151,7 @@ class FreshdeskReader(r.SourceReader):
                 latest = max(latest, rating.get("created_at") or latest)
                 value = (rating.get("ratings") or {}).get("default_question")
                 if value not in SCORE:
-                    skipped.append(("rating", rid, "no_score", f"No overall score on this rating ({value!r})."))
+                    skipped.append(("rating", rid, "no_score", _("This rating has no overall score (%(value)s).") % {"value": value}))
                     continue
                 ratings.append(r.Rating(id=rid, ticket_id=_id(rating.get("ticket_id")), score=SCORE[value],
                                         comment=rating.get("feedback") or "",

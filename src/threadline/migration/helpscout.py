@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from threadline.core import http
 from threadline.core.time import now
 from threadline.migration import records as r
@@ -122,10 +124,10 @@ class HelpScoutReader(r.SourceReader):
         for t in threads:
             tid, kind = _id(t["id"]), t.get("type") or ""
             if kind == "lineitem":
-                skipped.append((tid, "line_item", "A line item (status or assignment change), not a message."))
+                skipped.append((tid, "line_item", _("A line item (a status or assignment change), not a message.")))
                 continue
             if (t.get("state") or "published") != "published":
-                skipped.append((tid, "draft", f"A thread in state {t.get('state')!r} was never sent."))
+                skipped.append((tid, "draft", _("A thread in state %(state)s was never sent.") % {"state": t.get("state")}))
                 continue
             author = t.get("createdBy") or {}
             by_customer = kind == "customer" or author.get("type") == "customer"
@@ -167,7 +169,7 @@ class HelpScoutReader(r.SourceReader):
                 rating, _h = self.client.get_json(f"/v2/ratings/{rid}")
                 score = SCORE.get((rating.get("rating") or "").lower())
                 if score is None:
-                    skipped.append(("rating", rid, "no_score", f"The rating is {rating.get('rating')!r}."))
+                    skipped.append(("rating", rid, "no_score", _("The rating is %(rating)s: no score to keep.") % {"rating": rating.get("rating")}))
                     continue
                 ratings.append(r.Rating(id=rid, ticket_id=_id(rating.get("conversationId")), score=score,
                                         comment=rating.get("comments") or "",

@@ -10,6 +10,8 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from threadline.migration import records as r
 from threadline.migration.client import SourceClient, SourceError
 
@@ -99,14 +101,14 @@ class ZendeskReader(r.SourceReader):
             for ticket in data.get("tickets") or []:
                 tid = _id(ticket["id"])
                 if ticket.get("status") == "deleted":
-                    skipped.append(("ticket", tid, "deleted", "The ticket was deleted in Zendesk."))
+                    skipped.append(("ticket", tid, "deleted", _("The ticket was deleted in Zendesk.")))
                     continue
                 try:
                     comments = list(self._comments(tid))
                 except SourceError as exc:
                     if exc.status != 404:
                         raise
-                    skipped.append(("ticket", tid, "not_found", "Zendesk no longer has this ticket's comments."))
+                    skipped.append(("ticket", tid, "not_found", _("Zendesk no longer has this ticket's comments.")))
                     continue
                 items.append(self._ticket(ticket, comments, solved.get(tid)))
             yield r.Page(items, after, done, skipped)
@@ -159,7 +161,7 @@ class ZendeskReader(r.SourceReader):
                     latest = max(latest, int(created.timestamp()))
                 if score is None:
                     skipped.append(("rating", rid, "not_answered",
-                                    f"The survey is {rating.get('score') or 'empty'}: it was never answered."))
+                                    _("The survey is %(state)s: it was never answered.") % {"state": rating.get("score") or "-"}))
                     continue
                 items.append(r.Rating(id=rid, ticket_id=_id(rating.get("ticket_id")), score=score,
                                       comment=rating.get("comment") or "", created_at=created,
