@@ -60,6 +60,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/social", "threadline.social.api:router"),
     ("/panel-apps", "threadline.panelapps.api:router"),
     ("/imports", "threadline.migration.api:router"),
+    ("/crises", "threadline.crisis.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "threadline.migration",
     "threadline.social",
     "threadline.panelapps",
+    "threadline.crisis",
 ]
 
 MIDDLEWARE = [

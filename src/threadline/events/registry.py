@@ -63,6 +63,7 @@ DURABLE: list[Subscriber] = [
                interested="threadline.surveys.subscribers:interested"),
     Subscriber("helpcenter", "threadline.helpcenter.subscribers:on_event", frozenset({
         "article.published", "article.updated", "article.unpublished", "article.deleted"})),
+    Subscriber("crisis", "threadline.crisis.subscribers:on_event", frozenset({"social.item_received"})),
 ]
 
 IMMEDIATE: list[Subscriber] = [

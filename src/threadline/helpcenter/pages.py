@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from threadline.crisis.queries import active_notice
 from threadline.helpcenter import queries, site
 from threadline.helpcenter.pagecache import CSRF_PLACEHOLDER, Page
 from threadline.knowledge.models import ArticleTranslation, Category, HelpCenter, Section
@@ -81,6 +82,7 @@ def render_page(request: HttpRequest, template: str, center: HelpCenter, languag
             "portal_url": f"/portal/{center.workspace.slug}/",  # the workspace's customer portal
             "brand_css": reverse("helpcenter:brand-css", kwargs={"center": center.slug}),
             "widget_channel": queries.widget_channel_id(center.workspace_id),
+            "notice": active_notice(center.workspace_id, language, center.default_language),  # a crisis banner
             "csrf_token": CSRF_PLACEHOLDER,
             **context,
         }, request=request)

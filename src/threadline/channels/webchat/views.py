@@ -32,6 +32,7 @@ from threadline.conversations.models import Attachment
 from threadline.core import jsonsafe, security_headers
 from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound, PermissionDenied, RateLimited, ThreadlineError, ValidationFailed
+from threadline.crisis.queries import active_notice
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import contact_group
 
@@ -124,6 +125,7 @@ def config_view(request: HttpRequest, channel_id: int) -> HttpResponse:
             "prechat_fields": config.prechat_fields, "offline": config.offline,
             "agents_available": queries.agents_available(channel),
             "launcher_label": _("Chat with us"),
+            "notice": active_notice(channel.workspace_id, language, channel.workspace.default_language),
         }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
@@ -183,6 +185,7 @@ def render_frame(request: HttpRequest, channel: Channel, config: WebchatConfig, 
             "language": language, "bidi": translation.get_language_bidi(), "config": config,
             "title": config.title or channel.workspace.name, "greeting": greeting(config, language),
             "text_color": config.text_color(), "strings": strings,
+            "notice": active_notice(channel.workspace_id, language, channel.workspace.default_language),
             "boot": {"channel_id": channel.pk, "language": language, "prechat": config.prechat,
                      "prechat_fields": config.prechat_fields, "offline": config.offline,
                      "agents_available": agents_available, "preview": preview},
