@@ -407,6 +407,7 @@ APP: dict[str, str | None] = {
     "app/crisis/<int:crisis_id>/close": P.ADMIN_AUTOMATIONS,
     "app/crisis/<int:crisis_id>/holding-reply": P.ADMIN_AUTOMATIONS,
     "app/crisis/<int:crisis_id>/notice": P.ADMIN_AUTOMATIONS,
+    "app/crisis/<int:crisis_id>/known-issue": P.ADMIN_AUTOMATIONS,
     "app/admin/tokens": P.ADMIN_WORKSPACE,
     "app/admin/tokens/<int:token_id>/revoke": P.ADMIN_WORKSPACE,
     "app/admin/webhooks": P.ADMIN_WORKSPACE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from importlib import import_module
 from typing import Any
 
 from django.apps import apps
@@ -235,3 +236,20 @@ def _refresh_help_center(workspace_id: int) -> None:
 
 def outreach_available() -> bool:
     return apps.is_installed("threadline.outreach")
+
+
+def do_draft_known_issue(actor: Membership, crisis: Crisis, texts: dict[str, str]) -> int:
+    """A known-issue draft campaign in outreach (its actions, `source="crisis"`), for a person to give a segment
+    and start there; answers the campaign's id. Needs the outreach domain."""
+    require(actor, Permission.ADMIN_AUTOMATIONS)
+    if not outreach_available():
+        raise Conflict(_("Proactive outreach is not installed here."), code="outreach_unavailable")
+    if crisis.campaign_id:
+        raise Conflict(_("This crisis has its known-issue campaign already."), code="campaign_exists")
+    outreach = import_module("threadline.outreach.actions")
+    campaign = outreach.do_create_campaign(actor.workspace_id, name=_("Known issue: %(what)s") % {
+        "what": crisis.key.partition(":")[2] or crisis.key}, messages=check_notice_texts(texts), actor=actor,
+        source="crisis")
+    crisis.campaign_id = campaign.pk
+    crisis.save(update_fields=["campaign_id", "updated_at"])
+    return campaign.pk

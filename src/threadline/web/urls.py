@@ -123,6 +123,7 @@ urlpatterns = [
     path("app/crisis/<int:crisis_id>/close", views_crisis.crisis_close_view),
     path("app/crisis/<int:crisis_id>/holding-reply", views_crisis.crisis_holding_reply_view),
     path("app/crisis/<int:crisis_id>/notice", views_crisis.crisis_notice_view),
+    path("app/crisis/<int:crisis_id>/known-issue", views_crisis.crisis_known_issue_view),
     path("app/attention/<int:event_id>/replay", views_attention.replay_view),
     path("app/attention/<int:event_id>/dismiss", views_attention.dismiss_view),
     path("app/audit/export", views_audit.audit_export_view),

@@ -53,6 +53,7 @@ from threadline.conversations.splitting import do_split_message
 from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound, RateLimited, ValidationFailed
 from threadline.core.throttle import SECOND_FACTOR
+from threadline.crisis.queries import open_count
 from threadline.events.models import OutboxEvent
 from threadline.realtime import presence
 from threadline.realtime.auth import SESSION_WORKSPACE
@@ -168,6 +169,7 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "counts": queries.counts(agent), "side": queries.sidebar(agent), "boot": boot(agent), "strings": strings(),
         "languages": settings.LANGUAGES, "presence_choices": presence.CHOICES, "query": spec.query(),
         "attention": attention_count(agent), "alerts_firing": firing_alert_count(agent),
+        "crises_open": open_count(agent.workspace_id),
     }
     if conversation_id is not None:
         context.update(conversation_context(agent, access_conversation(agent, conversation_id),

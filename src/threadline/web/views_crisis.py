@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from threadline.crisis.actions import (
     do_close_crisis,
+    do_draft_known_issue,
     do_save_notice,
     do_switch_holding_reply,
     holding_text,
@@ -97,3 +98,13 @@ def crisis_notice_view(request: HttpRequest, crisis_id: int) -> HttpResponse:
         do_save_notice(agent, texts=texts, active=active,
                        crisis=access_crisis(agent, crisis_id, Permission.ADMIN_AUTOMATIONS))
     return _room(crisis_id, "notice-on" if active else "notice-off")
+
+
+@require_POST
+@agent_view
+def crisis_known_issue_view(request: HttpRequest, crisis_id: int) -> HttpResponse:
+    agent = request.agent  # type: ignore[attr-defined]
+    texts = {key.removeprefix("text_"): value for key, value in request.POST.items() if key.startswith("text_")}
+    with transaction.atomic():
+        do_draft_known_issue(agent, access_crisis(agent, crisis_id, Permission.ADMIN_AUTOMATIONS), texts)
+    return _room(crisis_id, "campaign")

@@ -96,6 +96,7 @@ def test_the_crisis_room_switches_on_a_holding_reply_and_a_notice(client, admin,
     room = client.get(f"/app/crisis/{crisis.pk}")
     assert room.status_code == 200 and "delivery" in room.content.decode()
     assert client.get("/app/crisis").status_code == 200
+    assert 'id="crisis-nav"' in client.get("/app/").content.decode()  # the inbox shows the open crisis
     on = client.post(f"/app/crisis/{crisis.pk}/holding-reply", {"on": "1", "text": "We know, we are on it."})
     assert on.status_code == 302
     template = Template.objects.get(workspace_id=admin.workspace_id, shortcut=f"crisis-{crisis.pk}")
@@ -164,3 +165,21 @@ def test_the_notice_shows_in_the_widget_and_the_help_center_and_goes(client, adm
         with transaction.atomic():
             do_save_notice(admin, texts={"en": "Deliveries are late today."}, active=False)
     assert "Deliveries are late today." not in client.get("/help/acme/en/").content.decode()
+
+
+def test_a_known_issue_campaign_is_drafted_in_outreach_when_it_is_installed(client, admin):
+    from django.apps import apps
+
+    from threadline.web.tests.admin_helpers import signed_in
+
+    crisis = _crisis(admin)
+    signed_in(client, admin)
+    drafted = client.post(f"/app/crisis/{crisis.pk}/known-issue", {"text_en": "Deliveries are late this week."})
+    crisis.refresh_from_db()
+    if not apps.is_installed("threadline.outreach"):
+        assert drafted.status_code == 409 and crisis.campaign_id is None
+        return
+    assert drafted.status_code == 302
+    campaign = apps.get_model("outreach", "Campaign").objects.get(pk=crisis.campaign_id)
+    assert campaign.workspace_id == admin.workspace_id and campaign.state == "draft" and campaign.source == "crisis"
+    assert client.post(f"/app/crisis/{crisis.pk}/known-issue", {"text_en": "again"}).status_code == 409
