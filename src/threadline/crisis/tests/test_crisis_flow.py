@@ -183,3 +183,30 @@ def test_a_known_issue_campaign_is_drafted_in_outreach_when_it_is_installed(clie
     campaign = apps.get_model("outreach", "Campaign").objects.get(pk=crisis.campaign_id)
     assert campaign.workspace_id == admin.workspace_id and campaign.state == "draft" and campaign.source == "crisis"
     assert client.post(f"/app/crisis/{crisis.pk}/known-issue", {"text_en": "again"}).status_code == 409
+
+
+def test_items_social_receives_are_counted_and_shown_in_the_room(client, admin, run_jobs):
+    from django.apps import apps
+
+    if not apps.is_installed("threadline.social"):
+        pytest.skip("the social domain is not installed")
+    from threadline.channels.base import PublicItemEvent
+    from threadline.social.actions import receive_public_item
+    from threadline.web.tests.admin_helpers import signed_in
+
+    channel = factories.make_api_channel(admin)
+    texts = ["@acme my order #1234 never arrived, this is the third time!!", "where is my package??",
+             "thanks, great service"]
+    with transaction.atomic():
+        items = [receive_public_item(channel, PublicItemEvent(source="x", external_id=f"x-{n}", kind="mention",
+                                                              author_handle=f"@user{n}", text=text))
+                 for n, text in enumerate(texts)]
+    run_jobs()
+    counted = {m.item_id: m for m in Mention.objects.filter(workspace_id=admin.workspace_id)}
+    assert set(counted) == {item.pk for item in items}
+    assert counted[items[0].pk].negative and "topic:delivery" in counted[items[0].pk].keys
+    crisis = _crisis(admin)  # "delivery", by hand
+    signed_in(client, admin)
+    room = client.get(f"/app/crisis/{crisis.pk}").content.decode()
+    assert "my order #1234 never arrived" in room and "where is my package" in room
+    assert "great service" not in room  # not on the crisis's topic
