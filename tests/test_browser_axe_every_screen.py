@@ -49,6 +49,7 @@ SCREENS = {
     "app/admin/webhooks": "/app/admin/webhooks",
     "app/admin/apps": "/app/admin/apps",
     "app/admin/jira": "/app/admin/jira",
+    "app/admin/crm": "/app/admin/crm",
     "app/admin/webhooks/<int:subscription_id>": "/app/admin/webhooks/{webhook}",
     "app/admin/privacy": "/app/admin/privacy",
     "app/admin/routing/preview": "/app/admin/routing/preview?language=he&channel_kind=webchat&priority=normal",
@@ -91,6 +92,7 @@ EXTRA = {  # covered elsewhere at some sizes only: checked here too
     "app/admin/people": "/app/admin/people",
 }
 NOT_SCREENS = {
+    "app/admin/crm/callback": "the OAuth 2 redirect back from the CRM (answers a redirect or the CRM screen's error)",
     "app/reports/export": "a CSV download",
     "app/audit/export": "a CSV download",
     "app/knowledge/files/<int:attachment_id>": "a file",

@@ -187,6 +187,13 @@ API: dict[str, str | None] = {
     "DELETE /api/v1/panel-apps/{app_id}": P.ADMIN_WORKSPACE,
     "GET /api/v1/panel-apps/conversations/{conversation_id}/cards": P.VIEW,
     "POST /api/v1/panel-apps/{app_id}/conversations/{conversation_id}/actions": P.ASSIGN,
+    # crm
+    "GET /api/v1/crm/connections": P.ADMIN_WORKSPACE,
+    "PUT /api/v1/crm/connections/{provider}": P.ADMIN_WORKSPACE,
+    "DELETE /api/v1/crm/connections/{provider}": P.ADMIN_WORKSPACE,
+    "GET /api/v1/crm/contacts/{contact_id}": P.VIEW,
+    "POST /api/v1/crm/contacts/{contact_id}/sync": P.CONTACTS_EDIT,
+    "GET /api/v1/crm/log": P.ADMIN_WORKSPACE,
     # jira
     "GET /api/v1/jira/connection": P.ADMIN_WORKSPACE,
     "PUT /api/v1/jira/connection": P.ADMIN_WORKSPACE,
@@ -414,6 +421,8 @@ APP: dict[str, str | None] = {
     "app/admin/apps": P.ADMIN_WORKSPACE,
     "app/admin/apps/<int:app_id>/<str:operation>": P.ADMIN_WORKSPACE,
     "app/admin/jira": P.ADMIN_WORKSPACE,
+    "app/admin/crm": P.ADMIN_WORKSPACE,
+    "app/admin/crm/<str:provider>/disconnect": P.ADMIN_WORKSPACE,
     "app/admin/webhooks/<int:subscription_id>": P.ADMIN_WORKSPACE,
     "app/admin/webhooks/<int:subscription_id>/delete": P.ADMIN_WORKSPACE,
     "app/admin/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver": P.ADMIN_WORKSPACE,
@@ -519,7 +528,7 @@ def world(client, admin, run_jobs, settings) -> dict[str, Any]:
         "agent_id": target.pk, "membership_id": target.pk, "team_id": team.pk, "channel_id": channel.pk,
         "role_id": CustomRole.objects.get(name="Some").pk, "event_id": channel.inbound_events.first().pk,
         "address": "carol@example.com", "domain": "example.com", "metric": "overview",
-        "event_type": "message.received",
+        "event_type": "message.received", "provider": "hubspot",
     }
     return {"members": members, "ids": ids, "tokens": {k: factories.make_token(m) for k, m in members.items()}}
 

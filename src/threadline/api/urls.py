@@ -61,6 +61,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/panel-apps", "threadline.panelapps.api:router"),
     ("/imports", "threadline.migration.api:router"),
     ("/crises", "threadline.crisis.api:router"),
+    ("/crm", "threadline.crm.api:router"),
 ]
 
 for prefix, path in ROUTERS:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "threadline.social",
     "threadline.panelapps",
     "threadline.crisis",
+    "threadline.crm",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from threadline.api.site import api_root, unknown_path
 from threadline.api.urls import api
 from threadline.channels.inbound import webhook_view
 from threadline.core import health
+from threadline.crm.views import hubspot_webhook
 from threadline.jira.views import jira_webhook
 
 urlpatterns = [
@@ -16,7 +17,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/v1", api_root),
     re_path(r"^api(?:/.*)?$", unknown_path),  # every answer under /api/ is JSON, whatever the path
-    path("hooks/jira/<int:connection_id>/", jira_webhook),  # before the channels' hooks: "jira" is no channel kind
+    # before the channels' hooks: "jira" and "crm" are no channel kinds
+    path("hooks/jira/<int:connection_id>/", jira_webhook),
+    path("hooks/crm/<int:connection_id>/", hubspot_webhook),
     path("hooks/<slug:kind>/<int:channel_id>/", webhook_view),
     path("admin/", admin.site.urls),
     path("setup/", include("threadline.core.views_setup")),

@@ -55,6 +55,8 @@ DURABLE: list[Subscriber] = [
         "contact.created", "contact.updated", "contact.identity_linked", "contact.identity_removed", "contact.merged",
         "contact.unmerged", "contact.deleted", "article.published", "article.updated", "article.unpublished"}),
         interested="threadline.search.subscribers:interested"),
+    Subscriber("crm", "threadline.crm.subscribers:on_event", frozenset({"conversation.updated"}),
+               interested="threadline.crm.subscribers:interested"),
     Subscriber("analytics", "threadline.analytics.subscribers:on_event", frozenset({
         "conversation.created", "conversation.updated", "message.received", "message.created", "conversation.merged",
         "bot.resolved", "bot.handed_over", "bot.abandoned"}), interested="threadline.analytics.subscribers:interested"),

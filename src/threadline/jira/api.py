@@ -21,12 +21,12 @@ from threadline.jira.queries import (
     links_of,
 )
 from threadline.jira.schemas import (
-    ConnectionIn,
-    ConnectionOut,
-    ConnectionSavedOut,
-    CreateIssueIn,
-    IssueLinkOut,
-    LinkIssueIn,
+    JiraConnectionIn,
+    JiraConnectionOut,
+    JiraConnectionSavedOut,
+    JiraCreateIssueIn,
+    JiraIssueLinkOut,
+    JiraLinkIssueIn,
 )
 from threadline.tenancy.permissions import Permission, require
 
@@ -45,7 +45,7 @@ def _link_out(link: IssueLink, base_url: str) -> dict[str, object]:
             "created_issue": link.created_issue, "created_at": link.created_at}
 
 
-@router.get("/connection", response=responses(ConnectionOut), summary="The workspace's Jira site (admins)")
+@router.get("/connection", response=responses(JiraConnectionOut), summary="The workspace's Jira site (admins)")
 def connection_detail(request: HttpRequest) -> dict[str, object]:
     connection = access_connection_settings(actor(request))
     if connection is None:
@@ -53,15 +53,15 @@ def connection_detail(request: HttpRequest) -> dict[str, object]:
     return _connection_out(connection)
 
 
-@router.put("/connection", response=responses(ConnectionSavedOut), summary="Connect the workspace's Jira site (admins)")
-def save_connection(request: HttpRequest, payload: ConnectionIn) -> dict[str, object]:
+@router.put("/connection", response=responses(JiraConnectionSavedOut), summary="Connect the workspace's Jira site (admins)")
+def save_connection(request: HttpRequest, payload: JiraConnectionIn) -> dict[str, object]:
     """The webhook secret is answered once, when the connection is first made."""
     with transaction.atomic():
         connection, secret = do_save_connection(actor(request), **payload.model_dump())
     return _connection_out(connection, secret)
 
 
-@router.get("/conversations/{conversation_id}/issues", response=responses(list[IssueLinkOut]),
+@router.get("/conversations/{conversation_id}/issues", response=responses(list[JiraIssueLinkOut]),
             summary="The Jira issues linked to a conversation")
 def conversation_issues(request: HttpRequest, conversation_id: Id) -> list[dict[str, object]]:
     agent = actor(request)
@@ -72,16 +72,16 @@ def conversation_issues(request: HttpRequest, conversation_id: Id) -> list[dict[
     return [_link_out(link, base_url) for link in links_of(conversation)]
 
 
-@router.post("/conversations/{conversation_id}/issues", response=responses(IssueLinkOut, 201),
+@router.post("/conversations/{conversation_id}/issues", response=responses(JiraIssueLinkOut, 201),
              summary="File a Jira issue from a conversation")
-def create_issue(request: HttpRequest, conversation_id: Id, payload: CreateIssueIn) -> Status[dict[str, object]]:
+def create_issue(request: HttpRequest, conversation_id: Id, payload: JiraCreateIssueIn) -> Status[dict[str, object]]:
     link, connection = file_issue(actor(request), conversation_id, payload.summary, payload.description)
     return Status(201, _link_out(link, connection.base_url))
 
 
-@router.post("/conversations/{conversation_id}/links", response=responses(IssueLinkOut, 201),
+@router.post("/conversations/{conversation_id}/links", response=responses(JiraIssueLinkOut, 201),
              summary="Link an existing Jira issue to a conversation")
-def link_issue(request: HttpRequest, conversation_id: Id, payload: LinkIssueIn) -> Status[dict[str, object]]:
+def link_issue(request: HttpRequest, conversation_id: Id, payload: JiraLinkIssueIn) -> Status[dict[str, object]]:
     link, connection = link_existing(actor(request), conversation_id, payload.issue_key)
     return Status(201, _link_out(link, connection.base_url))
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from threadline.core.schemas import Input
 
 
-class ConnectionOut(Schema):
+class JiraConnectionOut(Schema):
     base_url: str
     email: str
     project_key: str
@@ -19,11 +19,11 @@ class ConnectionOut(Schema):
     webhook_path: str = Field(description="Where Jira's webhook posts (prefix the installation's address)")
 
 
-class ConnectionSavedOut(ConnectionOut):
+class JiraConnectionSavedOut(JiraConnectionOut):
     webhook_secret: str | None = Field(description="Paste into Jira's webhook Secret; shown once, on creation")
 
 
-class ConnectionIn(Input):
+class JiraConnectionIn(Input):
     base_url: str = Field(min_length=1, max_length=300)
     email: str = Field(min_length=3, max_length=254)
     project_key: str = Field(min_length=1, max_length=32)
@@ -32,7 +32,7 @@ class ConnectionIn(Input):
     is_active: bool = True
 
 
-class IssueLinkOut(Schema):
+class JiraIssueLinkOut(Schema):
     id: int
     issue_key: str
     summary: str
@@ -43,10 +43,10 @@ class IssueLinkOut(Schema):
     created_at: dt.datetime
 
 
-class CreateIssueIn(Input):
+class JiraCreateIssueIn(Input):
     summary: str = Field(min_length=1, max_length=255)
     description: str = Field("", max_length=20000)
 
 
-class LinkIssueIn(Input):
+class JiraLinkIssueIn(Input):
     issue_key: str = Field(min_length=3, max_length=64)

@@ -46,6 +46,7 @@ PERIODIC: list[Periodic] = [
     Periodic("threadline.privacy.tasks.run_due_erasures_task", 300),
     Periodic("threadline.privacy.tasks.retention_sweep_task", 3600),
     Periodic("threadline.portal.tasks.prune_sign_ins_task", 3600),
+    Periodic("threadline.crm.tasks.poll_crm_task", 300),
     Periodic("threadline.analytics.tasks.refresh_facts_task", 60),
     Periodic("threadline.analytics.tasks.evaluate_alerts_task", 300),
     Periodic("threadline.analytics.tasks.send_due_reports_task", 300),

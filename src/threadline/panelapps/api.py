@@ -17,27 +17,34 @@ from threadline.panelapps.actions import check_can_run_actions, do_delete_app, d
 from threadline.panelapps.context import context_for
 from threadline.panelapps.models import PanelApp
 from threadline.panelapps.queries import access_active_app, access_app, active_apps, list_apps
-from threadline.panelapps.schemas import ActionIn, ActionOut, AppIn, AppOut, AppPatch, ShownOut
+from threadline.panelapps.schemas import (
+    PanelActionIn,
+    PanelActionOut,
+    PanelAppIn,
+    PanelAppOut,
+    PanelAppPatch,
+    PanelCardOut,
+)
 from threadline.panelapps.showing import run_action, show
 from threadline.tenancy.permissions import Permission, require
 
 router = Router(tags=["panel apps"])
 
 
-@router.get("", response=responses(list[AppOut]), summary="The customer panel's apps (admins)")
+@router.get("", response=responses(list[PanelAppOut]), summary="The customer panel's apps (admins)")
 def apps(request: HttpRequest) -> list[PanelApp]:
     return list(list_apps(actor(request)))
 
 
-@router.post("", response=responses(AppOut, 201), summary="Add an app to the customer panel (admins)")
-def create_app(request: HttpRequest, payload: AppIn) -> Status[PanelApp]:
+@router.post("", response=responses(PanelAppOut, 201), summary="Add an app to the customer panel (admins)")
+def create_app(request: HttpRequest, payload: PanelAppIn) -> Status[PanelApp]:
     with transaction.atomic():
         app = do_save_app(actor(request), None, **payload.model_dump())
     return Status(201, app)
 
 
-@router.patch("/{app_id}", response=responses(AppOut), summary="Change an app (admins)")
-def update_app(request: HttpRequest, app_id: Id, payload: AppPatch) -> PanelApp:
+@router.patch("/{app_id}", response=responses(PanelAppOut), summary="Change an app (admins)")
+def update_app(request: HttpRequest, app_id: Id, payload: PanelAppPatch) -> PanelApp:
     agent = actor(request)
     with transaction.atomic():
         app = access_app(agent, app_id)
@@ -55,7 +62,7 @@ def delete_app(request: HttpRequest, app_id: Id) -> Status[None]:
     return Status(204, None)
 
 
-@router.get("/conversations/{conversation_id}/cards", response=responses(list[ShownOut]),
+@router.get("/conversations/{conversation_id}/cards", response=responses(list[PanelCardOut]),
             summary="Each active app's card about the conversation's customer")
 def cards(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
     agent = actor(request)
@@ -66,9 +73,9 @@ def cards(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
              "card": s.card.model_dump() if s.card else None} for s in show(active_apps(agent.workspace_id), context)]
 
 
-@router.post("/{app_id}/conversations/{conversation_id}/actions", response=responses(ActionOut),
+@router.post("/{app_id}/conversations/{conversation_id}/actions", response=responses(PanelActionOut),
              summary="Run one of the actions an app's card offers (a refund)")
-def run(request: HttpRequest, app_id: Id, conversation_id: Id, payload: ActionIn) -> dict[str, str]:
+def run(request: HttpRequest, app_id: Id, conversation_id: Id, payload: PanelActionIn) -> dict[str, str]:
     agent = actor(request)
     check_can_run_actions(agent)
     conversation = access_conversation(agent, conversation_id, summary=False)

@@ -11,7 +11,7 @@ from pydantic import Field
 from threadline.core.schemas import Input
 
 
-class AppOut(Schema):
+class PanelAppOut(Schema):
     id: int
     name: str
     kind: str
@@ -21,7 +21,7 @@ class AppOut(Schema):
     created_at: dt.datetime
 
 
-class AppIn(Input):
+class PanelAppIn(Input):
     kind: str = Field(description="custom, shopify or woocommerce")
     name: str = Field(min_length=1, max_length=80)
     base_url: str = Field(min_length=1, max_length=300, description="The card URL, shop or WordPress site address")
@@ -31,7 +31,7 @@ class AppIn(Input):
     position: int = Field(0, ge=0, le=1000)
 
 
-class AppPatch(Input):
+class PanelAppPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=80)
     base_url: str | None = Field(None, min_length=1, max_length=300)
     secrets: dict[str, str] | None = None
@@ -39,7 +39,7 @@ class AppPatch(Input):
     position: int | None = Field(None, ge=0, le=1000)
 
 
-class ShownOut(Schema):
+class PanelCardOut(Schema):
     app_id: int
     name: str
     kind: str
@@ -47,9 +47,9 @@ class ShownOut(Schema):
     error: str = Field(description="Why the card could not be read (the app's answer or silence)")
 
 
-class ActionIn(Input):
+class PanelActionIn(Input):
     action: str = Field(min_length=1, max_length=100)
 
 
-class ActionOut(Schema):
+class PanelActionOut(Schema):
     message: str

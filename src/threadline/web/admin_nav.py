@@ -43,6 +43,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("/app/admin/translation", _("Machine translation"), Permission.ADMIN_WORKSPACE, _("Integrations")),
     Section("/app/admin/apps", _("Customer panel apps"), Permission.ADMIN_WORKSPACE, _("Integrations")),
     Section("/app/admin/jira", _("Jira"), Permission.ADMIN_WORKSPACE, _("Integrations")),
+    Section("/app/admin/crm", _("CRM"), Permission.ADMIN_WORKSPACE, _("Integrations")),
     Section("/app/admin/security", _("Sign-in and single sign-on"), Permission.ADMIN_SECURITY, _("Security and privacy")),
     Section("/app/admin/privacy", _("Retention and redaction"), Permission.ADMIN_SECURITY, _("Security and privacy")),
     Section("/app/audit", _("Audit log"), Permission.AUDIT, _("Security and privacy")),
