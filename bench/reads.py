@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import re
 import shutil
@@ -128,15 +129,54 @@ def sign_in(base: str) -> httpx.Client:
     return client
 
 
-def timed(samples: int, call: Callable[[int], httpx.Response]) -> dict[str, float]:
-    times, bad = [], 0
+def server_timing(answer: httpx.Response) -> dict[str, float]:
+    """The server's own account of a request (core/server_timing.py): app, db, gc, conn ms; statements;
+    the collections the garbage collector ran and the oldest generation among them."""
+    figures: dict[str, float] = {}
+    for part in answer.headers.get("server-timing", "").split(","):
+        name, _, rest = part.strip().partition(";")
+        for field in rest.split(";"):
+            key, _, value = field.partition("=")
+            if key == "dur":
+                figures[name] = float(value)
+            elif key == "desc" and name == "db":
+                figures["statements"] = float(value.strip('"'))
+            elif key == "desc" and name == "gc":
+                collections, _, oldest = value.strip('"').partition("/")
+                figures["collections"], figures["gc_generation"] = float(collections), float(oldest)
+    return figures
+
+
+def file_size(path: Path | None) -> int:
+    """The size of `path` now (0 when absent: SQLite removes the WAL file when its last connection closes)."""
+    try:
+        return path.stat().st_size if path is not None else 0
+    except FileNotFoundError:
+        return 0
+
+
+def timed(samples: int, call: Callable[[int], httpx.Response], wal: Path | None = None) -> dict:
+    """Client latency percentiles of `samples` calls, the server's own (`app`) percentiles, and what the server
+    and the SQLite WAL file said about the slowest samples (those over three times the median)."""
+    times, bad, inside = [], 0, []
     for i in range(samples):
+        wal_before = file_size(wal)
         t0 = time.perf_counter()
         answer = call(i)
         times.append((time.perf_counter() - t0) * 1000)
         bad += answer.status_code != 200
-    return {"n": samples, "p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
-            "errors": bad}
+        figures = server_timing(answer)
+        if wal is not None:
+            figures["wal_before_kb"] = wal_before / 1024
+            figures["wal_after_kb"] = file_size(wal) / 1024
+        inside.append(figures)
+    median = percentile(times, 50)
+    slow = [{"ms": round(ms, 1), **figures} for ms, figures in zip(times, inside) if ms > 3 * median]
+    app = [figures["app"] for figures in inside if "app" in figures]
+    return {"n": samples, "p50": median, "p95": percentile(times, 95), "p99": percentile(times, 99),
+            "errors": bad, "app_p50": percentile(app, 50), "app_p99": percentile(app, 99),
+            "statements": max((figures.get("statements", 0) for figures in inside), default=0),
+            "gc_ms": sum(figures.get("gc", 0) for figures in inside), "slow": slow}
 
 
 def kept_database(url: str, *, fresh: bool) -> str:
@@ -170,7 +210,8 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
         database = throwaway_database(database_url, prefix="tlreads")
     with database as url, ServerProcess(
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL=EMAIL, THREADLINE_ADMIN_PASSWORD=PASSWORD,
-        THREADLINE_LOG_LEVEL="WARNING", THREADLINE_EMBEDDED_WORKER="0",
+        THREADLINE_LOG_LEVEL="WARNING", THREADLINE_EMBEDDED_WORKER="0", THREADLINE_SERVER_TIMING="1",
+        THREADLINE_API_RATE_LIMIT="1000000",  # one client asking as fast as it can is the point here
     ) as server:
         server.start(wait=False)
         server.wait_ready(timeout=900)  # migrations on a loaded machine take a while
@@ -253,13 +294,20 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
         found = api.get("/api/v1/contacts", params={"q": emails[0]}).json().get("items", [])
         result["lookup_finds_one"] = len(found) == 1
         rows = []
+        result["load_before"] = os.getloadavg()
         for name, n, call in reads:
             call(0)  # warm
-            figures = timed(n, call)
+            figures = timed(n, call, None if url else data_dir / "threadline.sqlite3-wal")
             rows.append((name, figures))
             say(f"  {name:<28} p50 {figures['p50']:8.1f}  p95 {figures['p95']:8.1f}  p99 {figures['p99']:8.1f} ms"
+                f"  (server p50 {figures['app_p50']:6.1f} p99 {figures['app_p99']:6.1f}, "
+                f"{figures['statements']:.0f} statements, gc {figures['gc_ms']:.0f} ms in all, "
+                f"load {os.getloadavg()[0]:.1f})"
                 f"{'  errors ' + str(figures['errors']) if figures['errors'] else ''}")
+            for sample in figures["slow"][:3]:
+                say(f"      slow: {json.dumps(sample)}")
         result["reads"] = dict(rows)
+        result["load_after"] = os.getloadavg()
         urls = [("API list page 1", "/api/v1/conversations?limit=25"), ("/app/ list", "/app/x/list?view=all"),
                 ("/app/ counts", "/app/x/counts"), ("API conversation", f"/api/v1/conversations/{ids[0]}"),
                 ("API messages", f"/api/v1/conversations/{ids[0]}/messages"),

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if env.flag("SERVER_TIMING"):  # where each request's time went, for bench/reads.py (core/server_timing.py)
+    MIDDLEWARE.insert(0, "threadline.core.server_timing.ServerTimingMiddleware")
 
 ROOT_URLCONF = "threadline.config.urls"
 ASGI_APPLICATION = "threadline.config.asgi.application"
