@@ -27,7 +27,7 @@ from django.db import connections
 
 from threadline.config import env
 from threadline.core import bootstrap
-from threadline.core.warmup import warm_up
+from threadline.core.warmup import warm_up_and_settle
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
 from threadline.jobs.worker import recover_orphans
@@ -120,6 +120,16 @@ def limit_malloc_arenas(count: int = 2) -> None:
         pass
 
 
+def load_application() -> None:
+    """Import the ASGI application and build the URL patterns before the heap is settled
+    (`core.warmup.settle_heap`), so their objects are frozen with the rest; uvicorn finds the module loaded."""
+    from django.urls import get_resolver
+
+    import threadline.config.asgi  # noqa: F401
+
+    get_resolver().url_patterns  # noqa: B018 - populates the resolver
+
+
 def start_edges(host: str, smtp_port: int | None) -> list[Callable[[], None]]:
     """Start the channel edges that listen on ports of their own (an SMTP server for email).
 
@@ -170,6 +180,7 @@ class Command(BaseCommand):
             if not edges:
                 self.say(f"SMTP port {smtp_port} noted; no email channel listens on it yet.")
         close_connections_after_each_request()
+        load_application()
         connections.close_all()  # the threads below open their own connections
 
         threads: list[threading.Thread] = []
@@ -179,12 +190,14 @@ class Command(BaseCommand):
             if recovered:
                 self.say(f"Requeued {recovered} jobs left running by a stopped process.")
             connections.close_all()
-            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up).start()
+            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
             scheduler = Scheduler()
             threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
             for thread in threads:
                 thread.start()
             threads.extend(worker.threads)
+        else:  # no worker to warm up and settle the heap: a thread of its own, so the server listens at once
+            threading.Thread(target=warm_up_and_settle, name="threadline-warm-up", daemon=True).start()
 
         def stop_background() -> None:
             if worker is not None:
