@@ -37,6 +37,7 @@ VARIABLES: dict[str, str] = {
     "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound connections (webhooks, provider APIs, SMTP relays, IMAP hosts) reach private and loopback addresses.",
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
+    "SERVER_TIMING": "1 to add a Server-Timing header to every response: time in Django, in SQL, in garbage collection, opening connections (for benchmarks; see docs/performance.md).",
     "LOG_LEVEL": "Python log level (default INFO).",
     "METRICS_TOKEN": "Bearer token /metrics asks for; without it /metrics answers loopback clients only.",
     "DNS_NAMESERVERS": "Comma-separated host[:port] DNS servers for email domain verification (default: the system's resolver).",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from threadline.core.models import WorkspaceScoped
@@ -71,7 +73,11 @@ class ContactIdentity(WorkspaceScoped):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "kind", "address"], name="uniq_identity_address")
         ]
-        indexes = [models.Index(fields=["workspace", "address"]), models.Index(fields=["workspace", "match_key"])]
+        indexes = [
+            # Lookup by a whole address, any kind, case-insensitively (contacts.queries.search_filter)
+            models.Index(F("workspace"), Lower("address"), name="contacts_identity_lower_addr"),
+            models.Index(fields=["workspace", "match_key"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.address}"

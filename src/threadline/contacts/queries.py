@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from threadline.contacts import identities
@@ -30,6 +31,8 @@ MAX_QUERY = 200
 EXACT_LIMIT = 100  # contacts an exact address can name (one, but for unmerged duplicates across kinds)
 FRAGMENT_LIMIT = 500  # best-ranked contacts a fragment finds
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
+# One token with a digit, "_" or "." in it (or typed with a leading "@"): a handle or an id, never a name
+_HANDLE_LIKE = re.compile(r"^(@[\w.\-]+|[\w\-]*[\d_.][\w.\-]*)$")
 
 
 def _valid_id(value: int) -> bool:
@@ -81,8 +84,9 @@ def access_suggestion(actor: Membership, suggestion_id: int) -> MergeSuggestion:
 
 
 def _address_forms(query: str, region: str) -> set[str]:
-    """The normalized addresses `query` may denote: as typed, as an email, as a phone number in `region`."""
-    forms = {query, query.lower()}
+    """The normalized addresses `query` may denote, lower-cased (the index's form): as typed, as an email, as a
+    phone number in `region`, as a handle typed with a leading "@"."""
+    forms = {query.lower(), query.removeprefix("@").lower()}
     if "@" in query:
         try:
             forms.add(identities.normalize(IdentityKind.EMAIL, query))
@@ -90,10 +94,16 @@ def _address_forms(query: str, region: str) -> set[str]:
             pass
     if _PHONE_LIKE.match(query):
         try:
-            forms.add(identities.normalize(IdentityKind.PHONE, query, region=region))
+            forms.add(identities.normalize(IdentityKind.PHONE, query, region=region).lower())
         except ValidationFailed:
             pass
     return forms
+
+
+def is_address(query: str) -> bool:
+    """Whether `query` is shaped like a whole address (an email, a phone number, a handle or an id), which an
+    exact hit answers alone, rather than words of a name."""
+    return "@" in query or bool(_PHONE_LIKE.match(query) or _HANDLE_LIKE.match(query))
 
 
 def search_filter(actor: Membership, query: str) -> Q:
@@ -101,10 +111,11 @@ def search_filter(actor: Membership, query: str) -> Q:
     search index) or who have an identity at it.
 
     Identity addresses are normalized first: "+972 52-555-1234" and "052-555-1234" (region IL) find the same
-    contact; emails are matched case-insensitively; fragments (words of an address, the start of one, a phone
+    contact; addresses are matched case-insensitively; fragments (words of an address, the start of one, a phone
     number's last four or more digits) are found through the search index (`threadline.search`), never by a
-    scan. A query that is a whole email address or phone number with an exact match returns just the contacts
-    that have it (an index lookup).
+    scan. A query that is a whole email address, phone number or handle (`is_address`) with an exact match
+    returns just the contacts that have it: one lookup in the (workspace, lower(address)) index (migration
+    contacts.0005), whatever the number of contacts.
     """
     query = query.strip()
     if len(query) > MAX_QUERY:
@@ -112,11 +123,11 @@ def search_filter(actor: Membership, query: str) -> Q:
     identities.check_text(query, field="q", max_length=MAX_QUERY)
     region = actor.workspace.default_region
     forms = _address_forms(query, region)
-    # An exact hit on the (workspace, address) index answers in constant time whatever the number of contacts.
-    exact = list(ContactIdentity.objects.filter(workspace_id=actor.workspace_id, address__in=forms)
+    exact = list(ContactIdentity.objects.alias(folded=Lower("address"))
+                 .filter(workspace_id=actor.workspace_id, folded__in=sorted(forms))
                  .values_list("contact_id", flat=True)[:EXACT_LIMIT])
-    if exact and ("@" in query or _PHONE_LIKE.match(query)):
-        return Q(pk__in=exact)  # a whole address or number: only when nothing has it does the fragment search run
+    if exact and is_address(query):
+        return Q(pk__in=exact)  # a whole address: only when nothing has it does the fragment search run
     words = re.sub(r"\D", "", query) if _PHONE_LIKE.match(query) else query
     found = contact_ids(actor.workspace_id, words, limit=FRAGMENT_LIMIT)
     # one list of ids (not an OR of a subquery and a list, which SQLite answers by scanning the contacts)
