@@ -27,8 +27,12 @@ def load(workspace_id: int, found: Found) -> Found:
     }
     for kind, ids in by_kind.items():
         if kind in loaders:
-            for obj in loaders[kind].filter(workspace_id=workspace_id, pk__in=ids):
-                found.objects[(kind, obj.pk)] = obj
+            # By primary key alone, the workspace checked on the rows: `workspace_id = … AND id IN (…)` let
+            # PostgreSQL, whose statistics lag a bulk import, AND a bitmap of the whole workspace's index with
+            # the ids (90 ms for 20 messages of a 1,000,000-message workspace, issue 11).
+            for obj in loaders[kind].filter(pk__in=ids):
+                if obj.workspace_id == workspace_id:
+                    found.objects[(kind, obj.pk)] = obj
     found.hits = [h for h in found.hits if (h.kind, h.object_id) in found.objects]
     return found
 
