@@ -14,6 +14,7 @@ import functools
 import json
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class FakeProvider:
         self.page_size, self.max_pages = page_size, max_pages
         self.rate_limit_every = 0
         self.fail_from: int | None = None
+        self.delay = 0.0  # seconds before each answer (a slow provider, so a test can kill an import mid-run)
         self.requests: list[str] = []
         self.tokens: set[str] = set()
         self.tokens_issued = 0
@@ -115,6 +117,8 @@ class FakeProvider:
         with self._lock:
             self.requests.append(raw_path)
             count = len(self.requests)
+        if self.delay:
+            time.sleep(self.delay)
         if self.fail_from is not None and count >= self.fail_from:
             return _json({"error": "unavailable"}, 503)
         if self.rate_limit_every and count % self.rate_limit_every == 0:
