@@ -60,7 +60,10 @@ def receive_public_item(channel: Channel, event: PublicItemEvent) -> PublicItem 
     if item is not None or event.action in ("remove", "hide", "unhide"):
         return item  # a duplicate, or a change to an item never seen: nothing to keep
     item = _store(channel, event)
-    if item.own:
+    if item.own:  # our own post, or a reply written on the Page itself (outside Threadline)
+        parent = item.parent
+        if parent is not None and not parent.own and parent.status == ItemStatus.OPEN:
+            _set_status(parent, ItemStatus.ANSWERED, "answered_elsewhere")
         return item
     verdict = triaging.verdict_for(channel, item)
     item.category, item.sentiment, item.priority = verdict.category, float(verdict.sentiment), int(verdict.priority)

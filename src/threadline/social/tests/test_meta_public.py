@@ -165,6 +165,13 @@ def test_public_reply_hide_and_delete(client, admin, run_jobs, graph):
     deliver(client, run_jobs, channel, comment(comment=ours.external_id, parent=COMMENT, author=PAGE,
                                                author_name="Threadline Coffee", message="We are sorry, Dana."))
     assert item.children.count() == 1
+    # a reply written on the Page itself (not through Threadline) answers an open comment too
+    deliver(client, run_jobs, channel, comment(comment="826491029384756_1092837465019300", author="5100000000000001",
+                                               author_name="Noa Ben", message="Where is my refund?"))
+    other = PublicItem.objects.get(external_id="826491029384756_1092837465019300")
+    deliver(client, run_jobs, channel, comment(comment="826491029384756_2000000000000099", parent=other.external_id,
+                                               author=PAGE, author_name="Threadline Coffee", message="Sent today!"))
+    assert PublicItem.objects.get(pk=other.pk).status == ItemStatus.ANSWERED
     with transaction.atomic():
         actions.do_moderate(admin, item, "hide", reason="personal data in public")
     run_jobs()
