@@ -41,6 +41,12 @@ PERSONAL_KINDS = {
     "card_number": _("a card or account number"),
 }
 
+# The same msgids as social's choices, so one translation serves both.
+CATEGORY_LABELS = {"question": _("Question"), "complaint": _("Complaint"), "praise": _("Praise"), "spam": _("Spam"),
+                   "abuse": _("Abuse"), "noise": _("Noise")}
+DECISION_LABELS = {"answer_public": _("Answer publicly"), "move_private": _("Move to private"), "hide": _("Hide"),
+                   "do_not_answer": _("Do not answer")}
+
 
 class Reason(str):
     """A sentence (the `str`) with the `code` and `params` it was made from."""

@@ -18,6 +18,7 @@ from threadline.triage.engine import triage_post
 from threadline.triage.models import Provider
 from threadline.triage.providers import PROVIDER_FIELDS
 from threadline.triage.queries import access_settings
+from threadline.triage.reasons import CATEGORY_LABELS, DECISION_LABELS
 from threadline.triage.verdict import PublicPost
 from threadline.web.admin_forms import screen, submit
 from threadline.web.views_admin import admin_screen
@@ -33,6 +34,8 @@ def _page(request: HttpRequest, *, error: Exception | None = None, verdict: Any 
     saved = settings_out(access_settings(agent))
     context: dict[str, Any] = {"saved": saved, "lists": {name: "\n".join(saved[name]) for name in LISTS},
                                "providers": Provider.choices, "verdict": verdict, "tried": tried,
+                               "category": CATEGORY_LABELS.get(verdict.category, "") if verdict else "",
+                               "decision": DECISION_LABELS.get(verdict.decision, "") if verdict else "",
                                "fields": {kind: list(fields) for kind, fields in PROVIDER_FIELDS.items()}}
     return screen(request, TEMPLATE, context, error=error)
 
