@@ -22,17 +22,17 @@ from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
 from threadline.translation import actions, queries
 from threadline.translation.schemas import (
-    DraftsIn,
-    DraftsOut,
+    GlossaryTermIn,
+    GlossaryTermOut,
+    MachineDraftsIn,
+    MachineDraftsOut,
     MessageTranslationOut,
-    PreviewIn,
-    PreviewOut,
-    ReplyIn,
-    ReplyOut,
-    SettingsIn,
-    SettingsOut,
-    TermIn,
-    TermOut,
+    TranslatedReplyIn,
+    TranslatedReplyOut,
+    TranslationPreviewIn,
+    TranslationPreviewOut,
+    TranslationSettingsIn,
+    TranslationSettingsOut,
 )
 
 router = Router(tags=["translation"])
@@ -54,15 +54,15 @@ def settings_out(agent: Membership) -> dict[str, Any]:
                       "remaining": max(0, budget - usage.characters) if budget else None}}
 
 
-@router.get("/settings", response=responses(SettingsOut), summary="The provider, budget and this month's usage")
+@router.get("/settings", response=responses(TranslationSettingsOut), summary="The provider, budget and this month's usage")
 def get_settings(request: HttpRequest) -> dict[str, Any]:
     agent = actor(request)
     require(agent, Permission.ADMIN_WORKSPACE)
     return settings_out(agent)
 
 
-@router.put("/settings", response=responses(SettingsOut), summary="Choose the provider and the monthly budget")
-def put_settings(request: HttpRequest, payload: SettingsIn) -> dict[str, Any]:
+@router.put("/settings", response=responses(TranslationSettingsOut), summary="Choose the provider and the monthly budget")
+def put_settings(request: HttpRequest, payload: TranslationSettingsIn) -> dict[str, Any]:
     agent = actor(request)
     with transaction.atomic():
         actions.do_save_settings(agent, provider=payload.provider, base_url=payload.base_url,
@@ -70,15 +70,15 @@ def put_settings(request: HttpRequest, payload: SettingsIn) -> dict[str, Any]:
     return settings_out(agent)
 
 
-@router.get("/glossary", response=responses(list[TermOut]), summary="The glossary of product terms")
+@router.get("/glossary", response=responses(list[GlossaryTermOut]), summary="The glossary of product terms")
 def list_terms(request: HttpRequest) -> list[Any]:
     agent = actor(request)
     require(agent, Permission.ADMIN_WORKSPACE)
     return queries.glossary_of(agent.workspace_id)
 
 
-@router.post("/glossary", response=responses(TermOut), summary="Add a term or change its mappings")
-def save_term(request: HttpRequest, payload: TermIn) -> Any:
+@router.post("/glossary", response=responses(GlossaryTermOut), summary="Add a term or change its mappings")
+def save_term(request: HttpRequest, payload: GlossaryTermIn) -> Any:
     with transaction.atomic():
         return actions.do_save_glossary_term(actor(request), payload.term, payload.translations)
 
@@ -101,9 +101,9 @@ def translate_message(request: HttpRequest, message_id: Id) -> dict[str, Any]:
     return {"message_id": message_id, "source": shown.source, "target": shown.target, "text": shown.text}
 
 
-@router.post("/conversations/{conversation_id}/preview", response=provider_responses(PreviewOut),
+@router.post("/conversations/{conversation_id}/preview", response=provider_responses(TranslationPreviewOut),
              summary="What a reply written in the agent's language becomes in the customer's")
-def preview(request: HttpRequest, conversation_id: Id, payload: PreviewIn) -> dict[str, Any]:
+def preview(request: HttpRequest, conversation_id: Id, payload: TranslationPreviewIn) -> dict[str, Any]:
     agent = actor(request)
     require(agent, Permission.REPLY)
     done = actions.preview_reply(agent, access_conversation(agent, conversation_id), payload.text)
@@ -111,9 +111,9 @@ def preview(request: HttpRequest, conversation_id: Id, payload: PreviewIn) -> di
             "provider": done.provider}
 
 
-@router.post("/conversations/{conversation_id}/replies", response=provider_responses(ReplyOut),
+@router.post("/conversations/{conversation_id}/replies", response=provider_responses(TranslatedReplyOut),
              summary="Send a reply translated into the customer's language (the original is kept)")
-def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> dict[str, Any]:
+def reply(request: HttpRequest, conversation_id: Id, payload: TranslatedReplyIn) -> dict[str, Any]:
     agent = actor(request)
     require(agent, Permission.REPLY)
     done = actions.preview_reply(agent, access_conversation(agent, conversation_id), payload.text)
@@ -125,9 +125,9 @@ def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> dict[s
             "original": payload.text.strip(), "language": message.language}
 
 
-@router.post("/articles/{article_id}/drafts", response=provider_responses(DraftsOut),
+@router.post("/articles/{article_id}/drafts", response=provider_responses(MachineDraftsOut),
              summary="Machine-translate an article into draft translations for review")
-def article_drafts(request: HttpRequest, article_id: Id, payload: DraftsIn) -> dict[str, Any]:
+def article_drafts(request: HttpRequest, article_id: Id, payload: MachineDraftsIn) -> dict[str, Any]:
     agent = actor(request)
     require(agent, Permission.KNOWLEDGE_EDIT)
     article = access_article(agent, article_id)

@@ -10,7 +10,7 @@ from pydantic import Field
 from threadline.core.schemas import Id
 
 
-class UsageOut(Schema):
+class TranslationUsageOut(Schema):
     month: dt.date
     characters: int = Field(description="Characters sent to the provider this month (UTC)")
     cached_characters: int = Field(description="Characters served from the cache this month")
@@ -19,29 +19,29 @@ class UsageOut(Schema):
     remaining: int | None = Field(description="Characters left this month; null without a limit")
 
 
-class SettingsOut(Schema):
+class TranslationSettingsOut(Schema):
     provider: str = Field(description='"deepl", "google", "libretranslate" or "" (none)')
     base_url: str
     has_key: bool
     monthly_budget: int
     glossary_version: int
-    usage: UsageOut
+    usage: TranslationUsageOut
 
 
-class SettingsIn(Schema):
+class TranslationSettingsIn(Schema):
     provider: str = Field(max_length=32, description='"deepl", "google", "libretranslate" or "" (none)')
     base_url: str = Field("", max_length=500, description="The provider's API root; empty: the provider's own")
     api_key: str | None = Field(None, max_length=500, description="null keeps the stored key, \"\" removes it")
     monthly_budget: int = Field(0, ge=0, le=10**12)
 
 
-class TermIn(Schema):
+class GlossaryTermIn(Schema):
     term: str = Field(min_length=1, max_length=200)
     translations: dict[str, str] = Field(default_factory=dict,
                                          description="Language → what the term becomes; none: kept as it is")
 
 
-class TermOut(Schema):
+class GlossaryTermOut(Schema):
     id: int
     term: str
     translations: dict[str, str]
@@ -54,11 +54,11 @@ class MessageTranslationOut(Schema):
     text: str
 
 
-class PreviewIn(Schema):
+class TranslationPreviewIn(Schema):
     text: str = Field(min_length=1, max_length=20_000, description="The reply, in the agent's language")
 
 
-class PreviewOut(Schema):
+class TranslationPreviewOut(Schema):
     text: str
     translated: str = Field(description="What the customer gets")
     source: str
@@ -66,11 +66,11 @@ class PreviewOut(Schema):
     provider: str
 
 
-class ReplyIn(PreviewIn):
+class TranslatedReplyIn(TranslationPreviewIn):
     channel_id: Id | None = None
 
 
-class ReplyOut(Schema):
+class TranslatedReplyOut(Schema):
     message_id: int
     status: str
     text: str = Field(description="As sent, in the customer's language")
@@ -78,15 +78,15 @@ class ReplyOut(Schema):
     language: str
 
 
-class DraftsIn(Schema):
+class MachineDraftsIn(Schema):
     source_language: str = Field(min_length=2, max_length=16)
 
 
-class DraftOut(Schema):
+class MachineDraftOut(Schema):
     language: str
     translation_id: int
     state: str
 
 
-class DraftsOut(Schema):
-    drafts: list[DraftOut]
+class MachineDraftsOut(Schema):
+    drafts: list[MachineDraftOut]

@@ -15,7 +15,6 @@ async function post(url, body) {
 }
 
 async function translateMessage(box) {
-  started.add(box);
   const target = box.querySelector(".translated");
   try {
     const data = await post(box.dataset.translateUrl, new FormData());
@@ -72,9 +71,15 @@ function wireComposer() {
   syncMode();
 }
 
+// One request at a time: a conversation with many untranslated messages does not fire them all at once
+// (each one writes the cache and the month's usage).
+let queue = Promise.resolve();
+
 function scan() {
   for (const box of document.querySelectorAll('[data-translation="pending"][data-translate-url]')) {
-    if (!started.has(box)) translateMessage(box);
+    if (started.has(box)) continue;
+    started.add(box);
+    queue = queue.then(() => (box.isConnected ? translateMessage(box) : null));
   }
   wireComposer();
 }
