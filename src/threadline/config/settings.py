@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "threadline.panelapps",
     "threadline.crisis",
     "threadline.crm",
+    "threadline.outreach",
 ]
 
 MIDDLEWARE = [

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("threadline.helpcenter.urls")),
     path("", include("threadline.community.urls")),
     path("", include("threadline.surveys.urls")),
+    path("", include("threadline.outreach.urls")),
     path("", include("threadline.web.urls")),
 ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from threadline.channels.models import Channel
 from threadline.consent import keywords, queries
-from threadline.consent.models import ConsentAction, ConsentRecord
+from threadline.consent.models import ConsentAction, ConsentPurpose, ConsentRecord
 from threadline.core.errors import ValidationFailed
 from threadline.events.bus import publish
 from threadline.events.types import DomainEvent
@@ -29,13 +29,15 @@ class ConsentChanged(DomainEvent):
     address: str
     action: str
     source: str
+    purpose: str = ""
 
 
 def _record(channel: Channel, identity_kind: str, address: str, action: str, **fields: object) -> ConsentRecord:
     record = ConsentRecord.objects.create(workspace_id=channel.workspace_id, channel=channel,
                                           identity_kind=identity_kind, address=address, action=action, **fields)
     publish(ConsentChanged(workspace_id=channel.workspace_id, channel_id=channel.pk, identity_kind=identity_kind,
-                           address=address, action=action, source=record.source))
+                           address=address, action=action, source=record.source,
+                           purpose=record.purpose))
     return record
 
 
@@ -69,14 +71,36 @@ def do_record_keyword(
                    provider_message_id=provider_message_id[:255])
 
 
+def check_purpose(purpose: str) -> str:
+    if purpose not in ConsentPurpose.values:
+        raise ValidationFailed(_("The purpose is marketing, transactional or empty (every purpose)."),
+                               code="invalid_purpose", field="purpose")
+    return purpose
+
+
 def do_record_consent(
     actor: Membership, channel: Channel, identity_kind: str, address: str, action: str, *, note: str = "",
+    purpose: str = "",
 ) -> ConsentRecord:
-    """An agent records an opt-out or opt-in the customer gave on another medium (a call, a letter)."""
+    """An agent records an opt-out or opt-in the customer gave on another medium (a call, a letter), for every
+    purpose or only marketing or transactional messages."""
     require(actor, Permission.CONTACTS_EDIT)
+    purpose = check_purpose(purpose)
     if channel.workspace_id != actor.workspace_id:
         raise ValidationFailed(_("That channel is not in this workspace."), code="invalid_channel", field="channel_id")
     if action not in (ConsentAction.OPT_OUT, ConsentAction.OPT_IN):
         raise ValidationFailed(_("Consent can be opt_out or opt_in."), code="invalid_consent_action", field="action")
     return _record(channel, identity_kind, address, action, source=ConsentRecord.Source.AGENT, actor=actor,
-                   note=note[:2000])
+                   note=note[:2000], purpose=purpose)
+
+
+def do_record_unsubscribe(channel: Channel, identity_kind: str, address: str, *, purpose: str,
+                          note: str = "") -> ConsentRecord | None:
+    """The customer withdrew consent themselves (a one-click unsubscribe link, RFC 8058): an opt-out for the
+    purpose of the message they left; None when one is in force already (a second click changes nothing)."""
+    purpose = check_purpose(purpose)
+    current = queries.state(channel, identity_kind, address, purpose)
+    if current is not None and current.action == ConsentAction.OPT_OUT and current.purpose in ("", purpose):
+        return None
+    return _record(channel, identity_kind, address, ConsentAction.OPT_OUT, source=ConsentRecord.Source.LINK,
+                   note=note[:2000], purpose=purpose)

@@ -33,6 +33,7 @@ class ConsentOut(Schema):
     language: str
     source: str
     note: str
+    purpose: str
     created_at: dt.datetime
 
 
@@ -42,6 +43,7 @@ class ConsentIn(Input):
     address: str = Field(min_length=1, max_length=320)
     action: str = Field(description="opt_out or opt_in")
     note: str = Field(default="", max_length=2000)
+    purpose: str = Field(default="", description="marketing, transactional, or empty for every purpose")
 
 
 @router.get("/consent", response=responses(list[ConsentOut]))
@@ -60,5 +62,6 @@ def consent_record(request: HttpRequest, payload: ConsentIn) -> tuple[int, Conse
         raise NotFound(_("No such channel."), code="channel_not_found")
     address = identities.normalize(payload.identity_kind, payload.address, region=member.workspace.default_region)
     with transaction.atomic():
-        record = do_record_consent(member, channel, payload.identity_kind, address, payload.action, note=payload.note)
+        record = do_record_consent(member, channel, payload.identity_kind, address, payload.action, note=payload.note,
+                                   purpose=payload.purpose)
     return Status(201, record)

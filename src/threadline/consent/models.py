@@ -14,13 +14,23 @@ class ConsentAction(models.TextChoices):
     HELP = "help", _("Asked for help")
 
 
+class ConsentPurpose(models.TextChoices):
+    """What a consent covers. Empty: every purpose (a STOP keyword); otherwise only that kind of message."""
+
+    ANY = "", _("Every message")
+    MARKETING = "marketing", _("Marketing")
+    TRANSACTIONAL = "transactional", _("Transactional and service")
+
+
 class ConsentRecord(WorkspaceScoped):
-    """One consent change. The latest opt_out/opt_in for (channel, identity kind, address) is in force."""
+    """One consent change. The latest opt_out/opt_in for (channel, identity kind, address) is in force; a record
+    with a purpose applies to that purpose only, one without to every purpose."""
 
     class Source(models.TextChoices):
         KEYWORD = "keyword", _("Keyword from the customer")
         PROVIDER = "provider", _("Reported by the provider")
         AGENT = "agent", _("Recorded by an agent")
+        LINK = "link", _("Unsubscribe link")
 
     channel = models.ForeignKey("tl_channels.Channel", on_delete=models.CASCADE, related_name="consent_records")
     identity_kind = models.CharField(max_length=16)
@@ -32,6 +42,8 @@ class ConsentRecord(WorkspaceScoped):
     provider_message_id = models.CharField(max_length=255, blank=True)
     actor = models.ForeignKey("tenancy.Membership", null=True, blank=True, on_delete=models.SET_NULL)
     note = models.TextField(blank=True)
+    purpose = models.CharField(max_length=16, choices=ConsentPurpose.choices, blank=True, default="",
+                               help_text=_("Empty: every purpose; else only marketing or transactional messages"))
 
     class Meta:
         indexes = [models.Index(fields=["channel", "identity_kind", "address", "created_at"])]

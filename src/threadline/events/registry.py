@@ -66,6 +66,8 @@ DURABLE: list[Subscriber] = [
     Subscriber("helpcenter", "threadline.helpcenter.subscribers:on_event", frozenset({
         "article.published", "article.updated", "article.unpublished", "article.deleted"})),
     Subscriber("crisis", "threadline.crisis.subscribers:on_event", frozenset({"social.item_received"})),
+    Subscriber("outreach", "threadline.outreach.subscribers:on_event", frozenset({"message.status_changed"}),
+               interested="threadline.outreach.subscribers:interested"),
 ]
 
 IMMEDIATE: list[Subscriber] = [

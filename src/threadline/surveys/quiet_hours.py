@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Protocol
 
-from threadline.surveys.models import SurveySettings
+
+class QuietHours(Protocol):
+    """Anything with quiet hours: the surveys' settings, the outreach settings."""
+
+    quiet_start: dt.time | None
+    quiet_end: dt.time | None
 
 
 def zone(name: str) -> dt.tzinfo:
@@ -16,7 +22,7 @@ def zone(name: str) -> dt.tzinfo:
         return dt.UTC
 
 
-def quiet_until(settings: SurveySettings | None, zone_name: str, moment: dt.datetime) -> dt.datetime | None:
+def quiet_until(settings: QuietHours | None, zone_name: str, moment: dt.datetime) -> dt.datetime | None:
     """When the quiet hours around `moment` end (aware), or None when `moment` is outside them (or there are
     none). Hours may span midnight (21:00–08:00)."""
     if settings is None or settings.quiet_start is None or settings.quiet_end is None:

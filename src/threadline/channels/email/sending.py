@@ -3,7 +3,7 @@
 Headers: a Message-ID carrying the conversation's signed reply token, In-Reply-To and References from the
 conversation's earlier mail, a plus-addressed Reply-To with the token, the subject with `[#id]`, Cc for the
 conversation's participants, a VERP Return-Path so bounces name the message, Auto-Submitted on automatic
-mail and List-Unsubscribe on bulk mail. Body: text and HTML rendered from the brand's template in the
+mail and List-Unsubscribe on bulk mail (with RFC 8058 one-click unsubscribe on outreach mail). Body: text and HTML rendered from the brand's template in the
 conversation's language, with the "reply above this line" marker; attachments; optional DKIM signature.
 
 Relay: `THREADLINE_SMTP_RELAY_URL` or the channel's `relay_url`: `smtp://user:pass@host:587` (STARTTLS when
@@ -267,8 +267,13 @@ def build(message: OutboundMessage, channel: Channel, config: EmailChannelConfig
     if automatic:
         mime["Auto-Submitted"] = "auto-generated"
         mime["X-Auto-Response-Suppress"] = "All"
-    if bulk:
+    one_click = str(stored.metadata.get("list_unsubscribe_url") or "")
+    if one_click.startswith(("https://", "http://")):  # outreach: RFC 8058 one-click, the mailto as fallback
+        mime["List-Unsubscribe"] = f"<{one_click}>, <mailto:{config.address}?subject=unsubscribe%20{token}>"
+        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif bulk:
         mime["List-Unsubscribe"] = f"<mailto:{config.address}?subject=unsubscribe%20{token}>"
+    if bulk:
         mime["Precedence"] = "bulk"
     mime["X-Threadline-Conversation"] = str(conversation.pk)
 
