@@ -62,6 +62,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/imports", "threadline.migration.api:router"),
     ("/crises", "threadline.crisis.api:router"),
     ("/crm", "threadline.crm.api:router"),
+    ("/outreach", "threadline.outreach.api:router"),
 ]
 
 for prefix, path in ROUTERS:

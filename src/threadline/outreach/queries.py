@@ -3,8 +3,6 @@ recipients as CSV, the settings, the proactive rules a widget evaluates."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,24 +60,16 @@ CSV_HEADER = ["contact_id", "contact_name", "status", "reason_code", "reason", "
               "message_id"]
 
 
-def csv_rows(campaign: Campaign) -> Iterator[str]:
-    """The campaign's audit as CSV lines: who received what, on which channel, or why not."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values: list[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
-    yield line(CSV_HEADER)
+def audit_rows(campaign: Campaign) -> Iterator[dict[str, Any]]:
+    """The campaign's audit, row by row (CSV_HEADER's columns): who received what, on which channel, or why not."""
     for row in deliveries(campaign).order_by("id").iterator(chunk_size=2000):
-        yield line([row.contact_id, row.contact.name, row.status, row.reason_code, row.reason,
-                    row.channel.kind if row.channel else "", row.channel_id or "", row.address, row.channel_choice,
-                    int(row.as_template), row.segments, row.due_at.isoformat() if row.due_at else "",
-                    row.sent_at.isoformat() if row.sent_at else "",
-                    row.finished_at.isoformat() if row.finished_at else "", row.message_id or ""])
+        yield {"contact_id": row.contact_id, "contact_name": row.contact.name, "status": row.status,
+               "reason_code": row.reason_code, "reason": row.reason,
+               "channel_kind": row.channel.kind if row.channel else "", "channel_id": row.channel_id or "",
+               "address": row.address, "channel_choice": row.channel_choice, "as_template": int(row.as_template),
+               "sms_segments": row.segments, "due_at": row.due_at.isoformat() if row.due_at else "",
+               "sent_at": row.sent_at.isoformat() if row.sent_at else "",
+               "finished_at": row.finished_at.isoformat() if row.finished_at else "", "message_id": row.message_id or ""}
 
 
 def settings_of(actor: Membership) -> OutreachSettings:
