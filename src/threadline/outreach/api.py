@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from threadline.analytics.export import attachment
 from threadline.api.auth import actor
 from threadline.api.errors import responses
-from threadline.analytics.export import attachment
 from threadline.api.pagination import page, paginate
 from threadline.contacts import identities
 from threadline.contacts.models import Contact, ContactIdentity

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from threadline.channels.models import Channel
@@ -171,5 +170,3 @@ def refusal_sentence(refusal: Refusal) -> str:
     sentence = reason_text(refusal.code, refusal.detail)
     return sentence if not refusal.detail or refusal.detail == sentence else f"{sentence} {refusal.detail}"[:1000]
 
-
-__all__ = ["ANY", "OUTREACH_KINDS", "REASONS", "Reacher", "Refusal", "Route", "_", "reason_text", "render"]

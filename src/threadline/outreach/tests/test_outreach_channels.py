@@ -16,7 +16,12 @@ from django.db import transaction
 from threadline.bot.tests.test_bot_whatsapp import graph, inbound  # noqa: F401 - Meta's Graph API fixture
 from threadline.channels.email.testkit import make_email_channel, running_sink
 from threadline.channels.registry import adapter_for
-from threadline.channels.whatsapp.tests.helpers import PHONE_NUMBER_ID, WABA_ID, make_whatsapp_channel, meta_post
+from threadline.channels.whatsapp.tests.helpers import (
+    PHONE_NUMBER_ID,
+    WABA_ID,
+    make_whatsapp_channel,
+    meta_post,
+)
 from threadline.consent.models import ConsentRecord
 from threadline.contacts.models import Contact
 from threadline.core.time import now

@@ -68,7 +68,7 @@ def test_ten_thousand_recipients_complete_with_a_report(admin, run_jobs, setting
         provider.stop()
     summary = report(Campaign.objects.get(pk=made.pk))
     sent = TOTAL - stopped - no_address
-    print(f"\n{TOTAL} recipients: {elapsed:.1f} s, {ran} jobs, {TOTAL / elapsed:.0f} recipients/s; {summary}")
+    print(f"\n{TOTAL} recipients: {elapsed:.1f} s, {ran} jobs, {TOTAL / elapsed:.0f} recipients/s; {summary}")  # noqa: T201
     assert Campaign.objects.get(pk=made.pk).state == "done"
     assert summary["recipients"] == TOTAL
     assert summary["by_status"] == {"pending": 0, "held": 0, "queued": 0, "delivered": sent - len(refused),
