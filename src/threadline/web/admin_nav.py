@@ -34,6 +34,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("/app/admin/automations", _("Automations"), Permission.ADMIN_AUTOMATIONS, _("Service")),
     Section("/app/admin/bot", _("Answer bot"), Permission.ADMIN_AUTOMATIONS, _("Service")),
     Section("/app/admin/surveys", _("Surveys"), Permission.ADMIN_AUTOMATIONS, _("Service")),
+    Section("/app/outreach", _("Outreach campaigns"), Permission.ANALYTICS, _("Service")),
+    Section("/app/admin/outreach", _("Outreach settings"), Permission.ADMIN_AUTOMATIONS, _("Service")),
     Section("/app/admin/triage", _("Public triage"), Permission.ADMIN_AUTOMATIONS, _("Service")),
     Section("/app/admin/replies", _("Canned replies and macros"), Permission.ADMIN_AUTOMATIONS, _("Service")),
     Section("/app/admin/templates", _("Message templates"), Permission.ADMIN_AUTOMATIONS, _("Service")),

@@ -32,6 +32,7 @@ from threadline.contacts.merge import (
     do_merge_contacts,
     do_unmerge_contacts,
 )
+from threadline.contacts.preferred import REGIONAL, STATED, preferences
 from threadline.contacts.queries import access_contact, access_merge, access_suggestion
 from threadline.conversations.actions import (
     UNSET,
@@ -55,6 +56,8 @@ from threadline.core.errors import NotFound, RateLimited, ValidationFailed
 from threadline.core.throttle import SECOND_FACTOR
 from threadline.crisis.queries import open_count
 from threadline.events.models import OutboxEvent
+from threadline.outreach import queries as outreach_queries
+from threadline.outreach.reach import OUTREACH_KINDS
 from threadline.realtime import presence
 from threadline.realtime.auth import SESSION_WORKSPACE
 from threadline.realtime.dispatch import send_to_group
@@ -218,7 +221,8 @@ def conversation_context(agent: Membership, conversation: Any, merge_query: str 
         "translations": timeline_translations(agent, [i.message for i in items if i.message is not None]),
         "mt": composer_translation(agent, conversation),
         "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
-        "reach": reach, "reply_on": preselected_channel(reach), "ui": ui_of(agent),
+        "reach": reach, "reply_on": preselected_channel(reach, preferred_kinds(conversation)), "ui": ui_of(agent),
+        "channel_kinds": OUTREACH_KINDS,
         "can_reply": has_permission(agent, Permission.REPLY),
         "panel": queries.contact_panel(agent, conversation, merge_query),
         "statuses": Status.choices, "priorities": Priority.choices,
@@ -233,13 +237,23 @@ def conversation_context(agent: Membership, conversation: Any, merge_query: str 
     }
 
 
-def preselected_channel(reach: list[Any]) -> int | None:
-    """The channel "Reply on" starts with: the default when it can deliver, else the first that can; never
-    one that cannot (the agent would write a reply that fails)."""
-    for option in reach:
-        if option.reachable and option.is_default:
-            return int(option.channel_id)
-    return next((int(o.channel_id) for o in reach if o.reachable), None)
+def preferred_kinds(conversation: Any) -> list[tuple[str, str]]:
+    """The contact's preferred channel kinds (stated, then their region's default), contacts/preferred.py."""
+    contact = conversation.contact
+    return preferences(contact, contact.identities.all(),
+                       region_defaults=outreach_queries.region_defaults(conversation.workspace_id))
+
+
+def preselected_channel(reach: list[Any], preferred: list[tuple[str, str]] | None = None) -> int | None:
+    """The channel "Reply on" starts with: the contact's stated preferred channel when it can deliver, else the
+    default (the one they last wrote on) when it can, else their region's default channel, else the first that
+    can; never one that cannot (the agent would write a reply that fails)."""
+    ready = [o for o in reach if o.reachable]
+    kinds = dict((kind, why) for kind, why in reversed(preferred or []))
+    stated = [o for o in ready if kinds.get(o.kind) == STATED]
+    regional = [o for o in ready if kinds.get(o.kind) == REGIONAL]
+    choices = [*stated, *[o for o in ready if o.is_default], *regional, *ready]
+    return int(choices[0].channel_id) if choices else None
 
 
 def ui_of(agent: Membership) -> UiPreference:

@@ -1,6 +1,7 @@
 """Agents fill the workspace's custom fields: a contact's in the customer panel, a conversation's in its
 header (`templatetags/custom_fields.py` renders both boxes). Each posts every field of its box; an empty value
-removes one. Fetch requests get JSON, plain forms a redirect back to the conversation."""
+removes one. Also the contact's stated preferred channel. Fetch requests get JSON, plain forms a redirect back to
+the conversation."""
 
 from __future__ import annotations
 
@@ -50,3 +51,15 @@ def conversation_fields_view(request: HttpRequest, conversation_id: int) -> Http
         do_set_custom_fields(agent, conversation,
                              _posted(request, agent.workspace_id, CustomField.AppliesTo.CONVERSATION))
     return _back(request, {"conversation_id": conversation.pk, "custom_fields": conversation.custom_fields})
+
+
+@require_POST
+@agent_view
+def contact_preferred_channel_view(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """The contact's stated preferred channel kind (empty: learned from where they write, else their region's)."""
+    agent = request.agent  # type: ignore[attr-defined]
+    require(agent, Permission.CONTACTS_EDIT)
+    with transaction.atomic():
+        contact = access_contact(agent, contact_id)
+        do_update_contact(contact, actor=agent, preferred_channel=request.POST.get("preferred_channel", "").strip())
+    return _back(request, {"contact_id": contact.pk, "preferred_channel": contact.preferred_channel})

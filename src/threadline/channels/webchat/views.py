@@ -33,6 +33,7 @@ from threadline.core import jsonsafe, security_headers
 from threadline.core.client_address import client_address
 from threadline.core.errors import NotFound, PermissionDenied, RateLimited, ThreadlineError, ValidationFailed
 from threadline.crisis.queries import active_notice
+from threadline.outreach.queries import widget_rules
 from threadline.realtime.dispatch import send_to_group
 from threadline.realtime.groups import contact_group
 
@@ -126,6 +127,7 @@ def config_view(request: HttpRequest, channel_id: int) -> HttpResponse:
             "agents_available": queries.agents_available(channel),
             "launcher_label": _("Chat with us"),
             "notice": active_notice(channel.workspace_id, language, channel.workspace.default_language),
+            "proactive": widget_rules(channel.workspace_id, language), "dismiss_label": _("Dismiss"),
         }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"

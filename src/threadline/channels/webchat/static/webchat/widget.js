@@ -6,7 +6,10 @@
  *   Threadline("identify", { token });   // a JWT your server signs (HS256, the channel's secret): sub, email, name, phone, iat, exp
  *   Threadline("setAttributes", { plan: "pro" });
  *   Threadline("track", "checkout_failed", { order: 123 });
- *   Threadline("on", "unread" | "open" | "close" | "ready" | "identified" | "error", callback);
+ *   Threadline("on", "unread" | "open" | "close" | "ready" | "identified" | "error" | "proactive", callback);
+ *   Threadline.proactive("name");        // show the proactive message of the rule with this call name (also Threadline("proactive", "name"))
+ * Proactive messages (rules set in /app/admin/outreach) also show by themselves on pages whose address matches a
+ * rule's pattern, or after a rule's seconds on the page; each at most once per page, never while the chat is open.
  *   // error {code: "identity_expired"}: the identity token ran out; call identify again with a fresh one
  */
 (function () {
@@ -64,6 +67,7 @@
 
   function setOpen(value) {
     open = value;
+    if (open && bubble) { bubble.remove(); bubble = null; }
     if (!frame) return;
     layout();
     launcher.setAttribute("aria-expanded", String(open));
@@ -86,6 +90,7 @@
       case "setAttributes": toFrame("setAttributes", args[0] || {}); break;
       case "track": toFrame("track", { name: args[0], properties: args[1] || {} }); break;
       case "on": (listeners[args[0]] = listeners[args[0]] || []).push(args[1]); break;
+      case "proactive": proactiveCall(args[0]); break;
       default: if (window.console) console.warn("Threadline: unknown command", command);
     }
   }
@@ -124,6 +129,54 @@
     if (config.offline === "hide" && !config.agents_available) launcher.style.display = "none";
     document.body.appendChild(launcher);
     if (open) setOpen(true);
+    startProactive();
+  }
+
+  // ── proactive messages: a bubble by the launcher; a click opens the chat ──
+  var shownRules = {};
+  var bubble = null;
+  function pattern(glob) {
+    return new RegExp("^" + String(glob).replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+  }
+  function showProactive(rule) {
+    if (!config || open || shownRules[rule.id] || !launcher) return;
+    shownRules[rule.id] = true;
+    if (bubble) bubble.remove();
+    var side = config.position === "left" ? "left" : "right";
+    bubble = document.createElement("div");
+    bubble.id = "threadline-proactive";
+    bubble.setAttribute("role", "status");
+    bubble.dir = config.direction || "ltr";
+    bubble.lang = config.language || "";
+    bubble.style.cssText = "position:fixed;bottom:88px;" + side + ":20px;max-width:min(300px,calc(100vw - 40px));" +
+      "background:#fff;color:#111827;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.2);padding:12px 36px 12px 14px;" +
+      "font:15px/1.4 system-ui,sans-serif;cursor:pointer;z-index:2147483646;white-space:pre-line;";
+    var text = document.createElement("span");
+    text.className = "threadline-proactive-text";
+    text.textContent = rule.text;
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.textContent = "\u00d7";
+    dismiss.setAttribute("aria-label", config.dismiss_label || "Dismiss");
+    dismiss.style.cssText = "position:absolute;top:4px;inset-inline-end:6px;border:0;background:none;font-size:20px;" +
+      "line-height:1;cursor:pointer;color:#6b7280;";
+    dismiss.addEventListener("click", function (event) { event.stopPropagation(); bubble.remove(); bubble = null; });
+    bubble.appendChild(text);
+    bubble.appendChild(dismiss);
+    bubble.addEventListener("click", function () { bubble.remove(); bubble = null; setOpen(true); });
+    document.body.appendChild(bubble);
+    emit("proactive", { id: rule.id, text: rule.text });
+  }
+  function proactiveCall(name) {
+    ((config && config.proactive) || []).forEach(function (rule) {
+      if (rule.trigger === "call" && rule.call_name === name) showProactive(rule);
+    });
+  }
+  function startProactive() {
+    (config.proactive || []).forEach(function (rule) {
+      if (rule.trigger === "url" && pattern(rule.url_pattern).test(location.href)) showProactive(rule);
+      else if (rule.trigger === "time") setTimeout(function () { showProactive(rule); }, rule.seconds * 1000);
+    });
   }
 
   window.addEventListener("message", function (event) {
@@ -151,6 +204,7 @@
     }
   });
 
+  api.proactive = function (name) { api("proactive", name); };
   window.Threadline = api;
   function start() {
     fetch(base + "/widget/" + encodeURIComponent(channel) + "/config?lang=" + encodeURIComponent(navigator.language || ""))
