@@ -9,21 +9,14 @@ import io
 import pytest
 from django.test import Client
 
-from threadline.channels.sms.tests.helpers import PUBLIC_URL, fixture, make_twilio_channel
+from threadline.channels.sms.tests.helpers import make_twilio_channel
 from threadline.conversations.models import Conversation, Tag
 from threadline.outreach.models import Campaign, OutreachDelivery
-from threadline.outreach.testkit import MESSAGES_PATH, contact, twilio_provider
+from threadline.outreach.testkit import MESSAGES_PATH, contact
 from threadline.testing import factories
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def twilio(settings):
-    settings.PUBLIC_URL = PUBLIC_URL
-    provider = twilio_provider(fixture("send_response.json"))
-    yield provider
-    provider.stop()
 
 
 def bearer(member) -> Client:

@@ -10,25 +10,17 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from threadline.channels.sms.tests.helpers import PUBLIC_URL, fixture, make_twilio_channel, twilio_post
+from threadline.channels.sms.tests.helpers import make_twilio_channel, twilio_post
 from threadline.consent.actions import do_record_consent
 from threadline.conversations.models import Conversation, ConversationEvent, Message
 from threadline.outreach.models import Campaign, OutreachDelivery
-from threadline.outreach.testkit import MESSAGES_PATH, campaign, contact, rows, settings, twilio_provider
+from threadline.outreach.testkit import MESSAGES_PATH, campaign, contact, rows, settings
 from threadline.surveys.tests.helpers import sms
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
 
-
-@pytest.fixture
-def twilio(settings):  # noqa: F811 - pytest-django's settings
-    settings.PUBLIC_URL = PUBLIC_URL
-    provider = twilio_provider(fixture("send_response.json"), refuse={"+420601123456"},
-                               refusal=fixture("send_error_21610.json"))
-    yield provider
-    provider.stop()
 
 
 def sent_to(provider) -> list[str]:

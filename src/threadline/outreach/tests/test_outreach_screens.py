@@ -10,12 +10,12 @@ import re
 import pytest
 from django.db import transaction
 
-from threadline.channels.sms.tests.helpers import PUBLIC_URL, fixture, make_twilio_channel
+from threadline.channels.sms.tests.helpers import make_twilio_channel
 from threadline.contacts.actions import do_add_identity
 from threadline.contacts.models import Contact
 from threadline.conversations.models import Conversation
 from threadline.outreach.models import Campaign, OutreachSettings, ProactiveRule
-from threadline.outreach.testkit import contact, twilio_provider
+from threadline.outreach.testkit import contact
 from threadline.outreach.testkit import settings as save_settings
 from threadline.tenancy.models import Role
 from threadline.testing import factories
@@ -23,13 +23,6 @@ from threadline.web.tests.helpers import FETCH, customer_writes
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def twilio(settings):
-    settings.PUBLIC_URL = PUBLIC_URL
-    provider = twilio_provider(fixture("send_response.json"))
-    yield provider
-    provider.stop()
 
 
 def test_an_admin_previews_saves_sends_and_reads_the_report(client, admin, run_jobs, twilio):
