@@ -222,9 +222,13 @@ def do_cancel_campaign(actor: Membership, campaign: Campaign) -> Campaign:
 
 
 def _enqueue(campaign_id: int, at: dt.datetime | None = None) -> None:
+    """A batch job for the campaign now, or at `at` (one job per campaign and moment: notifications held until
+    the same moment wake it once)."""
     from threadline.outreach.tasks import send_campaign_task
 
-    send_campaign_task.enqueue(campaign_id, run_after=at)
+    later = at is not None and at > now()
+    send_campaign_task.enqueue(campaign_id, run_after=at,
+                               unique_key=f"outreach:{campaign_id}:{at.isoformat()}" if later and at else None)
 
 
 # ── notifications ────────────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,8 @@
  *   Threadline("on", "unread" | "open" | "close" | "ready" | "identified" | "error" | "proactive", callback);
  *   Threadline.proactive("name");        // show the proactive message of the rule with this call name (also Threadline("proactive", "name"))
  * Proactive messages (rules set in /app/admin/outreach) also show by themselves on pages whose address matches a
- * rule's pattern, or after a rule's seconds on the page; each at most once per page, never while the chat is open.
+ * rule's pattern, or after a rule's seconds on the page; each at most once per page, one at a time, never while the
+ * chat is open.
  *   // error {code: "identity_expired"}: the identity token ran out; call identify again with a fresh one
  */
 (function () {
@@ -139,9 +140,8 @@
     return new RegExp("^" + String(glob).replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
   }
   function showProactive(rule) {
-    if (!config || open || shownRules[rule.id] || !launcher) return;
+    if (!config || open || shownRules[rule.id] || !launcher || bubble) return;  // one at a time, never over the chat
     shownRules[rule.id] = true;
-    if (bubble) bubble.remove();
     var side = config.position === "left" ? "left" : "right";
     bubble = document.createElement("div");
     bubble.id = "threadline-proactive";
