@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from typing import Any, ClassVar
 
@@ -87,6 +88,7 @@ class MentionIn(BaseModel):
     """A public post from a listening source (docs/social.md, "The social mentions shape")."""
 
     type: str = "social_mention"
+    action: str = Field(default="add", pattern=r"^(add|edited|remove)$")
     source: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     external_id: str = Field(min_length=1, max_length=255)
     parent_external_id: str = Field(default="", max_length=255)
@@ -137,7 +139,10 @@ class ApiAdapter:
         document = self._document(request)
         if document.get("type") == "social_mention":
             mention = self._mention(document)
-            return f"social:{mention.source}:{mention.external_id}"
+            key = f"social:{mention.source}:{mention.external_id}"
+            if mention.action == "add":
+                return key
+            return f"{key}:{mention.action}:{hashlib.sha256(request.body).hexdigest()[:16]}"
         message_id = document.get("message_id")
         if not isinstance(message_id, str) or not message_id:
             raise PayloadError("message_id (a non-empty string) is required")
@@ -178,7 +183,7 @@ class ApiAdapter:
         mention = self._mention(document)
         handle = mention.author.handle.strip()
         return PublicItemEvent(
-            source=mention.source, external_id=mention.external_id, kind="reply" if mention.parent_external_id
+            source=mention.source, external_id=mention.external_id, action=mention.action, kind="reply" if mention.parent_external_id
             else "mention", parent_external_id=mention.parent_external_id, author_kind="external",
             author_address=f"{mention.source}:{handle.lower()}", author_handle=handle,
             author_name=mention.author.name, author_reach=mention.author.followers, text=mention.text,

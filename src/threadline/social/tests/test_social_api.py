@@ -58,6 +58,21 @@ def test_mentions_shape_is_verified_idempotent_and_triaged(client, admin, run_jo
     assert payload["channel_kind"] == "social_api" and payload["item_id"] == x.pk
 
 
+def test_edits_and_removals_from_a_listening_source(client, admin, run_jobs):
+    channel = make_api_channel(admin)
+    push(client, channel, mention())
+    push(client, channel, mention(action="edited", text="@threadline_coffee all sorted now, thanks!"))
+    push(client, channel, mention(action="edited", text="@threadline_coffee all sorted now, thanks!"), status=200)
+    assert push(client, channel, mention(action="deleted", external_id="9"), status=400).json()["code"] == \
+        "invalid_payload"
+    run_jobs()
+    item = PublicItem.objects.get()
+    assert item.text.endswith("all sorted now, thanks!") and item.edited_at is not None
+    push(client, channel, mention(action="remove"))
+    run_jobs()
+    assert PublicItem.objects.get().removed
+
+
 def test_known_customer_by_handle(client, admin, run_jobs):
     channel = make_api_channel(admin)
     with transaction.atomic():
