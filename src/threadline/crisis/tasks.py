@@ -1,7 +1,10 @@
-"""The crisis alert mail: one message per member who sees reports (analytics.view), in their language."""
+"""The crisis alert mail (one message per member who sees reports, analytics.view, in their language) and the
+hourly pruning of the detector's mentions past `MENTION_DAYS` (the crisis room's evidence; the detector's
+state per series holds the baseline, so nothing older is read)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
@@ -9,12 +12,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from threadline.core import mail
-from threadline.crisis.models import Crisis
+from threadline.core.time import now
+from threadline.crisis.models import Crisis, Mention
 from threadline.jobs.registry import task
 from threadline.tenancy.models import Workspace
 from threadline.tenancy.permissions import Permission, holders
 
 logger = logging.getLogger(__name__)
+MENTION_DAYS = 90
+PRUNE_BATCH = 5_000
 
 
 def crisis_text(crisis: Crisis, workspace: Workspace) -> tuple[str, str]:
@@ -41,3 +47,11 @@ def mail_crisis_task(crisis_id: int) -> int:
         sent += mail.send(member.user.email, subject, body)
     logger.info("crisis %s: %s members mailed", crisis_id, sent)
     return sent
+
+
+@task(max_attempts=3)
+def prune_mentions_task() -> int:
+    """Delete counted mentions older than MENTION_DAYS, a batch at a time (the next run takes the rest)."""
+    cutoff = now() - dt.timedelta(days=MENTION_DAYS)
+    old = list(Mention.objects.filter(posted_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:PRUNE_BATCH])
+    return Mention.objects.filter(pk__in=old).delete()[0] if old else 0

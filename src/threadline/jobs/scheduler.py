@@ -52,6 +52,7 @@ PERIODIC: list[Periodic] = [
     Periodic("threadline.analytics.tasks.send_due_reports_task", 300),
     Periodic("threadline.surveys.tasks.send_due_surveys_task", 60),
     Periodic("threadline.surveys.tasks.send_scheduled_nps_task", 3600),
+    Periodic("threadline.crisis.tasks.prune_mentions_task", 3600),
 ]
 
 

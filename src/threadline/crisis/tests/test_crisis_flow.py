@@ -65,9 +65,15 @@ def test_a_replayed_spike_opens_one_crisis_on_its_topic_and_mails_the_team(admin
     assert not Crisis.objects.filter(workspace_id=other.workspace_id).exists()
 
 
-def test_a_calm_replay_opens_nothing(admin):
-    replay(admin.workspace_id, stream(3, total=700))
+def test_a_calm_replay_opens_nothing_and_old_mentions_are_pruned(admin):
+    from threadline.crisis.tasks import prune_mentions_task
+
+    replay(admin.workspace_id, stream(3, total=700))  # January 2026: long past the 90 days kept
     assert not Crisis.objects.exists() and Mention.objects.count() == 700
+    with transaction.atomic():
+        on_event("social.item_received", {"workspace_id": admin.workspace_id, "item_id": 1,
+                                          "created_at": dt.datetime.now(dt.UTC).isoformat()}, 5_000)
+    assert prune_mentions_task() == 700 and list(Mention.objects.values_list("outbox_id", flat=True)) == [5_000]
 
 
 def test_the_subscriber_is_registered_and_tolerates_other_payloads(admin):
