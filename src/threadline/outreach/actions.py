@@ -241,11 +241,14 @@ def check_variables(variables: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def do_notify(actor: Membership, event: str, contact: Contact, *, variables: Mapping[str, Any] | None = None,
-              key: str = "") -> tuple[OutreachDelivery, bool]:
+              key: str = "", purpose: str = "") -> tuple[OutreachDelivery, bool]:
     """An event from the caller's system (order_delayed...) for one contact: a recipient row of the event's
-    notification, sent by a job under the same rules as a campaign. (row, created): a repeated `key` returns
-    the first row."""
+    notification, sent by a job under the same rules as a campaign (`purpose`, when given, instead of the
+    notification's: which consent applies). (row, created): a repeated `key` returns the first row."""
     require(actor, Permission.REPLY)
+    if purpose and purpose not in Purpose.values:
+        raise ValidationFailed(_("The purpose is marketing or transactional."), code="invalid_purpose",
+                               field="purpose")
     campaign = Campaign.objects.filter(workspace_id=actor.workspace_id, kind=Campaign.Kind.NOTIFICATION,
                                        event=event, state=Campaign.State.ACTIVE).first()
     if campaign is None:
@@ -258,7 +261,7 @@ def do_notify(actor: Membership, event: str, contact: Contact, *, variables: Map
         if found is not None:
             return found, False
     row = OutreachDelivery.objects.create(workspace_id=actor.workspace_id, campaign=campaign, contact=contact,
-                                          variables=clean, key=key)
+                                          variables=clean, key=key, purpose=purpose)
     Campaign.objects.filter(pk=campaign.pk).update(recipients=campaign.recipients + 1)
     _enqueue(campaign.pk)
     return row, True
@@ -349,7 +352,8 @@ def _decide(campaign: Campaign, rows: list[OutreachDelivery], moment: dt.datetim
         conversation = active.get(contact.pk) or Conversation(
             workspace_id=contact.workspace_id, contact=contact, status=Status.SOLVED, solved_at=moment,
             subject=(campaign.subject or campaign.name)[:500], language=contact.language)
-        route = reacher.choose(contact, identities, learned.get(contact.pk, ""), conversation, variables)
+        route = reacher.choose(contact, identities, learned.get(contact.pk, ""), conversation, variables,
+                               row.purpose)
         if isinstance(route, Refusal):
             _skip(row, route, moment)
             continue
@@ -379,7 +383,7 @@ def _send(campaign: Campaign, row: OutreachDelivery, route: Any, conversation: C
         metadata["template"] = route.template
         text = f"{_('Template %(name)s') % {'name': route.template['name']}}: {text}"[:MAX_MESSAGE]
     if route.channel.kind == "email":
-        metadata["bulk"] = campaign.purpose == Purpose.MARKETING
+        metadata["bulk"] = (row.purpose or campaign.purpose) == Purpose.MARKETING
         metadata["list_unsubscribe_url"] = unsubscribe_url(row.pk)
     hints = getattr(adapter_for(route.channel.kind), "send_hints", None)
     segments_count = 0
@@ -447,12 +451,12 @@ def do_unsubscribe(delivery: OutreachDelivery) -> bool:
     if delivery.channel is None or delivery.message is None or delivery.message.identity is None:
         return False
     identity = delivery.message.identity
-    record = do_record_unsubscribe(delivery.channel, identity.kind, identity.address,
-                                   purpose=delivery.campaign.purpose,
+    purpose = delivery.purpose or delivery.campaign.purpose
+    record = do_record_unsubscribe(delivery.channel, identity.kind, identity.address, purpose=purpose,
                                    note=_("Unsubscribe link of the campaign %(name)s") % {"name": delivery.campaign.name})
     if record is not None:
         record_event(delivery.message.conversation, "outreach_unsubscribed", campaign_id=delivery.campaign_id,
-                     channel_id=delivery.channel_id, purpose=delivery.campaign.purpose)
+                     channel_id=delivery.channel_id, purpose=purpose)
     return record is not None
 
 

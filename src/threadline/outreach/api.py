@@ -158,7 +158,8 @@ def notify(request: HttpRequest, payload: NotificationIn) -> Any:
     require(member, Permission.REPLY)
     contact = _contact(member, payload.contact)
     with transaction.atomic():
-        row, created = actions.do_notify(member, payload.event, contact, variables=payload.variables, key=payload.key)
+        row, created = actions.do_notify(member, payload.event, contact, variables=payload.variables, key=payload.key,
+                                         purpose=payload.purpose)
     return Status(202 if created else 200, row)
 
 

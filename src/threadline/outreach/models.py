@@ -98,6 +98,8 @@ class OutreachDelivery(WorkspaceScoped):
                                 related_name="+")
     variables = models.JSONField(default=dict, blank=True)
     key = models.CharField(max_length=200, blank=True, help_text=_("The caller's idempotency key (notifications)"))
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, blank=True,
+                               help_text=_("The notification's own purpose; empty: the campaign's"))
     due_at = models.DateTimeField(null=True, blank=True)
     segments = models.PositiveIntegerField(default=0)
     as_template = models.BooleanField(default=False)

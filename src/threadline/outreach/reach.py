@@ -97,17 +97,18 @@ class Reacher:
         return found
 
     def choose(self, contact: Contact, identities: Sequence[ContactIdentity], learned: str,
-               conversation: Conversation, variables: Mapping[str, str]) -> Route | Refusal:
+               conversation: Conversation, variables: Mapping[str, str], purpose: str = "") -> Route | Refusal:
+        """The route for one recipient; `purpose` overrides the campaign's (a notification's own)."""
         first: Refusal | None = None
         for kind, why in self.candidates(contact, identities, learned):
-            found = self._try(kind, why, identities, conversation, variables)
+            found = self._try(kind, why, identities, conversation, variables, purpose or self.campaign.purpose)
             if isinstance(found, Route):
                 return found
             first = first or found
         return first or Refusal("no_reachable_channel")
 
     def _try(self, kind: str, why: str, identities: Sequence[ContactIdentity], conversation: Conversation,
-             variables: Mapping[str, str]) -> Route | Refusal:
+             variables: Mapping[str, str], purpose: str) -> Route | Refusal:
         channel = self.channels.get(kind)
         if channel is None:
             return Refusal("no_channel")
@@ -115,7 +116,6 @@ class Reacher:
         identity = next((i for i in identities if i.kind == adapter.identity_kind), None)
         if identity is None:
             return Refusal("no_identity", channel=channel)
-        purpose = self.campaign.purpose
         if is_opted_out(channel, identity.kind, identity.address, purpose):
             return Refusal("opted_out", channel=channel)
         if purpose == Purpose.MARKETING and self.settings.marketing_requires_opt_in:

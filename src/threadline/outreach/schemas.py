@@ -99,6 +99,7 @@ class DeliveryOut(Schema):
     channel_choice: str
     address: str
     message_id: int | None
+    purpose: str
     as_template: bool
     segments: int
     due_at: dt.datetime | None
@@ -134,6 +135,7 @@ class NotificationIn(Input):
     contact: ContactRef
     variables: dict[str, Any] = Field(default_factory=dict)
     key: str = Field("", max_length=200, description="Your idempotency key: the same key is one notification")
+    purpose: str = Field("", description="marketing or transactional; empty: the notification's own")
 
 
 class SettingsIn(Input):

@@ -145,3 +145,28 @@ def test_settings_are_checked(api):
                       ({"region_defaults": {"Thailand": "line"}}, "invalid_region_defaults")):
         answer = api.put("/api/v1/outreach/settings", bad, content_type="application/json")
         assert answer.status_code == 400 and answer.json()["code"] == code
+
+
+def test_a_notification_may_name_its_own_purpose_and_the_consent_for_it_applies(api, admin, run_jobs, twilio):
+    from django.db import transaction
+
+    from threadline.consent.actions import do_record_consent
+
+    channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    contact(admin, "Dana", phone="+14155550330")
+    with transaction.atomic():
+        do_record_consent(admin, channel, "phone", "+14155550330", "opt_out", purpose="marketing")
+    api.post("/api/v1/outreach/campaigns", {"name": "Back in stock", "kind": "notification", "event": "restock",
+                                            "purpose": "transactional", "messages": {"en": "{{item}} is back"}},
+             content_type="application/json")
+    body = {"event": "restock", "contact": {"phone": "+14155550330"}, "variables": {"item": "The blue vase"}}
+    service = api.post("/api/v1/outreach/notifications", body, content_type="application/json").json()
+    ad = api.post("/api/v1/outreach/notifications", {**body, "purpose": "marketing"},
+                  content_type="application/json").json()
+    assert (service["purpose"], ad["purpose"]) == ("", "marketing")
+    bad = api.post("/api/v1/outreach/notifications", {**body, "purpose": "gossip"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_purpose"
+    run_jobs()
+    rows = {r.pk: r for r in OutreachDelivery.objects.all()}
+    assert rows[service["id"]].status == "delivered"
+    assert (rows[ad["id"]].status, rows[ad["id"]].reason_code) == ("skipped", "opted_out")
