@@ -72,7 +72,12 @@ from threadline.tenancy.permissions import Permission, has_permission, require
 from threadline.tenancy.queries import access_agent, access_team, list_agents
 from threadline.tenancy.signin import upgrade_to_second_factor
 from threadline.translation.actions import do_send_translated_reply, preview_reply
-from threadline.translation.queries import composer_translation, timeline_translations
+from threadline.translation.queries import (
+    agent_language,
+    agent_languages,
+    composer_translation,
+    timeline_translations,
+)
 from threadline.web import actions, queries
 from threadline.web.admin_nav import sections_for
 from threadline.web.models import SavedView, TotpDevice, UiPreference
@@ -640,7 +645,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     user = agent.user
     context: dict[str, Any] = {"agent": agent, "languages": settings.LANGUAGES,
-                               "time_zones": sorted(zoneinfo.available_timezones())}
+                               "time_zones": sorted(zoneinfo.available_timezones()),
+                               "reads": agent_languages(agent), "reads_into": agent_language(agent)}
     device = TotpDevice.objects.filter(user=user).first()
     status = 200
     if request.method == "POST":

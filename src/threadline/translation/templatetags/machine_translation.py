@@ -14,3 +14,8 @@ def language_name(code: str) -> str:
         return str(get_language_info(code)["name_translated"])
     except KeyError:
         return code
+
+
+@register.filter
+def language_names(codes: list[str]) -> str:
+    return ", ".join(language_name(code) for code in codes)

@@ -209,3 +209,8 @@ def test_an_article_is_machine_translated_into_drafts(client, admin, configure, 
     html = client.get(f"/app/knowledge/{english.article_id}/cs").content.decode()
     assert "kb-machine-note" in html
     assert usage_of(admin.workspace_id).characters > 0 and CachedTranslation.objects.count() == 4
+
+
+def test_settings_say_which_languages_the_agent_reads(agent_client):
+    html = agent_client.get("/app/settings").content.decode()
+    assert 'id="reads-languages"' in html
