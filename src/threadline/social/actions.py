@@ -152,11 +152,16 @@ def link_conversation(item: PublicItem) -> Conversation:
         provider_message_id=f"public:{item.source}:{item.external_id}", sender_kind=kind, sender_address=address,
         sender_name=item.author_name or item.author_handle, sender_verified=bool(item.author_address),
         text=item.text or _("(a public item without text)"), sent_at=item.posted_at,
-        metadata={"public_item": {"id": item.pk, "source": item.source, "url": item.url, "kind": item.kind}}))
+        metadata={"public_item": _reference(item)}))
     item.conversation, item.contact = message.conversation, message.conversation.contact
     item.save(update_fields=["conversation", "contact", "updated_at"])
     record_event(message.conversation, "social_linked", item_id=item.pk, source=item.source, url=item.url)
     return message.conversation
+
+
+def _reference(item: PublicItem) -> dict[str, Any]:
+    """What a message of the conversation keeps of the public item it is (or answers): shown on the timeline."""
+    return {"id": item.pk, "source": item.source, "url": item.url, "kind": item.kind}
 
 
 def route_to_team(item: PublicItem, team: Team) -> None:
@@ -262,7 +267,7 @@ def do_move_private(actor: Membership, item: PublicItem, text: str = "") -> Publ
         raise Conflict(_("The author's identity moved to another contact; open the conversation."),
                        code="identity_moved")
     message = queue_outbound(conversation, item.channel, identity, text, author_kind=AuthorKind.AGENT, author=actor,
-                             metadata={"private_reply_to": item.external_id, "public_item_id": item.pk})
+                             metadata={"private_reply_to": item.external_id, "public_item": _reference(item)})
     if conversation.status == Status.NEW:
         do_update_conversation(None, conversation, status=Status.OPEN)
     action = PublicAction.objects.create(workspace_id=item.workspace_id, item=item, kind=ActionKind.REPLY_PRIVATE,

@@ -223,6 +223,10 @@ def test_private_reply_threads_the_answer_into_the_same_conversation(client, adm
     answer = Message.objects.get(text="Hi! Is the store open on Saturday?")
     assert answer.conversation == conversation
     assert {e.kind for e in conversation.events.all()} >= {"social_linked", "social_private_reply"}
+    client.force_login(agent.user)
+    page = client.get(f"/app/c/{conversation.pk}/").content.decode()
+    assert page.count(f'href="/app/social/{item.pk}"') == 2  # the comment and the private reply name it
+    assert "Private reply to a public comment" in page and "answered a public comment privately" in page
     # one private reply per comment
     with transaction.atomic():
         try:
