@@ -251,45 +251,52 @@ class PageWriter:
         self.create_contacts(fresh, orgs)
 
     def create_contacts(self, items: list[r.Contact], orgs: dict[str, int]) -> dict[str, int]:
-        """Create (or match by an identity we already have) each contact; source id → our contact id."""
+        """Create each contact, or match it to the contact that already has one of its identities (their other
+        identities join that contact); source id → our contact id. An identity two imported people share
+        stays with the first, reported for the second."""
         wanted = {c.id: self._addresses(c) for c in items}
         addresses = {a for found in wanted.values() for _k, a in found}
-        taken: dict[tuple[str, str], int] = {
+        owner_of: dict[tuple[str, str], int] = {
             (k, a): cid for k, a, cid in ContactIdentity.objects.filter(workspace_id=self.ws, address__in=addresses)
             .values_list("kind", "address", "contact_id")}
         result: dict[str, int] = {}
         new: list[tuple[r.Contact, Contact]] = []
+        owners: list[tuple[r.Contact, int | Contact]] = []  # whose identities go to which contact
         for item in items:
-            match = next((taken[key] for key in wanted[item.id] if key in taken), None)
+            match = next((owner_of[key] for key in wanted[item.id] if key in owner_of), None)
             if match is not None:
                 result[item.id] = match
-                self.ref("contact", item.id, match)
+                owners.append((item, match))
+                if item.id:
+                    self.ref("contact", item.id, match)
                 self.counts["matched_contact"] += 1
                 continue
             org_id = orgs.get(item.organization_id) or self.organization_named(item.organization_name)
             row = Contact(workspace_id=self.ws, name=item.name[:300], name_key=identities.name_key(item.name[:300]),
                           language=item.language[:16], time_zone=item.time_zone[:64], organization_id=org_id,
                           attributes={k[:64]: v for k, v in item.attributes.items()})
-            new.append((item, row))
-            for key in wanted[item.id]:
-                taken.setdefault(key, -1)  # claimed by this page's contact; stored below
-        for item, row in new:
             row.created_at = row.updated_at = item.created_at
+            new.append((item, row))
+            owners.append((item, row))
         _create(Contact, [row for _i, row in new])
-        identity_rows: list[ContactIdentity] = []
-        claimed: set[tuple[str, str]] = set()
         for item, row in new:
             result[item.id] = row.pk
             if item.id:
                 self.ref("contact", item.id, row.pk)
+        identity_rows: list[ContactIdentity] = []
+        for item, target in owners:
+            contact_id = target if isinstance(target, int) else target.pk
             for kind, address in wanted[item.id]:
-                if (kind, address) in claimed:
+                owner = owner_of.get((kind, address))
+                if owner == contact_id:
+                    continue
+                if owner is not None:
                     self.skip("identity", item.id, "identity_taken",
                               _("%(address)s belongs to another imported contact.") % {"address": address})
                     continue
-                claimed.add((kind, address))
+                owner_of[(kind, address)] = contact_id
                 identity_rows.append(ContactIdentity(
-                    workspace_id=self.ws, contact_id=row.pk, kind=kind, address=address,
+                    workspace_id=self.ws, contact_id=contact_id, kind=kind, address=address,
                     verified=item.verified and kind == IdentityKind.EMAIL, source=f"import:{self.source}",
                     match_key=identities.match_key(kind, address)))
         ContactIdentity.objects.bulk_create(identity_rows, batch_size=500)
