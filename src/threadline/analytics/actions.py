@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from threadline.analytics.alerts import COMPARISONS, MAX_WINDOW_DAYS, METRICS, breached, current_value
+from threadline.analytics.alerts import COMPARISONS, MAX_WINDOW_DAYS, MAX_WINDOW_HOURS, METRICS, breached, current_value
 from threadline.analytics.events import AlertCleared, AlertFired
 from threadline.analytics.facts import zone_of
 from threadline.analytics.models import AlertRule, ReportSchedule
@@ -23,9 +23,9 @@ from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Team
 from threadline.tenancy.permissions import Permission, holders, require
 
-CONFIG_FIELDS = ("name", "metric", "comparison", "threshold", "window_days", "channel_id", "team_id",
-                 "recipient_ids", "enabled")
-WATCHED_FIELDS = ("metric", "comparison", "threshold", "window_days", "channel_id", "team_id")
+CONFIG_FIELDS = ("name", "metric", "comparison", "threshold", "window_days", "window_hours", "channel_id",
+                 "team_id", "recipient_ids", "enabled")
+WATCHED_FIELDS = ("metric", "comparison", "threshold", "window_days", "window_hours", "channel_id", "team_id")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class AlertConfig:
     comparison: str
     threshold: float
     window_days: int = 1
+    window_hours: int = 0  # > 0: the last N hours instead of days
     channel_id: int | None = None
     team_id: int | None = None
     recipient_ids: tuple[int, ...] = ()
@@ -60,9 +61,13 @@ def check_alert_rule(actor: Membership, config: AlertConfig) -> AlertConfig:
     if not 1 <= config.window_days <= MAX_WINDOW_DAYS:
         raise ValidationFailed(_("The window is 1 (today) to %(days)d days.") % {"days": MAX_WINDOW_DAYS},
                                code="invalid_window", field="window_days")
+    if not 0 <= config.window_hours <= MAX_WINDOW_HOURS:
+        raise ValidationFailed(_("The window in hours is 1 to %(hours)d (0: use days).") % {"hours": MAX_WINDOW_HOURS},
+                               code="invalid_window", field="window_hours")
     recipients = _check_scope(actor, config.channel_id, config.team_id, config.recipient_ids)
     return AlertConfig(name=name, metric=config.metric, comparison=config.comparison,
-                       threshold=float(config.threshold), window_days=config.window_days,
+                       threshold=float(config.threshold),
+                       window_days=1 if config.window_hours else config.window_days, window_hours=config.window_hours,
                        channel_id=config.channel_id, team_id=config.team_id, recipient_ids=recipients,
                        enabled=config.enabled)
 

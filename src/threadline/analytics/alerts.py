@@ -62,17 +62,23 @@ METRICS: dict[str, AlertMetric] = {
 }
 COMPARISONS = {"above": gettext_lazy("above"), "below": gettext_lazy("below")}
 MAX_WINDOW_DAYS = 90
+MAX_WINDOW_HOURS = 168
 
 
-def window(rule: AlertRule, zone: ZoneInfo, at: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The local days a rule looks at: today, or the last `window_days` days ending today."""
+def window(rule: AlertRule, zone: ZoneInfo, at: dt.datetime) -> tuple[dt.date, dt.date, dt.datetime | None]:
+    """What a rule looks at: the conversations created today, in the last `window_days` local days ending
+    today, or (`window_hours` > 0) in the last `window_hours` hours up to `at` — (first local day, today, the
+    first instant or None)."""
     today = local_day(at, zone)
-    return today - dt.timedelta(days=rule.window_days - 1), today
+    if rule.window_hours:
+        since = at - dt.timedelta(hours=rule.window_hours)
+        return local_day(since, zone), today, since
+    return today - dt.timedelta(days=rule.window_days - 1), today, None
 
 
 def current_value(rule: AlertRule, zone: ZoneInfo, at: dt.datetime | None = None) -> float | None:
-    start, end = window(rule, zone, at or now())
-    f = Filters(workspace_id=rule.workspace_id, start=start, end=end, channel_id=rule.channel_id,
+    start, end, since = window(rule, zone, at or now())
+    f = Filters(workspace_id=rule.workspace_id, start=start, end=end, since=since, channel_id=rule.channel_id,
                 team_id=rule.team_id)
     return METRICS[rule.metric].value(f)
 

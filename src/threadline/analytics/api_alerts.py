@@ -30,6 +30,7 @@ router = Router(tags=["analytics"])
 def rule_out(rule: AlertRule) -> dict[str, Any]:
     return {"id": rule.pk, "name": rule.name, "metric": rule.metric, "unit": METRICS[rule.metric].unit,
             "comparison": rule.comparison, "threshold": rule.threshold, "window_days": rule.window_days,
+            "window_hours": rule.window_hours,
             "channel_id": rule.channel_id, "team_id": rule.team_id, "recipient_ids": list(rule.recipient_ids),
             "enabled": rule.enabled, "state": rule.state, "last_value": rule.last_value,
             "checked_at": rule.checked_at, "fired_at": rule.fired_at, "cleared_at": rule.cleared_at}

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -79,6 +80,7 @@ class Source:
     assignees: list[int] = field(default_factory=list)
     timers: list[SlaTimer] = field(default_factory=list)
     bot_outcome: str = ""
+    surveys: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def load_sources(conversation_ids: Iterable[int]) -> dict[int, Source]:
@@ -114,10 +116,28 @@ def load_sources(conversation_ids: Iterable[int]) -> dict[int, Source]:
     for conversation_id, outcome in BotOutcome.objects.filter(conversation_id__in=ids).values_list(
             "conversation_id", "outcome"):
         sources[conversation_id].bot_outcome = outcome
+    load_surveys(sources)
     for source in sources.values():  # an assignment made at creation leaves no "assigned" row
         if source.conversation.assignee_id and not source.assignees:
             source.assignees.append(source.conversation.assignee_id)
     return sources
+
+
+def load_surveys(sources: dict[int, Source]) -> None:
+    """Per survey kind: the requests actually sent (a request held by quiet hours has `due_at` until it goes;
+    a withdrawn one is deleted) and the scores answered, in the order they came."""
+    from threadline.surveys.models import SurveyRequest, SurveyResponse
+
+    def kind(conversation_id: int, name: str) -> dict[str, Any]:
+        return sources[conversation_id].surveys.setdefault(name, {"sent": 0, "scores": []})
+
+    for conversation_id, name in SurveyRequest.objects.filter(conversation_id__in=list(sources),
+                                                              due_at__isnull=True).values_list("conversation_id",
+                                                                                               "kind"):
+        kind(conversation_id, name)["sent"] += 1
+    for conversation_id, name, score in SurveyResponse.objects.filter(conversation_id__in=list(sources)).order_by(
+            "responded_at", "id").values_list("conversation_id", "kind", "score"):
+        kind(conversation_id, name)["scores"].append(score)
 
 
 class Calendars:
@@ -171,7 +191,7 @@ def build_fact(source: Source, zone: ZoneInfo, calendars: Calendars, moment: dt.
         tags=sorted(source.tags), status=c.status, is_active=c.status in ACTIVE_STATUSES,
         created_at=c.created_at, created_day=local.date(),
         created_week=local.date() - dt.timedelta(days=local.weekday()), created_hour=local.hour,
-        bot_outcome=source.bot_outcome, sla_policy_id=policy_id,
+        bot_outcome=source.bot_outcome, sla_policy_id=policy_id, surveys=source.surveys,
         sla_first_response=_sla_outcome(source.timers, "first_response"),
         sla_resolution=_sla_outcome(source.timers, "resolution"), computed_at=moment,
     )

@@ -36,6 +36,7 @@ class Filters:
     agent_id: int | None = None  # the conversation's (last) assignee
     language: str | None = None
     tag: str | None = None
+    since: dt.datetime | None = None  # created at or after this instant (an alert's last N hours): facts only
 
 
 def _days(f: Filters, column: str = "created_day") -> Q:
@@ -50,6 +51,8 @@ def _days(f: Filters, column: str = "created_day") -> Q:
 def facts(f: Filters, *, dated: bool = True) -> QuerySet[ConversationFact]:
     """The conversation facts the filters select (`dated=False`: whenever they were created)."""
     q = Q(workspace_id=f.workspace_id) & (_days(f) if dated else Q())
+    if dated and f.since is not None:
+        q &= Q(created_at__gte=f.since)
     for column, value in (("brand_id", f.brand_id), ("team_id", f.team_id), ("last_assignee_id", f.agent_id),
                           ("language", f.language)):
         if value is not None:

@@ -54,6 +54,8 @@ class ConversationFact(models.Model):
     sla_resolution = models.CharField(max_length=16, blank=True)
     repeat_gap_seconds = models.BigIntegerField(null=True)  # until the contact's next conversation began
     explain_twice_gap_seconds = models.BigIntegerField(null=True)  # since an earlier one, still open, began
+    # survey kind → {"sent": requests actually sent (not held by quiet hours), "scores": the answers' scores}
+    surveys = models.JSONField(default=dict)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -163,6 +165,7 @@ class DayRollup(models.Model):
     sla = models.JSONField(default=dict)  # policy id → [fr met, fr breached, res met, res breached]
     agents = models.JSONField(default=dict)  # last assignee id → [handled, resolved]
     responders = models.JSONField(default=dict)  # first responder id → histogram of first response seconds
+    surveys = models.JSONField(default=dict)  # survey kind → {"sent": n, "scores": {score: answers}}
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "grain", "dimension", "value", "day"],
@@ -184,6 +187,7 @@ class AlertRule(models.Model):
     comparison = models.CharField(max_length=8)  # above, below
     threshold = models.FloatField()  # in the metric's unit: a count, a percent or minutes
     window_days = models.PositiveSmallIntegerField(default=1)  # 1: today (local); N: the last N local days
+    window_hours = models.PositiveSmallIntegerField(default=0)  # N > 0: the last N hours instead of days
     channel_id = models.BigIntegerField(null=True, blank=True)
     team_id = models.BigIntegerField(null=True, blank=True)
     recipient_ids = models.JSONField(default=list)  # membership ids holding analytics.view

@@ -25,8 +25,9 @@ FACT_COLUMNS = [
     "next_response_seconds", "resolutions", "reopens", "first_resolved_at", "last_resolved_at", "resolution_seconds",
     "resolution_business_seconds", "resolution_spans", "messages_contact", "messages_agent", "messages_bot",
     "bot_outcome", "sla_policy_id", "sla_first_response", "sla_resolution", "repeat_gap_seconds",
-    "explain_twice_gap_seconds",
+    "explain_twice_gap_seconds", "surveys_sent", "csat_scores", "nps_scores", "ces_scores",
 ]
+SURVEY_KINDS = ("csat", "nps", "ces")
 REFERENCES: list[tuple[str, type[Model], str, Any]] = [
     ("channel_id", Channel, "channel_not_found", gettext_lazy("No such channel.")),
     ("brand_id", Brand, "brand_not_found", gettext_lazy("No such brand.")),
@@ -70,7 +71,11 @@ def metric_value(name: MetricName, f: Filters, query: MetricQuery) -> Any:
 
 
 def fact_row(fact: ConversationFact) -> dict[str, Any]:
-    row = {column: getattr(fact, column) for column in FACT_COLUMNS}
+    surveys = fact.surveys or {}
+    row = {column: getattr(fact, column) for column in FACT_COLUMNS[:-4]}
+    row["surveys_sent"] = sum(figures["sent"] for figures in surveys.values())
+    for kind in SURVEY_KINDS:  # the answers' scores, oldest first (a list: space-separated in CSV)
+        row[f"{kind}_scores"] = list(surveys.get(kind, {}).get("scores", []))
     for column in ("created_at", "created_day", "first_response_at", "first_resolved_at", "last_resolved_at"):
         row[column] = row[column].isoformat() if row[column] is not None else None
     return row

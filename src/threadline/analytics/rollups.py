@@ -40,7 +40,7 @@ FACT_COLUMNS = ("conversation_id", "origin_channel_id", "channels_used", "channe
                 "first_response_seconds", "first_response_business_seconds", "next_response_seconds", "resolutions",
                 "reopens", "resolution_seconds", "resolution_business_seconds", "replies_before_resolution",
                 "bot_outcome", "sla_policy_id", "sla_first_response", "sla_resolution", "repeat_gap_seconds",
-                "explain_twice_gap_seconds")
+                "explain_twice_gap_seconds", "surveys")
 
 
 # ── histograms ──────────────────────────────────────────────────────────────────────────────────────
@@ -90,6 +90,12 @@ class _Sums:
         self.sla: dict[str, list[int]] = {}
         self.agents: dict[str, list[int]] = {}
         self.responders: dict[str, Counter[int]] = {}
+        self.surveys: dict[str, tuple[list[int], Counter[str]]] = {}  # kind → ([sent], answers per score)
+
+    def add_surveys(self, kind: str, sent: int, scores: dict[str, int]) -> None:
+        mine = self.surveys.setdefault(kind, ([0], Counter()))
+        mine[0][0] += sent
+        mine[1].update(scores)
 
     def add_fact(self, row: dict[str, Any]) -> None:
         self.conversations += 1
@@ -126,6 +132,8 @@ class _Sums:
         if row["first_responder_id"] is not None:
             self.responders.setdefault(str(row["first_responder_id"]), Counter())[
                 bucket(row["first_response_seconds"])] += 1
+        for kind, figures in row["surveys"].items():
+            self.add_surveys(kind, figures["sent"], Counter(str(score) for score in figures["scores"]))
 
     def add_rollup(self, row: DayRollup) -> None:
         self.conversations += row.conversations
@@ -148,6 +156,8 @@ class _Sums:
             mine[1] += values[1]
         for agent, histogram in row.responders.items():
             self.responders.setdefault(agent, Counter()).update({int(k): v for k, v in histogram.items()})
+        for kind, figures in row.surveys.items():
+            self.add_surveys(kind, figures["sent"], figures["scores"])
 
     def row(self, workspace_id: int, grain: str, dimension: str, value: str, day: dt.date) -> DayRollup:
         return DayRollup(
@@ -155,6 +165,7 @@ class _Sums:
             conversations=self.conversations, counts=dict(self.counts), volume=self.volume,
             repeat=dict(self.gaps["repeat"]), explain=dict(self.gaps["explain"]),
             sla=self.sla, agents=self.agents, responders={k: dict(v) for k, v in self.responders.items()},
+            surveys={kind: {"sent": sent[0], "scores": dict(scores)} for kind, (sent, scores) in self.surveys.items()},
             **{name: dict(self.histograms[name]) for name in HISTOGRAMS})
 
 
@@ -218,7 +229,10 @@ def _next_month(month: dt.date) -> dt.date:
 
 
 def _dimension(f: Filters) -> tuple[str, str] | None:
-    """The one dimension the filters name ("" when none), or None when they name two or more."""
+    """The one dimension the filters name ("" when none), or None when they name two or more or a window of
+    hours (`since`: the rollups hold whole days)."""
+    if f.since is not None:
+        return None
     named = [(dimension, getattr(f, name)) for name, dimension in DIMENSIONS.items() if getattr(f, name) is not None]
     if len(named) > 1:
         return None

@@ -84,6 +84,7 @@ class AlertRuleIn(Schema):
     comparison: str = Field(..., description="`above` or `below`")
     threshold: float = Field(..., description="In the metric's unit: a count, a percent (0–100) or minutes")
     window_days: int = Field(1, description="1: today (the workspace's local day); N: the last N local days")
+    window_hours: int = Field(0, description="0: the window is `window_days`; N (1–168): the last N hours instead")
     channel_id: Id | None = None
     team_id: Id | None = None
     recipient_ids: list[int] = Field(default_factory=list, description="Member ids holding analytics.view")

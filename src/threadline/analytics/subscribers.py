@@ -13,8 +13,10 @@ from threadline.core.time import now
 BOT_OUTCOMES = {"bot.resolved": "resolved", "bot.handed_over": "handed_over", "bot.abandoned": "abandoned"}
 # Only types that other durable subscribers (SLA, routing) already take without an `interested` check, so this
 # subscriber never causes a dispatch job of its own (ADR 0005); the bot's outcomes are rare (one per chat).
+# `survey.answered` too: an answer by an email link or after a call comes with no message (automations already
+# take it, so it adds no dispatch job either).
 TYPES = frozenset({"conversation.created", "conversation.updated", "message.received", "message.created",
-                   "conversation.merged", *BOT_OUTCOMES})
+                   "conversation.merged", "survey.answered", *BOT_OUTCOMES})
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:

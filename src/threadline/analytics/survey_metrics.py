@@ -1,35 +1,53 @@
-"""Survey figures, read from the surveys' own rows (requests and responses) of the conversations the filters
-select (`metrics.facts`): CSAT %, NPS, CES average and response rate per kind (docs/analytics.md, Surveys)."""
+"""Survey figures of the conversations the filters select: CSAT %, NPS, CES average and response rate per kind
+(docs/analytics.md, Surveys). Read from the day and month rollups like the other metrics when the filters name
+at most one dimension, else from the conversation facts' `surveys` column; both hold, per kind, the requests
+actually sent (one held by quiet hours is not, until it goes) and the answers per score."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from django.db.models import Avg, Count, Q
-
+from threadline.analytics import rollups
 from threadline.analytics.metrics import Filters, facts, rate
-from threadline.surveys.models import ORDER, Kind, SurveyRequest, SurveyResponse
+from threadline.surveys.models import ORDER, Kind
+
+
+def _totals(f: Filters) -> dict[str, tuple[int, Counter[int]]]:
+    found = rollups.merged(f, "surveys")
+    parts: list[dict[str, Any]]
+    if found is not None:
+        parts = [value for _day, value in found if value]
+        scores_of = lambda figures: {int(k): n for k, n in figures["scores"].items()}  # noqa: E731
+    else:
+        parts = [value for value in facts(f).exclude(surveys={}).values_list("surveys", flat=True).iterator(
+            chunk_size=2000) if value]
+        scores_of = lambda figures: Counter(figures["scores"])  # noqa: E731
+    totals: dict[str, tuple[int, Counter[int]]] = {}
+    for part in parts:
+        for kind, figures in part.items():
+            sent, scores = totals.get(kind, (0, Counter()))
+            scores.update(scores_of(figures))
+            totals[kind] = (sent + figures["sent"], scores)
+    return totals
 
 
 def surveys(f: Filters) -> dict[str, Any]:
-    selected = facts(f).values("conversation_id")
-    sent = dict(SurveyRequest.objects.filter(workspace_id=f.workspace_id, conversation_id__in=selected)
-                .values("kind").annotate(n=Count("id")).values_list("kind", "n"))
-    answers = SurveyResponse.objects.filter(workspace_id=f.workspace_id, conversation_id__in=selected)
-    figures = {row["kind"]: row for row in answers.values("kind").annotate(
-        responses=Count("id"), average=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4)),
-        promoters=Count("id", filter=Q(score__gte=9)), detractors=Count("id", filter=Q(score__lte=6)))}
+    totals = _totals(f)
     out: dict[str, Any] = {}
     for kind in ORDER:
-        row = figures.get(kind) or {"responses": 0, "average": None, "satisfied": 0, "promoters": 0, "detractors": 0}
-        n = row["responses"]
-        figure: dict[str, Any] = {"sent": sent.get(kind, 0), "responses": n, "response_rate": rate(n, sent.get(kind, 0))}
+        sent, scores = totals.get(kind, (0, Counter()))
+        n = sum(scores.values())
+        figure: dict[str, Any] = {"sent": sent, "responses": n, "response_rate": rate(n, sent)}
         if kind == Kind.CSAT:
-            figure.update(satisfied=row["satisfied"], csat=rate(row["satisfied"], n))
+            satisfied = sum(count for score, count in scores.items() if score >= 4)
+            figure.update(satisfied=satisfied, csat=rate(satisfied, n))
         elif kind == Kind.NPS:
-            figure.update(promoters=row["promoters"], detractors=row["detractors"],
-                          nps=round(100 * (row["promoters"] - row["detractors"]) / n, 1) if n else None)
+            promoters = sum(count for score, count in scores.items() if score >= 9)
+            detractors = sum(count for score, count in scores.items() if score <= 6)
+            figure.update(promoters=promoters, detractors=detractors,
+                          nps=round(100 * (promoters - detractors) / n, 1) if n else None)
         else:
-            figure.update(average=round(row["average"], 2) if n else None)
+            figure.update(average=round(sum(score * count for score, count in scores.items()) / n, 2) if n else None)
         out[kind] = figure
     return out

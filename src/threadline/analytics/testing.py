@@ -3,7 +3,8 @@ channel when, who resolved and reopened, the bot's outcome, SLA outcomes) and th
 
 The plan is the ground truth: tests compute every metric's expected value from it in plain Python, without
 the analytics code, and compare with what the facts give. Times are whole minutes from the start of the
-month (local midnight of `START` in `ZONE`), always increasing within a conversation.
+month (local midnight of `START` in `ZONE`), always increasing within a conversation. Surveys (CSAT, NPS, CES)
+follow most conversations solved at the end: some held by quiet hours (not sent yet), some never answered.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from threadline.conversations.models import (
 )
 from threadline.events.models import OutboxEvent
 from threadline.sla.models import BusinessSchedule, SlaPolicy, SlaTimer, TimerState
+from threadline.surveys.models import Survey, SurveyRequest, SurveyResponse
 from threadline.tenancy.models import Membership
 from threadline.testing.bulk import given_times
 
@@ -38,6 +40,8 @@ CHANNEL_KINDS = ("email", "sms", "webchat")
 TAGS = ("billing", "shipping", "vip")
 LANGUAGES = ("en", "he", "cs")
 BOT_OUTCOMES = ("resolved", "handed_over", "abandoned")
+SURVEY_KINDS = ("csat", "nps", "ces")
+SURVEY_SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 
 
 @dataclass
@@ -69,6 +73,9 @@ class ConversationPlan:
     policy: int | None = None  # index into the policies
     sla_first_response: str = ""  # met, breached, running, ""
     sla_resolution: str = ""
+    # (kind, held, score): a survey after the last resolution; held: still waiting for quiet hours to end (not
+    # sent); score None: not answered
+    survey: tuple[str, bool, int | None] | None = None
 
 
 @dataclass
@@ -138,7 +145,20 @@ def make_plan(seed: int = 14, conversations: int = 160, contacts: int = 60, agen
             resolved = bool(plan.changes) and plan.changes[-1].resolves
             plan.sla_resolution = rng.choice(("met", "breached")) if resolved else "running"
         plans.append(plan)
+    _plan_surveys(random.Random(seed + 1), plans)  # a second stream: the rest of the month stays as it was
     return Plan(conversations=plans, contacts=contacts, agents=agents)
+
+
+def _plan_surveys(rng: random.Random, plans: list[ConversationPlan]) -> None:
+    """Most conversations solved at the end get one survey: some held by quiet hours, some never answered."""
+    for plan in plans:
+        if not (plan.changes and plan.changes[-1].resolves) or rng.random() < 0.3:
+            continue
+        kind = rng.choice(SURVEY_KINDS)
+        held = rng.random() < 0.15
+        low, high = SURVEY_SCALES[kind]
+        score = None if held or rng.random() < 0.3 else rng.randint(low, high)
+        plan.survey = (kind, held, score)
 
 
 def month_start(zone: str = ZONE) -> dt.datetime:
@@ -175,9 +195,13 @@ def write(admin: Membership, plan: Plan) -> Written:
         contacts = Contact.objects.bulk_create([Contact(workspace=workspace, name=f"Analytics {i}")
                                                 for i in range(plan.contacts)])
         tags = {name: Tag.objects.create(workspace=workspace, name=name) for name in TAGS}
+        surveys = {kind: Survey.objects.update_or_create(workspace=workspace, kind=kind, defaults={"enabled": True})[0]
+                   for kind in SURVEY_KINDS}
         ids = []
         for p in plan.conversations:
             ids.append(_write_conversation(ws, p, channels, agents, contacts, policies, tags))
+            if p.survey is not None:
+                _write_survey(ws, p, ids[-1], channels, contacts, surveys)
     return Written(channel_ids=[c.pk for c in channels], agent_ids=[a.pk for a in agents],
                    contact_ids=[c.pk for c in contacts], policy_ids=[p.pk for p in policies], conversation_ids=ids)
 
@@ -225,6 +249,22 @@ def _write_conversation(ws: int, p: ConversationPlan, channels: list[Channel], a
                                    payload={"workspace_id": ws, "conversation_id": conversation.pk},
                                    created_at=at(last))
     return conversation.pk
+
+
+def _write_survey(ws: int, p: ConversationPlan, conversation_id: int, channels: list[Channel],
+                  contacts: list[Contact], surveys: dict[str, Survey]) -> None:
+    kind, held, score = p.survey  # type: ignore[misc]
+    sent = at(p.changes[-1].minute + 1)
+    answered = at(p.changes[-1].minute + 30) if score is not None else None
+    channel = channels[p.steps[-1].channel]
+    request = SurveyRequest.objects.create(
+        workspace_id=ws, survey=surveys[kind], kind=kind, conversation_id=conversation_id,
+        contact=contacts[p.contact], channel=channel, answered_at=answered,
+        due_at=sent + dt.timedelta(hours=8) if held else None)
+    if score is not None:
+        SurveyResponse.objects.create(workspace_id=ws, request=request, conversation_id=conversation_id,
+                                      contact=contacts[p.contact], channel=channel, kind=kind, score=score,
+                                      responded_at=answered)
 
 
 def _timer(ws: int, conversation: Conversation, policy: SlaPolicy, metric: str, outcome: str,

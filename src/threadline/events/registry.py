@@ -59,7 +59,8 @@ DURABLE: list[Subscriber] = [
                interested="threadline.crm.subscribers:interested"),
     Subscriber("analytics", "threadline.analytics.subscribers:on_event", frozenset({
         "conversation.created", "conversation.updated", "message.received", "message.created", "conversation.merged",
-        "bot.resolved", "bot.handed_over", "bot.abandoned"}), interested="threadline.analytics.subscribers:interested"),
+        "bot.resolved", "bot.handed_over", "bot.abandoned", "survey.answered"}),
+        interested="threadline.analytics.subscribers:interested"),
     Subscriber("surveys", "threadline.surveys.subscribers:on_event", frozenset({"conversation.updated", "message.received",
                                                                               "call.recorded"}),
                interested="threadline.surveys.subscribers:interested"),

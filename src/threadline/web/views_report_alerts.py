@@ -90,6 +90,7 @@ def _config(data: QueryDict) -> AlertConfig:
     return AlertConfig(name=data.get("name", ""), metric=data.get("metric", ""),
                        comparison=data.get("comparison", ""), threshold=_number(data, "threshold", float),
                        window_days=_number(data, "window_days", int, "1"),
+                       window_hours=_number(data, "window_hours", int, "0"),
                        channel_id=_optional_id(data, "channel_id"), team_id=_optional_id(data, "team_id"),
                        recipient_ids=_recipients(data), enabled=checked(data, "enabled"))
 
@@ -117,7 +118,8 @@ def alert_toggle_view(request: HttpRequest, rule_id: int) -> HttpResponse:
 
     def toggle() -> None:
         config = AlertConfig(name=rule.name, metric=rule.metric, comparison=rule.comparison,
-                             threshold=rule.threshold, window_days=rule.window_days, channel_id=rule.channel_id,
+                             threshold=rule.threshold, window_days=rule.window_days,
+                             window_hours=rule.window_hours, channel_id=rule.channel_id,
                              team_id=rule.team_id, recipient_ids=tuple(rule.recipient_ids), enabled=not rule.enabled)
         do_update_alert_rule(agent, rule, config)
 

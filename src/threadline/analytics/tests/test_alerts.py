@@ -119,6 +119,7 @@ def test_changes_are_audited_and_a_changed_watch_starts_clear(api, admin):
 @pytest.mark.parametrize(("fields", "code"), [
     ({"metric": "mood"}, "invalid_metric"), ({"comparison": "equal"}, "invalid_comparison"),
     ({"window_days": 0}, "invalid_window"), ({"window_days": 91}, "invalid_window"), ({"name": " "}, "invalid_name"),
+    ({"window_hours": 169}, "invalid_window"), ({"window_hours": -1}, "invalid_window"),
 ])
 def test_invalid_rules_are_refused(api, fields, code):
     answer = send_json(api, "post", "/api/v1/analytics/alerts", rule_body(**fields))
@@ -144,3 +145,38 @@ def test_two_workspaces_and_who_may_do_what(client, api, admin):
     as_agent = bearer(factories.make_token(agent))
     assert client.get("/api/v1/analytics/alerts", **as_agent).status_code == 403
     assert send_json(client, "post", "/api/v1/analytics/alerts", rule_body(), **as_agent).status_code == 403
+
+
+def test_csat_below_a_threshold_in_the_last_hours(api, admin):
+    """"CSAT below 80% in the last N hours": the figure over the conversations created in the N hours before
+    the evaluation (not whole days), computed here from the seeded month's plan; the API keeps the window."""
+    from zoneinfo import ZoneInfo
+
+    from threadline.analytics.alerts import current_value
+    from threadline.analytics.refresh import rebuild
+    from threadline.analytics.testing import ZONE, at, make_plan, write
+
+    plan = make_plan()
+    write(admin, plan)
+    rebuild(admin.workspace_id)
+    body = rule_body(metric="csat", comparison="below", threshold=80, window_hours=36)
+    created = send_json(api, "post", "/api/v1/analytics/alerts", body)
+    assert created.status_code == 201 and created.json()["window_hours"] == 36, created.content
+    rule = AlertRule.objects.get(pk=created.json()["id"])
+    moment = at(15 * 1440 - 1)  # 23:59 local on the month's 15th day: nothing later that day
+
+    def expected(since):
+        scores = [p.survey[2] for p in plan.conversations if since <= at(p.start) <= moment and p.survey
+                  and p.survey[0] == "csat" and p.survey[2] is not None]
+        return round(100 * round(sum(1 for x in scores if x >= 4) / len(scores), 4), 2) if scores else None
+
+    figures = {}
+    for hours in (4, 36, 100):
+        rule.window_hours = hours
+        figures[hours] = current_value(rule, ZoneInfo(ZONE), moment)
+        assert figures[hours] == expected(moment - dt.timedelta(hours=hours)), hours
+    rule.window_hours, rule.window_days = 0, 1
+    today = current_value(rule, ZoneInfo(ZONE), moment)
+    day_start = dt.datetime.combine(moment.astimezone(ZoneInfo(ZONE)).date(), dt.time(0), tzinfo=ZoneInfo(ZONE))
+    assert today == expected(day_start)
+    assert figures[36] is not None and len({figures[36], figures[100], today}) > 1  # the windows differ

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from threadline.analytics import metrics
+from threadline.analytics import metrics, survey_metrics
 from threadline.analytics.metrics import Filters
 from threadline.analytics.models import AgentDayFact, ChannelDayFact
 from threadline.analytics.refresh import rebuild
@@ -284,3 +284,59 @@ def test_rollups_past_the_exact_limit(month, monkeypatch):
         assert metrics.channel_switch(Filters(workspace_id=f.workspace_id, start=start, end=end)) == {
             "conversations": len(chosen), "switched": switched, "rate": ratio(switched, len(chosen))}, (start, end)
         assert chosen
+
+
+def expected_surveys(subset):
+    """Per kind, from the plan: sent = surveys not held by quiet hours; CSAT = scores 4-5 / answers; NPS =
+    100 x (9-10 minus 0-6) / answers; CES = the mean."""
+    out = {}
+    for kind in ("csat", "ces", "nps"):
+        plans = [p.survey for p in subset if p.survey and p.survey[0] == kind]
+        sent = sum(1 for _k, held, _s in plans if not held)
+        scores = [score for _k, _h, score in plans if score is not None]
+        figure = {"sent": sent, "responses": len(scores), "response_rate": ratio(len(scores), sent)}
+        if kind == "csat":
+            satisfied = sum(1 for x in scores if x >= 4)
+            figure.update(satisfied=satisfied, csat=ratio(satisfied, len(scores)))
+        elif kind == "nps":
+            promoters, detractors = sum(1 for x in scores if x >= 9), sum(1 for x in scores if x <= 6)
+            figure.update(promoters=promoters, detractors=detractors,
+                          nps=round(100 * (promoters - detractors) / len(scores), 1) if scores else None)
+        else:
+            figure.update(average=round(sum(scores) / len(scores), 2) if scores else None)
+        out[kind] = figure
+    return out
+
+
+def test_survey_figures_from_the_rollups_and_the_facts(month):
+    """CSAT, NPS, CES and response rates (answered / actually sent: a survey held by quiet hours is not sent)
+    under no filter, a week, one channel (rollups) and two filters (facts)."""
+    plan, w, f = month
+    assert {p.survey[1] for p in plan.conversations if p.survey} == {True, False}  # the month holds some back
+    start, end = local(7 * 1440).date(), local(13 * 1440).date()
+    uses = lambda p, i: i in {s.channel for s in p.steps} | {p.origin}  # noqa: E731
+    cases = [
+        (f, plan.conversations),
+        (Filters(workspace_id=f.workspace_id, start=start, end=end),
+         [p for p in plan.conversations if start <= local(p.start).date() <= end]),
+        (Filters(workspace_id=f.workspace_id, channel_id=w.channel_ids[1]), [p for p in plan.conversations if uses(p, 1)]),
+        (Filters(workspace_id=f.workspace_id, channel_id=w.channel_ids[1], language="he"),
+         [p for p in plan.conversations if uses(p, 1) and p.language == "he"]),
+    ]
+    for filters, subset in cases:
+        assert survey_metrics.surveys(filters) == expected_surveys(subset), filters
+    whole = expected_surveys(plan.conversations)
+    assert all(whole[k]["responses"] > 0 and whole[k]["sent"] > whole[k]["responses"] for k in whole)
+
+
+def test_the_raw_facts_carry_the_survey_answers(month):
+    from threadline.analytics.models import ConversationFact
+    from threadline.analytics.queries import fact_row
+
+    plan, w, _f = month
+    rows = {r["conversation_id"]: r for r in map(fact_row, ConversationFact.objects.filter(pk__in=w.conversation_ids))}
+    for p, pk in zip(plan.conversations, w.conversation_ids, strict=True):
+        kind, held, score = p.survey or ("", True, None)
+        assert rows[pk]["surveys_sent"] == (0 if held else 1)
+        assert {k: rows[pk][f"{k}_scores"] for k in ("csat", "nps", "ces")} == {
+            k: ([score] if k == kind and score is not None else []) for k in ("csat", "nps", "ces")}

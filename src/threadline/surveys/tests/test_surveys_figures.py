@@ -5,6 +5,7 @@ answers only, another workspace's conversation a 404, analytics.view required.""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 from threadline.analytics.refresh import refresh_stale
 from threadline.channels.sms.tests.helpers import make_twilio_channel, twilio_post
@@ -72,3 +73,42 @@ def test_figures_and_the_responses_api_across_two_workspaces(client, admin, run_
     agent = make_agent(admin, "agent@example.com")
     assert client.get("/api/v1/surveys/responses",
                       HTTP_AUTHORIZATION=f"Bearer {make_token(agent)}").status_code == 403
+
+
+def test_response_rate_counts_only_surveys_actually_sent(client, admin, run_jobs, twilio):
+    """A survey held by quiet hours is not "sent" until it goes: the response rate is answered / sent. An
+    answer that comes with no message (an email link, a call) still reaches the figures (`survey.answered`)."""
+    import datetime as dt
+
+    import time_machine
+
+    from threadline.jobs.scheduler import tick
+    from threadline.surveys.actions import do_record_answer, do_save_survey_settings
+    from threadline.surveys.models import SurveyRequest
+
+    channel = make_twilio_channel(admin, api_base_url=twilio.url)
+    api = {"HTTP_AUTHORIZATION": f"Bearer {make_token(admin)}"}
+
+    def csat():
+        refresh_stale()
+        return client.get("/api/v1/analytics/metrics/surveys", **api).json()["value"]["csat"]
+
+    evening = dt.datetime(2026, 12, 4, 20, 30, tzinfo=dt.UTC)
+    with time_machine.travel(evening, tick=False):
+        survey_round(client, admin, run_jobs, channel, "csat", [5, None], 500)
+        with transaction.atomic():
+            do_save_survey_settings(admin, quiet_start=dt.time(20, 0), quiet_end=dt.time(23, 0))
+        survey_round(client, admin, run_jobs, channel, "csat", [None], 600)  # held until 23:00
+        held = SurveyRequest.objects.get(due_at__isnull=False)
+        assert held.message_id is None
+        assert csat() == {"sent": 2, "responses": 1, "response_rate": 0.5, "satisfied": 1, "csat": 1.0}
+    with time_machine.travel(dt.datetime(2026, 12, 4, 23, 1, tzinfo=dt.UTC), tick=False):
+        tick()
+        run_jobs()  # the held survey goes: its message marks the conversation's facts
+        held.refresh_from_db()
+        assert held.due_at is None and held.message_id is not None
+        assert csat() == {"sent": 3, "responses": 1, "response_rate": round(1 / 3, 4), "satisfied": 1, "csat": 1.0}
+        with transaction.atomic():  # as the email link's POST does: no message, only the event
+            do_record_answer(held, 2, channel_id=None)
+        run_jobs()
+        assert csat() == {"sent": 3, "responses": 2, "response_rate": round(2 / 3, 4), "satisfied": 1, "csat": 0.5}
