@@ -152,3 +152,35 @@ def test_preferred_channel_stated_then_learned_then_the_regions_default(admin, r
     assert (found["Stated"].channel.kind, found["Stated"].channel_choice) == ("sms", "stated")
     assert (found["Regional"].channel.kind, found["Regional"].channel_choice) == ("sms", "regional")
     assert (found["Anything"].channel.kind, found["Anything"].channel_choice) == ("email", "any")
+
+
+def test_held_notifications_wake_one_job_and_a_cancelled_campaign_skips_the_rest(admin, run_jobs, twilio):
+    from threadline.jobs.models import Job
+    from threadline.outreach.actions import do_cancel_campaign, do_notify
+
+    make_twilio_channel(admin, api_base_url=twilio.url)
+    settings(admin, quiet_start=dt.time(21, 0), quiet_end=dt.time(8, 0))
+    night = dt.datetime(2026, 3, 10, 23, 0, tzinfo=UTC)  # 23:00 in the workspace's UTC, and for these numbers' zone
+    with time_machine.travel(night, tick=False):
+        people = [contact(admin, f"n{i}", phone=f"+4420794600{i:02d}") for i in range(3)]  # London numbers
+        alert = campaign(admin, "Your parcel is delayed", kind="notification", event="delayed",
+                         purpose="transactional", start=False)
+        with transaction.atomic():
+            for person in people:
+                do_notify(admin, "delayed", person)
+        run_jobs()
+        assert set(OutreachDelivery.objects.filter(campaign=alert).values_list("status", flat=True)) == {"held"}
+        morning = dt.datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
+        assert Job.objects.filter(task__endswith="send_campaign_task", run_after=morning).count() == 1
+        sale = campaign(admin, "Sale")
+        run_jobs()
+        assert set(OutreachDelivery.objects.filter(campaign=sale).values_list("status", flat=True)) == {"held"}
+        with transaction.atomic():
+            do_cancel_campaign(admin, sale)
+    with time_machine.travel(dt.datetime(2026, 3, 11, 8, 0, 30, tzinfo=UTC), tick=False):
+        run_jobs()
+        assert set(OutreachDelivery.objects.filter(campaign=alert).values_list("status", flat=True)) == {"delivered"}
+        cancelled = OutreachDelivery.objects.filter(campaign=sale)
+        assert {(r.status, r.reason_code) for r in cancelled} == {("skipped", "cancelled")}
+        assert Campaign.objects.get(pk=sale.pk).state == "cancelled"
+    assert len(sent_to(twilio)) == 3
