@@ -78,8 +78,10 @@ def test_an_inbound_message_costs_one_job_and_few_statements(client, admin, run_
     # in the batch, core.batch_cache.remember) and skips its three timer reads for one `exists()` when the
     # workspace has no SLA policy and the conversation no live timer; the surveys subscriber's per-message
     # check is skipped in a workspace without surveys (read once per batch); − 1.0 (49.8 → 48.8): routing takes
-    # the language the language subscriber detected in the same dispatch instead of reading the message back
-    assert statements <= 44 + 8.25 + 2.3 - 3.2 - 1.0, figures
+    # the language the language subscriber detected in the same dispatch instead of reading the message back.
+    # − 8.5 (issue 11, fifth pass; measured 48.8 → 40.3): an event's subscribers run in one savepoint, not one
+    # each (events.tasks.dispatch); a query per message more fails here
+    assert statements <= 44 + 8.25 + 2.3 - 3.2 - 1.0 - 9.35, figures
 
 
 def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, admin, run_jobs, receiver):
@@ -102,5 +104,6 @@ def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, adm
     figures = f"per reply delivered: {per_job:.2f} jobs, {statements:.1f} SQL statements; {dict(jobs)}"
     assert per_job <= 2, figures
     # + 4 for the search index's subscriber on message.created: its savepoint, the reply's document (from the
-    # event's text), the typo dictionary's insert (measured: 43.8 with it)
-    assert statements <= 43 + 4, figures
+    # event's text), the typo dictionary's insert (measured: 43.8 with it); − 3 (issue 11, fifth pass; measured
+    # 42.8): the subscribers of message.created share one savepoint
+    assert statements <= 43 + 4 - 3, figures

@@ -124,6 +124,21 @@ def follow_in_batch(action: Callable[[], None]) -> bool:
     return True
 
 
+def followers_mark() -> int:
+    """Where the actions `follow_in_batch` collects stand now (0 outside a batch job), for `drop_followers`."""
+    followers: list[Callable[[], None]] | None = getattr(_batch_job, "followers", None)
+    return 0 if followers is None else len(followers)
+
+
+def drop_followers(mark: int) -> None:
+    """Forget the actions collected since `followers_mark()` answered `mark`: what asked for them was undone
+    (a savepoint rolled back), so the events they would dispatch were never written."""
+    followers: list[Callable[[], None]] | None = getattr(_batch_job, "followers", None)
+    if followers is not None and len(followers) > mark:
+        _batch_job.count -= len(followers) - mark
+        del followers[mark:]
+
+
 class BatchJobScope:
     """The worker's side of `follow_in_batch`: collects the actions while the job runs, then runs them."""
 

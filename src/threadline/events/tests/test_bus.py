@@ -72,12 +72,23 @@ def counting_subscriber(event_type: str, payload: dict, outbox_id: int) -> None:
     OutboxEvent.objects.create(workspace_id=payload["workspace_id"], type="test.counted", payload={"of": outbox_id})
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Echoed(DomainEvent):
+    type = "test.echoed"
+
+
 def flaky_subscriber(event_type: str, payload: dict, outbox_id: int) -> None:
-    """Writes, then fails on its first call: the write must be undone and only this subscriber retried."""
+    """Writes and publishes, then fails on its first call: the write and the event must be undone (the event
+    never dispatched) and only this subscriber retried."""
     CALLS.append(("flaky", outbox_id))
     OutboxEvent.objects.create(workspace_id=payload["workspace_id"], type="test.flaky", payload={"of": outbox_id})
+    bus.publish(Echoed(workspace_id=payload["workspace_id"]))
     if len([c for c in CALLS if c[0] == "flaky"]) == 1:
         raise ConnectionError("the first attempt breaks")
+
+
+def echo_subscriber(event_type: str, payload: dict, outbox_id: int) -> None:
+    CALLS.append(("echo", outbox_id))
 
 
 @pytest.fixture
@@ -87,6 +98,7 @@ def test_subscribers():
     registry.DURABLE[:] = [
         registry.Subscriber("counting", f"{__name__}:counting_subscriber", PINGED),
         registry.Subscriber("flaky", f"{__name__}:flaky_subscriber", PINGED),
+        registry.Subscriber("echo", f"{__name__}:echo_subscriber", frozenset({"test.echoed"})),
     ]
     yield
     registry.DURABLE[:] = saved
@@ -96,7 +108,11 @@ def test_a_failing_subscriber_is_retried_alone_and_the_others_run_once(admin, te
     with transaction.atomic():
         row = bus.publish(Pinged(workspace_id=admin.workspace_id))
     run_jobs()
-    assert CALLS == [("counting", row.pk), ("flaky", row.pk)]
+    # counting and flaky ran in one savepoint; flaky failed, so it was undone (with the event flaky published,
+    # never dispatched) and counting ran again alone, in a savepoint of its own
+    assert CALLS == [("counting", row.pk), ("flaky", row.pk), ("counting", row.pk)]
+    assert OutboxEvent.objects.filter(type="test.counted").count() == 1
+    assert not OutboxEvent.objects.filter(type="test.echoed").exists()
     retry = Job.objects.get(unique_key=f"event:{row.pk}:flaky")
     assert (retry.state, retry.args) == (Job.State.QUEUED, [row.pk, "flaky"])
     assert Job.objects.get(unique_key=f"event:{row.pk}").state == Job.State.DONE
@@ -104,7 +120,9 @@ def test_a_failing_subscriber_is_retried_alone_and_the_others_run_once(admin, te
 
     Job.objects.filter(pk=retry.pk).update(run_after=retry.created_at)  # due now
     run_jobs()
-    assert CALLS == [("counting", row.pk), ("flaky", row.pk), ("flaky", row.pk)]  # counting did not run again
+    echoed = OutboxEvent.objects.get(type="test.echoed")  # published by the retry that succeeded: dispatched
+    assert CALLS == [("counting", row.pk), ("flaky", row.pk), ("counting", row.pk), ("flaky", row.pk),
+                     ("echo", echoed.pk)]  # counting did not run again
     assert OutboxEvent.objects.filter(type="test.counted").count() == 1
     assert OutboxEvent.objects.filter(type="test.flaky").count() == 1
     assert Job.objects.get(pk=retry.pk).state == Job.State.DONE
