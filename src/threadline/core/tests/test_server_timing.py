@@ -70,3 +70,14 @@ def test_the_header_is_off_unless_asked_for(token):
     assert "threadline.core.server_timing.ServerTimingMiddleware" not in settings.MIDDLEWARE
     response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/conversations")
     assert response.status_code == 200 and "Server-Timing" not in response
+
+
+def test_the_screens_are_compiled_before_the_heap_is_settled(settings):
+    from django.template import engines
+    from django.utils import translation
+
+    warmup.load_screens()
+    loader = engines["django"].engine.template_loaders[0]
+    assert any(str(name).startswith("web/") for name in loader.get_template_cache)
+    with translation.override("he"):
+        assert translation.gettext("Conversations") != "Conversations"
