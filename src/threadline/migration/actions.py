@@ -16,6 +16,8 @@ ticket seen again (updated at the source since) gets its new comments and its ne
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from threadline.conversations.models import (
     Message,
     Tag,
 )
-from threadline.core.errors import ThreadlineError
+from threadline.core.errors import Conflict, ThreadlineError
 from threadline.core.html import sanitize
 from threadline.core.time import now
 from threadline.migration import records as r
@@ -67,8 +69,36 @@ def attachment_key(comment: r.Comment, attachment: r.Attachment) -> str:
 
 
 # ── runs, checkpoints, references ───────────────────────────────────────────────────────────────────
-def do_start_run(workspace: Workspace, source: str) -> ImportRun:
-    return ImportRun.objects.create(workspace=workspace, source=source)
+STALE = dt.timedelta(minutes=10)  # a run on another host that wrote no page for this long is taken as dead
+
+
+def _alive(run: ImportRun) -> bool:
+    """Whether the command running `run` may still be running: its process on this host exists, or (another
+    host) it committed a page within STALE."""
+    host, _sep, pid = run.process.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return run.updated_at >= now() - STALE
+
+
+def do_start_run(workspace: Workspace, source: str, *, force: bool = False) -> ImportRun:
+    """A new run of `source`; Conflict while another one runs (`force`: the operator knows it does not).
+    Runs whose command died (killed, crashed) are closed as interrupted."""
+    for running in ImportRun.objects.select_for_update().filter(workspace=workspace, source=source,
+                                                                state=ImportRun.State.RUNNING):
+        if not force and _alive(running):
+            raise Conflict(_("Import %(id)s of this source is still running (%(process)s); wait for it to end.")
+                           % {"id": running.pk, "process": running.process}, code="import_running")
+        running.state, running.finished_at = ImportRun.State.FAILED, now()
+        running.error = _("Interrupted: the command stopped before the end. A later run went on from its checkpoints.")
+        running.save(update_fields=["state", "finished_at", "error", "updated_at"])
+    return ImportRun.objects.create(workspace=workspace, source=source, process=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def do_finish_run(run: ImportRun, counts: dict[str, dict[str, int]], *, error: str = "") -> ImportRun:
@@ -163,6 +193,7 @@ class PageWriter:
                 writer(by_type[kind], files) if kind is r.Ticket else writer(by_type[kind])
         ExternalRef.objects.bulk_create(self.refs, batch_size=500)
         Skipped.objects.bulk_create(self.skipped, batch_size=500)
+        ImportRun.objects.filter(pk=self.run.pk).update(updated_at=now())  # alive (see _alive)
         do_save_checkpoint(self.workspace, self.source, self.stage, page.cursor, page.done)
         return self.counts
 

@@ -29,6 +29,7 @@ class ImportRun(WorkspaceScoped):
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    process = models.CharField(max_length=200, blank=True, help_text=_("host:pid of the command running it"))
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "source", "created_at"])]

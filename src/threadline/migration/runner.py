@@ -163,17 +163,18 @@ def plan_page(workspace: Workspace, source: str, page: r.Page) -> Counter[str]:
 
 
 def run_import(workspace: Workspace, reader: r.SourceReader, *, dry_run: bool = False, invite: bool = False,
-               restart: bool = False, reindex: bool = True,
+               restart: bool = False, reindex: bool = True, force: bool = False,
                progress: Callable[[str], None] | None = None) -> Report:
     """Import every stage of `reader` into `workspace`; the report says what was imported, skipped and why.
-    A provider failure stops the run (`report.error`, the run stored as failed) where a re-run resumes."""
+    A provider failure stops the run (`report.error`, the run stored as failed) where a re-run resumes.
+    Conflict `import_running` while another run of the source is alive (`force` overrides)."""
     report = Report(reader.name, dry_run)
     run: ImportRun | None = None
     if not dry_run:
         with transaction.atomic():
             if restart:
                 do_reset_checkpoints(workspace, reader.name)
-            run = do_start_run(workspace, reader.name)
+            run = do_start_run(workspace, reader.name, force=force)
         report.run_id = run.pk
     try:
         for stage in reader.stages:  # type: ignore[attr-defined]

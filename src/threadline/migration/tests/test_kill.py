@@ -50,4 +50,4 @@ def test_an_import_killed_mid_run_finishes_on_the_next_run_without_loss_or_dupli
         assert "imported ticket=" in finished.stdout
         assert proc.python(CHECK) is True
         states = dict(proc.query("SELECT state, COUNT(*) FROM migration_importrun GROUP BY state"))
-    assert states == {"running": 1, "finished": 1}  # the killed run stays as it was left: running, never finished
+    assert states == {"failed": 1, "finished": 1}  # the killed run was closed as interrupted by the next one

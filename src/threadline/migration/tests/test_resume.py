@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import socket
+import subprocess
+
 import pytest
 from django.core.files.storage import default_storage
 
+from threadline.core.errors import Conflict
+from threadline.core.time import now
 from threadline.migration import actions
 from threadline.migration.fixtures.generator import build
 from threadline.migration.models import Checkpoint, ImportRun, Skipped
@@ -65,7 +72,10 @@ def test_a_kill_in_the_middle_of_a_page_leaves_no_half_page_and_the_rerun_resume
         assert stored_files() == len([f for t in EXPORT.tickets[:40] for c in t.comments for f in c.files
                                       if not f.filename.endswith(".exe")])  # the third page's files went too
         monkeypatch.setattr(actions.PageWriter, "tickets", real)
-        second = run(workspace, fake, page_size=20)
+        # the "killed" command is this very process, still alive: the operator says it is gone
+        with pytest.raises(Conflict):
+            run(workspace, fake, page_size=20)
+        second = run(workspace, fake, page_size=20, force=True)
     assert second.error == ""
     assert second.counts["tickets"]["imported_ticket"] == len(EXPORT.tickets) - 40
     assert_complete(workspace, "zendesk", EXPORT)
@@ -110,3 +120,28 @@ def test_a_dry_run_reports_what_would_happen_and_writes_nothing(admin, kind):
         == len(EXPORT.comments)
     assert report.counts["tickets"]["skipped_attachment"] == len([f for f in EXPORT.files if f.filename.endswith(".exe")])
     assert any("would import" in line for line in report.lines())
+
+
+def test_one_run_of_a_source_at_a_time_and_a_dead_ones_run_is_closed_as_interrupted(admin):
+    workspace = admin.workspace
+    finished = subprocess.Popen(["true"])  # noqa: S607 - a process that has ended: its pid is free
+    finished.wait()
+    here = socket.gethostname()
+    alive = ImportRun.objects.create(workspace=workspace, source="zendesk", process=f"{here}:{os.getpid()}")
+    elsewhere = ImportRun.objects.create(workspace=workspace, source="freshdesk", process="other-host:12")
+    gone = ImportRun.objects.create(workspace=workspace, source="helpscout", process=f"{here}:{finished.pid}")
+    with serving("zendesk", EXPORT) as zendesk, serving("freshdesk", EXPORT) as freshdesk, \
+            serving("helpscout", EXPORT) as helpscout:
+        with pytest.raises(Conflict) as refused:
+            run(workspace, zendesk)
+        assert refused.value.code == "import_running"
+        with pytest.raises(Conflict):
+            run(workspace, freshdesk)  # another host's run wrote a page a moment ago
+        ImportRun.objects.filter(pk=elsewhere.pk).update(updated_at=now() - dt.timedelta(minutes=11))
+        assert run(workspace, freshdesk).error == ""
+        assert run(workspace, helpscout).error == ""
+        assert run(workspace, zendesk, force=True).error == ""
+    for stale in (alive, elsewhere, gone):
+        stale.refresh_from_db()
+        assert stale.state == ImportRun.State.FAILED and stale.error.startswith("Interrupted")
+    assert ImportRun.objects.filter(state=ImportRun.State.FINISHED).count() == 3

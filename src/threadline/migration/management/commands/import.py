@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from threadline.core.errors import ThreadlineError
 from threadline.migration.runner import run_import
 from threadline.migration.sources import build_reader
 from threadline.tenancy.models import Workspace
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--restart", action="store_true", help="Read the source from its start again.")
         parser.add_argument("--invite-agents", action="store_true", help="Mail the imported agents' invitations.")
         parser.add_argument("--no-reindex", action="store_true", help="Skip the search and analytics rebuild.")
+        parser.add_argument("--force", action="store_true",
+                            help="Start although another run of this source looks alive (you know it is not).")
         parser.add_argument("--page-size", type=int, default=100)
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
@@ -47,9 +50,12 @@ class Command(BaseCommand):
                                   page_size=max(1, min(options["page_size"], 1000)))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        report = run_import(target, reader, dry_run=options["dry_run"], invite=options["invite_agents"],
-                            restart=options["restart"], reindex=not options["no_reindex"],
-                            progress=None if options["json"] else lambda line: self.stderr.write(line))
+        try:
+            report = run_import(target, reader, dry_run=options["dry_run"], invite=options["invite_agents"],
+                                restart=options["restart"], reindex=not options["no_reindex"], force=options["force"],
+                                progress=None if options["json"] else lambda line: self.stderr.write(line))
+        except ThreadlineError as exc:
+            raise CommandError(exc.message) from exc
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
         else:
