@@ -52,13 +52,17 @@ def headline(key: str) -> int:
     return 0 if key.startswith("topic:") else 1 if key.startswith("channel:") else 2
 
 
-def _open(workspace_id: int, key: str, signal: detector.Signal, at: dt.datetime) -> Crisis:
+def _open(workspace_id: int, key: str, signal: detector.Signal, at: dt.datetime,
+          keys: tuple[str, ...] = ()) -> Crisis:
+    """Open a crisis for an alarm on `key`, or join the recent one of the same wave: any open crisis of the
+    last two hours, unless both are named by topics and the mention that raised the alarm (its `keys`) is not
+    on the other's topic (two topics rising apart are two crises)."""
     from threadline.crisis import tasks
 
-    recent = (Crisis.objects.select_for_update().filter(workspace_id=workspace_id, status=Status.OPEN,
-                                                         opened_at__gte=at - GROUP_WINDOW).order_by("-opened_at")
-              .first())
-    if recent is not None:  # the same wave seen on another series: one crisis, every series named in it
+    recent = next((c for c in Crisis.objects.select_for_update().filter(
+        workspace_id=workspace_id, status=Status.OPEN, opened_at__gte=at - GROUP_WINDOW).order_by("-opened_at")
+        if not (key.startswith("topic:") and c.key.startswith("topic:") and c.key not in (key, *keys))), None)
+    if recent is not None:
         recent.why = {**recent.why, "series": {**recent.why.get("series", {}), key: _figures(signal)},
                       "open_series": sorted({*recent.why.get("open_series", []), key})}
         if headline(key) < headline(recent.key):
@@ -127,7 +131,7 @@ def do_count_mention(workspace_id: int, outbox_id: int, payload: dict[str, Any])
         state = _state(row)
         for signal in detector.observe(state, posted.timestamp(), negative, PARAMS):
             if signal.action == "open":
-                touched.append(_open(workspace_id, key, signal, at))
+                touched.append(_open(workspace_id, key, signal, at, tuple(keys)))
             else:
                 _close_series(workspace_id, key, at)
         row.state = dataclasses.asdict(state)

@@ -76,6 +76,25 @@ def test_a_calm_replay_opens_nothing_and_old_mentions_are_pruned(admin):
     assert prune_mentions_task() == 700 and list(Mention.objects.values_list("outbox_id", flat=True)) == [5_000]
 
 
+def test_series_of_one_wave_join_one_crisis_and_another_topic_opens_its_own(admin):
+    from threadline.core.time import now
+    from threadline.crisis.actions import _open
+    from threadline.crisis.detector import Signal
+
+    def alarm(key: str, *keys: str) -> Crisis:
+        with transaction.atomic():
+            return _open(admin.workspace_id, key, Signal("open", "volume", 1_963_000, 30, 20, 2.0, 1.0, 6.0), now(),
+                         keys)
+
+    first = alarm("all")
+    assert alarm("topic:delivery") == first and alarm("channel:facebook") == first
+    first.refresh_from_db()
+    assert first.key == "topic:delivery" and set(first.why["open_series"]) == {"all", "topic:delivery",
+                                                                             "channel:facebook"}
+    assert alarm("topic:order", "topic:delivery", "topic:order") == first  # raised by a mention on both topics
+    assert alarm("topic:billing", "topic:billing") != first  # another topic rising apart is another crisis
+
+
 def test_the_subscriber_is_registered_and_tolerates_other_payloads(admin):
     from threadline.events.registry import durable
 
