@@ -85,6 +85,8 @@ class SourceClient:
             authenticated: bool = True) -> http.Response:
         """The provider's answer to GET `path`, after waits and retries; SourceError when it cannot be had."""
         url = self.url(path, params)
+        # the provider's credentials go to the provider's own host only, whatever URL a payload names
+        authenticated = authenticated and urlparse(url).netloc == urlparse(self.base_url).netloc
         reauthenticated = False
         failures = 0
         while True:
@@ -126,8 +128,7 @@ class SourceClient:
         """An attachment's bytes: redirects followed (Zendesk's `content_url`, signed storage URLs), the
         provider's credentials sent only to the provider's own host. http.TooLarge past `max_bytes`."""
         for _hop in range(5):
-            same_host = urlparse(url).netloc == urlparse(self.url("/")).netloc
-            response = self.get(url, max_bytes=max_bytes, authenticated=same_host)
+            response = self.get(url, max_bytes=max_bytes)
             if response.status_code in (301, 302, 303, 307, 308) and _header(response.headers, "Location"):
                 url = urljoin(url, _header(response.headers, "Location"))
                 continue

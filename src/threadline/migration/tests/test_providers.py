@@ -144,3 +144,19 @@ def test_an_attachment_over_the_size_limit_is_skipped_with_its_reason(admin, set
     assert skipped_codes(admin.workspace)[("attachment", "attachment_too_large")] == len(big)
     assert Attachment.objects.filter(workspace=admin.workspace).count() == \
         len([f for f in EXPORT.files if len(f.content) <= 150 and not f.filename.endswith(".exe")])
+
+
+def test_credentials_never_go_to_a_host_other_than_the_providers(admin):
+    seen: list[str] = []
+    with serving("zendesk", EXPORT) as other:
+        original = other.handle
+
+        def record(method, path, headers, body):
+            seen.append(headers.get("Authorization", ""))
+            return original(method, path, headers, body)
+
+        other.handle = record  # type: ignore[method-assign]
+        client = SourceClient("http://localhost:1", headers=lambda: {"Authorization": "Basic secret"},
+                              sleep=lambda s: None)
+        client.get(f"{other.url}/files/{EXPORT.files[0].id}", max_bytes=10_000)  # a URL a payload named
+    assert seen == [""]
