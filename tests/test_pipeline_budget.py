@@ -107,7 +107,3 @@ def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, adm
     # event's text), the typo dictionary's insert (measured: 43.8 with it); − 3 (issue 11, fifth pass; measured
     # 42.8): the subscribers of message.created share one savepoint
     assert statements <= 43 + 4 - 3, figures
-    # event's text), the typo dictionary's insert (measured: 43.8 with it); + 1 for outreach's subscriber on
-    # message.status_changed: whether the workspace has any campaign, read once per batch (each status change
-    # here is a batch of its own; measured 46.8 without it, 47.8 with it)
-    assert statements <= 43 + 4 + 1, figures
