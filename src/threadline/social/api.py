@@ -18,16 +18,16 @@ from threadline.core.schemas import Id
 from threadline.social import actions, queries
 from threadline.social.models import ActionKind, PublicAction, SocialRule
 from threadline.social.schemas import (
-    ActionOut,
-    ItemDetailOut,
-    ItemPage,
-    ItemQuery,
-    ReasonIn,
-    RuleIn,
-    RuleOut,
-    SettingsIn,
-    SettingsOut,
-    TextIn,
+    PublicItemDetailOut,
+    PublicItemPage,
+    PublicItemQuery,
+    SocialActionOut,
+    SocialReasonIn,
+    SocialRuleIn,
+    SocialRuleOut,
+    SocialSettingsIn,
+    SocialSettingsOut,
+    SocialTextIn,
 )
 from threadline.tenancy.models import Membership, Team
 from threadline.tenancy.permissions import Permission, require
@@ -35,8 +35,8 @@ from threadline.tenancy.permissions import Permission, require
 router = Router(tags=["social"])
 
 
-@router.get("/items", response=responses(ItemPage), summary="List public items")
-def list_items(request: HttpRequest, query: Query[ItemQuery]) -> dict[str, Any]:
+@router.get("/items", response=responses(PublicItemPage), summary="List public items")
+def list_items(request: HttpRequest, query: Query[PublicItemQuery]) -> dict[str, Any]:
     """Newest first; pass `next_cursor` as `cursor` for older ones. The channel's own posts are not listed."""
     rows, cursor = paginate(queries.list_items(
         actor(request), status=query.status, decision=query.decision, category=query.category,
@@ -45,7 +45,7 @@ def list_items(request: HttpRequest, query: Query[ItemQuery]) -> dict[str, Any]:
     return page([queries.item_fields(row) for row in rows], cursor)
 
 
-@router.get("/items/{item_id}", response=responses(ItemDetailOut), summary="One public item with its thread")
+@router.get("/items/{item_id}", response=responses(PublicItemDetailOut), summary="One public item with its thread")
 def get_item(request: HttpRequest, item_id: Id) -> dict[str, Any]:
     item = queries.access_item(actor(request), item_id)
     thread = queries.thread_of(item)
@@ -61,37 +61,37 @@ def _act(request: HttpRequest, item_id: int, do: Any) -> Status[PublicAction]:
     return Status(201, action)
 
 
-@router.post("/items/{item_id}/reply", response=responses(ActionOut, 201), summary="Answer publicly")
-def reply(request: HttpRequest, item_id: Id, payload: TextIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/reply", response=responses(SocialActionOut, 201), summary="Answer publicly")
+def reply(request: HttpRequest, item_id: Id, payload: SocialTextIn) -> Status[PublicAction]:
     """Posted at once, or a draft when the workspace requires approval (`state` says which)."""
     return _act(request, item_id, lambda member, item: actions.do_reply_public(member, item, payload.text))
 
 
-@router.post("/items/{item_id}/private", response=responses(ActionOut, 201), summary="Move to private")
-def move_private(request: HttpRequest, item_id: Id, payload: TextIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/private", response=responses(SocialActionOut, 201), summary="Move to private")
+def move_private(request: HttpRequest, item_id: Id, payload: SocialTextIn) -> Status[PublicAction]:
     """A private reply to the comment (Messenger, Instagram), else the public "write to us" answer."""
     return _act(request, item_id, lambda member, item: actions.do_move_private(member, item, payload.text))
 
 
-@router.post("/items/{item_id}/hide", response=responses(ActionOut, 201), summary="Hide a public item")
-def hide(request: HttpRequest, item_id: Id, payload: ReasonIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/hide", response=responses(SocialActionOut, 201), summary="Hide a public item")
+def hide(request: HttpRequest, item_id: Id, payload: SocialReasonIn) -> Status[PublicAction]:
     return _act(request, item_id, lambda m, item: actions.do_moderate(m, item, ActionKind.HIDE, reason=payload.reason))
 
 
-@router.post("/items/{item_id}/unhide", response=responses(ActionOut, 201), summary="Show a hidden item again")
-def unhide(request: HttpRequest, item_id: Id, payload: ReasonIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/unhide", response=responses(SocialActionOut, 201), summary="Show a hidden item again")
+def unhide(request: HttpRequest, item_id: Id, payload: SocialReasonIn) -> Status[PublicAction]:
     return _act(request, item_id, lambda m, item: actions.do_moderate(m, item, ActionKind.UNHIDE,
                                                                      reason=payload.reason))
 
 
-@router.post("/items/{item_id}/delete", response=responses(ActionOut, 201), summary="Delete a public item")
-def delete(request: HttpRequest, item_id: Id, payload: ReasonIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/delete", response=responses(SocialActionOut, 201), summary="Delete a public item")
+def delete(request: HttpRequest, item_id: Id, payload: SocialReasonIn) -> Status[PublicAction]:
     return _act(request, item_id, lambda m, item: actions.do_moderate(m, item, ActionKind.DELETE,
                                                                      reason=payload.reason))
 
 
-@router.post("/items/{item_id}/do-not-answer", response=responses(ActionOut, 201), summary="Do not answer")
-def do_not_answer(request: HttpRequest, item_id: Id, payload: ReasonIn) -> Status[PublicAction]:
+@router.post("/items/{item_id}/do-not-answer", response=responses(SocialActionOut, 201), summary="Do not answer")
+def do_not_answer(request: HttpRequest, item_id: Id, payload: SocialReasonIn) -> Status[PublicAction]:
     return _act(request, item_id, lambda m, item: actions.do_not_answer(m, item, reason=payload.reason))
 
 
@@ -102,35 +102,35 @@ def _on_draft(request: HttpRequest, action_id: int, do: Any) -> PublicAction:
         return do(member, queries.access_action(member, action_id))
 
 
-@router.post("/actions/{action_id}/approve", response=responses(ActionOut), summary="Approve a draft reply")
+@router.post("/actions/{action_id}/approve", response=responses(SocialActionOut), summary="Approve a draft reply")
 def approve(request: HttpRequest, action_id: Id) -> PublicAction:
     """Another agent than the draft's author approves it; it is then posted."""
     return _on_draft(request, action_id, actions.do_approve)
 
 
-@router.post("/actions/{action_id}/discard", response=responses(ActionOut), summary="Discard a draft reply")
+@router.post("/actions/{action_id}/discard", response=responses(SocialActionOut), summary="Discard a draft reply")
 def discard(request: HttpRequest, action_id: Id) -> PublicAction:
     return _on_draft(request, action_id, actions.do_discard)
 
 
-@router.get("/settings", response=responses(SettingsOut), summary="The public reply workflow's settings")
+@router.get("/settings", response=responses(SocialSettingsOut), summary="The public reply workflow's settings")
 def get_settings(request: HttpRequest) -> Any:
     return queries.settings_of(actor(request))
 
 
-@router.put("/settings", response=responses(SettingsOut), summary="Change the public reply workflow's settings")
-def put_settings(request: HttpRequest, payload: SettingsIn) -> Any:
+@router.put("/settings", response=responses(SocialSettingsOut), summary="Change the public reply workflow's settings")
+def put_settings(request: HttpRequest, payload: SocialSettingsIn) -> Any:
     with transaction.atomic():
         return actions.do_save_settings(actor(request), approval_required=payload.approval_required,
                                         private_invitation=payload.private_invitation)
 
 
-@router.get("/rules", response=responses(list[RuleOut]), summary="The rules that act on new public items")
+@router.get("/rules", response=responses(list[SocialRuleOut]), summary="The rules that act on new public items")
 def list_rules(request: HttpRequest) -> list[SocialRule]:
     return queries.rules_of(actor(request))
 
 
-def _rule_fields(member: Membership, payload: RuleIn) -> dict[str, Any]:
+def _rule_fields(member: Membership, payload: SocialRuleIn) -> dict[str, Any]:
     team = None
     if payload.team_id is not None:
         team = Team.objects.filter(pk=payload.team_id, workspace_id=member.workspace_id).first()
@@ -139,16 +139,16 @@ def _rule_fields(member: Membership, payload: RuleIn) -> dict[str, Any]:
     return {**payload.model_dump(exclude={"team_id"}), "team": team}
 
 
-@router.post("/rules", response=responses(RuleOut, 201), summary="Add a rule")
-def create_rule(request: HttpRequest, payload: RuleIn) -> Status[SocialRule]:
+@router.post("/rules", response=responses(SocialRuleOut, 201), summary="Add a rule")
+def create_rule(request: HttpRequest, payload: SocialRuleIn) -> Status[SocialRule]:
     member = actor(request)
     queries.rules_of(member)  # the permission check before anything is looked up
     with transaction.atomic():
         return Status(201, actions.do_save_rule(member, None, _rule_fields(member, payload)))
 
 
-@router.put("/rules/{rule_id}", response=responses(RuleOut), summary="Change a rule")
-def update_rule(request: HttpRequest, rule_id: Id, payload: RuleIn) -> SocialRule:
+@router.put("/rules/{rule_id}", response=responses(SocialRuleOut), summary="Change a rule")
+def update_rule(request: HttpRequest, rule_id: Id, payload: SocialRuleIn) -> SocialRule:
     member = actor(request)
     rule = queries.access_rule(member, rule_id)
     with transaction.atomic():

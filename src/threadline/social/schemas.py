@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from threadline.core.schemas import Id, Input, PageQuery
 
 
-class ItemQuery(PageQuery):
+class PublicItemQuery(PageQuery):
     status: str | None = Field(None, description="open, answered, private, hidden, deleted, ignored, or "
                                                  "waiting_approval (a draft public reply waits)")
     decision: str | None = Field(None, description="answer_public, move_private, hide, do_not_answer")
@@ -17,7 +17,7 @@ class ItemQuery(PageQuery):
     min_priority: int | None = Field(None, ge=0, le=100)
 
 
-class AuthorOut(Schema):
+class SocialAuthorOut(Schema):
     kind: str
     id: str
     handle: str
@@ -25,7 +25,7 @@ class AuthorOut(Schema):
     reach: int | None
 
 
-class VerdictOut(Schema):
+class SocialVerdictOut(Schema):
     category: str
     sentiment: float | None
     priority: int
@@ -34,7 +34,7 @@ class VerdictOut(Schema):
     topics: list[str]
 
 
-class ItemOut(Schema):
+class PublicItemOut(Schema):
     id: int
     channel_id: int
     channel_kind: str
@@ -43,7 +43,7 @@ class ItemOut(Schema):
     kind: str
     parent_id: int | None
     url: str
-    author: AuthorOut
+    author: SocialAuthorOut
     text: str
     language: str
     posted_at: dt.datetime | None
@@ -52,19 +52,19 @@ class ItemOut(Schema):
     hidden: bool
     removed: bool
     status: str
-    verdict: VerdictOut
+    verdict: SocialVerdictOut
     known_customer: bool
     contact_id: int | None
     conversation_id: int | None
     team_id: int | None
 
 
-class ItemPage(Schema):
-    items: list[ItemOut]
+class PublicItemPage(Schema):
+    items: list[PublicItemOut]
     next_cursor: str | None
 
 
-class ActionOut(Schema):
+class SocialActionOut(Schema):
     id: int
     item_id: int
     kind: str
@@ -81,33 +81,34 @@ class ActionOut(Schema):
     done_at: dt.datetime | None
 
 
-class ItemDetailOut(ItemOut):
-    above: list[ItemOut]
-    below: list[ItemOut]
-    actions: list[ActionOut]
+class PublicItemDetailOut(PublicItemOut):
+    above: list[PublicItemOut]
+    below: list[PublicItemOut]
+    actions: list[SocialActionOut]
 
 
-class TextIn(Input):
+class SocialTextIn(Input):
     text: str = Field("", max_length=20_000)
 
 
-class ReasonIn(Input):
+class SocialReasonIn(Input):
     reason: str = Field("", max_length=2000)
 
 
-class SettingsIn(Input):
+class SocialSettingsIn(Input):
     approval_required: bool = False
     private_invitation: str = Field("", max_length=2000)
 
 
-class SettingsOut(Schema):
+class SocialSettingsOut(Schema):
     approval_required: bool
     private_invitation: str
 
 
-class RuleIn(Input):
-    name: str = Field(..., max_length=200)
-    action: str = Field(..., description="hide, delete, route, do_not_answer")
+class SocialRuleIn(Input):
+    # required, but checked by the action (after the permission check: a role without it gets 403, not 422)
+    name: str = Field("", max_length=200)
+    action: str = Field("", description="hide, delete, route, do_not_answer")
     team_id: Id | None = None
     category: str = Field("", max_length=16)
     decision: str = Field("", max_length=16)
@@ -118,7 +119,7 @@ class RuleIn(Input):
     position: int = Field(0, ge=0, le=10_000)
 
 
-class RuleOut(Schema):
+class SocialRuleOut(Schema):
     id: int
     name: str
     action: str
