@@ -35,7 +35,7 @@ from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
 from threadline.core.prepared import Prepared
-from threadline.core.row_writes import insert_rows, save_fields
+from threadline.core.row_writes import create, insert_rows, save_fields
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.jobs.registry import Retry, task
@@ -43,6 +43,7 @@ from threadline.redaction.ingest import redact_inbound_event
 
 logger = logging.getLogger(__name__)
 PARKED = "parked:"  # idempotency key prefix of a payload kept but applied nowhere (see `park_inbound`)
+_ACTIVE_CHANNEL = Prepared(lambda pk, kind: Channel.objects.filter(pk=pk, kind=kind, is_active=True))
 _STORED_EVENT = Prepared(lambda pk: InboundEvent.objects.select_related("channel__workspace").filter(pk=pk))
 
 
@@ -74,7 +75,7 @@ def refuse_oversized(body: bytes) -> JsonResponse | None:
 def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpResponse:
     if kind not in ADAPTERS:
         return _error(404, "unknown_channel_kind", _("No such channel kind."))
-    channel = Channel.objects.filter(pk=channel_id, kind=kind, is_active=True).first()
+    channel = _ACTIVE_CHANNEL.first(int(channel_id), kind)
     if channel is None:
         return _error(404, "channel_not_found", _("No such channel."))
     adapter = adapter_for(kind)
@@ -127,10 +128,8 @@ def accept_inbound(
     """
     try:
         with transaction.atomic():
-            event = InboundEvent.objects.create(
-                workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
-                body=body, headers=headers,
-            )
+            event = create(InboundEvent, workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
+                           body=body, headers=headers)
             process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}", fresh=True)
             note_event_received(channel)
     except IntegrityError:

@@ -74,6 +74,7 @@ class Task(Generic[P, R]):
 
         `fresh`: the key names a row this transaction has just created (`inbound:<new id>`), so it cannot
         exist yet and the insert needs no savepoint to survive a duplicate (ids are never reused)."""
+        from threadline.core.row_writes import create
         from threadline.jobs.models import Job
 
         when = run_after or (now() + dt.timedelta(seconds=delay))
@@ -82,7 +83,7 @@ class Task(Generic[P, R]):
             batch=self.batch,
         )
         if unique_key is None or fresh:
-            job = Job.objects.create(**fields)
+            job = create(Job, **fields)  # the SQL compiled once (an acknowledgement's hot path)
         else:
             try:
                 with transaction.atomic():
