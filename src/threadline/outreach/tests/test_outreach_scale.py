@@ -1,4 +1,4 @@
-"""A 10,000-recipient campaign completes through the job queue in batches and reports every recipient: delivered
+"""A campaign to thousands of recipients completes through the job queue in batches and reports every recipient: delivered
 by SMS (Twilio's Messages API on loopback), failed where Twilio refuses the number (its documented 21610 error),
 skipped where the contact opted out (STOP in the consent ledger) or has no reachable address."""
 
@@ -21,7 +21,9 @@ from threadline.outreach.testkit import settings as save_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-TOTAL = int(os.environ.get("THREADLINE_OUTREACH_SCALE", "10000"))
+# 1,000 in the suite (about a minute on an idle 2-core machine: each message is a job and its events); the
+# 10,000 of issue 15's acceptance is `bench/outreach.py`, which runs this test with THREADLINE_OUTREACH_SCALE=10000.
+TOTAL = int(os.environ.get("THREADLINE_OUTREACH_SCALE", "1000"))
 REFUSED_EVERY, STOPPED_EVERY, NO_ADDRESS_EVERY = 13, 7, 10  # ~7 %, ~13 %, 10 % of the recipients
 
 
@@ -49,7 +51,7 @@ def seed(admin, channel) -> tuple[set[str], int, int]:
     return refused, len(stops), TOTAL - len(identities)
 
 
-def test_ten_thousand_recipients_complete_with_a_report(admin, run_jobs, settings):
+def test_a_campaign_of_thousands_completes_with_a_report(admin, run_jobs, settings):
     settings.PUBLIC_URL = PUBLIC_URL
     refused: set[str] = set()
     provider = twilio_provider(fixture("send_response.json"), refuse=refused,
