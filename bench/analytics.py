@@ -107,6 +107,11 @@ def synthetic(size: int) -> None:
         res = (fr or 0) + 60 + int(rng.expovariate(1 / 86_400)) if resolved else None
         outcome = rng.choice(("resolved", "handed_over", "abandoned")) if rng.random() < 0.2 else ""
         policy = rng.random() < 0.5
+        surveys = {}
+        if resolved and rng.random() < 0.4:  # a survey on 40 % of the resolved, 60 % of them answered
+            kind = ("csat", "nps", "ces")[i % 3]
+            scale = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}[kind]
+            surveys = {kind: {"sent": 1, "scores": [rng.randint(*scale)] if rng.random() < 0.6 else []}}
         counts = channel_days.setdefault((day, origin), [0, 0, 0])
         counts[0] += 1
         counts[1] += 2
@@ -136,7 +141,7 @@ def synthetic(size: int) -> None:
             sla_resolution=rng.choice(("met", "breached", "running")) if policy else "",
             repeat_gap_seconds=rng.randint(600, 60 * 86_400) if i % 2 == 0 and rng.random() < 0.4 else None,
             explain_twice_gap_seconds=rng.randint(600, 10 * 86_400) if rng.random() < 0.05 else None,
-            computed_at=end)
+            surveys=surveys, computed_at=end)
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # no conversation rows behind these facts
@@ -180,7 +185,11 @@ def build_rollups() -> None:
 
 
 def measure(samples: int) -> None:
-    from threadline.analytics import metrics
+    from threadline.analytics import metrics, survey_metrics
+    from threadline.analytics.alerts import current_value
+    from threadline.analytics.facts import zone_of
+    from threadline.analytics.models import AlertRule
+    from threadline.web.reports_figures import overview_with_surveys
     from threadline.analytics.metrics import Filters
     from threadline.analytics.models import ConversationFact
     from threadline.core.time import now
@@ -199,7 +208,8 @@ def measure(samples: int) -> None:
         "first-contact resolution": metrics.first_contact_resolution, "repeat contact": metrics.repeat_contact,
         "channel switch": metrics.channel_switch, "explain twice": metrics.explain_twice, "bot": metrics.bot,
         "sla": metrics.sla, "backlog": metrics.backlog, "agents": metrics.agents,
-        "channel days": metrics.channel_days,
+        "channel days": metrics.channel_days, "surveys": survey_metrics.surveys,
+        "reports page figures": lambda f: overview_with_surveys(f, 7),
     }
     say(f"\nload average {load()}; {samples} calls each; p50 / p99 in ms")
     say(f"| metric | {' | '.join(filter_sets)} |")
@@ -210,6 +220,12 @@ def measure(samples: int) -> None:
             p50, p99 = timed(samples, lambda c=call, f=f: c(f))
             cells.append(f"{p50:.1f} / {p99:.1f}")
         say(f"| {name} | {' | '.join(cells)} |")
+    zone = zone_of(ws)
+    for hours, metric in ((4, "csat"), (24, "csat"), (4, "first_response_median")):
+        rule = AlertRule(workspace_id=ws, name="bench", metric=metric, comparison="below", threshold=80,
+                         window_hours=hours)
+        p50, p99 = timed(samples, lambda r=rule: current_value(r, zone))
+        say(f"alert {metric}, last {hours} hours: {p50:.1f} / {p99:.1f}")
 
 
 def update_cost(samples: int) -> None:

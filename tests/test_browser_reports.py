@@ -104,6 +104,51 @@ def assert_charts_drawn(page, *, rtl: bool) -> None:
     assert page.locator("script[src*='/static/chart.js/chart.umd']").count() == 1  # from node_modules, no CDN
 
 
+LIVE_RULE = """
+from django.db import transaction
+from threadline.analytics.actions import AlertConfig, do_create_alert_rule
+from threadline.tenancy.models import Membership
+admin = Membership.objects.get(user__email={email!r})
+with transaction.atomic():
+    rule = do_create_alert_rule(admin, AlertConfig(name="Live backlog", metric="backlog", comparison="above",
+                                                   threshold=1, recipient_ids=(admin.pk,)))
+print(rule.pk)
+"""
+EVALUATE = "from threadline.analytics.actions import evaluate_alerts; print(evaluate_alerts())"
+
+
+@pytest.mark.parametrize(("language", "width", "height"), [("en", 1280, 800), ("he", 390, 844)])
+def test_the_navigation_counts_an_alert_live_when_it_fires_and_clears(server, language, width, height):
+    """/app/ is open with nothing firing (no entry); the scheduler's evaluation fires a rule in another
+    process: the entry appears with 1 through the socket, without a reload; when the rule clears it goes."""
+    server.shell("from threadline.tenancy.models import User; "
+                 f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
+    rule_id = int(server.shell(LIVE_RULE.format(email=ADMIN_EMAIL)).splitlines()[-1])
+    try:
+        with playwright.sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page(viewport={"width": width, "height": height})
+            sign_in(page, server.url)
+            page.goto(f"{server.url}/app/")
+            nav = page.locator("#alerts-nav")
+            assert nav.count() == 1 and nav.get_attribute("hidden") is not None  # nothing fires yet
+            page.wait_for_timeout(1500)  # the socket is open (a later hello would replay the event anyway)
+            assert "'fired': 1" in server.shell(EVALUATE)  # the seeded month leaves more than one open
+            page.wait_for_function("() => !document.getElementById('alerts-nav').hidden", timeout=20_000)
+            assert page.locator("#alerts-count").text_content() == "1"
+            if width > 390:
+                assert nav.is_visible()
+            screenshot(page, f"alerts-nav-live-{language}-{width}")
+            server.shell(f"from threadline.analytics.models import AlertRule; "
+                         f"AlertRule.objects.filter(pk={rule_id}).update(threshold=1e9)")
+            assert "'cleared': 1" in server.shell(EVALUATE)
+            page.wait_for_function("() => document.getElementById('alerts-nav').hidden", timeout=20_000)
+            assert page.locator("#alerts-count").text_content() == "0"
+            browser.close()
+    finally:
+        server.shell(f"from threadline.analytics.models import AlertRule; AlertRule.objects.filter(pk={rule_id}).delete()")
+
+
 ALERTS_SEED = """
 from django.db import transaction
 from threadline.analytics.actions import AlertConfig, ScheduleConfig, do_create_alert_rule, do_create_report_schedule
