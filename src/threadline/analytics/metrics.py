@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from threadline.analytics import rollups
@@ -234,13 +235,19 @@ def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
     wanted = {"brand_id": f.brand_id, "team_id": f.team_id, "last_assignee_id": f.agent_id, "language": f.language}
     wanted = {column: value for column, value in wanted.items() if value is not None}
     sets = [column for column, value in (("channels_used", f.channel_id), ("tags", f.tag)) if value is not None]
+    # `is_active__in`: Django writes `is_active=True` as a bare column, which SQLite cannot seek an index by
+    active = ConversationFact.objects.filter(workspace_id=f.workspace_id, is_active__in=[True])
+    if sets and connection.vendor == "postgresql":  # jsonb containment in the database: no set sent back per row
+        # (no index covers it, so the planner keeps the backlog index)
+        active = active.filter(**{f"{column}__contains": [value] for column, value in (
+            ("channels_used", f.channel_id), ("tags", f.tag)) if value is not None})
+        sets = []
     ages = sorted(
         int((at - row["created_at"]).total_seconds())
-        # `is_active__in`: Django writes `is_active=True` as a bare column, which SQLite cannot seek an index by
-        for row in ConversationFact.objects.filter(workspace_id=f.workspace_id, is_active__in=[True]).values(
-            "created_at", *sets, *wanted)
+        for row in active.values("created_at", *sets, *wanted)
         if all(row[column] == value for column, value in wanted.items())
-        and (f.channel_id is None or f.channel_id in row["channels_used"]) and (f.tag is None or f.tag in row["tags"]))
+        and ("channels_used" not in row or f.channel_id in row["channels_used"])
+        and ("tags" not in row or f.tag in row["tags"]))
     buckets = dict.fromkeys((name for name, _limit in AGE_BUCKETS), 0)
     for age in ages:
         buckets[next(name for name, limit in AGE_BUCKETS if limit is None or age < limit)] += 1
@@ -249,10 +256,12 @@ def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def agents(f: Filters) -> list[dict[str, Any]]:
-    """Per agent: conversations handled (last assignee) and resolved, first responses given and their median;
-    replies from the agent-day facts (the date range alone applies to them)."""
+    """Per agent: conversations handled (last assignee) and resolved, their CSAT (satisfied answers / answers),
+    first responses given and their median; replies from the agent-day facts (the date range alone applies to
+    them)."""
     table: dict[int, dict[str, Any]] = defaultdict(lambda: {
-        "handled": 0, "resolved": 0, "first_responses": 0, "median_first_response_seconds": None, "replies": 0})
+        "handled": 0, "resolved": 0, "csat_responses": 0, "csat": None, "first_responses": 0,
+        "median_first_response_seconds": None, "replies": 0})
     rolled = rollups.rows(f, "agents", "responders")
     if rolled is not None and sum(n for _day, n, *_rest in rolled) > rollups.EXACT_LIMIT:
         _rolled_agents(table, rolled)
@@ -267,16 +276,17 @@ def agents(f: Filters) -> list[dict[str, Any]]:
 
 
 def _rolled_agents(table: dict[int, dict[str, Any]], rolled: list[tuple[Any, ...]]) -> None:
-    handled: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    handled: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     firsts: dict[int, Counter[int]] = defaultdict(Counter)
     for _day, _n, agent_rows, responders in rolled:
-        for agent_id, (h, r) in agent_rows.items():
-            handled[int(agent_id)][0] += h
-            handled[int(agent_id)][1] += r
+        for agent_id, values in agent_rows.items():
+            mine = handled[int(agent_id)]
+            for i, n in enumerate(values):
+                mine[i] += n
         for agent_id, histogram in responders.items():
             firsts[int(agent_id)].update({int(k): v for k, v in histogram.items()})
-    for agent_id, (h, r) in handled.items():
-        table[agent_id].update(handled=h, resolved=r)
+    for agent_id, (h, r, answers, satisfied) in handled.items():
+        table[agent_id].update(handled=h, resolved=r, csat_responses=answers, csat=rate(satisfied, answers))
     for agent_id, histogram in firsts.items():
         table[agent_id].update(first_responses=sum(histogram.values()),
                                median_first_response_seconds=rollups.percentile(histogram, 50))
@@ -288,6 +298,12 @@ def _exact_agents(table: dict[int, dict[str, Any]], f: Filters) -> None:
                                         .annotate(h=Count("pk"), r=Count("pk", filter=RESOLVED_Q))
                                         .values_list("last_assignee_id", "h", "r").order_by()):
         table[agent_id].update(handled=handled, resolved=resolved)
+    csat: dict[int, list[int]] = defaultdict(list)
+    for agent_id, surveys in facts(f).filter(last_assignee_id__isnull=False).exclude(surveys={}).values_list(
+            "last_assignee_id", "surveys"):
+        csat[agent_id].extend(surveys.get("csat", {}).get("scores", []))
+    for agent_id, scores in csat.items():
+        table[agent_id].update(csat_responses=len(scores), csat=rate(sum(1 for s in scores if s >= 4), len(scores)))
     firsts: dict[int, list[int]] = defaultdict(list)
     for agent_id, seconds in facts(f).filter(first_responder_id__isnull=False).values_list(
             "first_responder_id", "first_response_seconds"):
@@ -301,9 +317,9 @@ def channel_days(f: Filters) -> list[dict[str, Any]]:
     q = Q(workspace_id=f.workspace_id) & _days(f, "day")
     if f.channel_id is not None:
         q &= Q(channel_id=f.channel_id)
-    return [{"day": row.day.isoformat(), "channel_id": row.channel_id, "new_conversations": row.new_conversations,
-             "inbound": row.inbound, "outbound": row.outbound, "unique_contacts": row.unique_contacts}
-            for row in ChannelDayFact.objects.filter(q).order_by("day", "channel_id")]
+    columns = ("day", "channel_id", "new_conversations", "inbound", "outbound", "unique_contacts")
+    return [{**dict(zip(columns, row, strict=True)), "day": row[0].isoformat()}
+            for row in ChannelDayFact.objects.filter(q).order_by("day", "channel_id").values_list(*columns)]
 
 
 def agent_days(f: Filters) -> list[dict[str, Any]]:

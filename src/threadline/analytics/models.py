@@ -163,7 +163,7 @@ class DayRollup(models.Model):
     resolution = models.JSONField(default=dict)
     resolution_business = models.JSONField(default=dict)
     sla = models.JSONField(default=dict)  # policy id → [fr met, fr breached, res met, res breached]
-    agents = models.JSONField(default=dict)  # last assignee id → [handled, resolved]
+    agents = models.JSONField(default=dict)  # last assignee id → [handled, resolved, CSAT answers, satisfied]
     responders = models.JSONField(default=dict)  # first responder id → histogram of first response seconds
     surveys = models.JSONField(default=dict)  # survey kind → {"sent": n, "scores": {score: answers}}
 

@@ -126,9 +126,12 @@ class _Sums:
                 if outcome in ("met", "breached"):
                     sla[i + (outcome == "breached")] += 1
         if row["last_assignee_id"] is not None:
-            agent = self.agents.setdefault(str(row["last_assignee_id"]), [0, 0])
+            agent = self.agents.setdefault(str(row["last_assignee_id"]), [0, 0, 0, 0])
+            csat = row["surveys"].get("csat", {}).get("scores", [])
             agent[0] += 1
             agent[1] += resolved
+            agent[2] += len(csat)  # CSAT answers, and the satisfied ones (4-5)
+            agent[3] += sum(1 for score in csat if score >= 4)
         if row["first_responder_id"] is not None:
             self.responders.setdefault(str(row["first_responder_id"]), Counter())[
                 bucket(row["first_response_seconds"])] += 1
@@ -151,9 +154,9 @@ class _Sums:
             for i, n in enumerate(values):
                 mine[i] += n
         for agent, values in row.agents.items():
-            mine = self.agents.setdefault(agent, [0, 0])
-            mine[0] += values[0]
-            mine[1] += values[1]
+            mine = self.agents.setdefault(agent, [0, 0, 0, 0])
+            for i, n in enumerate(values):
+                mine[i] += n
         for agent, histogram in row.responders.items():
             self.responders.setdefault(agent, Counter()).update({int(k): v for k, v in histogram.items()})
         for kind, figures in row.surveys.items():

@@ -196,7 +196,7 @@ def write(admin: Membership, plan: Plan) -> Written:
                                                 for i in range(plan.contacts)])
         tags = {name: Tag.objects.create(workspace=workspace, name=name) for name in TAGS}
         surveys = {kind: Survey.objects.update_or_create(workspace=workspace, kind=kind, defaults={"enabled": True})[0]
-                   for kind in SURVEY_KINDS}
+                   for kind in SURVEY_KINDS} if any(p.survey for p in plan.conversations) else {}
         ids = []
         for p in plan.conversations:
             ids.append(_write_conversation(ws, p, channels, agents, contacts, policies, tags))

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
@@ -24,11 +25,27 @@ from threadline.conversations.models import ACTIVE_STATUSES, Status
 from threadline.core.errors import ValidationFailed
 from threadline.core.time import now
 from threadline.tenancy.queries import list_agents
-from threadline.web.reports_figures import duration, figures, overview_with_surveys, previous_period
+from threadline.web.reports_figures import duration, figures, overview_with_surveys, percent, previous_period
 from threadline.web.session import agent_view
+from threadline.web.templatetags.web import agent_name
 
 PARAMS = ("start", "end", "channel_id", "agent_id", "language", "tag", "days")
 EVERY_STATUS = ",".join(Status.values)
+EVERYTHING = frozenset({"backlog", "channels", "days", "agents", "sla"})
+# The pages of /app/reports: the overview (every figure and section), then one per area: its figures (by key,
+# reports_figures.specs) and sections, each section with its chart and table.
+AREAS: dict[str, tuple[Any, tuple[str, ...] | None, frozenset[str]]] = {
+    "": (gettext_lazy("Overview"), None, EVERYTHING),
+    "volume": (gettext_lazy("Volume"), (), frozenset({"backlog", "channels", "days"})),
+    "times": (gettext_lazy("Response and resolution times"), (
+        "first_response_median", "first_response_p90", "next_response_median", "resolution_median",
+        "resolution_p90"), frozenset()),
+    "quality": (gettext_lazy("Reopens, repeat contact and the bot"), (
+        "reopen_rate", "fcr_rate", "repeat_rate", "switch_rate", "explain_twice_rate", "bot_deflection"), frozenset()),
+    "satisfaction": (gettext_lazy("Satisfaction"), ("csat", "nps", "ces"), frozenset({"agents"})),
+    "agents": (gettext_lazy("Agents"), (), frozenset({"agents"})),
+    "sla": (gettext_lazy("SLA"), (), frozenset({"sla"})),
+}
 
 
 def _query(request: HttpRequest) -> tuple[MetricQuery, dict[str, str]]:
@@ -75,6 +92,10 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     query, params = _query(request)
     f = access_filters(agent, query)
+    area = request.GET.get("area", "")
+    if area not in AREAS:
+        raise ValidationFailed(_("No such report page."), code="invalid_area", field="area")
+    _title, keys, sections = AREAS[area]
     overview = overview_with_surveys(f, query.days)
     previous = previous_period(f, local_day(now(), zone_of(agent.workspace_id)))
     before = overview_with_surveys(previous, query.days) if previous is not None else None
@@ -89,21 +110,35 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     for row in agents:
         row["member"] = members.get(row["agent_id"])
         row["median"] = duration(row["median_first_response_seconds"])
+        row["csat_shown"] = percent(row["csat"])
         row["link"] = _list_link(f, assignee=row["agent_id"])
     backlog = overview["backlog"]
+    sla = metrics.sla(f)
     channel_bars = bars([(channels.get(pk, "—") if pk else "—", n, _list_link(f, channel=pk))
                          for pk, n in sorted(by_channel.items(), key=lambda item: -item[1])])
     day_bars = bars([(day, n, "") for day, n in sorted(by_day.items())])
+    shown = [row for row in figures(overview, before, query.days) if keys is None or row["key"] in keys]
+    query_string = urlencode({k: v for k, v in params.items() if v})
     context = {
-        "agent": agent, "params": params, "figures": figures(overview, before, query.days), "backlog": backlog,
+        "agent": agent, "params": params, "figures": shown, "backlog": backlog, "area": area, "sections": sections,
+        "areas": [{"key": key, "title": title, "link": "/app/reports?" + urlencode(
+            {**({"area": key} if key else {}), **{k: v for k, v in params.items() if v}})}
+            for key, (title, _keys, _sections) in AREAS.items()],
         "previous": previous,
         "backlog_age": duration(backlog["median_age_seconds"]),
         "backlog_link": _list_link(f, status=",".join(ACTIVE_STATUSES)),
         "channel_bars": channel_bars, "day_bars": day_bars,
         "chart_data": {"channels": _chart(_("New conversations by channel"), channel_bars),
-                       "days": _chart(_("New conversations by day"), day_bars)},
-        "agents": agents, "sla": metrics.sla(f), "channels": sorted(channels.items(), key=lambda item: item[1]),
-        "members": list(members.values()), "query": urlencode({k: v for k, v in params.items() if v}),
+                       "days": _chart(_("New conversations by day"), day_bars),
+                       "agents": _chart(_("Handled"), [
+                           {"label": agent_name(row["member"]) if row["member"] else "—", "value": row["handled"],
+                            "link": row["link"]} for row in agents if row["handled"]]),
+                       "sla": _chart(_("SLA attainment"), [
+                           {"label": f"#{row['policy_id']}", "link": "",
+                            "value": round(100 * row["first_response"]["attainment"], 1)}
+                           for row in sla if row["first_response"]["attainment"] is not None])},
+        "agents": agents, "sla": sla, "channels": sorted(channels.items(), key=lambda item: item[1]),
+        "members": list(members.values()), "query": query_string,
         "total": sum(by_channel.values()),
     }
     return render(request, "web/reports.html", context)

@@ -149,7 +149,7 @@ def test_reopen_fcr_repeat_switch_explain_twice_and_bot(month):
     assert switched and all(outcomes[k] for k in ("resolved", "handed_over", "abandoned"))
 
 
-def test_sla_backlog_and_agents(month):
+def test_sla_backlog_and_agents(month, monkeypatch):
     plan, w, f = month
     sla = []
     for i, policy_id in enumerate(w.policy_ids):
@@ -166,14 +166,16 @@ def test_sla_backlog_and_agents(month):
     assert metrics.backlog(f, AS_OF) == {
         "open": len(ages), "median_age_seconds": rank(ages, 50), "p90_age_seconds": rank(ages, 90),
         "ages": {name: buckets[name] for name in ("under_1h", "under_1d", "under_7d", "older")}}
-    table = defaultdict(lambda: {"handled": 0, "resolved": 0, "first_responses": 0,
+    table = defaultdict(lambda: {"handled": 0, "resolved": 0, "csat_responses": 0, "csat": None, "first_responses": 0,
                                  "median_first_response_seconds": None, "replies": 0})
-    firsts = defaultdict(list)
+    firsts, csat = defaultdict(list), defaultdict(list)
     for p in plan.conversations:
         if p.assignees:
             agent = w.agent_ids[p.assignees[-1][1]]
             table[agent]["handled"] += 1
             table[agent]["resolved"] += first_resolution(p) is not None
+            if p.survey and p.survey[0] == "csat" and p.survey[2] is not None:
+                csat[agent].append(p.survey[2])
         replies = agent_steps(p)
         if replies:
             firsts[w.agent_ids[replies[0].agent]].append(60 * (replies[0].minute - p.start))
@@ -181,7 +183,16 @@ def test_sla_backlog_and_agents(month):
             table[w.agent_ids[step.agent]]["replies"] += 1
     for agent, values in firsts.items():
         table[agent].update(first_responses=len(values), median_first_response_seconds=rank(values, 50))
-    assert metrics.agents(f) == [{"agent_id": agent, **row} for agent, row in sorted(table.items())]
+    for agent, scores in csat.items():
+        table[agent].update(csat_responses=len(scores), csat=ratio(sum(1 for s in scores if s >= 4), len(scores)))
+    assert sum(len(scores) for scores in csat.values()) > 5
+    expected = [{"agent_id": agent, **row} for agent, row in sorted(table.items())]
+    assert metrics.agents(f) == expected
+    from threadline.analytics import rollups  # past EXACT_LIMIT the rollups' sums give the same counts and CSAT
+
+    monkeypatch.setattr(rollups, "EXACT_LIMIT", 0)
+    keys = ("agent_id", "handled", "resolved", "csat_responses", "csat")
+    assert [{k: row[k] for k in keys} for row in metrics.agents(f)] == [{k: row[k] for k in keys} for row in expected]
 
 
 def test_filters_narrow_every_metric(month):

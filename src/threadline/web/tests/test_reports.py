@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def month(admin):
-    written = write(admin, make_plan(conversations=50))
+    plan = make_plan(conversations=50)
+    for conversation in plan.conversations:  # the survey test below answers surveys of its own
+        conversation.survey = None
+    written = write(admin, plan)
     rebuild(admin.workspace_id)
     return written
 
@@ -94,7 +97,7 @@ def test_permission_and_other_workspaces(client, admin, month):
 
 def answer_surveys(admin, scores):
     """Survey rows as the surveys domain writes them: a request per conversation, answered with `scores`
-    (kind, score) in turn (None: sent, not answered)."""
+    (kind, score) in turn (None: sent, not answered); then the facts rebuilt, as the refresh would."""
     from threadline.conversations.models import Conversation
     from threadline.surveys.models import Survey, SurveyRequest, SurveyResponse
 
@@ -108,6 +111,7 @@ def answer_surveys(admin, scores):
             SurveyResponse.objects.create(workspace_id=admin.workspace_id, request=request, conversation=conversation,
                                           contact_id=conversation.contact_id, kind=kind, score=score,
                                           responded_at=conversation.created_at)
+    rebuild(admin.workspace_id)  # written here without events: the facts (and their survey columns) again
     return conversations
 
 
@@ -144,3 +148,40 @@ def test_survey_figures_and_the_previous_period(client, admin, month):
                        "better" if now < then else "worse")  # a lower reopen rate is better
     assert page.count("previous period:") == 14
     assert conversations.count() == 50
+
+
+def test_one_page_per_area_with_its_figures_sections_and_chart_data(client, admin, month):
+    """The overview, then a page per area: only that area's figures and sections, each chart's figures in
+    the page's JSON (the numbers of the table beside it), the filters kept in every area's link; an unknown
+    area is a 400."""
+    import json
+
+    client.force_login(admin.user)
+    f = Filters(workspace_id=admin.workspace_id)
+    expected = {
+        "volume": (set(), {"channels-title", "days-title"}),
+        "times": ({"first_response_median", "first_response_p90", "next_response_median", "resolution_median",
+                   "resolution_p90"}, set()),
+        "quality": ({"reopen_rate", "fcr_rate", "repeat_rate", "switch_rate", "explain_twice_rate", "bot_deflection"},
+                    set()),
+        "satisfaction": ({"csat", "nps", "ces"}, {"agents-title"}),
+        "agents": (set(), {"agents-title"}),
+        "sla": (set(), {"sla-title"}),
+    }
+    overview = client.get("/app/reports?language=en").content.decode()
+    assert len(re.findall(r'data-figure="', overview)) == 14
+    for area, (figures, sections) in expected.items():
+        assert f'href="/app/reports?area={area}&amp;language=en"' in overview
+        page = client.get(f"/app/reports?area={area}&language=en").content.decode()
+        assert set(re.findall(r'data-figure="([a-z_0-9]+)"', page)) == figures, area
+        assert set(re.findall(r'<section aria-labelledby="([a-z]+-title)"', page)) == {"overview-title", *sections}, area
+        assert f'<input type="hidden" name="area" value="{area}">' in page
+    charts = json.loads(re.search(r'<script id="report-charts" type="application/json">(.*?)</script>',
+                                  client.get("/app/reports?area=agents").content.decode(), re.S)[1])
+    handled = {row["agent_id"]: row["handled"] for row in metrics.agents(f) if row["handled"]}
+    assert sorted(charts["agents"]["values"]) == sorted(handled.values()) and len(charts["agents"]["links"]) == len(handled)
+    sla = [round(100 * row["first_response"]["attainment"], 1) for row in metrics.sla(f)
+           if row["first_response"]["attainment"] is not None]
+    assert charts["sla"]["values"] == sla and sla
+    answer = client.get("/app/reports?area=nowhere")
+    assert answer.status_code == 400

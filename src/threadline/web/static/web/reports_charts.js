@@ -47,4 +47,6 @@ if (data && Chart) {
 
   draw("chart-channels", charts.channels, true);
   draw("chart-days", charts.days, false);
+  draw("chart-agents", charts.agents, true);
+  draw("chart-sla", charts.sla, true);
 }
