@@ -351,3 +351,24 @@ def test_the_raw_facts_carry_the_survey_answers(month):
         assert rows[pk]["surveys_sent"] == (0 if held else 1)
         assert {k: rows[pk][f"{k}_scores"] for k in ("csat", "nps", "ces")} == {
             k: ([score] if k == kind and score is not None else []) for k in ("csat", "nps", "ces")}
+
+
+def test_backlog_by_channel_tag_and_agent(month):
+    """The backlog's set filters (channel used, tag: jsonb containment on PostgreSQL, in Python on SQLite) and
+    its scalar ones, against the plan."""
+    plan, w, f = month
+    open_ = [p for p in plan.conversations if not (p.changes and p.changes[-1].resolves)]
+    cases = [
+        (Filters(workspace_id=f.workspace_id, channel_id=w.channel_ids[1]),
+         [p for p in open_ if 1 in {s.channel for s in p.steps} | {p.origin}]),
+        (Filters(workspace_id=f.workspace_id, tag="vip"), [p for p in open_ if "vip" in p.tags]),
+        (Filters(workspace_id=f.workspace_id, channel_id=w.channel_ids[0], tag="billing"),
+         [p for p in open_ if "billing" in p.tags and 0 in {s.channel for s in p.steps} | {p.origin}]),
+        (Filters(workspace_id=f.workspace_id, agent_id=w.agent_ids[2]),
+         [p for p in open_ if p.assignees and p.assignees[-1][1] == 2]),
+    ]
+    for filters, subset in cases:
+        ages = [int((AS_OF - at(p.start)).total_seconds()) for p in subset]
+        got = metrics.backlog(filters, AS_OF)
+        assert (got["open"], got["median_age_seconds"]) == (len(ages), rank(ages, 50)), filters
+        assert 0 < len(subset) < len(open_)
