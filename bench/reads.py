@@ -171,7 +171,7 @@ def timed(samples: int, call: Callable[[int], httpx.Response], wal: Path | None 
             figures["wal_after_kb"] = file_size(wal) / 1024
         inside.append(figures)
     median = percentile(times, 50)
-    slow = [{"ms": round(ms, 1), **figures} for ms, figures in zip(times, inside) if ms > 3 * median]
+    slow = [{"ms": round(ms, 1), **figures} for ms, figures in zip(times, inside, strict=True) if ms > 3 * median]
     app = [figures["app"] for figures in inside if "app" in figures]
     cpu = [figures["cpu"] for figures in inside if "cpu" in figures]
     return {"n": samples, "p50": median, "p95": percentile(times, 95), "p99": percentile(times, 99),

@@ -50,6 +50,9 @@ SCREENS = {
     "app/admin/apps": "/app/admin/apps",
     "app/admin/jira": "/app/admin/jira",
     "app/admin/crm": "/app/admin/crm",
+    "app/admin/outreach": "/app/admin/outreach",
+    "app/outreach": "/app/outreach",
+    "app/outreach/<int:campaign_id>": "/app/outreach/{campaign}",
     "app/admin/webhooks/<int:subscription_id>": "/app/admin/webhooks/{webhook}",
     "app/admin/privacy": "/app/admin/privacy",
     "app/admin/routing/preview": "/app/admin/routing/preview?language=he&channel_kind=webchat&priority=normal",
@@ -83,6 +86,8 @@ COVERED_ELSEWHERE = {
     "app/admin/channels/new": "tests/test_browser_admin_channels.py (390) and below (1280)",
     "app/admin/people": "tests/test_browser_people.py::test_people_and_password_screens_fit_a_phone_and_pass_axe",
     "app/reports/alerts": "tests/test_browser_reports.py::test_alerts_screen_fits_a_phone_and_passes_axe",
+    **{route: "tests/test_browser_crisis.py::test_the_triage_and_crisis_screens_fit_a_phone_and_pass_axe"
+       for route in ("app/admin/triage", "app/crisis", "app/crisis/<int:crisis_id>")},
     "app/social": "tests/test_browser_social.py::test_social_screens_fit_and_pass_axe",
     "app/social/<int:item_id>": "tests/test_browser_social.py::test_social_screens_fit_and_pass_axe",
 }
@@ -95,6 +100,7 @@ NOT_SCREENS = {
     "app/admin/crm/callback": "the OAuth 2 redirect back from the CRM (answers a redirect or the CRM screen's error)",
     "app/reports/export": "a CSV download",
     "app/audit/export": "a CSV download",
+    "app/outreach/<int:campaign_id>/deliveries.csv": "a CSV download",
     "app/knowledge/files/<int:attachment_id>": "a file",
     "app/admin/channels/<int:channel_id>/status": "JSON for the live indicator",
 }
@@ -109,6 +115,7 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.contacts.custom_fields import do_save_field
 from threadline.conversations.actions import do_update_conversation, receive_inbound_message
 from threadline.knowledge.actions import do_create_article
+from threadline.outreach.actions import do_create_campaign
 from threadline.replies.actions import do_save_macro, do_save_template
 from threadline.tenancy.actions import do_create_operator
 from threadline.tenancy.brands import do_save_brand
@@ -142,12 +149,14 @@ with transaction.atomic():
     InboundEvent.objects.create(workspace=ws, channel=api, state="failed", error="Unknown payload shape",
                                 error_code="unparseable", idempotency_key="axe-bad", body=b'{{"x": 1}}')
     do_create_operator({operator!r}, {password!r})
+    campaign = do_create_campaign(ws, name="שינוי בשעות השירות", messages={{"en": "Hello {{{{name}}}}, our hours change.",
+                                  "he": "שלום {{{{name}}}}, שעות השירות משתנות."}}, actor=admin)
 bob = Membership.objects.get(workspace=ws, user__email="bob@acme.example")
 channels = {{c.kind: c.pk for c in Channel.objects.filter(workspace=ws)}}
 print(json.dumps({{"brand": brand.pk, "canned": canned.pk, "automatic": automatic.pk, "macro": macro.pk,
                   "automation": automation.pk, "webhook": webhook.pk, "article": article.article_id,
                   "bob": bob.pk, "api": api.pk, "webchat": channels["webchat"], "email": channels["email"],
-                  "conversation": message.conversation_id}}))
+                  "conversation": message.conversation_id, "campaign": campaign.pk}}))
 """
 
 

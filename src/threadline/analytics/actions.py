@@ -11,7 +11,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from threadline.analytics.alerts import COMPARISONS, MAX_WINDOW_DAYS, MAX_WINDOW_HOURS, METRICS, breached, current_value
+from threadline.analytics.alerts import (
+    COMPARISONS,
+    MAX_WINDOW_DAYS,
+    MAX_WINDOW_HOURS,
+    METRICS,
+    breached,
+    current_value,
+)
 from threadline.analytics.events import AlertCleared, AlertFired
 from threadline.analytics.facts import zone_of
 from threadline.analytics.models import AlertRule, ReportSchedule

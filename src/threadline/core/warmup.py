@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 
+
 def warm_up() -> None:
     from threadline.language.detection import detect
     from threadline.search.analysis import index_text

@@ -28,10 +28,10 @@ from threadline.outreach.schemas import (
     CampaignPage,
     CampaignPatch,
     CampaignQuery,
-    DeliveryOut,
-    DeliveryPage,
     DeliveryQuery,
     NotificationIn,
+    OutreachDeliveryOut,
+    OutreachDeliveryPage,
     RuleIn,
     RuleOut,
     SegmentCountOut,
@@ -98,7 +98,7 @@ def campaign_cancel(request: HttpRequest, campaign_id: Id) -> dict[str, Any]:
     return _detail(campaign)
 
 
-@router.get("/campaigns/{campaign_id}/deliveries", response=responses(DeliveryPage),
+@router.get("/campaigns/{campaign_id}/deliveries", response=responses(OutreachDeliveryPage),
             summary="Who received what (cursor paged)")
 def campaign_deliveries(request: HttpRequest, campaign_id: Id, query: Query[DeliveryQuery]) -> dict[str, Any]:
     found = queries.deliveries(queries.access_campaign(actor(request), campaign_id))
@@ -148,7 +148,7 @@ def _contact(member: Membership, ref: Any) -> Contact:
     return found
 
 
-@router.post("/notifications", response={200: DeliveryOut, **responses(DeliveryOut, 202)},
+@router.post("/notifications", response={200: OutreachDeliveryOut, **responses(OutreachDeliveryOut, 202)},
              summary="Notify a contact of an event")
 def notify(request: HttpRequest, payload: NotificationIn) -> Any:
     """The event's notification to one contact (by id, email or phone), sent by a job on their preferred

@@ -35,7 +35,7 @@ class CampaignPatch(Input):
     template_variables: list[str] | None = Field(None, max_length=20)
 
 
-class ReasonOut(Schema):
+class OutreachReasonOut(Schema):
     status: str
     code: str
     reason: str
@@ -50,7 +50,7 @@ class ChannelCountOut(Schema):
 class ReportOut(Schema):
     recipients: int
     by_status: dict[str, int]
-    reasons: list[ReasonOut]
+    reasons: list[OutreachReasonOut]
     by_channel: list[ChannelCountOut]
     sms_segments: int
     templates: int
@@ -88,7 +88,7 @@ class CampaignQuery(PageQuery):
     kind: str = Field("", description="campaign or notification; empty for both")
 
 
-class DeliveryOut(Schema):
+class OutreachDeliveryOut(Schema):
     id: int
     campaign_id: int
     contact_id: int
@@ -107,8 +107,8 @@ class DeliveryOut(Schema):
     finished_at: dt.datetime | None
 
 
-class DeliveryPage(Schema):
-    items: list[DeliveryOut]
+class OutreachDeliveryPage(Schema):
+    items: list[OutreachDeliveryOut]
     next_cursor: str | None
 
 

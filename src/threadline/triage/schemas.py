@@ -45,7 +45,7 @@ class PreviewIn(Input):
     is_reply: bool = False
 
 
-class ReasonOut(Schema):
+class TriageReasonOut(Schema):
     code: str
     text: str
 
@@ -55,5 +55,5 @@ class VerdictOut(Schema):
     sentiment: float
     priority: int
     decision: str
-    reasons: list[ReasonOut]
+    reasons: list[TriageReasonOut]
     topics: list[str]
