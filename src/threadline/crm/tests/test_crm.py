@@ -210,3 +210,22 @@ def test_connections_are_admins_and_workspace_own(api, client, admin, crm, conve
     assert api.get(f"/api/v1/crm/contacts/{conversation.contact_id}", **agent).status_code == 200
     assert api.delete("/api/v1/crm/connections/hubspot", **other).status_code == 404
     assert api.delete("/api/v1/crm/connections/hubspot").status_code == 204
+
+
+def test_the_crms_rate_limit_and_errors_answer_clearly(api, client, admin, crm, conversation):
+    hubspot(api, client, admin, crm)
+    path = f"/api/v1/crm/contacts/{conversation.contact_id}/sync"
+    crm.route("POST", "/crm/v3/objects/contacts/search", 429, {"status": "error", "policyName": "TEN_SECONDLY_ROLLING"},
+              {"Retry-After": "7"})
+    limited = send_json(api, "post", path, {})
+    assert (limited.status_code, limited["Retry-After"]) == (429, "7")
+    crm.route("POST", "/crm/v3/objects/contacts/search", 400, {"status": "error", "category": "VALIDATION_ERROR",
+                                                               "message": "Invalid input JSON"})
+    refused = send_json(api, "post", path, {})
+    assert (refused.status_code, refused.json()["code"]) == (502, "crm_error")
+    assert "VALIDATION_ERROR" in refused.json()["message"]
+    crm.route("POST", "/crm/v3/objects/contacts/search", 401, {})
+    crm.route("POST", "/oauth/v1/token", 400, {"status": "BAD_REFRESH_TOKEN", "message": "refresh token is invalid"})
+    expired = send_json(api, "post", path, {})
+    assert (expired.status_code, expired.json()["code"]) == (502, "crm_oauth_refused")
+    assert "refresh token is invalid" in expired.json()["message"]

@@ -170,3 +170,13 @@ def test_apps_belong_to_one_workspace_and_admins_configure_them(api, admin, serv
     patched = send_json(api, "patch", f"/api/v1/panel-apps/{app['id']}", {"is_active": False})
     assert patched.json()["is_active"] is False
     assert cards(api, conversation) == []
+
+
+def test_shopify_and_woocommerce_refusals_show_on_the_card(api, server, conversation):
+    server.route("GET", f"{SHOP}/customers/search.json", 401, {"errors": "[API] Invalid API key or access token"})
+    server.route("GET", "/wp-json/wc/v3/orders", 429, {"code": "too_many_requests"}, {"Retry-After": "5"})
+    add(api, "shopify", server.url, {"access_token": "shpat_wrong"}, name="Shop")
+    add(api, "woocommerce", server.url, {"consumer_key": "ck", "consumer_secret": "cs"}, name="Woo")
+    shop, woo = cards(api, conversation)
+    assert (shop["card"], shop["error"]) == (None, "The app refused Threadline's credentials.")
+    assert (woo["card"], woo["error"]) == (None, "The app answered 429.")
