@@ -174,9 +174,11 @@ def timed(samples: int, call: Callable[[int], httpx.Response], wal: Path | None 
     slow = [{"ms": round(ms, 1), **figures} for ms, figures in zip(times, inside, strict=True) if ms > 3 * median]
     app = [figures["app"] for figures in inside if "app" in figures]
     cpu = [figures["cpu"] for figures in inside if "cpu" in figures]
+    conn = [figures["conn"] for figures in inside if "conn" in figures]
     return {"n": samples, "p50": median, "p95": percentile(times, 95), "p99": percentile(times, 99),
             "errors": bad, "app_p50": percentile(app, 50), "app_p99": percentile(app, 99),
             "cpu_p50": percentile(cpu, 50), "cpu_p99": percentile(cpu, 99),
+            "conn_p50": percentile(conn, 50), "conn_p99": percentile(conn, 99),
             "gc_max": max((figures.get("gc", 0) for figures in inside), default=0),
             "statements": max((figures.get("statements", 0) for figures in inside), default=0),
             "gc_ms": sum(figures.get("gc", 0) for figures in inside), "slow": slow}
@@ -304,7 +306,8 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
             rows.append((name, figures))
             say(f"  {name:<28} p50 {figures['p50']:8.1f}  p95 {figures['p95']:8.1f}  p99 {figures['p99']:8.1f} ms"
                 f"  (server p50 {figures['app_p50']:6.1f} p99 {figures['app_p99']:6.1f}, CPU p50 "
-                f"{figures['cpu_p50']:5.1f} p99 {figures['cpu_p99']:5.1f}, {figures['statements']:.0f} statements, "
+                f"{figures['cpu_p50']:5.1f} p99 {figures['cpu_p99']:5.1f}, connecting p50 {figures['conn_p50']:5.1f} "
+                f"p99 {figures['conn_p99']:5.1f}, {figures['statements']:.0f} statements, "
                 f"GC CPU {figures['gc_ms']:.0f} ms in all, {figures['gc_max']:.1f} at most, "
                 f"load {os.getloadavg()[0]:.1f})"
                 f"{'  errors ' + str(figures['errors']) if figures['errors'] else ''}")

@@ -34,6 +34,8 @@ VARIABLES: dict[str, str] = {
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
+    "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
+    "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 11); 0 turns the pool off.",
     "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound connections (webhooks, provider APIs, SMTP relays, IMAP hosts) reach private and loopback addresses.",
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
@@ -172,7 +174,10 @@ def database_config(directory: Path) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
         raise ValueError(f"THREADLINE_DATABASE_URL: unsupported scheme {parsed.scheme!r}")
-    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    options: dict[str, object] = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    pool = database_pool()
+    if pool:
+        options["pool"] = pool
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "threadline",
@@ -182,7 +187,43 @@ def database_config(directory: Path) -> dict[str, object]:
         "PORT": str(parsed.port or ""),
         # One test database per test process, so parallel test runs on one server never share one.
         "TEST": {"NAME": f"test_{unquote(parsed.path.lstrip('/')) or 'threadline'}_{os.getpid()}"},
-        "CONN_MAX_AGE": 60,
+        # Pooled: a connection goes back to the pool when Django closes it (end of a request, an idle worker);
+        # Django refuses a pool with persistent connections. Without a pool, kept for a minute.
+        "CONN_MAX_AGE": 0 if pool else 60,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": options,
     }
+
+
+# Connections a process's requests may hold at once beside its background threads: requests beyond it wait
+# for a connection (THREADLINE_DB_POOL_MAX; docs/performance.md, "Pooled connections on PostgreSQL").
+WEB_CONNECTIONS = 10
+
+
+def _count(name: str, default: int) -> int:
+    value = get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"THREADLINE_{name}: not a whole number: {value!r}") from None
+    if number < 0:
+        raise ValueError(f"THREADLINE_{name}: must not be negative: {value!r}")
+    return number
+
+
+def database_pool(threads: int | None = None) -> dict[str, object] | None:
+    """Options of Django's PostgreSQL connection pool (psycopg-pool), or None when THREADLINE_DB_POOL_MAX=0.
+
+    `threads`: the process's background threads that take a connection from the pool (default: the
+    THREADLINE_WORKER_CONCURRENCY workers and the scheduler); the web's requests get WEB_CONNECTIONS beside
+    them. The LISTEN thread of a worker pool holds a connection of its own, outside the pool.
+    """
+    if threads is None:
+        threads = _count("WORKER_CONCURRENCY", 2) + 1
+    maximum = _count("DB_POOL_MAX", threads + WEB_CONNECTIONS)
+    if maximum == 0:
+        return None
+    minimum = min(_count("DB_POOL_MIN", 2), maximum)
+    return {"min_size": minimum, "max_size": maximum, "name": "threadline", "timeout": 30.0}

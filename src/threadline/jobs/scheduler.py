@@ -176,6 +176,7 @@ class Scheduler:
                 self.run_once()
             except Exception:  # noqa: BLE001 - keep ticking through a passing database error
                 logger.exception("scheduler tick failed")
+            close_old_connections()  # not held while it waits: on PostgreSQL it goes back to the pool
             self.stopping.wait(self.interval)
         if self.is_leader:
             try:

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from threadline.core.db_pool import fit_pool
 from threadline.core.management.commands.serve import start_edges
 from threadline.core.warmup import warm_up
 from threadline.jobs.pool import WorkerPool
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             count = Worker(idle_sleep=idle_sleep).run_until_idle()
             self.stdout.write(f"Ran {count} jobs.")
             return
+        if concurrency:
+            fit_pool(concurrency)
         pool = WorkerPool(concurrency or settings.THREADLINE["WORKER_CONCURRENCY"], idle_sleep=idle_sleep,
                           warm_up=warm_up)
 
