@@ -121,22 +121,26 @@ def insert_rows(objs: Sequence[Model], *, conflicts: str = "", unique_fields: Se
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     cache = _cache(connection)
     key = ("insert_rows", model, len(objs), conflicts, tuple(unique_fields), tuple(update_fields))
-    sql = cache.get(key)
-    if sql is None:  # (before the values: compiling stamps auto_now columns on the objects)
+    compiled = cache.get(key)
+    if compiled is None:  # (before the values: compiling stamps auto_now columns on the objects)
         updated, unique = [meta.get_field(name) for name in update_fields], [meta.get_field(name) for name in unique_fields]
         on_conflict = model._default_manager.all()._check_bulk_create_options(
             ignore, upsert, updated or None, unique or None)
         query = InsertQuery(model, on_conflict=on_conflict, update_fields=updated, unique_fields=unique)
         query.insert_values(fields, objs)
-        ((sql, _params),) = query.get_compiler(using=alias).as_sql()
-        cache[key] = sql
-    params: list[Any] = []
+        ((sql, compiled_params),) = query.get_compiler(using=alias).as_sql()
+        # PostgreSQL (Django 5.2) inserts several rows as `UNNEST(%s::type[], …)`: one array per column
+        by_column = len(objs) > 1 and len(compiled_params) == len(fields) != len(objs) * len(fields)
+        compiled = cache[key] = (sql, by_column)
+    sql, by_column = compiled
+    rows: list[list[Any]] = []
     for obj in objs:
         values = _values(obj, fields, connection, True)
         if values is None:
             model._default_manager.bulk_create(objs, **kwargs)
             return
-        params.extend(values)
+        rows.append(values)
+    params = [list(column) for column in zip(*rows)] if by_column else [value for row in rows for value in row]
     with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
     for obj in objs:
