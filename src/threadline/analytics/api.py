@@ -52,7 +52,8 @@ def channel_series(request: HttpRequest, query: Query[FilterQuery]) -> Any:
 
 
 @router.get("/series/agents", response=responses(RowsOut), summary="Per day and agent: handled, replies, "
-                                                                     "first responses, resolutions")
+                                                                     "first responses, resolutions, time online, "
+                                                                     "occupancy")
 def agent_series(request: HttpRequest, query: Query[FilterQuery]) -> Any:
     rows = metrics.agent_days(access_filters(actor(request), query))
     return attachment("agent-days", query.format.value, rows) if query.format != Format.JSON else {"items": rows}

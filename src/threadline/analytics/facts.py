@@ -24,6 +24,7 @@ from threadline.analytics.models import (
     FactChannel,
     FactTag,
 )
+from threadline.analytics.occupancy import agent_day
 from threadline.analytics.stats import nearest_rank
 from threadline.conversations.models import (
     ACTIVE_STATUSES,
@@ -327,7 +328,8 @@ def recompute_conversations(conversation_ids: Iterable[int]) -> tuple[set[tuple[
 
 # ── per day ──────────────────────────────────────────────────────────────────────────────────────────
 def recompute_day(workspace_id: int, day: dt.date, zone: ZoneInfo | None = None) -> None:
-    """Replace the agent and channel facts of one local day from that day's messages and timeline rows."""
+    """Replace the agent and channel facts of one local day from that day's messages and timeline rows, and
+    the agents' presence intervals (time online and occupancy)."""
     zone = zone or zone_of(workspace_id)
     start, end = day_bounds(day, zone)
     in_day = Q(workspace_id=workspace_id, created_at__gte=start, created_at__lt=end)
@@ -362,6 +364,9 @@ def recompute_day(workspace_id: int, day: dt.date, zone: ZoneInfo | None = None)
             .values_list("actor_id", "data"):
         if data.get("new") in RESOLVED and data.get("old") not in RESOLVED:
             agent_rows[actor_id]["resolutions"] += 1  # type: ignore[operator]
+    occupancy = agent_day(workspace_id, start, end, now())
+    for agent_id in occupancy:
+        agent_rows[agent_id]  # noqa: B018 - an agent online that day has a row even without replies
     ChannelDayFact.objects.filter(workspace_id=workspace_id, day=day).delete()
     AgentDayFact.objects.filter(workspace_id=workspace_id, day=day).delete()
     ChannelDayFact.objects.bulk_create([
@@ -372,7 +377,8 @@ def recompute_day(workspace_id: int, day: dt.date, zone: ZoneInfo | None = None)
         AgentDayFact(workspace_id=workspace_id, agent_id=agent_id, day=day, handled=len(row["handled"]),
                      replies=row["replies"], first_responses=len(row["first"]),
                      median_first_response_seconds=nearest_rank(sorted(row["first"]), 50),
-                     resolutions=row["resolutions"])
+                     resolutions=row["resolutions"], online_seconds=occupancy.get(agent_id, (0, 0))[0],
+                     busy_seconds=occupancy.get(agent_id, (0, 0))[1])
         for agent_id, row in agent_rows.items()])
 
 

@@ -257,21 +257,24 @@ def backlog(f: Filters, at: dt.datetime | None = None) -> dict[str, Any]:
 
 def agents(f: Filters) -> list[dict[str, Any]]:
     """Per agent: conversations handled (last assignee) and resolved, their CSAT (satisfied answers / answers),
-    first responses given and their median; replies from the agent-day facts (the date range alone applies to
-    them)."""
+    first responses given and their median; replies, time online, busy time and occupancy (busy / online, None
+    when never online) from the agent-day facts (the date range alone applies to them)."""
     table: dict[int, dict[str, Any]] = defaultdict(lambda: {
         "handled": 0, "resolved": 0, "csat_responses": 0, "csat": None, "first_responses": 0,
-        "median_first_response_seconds": None, "replies": 0})
+        "median_first_response_seconds": None, "replies": 0, "online_seconds": 0, "busy_seconds": 0,
+        "occupancy": None})
     rolled = rollups.rows(f, "agents", "responders")
     if rolled is not None and sum(n for _day, n, *_rest in rolled) > rollups.EXACT_LIMIT:
         _rolled_agents(table, rolled)
     else:
         _exact_agents(table, f)
-    for agent_id, replies in (AgentDayFact.objects.filter(Q(workspace_id=f.workspace_id) & _days(f, "day"))
-                              .values_list("agent_id").annotate(n=Sum("replies")).values_list("agent_id", "n")
-                              .order_by()):
+    for agent_id, replies, online, busy in (
+            AgentDayFact.objects.filter(Q(workspace_id=f.workspace_id) & _days(f, "day")).values_list("agent_id")
+            .annotate(n=Sum("replies"), o=Sum("online_seconds"), b=Sum("busy_seconds"))
+            .values_list("agent_id", "n", "o", "b").order_by()):
         if f.agent_id is None or agent_id == f.agent_id:
-            table[agent_id]["replies"] = replies
+            table[agent_id].update(replies=replies, online_seconds=online, busy_seconds=busy,
+                                   occupancy=rate(busy, online))
     return [{"agent_id": agent_id, **row} for agent_id, row in sorted(table.items())]
 
 
@@ -328,7 +331,9 @@ def agent_days(f: Filters) -> list[dict[str, Any]]:
         q &= Q(agent_id=f.agent_id)
     return [{"day": row.day.isoformat(), "agent_id": row.agent_id, "handled": row.handled, "replies": row.replies,
              "first_responses": row.first_responses,
-             "median_first_response_seconds": row.median_first_response_seconds, "resolutions": row.resolutions}
+             "median_first_response_seconds": row.median_first_response_seconds, "resolutions": row.resolutions,
+             "online_seconds": row.online_seconds, "busy_seconds": row.busy_seconds,
+             "occupancy": rate(row.busy_seconds, row.online_seconds)}
             for row in AgentDayFact.objects.filter(q).order_by("day", "agent_id")]
 
 

@@ -104,9 +104,17 @@ class AgentDayFact(models.Model):
     first_responses = models.PositiveIntegerField(default=0)
     median_first_response_seconds = models.BigIntegerField(null=True)
     resolutions = models.PositiveIntegerField(default=0)
+    online_seconds = models.BigIntegerField(default=0)  # time in presence "online" that local day
+    busy_seconds = models.BigIntegerField(default=0)  # of it, with at least one open conversation assigned
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "day", "agent_id"], name="an_agent_day")]
+
+
+class PresenceCursor(models.Model):
+    """The last presence interval (routing.PresenceInterval id) whose days the refresh has recomputed: one row."""
+
+    last_interval_id = models.BigIntegerField(default=0)
 
 
 class ChannelDayFact(models.Model):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from threadline.analytics import rollups
+from threadline.analytics import occupancy, rollups
 from threadline.analytics.facts import local_day, recompute_conversations, recompute_day, zone_of
 from threadline.analytics.models import (
     AgentDayFact,
@@ -26,16 +27,19 @@ BATCH = 500
 
 
 def refresh_stale(limit: int = BATCH) -> int:
-    """Recompute up to `limit` stale conversations and the days they touched, in one transaction; how many.
+    """Recompute up to `limit` stale conversations and the days they touched (and the days of presence changes
+    since the last run), in one transaction; how many conversations.
     A conversation marked again while this ran keeps its (newer) mark and is recomputed next time."""
     with transaction.atomic():
         marks = list(StaleConversation.objects.order_by("marked_at")[:limit].values_list("conversation_id",
                                                                                           "marked_at"))
-        if not marks:
+        zones: dict[int, ZoneInfo] = {}
+        presence_days = occupancy.stale_days(zones, zone_of)
+        if not marks and not presence_days:
             return 0
-        days, created = recompute_conversations(pk for pk, _at in marks)
-        for workspace_id, day in sorted(days):
-            recompute_day(workspace_id, day)
+        days, created = recompute_conversations(pk for pk, _at in marks) if marks else (set(), set())
+        for workspace_id, day in sorted(days | presence_days):
+            recompute_day(workspace_id, day, zones.get(workspace_id))
         rollups.refresh_days(created)
         for pk, marked_at in marks:
             StaleConversation.objects.filter(conversation_id=pk, marked_at__lte=marked_at).delete()
@@ -44,7 +48,7 @@ def refresh_stale(limit: int = BATCH) -> int:
 
 def rebuild(workspace_id: int, *, chunk: int = BATCH, report: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Every fact of a workspace again from its rows: bot outcomes from the outbox, conversations in chunks
-    of `chunk`, then every day from the first conversation to today, then the rollups."""
+    of `chunk`, then every day from the first conversation (or presence change) to today, then the rollups."""
     with transaction.atomic():
         BotOutcome.objects.filter(workspace_id=workspace_id).delete()
         latest: dict[int, tuple[str, int]] = {}
@@ -67,8 +71,11 @@ def rebuild(workspace_id: int, *, chunk: int = BATCH, report: Callable[[str, int
         if report:
             report("conversations", min(start + chunk, len(ids)))
     zone = zone_of(workspace_id)
-    first = Conversation.objects.filter(workspace_id=workspace_id).order_by("created_at").values_list(
-        "created_at", flat=True).first()
+    first = min((moment for moment in (
+        Conversation.objects.filter(workspace_id=workspace_id).order_by("created_at").values_list(
+            "created_at", flat=True).first(),
+        occupancy.PresenceInterval.objects.filter(workspace_id=workspace_id).order_by("started_at").values_list(
+            "started_at", flat=True).first()) if moment is not None), default=None)
     days = 0
     if first is not None:
         day, last = local_day(first, zone), local_day(now(), zone)

@@ -28,6 +28,7 @@ from threadline.routing.models import (
     AgentProfile,
     Policy,
     Presence,
+    PresenceInterval,
     RoutingDecision,
     RoutingRule,
     TeamPolicy,
@@ -86,7 +87,8 @@ def do_update_profile(profile: AgentProfile, *, languages: list[str] | None = No
 
 
 def do_set_presence(profile: AgentProfile, presence: str) -> list[int]:
-    """Change presence. Going offline hands the agent's open chats to someone else (emails stay).
+    """Change presence, recording it as a PresenceInterval (the open one ends now, the new one starts now).
+    Going offline hands the agent's open chats to someone else (emails stay).
 
     Returns the ids of the conversations that were re-routed.
     """
@@ -95,8 +97,13 @@ def do_set_presence(profile: AgentProfile, presence: str) -> list[int]:
                                field="presence")
     if profile.presence == presence:
         return []
-    profile.presence, profile.presence_changed_at = presence, now()
+    moment = now()
+    profile.presence, profile.presence_changed_at = presence, moment
     profile.save(update_fields=["presence", "presence_changed_at", "updated_at"])
+    PresenceInterval.objects.filter(membership_id=profile.membership_id, ended_at__isnull=True).update(
+        ended_at=moment, updated_at=moment)
+    PresenceInterval.objects.create(workspace_id=profile.workspace_id, membership_id=profile.membership_id,
+                                    status=presence, started_at=moment)
     moved: list[int] = []
     if presence == Presence.OFFLINE:
         open_chats = (Conversation.objects.filter(assignee_id=profile.membership_id, status__in=ACTIVE_STATUSES)

@@ -53,6 +53,27 @@ class AgentProfile(WorkspaceScoped):
         return f"routing profile of {self.membership_id}"
 
 
+class PresenceInterval(WorkspaceScoped):
+    """One stretch of an agent's presence: `status` from `started_at` until `ended_at` (None while it lasts).
+
+    Written only by `do_set_presence`, in the same transaction as the change: the agent's open interval is
+    closed at the instant the next one starts, so an agent's intervals never overlap. Analytics reads them for
+    the time online and occupancy (docs/analytics.md).
+    """
+
+    membership = models.ForeignKey("tenancy.Membership", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Presence.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "started_at"], name="routing_presence_ws_start"),
+                   models.Index(fields=["membership", "ended_at"], name="routing_presence_open")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.status} from {self.started_at}"
+
+
 class Policy(models.TextChoices):
     MANUAL = "manual", _("Manual")
     ROUND_ROBIN = "round_robin", _("Round robin")

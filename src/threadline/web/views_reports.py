@@ -111,6 +111,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         row["member"] = members.get(row["agent_id"])
         row["median"] = duration(row["median_first_response_seconds"])
         row["csat_shown"] = percent(row["csat"])
+        row["online"] = duration(row["online_seconds"] or None)
+        row["occupancy_shown"] = percent(row["occupancy"])
         row["link"] = _list_link(f, assignee=row["agent_id"])
     backlog = overview["backlog"]
     sla = metrics.sla(f)
