@@ -167,7 +167,8 @@ def test_sla_backlog_and_agents(month, monkeypatch):
         "open": len(ages), "median_age_seconds": rank(ages, 50), "p90_age_seconds": rank(ages, 90),
         "ages": {name: buckets[name] for name in ("under_1h", "under_1d", "under_7d", "older")}}
     table = defaultdict(lambda: {"handled": 0, "resolved": 0, "csat_responses": 0, "csat": None, "first_responses": 0,
-                                 "median_first_response_seconds": None, "replies": 0})
+                                 "median_first_response_seconds": None, "replies": 0,
+                                 "online_seconds": 0, "busy_seconds": 0, "occupancy": None})  # no presence here
     firsts, csat = defaultdict(list), defaultdict(list)
     for p in plan.conversations:
         if p.assignees:
