@@ -27,6 +27,7 @@ from threadline.conversations.models import (
     Tag,
 )
 from threadline.events.models import OutboxEvent
+from threadline.routing.models import PresenceInterval
 from threadline.sla.models import BusinessSchedule, SlaPolicy, SlaTimer, TimerState
 from threadline.surveys.models import Survey, SurveyRequest, SurveyResponse
 from threadline.tenancy.models import Membership
@@ -85,9 +86,12 @@ class Plan:
     agents: int
     channels: int = len(CHANNEL_KINDS)
     policies: int = 2
+    # (minute, agent, status) presence changes in order of minute per agent (routing.PresenceInterval rows)
+    presence: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def make_plan(seed: int = 14, conversations: int = 160, contacts: int = 60, agents: int = 4) -> Plan:
+def make_plan(seed: int = 14, conversations: int = 160, contacts: int = 60, agents: int = 4,
+              presence: bool = False) -> Plan:
     rng = random.Random(seed)
     plans = []
     for _n in range(conversations):
@@ -146,7 +150,29 @@ def make_plan(seed: int = 14, conversations: int = 160, contacts: int = 60, agen
             plan.sla_resolution = rng.choice(("met", "breached")) if resolved else "running"
         plans.append(plan)
     _plan_surveys(random.Random(seed + 1), plans)  # a second stream: the rest of the month stays as it was
-    return Plan(conversations=plans, contacts=contacts, agents=agents)
+    changes = _plan_presence(random.Random(seed + 2), agents) if presence else []
+    return Plan(conversations=plans, contacts=contacts, agents=agents, presence=changes)
+
+
+def _plan_presence(rng: random.Random, agents: int) -> list[tuple[int, int, str]]:
+    """Working days online from about 08:00, away for lunch, offline in the evening (sometimes after midnight,
+    sometimes away then offline without coming back)."""
+    changes = []
+    for agent in range(agents):
+        for day in range(DAYS):
+            if rng.random() < 0.2:
+                continue
+            base = day * 1440
+            t = base + 420 + rng.randrange(180)
+            changes.append((t, agent, "online"))
+            t = base + 690 + rng.randrange(90)
+            changes.append((t, agent, "away"))
+            if rng.random() < 0.9:
+                t += rng.randint(20, 70)
+                changes.append((t, agent, "online"))
+            end = base + 960 + rng.randrange(600 if rng.random() < 0.2 else 180)  # some past local midnight
+            changes.append((max(end, t + 1), agent, "offline"))
+    return changes
 
 
 def _plan_surveys(rng: random.Random, plans: list[ConversationPlan]) -> None:
@@ -197,6 +223,7 @@ def write(admin: Membership, plan: Plan) -> Written:
         tags = {name: Tag.objects.create(workspace=workspace, name=name) for name in TAGS}
         surveys = {kind: Survey.objects.update_or_create(workspace=workspace, kind=kind, defaults={"enabled": True})[0]
                    for kind in SURVEY_KINDS} if any(p.survey for p in plan.conversations) else {}
+        _write_presence(ws, plan, agents)
         ids = []
         for p in plan.conversations:
             ids.append(_write_conversation(ws, p, channels, agents, contacts, policies, tags))
@@ -204,6 +231,16 @@ def write(admin: Membership, plan: Plan) -> Written:
                 _write_survey(ws, p, ids[-1], channels, contacts, surveys)
     return Written(channel_ids=[c.pk for c in channels], agent_ids=[a.pk for a in agents],
                    contact_ids=[c.pk for c in contacts], policy_ids=[p.pk for p in policies], conversation_ids=ids)
+
+
+def _write_presence(ws: int, plan: Plan, agents: list[Membership]) -> None:
+    rows = []
+    for agent in range(plan.agents):
+        mine = [(minute, status) for minute, a, status in plan.presence if a == agent]
+        rows.extend(PresenceInterval(workspace_id=ws, membership=agents[agent], status=status, started_at=at(minute),
+                                     ended_at=at(mine[i + 1][0]) if i + 1 < len(mine) else None)
+                    for i, (minute, status) in enumerate(mine))
+    PresenceInterval.objects.bulk_create(rows)
 
 
 def _write_conversation(ws: int, p: ConversationPlan, channels: list[Channel], agents: list[Membership],

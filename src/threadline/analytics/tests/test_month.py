@@ -14,7 +14,7 @@ from threadline.analytics import metrics, survey_metrics
 from threadline.analytics.metrics import Filters
 from threadline.analytics.models import AgentDayFact, ChannelDayFact
 from threadline.analytics.refresh import rebuild
-from threadline.analytics.testing import ZONE, at, make_plan, write
+from threadline.analytics.testing import DAYS, ZONE, at, make_plan, write
 
 pytestmark = pytest.mark.django_db
 LOCAL = ZoneInfo(ZONE)
@@ -56,9 +56,36 @@ def resolved_at(p, minute):
     return state
 
 
+def occupancy(plan, w):
+    """(local day, agent id) -> [online seconds, busy seconds], minute by minute: online from the presence plan;
+    busy when one of the agent's assigned conversations (the plan's assignments, none before the first) is open
+    (created and not resolved: the plan's changes)."""
+    busy = defaultdict(set)
+    horizon = (DAYS + 2) * 1440
+    for p in plan.conversations:
+        for m in range(p.start, horizon):
+            who = next((a for minute, a in reversed(p.assignees) if minute <= m), None)
+            if who is not None and not resolved_at(p, m):
+                busy[who].add(m)
+            if m > max([p.start, *(c.minute for c in p.changes), *(minute for minute, _a in p.assignees)]) and (
+                    who is None or resolved_at(p, m)):
+                break  # nothing changes any more
+    out = defaultdict(lambda: [0, 0])
+    for agent in range(plan.agents):
+        changes = [(minute, status) for minute, a, status in plan.presence if a == agent]
+        for (start, status), (end, _next) in zip(changes, changes[1:], strict=False):
+            if status != "online":
+                continue
+            for m in range(start, end):
+                row = out[(local(m).date(), w.agent_ids[agent])]
+                row[0] += 60
+                row[1] += 60 * (m in busy[agent])
+    return out
+
+
 @pytest.fixture
 def month(admin):
-    plan = make_plan()
+    plan = make_plan(presence=True)
     written = write(admin, plan)
     rebuild(admin.workspace_id)
     return plan, written, Filters(workspace_id=admin.workspace_id)
@@ -168,7 +195,7 @@ def test_sla_backlog_and_agents(month, monkeypatch):
         "ages": {name: buckets[name] for name in ("under_1h", "under_1d", "under_7d", "older")}}
     table = defaultdict(lambda: {"handled": 0, "resolved": 0, "csat_responses": 0, "csat": None, "first_responses": 0,
                                  "median_first_response_seconds": None, "replies": 0,
-                                 "online_seconds": 0, "busy_seconds": 0, "occupancy": None})  # no presence here
+                                 "online_seconds": 0, "busy_seconds": 0, "occupancy": None})
     firsts, csat = defaultdict(list), defaultdict(list)
     for p in plan.conversations:
         if p.assignees:
@@ -186,6 +213,12 @@ def test_sla_backlog_and_agents(month, monkeypatch):
         table[agent].update(first_responses=len(values), median_first_response_seconds=rank(values, 50))
     for agent, scores in csat.items():
         table[agent].update(csat_responses=len(scores), csat=ratio(sum(1 for s in scores if s >= 4), len(scores)))
+    for (_day, agent), (online, busy) in occupancy(plan, w).items():
+        table[agent]["online_seconds"] += online
+        table[agent]["busy_seconds"] += busy
+    for row in table.values():
+        row["occupancy"] = ratio(row["busy_seconds"], row["online_seconds"])
+    assert any(0 < row["busy_seconds"] < row["online_seconds"] for row in table.values())
     assert sum(len(scores) for scores in csat.values()) > 5
     expected = [{"agent_id": agent, **row} for agent, row in sorted(table.items())]
     assert metrics.agents(f) == expected
@@ -245,10 +278,13 @@ def test_day_facts(month):
            for r in ChannelDayFact.objects.filter(workspace_id=f.workspace_id)}
     assert got == {key: (v["new_conversations"], v["inbound"], v["outbound"], len(v["contacts"]))
                    for key, v in channel_days.items()}
+    online = {(day, agent): seconds for (day, agent), seconds in occupancy(plan, w).items()}
     got = {(r.day, r.agent_id): (r.handled, r.replies, r.first_responses, r.median_first_response_seconds,
-                                 r.resolutions) for r in AgentDayFact.objects.filter(workspace_id=f.workspace_id)}
-    assert got == {key: (len(v["handled"]), v["replies"], len(v["first"]), rank(v["first"], 50), v["resolutions"])
-                   for key, v in agent_days.items()}
+                                 r.resolutions, r.online_seconds, r.busy_seconds)
+           for r in AgentDayFact.objects.filter(workspace_id=f.workspace_id)}
+    assert got == {key: (len(v["handled"]), v["replies"], len(v["first"]), rank(v["first"], 50), v["resolutions"],
+                         *online.get(key, (0, 0)))
+                   for key, v in (agent_days | {key: agent_days[key] for key in online}).items()}
 
 
 def middle(value):
