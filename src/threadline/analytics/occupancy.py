@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -111,7 +112,7 @@ def agent_day(workspace_id: int, start: dt.datetime, end: dt.datetime,
             for agent_id, spans in online.items()}
 
 
-def stale_days(zones: dict[int, ZoneInfo], zone_of) -> set[tuple[int, dt.date]]:  # noqa: ANN001 - a function
+def stale_days(zones: dict[int, ZoneInfo], zone_of: Callable[[int], ZoneInfo]) -> set[tuple[int, dt.date]]:
     """The (workspace, local day) pairs that presence changes since the last call touched (from the start of
     the interval each change closed to the change), and moves the cursor past them."""
     from threadline.analytics.models import PresenceCursor
@@ -120,7 +121,7 @@ def stale_days(zones: dict[int, ZoneInfo], zone_of) -> set[tuple[int, dt.date]]:
     new = list(PresenceInterval.objects.filter(pk__gt=cursor.last_interval_id).order_by("pk").values_list(
         "pk", "workspace_id", "membership_id", "started_at"))
     days: set[tuple[int, dt.date]] = set()
-    for pk, workspace_id, agent_id, started_at in new:
+    for _pk, workspace_id, agent_id, started_at in new:
         zone = zones.setdefault(workspace_id, zone_of(workspace_id))
         previous = PresenceInterval.objects.filter(membership_id=agent_id, started_at__lt=started_at).order_by(
             "-started_at").values_list("started_at", flat=True).first()
