@@ -188,12 +188,11 @@ def measure(samples: int) -> None:
     from threadline.analytics import metrics, survey_metrics
     from threadline.analytics.alerts import current_value
     from threadline.analytics.facts import zone_of
-    from threadline.analytics.models import AlertRule
-    from threadline.web.reports_figures import overview_with_surveys
     from threadline.analytics.metrics import Filters
-    from threadline.analytics.models import ConversationFact
+    from threadline.analytics.models import AlertRule, ConversationFact
     from threadline.core.time import now
     from threadline.tenancy.models import Membership
+    from threadline.web.reports_figures import overview_with_surveys
 
     admin = Membership.objects.select_related("workspace").order_by("pk").first()
     ws = admin.workspace_id

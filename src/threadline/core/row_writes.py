@@ -140,7 +140,7 @@ def insert_rows(objs: Sequence[Model], *, conflicts: str = "", unique_fields: Se
             model._default_manager.bulk_create(objs, **kwargs)
             return
         rows.append(values)
-    params = [list(column) for column in zip(*rows)] if by_column else [value for row in rows for value in row]
+    params = [list(column) for column in zip(*rows, strict=True)] if by_column else [value for row in rows for value in row]
     with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
     for obj in objs:

@@ -222,7 +222,9 @@ def test_sla_backlog_and_agents(month, monkeypatch):
     assert sum(len(scores) for scores in csat.values()) > 5
     expected = [{"agent_id": agent, **row} for agent, row in sorted(table.items())]
     assert metrics.agents(f) == expected
-    from threadline.analytics import rollups  # past EXACT_LIMIT the rollups' sums give the same counts and CSAT
+    from threadline.analytics import (
+        rollups,  # past EXACT_LIMIT the rollups' sums give the same counts and CSAT
+    )
 
     monkeypatch.setattr(rollups, "EXACT_LIMIT", 0)
     keys = ("agent_id", "handled", "resolved", "csat_responses", "csat")
