@@ -34,6 +34,8 @@ from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import ADAPTERS, adapter_for
 from threadline.core import jsonsafe
 from threadline.core.errors import ThreadlineError
+from threadline.core.json_answers import json_error as _error
+from threadline.core.json_answers import refuse_oversized
 from threadline.core.prepared import Prepared
 from threadline.core.row_writes import create, insert_rows, save_fields
 from threadline.core.time import now
@@ -47,10 +49,6 @@ _ACTIVE_CHANNEL = Prepared(lambda pk, kind: Channel.objects.filter(pk=pk, kind=k
 _STORED_EVENT = Prepared(lambda pk: InboundEvent.objects.select_related("channel__workspace").filter(pk=pk))
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message}, status=status)
-
-
 def to_inbound_request(request: HttpRequest) -> InboundRequest:
     return InboundRequest(
         body=request.body,
@@ -59,16 +57,6 @@ def to_inbound_request(request: HttpRequest) -> InboundRequest:
         query={k: request.GET.get(k, "") for k in request.GET},
         url=settings.PUBLIC_URL + request.get_full_path(),
     )
-
-
-def refuse_oversized(body: bytes) -> JsonResponse | None:
-    """413 for a body over INBOUND_MAX_BYTES, counted on the bytes received, never on a header.
-
-    Under ASGI `core.body_limit.BodyLimit` already stopped reading at the limit; this is the same rule for
-    any other way in (WSGI, the test client)."""
-    if len(body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-        return _error(413, "payload_too_large", _("The payload is too large."))
-    return None
 
 
 @csrf_exempt

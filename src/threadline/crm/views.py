@@ -17,13 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from threadline.core import crypto
+from threadline.core.json_answers import json_error as _error
+from threadline.core.json_answers import refuse_oversized
 from threadline.crm.models import CrmConnection, Provider
 
 TOLERANCE_MS = 5 * 60 * 1000
-
-
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message}, status=status)
 
 
 def hubspot_signature_matches(secret: str, method: str, uri: str, body: bytes, timestamp: str, signature: str) -> bool:
@@ -39,8 +37,9 @@ def hubspot_webhook(request: HttpRequest, connection_id: int) -> JsonResponse:
     from threadline.crm.tasks import apply_hubspot_changes_task
 
     body = request.body
-    if len(body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-        return _error(413, "payload_too_large", _("The payload is too large."))
+    refused = refuse_oversized(body)
+    if refused is not None:
+        return refused
     connection = CrmConnection.objects.filter(pk=connection_id, provider=Provider.HUBSPOT, is_active=True).first()
     if connection is None:
         return _error(404, "crm_not_connected", _("No such CRM connection."))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -14,12 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from threadline.core import crypto
+from threadline.core.json_answers import json_error as _error
+from threadline.core.json_answers import refuse_oversized
 from threadline.jira.actions import do_apply_issue_event
 from threadline.jira.models import JiraConnection
-
-
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message}, status=status)
 
 
 def signature_matches(secret: str, body: bytes, header: str) -> bool:
@@ -31,8 +28,9 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
 @require_POST
 def jira_webhook(request: HttpRequest, connection_id: int) -> JsonResponse:
     body = request.body
-    if len(body) > settings.THREADLINE["INBOUND_MAX_BYTES"]:
-        return _error(413, "payload_too_large", _("The payload is too large."))
+    refused = refuse_oversized(body)
+    if refused is not None:
+        return refused
     connection = JiraConnection.objects.filter(pk=connection_id, is_active=True).first()
     if connection is None:
         return _error(404, "jira_not_connected", _("No such Jira connection."))
