@@ -72,24 +72,32 @@ def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", pr
         delivery.last_error = reason[:4000]
         delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
         message = delivery.message
-        message.status, message.status_reason = status, reason[:2000]
-        fields = ["status", "status_reason", "updated_at"]
+        values: dict[str, object] = {"status": status, "status_reason": reason[:2000], "updated_at": now()}
         if provider_id:
-            message.sent_at = now()
-            fields.append("sent_at")
+            values["sent_at"] = values["updated_at"]
             taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
                 pk=message.pk).exists()
             if taken:
                 # The provider reused an id: the message *was* sent, so record that rather than fail the job
                 # (a retry would send it a second time); keep the id for the record only.
-                message.metadata = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
-                fields.append("metadata")
+                values["metadata"] = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
             else:
-                message.provider_message_id = provider_id
-                fields.append("provider_message_id")
-        message.save(update_fields=fields)
-        publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
-                                     conversation_id=message.conversation_id, status=status, reason=reason))
+                values["provider_message_id"] = provider_id
+        rows = Message.objects.filter(pk=message.pk)
+        if status != DeliveryStatus.FAILED:
+            # the customer's receipt may have come before this write (a web chat reply reaches the widget inside
+            # adapter.send, and the widget answers `read` at once): a status further on is kept, by one
+            # conditional UPDATE (no read first), and only the rest is written then
+            rows = rows.exclude(status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.READ])
+        moved = rows.update(**values) == 0
+        if moved:
+            del values["status"], values["status_reason"]
+            Message.objects.filter(pk=message.pk).update(**values)
+        for field, value in values.items():
+            setattr(message, field, value)
+        if not moved:
+            publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
+                                         conversation_id=message.conversation_id, status=status, reason=reason))
 
 
 @task(max_attempts=MAX_ATTEMPTS + 1)

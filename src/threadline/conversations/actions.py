@@ -30,6 +30,7 @@ from threadline.conversations.events import (
 )
 from threadline.conversations.models import (
     ACTIVE_STATUSES,
+    STATUS_ORDER,
     AuthorKind,
     Conversation,
     ConversationEvent,
@@ -235,23 +236,30 @@ def publish_received(message: Message, channel: Channel, contact_id: int, text: 
     remember(received_at_key(row.pk), message.created_at)
 
 
+def do_advance_status(message: Message, status: str, reason: str = "") -> bool:
+    """Move one outbound message's status forward, as one conditional UPDATE (a concurrent writer that moved
+    it further meanwhile is not overwritten); False when it was already as far or further."""
+    if status == DeliveryStatus.FAILED:
+        behind = list(STATUS_ORDER)
+    else:
+        behind = list(STATUS_ORDER[:STATUS_ORDER.index(status)]) if status in STATUS_ORDER else []
+    changed = Message.objects.filter(pk=message.pk, status__in=behind).update(
+        status=status, status_reason=reason[:2000], updated_at=now())
+    if not changed:
+        return False
+    message.status, message.status_reason = status, reason[:2000]
+    publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
+                                 conversation_id=message.conversation_id, status=status, reason=message.status_reason))
+    return True
+
+
 def do_record_delivery_status(channel: Channel, update: DeliveryStatusUpdate) -> Message | None:
     """Apply a provider's status callback to the message it concerns; statuses only move forward."""
-    order = [DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
     message = Message.objects.filter(channel=channel, provider_message_id=update.provider_message_id,
                                      direction=Direction.OUTBOUND).first()
     if message is None:
         return None
-    if update.status == DeliveryStatus.FAILED:
-        message.status, message.status_reason = DeliveryStatus.FAILED, update.reason[:2000]
-    elif update.status in order and message.status in order and order.index(update.status) > order.index(message.status):
-        message.status = update.status
-    else:
-        return message
-    message.save(update_fields=["status", "status_reason", "updated_at"])
-    publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
-                                 conversation_id=message.conversation_id, status=message.status,
-                                 reason=message.status_reason))
+    do_advance_status(message, update.status, update.reason if update.status == DeliveryStatus.FAILED else "")
     return message
 
 

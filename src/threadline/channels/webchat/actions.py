@@ -11,10 +11,11 @@ import json
 import re
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from threadline.channels.actions import note_event_received
-from threadline.channels.base import DeliveryStatusUpdate, InboundAttachment, InboundMessage
+from threadline.channels.base import InboundAttachment, InboundMessage
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.webchat import tokens
 from threadline.channels.webchat.config import load
@@ -29,7 +30,7 @@ from threadline.contacts.actions import (
     resolve_sender,
 )
 from threadline.contacts.models import Contact, ContactIdentity, IdentityKind
-from threadline.conversations.actions import do_record_delivery_status, receive_inbound_message
+from threadline.conversations.actions import do_advance_status, receive_inbound_message
 from threadline.conversations.models import DeliveryStatus, Direction, Message
 from threadline.core.errors import Conflict, PermissionDenied, ValidationFailed
 from threadline.core.time import now
@@ -312,10 +313,12 @@ def do_record_receipt(channel: Channel, visitor: Visitor, *, status: Any, up_to:
         return 0
     before = [DeliveryStatus.SENT] if status == DeliveryStatus.DELIVERED else [DeliveryStatus.SENT,
                                                                               DeliveryStatus.DELIVERED]
-    pending = Message.objects.filter(conversation__contact=contact, channel=channel, direction=Direction.OUTBOUND,
-                                     is_note=False, pk__lte=up_to, status__in=before).exclude(provider_message_id="")
+    outbound = Message.objects.filter(conversation__contact=contact, channel=channel, direction=Direction.OUTBOUND,
+                                      is_note=False, pk__lte=up_to)
+    # a reply reaches the widget inside its send job, before that job records `sent`: one still `queued` whose
+    # send has begun is covered too (the job then keeps the further status, channels/outbound.py)
+    pending = outbound.filter(Q(status__in=before) | Q(status=DeliveryStatus.QUEUED, delivery__attempts__gt=0))
     count = 0
     for message in pending.order_by("pk")[:200]:
-        do_record_delivery_status(channel, DeliveryStatusUpdate(message.provider_message_id, status))
-        count += 1
+        count += do_advance_status(message, status)
     return count
