@@ -14,6 +14,7 @@ Then it times, one call at a time (latency, not throughput), per language (en, h
 - `/app/search`: `search.results.agent_search` (three sections of 20: conversations, messages, contacts,
   with the objects loaded and highlighted: what the page renders, without the HTTP stack);
 - `articles`: `knowledge.queries.search_articles` (published articles in the query's language);
+- `contacts`: `contacts.queries.list_contacts(q=...)`, the first page of 25 (the contacts list's search box);
 
 and contact lookup (`contacts.queries.list_contacts(q=...)`, first page of 25) by a whole email address, a
 whole phone number and a Telegram handle. Nothing is asserted; figures depend on the machine: quote the load
@@ -158,7 +159,7 @@ def measure(samples: int) -> None:
     ws = actor.workspace_id
     say(f"\nload average before: {load()}   samples per query: {samples}")
     say(f"{'lang':4} {'type':7} {'query':16} | {'engine p50':>10} {'p99':>6} | {'/app/search p50':>15} {'p99':>6} | "
-        f"{'articles p50':>12} {'p99':>6} | hits")
+        f"{'articles p50':>12} {'p99':>6} | {'contacts p50':>12} {'p99':>6} | hits")
     for language, queries in QUERIES.items():
         for kind, q in queries.items():
             hits = len(find(ws, q, kinds=["message"], visibilities=AGENT_VISIBILITIES, limit=20).hits)
@@ -167,8 +168,10 @@ def measure(samples: int) -> None:
                                                       limit=20))
             page = timed(samples, lambda q=q: agent_search(actor, q, per_kind=20))
             found = timed(samples, lambda q=q, language=language: search_articles(ws, q, language=language))
+            people = timed(samples, lambda q=q: list(list_contacts(actor, q=q).order_by("-pk")[:25]))
             say(f"{language:4} {kind:7} {q[:16]:16} | {engine[0]:10.1f} {engine[1]:6.1f} | {page[0]:15.1f} "
-                f"{page[1]:6.1f} | {found[0]:12.1f} {found[1]:6.1f} | {hits} messages, {articles} articles")
+                f"{page[1]:6.1f} | {found[0]:12.1f} {found[1]:6.1f} | {people[0]:12.1f} {people[1]:6.1f} | "
+                f"{hits} messages, {articles} articles")
     identities = ContactIdentity.objects.filter(workspace_id=ws).order_by("?")
     say("")
     for kind, label in (("email", "email"), ("phone", "phone"), ("telegram", "handle")):

@@ -22,7 +22,7 @@ def highlight(text: str, groups: Sequence[Sequence[str]], *, width: int = 60, pr
     parts with the matched words marked."""
     forms = {t for group in groups for t in group}
     prefixes = tuple(groups[-1]) if prefix_last and groups else ()
-    hits = [(w.start, w.end) for w in words(text) if _matches(forms, prefixes, w.term, w.variants)]
+    hits = [(w.start, w.end) for w in words(text, containing=forms) if _matches(forms, prefixes, w.term, w.variants)]
     start, end = 0, len(text)
     if not whole:
         first = hits[0][0] if hits else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from threadline.search.analysis import (
     SortedWords,
     _thai_tokenizer,
+    has_thai,
     hebrew_stems,
     index_text,
     normalise,
@@ -122,6 +123,19 @@ def test_highlight_marks_the_words_as_written():
     assert [p for p, hit in parts if hit] == ["พัสดุ"]
     parts = highlight("I track parcels", query_groups("parc"), prefix_last=True)
     assert [p for p, hit in parts if hit] == ["parcels"]
+
+
+def test_words_containing_skips_the_thai_runs_that_cannot_hold_a_match():
+    text = "ผมต้องการติดตามพัสดุ ขอบคุณครับ Dana ส่งใบแจ้งหนี้ให้หน่อย"
+    every = words(text)
+    assert [w.term for w in words(text, containing={"พัสดุ"})] == [
+        w.term for w in every if w.end <= text.index(" ขอบคุณ") or not has_thai(w.term)]
+    assert [w.term for w in words(text, containing={"ใบแจ้ง"})] == [
+        w.term for w in every if w.start >= text.index("Dana")]
+    assert [w.term for w in words(text, containing={"nothing"})] == ["dana"]
+    parts = highlight(text, [("ใบแจ้ง",)], prefix_last=True, whole=True)  # the whole run, as `find` widens it
+    assert [p for p, hit in parts if hit] == ["ใบแจ้งหนี้"]
+    assert "".join(p for p, _ in parts) == text
 
 
 def test_highlight_cuts_long_text_around_the_first_match():

@@ -101,6 +101,35 @@ def test_several_words_find_the_newest_matches_before_and_past_the_walked_docume
         assert found(ws, "charged twi", ["message"], PUBLIC, limit=1, offset=1) in ([("message", 1)], [("message", 6)])
 
 
+def test_a_small_kind_finds_its_matches_in_the_walk_past_it_and_through_its_gin_index(admin, monkeypatch):
+    """On PostgreSQL the kinds other than messages walk their newest `SMALL_SCAN` documents first; past them the
+    walk goes on when it found at least `DENSE` matches and the GIN index is asked otherwise. Whichever part
+    answers, the hits are those of one plain query: the kind's and the workspace's only, visibility and the
+    window applied."""
+    ws, other = admin.workspace_id, factories.make_workspace("Other").workspace_id
+    do_store([doc(ws, "contact", 1, "Dana Levi", "dana@example.com"),
+              doc(ws, "contact", 2, "Dana Cohen", visibility=Visibility.INTERNAL),
+              doc(ws, "contact", 3, "Omer Levi"),
+              doc(ws, "message", 4, body="dana wrote"),
+              doc(other, "contact", 5, "Dana Other"),
+              doc(ws, "contact", 6, "Nobody"),
+              doc(ws, "contact", 7, "Dana")])
+    # everything walked; the walk (7, 6) holds one match and goes on, or asks the GIN index; the walk (7) alone
+    for scan, dense in ((1000, 1), (2, 1), (2, 2), (1, 1), (1, 5)):
+        monkeypatch.setattr(backends, "SMALL_SCAN", scan)
+        monkeypatch.setattr(backends, "DENSE", dense)
+        monkeypatch.setattr(backends, "WINDOW", 1000)
+        assert sorted(found(ws, "dana", ["contact"])) == [("contact", 1), ("contact", 2), ("contact", 7)]
+        assert sorted(found(ws, "dan", ["contact"], PUBLIC)) == [("contact", 1), ("contact", 7)]
+        assert found(ws, "levi omer", ["contact"]) == [("contact", 3)]
+        assert found(ws, "nothing", ["contact"]) == []
+        assert sorted(found(ws, "dana", ["contact", "message"])) == [
+            ("contact", 1), ("contact", 2), ("contact", 7), ("message", 4)]
+        monkeypatch.setattr(backends, "WINDOW", 2)  # the newest two matches, from the walk and past it
+        assert sorted(found(ws, "dana", ["contact"])) == [("contact", 2), ("contact", 7)]
+        assert found(ws, "levi", ["contact"], limit=1, offset=1) in ([("contact", 1)], [("contact", 3)])
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite key; PostgreSQL has no key to overflow")
 def test_sqlite_refuses_what_the_key_cannot_hold(admin):
     ws = admin.workspace_id
