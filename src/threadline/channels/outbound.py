@@ -9,8 +9,11 @@ silent retry loop.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
+from collections.abc import Callable
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils.translation import gettext as _
@@ -28,7 +31,7 @@ from threadline.conversations.events import MessageStatusChanged
 from threadline.conversations.models import DeliveryStatus, Message
 from threadline.core.time import now
 from threadline.events.bus import publish
-from threadline.jobs.registry import Retry, task
+from threadline.jobs.registry import BatchJobScope, Retry, task
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +40,21 @@ MAX_ATTEMPTS = 8
 TRANSIENT_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, OperationalError, InterfaceError)
 
 
-def build_outbound(message: Message) -> OutboundMessage:
+def build_outbound(message: Message, *, in_reply_to: str | None = None) -> OutboundMessage:
+    """The adapter's view of `message`; `in_reply_to` (the provider id of the customer's latest message on that
+    channel in that conversation) when the caller read it already, for a batch (`last_inbound_ids`)."""
     identity = message.identity
-    last_inbound = (
-        Message.objects.filter(conversation=message.conversation, channel=message.channel, direction="in")
-        .exclude(provider_message_id="").order_by("-created_at", "-id").first()
-    )
+    if in_reply_to is None:
+        last_inbound = (
+            Message.objects.filter(conversation=message.conversation, channel=message.channel, direction="in")
+            .exclude(provider_message_id="").order_by("-created_at", "-id").first()
+        )
+        in_reply_to = last_inbound.provider_message_id if last_inbound else ""
     return OutboundMessage(
         message_id=message.pk, conversation_id=message.conversation_id,
         recipient_kind=identity.kind if identity else "", recipient_address=identity.address if identity else "",
         text=message.text, html=message.html, subject=message.conversation.subject,
-        in_reply_to=last_inbound.provider_message_id if last_inbound else "",
+        in_reply_to=in_reply_to,
         thread_key=message.conversation.thread_key if message.conversation.origin_channel_id == message.channel_id
         else "",
         metadata={"attachments": [
@@ -58,6 +65,19 @@ def build_outbound(message: Message) -> OutboundMessage:
             "private_reply_to": (message.metadata or {}).get("private_reply_to", "")},
         template=(message.metadata or {}).get("template"),
     )
+
+
+def last_inbound_ids(messages: list[Message]) -> dict[tuple[int, int | None], str]:
+    """`build_outbound`'s `in_reply_to` for many messages in one read: per (conversation, channel), the provider
+    id of the customer's latest message there ("" when none)."""
+    found: dict[tuple[int, int | None], str] = {(m.conversation_id, m.channel_id): "" for m in messages}
+    rows = (Message.objects.filter(conversation_id__in={m.conversation_id for m in messages}, direction="in")
+            .exclude(provider_message_id="").order_by("created_at", "id")
+            .values_list("conversation_id", "channel_id", "provider_message_id"))
+    for conversation_id, channel_id, provider_id in rows:
+        if (conversation_id, channel_id) in found:
+            found[(conversation_id, channel_id)] = provider_id  # the latest wins
+    return found
 
 
 def _describe(exc: Exception) -> str:
@@ -108,12 +128,21 @@ def deliver_message_task(message_id: int) -> None:
     ).first()
     if delivery is None or delivery.state != Delivery.State.PENDING:
         return
+    retry = _attempt(delivery, _finish)
+    if retry is not None:
+        raise retry
+
+
+def _attempt(delivery: Delivery, finish: Callable[..., None], in_reply_to: str | None = None) -> Retry | None:
+    """Send `delivery`'s message once; `finish` records a final outcome (sent or failed, as `_finish`).
+    Returns the Retry to raise when the error may pass by itself and attempts are left."""
+    message_id = delivery.message_id
     delivery.attempts += 1
     Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None)
     adapter = adapter_for(delivery.channel.kind)
     try:
         try:
-            result = adapter.send(build_outbound(delivery.message), delivery.channel)
+            result = adapter.send(build_outbound(delivery.message, in_reply_to=in_reply_to), delivery.channel)
         except ChannelError:
             raise
         except TRANSIENT_ERRORS as exc:  # a network or database hiccup outside the adapter's own handling
@@ -122,23 +151,79 @@ def deliver_message_task(message_id: int) -> None:
             logger.exception("message %s: the %s adapter failed", message_id, delivery.channel.kind)
             raise PermanentSendError(_("This message could not be sent: %(error)s") % {"error": _describe(exc)}) from exc
     except PermanentSendError as exc:
-        _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
-        return
+        finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
+        return None
     except TransientSendError as exc:
         if delivery.attempts >= MAX_ATTEMPTS:
             reason = _("Gave up after %(n)d attempts: %(e)s") % {"n": delivery.attempts, "e": exc}
-            _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=reason)
-            return
+            finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=reason)
+            return None
         Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000])
         after = exc.retry_after if isinstance(exc, RateLimited) else None
-        raise Retry(str(exc), after=after) from exc
+        retry = Retry(str(exc), after=after)
+        retry.__cause__ = exc
+        return retry
     except ChannelError as exc:  # any other channel error from a send is a failure to show, not to retry
-        _finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
-        return
-    _finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
-            provider_id=result.provider_message_id)
+        finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
+        return None
+    finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
+           provider_id=result.provider_message_id)
     if result.recipient_address and delivery.message.identity is not None:
         _learn_recipient(delivery.message, result.recipient_address)
+    return None
+
+
+BATCH_RATE_WAIT = 60.0  # seconds a channel that said "too many" without saying how long is left alone
+
+
+@task(max_attempts=MAX_ATTEMPTS + 1)
+def deliver_messages_task(message_ids: list[int]) -> None:
+    """Send many queued messages (a campaign's batch) as `deliver_message_task` sends one, in one job.
+
+    Each outcome commits on its own, with the `message.status_changed` it publishes dispatched to the durable
+    subscribers in that same transaction (no job per event): a worker killed mid-batch loses nothing, and its
+    job, run again, skips the messages already recorded (at most the one in flight goes twice, as with one
+    job per message). A message whose error may pass goes on alone in `deliver_message_task`'s retries with
+    backoff; a channel that answers "too many" (RateLimited) is not asked again by this batch: its remaining
+    messages are scheduled (`next_attempt_at`) in one job for when the provider said, not retried one by one."""
+    deliveries = list(Delivery.objects.select_related("message__conversation", "message__identity", "channel")
+                      .prefetch_related("message__attachments")
+                      .filter(message_id__in=message_ids, state=Delivery.State.PENDING).order_by("message_id"))
+    replies_to = last_inbound_ids([d.message for d in deliveries]) if deliveries else {}
+    paused: dict[int, dt.datetime] = {}
+    later: list[Delivery] = []
+    for delivery in deliveries:
+        if delivery.channel_id in paused:
+            later.append(delivery)
+            continue
+        retry = _attempt(delivery, _finish_and_dispatch,
+                         replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
+        if retry is None:
+            continue
+        if isinstance(retry.__cause__, RateLimited):
+            paused[delivery.channel_id] = now() + dt.timedelta(seconds=retry.after or BATCH_RATE_WAIT)
+            later.append(delivery)
+            continue
+        from threadline.jobs.worker import backoff_seconds
+
+        with transaction.atomic():  # this one alone, with the backoff of its own job's retries
+            deliver_message_task.enqueue(delivery.message_id, unique_key=f"deliver:{delivery.message_id}",
+                                         delay=backoff_seconds(delivery.attempts))
+    if later:
+        with transaction.atomic():
+            for channel_id, when in paused.items():
+                ids = [d.message_id for d in later if d.channel_id == channel_id]
+                Delivery.objects.filter(message_id__in=ids, state=Delivery.State.PENDING).update(
+                    next_attempt_at=when)
+                deliver_messages_task.enqueue(ids, run_after=when,
+                                              unique_key=f"deliver:batch:{ids[0]}:{when.isoformat()}")
+
+
+def _finish_and_dispatch(delivery: Delivery, state: str, **outcome: Any) -> None:
+    """`_finish`, with the durable subscribers of the event it publishes run in the same transaction."""
+    with transaction.atomic(), BatchJobScope() as scope:
+        _finish(delivery, state, **outcome)
+        scope.run_followers()
 
 
 def _learn_recipient(message: Message, address: str) -> None:

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -46,9 +48,10 @@ from threadline.core.batch_cache import remember
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
 from threadline.core.prepared import Prepared
-from threadline.core.row_writes import create, save_fields
+from threadline.core.row_writes import create, insert_rows, save_fields
 from threadline.core.time import now
 from threadline.events.bus import publish
+from threadline.events.types import DomainEvent
 from threadline.redaction.ingest import redact_inbound
 from threadline.tenancy.models import Membership, Team
 from threadline.tenancy.permissions import Permission, require
@@ -403,6 +406,56 @@ def queue_outbound(
                            conversation_id=conversation.pk, channel_id=channel.pk,
                            author_id=author.pk if author else None, is_note=False, text=text[:1000]))
     return message
+
+
+DELIVERY_BATCH = 50  # messages per delivery job of `queue_outbound_many`
+
+
+@dataclass(frozen=True)
+class OutboundDraft:
+    """One message for `queue_outbound_many` (the arguments of `queue_outbound`)."""
+
+    conversation: Conversation
+    channel: Channel
+    identity: ContactIdentity
+    text: str
+    language: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def queue_outbound_many(drafts: Sequence[OutboundDraft], *, author_kind: str,
+                        publish_first: Sequence[DomainEvent] = ()) -> list[Message]:
+    """`queue_outbound` for many messages at once (a campaign's batch, issue 11): the messages and their
+    Delivery rows in one INSERT each, one delivery job per DELIVERY_BATCH messages of a channel
+    (`deliver_messages_task`, the same adapters' path), each conversation's `last_message_at` in one UPDATE,
+    and `message.created` published in bulk after `publish_first` (say the conversations just created).
+    Saved conversations only; the caller checked the texts and each channel's rules."""
+    from threadline.channels.outbound import deliver_messages_task
+    from threadline.events.bus import publish_many
+
+    if not drafts:
+        publish_many(publish_first)
+        return []
+    messages = Message.objects.bulk_create([Message(
+        workspace_id=d.conversation.workspace_id, conversation=d.conversation, direction=Direction.OUTBOUND,
+        author_kind=author_kind, channel=d.channel, identity=d.identity, text=d.text, language=d.language,
+        status=DeliveryStatus.QUEUED, metadata=d.metadata) for d in drafts])
+    if any(message.pk is None for message in messages):  # SQLite >= 3.35 and PostgreSQL return them
+        raise RuntimeError("the database did not return the messages' keys")
+    insert_rows([Delivery(workspace_id=m.workspace_id, message=m, channel_id=m.channel_id) for m in messages])
+    by_channel: dict[int, list[int]] = {}
+    for message in messages:
+        by_channel.setdefault(message.channel_id, []).append(message.pk)
+    for ids in by_channel.values():
+        for start in range(0, len(ids), DELIVERY_BATCH):
+            chunk = ids[start:start + DELIVERY_BATCH]
+            deliver_messages_task.enqueue(chunk, unique_key=f"deliver:batch:{chunk[0]}", fresh=True)
+    Conversation.objects.filter(pk__in={m.conversation_id for m in messages}).update(
+        last_message_at=max(m.created_at for m in messages), updated_at=now())
+    publish_many([*publish_first, *(MessageCreated(
+        workspace_id=m.workspace_id, message_id=m.pk, conversation_id=m.conversation_id, channel_id=m.channel_id,
+        author_id=None, is_note=False, text=m.text[:1000]) for m in messages)])
+    return messages
 
 
 def do_add_system_note(conversation: Conversation, text: str) -> Message:

@@ -29,6 +29,16 @@ def dispatch_event_task(outbox_id: int, subscriber_name: str | None = None) -> N
     dispatch(outbox_id, event.type, event.payload)
 
 
+@task(max_attempts=10, batch=True)
+def dispatch_events_task(outbox_ids: list[int]) -> None:
+    """`dispatch_event_task` for many events (`bus.publish_many`), in the order given, in one savepoint."""
+    events = OutboxEvent.objects.in_bulk(outbox_ids)
+    for outbox_id in outbox_ids:
+        event = events.get(outbox_id)
+        if event is not None:
+            dispatch(outbox_id, event.type, event.payload)
+
+
 def dispatch(outbox_id: int, event_type: str, payload: dict[str, Any]) -> None:
     """Run every durable subscriber that wants the event in the caller's transaction (the dispatch job's, or
     the batch job that published the event: `bus.publish`, ADR 0005).

@@ -11,12 +11,14 @@ timeline, a reply threads into it). The channel's delivery result then makes the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core import signing
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
@@ -24,15 +26,22 @@ from threadline.channels.registry import adapter_for
 from threadline.consent.actions import do_record_unsubscribe
 from threadline.contacts import preferred
 from threadline.contacts.models import Contact
-from threadline.conversations.actions import queue_outbound, record_event
+from threadline.conversations.actions import OutboundDraft, queue_outbound_many, record_event
 from threadline.conversations.events import ConversationCreated
-from threadline.conversations.models import ACTIVE_STATUSES, AuthorKind, Conversation, DeliveryStatus, Status
+from threadline.conversations.models import (
+    ACTIVE_STATUSES,
+    AuthorKind,
+    Conversation,
+    ConversationEvent,
+    DeliveryStatus,
+    Status,
+)
 from threadline.core.errors import Conflict, ValidationFailed
+from threadline.core.row_writes import insert_rows
 from threadline.core.time import now
-from threadline.events.bus import publish
 from threadline.outreach import segments
 from threadline.outreach.models import Campaign, OutreachDelivery, OutreachSettings, ProactiveRule, Purpose
-from threadline.outreach.reach import Reacher, Refusal, reason_text, refusal_sentence, render
+from threadline.outreach.reach import Reacher, Refusal, Route, reason_text, refusal_sentence, render
 from threadline.surveys.quiet_hours import quiet_until
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
@@ -41,6 +50,7 @@ BATCH = 500
 RATE_WINDOW = dt.timedelta(minutes=1)
 MAX_MESSAGE = 4000
 UNSUBSCRIBE_SALT = "threadline.outreach.unsubscribe"
+logger = logging.getLogger(__name__)
 Row = OutreachDelivery.Status
 
 
@@ -269,26 +279,34 @@ def do_notify(actor: Membership, event: str, contact: Contact, *, variables: Map
 
 # ── sending ──────────────────────────────────────────────────────────────────────────────────────────
 class _Limits:
-    """Per channel: how many more outreach messages may go this minute, and when the next slot opens."""
+    """Per channel: how many more outreach messages may go this minute, and, past that, the minute each of
+    the rest may go in (rate limits are a schedule: a held row is decided again once, when its slot opens,
+    not every minute until one does)."""
 
     def __init__(self, workspace_id: int, settings: OutreachSettings, moment: dt.datetime) -> None:
         self.workspace_id, self.settings, self.moment = workspace_id, settings, moment
         self.left: dict[int, int] = {}
+        self.over: dict[int, int] = {}
+        self.oldest: dict[int, dt.datetime] = {}
 
     def limit(self, kind: str) -> int:
         return int((self.settings.rate_limits or {}).get(kind) or self.settings.default_rate_per_minute)
 
     def take(self, channel: Any) -> dt.datetime | None:
-        """None when a message may go now on `channel` (counted), else when the next one may."""
+        """None when a message may go now on `channel` (counted), else when this one may."""
         if channel.pk not in self.left:
             sent = OutreachDelivery.objects.filter(channel=channel, sent_at__gt=self.moment - RATE_WINDOW).count()
             self.left[channel.pk] = self.limit(channel.kind) - sent
         if self.left[channel.pk] > 0:
             self.left[channel.pk] -= 1
             return None
-        oldest = (OutreachDelivery.objects.filter(channel=channel, sent_at__gt=self.moment - RATE_WINDOW)
-                  .order_by("sent_at").values_list("sent_at", flat=True).first())
-        return (oldest or self.moment) + RATE_WINDOW
+        if channel.pk not in self.oldest:
+            oldest = (OutreachDelivery.objects.filter(channel=channel, sent_at__gt=self.moment - RATE_WINDOW)
+                      .order_by("sent_at").values_list("sent_at", flat=True).first())
+            self.oldest[channel.pk] = oldest or self.moment
+        over = self.over.get(channel.pk, 0)
+        self.over[channel.pk] = over + 1
+        return self.oldest[channel.pk] + RATE_WINDOW * (1 + over // self.limit(channel.kind))
 
 
 def _due(campaign: Campaign, moment: dt.datetime) -> Any:
@@ -306,20 +324,39 @@ def do_send_batch(campaign_id: int, *, size: int = BATCH) -> tuple[int, dt.datet
     campaign = query.filter(pk=campaign_id).first()
     if campaign is None or campaign.state not in (Campaign.State.SENDING, Campaign.State.ACTIVE):
         return 0, None
-    rows = list(_due(campaign, moment).select_related("contact").order_by("id")[:size])
+    rows = list(_due(campaign, moment).select_related("contact").order_by("id")[:size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
     if rows:
         _decide(campaign, rows, moment)
-    if _due(campaign, moment).exists():
+    if more:
         return len(rows), moment
     waiting = (OutreachDelivery.objects.filter(campaign=campaign, status__in=[Row.PENDING, Row.HELD])
                .order_by("due_at").values_list("due_at", flat=True).first())
-    if waiting is None and campaign.kind == Campaign.Kind.CAMPAIGN:
+    if waiting is None and campaign.kind == Campaign.Kind.CAMPAIGN and not OutreachDelivery.objects.filter(
+            campaign=campaign, status__in=[Row.PENDING, Row.HELD]).exists():
         campaign.state, campaign.finished_at = Campaign.State.DONE, moment
         campaign.save(update_fields=["state", "finished_at", "updated_at"])
     return len(rows), waiting
 
 
+ROW_FIELDS = ["status", "reason_code", "reason", "channel", "channel_choice", "address", "message", "segments",
+              "as_template", "sent_at", "due_at", "finished_at", "updated_at"]
+ERROR_WAIT = dt.timedelta(minutes=15)
+
+
+@dataclass
+class _Sending:
+    row: OutreachDelivery
+    route: Route
+    conversation: Conversation
+    text: str
+    language: str
+
+
 def _decide(campaign: Campaign, rows: list[OutreachDelivery], moment: dt.datetime) -> None:
+    """Decide the rows, then write the batch in bulk: the new conversations, their messages and deliveries
+    (`queue_outbound_many`: a few delivery jobs), timeline rows, events (`publish_many`) and the rows."""
     workspace = campaign.workspace
     settings = settings_for(campaign.workspace_id)
     reacher = Reacher.for_campaign(campaign, settings)
@@ -337,80 +374,110 @@ def _decide(campaign: Campaign, rows: list[OutreachDelivery], moment: dt.datetim
                                                      merged_into__isnull=True, thread_key="")
                          .order_by("contact_id", "-last_message_at", "-id")):
         active.setdefault(conversation.contact_id, conversation)
+    sending: list[_Sending] = []
     for row in rows:
-        contact = contacts.get(row.contact_id)
-        if contact is None or contact.merged_into_id:
-            _skip(row, Refusal("contact_merged"), moment)
+        try:
+            found = _decide_one(campaign, workspace, settings, reacher, limits, row, contacts.get(row.contact_id),
+                                learned, active, moment)
+        except DatabaseError:
+            raise  # the batch is undone and its job retried
+        except Exception as exc:  # noqa: BLE001 - this recipient alone waits, visibly, and is decided again later
+            logger.exception("outreach row %s of campaign %s could not be decided", row.pk, campaign.pk)
+            _hold(row, "processing_error", moment + ERROR_WAIT, f"{type(exc).__name__}: {exc}")
             continue
-        identities = list(contact.identities.all())
-        zone = preferred.zone_of(contact, identities, workspace.time_zone)
-        until = quiet_until(settings, zone, moment)
-        if until is not None:
-            _hold(row, "quiet_hours", until)
-            continue
-        variables = {"name": contact.name, **(row.variables or {})}
-        conversation = active.get(contact.pk) or Conversation(
-            workspace_id=contact.workspace_id, contact=contact, status=Status.SOLVED, solved_at=moment,
-            subject=(campaign.subject or campaign.name)[:500], language=contact.language)
-        route = reacher.choose(contact, identities, learned.get(contact.pk, ""), conversation, variables,
-                               row.purpose)
-        if isinstance(route, Refusal):
-            _skip(row, route, moment)
-            continue
-        text, language = render(campaign, contact.language, workspace.default_language, variables)
-        if not text:
-            _skip(row, Refusal("empty_message", channel=route.channel), moment)
-            continue
-        wait = limits.take(route.channel)
-        if wait is not None:
-            _hold(row, "rate_limited", wait)
-            continue
-        if conversation.pk is None:
-            conversation.origin_channel = route.channel
-            conversation.save()
-            active[contact.pk] = conversation
-            record_event(conversation, "created", channel_id=route.channel.pk, channel_kind=route.channel.kind,
-                         outreach_campaign_id=campaign.pk)
-            publish(ConversationCreated(workspace_id=contact.workspace_id, conversation_id=conversation.pk,
-                                        contact_id=contact.pk, channel_id=route.channel.pk, previous_id=None))
-        _send(campaign, row, route, conversation, text, language, moment)
+        if found is not None:
+            sending.append(found)
+    _write(campaign, rows, sending, moment)
 
 
-def _send(campaign: Campaign, row: OutreachDelivery, route: Any, conversation: Conversation, text: str,
-          language: str, moment: dt.datetime) -> None:
-    metadata: dict[str, Any] = {"outreach": {"campaign_id": campaign.pk, "delivery_id": row.pk}}
-    if route.template is not None:
-        metadata["template"] = route.template
-        text = f"{_('Template %(name)s') % {'name': route.template['name']}}: {text}"[:MAX_MESSAGE]
-    if route.channel.kind == "email":
-        metadata["bulk"] = (row.purpose or campaign.purpose) == Purpose.MARKETING
-        metadata["list_unsubscribe_url"] = unsubscribe_url(row.pk)
-    hints = getattr(adapter_for(route.channel.kind), "send_hints", None)
-    segments_count = 0
-    if route.channel.kind == "sms" and hints is not None:
-        segmentation = hints(conversation, route.identity, route.channel, text=text).get("segmentation") or {}
-        segments_count = int(segmentation.get("segments") or 0)
-    message = queue_outbound(conversation, route.channel, route.identity, text, author_kind=AuthorKind.SYSTEM,
-                             language=language, metadata=metadata)
-    record_event(conversation, "outreach_sent", campaign_id=campaign.pk, delivery_id=row.pk,
-                 channel_id=route.channel.pk, template=route.template is not None)
-    row.status, row.channel, row.channel_choice, row.address = Row.QUEUED, route.channel, route.choice, \
-        route.identity.address
-    row.message, row.segments, row.as_template, row.sent_at, row.due_at = message, segments_count, \
-        route.template is not None, moment, None
-    row.reason_code, row.reason = "", ""
-    row.save()
+def _decide_one(campaign: Campaign, workspace: Workspace, settings: OutreachSettings, reacher: Reacher,
+                limits: _Limits, row: OutreachDelivery, contact: Contact | None, learned: dict[int, str],
+                active: dict[int, Conversation], moment: dt.datetime) -> _Sending | None:
+    """One row's decision: held or skipped (the row changed in memory), or what to send (None otherwise)."""
+    if contact is None or contact.merged_into_id:
+        _skip(row, Refusal("contact_merged"), moment)
+        return None
+    identities = list(contact.identities.all())
+    zone = preferred.zone_of(contact, identities, workspace.time_zone)
+    until = quiet_until(settings, zone, moment)
+    if until is not None:
+        _hold(row, "quiet_hours", until)
+        return None
+    variables = {"name": contact.name, **(row.variables or {})}
+    conversation = active.get(contact.pk) or Conversation(
+        workspace_id=contact.workspace_id, contact=contact, status=Status.SOLVED, solved_at=moment,
+        subject=(campaign.subject or campaign.name)[:500], language=contact.language)
+    route = reacher.choose(contact, identities, learned.get(contact.pk, ""), conversation, variables, row.purpose)
+    if isinstance(route, Refusal):
+        _skip(row, route, moment)
+        return None
+    text, language = render(campaign, contact.language, workspace.default_language, variables)
+    if not text:
+        _skip(row, Refusal("empty_message", channel=route.channel), moment)
+        return None
+    wait = limits.take(route.channel)
+    if wait is not None:
+        _hold(row, "rate_limited", wait)
+        return None
+    if conversation.pk is None and contact.pk not in active:
+        conversation.origin_channel = route.channel
+        active[contact.pk] = conversation  # saved with the batch; a second row of this contact shares it
+    return _Sending(row, route, conversation, text, language)
+
+
+def _write(campaign: Campaign, rows: list[OutreachDelivery], sending: list[_Sending], moment: dt.datetime) -> None:
+    created = list({id(s.conversation): s.conversation for s in sending if s.conversation.pk is None}.values())
+    if created:
+        Conversation.objects.bulk_create(created)
+    drafts = []
+    events = [ConversationEvent(workspace_id=c.workspace_id, conversation=c, kind="created",
+                                data={"channel_id": c.origin_channel_id, "channel_kind": c.origin_channel.kind,
+                                      "outreach_campaign_id": campaign.pk}) for c in created]
+    for item in sending:
+        row, route = item.row, item.route
+        metadata: dict[str, Any] = {"outreach": {"campaign_id": campaign.pk, "delivery_id": row.pk}}
+        text = item.text
+        if route.template is not None:
+            metadata["template"] = route.template
+            text = f"{_('Template %(name)s') % {'name': route.template['name']}}: {text}"[:MAX_MESSAGE]
+        if route.channel.kind == "email":
+            metadata["bulk"] = (row.purpose or campaign.purpose) == Purpose.MARKETING
+            metadata["list_unsubscribe_url"] = unsubscribe_url(row.pk)
+        hints = getattr(adapter_for(route.channel.kind), "send_hints", None)
+        segments_count = 0
+        if route.channel.kind == "sms" and hints is not None:
+            segmentation = hints(item.conversation, route.identity, route.channel, text=text).get("segmentation") or {}
+            segments_count = int(segmentation.get("segments") or 0)
+        drafts.append(OutboundDraft(item.conversation, route.channel, route.identity, text, item.language, metadata))
+        events.append(ConversationEvent(workspace_id=row.workspace_id, conversation=item.conversation,
+                                        kind="outreach_sent", data={
+                                            "campaign_id": campaign.pk, "delivery_id": row.pk,
+                                            "channel_id": route.channel.pk, "template": route.template is not None}))
+        row.status, row.channel, row.channel_choice, row.address = Row.QUEUED, route.channel, route.choice, \
+            route.identity.address
+        row.segments, row.as_template, row.sent_at, row.due_at = segments_count, route.template is not None, \
+            moment, None
+        row.reason_code, row.reason = "", ""
+    messages = queue_outbound_many(drafts, author_kind=AuthorKind.SYSTEM, publish_first=[ConversationCreated(
+        workspace_id=c.workspace_id, conversation_id=c.pk, contact_id=c.contact_id, channel_id=c.origin_channel_id,
+        previous_id=None) for c in created])
+    for item, message in zip(sending, messages, strict=True):
+        item.row.message = message
+    insert_rows(events)
+    for row in rows:
+        row.updated_at = moment
+    OutreachDelivery.objects.bulk_update(rows, ROW_FIELDS, batch_size=BATCH)
 
 
 def _skip(row: OutreachDelivery, refusal: Refusal, moment: dt.datetime) -> None:
     row.status, row.reason_code, row.reason = Row.SKIPPED, refusal.code, refusal_sentence(refusal)
     row.channel, row.due_at, row.finished_at = refusal.channel, None, moment
-    row.save(update_fields=["status", "reason_code", "reason", "channel", "due_at", "finished_at", "updated_at"])
 
 
-def _hold(row: OutreachDelivery, code: str, until: dt.datetime) -> None:
-    row.status, row.reason_code, row.reason, row.due_at = Row.HELD, code, reason_text(code), until
-    row.save(update_fields=["status", "reason_code", "reason", "due_at", "updated_at"])
+def _hold(row: OutreachDelivery, code: str, until: dt.datetime, detail: str = "") -> None:
+    sentence = reason_text(code)
+    row.status, row.reason_code, row.due_at = Row.HELD, code, until
+    row.reason = f"{sentence} {detail}"[:1000] if detail else sentence
 
 
 DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)

@@ -47,6 +47,7 @@ REASONS: dict[str, Any] = {
     "rate_limited": gettext_lazy("Held by the channel's rate limit; it goes in the next minute."),
     "delivery_failed": gettext_lazy("The channel could not deliver the message."),
     "contact_merged": gettext_lazy("The contact was merged into another one."),
+    "processing_error": gettext_lazy("This recipient could not be processed; it is tried again in 15 minutes."),
 }
 
 
