@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from threadline.audit.actions import record_change
 from threadline.channels.registry import adapter_for
 from threadline.consent.actions import do_record_unsubscribe
+from threadline.consent.queries import read_ahead
 from threadline.contacts import preferred
 from threadline.contacts.models import Contact
 from threadline.conversations.actions import OutboundDraft, queue_outbound_many, record_event
@@ -375,19 +376,28 @@ def _decide(campaign: Campaign, rows: list[OutreachDelivery], moment: dt.datetim
                          .order_by("contact_id", "-last_message_at", "-id")):
         active.setdefault(conversation.contact_id, conversation)
     sending: list[_Sending] = []
-    for row in rows:
-        try:
-            found = _decide_one(campaign, workspace, settings, reacher, limits, row, contacts.get(row.contact_id),
-                                learned, active, moment)
-        except DatabaseError:
-            raise  # the batch is undone and its job retried
-        except Exception as exc:  # noqa: BLE001 - this recipient alone waits, visibly, and is decided again later
-            logger.exception("outreach row %s of campaign %s could not be decided", row.pk, campaign.pk)
-            _hold(row, "processing_error", moment + ERROR_WAIT, f"{type(exc).__name__}: {exc}")
-            continue
-        if found is not None:
-            sending.append(found)
+    addresses = [(i.kind, i.address) for c in contacts.values() for i in c.identities.all()]
+    with read_ahead(campaign.workspace_id, addresses):
+        for row in rows:
+            sending.extend(_decide_row(campaign, workspace, settings, reacher, limits, row, contacts, learned,
+                                       active, moment))
     _write(campaign, rows, sending, moment)
+
+
+def _decide_row(campaign: Campaign, workspace: Workspace, settings: OutreachSettings, reacher: Reacher,
+                limits: _Limits, row: OutreachDelivery, contacts: dict[int, Contact], learned: dict[int, str],
+                active: dict[int, Conversation], moment: dt.datetime) -> list[_Sending]:
+    """`_decide_one`, or, when it raises anything but a database error, the row held visibly."""
+    try:
+        found = _decide_one(campaign, workspace, settings, reacher, limits, row, contacts.get(row.contact_id),
+                            learned, active, moment)
+    except DatabaseError:
+        raise  # the batch is undone and its job retried
+    except Exception as exc:  # noqa: BLE001 - this recipient alone waits, visibly, and is decided again later
+        logger.exception("outreach row %s of campaign %s could not be decided", row.pk, campaign.pk)
+        _hold(row, "processing_error", moment + ERROR_WAIT, f"{type(exc).__name__}: {exc}")
+        return []
+    return [found] if found is not None else []
 
 
 def _decide_one(campaign: Campaign, workspace: Workspace, settings: OutreachSettings, reacher: Reacher,
