@@ -45,6 +45,7 @@ from threadline.conversations.models import (
 )
 from threadline.core import metrics
 from threadline.core.batch_cache import remember
+from threadline.core.batch_rows import keep
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.html import sanitize as sanitize_html
 from threadline.core.prepared import Prepared
@@ -225,9 +226,25 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         fields.append("status")
         record_event(conversation, "status_changed", old=Status.PENDING, new=Status.OPEN, reason="customer replied")
     save_fields(conversation, fields)
+    _keep_for_subscribers(message, conversation, sender.contact, channel)
     publish_received(message, channel, sender.contact.pk, item.text)
     metrics.INBOUND_MESSAGES.labels(channel.kind).inc()
     return message
+
+
+def _keep_for_subscribers(message: Message, conversation: Conversation, contact: Contact, channel: Channel) -> None:
+    """Hand the message and its conversation as just written (and locked, by the write) to the subscribers of
+    this job's events (language, SLA, routing), with the rows they select with them that are at hand
+    (`core.batch_rows`)."""
+    keep(message)
+    related: dict[str, Any] = {"last_inbound_channel": channel}
+    if conversation.contact_id == contact.pk:
+        related["contact"] = contact
+    if conversation.origin_channel_id == channel.pk:
+        related["origin_channel"] = channel
+    if "workspace" in channel._state.fields_cache:  # noqa: SLF001 - read by the edge or `resolve_sender`
+        related["workspace"] = channel.workspace
+    keep(conversation, **related)
 
 
 def publish_received(message: Message, channel: Channel, contact_id: int, text: str) -> None:

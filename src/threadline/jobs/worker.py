@@ -29,7 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.db.utils import DatabaseError, OperationalError
 
-from threadline.core import batch_cache, metrics
+from threadline.core import batch_cache, batch_rows, metrics
 from threadline.core.sqlite.base import background, foreground_waiting, statement_turn
 from threadline.core.time import now
 from threadline.jobs.models import Job
@@ -173,7 +173,7 @@ class Worker:
         """Run one batch job inside the open transaction; "done", or the failure recorded ("retry"/"dead")."""
         retry: Retry | None = None
         try:
-            with transaction.atomic(), BatchJobScope() as scope:
+            with transaction.atomic(), BatchJobScope() as scope, batch_rows.scope():  # rows it wrote, for its followers
                 try:
                     resolve(job.task).func(*job.args, **job.kwargs)
                 except Retry as exc:  # asks to run again later: what it wrote stays, as when run on its own

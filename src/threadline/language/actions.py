@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from threadline.conversations.actions import record_event
 from threadline.conversations.models import Conversation, ConversationEvent, Message
+from threadline.core.batch_rows import fresh
 from threadline.core.errors import ValidationFailed
 from threadline.core.prepared import Prepared
 from threadline.core.row_writes import update_columns
@@ -72,6 +73,18 @@ def detected_key(outbox_id: int) -> tuple[str, int]:
     return ("language.detected", outbox_id)
 
 
+def _locked_message(pk: int) -> tuple[Message | None, Conversation | None]:
+    """The message, locked, and its conversation with its workspace and contact: handed over by the inbound job
+    that wrote them in this savepoint (`core.batch_rows`), else read."""
+    kept = fresh(Message, pk)
+    if kept is not None:
+        conversation = fresh(Conversation, kept.conversation_id, ("workspace", "contact"))
+        if conversation is not None:
+            return kept, conversation
+    locked = _MESSAGE_TO_DETECT.one(pk)
+    return (None, None) if locked is None else (locked, locked.conversation)
+
+
 def ensure_detected(message: Message) -> str:
     """Detect and store the language of an inbound message once; returns it (idempotent, any caller).
 
@@ -81,13 +94,12 @@ def ensure_detected(message: Message) -> str:
     """
     if message.language:
         return message.language
-    locked = _MESSAGE_TO_DETECT.one(message.pk)
-    if locked is None:
+    locked, conversation = _locked_message(message.pk)
+    if locked is None or conversation is None:
         return ""
     if locked.language:
         message.language = locked.language
         return locked.language
-    conversation = locked.conversation
     workspace = conversation.workspace
     languages = workspace_languages(workspace)
     found = detection.detect(locked.text, languages)

@@ -10,14 +10,16 @@ from django.db import transaction
 from threadline.bot.queries import holds as bot_holds
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.core.batch_cache import recall
+from threadline.core.batch_rows import fresh
 from threadline.core.prepared import Prepared
 from threadline.language.actions import detected_key, ensure_detected
 from threadline.routing.actions import do_hand_back, do_route
 
 FREEING = {Status.SOLVED, Status.CLOSED, Status.PENDING}
 _LANGUAGE = Prepared(lambda pk: Message.objects.filter(pk=pk).values_list("language", flat=True))
+RELATED = ("team", "origin_channel", "last_inbound_channel")
 _CONVERSATION = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related(
-    "team", "origin_channel", "last_inbound_channel").filter(pk=pk))
+    *RELATED).filter(pk=pk))
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
@@ -29,7 +31,8 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
                 if language is None:
                     return
                 ensure_detected(Message(pk=payload["message_id"], language=language))
-            conversation = _CONVERSATION.one(payload["conversation_id"])
+            conversation = fresh(Conversation, payload["conversation_id"], RELATED) or _CONVERSATION.one(
+                payload["conversation_id"])  # handed over by the inbound job that wrote it (core.batch_rows)
             if conversation is not None and conversation.assignee_id is None and not bot_holds(
                     conversation, payload["message_id"]):
                 do_route(conversation)  # the bot routes a conversation it holds when it hands it over

@@ -10,6 +10,7 @@ from django.db import transaction
 from threadline.conversations.events import received_at_key
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.core.batch_cache import recall
+from threadline.core.batch_rows import fresh
 from threadline.core.prepared import Prepared
 from threadline.events.bus import published_at
 from threadline.sla import actions
@@ -19,16 +20,21 @@ RESPONSE_METRICS = [Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE]
 TYPES = frozenset({"conversation.created", "conversation.updated", "message.received", "message.created"})
 _CONVERSATION = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).filter(
     pk=pk, merged_into__isnull=True))
+POLICY_RELATED = ("contact", "origin_channel", "last_inbound_channel", "team")
 _CONVERSATION_FOR_POLICIES = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related(
-    "contact", "origin_channel", "last_inbound_channel", "team").filter(pk=pk, merged_into__isnull=True))
+    *POLICY_RELATED).filter(pk=pk, merged_into__isnull=True))
 _LIVE_TIMER = Prepared(lambda conversation_id: SlaTimer.objects.filter(
     conversation_id=conversation_id, state__in=LIVE_STATES))
 
 
 def _locked_conversation(conversation_id: int, workspace_id: int) -> Conversation | None:
-    """The conversation, locked; with what policies' conditions read when the workspace has policies."""
-    query = _CONVERSATION_FOR_POLICIES if actions.has_policies(workspace_id) else _CONVERSATION
-    return query.one(conversation_id)
+    """The conversation, locked; with what policies' conditions read when the workspace has policies. The
+    inbound job that wrote it (so holds its lock) in this savepoint hands it over (`core.batch_rows`)."""
+    policies = actions.has_policies(workspace_id)
+    kept = fresh(Conversation, conversation_id, POLICY_RELATED if policies else ())
+    if kept is not None:
+        return None if kept.merged_into_id else kept
+    return (_CONVERSATION_FOR_POLICIES if policies else _CONVERSATION).one(conversation_id)
 
 
 def _moment(event_type: str, payload: dict[str, Any], outbox_id: int) -> dt.datetime:
