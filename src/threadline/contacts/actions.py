@@ -30,6 +30,7 @@ from threadline.contacts.events import (
     IdentityRemoved,
 )
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, CustomField, IdentityKind
+from threadline.core.batch_rows import keep, keep_all
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.prepared import Prepared
 from threadline.events.bus import publish
@@ -283,6 +284,8 @@ def resolve_sender(
     identity = _create_identity(contact, kind, normalized, verified=verified, source=source or kind,
                                 display_name=_sender_name(name), reason=reason)
     if created:
+        keep(contact)  # a new contact's row and its one identity, for its events' subscribers (core.batch_rows)
+        keep_all(ContactIdentity, "contact_id", contact.pk, [identity])
         suggest_for(contact)
     return ResolvedSender(contact, identity, created)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from threadline.contacts.models import Contact, ContactIdentity
 from threadline.conversations.models import Conversation, Message
+from threadline.core.batch_rows import fresh, fresh_all
 from threadline.knowledge.models import ArticleTranslation, State
 from threadline.search.analysis import index_text
 from threadline.search.models import Kind, Visibility
@@ -61,14 +62,32 @@ def _digits_fragments(address: str) -> list[str]:
 
 
 def contacts(ids: Iterable[int]) -> list[Document]:
-    rows = list(Contact.objects.filter(pk__in=list(ids), merged_into__isnull=True).values_list(
+    """Contacts' documents; a contact created in this batch job comes from the rows it wrote (`core.batch_rows`:
+    its row and every identity, unchanged since), the others from a read."""
+    docs, unread = [], []
+    for pk in ids:
+        contact = fresh(Contact, pk)
+        kept = fresh_all(ContactIdentity, "contact_id", pk) if contact is not None else None
+        if contact is None or kept is None:
+            unread.append(pk)
+        elif contact.merged_into_id is None:
+            docs.append(_contact_document(pk, contact.workspace_id, contact.name,
+                                          [(identity.address, identity.display_name) for identity in kept]))
+    if not unread:
+        return docs
+    rows = list(Contact.objects.filter(pk__in=unread, merged_into__isnull=True).values_list(
         "pk", "workspace_id", "name"))
-    found: dict[int, list[str]] = {pk: [] for pk, _, _ in rows}
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk, _, _ in rows}
     for contact_id, address, display_name in ContactIdentity.objects.filter(contact_id__in=list(found)).values_list(
             "contact_id", "address", "display_name"):
-        found[contact_id] += [address, display_name, *_digits_fragments(address)]
-    return [Document(workspace_id, Kind.CONTACT, pk, index_text(name), index_text(" ".join(found[pk])))
-            for pk, workspace_id, name in rows]
+        found[contact_id].append((address, display_name))
+    return docs + [_contact_document(pk, workspace_id, name, found[pk]) for pk, workspace_id, name in rows]
+
+
+def _contact_document(pk: int, workspace_id: int, name: str, identities: list[tuple[str, str]]) -> Document:
+    words = [word for address, display_name in identities
+             for word in (address, display_name, *_digits_fragments(address))]
+    return Document(workspace_id, Kind.CONTACT, pk, index_text(name), index_text(" ".join(words)))
 
 
 def articles(ids: Iterable[int]) -> list[Document]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from threadline.contacts.models import Contact, ContactIdentity
+from threadline.core.batch_rows import note, noted
 from threadline.search import actions, documents
-from threadline.search.models import Kind
+from threadline.search.models import Kind, SearchDocument, SearchTerm
 
 MESSAGE_EVENTS = frozenset({"message.received", "message.created"})
 CONVERSATION_EVENTS = frozenset({"conversation.created", "conversation.merged"})
@@ -38,10 +40,20 @@ def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:
     elif event_type in CONVERSATION_EVENTS or event_type == "conversation.updated":
         actions.do_index(Kind.CONVERSATION, [payload["conversation_id"]])
     elif event_type in CONTACT_EVENTS:
-        actions.do_index(Kind.CONTACT, [payload["contact_id"]])
+        _index_contact(payload["contact_id"])
     elif event_type in MERGE_EVENTS:
         actions.do_index(Kind.CONTACT, [payload["target_id"], payload["source_id"]])
     elif event_type == "contact.deleted":
         actions.do_remove(Kind.CONTACT, [payload["contact_id"]])
     elif event_type in ARTICLE_EVENTS:  # every translation of the article (internal-only applies to all)
         actions.do_index(Kind.ARTICLE, payload["translation_ids"])
+
+
+def _index_contact(contact_id: int) -> None:
+    """(Re)index a contact, once for the events of one batch job that change nothing its document is built from
+    (a new sender's `contact.created` and `contact.identity_linked`: `core.batch_rows.note`)."""
+    done = ("search.indexed", Kind.CONTACT, contact_id)
+    if noted(done):
+        return
+    actions.do_index(Kind.CONTACT, [contact_id])
+    note(done, Contact, ContactIdentity, SearchDocument, SearchTerm)
