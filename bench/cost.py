@@ -240,6 +240,10 @@ def main() -> int:
 
         with throwaway_database(args.database_url, prefix="tlcost") as url:
             setup_django(data_dir, url)
+            if args.callgrind:  # batches as long as without valgrind's slowdown (they end after BATCH_SECONDS)
+                from threadline.jobs import worker
+
+                worker.BATCH_SECONDS = 600
             if args.only in (None, "inbound"):
                 report("inbound", {**inbound(args.messages, args.senders, args.profile == "inbound"), "sql": args.sql})
             if args.only in (None, "replies"):
