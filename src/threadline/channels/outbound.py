@@ -46,7 +46,8 @@ def build_outbound(message: Message, *, in_reply_to: str | None = None) -> Outbo
     identity = message.identity
     if in_reply_to is None:
         last_inbound = (
-            Message.objects.filter(conversation=message.conversation, channel=message.channel, direction="in")
+            Message.objects.filter(conversation_id=message.conversation_id, channel_id=message.channel_id,
+                                   direction="in")
             .exclude(provider_message_id="").order_by("-created_at", "-id").first()
         )
         in_reply_to = last_inbound.provider_message_id if last_inbound else ""
