@@ -47,8 +47,8 @@ def scope() -> Iterator[None]:
     _local.rows = rows
 
     def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        if rows and not sql.startswith(_READS):
-            if sql.startswith("ROLLBACK"):
+        if rows and not (isinstance(sql, str) and sql.startswith(_READS)):
+            if not isinstance(sql, str) or sql.startswith("ROLLBACK"):  # composed SQL: whatever it writes
                 rows.clear()
             else:
                 for key in [key for key, kept in rows.items() if any(table in sql for table in kept.tables)]:
