@@ -38,6 +38,11 @@ class RateLimited(TransientSendError):
         self.retry_after = retry_after
 
 
+class StatusBeforeItsMessage(TransientSendError):
+    """A provider's status names a message id not recorded yet while a send on that channel is in flight (the
+    callback overtook the send job's write of the id): the status is applied on a later try, not dropped."""
+
+
 class PermanentSendError(ChannelError):
     """Sending can never succeed as is (4xx, blocked recipient): shown on the message."""
 

@@ -170,7 +170,7 @@ def process_event(event: InboundEvent) -> str:
         if isinstance(item, InboundMessage):
             _link(event, receive_inbound_message(channel, item))
         elif isinstance(item, DeliveryStatusUpdate):
-            _link(event, do_record_delivery_status(channel, item))
+            _link(event, do_record_delivery_status(channel, item, received_at=event.created_at))
         elif isinstance(item, CallEvent):
             from threadline.conversations.calls import do_record_call_event
 

@@ -82,3 +82,9 @@ class Delivery(WorkspaceScoped):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [  # sends pending on a channel (a provider's status for an id not recorded yet asks it)
+            models.Index(fields=["channel", "updated_at"], condition=models.Q(state="pending"),
+                         name="delivery_pending_by_channel"),
+        ]

@@ -139,7 +139,9 @@ def _attempt(delivery: Delivery, finish: Callable[..., None], in_reply_to: str |
     Returns the Retry to raise when the error may pass by itself and attempts are left."""
     message_id = delivery.message_id
     delivery.attempts += 1
-    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None)
+    # in flight from now (next_attempt_at empty) until an outcome or a wait is written: a provider's status that
+    # overtakes this send's write of its id is tried again meanwhile (conversations.do_record_delivery_status)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None, updated_at=now())
     adapter = adapter_for(delivery.channel.kind)
     try:
         try:
@@ -159,8 +161,8 @@ def _attempt(delivery: Delivery, finish: Callable[..., None], in_reply_to: str |
             reason = _("Gave up after %(n)d attempts: %(e)s") % {"n": delivery.attempts, "e": exc}
             finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=reason)
             return None
-        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000])
         after = exc.retry_after if isinstance(exc, RateLimited) else None
+        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000], next_attempt_at=now())  # waiting
         retry = Retry(str(exc), after=after)
         retry.__cause__ = exc
         return retry

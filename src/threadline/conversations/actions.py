@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
-from threadline.channels.base import DeliveryStatusUpdate, InboundMessage
+from threadline.channels.base import DeliveryStatusUpdate, InboundMessage, StatusBeforeItsMessage
 from threadline.channels.models import Channel, Delivery
 from threadline.contacts.actions import resolve_sender
 from threadline.contacts.models import Contact, ContactIdentity
@@ -273,11 +273,26 @@ def do_advance_status(message: Message, status: str, reason: str = "") -> bool:
     return True
 
 
-def do_record_delivery_status(channel: Channel, update: DeliveryStatusUpdate) -> Message | None:
-    """Apply a provider's status callback to the message it concerns; statuses only move forward."""
+STATUS_WAIT = dt.timedelta(minutes=10)  # a send that began longer before a status is not waited for
+
+
+def do_record_delivery_status(channel: Channel, update: DeliveryStatusUpdate,
+                              received_at: dt.datetime | None = None) -> Message | None:
+    """Apply a provider's status callback to the message it concerns; statuses only move forward.
+
+    A status for an id no message has yet, received while a send on the channel that began before it is still
+    in flight, may have overtaken that send's write of the id (a provider can call back before its API
+    answer is recorded): StatusBeforeItsMessage, so the stored payload is processed again shortly (a status
+    of a message sent elsewhere is accepted as unknown once no such send is in flight)."""
     message = Message.objects.filter(channel=channel, provider_message_id=update.provider_message_id,
                                      direction=Direction.OUTBOUND).first()
     if message is None:
+        if received_at is not None and Delivery.objects.filter(
+                channel=channel, state=Delivery.State.PENDING, attempts__gt=0, next_attempt_at__isnull=True,
+                updated_at__lte=received_at, updated_at__gte=received_at - STATUS_WAIT).exists():
+            raise StatusBeforeItsMessage(
+                _("A status for message %(id)s came before the send recorded it; tried again.")
+                % {"id": update.provider_message_id})
         return None
     do_advance_status(message, update.status, update.reason if update.status == DeliveryStatus.FAILED else "")
     return message
