@@ -38,7 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 QUERIES = {  # language → query type → query
-    "en": {"word": "invoice", "prefix": "invo", "typo": "invocie", "phrase": "charged twice"},
+    "en": {"word": "invoice", "prefix": "invo", "typo": "invocie", "phrase": "charged twice",
+           "absent": "custom"},  # in every contact's email address, in no message
     "he": {"word": "חשבונית", "prefix": "חשבו", "typo": "חשבונתי", "phrase": "עדיין לא הגיעה"},
     "fa": {"word": "فاکتور", "prefix": "فاکت", "typo": "فاکتوز", "phrase": "هنوز نرسیده"},
     "th": {"word": "ใบแจ้งหนี้", "prefix": "ใบแจ้ง", "typo": "ใบแจงหนี้", "phrase": "ยังไม่มาถึง"},
@@ -198,7 +199,7 @@ def explain() -> None:
 
     ws = Workspace.objects.get(name="Search Bench").pk
     for kind, q in (("message", "invoice"), ("message", "invo"), ("message", "charged twice"), ("conversation", "invoice"),
-                    ("contact", "custom")):
+                    ("contact", "custom"), ("message", "custom")):
         with CaptureQueriesContext(connection) as ctx:
             find(ws, q, kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20)
         sql = max((c["sql"] for c in ctx.captured_queries), key=len)

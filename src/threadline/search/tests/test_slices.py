@@ -5,8 +5,11 @@ Documents are stored directly (`do_store`), as another domain indexing its own k
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from threadline.search import backends
 from threadline.search.actions import do_remove, do_store
@@ -128,6 +131,71 @@ def test_a_small_kind_finds_its_matches_in_the_walk_past_it_and_through_its_gin_
         monkeypatch.setattr(backends, "WINDOW", 2)  # the newest two matches, from the walk and past it
         assert sorted(found(ws, "dana", ["contact"])) == [("contact", 2), ("contact", 7)]
         assert found(ws, "levi", ["contact"], limit=1, offset=1) in ([("contact", 1)], [("contact", 3)])
+
+
+def arms_run(workspace_id: int, query: str, kinds: list[str]) -> dict[str, list[bool]]:
+    """PostgreSQL: which parts of the data-driven statement ran for `find` (EXPLAIN ANALYZE of the statement it
+    sent): `walk on`, the b-tree walk past the newest documents (`ts_match_vq` with `id <`), and `gin`, the GIN
+    arm (`id + 0 <`), each with whether it ran, for each kind asked that way; a part whose one-time filter is
+    false, or that the LIMIT never started, has no loops."""
+    with CaptureQueriesContext(connection) as ctx:
+        find(workspace_id, query, kinds=kinds, visibilities=AGENT_VISIBILITIES, limit=20)
+    sql = max((c["sql"] for c in ctx.captured_queries), key=len)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    ran: dict[str, list[bool]] = {"walk on": [], "gin": []}
+
+    def visit(node: dict) -> None:
+        if node.get("Relation Name") == "search_document":
+            text = " ".join(str(v) for k, v in node.items() if k != "Plans")
+            arm = "gin" if "id + 0" in text else "walk on" if "ts_match_vq" in text else None
+            if arm:
+                ran[arm].append(node["Actual Loops"] > 0)
+        for child in node.get("Plans", []):
+            visit(child)
+
+    visit(plan[0]["Plan"])
+    return ran
+
+
+def test_one_word_over_the_messages_is_answered_by_the_walk_its_continuation_or_the_gin_index(admin, monkeypatch):
+    """On PostgreSQL one word asked of the messages is answered as the small kinds' queries are: the column's
+    statistics mix the kinds ('custom', in every contact's email address, looked frequent in the messages, which
+    were then walked whole for none), so the newest `SMALL_SCAN` messages are walked first, the walk goes on
+    past them when they held at least `MESSAGE_DENSE` matches, and the GIN index is asked otherwise. The hits are those
+    of one plain query whichever part answers; on PostgreSQL the plan shows that part, and only it, ran."""
+    ws, other = admin.workspace_id, factories.make_workspace("Other").workspace_id
+    do_store([doc(ws, "message", 1, body="where is my parcel"),
+              doc(ws, "message", 2, body="parcel lost", visibility=Visibility.INTERNAL),
+              doc(ws, "contact", 3, "Customer", "customer3@example.com"),
+              doc(ws, "message", 4, body="thanks"),
+              doc(other, "message", 5, body="parcel elsewhere"),
+              doc(ws, "message", 6, body="nothing here"),
+              doc(ws, "message", 7, body="the parcel arrived")])
+    # (walked, dense threshold, window) -> the parts that ran past the walk: the walk (7, 6) holds one match
+    # and goes on or asks the GIN index; everything walked and the window filled there; the walk (7) alone
+    for scan, dense, window, walk_on, gin in ((1000, 1, 1000, True, False), (2, 1, 1000, True, False),
+                                              (2, 2, 1000, False, True), (1, 5, 1000, False, True),
+                                              (1000, 1, 2, False, False)):
+        monkeypatch.setattr(backends, "SMALL_SCAN", scan)
+        monkeypatch.setattr(backends, "MESSAGE_DENSE", dense)
+        monkeypatch.setattr(backends, "WINDOW", window)
+        assert sorted(found(ws, "parcel", ["message"])) == [("message", 1), ("message", 2), ("message", 7)][-window:]
+        assert sorted(found(ws, "parc", ["message"], PUBLIC)) == [("message", 1), ("message", 7)]
+        assert found(ws, "custom", ["message"]) == []
+        assert found(ws, "custom", ["contact"]) == [("contact", 3)]
+        if connection.vendor == "postgresql":
+            assert arms_run(ws, "parcel", ["message"]) == {"walk on": [walk_on], "gin": [gin]}, (scan, dense, window)
+    monkeypatch.setattr(backends, "SMALL_SCAN", 2)
+    monkeypatch.setattr(backends, "MESSAGE_DENSE", 1)
+    monkeypatch.setattr(backends, "DENSE", 1)
+    monkeypatch.setattr(backends, "WINDOW", 1000)
+    assert sorted(found(ws, "parcel lost", ["message"])) == [("message", 2)]  # several words: the long walk
+    if connection.vendor == "postgresql":
+        assert arms_run(ws, "parcel lost", ["message"]) == {"walk on": [], "gin": []}
+        assert arms_run(ws, "parcel", ["message", "contact"]) == {"walk on": [True, False], "gin": [False, True]}
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite key; PostgreSQL has no key to overflow")
