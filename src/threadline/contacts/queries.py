@@ -44,8 +44,10 @@ def contacts_of(actor: Membership) -> QuerySet[Contact]:
     return Contact.objects.filter(workspace_id=actor.workspace_id)
 
 
-def access_contact(actor: Membership, contact_id: int) -> Contact:
-    contact = contacts_of(actor).filter(pk=contact_id).first() if _valid_id(contact_id) else None
+def access_contact(actor: Membership, contact_id: int, *, with_identities: bool = False) -> Contact:
+    """The contact, or NotFound; `with_identities` loads its identities too (one statement more, not two)."""
+    rows = contacts_of(actor).prefetch_related("identities") if with_identities else contacts_of(actor)
+    contact = rows.filter(pk=contact_id).first() if _valid_id(contact_id) else None
     if contact is None:
         raise NotFound(_("No such contact."), code="contact_not_found")
     return contact

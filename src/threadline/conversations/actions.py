@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from threadline.audit.actions import record_change
@@ -308,8 +309,12 @@ def check_text(text: str) -> str:
     return text
 
 
-def reply_target(conversation: Conversation, channel: Channel | None) -> tuple[Channel, ContactIdentity]:
-    """The channel and identity a reply goes to: the channel the customer last used unless one is chosen."""
+def reply_target(conversation: Conversation, channel: Channel | None, *,
+                 last_inbound: dict[int, ContactIdentity | None] | None = None,
+                 identities: list[ContactIdentity] | None = None) -> tuple[Channel, ContactIdentity]:
+    """The channel and identity a reply goes to: the channel the customer last used unless one is chosen.
+    `last_inbound` (from `last_inbound_identities`) and `identities` (the contact's) when the caller has read
+    them for several channels at once (reachable_channels)."""
     from threadline.channels.registry import adapter_for
 
     channel = channel or conversation.last_inbound_channel or conversation.origin_channel
@@ -318,21 +323,49 @@ def reply_target(conversation: Conversation, channel: Channel | None) -> tuple[C
                                code="no_channel", field="channel_id")
     if channel.workspace_id != conversation.workspace_id or not channel.is_active:
         raise ValidationFailed(_("That channel cannot be used here."), code="channel_unavailable", field="channel_id")
-    inbound = Message.objects.filter(channel=channel, direction=Direction.INBOUND, identity__isnull=False)
-    # a group chat's members are not the contact's own chats: each side answers from its own messages
-    inbound = (inbound.filter(conversation=conversation) if conversation.thread_key
-               else inbound.filter(conversation__contact=conversation.contact, conversation__thread_key=""))
-    last = inbound.select_related("identity").order_by("-created_at", "-id").first()
-    if last is not None and last.identity is not None:
-        return channel, last.identity
-    identity = ContactIdentity.objects.filter(
-        contact=conversation.contact, kind=adapter_for(channel.kind).identity_kind
-    ).first()
+    if last_inbound is not None and channel.pk in last_inbound:
+        identity = last_inbound[channel.pk]
+    else:
+        last = _inbound_of(conversation).filter(channel=channel).select_related("identity").order_by(
+            "-created_at", "-id").first()
+        identity = last.identity if last is not None else None
+    if identity is not None:
+        return channel, identity
+    kind = adapter_for(channel.kind).identity_kind
+    if identities is not None:
+        identity = min((i for i in identities if i.kind == kind), key=lambda i: i.pk, default=None)
+    else:
+        identity = ContactIdentity.objects.filter(contact=conversation.contact, kind=kind).first()
     if identity is None:
         raise ValidationFailed(
             _("The contact has no identity this channel can reach."), code="no_identity", field="channel_id"
         )
     return channel, identity
+
+
+def _inbound_of(conversation: Conversation) -> QuerySet[Message]:
+    """The customer's inbound messages a reply can answer: a group chat's members are not the contact's own
+    chats, so each side answers from its own messages."""
+    inbound = Message.objects.filter(direction=Direction.INBOUND, identity__isnull=False)
+    return (inbound.filter(conversation=conversation) if conversation.thread_key
+            else inbound.filter(conversation__contact=conversation.contact, conversation__thread_key=""))
+
+
+LAST_INBOUND_ROWS = 50
+
+
+def last_inbound_identities(conversation: Conversation, channel_ids: list[int]) -> dict[int, ContactIdentity | None]:
+    """The identity of the customer's latest inbound message on each of `channel_ids`, in one statement: the
+    newest LAST_INBOUND_ROWS such messages; a channel not among them has none when fewer were found, and is
+    left out (asked on its own by reply_target) when they were all on other channels."""
+    rows = list(_inbound_of(conversation).filter(channel_id__in=channel_ids).select_related("identity")
+                .order_by("-created_at", "-id")[:LAST_INBOUND_ROWS])
+    found: dict[int, ContactIdentity | None] = {}
+    for row in rows:
+        found.setdefault(row.channel_id, row.identity)
+    if len(rows) < LAST_INBOUND_ROWS:
+        found.update({pk: None for pk in channel_ids if pk not in found})
+    return found
 
 
 def check_template(template: dict[str, Any]) -> dict[str, Any]:

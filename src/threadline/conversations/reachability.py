@@ -13,7 +13,7 @@ from typing import Any
 
 from threadline.channels.models import Channel
 from threadline.channels.registry import ADAPTERS, adapter_for
-from threadline.conversations.actions import check_send_allowed, reply_target
+from threadline.conversations.actions import check_send_allowed, last_inbound_identities, reply_target
 from threadline.conversations.models import Conversation
 from threadline.core.errors import ValidationFailed
 
@@ -31,15 +31,25 @@ class Reachability:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def reachable_channels(conversation: Conversation, *, text: str = "") -> list[Reachability]:
-    """Every active channel of the workspace, reachable or not, with the reason; the default one first."""
+def reachable_channels(conversation: Conversation, *, text: str = "",
+                       channels: list[Channel] | None = None) -> list[Reachability]:
+    """Every active channel of the workspace, reachable or not, with the reason; the default one first.
+    `channels`: the workspace's channels when the caller has read them already (the conversation screen)."""
     default = conversation.last_inbound_channel_id or conversation.origin_channel_id
-    channels = Channel.objects.filter(workspace_id=conversation.workspace_id, is_active=True, kind__in=list(ADAPTERS))
+    if channels is None:
+        channels = list(Channel.objects.filter(workspace_id=conversation.workspace_id, is_active=True,
+                                               kind__in=list(ADAPTERS)))
     result: list[Reachability] = []
-    for channel in channels.order_by("id"):
+    usable = [c for c in channels if c.workspace_id == conversation.workspace_id and c.is_active and c.kind in ADAPTERS]
+    # one statement for the customer's last identity on every channel, one for their identities (prefetched
+    # with the conversation's summary), instead of one or two per channel
+    last_inbound = last_inbound_identities(conversation, [c.pk for c in usable]) if usable else {}
+    identities = list(conversation.contact.identities.all()) if conversation.contact_id else []
+    for channel in sorted(usable, key=lambda c: c.pk):
         adapter = adapter_for(channel.kind)
         try:
-            _channel, identity = reply_target(conversation, channel)
+            _channel, identity = reply_target(conversation, channel, last_inbound=last_inbound,
+                                              identities=identities)
         except ValidationFailed as exc:
             result.append(Reachability(channel.pk, channel.kind, channel.name, False, exc.code, exc.message,
                                        is_default=channel.pk == default))

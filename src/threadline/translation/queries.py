@@ -67,10 +67,11 @@ def agent_languages(agent: Membership) -> list[str]:
     return languages or [agent.user.language]
 
 
-def agent_language(agent: Membership) -> str:
+def agent_language(agent: Membership, spoken: list[str] | None = None) -> str:
     """The language to translate into for this agent, and the one their replies are written in: their
-    interface's when they speak it, else the first they speak."""
-    languages = agent_languages(agent)
+    interface's when they speak it, else the first they speak (`spoken`: `agent_languages(agent)` when the
+    caller has it)."""
+    languages = agent_languages(agent) if spoken is None else spoken
     return agent.user.language if agent.user.language in languages else languages[0]
 
 
@@ -96,11 +97,13 @@ class Shown:
     text: str = ""
 
 
-def timeline_translations(agent: Membership, messages: Iterable[Message]) -> dict[int, Shown]:
+def timeline_translations(agent: Membership, messages: Iterable[Message],
+                          spoken: list[str] | None = None) -> dict[int, Shown]:
     """For every customer message in a language the agent does not speak: its cached translation into the
-    agent's language, or "pending" (the page asks for it), or "unavailable" without a provider. One query."""
-    spoken = agent_languages(agent)
-    target = agent_language(agent)
+    agent's language, or "pending" (the page asks for it), or "unavailable" without a provider. One query,
+    and one for the agent's languages unless the caller passes them (`spoken`)."""
+    spoken = agent_languages(agent) if spoken is None else spoken
+    target = agent_language(agent, spoken)
     foreign = [m for m in messages if m.direction == "in" and not m.is_note and m.text and m.language
                and not speaks(spoken, m.language)]
     if not foreign:
@@ -130,9 +133,10 @@ class ComposerTranslation:
     customer_language: str
 
 
-def composer_translation(agent: Membership, conversation: Conversation) -> ComposerTranslation:
+def composer_translation(agent: Membership, conversation: Conversation,
+                         spoken: list[str] | None = None) -> ComposerTranslation:
     customer = customer_language(conversation)
-    mine = agent_language(agent)
+    mine = agent_language(agent, spoken)
     needed = bool(customer) and base(customer) != base(mine)
     return ComposerTranslation(needed, needed and configured(agent.workspace_id) is not None, mine, customer)
 

@@ -7,16 +7,17 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from threadline.channels.models import Channel
 from threadline.channels.queries import contact_context
-from threadline.contacts.models import Contact, MergeSuggestion
+from threadline.contacts.models import Contact, CustomField, MergeSuggestion
 from threadline.contacts.queries import list_contacts, list_fields, list_merges, list_suggestions
 from threadline.contacts.suggestions import describe
 from threadline.conversations.models import (
@@ -298,7 +299,7 @@ def sidebar(actor: Membership) -> dict[str, Any]:
         "channels": list(Channel.objects.filter(workspace_id=workspace_id, is_active=True).order_by("name")),
         "tags": sorted(tags, key=lambda t: (-t.n, t.name))[:12],
         "languages": sorted(languages)[:20],
-        "teams": list(Team.objects.filter(workspace_id=workspace_id).order_by("name")),
+        "teams": teams_of(workspace_id),
         "saved": list(saved_views(actor)),
         "statuses": Status.choices,
     }
@@ -356,38 +357,78 @@ def parse_timeline_cursor(value: str) -> tuple[dt.datetime, int, int] | None:
                                field="before") from exc
 
 
-def timeline(actor: Membership, conversation: Conversation, before: str = "") -> tuple[list[TimelineItem], str]:
+def timeline(actor: Membership, conversation: Conversation, before: str = "", *, names: dict[int, str] | None = None,
+             channels: list[Channel] | None = None) -> tuple[list[TimelineItem], str]:
     """Everything of this customer in time order: every message on every channel and every timeline event,
     of this conversation and of their other conversations (the caller marks which is which).
 
     The latest TIMELINE_LIMIT items earlier than the cursor `before` (the newest when empty), and the cursor
-    for the items before them ("" when there are none)."""
+    for the items before them ("" when there are none). `names` (of the workspace's agents) and `channels` (all
+    the workspace's) are read here unless the caller has them already."""
     cursor = parse_timeline_cursor(before)
     # The ids are the workspace's already, so the rows are asked by conversation alone: with workspace_id beside
     # them, SQLite without statistics (no ANALYZE yet) read every message of the workspace (2.6 s at 3,000,000).
     ids = list(contact_conversations(conversation).values_list("pk", flat=True))
     messages = list(
         Message.objects.filter(conversation_id__in=ids).filter(_before(cursor, 1))
-        .select_related("channel", "author_membership__user", "author_contact", "identity", "delivery")
-        .prefetch_related("attachments", "author_contact__identities")
+        .select_related("channel", "author_membership__user", "identity", "delivery")
+        .prefetch_related("attachments")
         .order_by("-created_at", "-id")[:TIMELINE_LIMIT + 1]
     )
+    _attach_authors(conversation, messages)
     events = list(ConversationEvent.objects.filter(conversation_id__in=ids)
                   .filter(_before(cursor, 0)).select_related("actor__user")
                   .order_by("-created_at", "-id")[:TIMELINE_LIMIT + 1])
-    names = agent_names(actor.workspace_id)
-    channels = {c.pk: c for c in Channel.objects.filter(workspace_id=actor.workspace_id)}
+    if events:  # only events are described with names and channels
+        names = agent_names(actor.workspace_id) if names is None else names
+        by_id = {c.pk: c for c in (channels_of(actor.workspace_id) if channels is None else channels)}
     items = [TimelineItem("message", m.created_at, m.conversation_id, message=m) for m in messages]
-    items += [TimelineItem("event", e.created_at, e.conversation_id, event=e, text=describe_event(e, names, channels))
+    items += [TimelineItem("event", e.created_at, e.conversation_id, event=e, text=describe_event(e, names, by_id))
               for e in events]
     items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1, i.message.pk if i.message else i.event.pk))
     shown = items[-TIMELINE_LIMIT:]
     return shown, timeline_cursor(shown[0]) if len(items) > len(shown) else ""
 
 
+def _attach_authors(conversation: Conversation, messages: list[Message]) -> None:
+    """Each customer message's author with their identities (the timeline labels them by them). The
+    conversation's own contact, whose identities its summary loaded (conversations_of), is handed over; others
+    (a group chat's members, a merged contact) are read in two statements."""
+    contact = conversation.contact
+    others = []
+    for message in messages:
+        if message.author_contact_id is not None and message.author_contact_id == contact.pk:
+            message.author_contact = contact
+        elif message.author_contact_id is not None:
+            others.append(message)
+    prefetch_related_objects(others, "author_contact__identities")
+
+
 def agent_names(workspace_id: int) -> dict[int, str]:
-    return {m.pk: (m.user.name or m.user.email) for m in
-            Membership.objects.filter(workspace_id=workspace_id).select_related("user")}
+    return names_of(Membership.objects.filter(workspace_id=workspace_id).select_related("user"))
+
+
+def names_of(members: Iterable[Membership]) -> dict[int, str]:
+    """Agents' names by membership id, as the timeline's events name them (`members` with their users)."""
+    return {m.pk: (m.user.name or m.user.email) for m in members}
+
+
+def channels_of(workspace_id: int) -> list[Channel]:
+    """Every channel of the workspace, active or not (the timeline names retired ones too)."""
+    return list(Channel.objects.filter(workspace_id=workspace_id))
+
+
+def teams_of(workspace_id: int) -> list[Team]:
+    return list(Team.objects.filter(workspace_id=workspace_id).order_by("name"))
+
+
+def fields_by_target(workspace_id: int) -> dict[str, list[CustomField]]:
+    """The workspace's custom field definitions by what they apply to ("contact", "conversation"), in their
+    order: one query for both boxes of the conversation screen."""
+    fields: dict[str, list[CustomField]] = {choice: [] for choice in CustomField.AppliesTo.values}
+    for definition in list_fields(workspace_id):
+        fields.setdefault(definition.applies_to, []).append(definition)
+    return fields
 
 
 STATUS_LABELS = dict(Status.choices)
@@ -599,7 +640,10 @@ def describe_call(kind: str, data: dict[str, Any]) -> str:
 
 
 # ── contact sidebar ──────────────────────────────────────────────────────────────────────────────────
-def contact_panel(actor: Membership, conversation: Conversation, merge_query: str = "") -> dict[str, Any]:
+def contact_panel(actor: Membership, conversation: Conversation, merge_query: str = "", *,
+                  contact_fields: list[CustomField] | None = None) -> dict[str, Any]:
+    """The customer panel. `contact_fields`: the workspace's contact field definitions when the caller has them
+    (they are shown in a box of their own, so left out of the attributes)."""
     contact: Contact = conversation.contact
     suggestions = []
     for suggestion in list_suggestions(actor, contact)[:5]:
@@ -607,10 +651,12 @@ def contact_panel(actor: Membership, conversation: Conversation, merge_query: st
         suggestions.append({"suggestion": suggestion, "other": other, "identities": list(other.identities.all())[:6],
                             "last": last_conversation(other), "reasons": [describe(r) for r in suggestion.reasons]})
     merges = [m for m in list_merges(actor, contact)[:5] if m.unmerged_at is None and m.target_id == contact.pk]
-    fielded = set(list_fields(actor.workspace_id, "contact").values_list("key", flat=True))  # shown in their box
+    fielded = ({f.key for f in contact_fields} if contact_fields is not None  # shown in their box
+               else set(list_fields(actor.workspace_id, "contact").values_list("key", flat=True)))
     return {
         "contact": contact,
-        "identities": list(contact.identities.order_by("kind", "id")),
+        # the conversation's summary prefetched them (conversations_of)
+        "identities": sorted(contact.identities.all(), key=lambda identity: (identity.kind, identity.pk)),
         "attributes": sorted((k, v) for k, v in (contact.attributes or {}).items() if k not in fielded)[:30],
         "organization": contact.organization,
         "others": list(contact_conversations(conversation).exclude(pk=conversation.pk)[:10]),

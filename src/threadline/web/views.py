@@ -181,7 +181,8 @@ def _page(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
     }
     if conversation_id is not None:
         context.update(conversation_context(agent, access_conversation(agent, conversation_id),
-                                            request.GET.get("merge_q", "")))
+                                            request.GET.get("merge_q", ""), teams=context["side"]["teams"],
+                                            ui=context["ui"]))
     return render(request, "web/app.html", context)
 
 
@@ -218,21 +219,33 @@ def counts_view(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"counts": queries.counts(request.agent)})  # type: ignore[attr-defined]
 
 
-def conversation_context(agent: Membership, conversation: Any, merge_query: str = "") -> dict[str, Any]:
-    items, earlier = queries.timeline(agent, conversation)
+def conversation_context(agent: Membership, conversation: Any, merge_query: str = "", *,
+                         teams: list[Any] | None = None, ui: UiPreference | None = None) -> dict[str, Any]:
+    """Everything the conversation screen shows, in a fixed number of statements: what two panels both need
+    (the workspace's channels, its agents, the agent's languages, the custom fields) is read once and handed
+    to each (docs/performance.md, "The conversation screen's statements"). The whole page passes the
+    sidebar's `teams` and its `ui` preference, which it has read already."""
+    members = list(list_agents(agent))
+    channels = queries.channels_of(agent.workspace_id)
+    items, earlier = queries.timeline(agent, conversation, names=queries.names_of(members), channels=channels)
     last_seen = max((i.message.pk for i in items if i.message is not None), default=0)
-    reach = reachable_channels(conversation)
+    reach = reachable_channels(conversation, channels=channels)
+    spoken = agent_languages(agent)
+    fields = queries.fields_by_target(agent.workspace_id)
     return {
-        "translations": timeline_translations(agent, [i.message for i in items if i.message is not None]),
-        "mt": composer_translation(agent, conversation),
+        "translations": timeline_translations(agent, [i.message for i in items if i.message is not None],
+                                              spoken=spoken),
+        "mt": composer_translation(agent, conversation, spoken=spoken),
         "conversation": conversation, "items": items, "earlier": earlier, "last_message_id": last_seen,
-        "reach": reach, "reply_on": preselected_channel(reach, preferred_kinds(conversation)), "ui": ui_of(agent),
-        "channel_kinds": OUTREACH_KINDS,
+        "reach": reach, "reply_on": preselected_channel(reach, preferred_kinds(conversation)),
+        "ui": ui or ui_of(agent), "channel_kinds": OUTREACH_KINDS,
         "can_reply": has_permission(agent, Permission.REPLY),
-        "panel": queries.contact_panel(agent, conversation, merge_query),
+        "panel": queries.contact_panel(agent, conversation, merge_query, contact_fields=fields["contact"]),
+        "custom_field_definitions": fields,
         "statuses": Status.choices, "priorities": Priority.choices,
-        "agents": list_agents(agent).filter(is_active=True), "teams": queries.sidebar(agent)["teams"],
-        "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
+        "agents": [m for m in members if m.is_active],
+        "teams": teams if teams is not None else queries.teams_of(agent.workspace_id),
+        "tags": ", ".join(tag.name for tag in conversation.tags.all()),  # prefetched with the conversation
         "canned": Template.objects.filter(workspace_id=agent.workspace_id, kind=Template.Kind.CANNED,
                                           is_active=True).order_by("name")[:100],
         "viewers": presence.viewers(conversation.pk), "customer_online": presence.contact_online(conversation.contact_id),
