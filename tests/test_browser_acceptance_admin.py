@@ -123,7 +123,7 @@ def server(request, tmp_path_factory, sink):
     if redis:
         env["THREADLINE_REDIS_URL"] = redis
     smtp_port = free_port()
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, \
             ServerProcess(data_dir, database_url=url, args=("--smtp-port", str(smtp_port)), **env) as proc:
         proc.start()
         proc.smtp_port = smtp_port

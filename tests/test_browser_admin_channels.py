@@ -23,7 +23,7 @@ WAIT = 15_000
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("admin-channels") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         yield proc
 
 

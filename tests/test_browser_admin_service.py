@@ -24,7 +24,7 @@ SCREENS = ("teams", "hours", "sla", "routing", "automations", "fields", "surveys
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("admin-service") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         set_up_workspace(proc)
         yield proc
 

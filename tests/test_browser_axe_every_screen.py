@@ -218,7 +218,7 @@ def test_every_page_of_the_workspace_is_checked():
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("axe-every-screen") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         set_up_workspace(proc, relay_url="smtp://127.0.0.1:9")
         proc.ids = proc.python(SEED.format(admin=ADMIN_EMAIL, operator=OPERATOR_EMAIL, password=PASSWORD))
         yield proc

@@ -35,7 +35,7 @@ print(json.dumps({"ok": True}))
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser-bot") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.workspace = set_up_workspace(proc)
         proc.python(SEED)
         yield proc

@@ -26,7 +26,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def served(request, tmp_path_factory):
-    with mailing_server(request.config, tmp_path_factory, "community") as pair:
+    with mailing_server(request, tmp_path_factory, "community") as pair:
         yield pair
 
 

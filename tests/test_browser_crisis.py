@@ -39,7 +39,7 @@ print(json.dumps(crisis.pk))
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("crisis") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         set_up_workspace(proc)
         proc.crisis_id = proc.python(OPEN_CRISIS.format(admin=ADMIN_EMAIL))
         yield proc

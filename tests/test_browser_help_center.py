@@ -49,7 +49,7 @@ print(json.dumps(sorted(m.metadata["portal"]["source"] for m in Message.objects.
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser-help-center") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.seed = proc.python(SEED)
         yield proc
 

@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("knowledge") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, serve(data_dir, url) as running:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, serve(data_dir, url) as running:
         running.shell("from threadline.tenancy.models import User; "
                       f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='he')")
         yield running

@@ -38,7 +38,7 @@ def sink():
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory, sink):
     data_dir = tmp_path_factory.mktemp("people") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, \
             threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url) as proc:
         yield proc
 

@@ -46,7 +46,7 @@ def sink():
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory, sink):
     data_dir = tmp_path_factory.mktemp("browser-portal") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, \
             threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url,
                               THREADLINE_SYSTEM_MAIL_FROM="threadline@example.test") as proc:
         proc.seed = proc.python(SEED)

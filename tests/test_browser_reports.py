@@ -36,7 +36,7 @@ print(json.dumps({{"channels": written.channel_ids}}))
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("reports") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.seeded = proc.python(SEED.format(email=ADMIN_EMAIL))
         yield proc
 

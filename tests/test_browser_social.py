@@ -42,7 +42,7 @@ print(json.dumps({{"item": post.pk}}))
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("social") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.seeded = proc.python(SEED.format(email=ADMIN_EMAIL))
         yield proc
 

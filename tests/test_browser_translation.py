@@ -63,7 +63,7 @@ def server(request, tmp_path_factory, translator):
     from threadline.web.testkit import PASSWORD
 
     data_dir = tmp_path_factory.mktemp("browser-translation") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.workspace = set_up_workspace(proc)
         proc.python(CZECH_AGENT.format(url=translator.url, password=PASSWORD))
         yield proc

@@ -31,7 +31,7 @@ def sink():
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory, sink):
     data_dir = tmp_path_factory.mktemp("browser") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.workspace = set_up_workspace(proc, relay_url=sink.url)
         yield proc
 

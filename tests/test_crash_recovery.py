@@ -57,7 +57,7 @@ print(json.dumps({{
 
 @pytest.fixture
 def server(request, tmp_path_factory, tmp_path):
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, ServerProcess(
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url, ServerProcess(
         tmp_path / "data", database_url=url, THREADLINE_ADMIN_EMAIL="owner@example.com",
         THREADLINE_ADMIN_PASSWORD=PASSWORD,
     ) as proc:

@@ -23,7 +23,7 @@ LIMIT = 1024 * 1024  # THREADLINE["INBOUND_MAX_BYTES"]
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("limit") / "data"
-    with migrated_copy(request.config, tmp_path_factory, data_dir) as url, \
+    with migrated_copy(request, tmp_path_factory, data_dir) as url, \
             ServerProcess(data_dir, database_url=url) as proc:
         proc.start()
         proc.channel = proc.python_json_command("channel", "create-api", "--name", "Shop")

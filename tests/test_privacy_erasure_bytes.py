@@ -81,7 +81,7 @@ def found_in(directory: Path) -> dict[str, list[str]]:
 
 @pytest.fixture
 def installation(request, tmp_path_factory, tmp_path):
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, \
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url, \
             ServerProcess(tmp_path / "data", database_url=url) as proc:
         yield proc
 

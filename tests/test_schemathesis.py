@@ -19,6 +19,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
+from ninja.utils import normalize_path
 from schemathesis import checks
 from schemathesis.generation.modes import GenerationMode
 
@@ -122,7 +123,14 @@ def resource(path: str) -> str:
     return path.removeprefix("/api/v1").strip("/").split("/")[0] or "root"
 
 
-RESOURCES = sorted({resource(path) for path in api.get_openapi_schema(path_prefix="")["paths"]})
+def api_paths() -> set[str]:
+    """The paths of the API's operations, as its OpenAPI document lists them (ninja's get_paths), read from its
+    routers: building the document itself at collection cost each test process 2.5 s of CPU."""
+    return {normalize_path("/".join(part for part in (prefix, path) if part))
+            for prefix, router in api._routers for path in router.path_operations}  # noqa: SLF001
+
+
+RESOURCES = sorted({resource(path) for path in api_paths()})
 
 
 @pytest.mark.parametrize("group", RESOURCES)

@@ -17,7 +17,7 @@ METRICS_TOKEN = "metrics-" + "m" * 24
 
 @pytest.fixture
 def database_url(request, tmp_path_factory, tmp_path):
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url:
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url:
         yield url
 
 

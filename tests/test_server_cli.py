@@ -25,7 +25,7 @@ PASSWORD = "orchid-lantern-47-quietly"
 
 @pytest.fixture
 def cli(request, tmp_path_factory, tmp_path):
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, \
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url, \
             ServerProcess(tmp_path / "data", database_url=url) as proc:
         yield proc
 

@@ -58,7 +58,7 @@ class SchedulerProcess:
 
 @pytest.fixture
 def base(request, tmp_path_factory, tmp_path):
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url, ServerProcess(tmp_path / "data", database_url=url) as proc:
         yield proc
 
 

@@ -23,7 +23,7 @@ PASSWORD = "orchid-lantern-47-quietly"
 @pytest.fixture
 def database_url(request, tmp_path_factory, tmp_path):
     """A migrated, empty database for the server in tmp_path/data (SQLite file or PostgreSQL database)."""
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url:
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url:
         yield url
 
 

@@ -45,7 +45,7 @@ def link_in(captured: Captured, path: str) -> str:
 
 
 @contextlib.contextmanager
-def mailing_server(config: Any, tmp_path_factory: Any, name: str) -> Iterator[tuple[Any, SmtpSink]]:
+def mailing_server(request: Any, tmp_path_factory: Any, name: str) -> Iterator[tuple[Any, SmtpSink]]:
     """A real `threadline serve` (web.testkit.threadline_server, on a migrated copy of the test database) whose
     installation mail goes to a fresh SMTP sink; for browser tests that follow mailed links."""
     from threadline.testing.server import migrated_copy
@@ -54,7 +54,7 @@ def mailing_server(config: Any, tmp_path_factory: Any, name: str) -> Iterator[tu
     sink = SmtpSink().start()
     try:
         data_dir = tmp_path_factory.mktemp(name) / "data"
-        with migrated_copy(config, tmp_path_factory, data_dir) as url, \
+        with migrated_copy(request, tmp_path_factory, data_dir) as url, \
                 threadline_server(data_dir, url, THREADLINE_SYSTEM_MAIL_URL=sink.url) as server:
             yield server, sink
     finally:

@@ -28,7 +28,7 @@ print(json.dumps(True))
 
 def test_an_import_killed_mid_run_finishes_on_the_next_run_without_loss_or_duplicates(request, tmp_path_factory, tmp_path):
     export = build(TICKETS, customers=CUSTOMERS)
-    with migrated_copy(request.config, tmp_path_factory, tmp_path / "data") as url, \
+    with migrated_copy(request, tmp_path_factory, tmp_path / "data") as url, \
             ServerProcess(tmp_path / "data", database_url=url) as proc, serving("zendesk", export, page_size=20) as fake:
         proc.run("createadmin", "--email", "owner@acme.example", "--password", "orchid-lantern-47-quietly",
                  "--workspace", "acme")
