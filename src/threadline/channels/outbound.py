@@ -12,14 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from threadline.channels.base import (
     ChannelError,
+    DeliveryResult,
     OutboundMessage,
     PermanentSendError,
     RateLimited,
@@ -28,14 +33,20 @@ from threadline.channels.base import (
 from threadline.channels.models import Delivery
 from threadline.channels.registry import adapter_for
 from threadline.conversations.events import MessageStatusChanged
-from threadline.conversations.models import DeliveryStatus, Message
+from threadline.conversations.models import DeliveryStatus, Message, statuses_from
+from threadline.core import batch_cache
+from threadline.core.sqlite.base import statement_turn
 from threadline.core.time import now
 from threadline.events.bus import publish
-from threadline.jobs.registry import BatchJobScope, Retry, task
+from threadline.jobs.registry import BatchJobScope, Postpone, Retry, gathered_done, task
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+SEND_TOGETHER = 16  # ready deliveries a worker claims and sends at once (`deliver_message_jobs`)
+SEND_THREADS = 8  # providers' requests in flight at once per process
+ORDER_WAIT = 0.3  # seconds a message waits for an earlier one of its conversation still being sent
+ORDER_STALE = dt.timedelta(minutes=10)  # an earlier message pending longer untouched is not waited for
 # Errors an adapter let through that may pass by themselves; anything else it raises is permanent.
 TRANSIENT_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, OperationalError, InterfaceError)
 
@@ -87,17 +98,46 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail}"[:1000]
 
 
-def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "") -> None:
-    with transaction.atomic():
+@dataclass
+class _Outcomes:
+    """What `deliver_message_jobs` writes for its whole batch: the deliveries finished, the provider ids taken
+    (by channel and id: the message holding it)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    taken: dict[tuple[int | None, str], int] = field(default_factory=dict)
+
+    def write(self) -> None:
+        """The finished deliveries' rows, one UPDATE per outcome (their attempts were written in flight)."""
+        by_outcome: dict[tuple[str, str], list[int]] = {}
+        for delivery in self.deliveries:
+            by_outcome.setdefault((delivery.state, delivery.last_error), []).append(delivery.pk)
+        moment = now()
+        for (state, error), pks in by_outcome.items():
+            Delivery.objects.filter(pk__in=pks).update(state=state, last_error=error, updated_at=moment)
+
+
+def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "",
+            batch: _Outcomes | None = None) -> None:
+    """Record a final outcome: the delivery's state, the message's status and provider id, `message.status_changed`.
+    With `batch` (`deliver_message_jobs`), the delivery row is written with the others of the batch, and the
+    provider ids already taken were read for the whole batch."""
+    with transaction.atomic(savepoint=False):  # in the caller's transaction when there is one (a batch's)
         delivery.state = state
         delivery.last_error = reason[:4000]
-        delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
+        if batch is None:
+            delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
+        else:
+            batch.deliveries.append(delivery)
         message = delivery.message
         values: dict[str, object] = {"status": status, "status_reason": reason[:2000], "updated_at": now()}
         if provider_id:
             values["sent_at"] = values["updated_at"]
-            taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
-                pk=message.pk).exists()
+            if batch is None:
+                taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
+                    pk=message.pk).exists()
+            else:
+                holder = batch.taken.setdefault((message.channel_id, provider_id), message.pk)
+                taken = holder != message.pk
             if taken:
                 # The provider reused an id: the message *was* sent, so record that rather than fail the job
                 # (a retry would send it a second time); keep the id for the record only.
@@ -109,7 +149,7 @@ def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", pr
             # the customer's receipt may have come before this write (a web chat reply reaches the widget inside
             # adapter.send, and the widget answers `read` at once): a status further on is kept, by one
             # conditional UPDATE (no read first), and only the rest is written then
-            rows = rows.exclude(status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.READ])
+            rows = rows.exclude(status__in=statuses_from(status))
         moved = rows.update(**values) == 0
         if moved:
             del values["status"], values["status_reason"]
@@ -121,9 +161,10 @@ def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", pr
                                          conversation_id=message.conversation_id, status=status, reason=reason))
 
 
-@task(max_attempts=MAX_ATTEMPTS + 1)
+@task(max_attempts=MAX_ATTEMPTS + 1, gather=SEND_TOGETHER)
 def deliver_message_task(message_id: int) -> None:
-    """Send one queued message; safe to run again (a sent delivery is left alone)."""
+    """Send one queued message; safe to run again (a sent delivery is left alone). A worker runs the ready
+    jobs of this task together (`deliver_message_jobs`); this is the path of one job run alone."""
     delivery = Delivery.objects.select_related("message__conversation", "message__identity", "channel").filter(
         message_id=message_id
     ).first()
@@ -134,45 +175,176 @@ def deliver_message_task(message_id: int) -> None:
         raise retry
 
 
+@deliver_message_task.gathered
+def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
+    """Send the messages of many ready `deliver_message_task` jobs at once (issue 11: a reply's send waited for
+    the one before it). The deliveries are read in one statement and marked in flight in one; the provider
+    requests go out concurrently (SEND_THREADS), those of one conversation one after the other, in order; the
+    outcomes are written in one transaction, the configuration of the subscribers of the `message.status_changed`
+    each publishes read once (no dispatch job when none has work, as outside a batch). A message of a conversation whose earlier message is still
+    being sent elsewhere (another worker's batch, or its first attempt not made yet) is postponed, not sent
+    ahead of it. One outcome per call: None (done), a Retry (backoff, as the job alone), or Postpone.
+
+    A worker killed while the requests are in flight loses no message: its jobs run again once their lease is
+    handed back, and the messages whose outcome was not committed are sent again (at most the batch in flight
+    goes twice, as the one message in flight did)."""
+    ids = [int(args[0]) for args in calls]
+    outcomes: dict[int, Exception | None] = dict.fromkeys(ids)
+    deliveries = list(Delivery.objects.select_related("message__conversation", "message__identity", "channel")
+                      .prefetch_related("message__attachments")
+                      .filter(message_id__in=ids, state=Delivery.State.PENDING).order_by("message_id"))
+    waiting = _behind_earlier_sends(deliveries)
+    for delivery in deliveries:
+        if delivery.message_id in waiting:
+            outcomes[delivery.message_id] = Postpone("an earlier message of its conversation is being sent",
+                                                     after=ORDER_WAIT)
+    ready = [delivery for delivery in deliveries if delivery.message_id not in waiting]
+    if not ready:
+        return [outcomes[message_id] for message_id in ids]
+    replies_to = last_inbound_ids([d.message for d in ready])
+    with statement_turn(transaction.get_connection()):  # in flight from now on (see `_attempt`), committed
+        Delivery.objects.filter(pk__in=[d.pk for d in ready]).update(attempts=F("attempts") + 1,
+                                                                     next_attempt_at=None, updated_at=now())
+    for delivery in ready:
+        delivery.attempts += 1
+    sent = _send_all(ready, replies_to)
+    batch = _Outcomes()
+    ids_sent = {(d.channel_id, r.provider_message_id) for d in ready
+                if isinstance(r := sent[d.pk], DeliveryResult) and r.provider_message_id}
+    if ids_sent:
+        for channel_id, provider_id, pk in Message.objects.filter(
+                channel_id__in={c for c, _p in ids_sent}, provider_message_id__in={p for _c, p in ids_sent}).values_list(
+                "channel_id", "provider_message_id", "pk"):
+            batch.taken[(channel_id, provider_id)] = pk
+
+    def finish(delivery: Delivery, state: str, **outcome: Any) -> None:
+        _finish(delivery, state, batch=batch, **outcome)
+
+    # the subscribers' configuration (`interested`: webhooks, campaigns) read once for the batch; a subscriber
+    # with work gets its dispatch job as outside a batch, so its failure never undoes the batch's outcomes
+    with transaction.atomic(), batch_cache.scope():
+        for delivery in ready:
+            outcomes[delivery.message_id] = _record(delivery, sent[delivery.pk], finish)
+        batch.write()
+        answer = [outcomes[message_id] for message_id in ids]
+        gathered_done(answer)  # the jobs' completion commits with their outcomes
+    return answer
+
+
+def _behind_earlier_sends(deliveries: list[Delivery]) -> set[int]:
+    """The messages of `deliveries` that must wait for an earlier message of their conversation which is not
+    among them and is still to be sent or in flight (pending, not waiting for a retry, touched lately)."""
+    if not deliveries:
+        return set()
+    mine = {d.message_id for d in deliveries}
+    earliest: dict[int, int] = {}
+    for message_id, conversation_id in (
+            Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__isnull=True,
+                                    updated_at__gte=now() - ORDER_STALE, message_id__lt=max(mine),
+                                    message__conversation_id__in={d.message.conversation_id for d in deliveries})
+            .exclude(message_id__in=mine).values_list("message_id", "message__conversation_id")):
+        earliest[conversation_id] = min(message_id, earliest.get(conversation_id, message_id))
+    return {d.message_id for d in deliveries
+            if d.message_id > earliest.get(d.message.conversation_id, d.message_id)}
+
+
+def _send_all(deliveries: list[Delivery], replies_to: dict[tuple[int, int | None], str]) -> dict[int, Any]:
+    """Each delivery's send (`_send`: the provider's result or the channel error), by delivery id: the
+    conversations' sends concurrently (outside a transaction; inside one, as in tests, in this thread), each
+    conversation's in order. A channel that answers "too many" is not asked again by this batch."""
+    groups: dict[int, list[Delivery]] = {}
+    for delivery in deliveries:
+        groups.setdefault(delivery.message.conversation_id, []).append(delivery)
+    paused: dict[int, RateLimited] = {}
+
+    def send_group(group: list[Delivery]) -> dict[int, Any]:
+        results: dict[int, Any] = {}
+        for delivery in group:
+            limited = paused.get(delivery.channel_id)
+            if limited is not None:
+                results[delivery.pk] = limited
+                continue
+            results[delivery.pk] = result = _send(
+                delivery, replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
+            if isinstance(result, RateLimited):
+                paused[delivery.channel_id] = result
+        return results
+
+    def send_group_elsewhere(group: list[Delivery]) -> dict[int, Any]:
+        try:
+            return send_group(group)
+        finally:
+            connections.close_all()  # this thread's, if an adapter read the database
+
+    found: dict[int, Any] = {}
+    if len(groups) == 1 or transaction.get_connection().in_atomic_block:
+        for group in groups.values():
+            found.update(send_group(group))
+    else:
+        for results in _senders().map(send_group_elsewhere, groups.values()):
+            found.update(results)
+    return found
+
+
+_SENDERS: list[ThreadPoolExecutor] = []
+_SENDERS_LOCK = threading.Lock()
+
+
+def _senders() -> ThreadPoolExecutor:
+    """The threads of this process that send providers' requests for `deliver_message_jobs`."""
+    with _SENDERS_LOCK:
+        if not _SENDERS:
+            _SENDERS.append(ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="threadline-send"))
+        return _SENDERS[0]
+
+
 def _attempt(delivery: Delivery, finish: Callable[..., None], in_reply_to: str | None = None) -> Retry | None:
     """Send `delivery`'s message once; `finish` records a final outcome (sent or failed, as `_finish`).
     Returns the Retry to raise when the error may pass by itself and attempts are left."""
-    message_id = delivery.message_id
     delivery.attempts += 1
     # in flight from now (next_attempt_at empty) until an outcome or a wait is written: a provider's status that
     # overtakes this send's write of its id is tried again meanwhile (conversations.do_record_delivery_status)
     Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts, next_attempt_at=None, updated_at=now())
+    return _record(delivery, _send(delivery, in_reply_to), finish)
+
+
+def _send(delivery: Delivery, in_reply_to: str | None) -> DeliveryResult | ChannelError:
+    """The adapter's answer to one send of `delivery`'s message, or the channel error it ended with (any other
+    error classified: a network or database hiccup is transient, anything else permanent). Writes nothing."""
     adapter = adapter_for(delivery.channel.kind)
     try:
         try:
-            result = adapter.send(build_outbound(delivery.message, in_reply_to=in_reply_to), delivery.channel)
+            return adapter.send(build_outbound(delivery.message, in_reply_to=in_reply_to), delivery.channel)
         except ChannelError:
             raise
         except TRANSIENT_ERRORS as exc:  # a network or database hiccup outside the adapter's own handling
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - building or sending crashed: trying again cannot help
-            logger.exception("message %s: the %s adapter failed", message_id, delivery.channel.kind)
+            logger.exception("message %s: the %s adapter failed", delivery.message_id, delivery.channel.kind)
             raise PermanentSendError(_("This message could not be sent: %(error)s") % {"error": _describe(exc)}) from exc
-    except PermanentSendError as exc:
-        finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
-        return None
-    except TransientSendError as exc:
+    except ChannelError as exc:
+        return exc
+
+
+def _record(delivery: Delivery, sent: DeliveryResult | ChannelError, finish: Callable[..., None]) -> Retry | None:
+    """Write the outcome of one send (`_send`); the Retry to raise when the error may pass and attempts are left."""
+    if isinstance(sent, TransientSendError):
         if delivery.attempts >= MAX_ATTEMPTS:
-            reason = _("Gave up after %(n)d attempts: %(e)s") % {"n": delivery.attempts, "e": exc}
+            reason = _("Gave up after %(n)d attempts: %(e)s") % {"n": delivery.attempts, "e": sent}
             finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=reason)
             return None
-        after = exc.retry_after if isinstance(exc, RateLimited) else None
-        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:4000], next_attempt_at=now())  # waiting
-        retry = Retry(str(exc), after=after)
-        retry.__cause__ = exc
+        after = sent.retry_after if isinstance(sent, RateLimited) else None
+        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(sent)[:4000], next_attempt_at=now())  # waiting
+        retry = Retry(str(sent), after=after)
+        retry.__cause__ = sent
         return retry
-    except ChannelError as exc:  # any other channel error from a send is a failure to show, not to retry
-        finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(exc))
+    if isinstance(sent, ChannelError):  # permanent, or any other channel error from a send: a failure to show
+        finish(delivery, Delivery.State.FAILED, status=DeliveryStatus.FAILED, reason=str(sent))
         return None
-    finish(delivery, Delivery.State.SENT, status=result.status or DeliveryStatus.SENT,
-           provider_id=result.provider_message_id)
-    if result.recipient_address and delivery.message.identity is not None:
-        _learn_recipient(delivery.message, result.recipient_address)
+    finish(delivery, Delivery.State.SENT, status=sent.status or DeliveryStatus.SENT,
+           provider_id=sent.provider_message_id)
+    if sent.recipient_address and delivery.message.identity is not None:
+        _learn_recipient(delivery.message, sent.recipient_address)
     return None
 
 

@@ -25,6 +25,7 @@ from threadline.conversations.actions import (
 )
 from threadline.conversations.attachments import attachment_response
 from threadline.conversations.custom_fields import do_set_custom_fields
+from threadline.conversations.models import Attachment
 from threadline.conversations.queries import (
     access_attachment,
     access_conversation,
@@ -139,6 +140,9 @@ def reply(request: HttpRequest, conversation_id: Id, payload: ReplyIn) -> Status
         channel = access_channel(agent, payload.channel_id) if payload.channel_id is not None else None
         message = do_send_reply(agent, target, payload.text, channel=channel, html=payload.html,
                                 attachments=attachments)
+    if not attachments:  # the reply as just written, not read back (issue 11: 2 statements of an acknowledgement)
+        message._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
+        return Status(201, message)
     return Status(201, access_message(agent, message.pk))
 
 

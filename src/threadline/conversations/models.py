@@ -110,6 +110,11 @@ class DeliveryStatus(models.TextChoices):
 STATUS_ORDER = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
+def statuses_from(status: str) -> tuple[str, ...]:
+    """`status` and the statuses further on in STATUS_ORDER (none for `failed` or a status not in it)."""
+    return STATUS_ORDER[STATUS_ORDER.index(status):] if status in STATUS_ORDER else ()
+
+
 class Message(WorkspaceScoped):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)

@@ -52,12 +52,32 @@ class PermanentFailure(Exception):
     """Raise from a task when trying again cannot help: the job goes straight to the dead letters."""
 
 
+class Postpone(Exception):  # noqa: N818 - the name reads as the instruction it is
+    """An outcome of a gathered job (`@task(gather=N)`): run it again after `after` seconds without counting an
+    attempt (it was not tried: say an earlier message of its conversation is still being sent)."""
+
+    def __init__(self, reason: str, *, after: float) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
 class Task(Generic[P, R]):
-    def __init__(self, func: Callable[P, R], *, name: str, max_attempts: int, batch: bool = False) -> None:
+    def __init__(self, func: Callable[P, R], *, name: str, max_attempts: int, batch: bool = False,
+                 gather: int = 0) -> None:
         self.func = func
         self.name = name
         self.max_attempts = max_attempts
         self.batch = batch
+        self.gather = gather
+        self.together: Callable[[list[list[Any]]], list[Exception | None]] | None = None
+
+    def gathered(self, func: Callable[[list[list[Any]]], list[Exception | None]]) -> Callable[
+            [list[list[Any]]], list[Exception | None]]:
+        """Register how a worker runs many ready jobs of this task at once (`@task(gather=N)`): `func` takes
+        the jobs' args, oldest first, and answers one outcome per job, in order: None (done), or the exception
+        the job failed with (recorded as if the task had raised it; `Postpone` requeues it uncounted)."""
+        self.together = func
+        return func
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
@@ -140,6 +160,33 @@ def drop_followers(mark: int) -> None:
         del followers[mark:]
 
 
+_gathering = threading.local()
+
+
+def gathered_done(outcomes: list[Exception | None]) -> None:
+    """Called by a `Task.gathered` function inside the transaction that writes its outcomes: the worker marks
+    the jobs answered None done in that transaction, so their effects and their completion commit together
+    (else it marks them after the function returns). Does nothing outside a worker's gathered run."""
+    mark: Callable[[list[Exception | None]], None] | None = getattr(_gathering, "mark", None)
+    if mark is not None:
+        mark(outcomes)
+
+
+class GatheredRun:
+    """The worker's side of `gathered_done`, for one gathered run in this thread."""
+
+    def __init__(self, mark: Callable[[list[Exception | None]], None]) -> None:
+        self.mark = mark
+
+    def __enter__(self) -> GatheredRun:
+        self.outer = getattr(_gathering, "mark", None)
+        _gathering.mark = self.mark
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _gathering.mark = self.outer
+
+
 class BatchJobScope:
     """The worker's side of `follow_in_batch`: collects the actions while the job runs, then runs them."""
 
@@ -158,10 +205,13 @@ class BatchJobScope:
         _batch_job.followers, _batch_job.count = self.outer
 
 
-def task(*, max_attempts: int = 8, batch: bool = False) -> Callable[[Callable[P, R]], Task[P, R]]:
+def task(*, max_attempts: int = 8, batch: bool = False, gather: int = 0) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """`gather=N` (network tasks): a worker that claims a job of this task claims up to N-1 more ready ones and
+    runs them together through the function registered with `Task.gathered` (say sends in flight at once)."""
+
     def decorate(func: Callable[P, R]) -> Task[P, R]:
         name = f"{func.__module__}.{func.__qualname__}"
-        wrapped = Task(func, name=name, max_attempts=max_attempts, batch=batch)
+        wrapped = Task(func, name=name, max_attempts=max_attempts, batch=batch, gather=gather)
         TASKS[name] = wrapped
         return wrapped
 

@@ -26,14 +26,23 @@ import time
 import traceback
 
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.utils import DatabaseError, OperationalError
 
 from threadline.core import batch_cache, batch_rows, metrics
 from threadline.core.sqlite.base import background, foreground_waiting, statement_turn
 from threadline.core.time import now
 from threadline.jobs.models import Job
-from threadline.jobs.registry import WAKE, BatchJobScope, PermanentFailure, Retry, resolve
+from threadline.jobs.registry import (
+    WAKE,
+    BatchJobScope,
+    GatheredRun,
+    PermanentFailure,
+    Postpone,
+    Retry,
+    Task,
+    resolve,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -187,10 +196,73 @@ class Worker:
             return self.record_failure(job, retry)
         return "done"
 
+    def claim_more(self, task: str, size: int) -> list[Job]:
+        """Lease up to `size` more ready jobs of `task` (a gathered task's companions), oldest first. A read
+        looks first, so that a lone job costs no write (SQLite: no turn among the writers)."""
+        moment = now()
+        if not Job.objects.filter(Q(state=Job.State.QUEUED, run_after__lte=moment)
+                                  | Q(state=Job.State.RUNNING, lease_until__lt=moment), task=task).exists():
+            return []
+        adapt = connection.ops.adapt_datetimefield_value
+        skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        table = connection.ops.quote_name(Job._meta.db_table)
+        sql = (f"UPDATE {table} SET state = %s, locked_by = %s, lease_until = %s WHERE id IN (SELECT id FROM {table} "
+               f"WHERE task = %s AND {READY} ORDER BY run_after, id LIMIT {int(size)}{skip_locked}) RETURNING id")
+        params = [Job.State.RUNNING, self.worker_id, adapt(moment + LEASE), task,
+                  Job.State.QUEUED, adapt(moment), Job.State.RUNNING, adapt(moment)]
+        with statement_turn(transaction.get_connection()), connection.cursor() as cursor:  # inside background()
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        return list(Job.objects.filter(pk__in=ids).order_by("run_after", "id")) if ids else []
+
+    def execute_gathered(self, job: Job, task: Task) -> None:
+        """Run `job` with up to `task.gather - 1` more ready jobs of its task, claimed now, in one call of the
+        task's `together` (`@task(gather=N)`); the done ones are marked in one statement (in the transaction
+        of their outcomes when the task calls `gathered_done`), the others recorded one by one as failures."""
+        try:
+            jobs = [job, *self.claim_more(job.task, task.gather - 1)]
+        except OperationalError as exc:  # database locked: this one alone
+            logger.debug("claim of more %s jobs failed: %s", job.task, exc)
+            jobs = [job]
+        marked: list[bool] = []
+
+        def mark_done(outcomes: list[Exception | None]) -> None:
+            done = [j.pk for j, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
+            if done:
+                Job.objects.filter(pk__in=done, locked_by=self.worker_id).update(
+                    state=Job.State.DONE, attempts=F("attempts") + 1, locked_by="", lease_until=None,
+                    finished_at=now())
+            marked.append(True)
+
+        try:
+            with GatheredRun(mark_done):
+                outcomes: list[Exception | None] = list(task.together([j.args for j in jobs]))  # type: ignore[misc]
+            if len(outcomes) != len(jobs):
+                raise RuntimeError(f"{job.task} answered {len(outcomes)} outcomes for {len(jobs)} jobs")
+        except Exception as exc:  # noqa: BLE001 - recorded on each job, like a task's failure
+            outcomes, marked = [exc] * len(jobs), []
+        if not marked:
+            with transaction.atomic():
+                mark_done(outcomes)
+        for j, outcome in zip(jobs, outcomes, strict=True):
+            if outcome is None:
+                result = "done"
+            elif isinstance(outcome, Postpone):
+                self.finish(j, j.attempts, Job.State.QUEUED, run_after=now() + dt.timedelta(seconds=outcome.after))
+                result = "postponed"
+            else:
+                self.failed_since_check = True
+                result = self.record_failure(j, outcome)
+            metrics.TASK_RUNS.labels(j.task, result).inc()
+
     def execute(self, job: Job) -> None:
+        task = resolve(job.task)
+        if task.gather > 1 and task.together is not None:
+            self.execute_gathered(job, task)
+            return
         outcome = "done"
         try:
-            resolve(job.task).func(*job.args, **job.kwargs)
+            task.func(*job.args, **job.kwargs)
         except Exception as exc:  # noqa: BLE001 - a task's failure is recorded, never crashes the worker
             outcome = self.record_failure(job, exc)
         else:
