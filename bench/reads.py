@@ -3,7 +3,8 @@
 Seeds a workspace through `threadline.testing.bulk` (N conversations, about 3 messages each, N/2 contacts with
 email identities and a phone for every third) in a temporary data directory (SQLite) or a throwaway
 PostgreSQL database (--database-url), starts `threadline serve` without its worker, and times each read one
-client at a time (so figures are latency, not throughput):
+client at a time (so figures are latency, not throughput) over one kept-alive HTTP connection per client
+(httpx.Client), as a browser or an integration would:
 
 - list page of 25 (`GET /api/v1/conversations`, and the workspace's own `/app/x/list`), its next pages;
 - the inbox counts (`/app/x/counts`);
@@ -306,7 +307,7 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
             rows.append((name, figures))
             say(f"  {name:<28} p50 {figures['p50']:8.1f}  p95 {figures['p95']:8.1f}  p99 {figures['p99']:8.1f} ms"
                 f"  (server p50 {figures['app_p50']:6.1f} p99 {figures['app_p99']:6.1f}, CPU p50 "
-                f"{figures['cpu_p50']:5.1f} p99 {figures['cpu_p99']:5.1f}, connecting p50 {figures['conn_p50']:5.1f} "
+                f"{figures['cpu_p50']:5.1f} p99 {figures['cpu_p99']:5.1f}, DB connecting p50 {figures['conn_p50']:5.1f} "
                 f"p99 {figures['conn_p99']:5.1f}, {figures['statements']:.0f} statements, "
                 f"GC CPU {figures['gc_ms']:.0f} ms in all, {figures['gc_max']:.1f} at most, "
                 f"load {os.getloadavg()[0]:.1f})"

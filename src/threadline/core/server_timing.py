@@ -8,7 +8,8 @@ matters less than in the client's wall clock (issue 11: p99 outliers of 170–23
 - `cpu`: the CPU time of the request's thread (what the machine's load does not stretch, unlike `app`);
 - `gc`: CPU time the garbage collector ran during the request, in any thread, with its collections (`desc`:
   the oldest generation collected);
-- `conn`: time spent opening database connections (a new one per request in `serve`).
+- `conn`: time spent opening database connections (on SQLite `serve` reuses a closed request's connection,
+  core/sqlite `keep_connections`; on PostgreSQL the pool hands one out).
 
 The header is for an operator's measurement and names no data, only durations.
 """
