@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from memory import RssSampler, mib
+from memory import RssSampler, descendants, mib
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -90,9 +90,16 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) the process and its live descendants (the worker process of
+    THREADLINE_WORKER_PROCESS) have used so far, from /proc (Linux)."""
+    total = 0
+    for one in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def warm_up(server: ServerProcess, hook: str, secret: str, timeout: float) -> None:
@@ -232,13 +239,17 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
+    parser.add_argument("--worker-process", action="store_true",
+                        help="THREADLINE_WORKER_PROCESS=1: the worker in a process of its own (RSS and CPU summed)")
     args = parser.parse_args()
     result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
-                     args.keep)
+                     args.keep, **({"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}))
     ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "
-          f"{args.senders} senders, {result['backend']}; one `threadline serve` process (web + worker + scheduler)")
+          f"{args.senders} senders, {result['backend']}; "
+        + ("`threadline serve` with its worker process" if args.worker_process
+           else "one `threadline serve` process (web + worker + scheduler)"))
     refused = result["refused"]
     rows = [
         ("accepted (202)", f"{result['accepted']}/{args.messages}"),

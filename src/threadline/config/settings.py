@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -139,6 +140,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if os.environ.get("THREADLINE_RELAY_FDS"):  # the worker process of `serve`: the web process's cache (core.relay)
+        CACHES = {"default": {"BACKEND": "threadline.core.relay.RelayCache"}}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -187,6 +190,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 THREADLINE = {
     "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
     "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY") or 2),
+    "WORKER_PROCESS": env.flag("WORKER_PROCESS", default=False),
     "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
     "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
     "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),

@@ -11,7 +11,9 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from threadline.core import metrics
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -87,7 +89,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return response
 
     refresh_queue_depth()
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(metrics.export(), content_type=CONTENT_TYPE_LATEST)
 
 
 # ── threadline doctor ───────────────────────────────────────────────────────────────────────────────

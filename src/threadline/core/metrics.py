@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 
 HTTP_REQUESTS = Counter(
     "threadline_http_requests_total", "HTTP requests served", ["method", "status"]
@@ -34,3 +36,48 @@ class MetricsMiddleware:
         HTTP_LATENCY.labels(request.method).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(request.method, str(response.status_code)).inc()
         return response
+
+
+# ── the worker process's metrics (serve with THREADLINE_WORKER_PROCESS) ─────────────────────────────────
+_child_families: list[Metric] = []
+
+
+def snapshot() -> list[Metric]:
+    """This process's Threadline metric families, for the web process to merge (`remember_child`)."""
+    return [family for family in REGISTRY.collect() if family.name.startswith("threadline_")]
+
+
+def remember_child(families: list[Metric]) -> None:
+    """The latest snapshot of the worker process's metrics (sent every second while it runs)."""
+    global _child_families
+    _child_families = list(families)
+
+
+class _Merged:
+    """This process's registry with the worker process's samples added: counters and histograms of the same
+    name and labels summed (each process counts its own part), gauges and `_created` kept from here."""
+
+    def collect(self) -> Any:
+        children = {family.name: family for family in _child_families}
+        for family in REGISTRY.collect():
+            child = children.pop(family.name, None)
+            if child is None:
+                yield family
+                continue
+            merged = Metric(family.name, family.documentation, family.type, family.unit)
+            values = {(s.name, tuple(sorted(s.labels.items()))): s for s in family.samples}
+            for sample in child.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                mine = values.get(key)
+                if mine is None:
+                    values[key] = sample
+                elif family.type != "gauge" and not sample.name.endswith("_created"):
+                    values[key] = mine._replace(value=mine.value + sample.value)
+            merged.samples = list(values.values())
+            yield merged
+        yield from children.values()
+
+
+def export() -> bytes:
+    """The text `/metrics` serves: this process's metrics and its worker process's."""
+    return generate_latest(_Merged()) if _child_families else generate_latest()  # type: ignore[arg-type]

@@ -360,7 +360,17 @@ def _is_orphan(locked_by: str, host: str) -> bool:
         return True
     except PermissionError:  # another user's live process
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process that exited and is not reaped yet (e.g. serve's worker process killed with serve, waiting
+    for a pid 1 that does not reap): as dead as a vanished one. Linux only; elsewhere False."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except (OSError, IndexError):
+        return False
 
 
 def recover_orphans() -> int:

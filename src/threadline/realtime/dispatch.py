@@ -6,7 +6,9 @@ consumers run on (uvicorn's): a message put on its queues from another thread ne
 So the consumers remember their loop (`remember_loop`), and `send_to_group` hands the send to that loop
 when it runs in this process; otherwise (a worker process in scaled mode, with the Redis layer) it sends
 from here with `async_to_sync`. With the in-memory layer in a process where no socket ever connected (a
-`threadline worker` beside an embedded server, a benchmark) there is nobody to send to, and nothing is sent.
+`threadline worker` beside an embedded server, a benchmark) there is nobody to send to, and nothing is sent,
+except in the worker process of `serve` (THREADLINE_WORKER_PROCESS), which hands the send to the web
+process, whose sockets it is for (`core.relay`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from threadline.core.relay import forward_group_send
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
         running.create_task(layer.group_send(group, message))
         return
     if loop is None and isinstance(layer, InMemoryChannelLayer):
+        forward_group_send(group, message)  # serve's worker process: to the web process's layer
         return  # a per-process layer, and no socket ever connected to this process: nobody to tell
     if loop is not None and loop.is_running():
         asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).add_done_callback(_log_failure)

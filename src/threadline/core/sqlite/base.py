@@ -5,8 +5,15 @@ steps, up to 100 ms, before it tries again (busy_timeout), so a thread that comm
 once, as the job worker does batch after batch, can starve the request threads for seconds. Here each
 write transaction (`BEGIN IMMEDIATE`, the mode `config/env.py` sets) of a process first waits for its turn
 in a queue, and hands the turn on at commit, rollback or close: the writers of one process alternate
-without sleeping. Writers of other processes still wait with busy_timeout. In-memory databases (the
-tests') are left alone.
+without sleeping. In-memory databases (the tests') are left alone.
+
+Across processes (`serve` with its worker in a process of its own, or `threadline worker` beside `serve`), the
+holder of a process's turn also holds an exclusive `flock` on a file beside the database (`<name>.turns`)
+from before `BEGIN IMMEDIATE` until its commit, rollback or close (`ProcessTurn`): a writer of another process
+blocks in the kernel and is woken the moment the lock is released, instead of sleeping in SQLite's busy
+handler (growing steps up to 100 ms). A foreground writer that blocks there raises its process's byte in a
+page of the same file, mapped shared by every process, so the worker of another process sees that a request
+waits and commits its batch after the job in hand, as it does for a request of its own process.
 
 Two queues (issue 11: acknowledgements waited behind the worker): a thread inside `background()` (the job
 worker) queues behind every other writer (a request acknowledging a webhook), which gets the next turn
@@ -20,6 +27,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import fcntl
+import mmap
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -78,7 +88,59 @@ class Turns:
         return bool(self._waiting)
 
 
+class ProcessTurn:
+    """The write turn across the processes using one SQLite file: an exclusive `flock` on `<name>.turns`, whose
+    first FLAG_BYTES bytes, mapped shared, hold one "a foreground writer of mine waits" byte per process slot.
+
+    Only the holder of its process's turn (`WRITERS`) takes it, so one thread per process at a time: the
+    descriptor is the process's own (opened again after a fork), and its slot byte has one writer."""
+
+    FLAG_BYTES = 256
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pid = -1
+        self.fd = -1
+        self.flags: mmap.mmap | None = None
+
+    def _open(self) -> None:
+        if self.pid == os.getpid():
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if os.fstat(fd).st_size < self.FLAG_BYTES:
+            os.ftruncate(fd, self.FLAG_BYTES)  # zeros; never shrinks a file another process maps
+        self.flags = mmap.mmap(fd, self.FLAG_BYTES)
+        self.fd, self.pid = fd, os.getpid()
+
+    def acquire(self, *, foreground: bool) -> None:
+        self._open()
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
+            pass
+        slot = self.pid % self.FLAG_BYTES
+        assert self.flags is not None
+        if foreground:
+            self.flags[slot] = 1
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        finally:
+            if foreground:
+                self.flags[slot] = 0
+
+    def release(self) -> None:
+        if self.pid == os.getpid():
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def foreground_waiting(self) -> bool:
+        """True when a foreground writer of any process waits for this file's turn (a hint)."""
+        return self.flags is not None and self.pid == os.getpid() and self.flags.find(b"\x01") >= 0
+
+
 WRITERS = Turns()
+PROCESS_TURNS: dict[str, ProcessTurn] = {}
+_process_turns_guard = threading.Lock()
 WRITE_MODES = {"IMMEDIATE", "EXCLUSIVE"}
 _role = threading.local()
 
@@ -95,8 +157,17 @@ def background() -> Iterator[None]:
 
 
 def foreground_waiting() -> bool:
-    """True when a writer outside `background()` waits for this process's turn: the worker's cue to commit."""
-    return WRITERS.foreground_waiting()
+    """True when a writer outside `background()` waits for this process's turn, or for the turn of another
+    process on the same database: the worker's cue to commit."""
+    return WRITERS.foreground_waiting() or any(turn.foreground_waiting() for turn in list(PROCESS_TURNS.values()))
+
+
+def process_turn(path: str) -> ProcessTurn:
+    turn = PROCESS_TURNS.get(path)
+    if turn is None:
+        with _process_turns_guard:
+            turn = PROCESS_TURNS.setdefault(path, ProcessTurn(f"{path}.turns"))
+    return turn
 
 
 @contextlib.contextmanager
@@ -155,6 +226,7 @@ def keep_connections(count: int) -> None:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     has_turn = False
+    held_process_turn: ProcessTurn | None = None
 
     def get_new_connection(self, conn_params: dict) -> object:
         if IDLE.keep and not self.is_in_memory_db():
@@ -164,10 +236,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)
 
     def take_turn(self) -> None:
+        background_role = getattr(_role, "background", False)
         if not WRITERS.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5)),
-                               background=getattr(_role, "background", False)):
+                               background=background_role):
             raise OperationalError("database is locked (this process's other writers kept it)")
         self.has_turn = True
+        try:
+            turn = process_turn(str(self.settings_dict["NAME"]))
+            turn.acquire(foreground=not background_role)
+        except BaseException:
+            self._end_turn()
+            raise
+        self.held_process_turn = turn
 
     def _start_transaction_under_autocommit(self) -> None:
         if self.transaction_mode in WRITE_MODES and not self.has_turn and not self.is_in_memory_db():
@@ -181,7 +261,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _end_turn(self) -> None:
         if self.has_turn:
             self.has_turn = False
-            WRITERS.release()
+            turn, self.held_process_turn = self.held_process_turn, None
+            try:
+                if turn is not None:
+                    turn.release()
+            finally:
+                WRITERS.release()
 
     def _commit(self) -> None:
         try:

@@ -2,8 +2,9 @@
 
 Migrates, bootstraps the first workspace, then serves HTTP and WebSockets with uvicorn while the job worker
 and the scheduler run in threads of the same process (unless THREADLINE_EMBEDDED_WORKER=0, for web nodes
-of a scaled deployment). SIGINT/SIGTERM: stop accepting, finish requests in flight, let the worker finish
-its job, release the scheduler lock, exit 0.
+of a scaled deployment). With THREADLINE_WORKER_PROCESS=1 the worker runs in a process of its own beside
+the web process, so the two use two cores (`jobs.child`, docs/adr/0006). SIGINT/SIGTERM: stop accepting,
+finish requests in flight, let the worker finish its job, release the scheduler lock, exit 0.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from django.db import connections
 from threadline.config import env
 from threadline.core import bootstrap
 from threadline.core.sqlite.base import keep_connections
-from threadline.core.warmup import warm_up_and_settle
+from threadline.core.warmup import load_screens, settle_heap, warm_up_and_settle
+from threadline.jobs.child import WorkerProcess
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
 from threadline.jobs.worker import recover_orphans
@@ -189,8 +191,18 @@ class Command(BaseCommand):
         connections.close_all()  # the threads below open their own connections
 
         threads: list[threading.Thread] = []
-        worker = scheduler = None
-        if settings.THREADLINE["EMBEDDED_WORKER"]:
+        worker: WorkerPool | WorkerProcess | None = None
+        scheduler = None
+        if settings.THREADLINE["EMBEDDED_WORKER"] and settings.THREADLINE["WORKER_PROCESS"]:
+            # the child warms up the models it uses; this process only its screens, then settles its heap
+            threading.Thread(target=lambda: (load_screens(), settle_heap()), name="threadline-warm-up",
+                             daemon=True).start()
+            worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()  # recovers orphans as it starts
+            scheduler = Scheduler()
+            threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
+            for thread in threads:
+                thread.start()
+        elif settings.THREADLINE["EMBEDDED_WORKER"]:
             recovered = recover_orphans()
             if recovered:
                 self.say(f"Requeued {recovered} jobs left running by a stopped process.")
@@ -231,6 +243,8 @@ class Command(BaseCommand):
             for stop_edge in edges:
                 stop_edge()
             stop_background()
+            if isinstance(worker, WorkerProcess):
+                worker.join(GRACE_SECONDS)
             for thread in threads:
                 thread.join(timeout=GRACE_SECONDS)
                 if thread.is_alive():
