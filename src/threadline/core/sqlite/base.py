@@ -13,7 +13,8 @@ from before `BEGIN IMMEDIATE` until its commit, rollback or close (`ProcessTurn`
 blocks in the kernel and is woken the moment the lock is released, instead of sleeping in SQLite's busy
 handler (growing steps up to 100 ms). A foreground writer that blocks there raises its process's byte in a
 page of the same file, mapped shared by every process, so the worker of another process sees that a request
-waits and commits its batch after the job in hand, as it does for a request of its own process.
+waits and commits its batch after the job in hand, as it does for a request of its own process, and lets
+that request take the lock before it begins its next transaction.
 
 Two queues (issue 11: acknowledgements waited behind the worker): a thread inside `background()` (the job
 worker) queues behind every other writer (a request acknowledging a webhook), which gets the next turn
@@ -113,7 +114,14 @@ class ProcessTurn:
         self.fd, self.pid = fd, os.getpid()
 
     def acquire(self, *, foreground: bool) -> None:
+        """Take the lock; a background writer first lets a foreground writer that waits in another process go
+        (flock hands nothing over: the writer that just released it would often take it straight back), for
+        at most BACKGROUND_PATIENCE seconds."""
         self._open()
+        if not foreground and self.foreground_waiting():
+            deadline = time.monotonic() + BACKGROUND_PATIENCE
+            while self.foreground_waiting() and time.monotonic() < deadline:
+                time.sleep(0.0002)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return

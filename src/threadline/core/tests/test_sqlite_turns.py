@@ -137,3 +137,78 @@ def test_a_background_writer_past_its_patience_goes_first(monkeypatch):
     for thread in threads:
         thread.join(10)
     assert order == ["worker", "request"]
+
+
+BUSY_IN_ANOTHER_PROCESS = """
+import sys
+from django.db.utils import ConnectionHandler
+from threadline.core.sqlite import base
+handler = ConnectionHandler({{"default": {{
+    "ENGINE": "threadline.core.sqlite", "NAME": {name!r},
+    "OPTIONS": {{"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}},
+}}}})
+connection = handler["default"]
+with base.background():  # the worker of serve's worker process
+    for n in range({rounds}):
+        connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO log (who, n) VALUES ('worker', %s)", (n,))
+        connection.commit()
+        connection.set_autocommit(True)
+        if n == 20:
+            print("busy", flush=True)
+"""
+
+
+def test_a_request_gets_the_next_turn_behind_a_worker_of_another_process(tmp_path, django_db_blocker):
+    """Across processes (serve's worker process): the request blocks on the turn file's flock, raises its
+    flag, and the worker lets it write before its next transaction; without the cross-process turn it slept in
+    SQLite's busy handler while the other process committed transaction after transaction."""
+    import subprocess
+    import sys
+
+    from threadline.testing.server import process_env
+
+    name = str(tmp_path / "turns.sqlite3")
+    handler = ConnectionHandler({"default": {
+        "ENGINE": ENGINE, "NAME": name,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"},
+    }})
+    with django_db_blocker.unblock():
+        connection = handler["default"]
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, who TEXT, n INTEGER)")
+        worker = subprocess.Popen([sys.executable, "-c", BUSY_IN_ANOTHER_PROCESS.format(name=name, rounds=ROUNDS * 5)],
+                                  env=process_env(tmp_path, None), stdout=subprocess.PIPE, text=True)
+        try:
+            assert worker.stdout.readline().strip() == "busy"
+            with connection.cursor() as cursor:
+                asked = cursor.execute("SELECT MAX(n) FROM log WHERE who = 'worker'").fetchone()[0]
+            transaction_on(connection, "INSERT INTO log (who, n) VALUES (%s, %s)", ("request", 0))
+            assert worker.wait(120) == 0
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM log WHERE who = 'worker' AND id < "
+                               "(SELECT id FROM log WHERE who = 'request')")
+                before_request = cursor.fetchone()[0]
+        finally:
+            worker.kill()
+            connection.close()
+    assert before_request - 1 - asked <= 2
+
+
+def test_a_foreground_writer_waiting_on_the_turn_file_is_seen_by_the_holder(tmp_path):
+    """Two descriptors of one file conflict as two processes do: the waiter's flag shows while it waits."""
+    holder, waiter = base.ProcessTurn(str(tmp_path / "db.turns")), base.ProcessTurn(str(tmp_path / "db.turns"))
+    holder.acquire(foreground=False)
+    assert not holder.foreground_waiting()
+    waiting = threading.Thread(target=waiter.acquire, kwargs={"foreground": True})
+    waiting.start()
+    for _ in range(10_000):
+        if holder.foreground_waiting():
+            break
+        threading.Event().wait(0.001)
+    assert holder.foreground_waiting() and waiting.is_alive()
+    holder.release()
+    waiting.join(10)
+    assert not waiting.is_alive() and not holder.foreground_waiting()
+    waiter.release()
