@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import logging
 import mmap
 import os
 import threading
@@ -37,6 +38,8 @@ from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
+
+logger = logging.getLogger(__name__)
 
 BACKGROUND_PATIENCE = 0.25  # seconds a background writer lets requests go first, at most
 
@@ -100,6 +103,7 @@ class ProcessTurn:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.broken = False
         self.pid = -1
         self.fd = -1
         self.flags: mmap.mmap | None = None
@@ -116,7 +120,9 @@ class ProcessTurn:
     def acquire(self, *, foreground: bool) -> None:
         """Take the lock; a background writer first lets a foreground writer that waits in another process go
         (flock hands nothing over: the writer that just released it would often take it straight back), for
-        at most BACKGROUND_PATIENCE seconds."""
+        at most BACKGROUND_PATIENCE seconds. OSError when the file cannot be opened."""
+        if self.broken:
+            raise OSError(f"{self.path} could not be opened")
         self._open()
         if not foreground and self.foreground_waiting():
             deadline = time.monotonic() + BACKGROUND_PATIENCE
@@ -249,9 +255,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
                                background=background_role):
             raise OperationalError("database is locked (this process's other writers kept it)")
         self.has_turn = True
+        turn = process_turn(str(self.settings_dict["NAME"]))
         try:
-            turn = process_turn(str(self.settings_dict["NAME"]))
             turn.acquire(foreground=not background_role)
+        except OSError as exc:  # no turn file beside the database (read-only folder): this process's turns only
+            if not turn.broken:
+                logger.warning("SQLite writers of other processes will not take turns with this one: %s", exc)
+            turn.broken = True
+            return
         except BaseException:
             self._end_turn()
             raise
