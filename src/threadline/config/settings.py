@@ -140,7 +140,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    if os.environ.get("THREADLINE_RELAY_FDS"):  # the worker process of `serve`: the web process's cache (core.relay)
+    if os.environ.get("TL_SERVE_RELAY_FDS"):  # the worker process of `serve`: the web process's cache (core.relay)
         CACHES = {"default": {"BACKEND": "threadline.core.relay.RelayCache"}}
 
 PASSWORD_HASHERS = [

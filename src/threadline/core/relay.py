@@ -28,7 +28,9 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
 logger = logging.getLogger(__name__)
 
-FDS_VARIABLE = "THREADLINE_RELAY_FDS"  # set by `serve` for its worker process only: "<calls fd>,<events fd>"
+# set by `serve` for its worker process only: "<calls fd>,<events fd>" (not a THREADLINE_* setting: nothing
+# an operator sets, and the test harness's children do not inherit it)
+FDS_VARIABLE = "TL_SERVE_RELAY_FDS"
 _HEADER = struct.Struct("!I")
 
 

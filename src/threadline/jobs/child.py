@@ -31,7 +31,7 @@ from threadline.core import metrics, relay
 
 logger = logging.getLogger("threadline.serve")
 
-PARENT_VARIABLE = "THREADLINE_RELAY_PARENT"
+PARENT_VARIABLE = "TL_SERVE_RELAY_PARENT"
 RESTART_DELAY = 1.0  # seconds between a child's exit and its replacement (no busy loop of crashes)
 METRICS_EVERY = 1.0
 PR_SET_PDEATHSIG = 1
