@@ -7,13 +7,17 @@ process, on SQLite in a temporary data directory (or a throwaway PostgreSQL data
 
 - inbound: N signed messages from M senders POSTed to the API channel's webhook through Django's test client
   (the whole middleware stack, no HTTP server), then the worker runs every job until none is left;
+- email: N emails from M senders (a share of them replies naming an earlier one in In-Reply-To/References)
+  through the SMTP edge's own handlers (`smtp_server.check_recipient` for RCPT TO, `smtp_server.deliver` for
+  DATA: routing, the size check, the raw message and its job committed), without aiosmtpd's socket; then the
+  worker runs every job until none is left (MIME parsing, threading, the subscribers);
 - replies: R agents' replies POSTed to `/api/v1/conversations/<id>/messages`, then the worker delivers them
   to a loopback receiver (the provider), one HTTP request each. The worker sends them from threads of their
   own (`channels.outbound.deliver_message_jobs`): "all threads" is the process's CPU over the phase, theirs
   and the receiver's included (statements are counted on the worker's thread only: the API channel's sends
   read nothing).
 
-`--profile inbound|replies` prints the worker's top functions (cProfile) for that phase. Under valgrind,
+`--profile inbound|email|replies` prints the worker's top functions (cProfile) for that phase. Under valgrind,
 `--callgrind` counts instructions per phase, which is repeatable however loaded the machine is:
 
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.%p \
@@ -165,6 +169,77 @@ def inbound(messages: int, senders: int, profile: bool) -> dict[str, Any]:
     return {"messages": messages, "accept": accept, "process": process, "jobs": jobs}
 
 
+def build_email(n: int, senders: int, replies: float) -> tuple[bytes, str]:
+    """Raw bytes of email `n` and its envelope sender; a share `replies` answer the same sender's earlier one."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    answered = n - senders if n >= senders and n % 10 < replies * 10 else None
+    who = n % senders
+    message["From"] = f"Customer {who} <customer{who}@example.com>"
+    message["To"] = "support@acme.example.com"
+    message["Message-ID"] = f"<cost-{n}@example.com>"
+    message["Date"] = "Sat, 05 Dec 2026 21:00:00 +0000"
+    if answered is not None:
+        message["In-Reply-To"] = f"<cost-{answered}@example.com>"
+        message["References"] = f"<cost-{answered}@example.com>"
+        message["Subject"] = f"Re: Order {answered}"
+        body = f"Any news? {TEXTS[n % len(TEXTS)].format(n=answered)}\n\nOn Mon, Acme wrote:\n> We are on it."
+    else:
+        message["Subject"] = f"Order {n}"
+        body = TEXTS[n % len(TEXTS)].format(n=n)
+    message.set_content(body)
+    return bytes(message), f"customer{who}@example.com"
+
+
+def send_emails(emails: list[tuple[bytes, str]]) -> None:
+    """Each email through the SMTP edge's handlers, as one SMTP transaction runs them (RCPT TO, then DATA)."""
+    from threadline.channels.email import smtp_server
+
+    routed = _takes_routes()
+    for raw, sender in emails:
+        answer, route = smtp_server.check_recipient("support@acme.example.com", sender)
+        assert answer.startswith("250"), answer
+        answer = smtp_server.deliver(raw, sender, ["support@acme.example.com"], "127.0.0.1", *(
+            [{"support@acme.example.com": route}] if routed else []))
+        assert answer.startswith("250"), answer
+
+
+def _takes_routes() -> bool:  # older trees' `deliver` routed again (for a before/after run from this bench)
+    import inspect
+
+    from threadline.channels.email import smtp_server
+
+    return "routed" in inspect.signature(smtp_server.deliver).parameters
+
+
+def build_emails(start: int, count: int, senders: int, replies: float) -> list[tuple[bytes, str]]:
+    return [build_email(n, senders, replies) for n in range(start, start + count)]
+
+
+def emails(messages: int, senders: int, profile: bool) -> dict[str, Any]:
+    from django.db import transaction
+
+    from threadline.channels.email.testkit import make_email_channel
+    from threadline.testing.factories import make_workspace
+
+    with transaction.atomic():
+        admin = make_workspace()
+    make_email_channel(admin, "support@acme.example.com", sender_rate_limit_per_hour=100_000)
+    # warm-up, one message per language: the language model, the Thai segmenter's dictionary, the caches
+    send_emails(build_emails(-len(TEXTS) - senders, len(TEXTS), senders, 0))
+    run_worker()
+    before = last_job()
+    accept, process = Meter(PROFILE_ACCEPT), Meter(profile)
+    batch = build_emails(0, messages, senders, 0.3)  # built before: the client's work, not the edge's
+    with accept.measure():
+        send_emails(batch)
+    with process.measure():
+        run_worker()
+    jobs = new_jobs(before)
+    return {"messages": messages, "accept": accept, "process": process, "jobs": jobs}
+
+
 def replies(count: int, conversations: int, profile: bool) -> dict[str, Any]:
     from django.test import Client
 
@@ -207,6 +282,10 @@ def replies(count: int, conversations: int, profile: bool) -> dict[str, Any]:
     return {"messages": count, "accept": accept, "process": process, "jobs": jobs, "delivered": delivered}
 
 
+PROFILE_FILE = ""
+PROFILE_ACCEPT = False  # --profile-accept: profile the email edge's handlers instead (printed after processing)
+
+
 def report(name: str, result: dict[str, Any]) -> None:
     n = result["messages"]
     accept, process, jobs = result["accept"], result["process"], result["jobs"]
@@ -220,6 +299,10 @@ def report(name: str, result: dict[str, Any]) -> None:
         print(f"  delivered {result['delivered']}/{n}")  # noqa: T201
     if process.profile:
         print(process.top())  # noqa: T201
+        if PROFILE_FILE:
+            process.profile.dump_stats(PROFILE_FILE)
+    if accept.profile:
+        print("accept:", accept.top())  # noqa: T201
     if result.get("sql"):
         for label, meter in (("accept", accept), ("process", process)):
             print(f"  {label}: statements per message by shape")  # noqa: T201
@@ -233,13 +316,20 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--replies", type=int, default=200)
     parser.add_argument("--conversations", type=int, default=20)
-    parser.add_argument("--only", choices=["inbound", "replies"])
-    parser.add_argument("--profile", choices=["inbound", "replies"])
+    parser.add_argument("--emails", type=int, default=200)
+    parser.add_argument("--only", choices=["inbound", "email", "replies"])
+    parser.add_argument("--profile", choices=["inbound", "email", "replies"])
+    parser.add_argument("--profile-accept", action="store_true", help="profile the email edge's handlers too")
+    parser.add_argument("--profile-file", help="with --profile: also write the pstats data here")
     parser.add_argument("--callgrind", action="store_true", help="running under valgrind: one dump per phase")
     parser.add_argument("--sql", action="store_true", help="print the statements per message, by shape")
     parser.add_argument("--database-url", help="PostgreSQL server (a throwaway database is created on it)")
     args = parser.parse_args()
     Meter.callgrind = args.callgrind
+    global PROFILE_FILE  # noqa: PLW0603 - a flag read by report()
+    PROFILE_FILE = args.profile_file or ""
+    global PROFILE_ACCEPT  # noqa: PLW0603
+    PROFILE_ACCEPT = args.profile_accept
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-cost-"))
     try:
         from threadline.testing.server import throwaway_database
@@ -252,6 +342,8 @@ def main() -> int:
                 worker.BATCH_SECONDS = 600
             if args.only in (None, "inbound"):
                 report("inbound", {**inbound(args.messages, args.senders, args.profile == "inbound"), "sql": args.sql})
+            if args.only in (None, "email"):
+                report("email", {**emails(args.emails, args.senders, args.profile == "email"), "sql": args.sql})
             if args.only in (None, "replies"):
                 report("replies", {**replies(args.replies, args.conversations, args.profile == "replies"), "sql": args.sql})
             from django.db import connections

@@ -10,7 +10,6 @@ proof of origin.
 from __future__ import annotations
 
 import email
-import email.policy
 import hashlib
 import json
 import re
@@ -18,6 +17,8 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from threadline.core.mime_policy import POLICY
 
 Rewrite = Callable[[str], str]
 MIME_START = re.compile(rb"^(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n)+", re.ASCII)
@@ -53,7 +54,7 @@ def _form(body: bytes, fn: Rewrite) -> bytes:
 
 
 def _mime(body: bytes, fn: Rewrite, drop_sha256: frozenset[str]) -> bytes:
-    message = email.message_from_bytes(body, policy=email.policy.default)
+    message = email.message_from_bytes(body, policy=POLICY)  # policy.default, each header parsed once
     changed = False
     subject = message.get("Subject")
     if subject is not None and fn(str(subject)) != str(subject):

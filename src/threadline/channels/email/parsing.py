@@ -1,4 +1,5 @@
-"""Turning raw RFC 5322 bytes into what Threadline needs, with the stdlib `email` package (`policy.default`).
+"""Turning raw RFC 5322 bytes into what Threadline needs, with the stdlib `email` package (`policy.default`,
+each header value parsed once: `core.mime_policy`).
 
 Never raises on bad input: every problem becomes an entry in `ParsedEmail.defects`, and a message that cannot
 be read at all comes back with `malformed=True` so it is stored raw and flagged for an agent.
@@ -26,6 +27,7 @@ from typing import NamedTuple
 from charset_normalizer import from_bytes
 
 from threadline.channels.email.flowed import unflow
+from threadline.core.mime_policy import POLICY
 
 MAX_PARTS = 500  # a bomb of nested parts is cut here (and flagged)
 MAX_DEPTH = 20
@@ -363,7 +365,7 @@ def unpack_tnef(content: bytes, parsed: ParsedEmail) -> list[ParsedAttachment]:
 def parse(raw: bytes) -> ParsedEmail:
     parsed = ParsedEmail()
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=POLICY)
     except Exception as exc:  # noqa: BLE001 - the stdlib parser is lenient, but never trust that
         parsed.malformed = True
         parsed.defects.append(f"unparseable: {type(exc).__name__}")

@@ -55,16 +55,18 @@ def check_recipient(address: str, envelope_from: str | None) -> tuple[str, edge.
     return "250 2.1.5 OK", target
 
 
-def deliver(raw: bytes, envelope_from: str | None, recipients: list[str], peer: str = "") -> str:
+def deliver(raw: bytes, envelope_from: str | None, recipients: list[str], peer: str = "",
+            routed: dict[str, edge.Route] | None = None) -> str:
     """Store `raw` once per channel its recipients route to; the SMTP answer to give for DATA.
 
     250 only when every copy is committed (a duplicate Message-ID counts as stored); 552 when larger than
-    a channel accepts; 550 when no recipient is ours; 451 when storing failed.
+    a channel accepts; 550 when no recipient is ours; 451 when storing failed. `routed`: the routes RCPT TO
+    found for these addresses in this SMTP transaction, moments ago (not looked up again).
     """
     routes: dict[int, tuple[edge.Route, list[str]]] = {}
     try:
         for address in recipients:
-            target = edge.route(address)
+            target = (routed or {}).get(address) or edge.route(address)
             if target is not None:
                 routes.setdefault(target.channel.pk, (target, []))[1].append(address)
         if not routes:
@@ -81,6 +83,15 @@ def deliver(raw: bytes, envelope_from: str | None, recipients: list[str], peer: 
         logger.exception("could not store an inbound message")
         return "451 4.3.0 Could not store the message; try again later"
     return f"250 2.0.0 OK: stored as {','.join(stored)}"
+
+
+def routed(envelope: Envelope) -> dict[str, edge.Route]:
+    """The routes RCPT TO found in this SMTP transaction (aiosmtpd starts a new Envelope after DATA and RSET)."""
+    found = getattr(envelope, "threadline_routes", None)
+    if found is None:
+        found = {}
+        envelope.threadline_routes = found  # type: ignore[attr-defined]
+    return found
 
 
 @dataclass
@@ -105,12 +116,13 @@ class Handler:
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
         try:
-            answer, _target = await self._call(check_recipient, address, envelope.mail_from)
+            answer, target = await self._call(check_recipient, address, envelope.mail_from)
         except Exception:  # noqa: BLE001
             logger.exception("could not check a recipient")
             return "451 4.3.0 Temporary failure; try again later"
         if answer.startswith("250"):
             envelope.rcpt_tos.append(address)
+            routed(envelope)[address] = target
         return answer
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -119,7 +131,7 @@ class Handler:
             raw = raw.encode("utf-8", "surrogateescape")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
         try:
-            return await self._call(deliver, raw, envelope.mail_from, list(envelope.rcpt_tos), peer)
+            return await self._call(deliver, raw, envelope.mail_from, list(envelope.rcpt_tos), peer, routed(envelope))
         except Exception:  # noqa: BLE001
             logger.exception("could not deliver an inbound message")
             return "451 4.3.0 Could not store the message; try again later"
