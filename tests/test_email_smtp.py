@@ -126,6 +126,22 @@ def test_a_flooding_sender_is_deferred(smtp_listener, admin):
     assert InboundEvent.objects.count() == 4
 
 
+def test_a_flooding_sender_is_deferred_after_their_mail_was_processed(smtp_listener, admin, run_jobs):
+    make_email_channel(admin, sender_rate_limit_per_hour=2)
+    send(smtp_listener, mail(sender="other@example.com", message_id="<other0@x>"))
+    for n in range(3):
+        send(smtp_listener, mail(message_id=f"<loop{n}@x>"))
+    run_jobs()  # processed: counted from the sender's messages of the last hour, not the stored backlog
+    assert InboundEvent.objects.filter(state="processed").count() == 4
+    assert Message.objects.filter(metadata__email__loop_suspected=True).count() == 1  # their 3rd: over 2 an hour
+    send(smtp_listener, mail(message_id="<loop3@x>"))  # 3 processed + 1 stored: 4, twice the limit
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as deferred:
+        send(smtp_listener, mail(message_id="<loop9@x>"))
+    assert deferred.value.recipients["support@acme.test"][0] == 450
+    send(smtp_listener, mail(sender="other@example.com", message_id="<other1@x>"))  # others still get in
+    assert InboundEvent.objects.count() == 6
+
+
 def test_starttls_is_offered_when_a_certificate_is_configured(transactional_db, admin, run_jobs, tmp_path):
     import ssl
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connections
+from django.db.models import F, Q, Subquery, Value
 
 from threadline.channels.email.adapter import EmailChannelConfig, config_of, idempotency_key_for
 from threadline.channels.email.models import EmailClaim
 from threadline.channels.inbound import accept_inbound
 from threadline.channels.models import Channel, InboundEvent
+from threadline.contacts.models import ContactIdentity
+from threadline.conversations.models import Direction, Message
 from threadline.core.prepared import Prepared
 from threadline.core.time import now
 
@@ -64,15 +67,36 @@ _CLAIM = Prepared(lambda address, domain: EmailClaim.objects.select_related("cha
 
 
 def sender_over_limit(route_: Route, envelope_from: str) -> bool:
-    """True when this envelope sender sent more than the channel's hourly limit: defer them (loop breaker)."""
+    """True when this envelope sender sent more than twice the channel's hourly limit: defer them (the loop
+    breaker; from the channel's limit up, the worker marks their mail `loop_suspected`, never answered).
+
+    Counted as the sender's stored but not yet processed mail (the backlog: the state's index) plus the
+    channel's inbound messages from their address in the last hour (walked newest first on the sender's
+    identity's index, at most as many as the threshold). Counting the channel's events by their stored
+    envelope sender instead read every event the channel ever received, at each RCPT TO: 23 ms at 10,000
+    events, 118 ms at 50,000 (issue 11, email pass).
+    """
     sender = (envelope_from or "").strip("<>").lower()
     if not sender:
         return False
-    since = now() - dt.timedelta(hours=1)
-    count = InboundEvent.objects.filter(
-        channel=route_.channel, created_at__gte=since, **{"headers__mail-from": sender}
-    ).count()
-    return count >= route_.config.sender_rate_limit_per_hour * 2
+    threshold = route_.config.sender_rate_limit_per_hour * 2
+    channel = route_.channel
+    backlog = InboundEvent.objects.alias(on_channel=F("channel_id") + Value(0)).filter(
+        state=InboundEvent.State.RECEIVED, on_channel=channel.pk, **{"headers__mail-from": sender},
+    ).values("pk")[:threshold]
+    recent = Message.objects.alias(on_channel=F("channel_id") + Value(0)).filter(
+        identity_id=Subquery(ContactIdentity.objects.filter(
+            workspace_id=channel.workspace_id, kind="email", address=sender).values("id")[:1]),
+        on_channel=channel.pk, direction=Direction.INBOUND, created_at__gte=now() - dt.timedelta(hours=1),
+    ).order_by("-id").values("pk")[:threshold]
+    # `channel_id + 0`: SQLite without statistics would otherwise walk the channel's whole history by its index
+    backlog_sql, backlog_params = backlog.query.sql_with_params()
+    recent_sql, recent_params = recent.query.sql_with_params()
+    with connections[backlog.db].cursor() as cursor:  # both counts in one statement
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM ({backlog_sql}) b) + (SELECT COUNT(*) FROM ({recent_sql}) r)",
+                       [*backlog_params, *recent_params])
+        (count,) = cursor.fetchone()
+    return count >= threshold
 
 
 def store(
