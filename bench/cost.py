@@ -171,25 +171,11 @@ def inbound(messages: int, senders: int, profile: bool) -> dict[str, Any]:
 
 def build_email(n: int, senders: int, replies: float) -> tuple[bytes, str]:
     """Raw bytes of email `n` and its envelope sender; a share `replies` answer the same sender's earlier one."""
-    from email.message import EmailMessage
+    from email_ingest import compose  # bench/, this script's folder
 
-    message = EmailMessage()
     answered = n - senders if n >= senders and n % 10 < replies * 10 else None
     who = n % senders
-    message["From"] = f"Customer {who} <customer{who}@example.com>"
-    message["To"] = "support@acme.example.com"
-    message["Message-ID"] = f"<cost-{n}@example.com>"
-    message["Date"] = "Sat, 05 Dec 2026 21:00:00 +0000"
-    if answered is not None:
-        message["In-Reply-To"] = f"<cost-{answered}@example.com>"
-        message["References"] = f"<cost-{answered}@example.com>"
-        message["Subject"] = f"Re: Order {answered}"
-        body = f"Any news? {TEXTS[n % len(TEXTS)].format(n=answered)}\n\nOn Mon, Acme wrote:\n> We are on it."
-    else:
-        message["Subject"] = f"Order {n}"
-        body = TEXTS[n % len(TEXTS)].format(n=n)
-    message.set_content(body)
-    return bytes(message), f"customer{who}@example.com"
+    return bytes(compose(n, who, answered, prefix="cost")), f"customer{who}@example.com"
 
 
 def send_emails(emails: list[tuple[bytes, str]]) -> None:

@@ -49,22 +49,27 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def build(n: int, senders: int, replies: float, sent: list[int], rng: random.Random) -> tuple[EmailMessage, int | None]:
-    message = EmailMessage()
     answered = rng.choice(sent[-200:]) if sent and rng.random() < replies else None
     who = (answered if answered is not None else n) % senders  # a reply comes from the one who wrote first
+    return compose(n, who, answered), answered
+
+
+def compose(n: int, who: int, answered: int | None, prefix: str = "bench") -> EmailMessage:
+    """Email `n` from customer `who`, a reply to email `answered` when given (also used by bench/cost.py)."""
+    message = EmailMessage()
     message["From"] = f"Customer {who} <customer{who}@example.com>"
     message["To"] = "support@acme.example.com"
-    message["Message-ID"] = f"<bench-{n}@example.com>"
+    message["Message-ID"] = f"<{prefix}-{n}@example.com>"
     if answered is not None:
-        message["In-Reply-To"] = f"<bench-{answered}@example.com>"
-        message["References"] = f"<bench-{answered}@example.com>"
+        message["In-Reply-To"] = f"<{prefix}-{answered}@example.com>"
+        message["References"] = f"<{prefix}-{answered}@example.com>"
         message["Subject"] = f"Re: Order {answered}"
         body = f"Any news? {TEXTS[n % len(TEXTS)].format(n=answered)}\n\nOn Mon, Acme wrote:\n> We are on it."
     else:
         message["Subject"] = f"Order {n}"
         body = TEXTS[n % len(TEXTS)].format(n=n)
     message.set_content(body)
-    return message, answered
+    return message
 
 
 def main() -> None:
