@@ -33,7 +33,6 @@ from threadline.channels.email import display, loops, parsing
 from threadline.channels.email import threading as thread_signals
 from threadline.channels.models import Channel
 from threadline.core.errors import ValidationFailed
-from threadline.core.prepared import Prepared
 
 MAX_ATTACHMENTS = 50
 MAX_TEXT = 100_000
@@ -318,16 +317,12 @@ class EmailAdapter:
         """True when this sender wrote more than the channel's hourly limit: never answer them automatically.
 
         Read as "was their limit-th latest inbound message on this channel written within the hour" (one
-        prepared query that stops at that row) rather than a COUNT of the hour's (built at each message)."""
+        query that stops at that row) rather than a COUNT of the hour's."""
         import datetime as dt
 
         from threadline.core.time import now
 
-        limit = config.sender_rate_limit_per_hour
-        nth = _NTH_LATEST.get(limit)
-        if nth is None:
-            nth = _NTH_LATEST.setdefault(limit, _nth_latest(limit))
-        found = nth.all(channel.workspace_id, sender, channel.pk)
+        found = list(_nth_latest(config.sender_rate_limit_per_hour, channel.workspace_id, sender, channel.pk))
         return bool(found) and found[0] >= now() - dt.timedelta(hours=1)
 
     def config_saved(self, channel: Channel, config: dict[str, Any]) -> None:
@@ -368,27 +363,31 @@ class EmailAdapter:
         return send(message, channel)
 
 
-def _nth_latest(limit: int) -> Prepared[Any]:
+def channel_id_unindexed() -> Any:
+    """`channel_id + 0`, as a bigint: a filter on it keeps SQLite without statistics off the channel's index
+    (which would walk the channel's whole history) and onto the sender's."""
+    from django.db.models import BigIntegerField, ExpressionWrapper, F, Value
+
+    return ExpressionWrapper(F("channel_id") + Value(0), output_field=BigIntegerField())
+
+
+def _nth_latest(limit: int, workspace_id: int, address: str, channel_id: int) -> Any:
     """When the sender's `limit`-th latest inbound message on a channel was created (none: fewer).
 
-    It walks the sender's identity's messages newest first (their index) and stops there: `channel_id + 0`
-    keeps SQLite without statistics from scanning the channel's every message instead (it did, for the
-    COUNT this replaces: O(the channel's history) per inbound email)."""
-    from django.db.models import F, Subquery, Value
+    It walks the sender's identity's messages newest first (their index) and stops there: the COUNT this
+    replaces scanned the channel's every message on SQLite without statistics (O(the channel's history) per
+    inbound email). Not a prepared query: PostgreSQL's parameters of `channel_id + 0` are not plain values.
+    """
+    from django.db.models import Subquery
 
     from threadline.contacts.models import ContactIdentity
     from threadline.conversations.models import Direction, Message
 
-    return Prepared(lambda workspace_id, address, channel_id: Message.objects.alias(
-        on_channel=F("channel_id") + Value(0),
-    ).filter(
+    return Message.objects.alias(on_channel=channel_id_unindexed()).filter(
         identity_id=Subquery(ContactIdentity.objects.filter(
             workspace_id=workspace_id, kind="email", address=address).values("id")[:1]),
         on_channel=channel_id, direction=Direction.INBOUND,
-    ).order_by("-id").values_list("created_at", flat=True)[limit - 1:limit])
-
-
-_NTH_LATEST: dict[int, Prepared[Any]] = {}
+    ).order_by("-id").values_list("created_at", flat=True)[limit - 1:limit]
 
 
 def relay_url_for(config: EmailChannelConfig) -> str:

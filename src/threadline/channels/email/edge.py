@@ -11,9 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import F, Q, Subquery, Value
+from django.db.models import Q, Subquery
 
-from threadline.channels.email.adapter import EmailChannelConfig, config_of, idempotency_key_for
+from threadline.channels.email.adapter import (
+    EmailChannelConfig,
+    channel_id_unindexed,
+    config_of,
+    idempotency_key_for,
+)
 from threadline.channels.email.models import EmailClaim
 from threadline.channels.inbound import accept_inbound
 from threadline.channels.models import Channel, InboundEvent
@@ -81,10 +86,10 @@ def sender_over_limit(route_: Route, envelope_from: str) -> bool:
         return False
     threshold = route_.config.sender_rate_limit_per_hour * 2
     channel = route_.channel
-    backlog = InboundEvent.objects.alias(on_channel=F("channel_id") + Value(0)).filter(
+    backlog = InboundEvent.objects.alias(on_channel=channel_id_unindexed()).filter(
         state=InboundEvent.State.RECEIVED, on_channel=channel.pk, **{"headers__mail-from": sender},
     ).values("pk")[:threshold]
-    recent = Message.objects.alias(on_channel=F("channel_id") + Value(0)).filter(
+    recent = Message.objects.alias(on_channel=channel_id_unindexed()).filter(
         identity_id=Subquery(ContactIdentity.objects.filter(
             workspace_id=channel.workspace_id, kind="email", address=sender).values("id")[:1]),
         on_channel=channel.pk, direction=Direction.INBOUND, created_at__gte=now() - dt.timedelta(hours=1),
