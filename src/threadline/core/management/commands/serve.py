@@ -193,26 +193,23 @@ class Command(BaseCommand):
         threads: list[threading.Thread] = []
         worker: WorkerPool | WorkerProcess | None = None
         scheduler = None
-        if settings.THREADLINE["EMBEDDED_WORKER"] and settings.THREADLINE["WORKER_PROCESS"]:
-            # the child warms up the models it uses; this process only its screens, then settles its heap
-            threading.Thread(target=lambda: (load_screens(), settle_heap()), name="threadline-warm-up",
-                             daemon=True).start()
-            worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()  # recovers orphans as it starts
+        if settings.THREADLINE["EMBEDDED_WORKER"]:
+            if settings.THREADLINE["WORKER_PROCESS"]:
+                # the child warms up the models it uses; this process only its screens, then settles its heap
+                threading.Thread(target=lambda: (load_screens(), settle_heap()), name="threadline-warm-up",
+                                 daemon=True).start()
+                worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()  # recovers orphans as it starts
+            else:
+                recovered = recover_orphans()
+                if recovered:
+                    self.say(f"Requeued {recovered} jobs left running by a stopped process.")
+                connections.close_all()
+                worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
             scheduler = Scheduler()
             threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
-            for thread in threads:
-                thread.start()
-        elif settings.THREADLINE["EMBEDDED_WORKER"]:
-            recovered = recover_orphans()
-            if recovered:
-                self.say(f"Requeued {recovered} jobs left running by a stopped process.")
-            connections.close_all()
-            worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
-            scheduler = Scheduler()
-            threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
-            for thread in threads:
-                thread.start()
-            threads.extend(worker.threads)
+            threads[0].start()
+            if isinstance(worker, WorkerPool):  # a worker process is joined by `worker.join` below
+                threads.extend(worker.threads)
         else:  # no worker to warm up and settle the heap: a thread of its own, so the server listens at once
             threading.Thread(target=warm_up_and_settle, name="threadline-warm-up", daemon=True).start()
 
