@@ -16,8 +16,11 @@ Workloads (4 clients by default, SQLite on both sides):
   receiver) vs the peer's follow-up create (synchronous: accepted = delivered); a burst measures the backlog it
   builds, so Threadline's replies are also paced (`--reply-rate`, below the delivery rate) for the path's own
   accepted and delivered p99 (Threadline only rows);
-- email: Threadline over SMTP, stored and threaded, vs the peer's maildir importer (`get_email`, without its
-  start-up time).
+- email: Threadline over SMTP (a real `threadline serve --smtp-port`, clients in this process), stored and
+  threaded, vs the peer's maildir importer (`get_email`, without its start-up time).
+
+`THREADLINE_WORKER_PROCESS=1` in the environment runs every Threadline server with its worker in a process of
+its own.
 
 Ratio: how many times better Threadline is (Threadline ÷ peer for rates, peer ÷ Threadline for latencies).
 Not a test: nothing is asserted. Run `python bench/compare.py --help`.
@@ -116,8 +119,10 @@ def threadline_round(args: argparse.Namespace) -> dict[str, float]:
     paced = ingest.measure(int(args.rate * args.paced_seconds), args.concurrency, rate=args.rate, timeout=900)
     answers = replies.measure(args.replies, args.concurrency)
     paced_answers = replies.measure(int(args.reply_rate * args.paced_seconds), args.concurrency, rate=args.reply_rate)
+    worker_process = ["--worker-process"] if os.environ.get("THREADLINE_WORKER_PROCESS") == "1" else []
     email = subprocess.run([sys.executable, str(BENCH / "email_ingest.py"), "-n", str(args.emails),
-                            "-c", str(args.concurrency)], capture_output=True, text=True, check=True, timeout=1800,
+                            "-c", str(args.concurrency), *worker_process],
+                           capture_output=True, text=True, check=True, timeout=1800,
                            env={k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_")}).stdout
     return {
         "accepted": burst["accepted_per_s"], "processed": burst["processed_per_s"],

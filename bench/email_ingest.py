@@ -1,16 +1,23 @@
 """Benchmark: inbound email from SMTP clients to stored-and-threaded messages, with a share of replies.
 
-Runs embedded mode in this process, as `threadline serve --smtp-port` does: a fresh SQLite data directory
-(or --database-url for PostgreSQL), Threadline's SMTP listener on a free loopback port, and the job worker
-threads of `serve` (THREADLINE_WORKER_CONCURRENCY). C concurrent smtplib clients send N messages from M
-senders in several languages; a share of them (--replies) are replies whose In-Reply-To names an earlier
-message. It reports:
+Starts a real `threadline serve --smtp-port P` process (a fresh SQLite data directory, or a throwaway database
+on the PostgreSQL server of --database-url; `--worker-process` runs its worker in a process of its own),
+creates an email channel, sends one warm-up email, then C concurrent smtplib clients in this process send N
+messages from M senders in several languages over one SMTP connection each; a share of them (--replies) are
+replies whose In-Reply-To names an earlier message. The messages are built and serialised before the clock
+starts (as the peer's importer finds its files already written), so the clients cost the server little CPU.
+It reports:
 
 - accepted messages/s: N divided by the time from the first connection to the last 250;
 - SMTP latency (DATA sent to 250 received: the message is committed by then);
 - stored-and-threaded messages/s and latency: to the `processed_at` of each InboundEvent, which the worker
   sets in the transaction that stores the Message and threads it;
-- how many replies landed in the conversation of the message they answer (must be all).
+- how many replies landed in the conversation of the message they answer (must be all);
+- the server's CPU per email (its process and children, /proc) and resident memory.
+
+Until 2026-12-06 this bench ran the SMTP listener and the worker threads inside its own process, beside its
+eight client threads and their message building: one interpreter lock for clients and server, which
+understated the server's rate (see docs/performance.md, "Email over SMTP against a real server").
 
 Not a test: nothing is asserted. Run `python bench/email_ingest.py --help`.
 """
@@ -18,8 +25,9 @@ Not a test: nothing is asserted. Run `python bench/email_ingest.py --help`.
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import random
+import shutil
 import smtplib
 import statistics
 import sys
@@ -27,6 +35,13 @@ import tempfile
 import threading
 import time
 from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+
+from ingest import cpu_seconds
+from memory import RssSampler, mib
+
+from threadline.testing.server import ServerProcess, free_port, throwaway_database
 
 TEXTS = (
     "Hi, my order #{n} arrived damaged, can you help?",
@@ -72,16 +87,42 @@ def compose(n: int, who: int, answered: int | None, prefix: str = "bench") -> Em
     return message
 
 
+REPLY_LAG = 32  # a reply answers an email at least this many sends earlier (4 rounds of 8 clients)
+COLLECT = """
+import json, time
+from threadline.channels.models import InboundEvent
+from threadline.conversations.models import Message
+deadline = time.monotonic() + {timeout}
+events = InboundEvent.objects.filter(channel_id={channel})
+while (events.filter(state="received").exists() or events.count() < {expected}) and time.monotonic() < deadline:
+    time.sleep(0.1)
+processed = {{key: at.timestamp() for key, at in events.values_list("idempotency_key", "processed_at") if at}}
+conversation_of = dict(Message.objects.filter(channel_id={channel}).values_list("provider_message_id", "conversation_id"))
+print(json.dumps({{"processed": processed, "conversation_of": conversation_of}}))
+"""
+
+
 def main() -> None:
     args = arguments()
-    if not args.database_url:
-        run(args)
-        return
-    from threadline.testing.server import throwaway_database
-
-    with throwaway_database(args.database_url, prefix="tlbench_email") as url:
-        args.database_url = url
-        run(args)
+    result = measure(args)
+    e2e, smtp_latency = result["e2e"], result["smtp_latency"]
+    mode = "with its worker process" if args.worker_process else "one process"
+    say(f"email ingest, {result['backend']}, {args.messages} messages, {args.clients} SMTP clients, "
+        f"{args.senders} senders, {result['replies']} replies; `threadline serve --smtp-port` ({mode})")
+    say(f"  accepted (250):         {args.messages / result['accepted_in']:8.1f} msg/s   SMTP latency p50 "
+        f"{percentile(smtp_latency, 50) * 1000:.1f} ms  p95 {percentile(smtp_latency, 95) * 1000:.1f} ms  "
+        f"p99 {percentile(smtp_latency, 99) * 1000:.1f} ms")
+    say(f"  stored and threaded:    {len(e2e) / result['processed_in']:8.1f} msg/s   latency p50 "
+        f"{percentile(e2e, 50) * 1000:.0f} ms  p95 {percentile(e2e, 95) * 1000:.0f} ms  "
+        f"p99 {percentile(e2e, 99) * 1000:.0f} ms  (mean {statistics.fmean(e2e) * 1000:.0f} ms)")
+    say(f"  not stored in time:     {args.messages - len(e2e)}")
+    say(f"  replies threaded into the conversation they answer: {result['threaded']}/{result['replies']}")
+    say(f"  server CPU per email:   {result['cpu_ms']:.1f} ms")
+    say("  server RSS MiB warm/peak/final: "
+        + "/".join(mib(result[f"rss_{k}_kib"]) for k in ("warm", "peak", "final")))
+    if result["stop_code"] != 0:
+        say(f"server exited with {result['stop_code']}:\n{result['errors'][-2000:]}")
+    sys.stdout.flush()
 
 
 def arguments() -> argparse.Namespace:
@@ -92,103 +133,107 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--replies", type=float, default=0.3, help="share of messages that answer an earlier one")
     parser.add_argument("--database-url", default="",
                         help="postgres://... server to run on, in a throwaway database (default: SQLite in a temp dir)")
+    parser.add_argument("--worker-process", action="store_true",
+                        help="THREADLINE_WORKER_PROCESS=1: the worker in a process of its own (CPU and RSS summed)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for processing (default 900)")
     return parser.parse_args()
 
 
-def run(args: argparse.Namespace) -> None:
-
-    data_dir = tempfile.mkdtemp(prefix="tl-bench-email-")
-    os.environ["THREADLINE_DATA_DIR"] = data_dir
-    os.environ["THREADLINE_SECRET_KEY"] = "bench-secret-key-" + "x" * 40
-    if args.database_url:
-        os.environ["THREADLINE_DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections, transaction
-
-    call_command("migrate", interactive=False, verbosity=0)
-    from threadline.channels.email import smtp_server
-    from threadline.channels.email.testkit import free_port, make_email_channel
-    from threadline.channels.models import InboundEvent
-    from threadline.conversations.models import Message
-    from threadline.jobs.pool import WorkerPool
-    from threadline.testing.factories import make_workspace
-
-    with transaction.atomic():
-        admin = make_workspace("Bench", region="IL")
-    channel = make_email_channel(admin, "support@acme.example.com", sender_rate_limit_per_hour=100_000)
-    from threadline.language.detection import detect
-
-    detect("Hello, is anyone there?", ["en", "cs"])  # the model loads once per process: not part of the figures
-    connections.close_all()
-    port = free_port()
-    listener = smtp_server.start(port)
-    from django.conf import settings
-
-    workers = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"]).start()  # as `serve` runs them
-
+def prepared(args: argparse.Namespace) -> list[tuple[str, str, bytes, int | None]]:
+    """Every email as (envelope sender, Message-ID, bytes on the wire, the n it answers), built before the clock
+    starts."""
     rng = random.Random(7)
-    lock = threading.Lock()
-    counter = iter(range(args.messages))
     sent: list[int] = []
-    answered_by: dict[int, int] = {}
-    smtp_latency: list[float] = []
-    started_at: dict[str, float] = {}
+    out = []
+    for n in range(args.messages):
+        # a reply answers an email sent well before it (as in real mail, the original was accepted first)
+        message, answered = build(n, args.senders, args.replies, sent[:-REPLY_LAG], rng)
+        out.append((parseaddr(message["From"])[1], message["Message-ID"], message.as_bytes(), answered))
+        sent.append(n)
+    return out
+
+
+def send_all(port: int, clients: int, emails: list[tuple[str, str, bytes, int | None]]) -> tuple[float, dict, list]:
+    """Send the emails from `clients` threads, one SMTP connection each; (seconds, began per id, latencies)."""
+    lock = threading.Lock()
+    queue = iter(emails)
+    began_at: dict[str, float] = {}
+    latency: list[float] = []
+    gate = threading.Barrier(clients + 1)
 
     def client() -> None:
-        connection = smtplib.SMTP("127.0.0.1", port, timeout=60)
+        connection = smtplib.SMTP("127.0.0.1", port, timeout=120)
+        gate.wait()
         while True:
             with lock:
-                n = next(counter, None)
-                if n is None:
-                    break
-                message, answered = build(n, args.senders, args.replies, sent, rng)
+                item = next(queue, None)
+            if item is None:
+                break
+            sender, message_id, raw, _answered = item
             began = time.time()
-            connection.send_message(message)
+            connection.sendmail(sender, ["support@acme.example.com"], raw)
             done = time.time()
             with lock:
-                sent.append(n)
-                smtp_latency.append(done - began)
-                started_at[message["Message-ID"]] = began
-                if answered is not None:
-                    answered_by[n] = answered
+                began_at[message_id] = began
+                latency.append(done - began)
         connection.quit()
 
-    first = time.time()
-    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
+    gate.wait()
+    first = time.time()
     for thread in threads:
         thread.join()
-    accepted_in = time.time() - first
-    while InboundEvent.objects.filter(channel=channel, state="received").exists():
-        time.sleep(0.1)
-    processed_in = max(at.timestamp() for at in InboundEvent.objects.values_list("processed_at", flat=True)) - first
-    workers.stop()
-    workers.join(10)
-    smtp_server.stop(listener)
+    return first, began_at, latency
 
-    processed = dict(InboundEvent.objects.values_list("idempotency_key", "processed_at"))
-    e2e = [processed[key].timestamp() - began for key, began in started_at.items() if processed.get(key)]
-    conversation_of = dict(Message.objects.values_list("provider_message_id", "conversation_id"))
-    threaded = sum(
-        1 for n, earlier in answered_by.items()
-        if conversation_of.get(f"<bench-{n}@example.com>") == conversation_of.get(f"<bench-{earlier}@example.com>")
-    )
-    backend = "PostgreSQL" if args.database_url else "SQLite"
-    say(f"email ingest, {backend}, {args.messages} messages, {args.clients} SMTP clients, {args.senders} senders, "
-          f"{len(answered_by)} replies")
-    say(f"  accepted (250):         {args.messages / accepted_in:8.1f} msg/s   SMTP latency p50 "
-          f"{percentile(smtp_latency, 50) * 1000:.1f} ms  p95 {percentile(smtp_latency, 95) * 1000:.1f} ms  "
-          f"p99 {percentile(smtp_latency, 99) * 1000:.1f} ms")
-    say(f"  stored and threaded:    {len(e2e) / processed_in:8.1f} msg/s   latency p50 "
-          f"{percentile(e2e, 50) * 1000:.0f} ms  p95 {percentile(e2e, 95) * 1000:.0f} ms  "
-          f"p99 {percentile(e2e, 99) * 1000:.0f} ms  (mean {statistics.fmean(e2e) * 1000:.0f} ms)")
-    say(f"  replies threaded into the conversation they answer: {threaded}/{len(answered_by)}")
-    sys.stdout.flush()
+
+def measure(args: argparse.Namespace) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-email-"))
+    smtp_port = free_port()
+    env = {"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}
+    emails = prepared(args)
+    try:
+        with throwaway_database(args.database_url or None, prefix="tlbench_email") as url, ServerProcess(
+            data_dir, database_url=url, args=("--smtp-port", str(smtp_port)), THREADLINE_LOG_LEVEL="WARNING", **env,
+        ) as server:
+            server.start()
+            channel = server.python_json_command(
+                "channel", "create", "email", "--address", "support@acme.example.com",
+                "--sender-rate-limit-per-hour", "100000")
+            warm = compose(0, 0, None, prefix="warm-up")
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=120) as connection:
+                connection.send_message(warm)  # the language model loads once per process: not in the figures
+            server.shell(COLLECT.format(timeout=args.timeout, channel=channel["id"], expected=1),
+                         timeout=args.timeout + 60)
+            memory = RssSampler(server.process.pid).start()
+            cpu_before = cpu_seconds(server.process.pid)
+            first, began_at, smtp_latency = send_all(smtp_port, args.clients, emails)
+            accepted_in = time.time() - first
+            collected = json.loads(server.shell(
+                COLLECT.format(timeout=args.timeout, channel=channel["id"], expected=args.messages + 1),
+                timeout=args.timeout + 60).splitlines()[-1])
+            cpu = cpu_seconds(server.process.pid) - cpu_before
+            memory.stop()
+            stop_code = server.stop()
+            errors = server.errors()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    processed = collected["processed"]
+    e2e = [processed[key] - began for key, began in began_at.items() if key in processed]
+    conversation_of = collected["conversation_of"]
+    answered_by = {message_id: f"<bench-{answered}@example.com>" for _sender, message_id, _raw, answered in emails
+                   if answered is not None}
+    threaded = sum(1 for mine, theirs in answered_by.items()
+                   if conversation_of.get(mine) is not None and conversation_of.get(mine) == conversation_of.get(theirs))
+    return {
+        "backend": "PostgreSQL (throwaway database)" if url else "SQLite (WAL) in a temporary data dir",
+        "accepted_in": accepted_in, "smtp_latency": smtp_latency, "e2e": e2e,
+        "processed_in": max((processed[key] for key in began_at if key in processed), default=first + 1) - first,
+        "replies": len(answered_by), "threaded": threaded, "cpu_ms": cpu * 1000 / max(1, len(emails)),
+        "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
+        "stop_code": stop_code, "errors": errors,
+    }
 
 
 if __name__ == "__main__":
