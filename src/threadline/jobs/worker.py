@@ -16,6 +16,7 @@ hand as soon as a request waits to write, so an acknowledgement waits for one jo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -49,7 +50,8 @@ logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 32
 BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long (writers wait on it)
-# (on SQLite it takes none either once a request waits to write: `foreground_waiting`)
+# (on SQLite it takes none either once a request waits to write: `foreground_waiting`, unless behind:)
+BEHIND_SECONDS = 0.5  # SQLite: a claim whose oldest job was due this long ago puts the worker in line with requests
 _SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
@@ -82,6 +84,7 @@ class Worker:
         self.batch_size = batch_size
         self.stopping = threading.Event()
         self.failed_since_check = False
+        self.behind = False  # the last claim's oldest job was due more than BEHIND_SECONDS ago
         _LIVE_WORKERS.add(self.worker_id)
 
     def claim(self) -> Job | None:
@@ -117,7 +120,7 @@ class Worker:
 
     def run_claimed(self) -> int:
         """Claim ready jobs and run them (batch jobs together, then the other one); how many ran."""
-        with background():  # SQLite: requests write first (core.sqlite.base)
+        with background(not self.behind):  # SQLite: requests write first while the worker keeps up (core.sqlite.base)
             return self._run_claimed()
 
     def _run_claimed(self) -> int:
@@ -130,10 +133,12 @@ class Worker:
             except OperationalError as exc:  # database locked by another writer: try again shortly
                 logger.debug("claim failed: %s", exc)
                 return 0
+            was_behind, self.behind = self.behind, self.is_behind(jobs)
             batch = [job for job in jobs if job.batch]
             if batch:
                 try:
-                    self.execute_batch(batch)
+                    with background(not self.behind) if self.behind != was_behind else contextlib.nullcontext():
+                        self.execute_batch(batch)
                 except Exception:
                     self.release([job for job in jobs if job.state == Job.State.RUNNING])
                     raise
@@ -144,6 +149,11 @@ class Worker:
             if not job.batch:
                 self.execute(job)
         return len(jobs)
+
+    @staticmethod
+    def is_behind(jobs: list[Job]) -> bool:
+        """True when the oldest claimed job was due more than BEHIND_SECONDS ago (a backlog builds)."""
+        return bool(jobs) and (now() - min(job.run_after for job in jobs)).total_seconds() > BEHIND_SECONDS
 
     def release(self, jobs: list[Job]) -> None:
         """Hand claimed jobs back at once (their transaction failed), instead of after their lease."""
@@ -165,7 +175,7 @@ class Worker:
             started, outcomes = time.monotonic(), []
             with transaction.atomic():
                 while pending and (not outcomes or (
-                        time.monotonic() - started < BATCH_SECONDS and not foreground_waiting())):
+                        time.monotonic() - started < BATCH_SECONDS and (self.behind or not foreground_waiting()))):
                     job = pending.pop(0)
                     outcomes.append((job, self.execute_in_savepoint(job)))
                 done = [job.pk for job, outcome in outcomes if outcome == "done"]

@@ -21,7 +21,10 @@ worker) queues behind every other writer (a request acknowledging a webhook), wh
 first, and the worker closes its batch transaction early when such a writer waits (`foreground_waiting`).
 So a request waits at most for the job the worker is running, not for a whole batch nor for the batches
 queued behind it. A background writer that has waited `BACKGROUND_PATIENCE` seconds goes next anyway, so a
-stream of requests cannot stop the worker.
+stream of requests cannot stop the worker. Requests first holds while the worker keeps up: once the jobs it
+claims have waited longer than `jobs.worker.BEHIND_SECONDS`, it writes as a request does (`background(False)`),
+in arrival order and a whole batch at a time, so a burst is processed while it is accepted instead of after it
+(the requests' acknowledgements wait a batch longer: backpressure, not a backlog).
 """
 
 from __future__ import annotations
@@ -160,10 +163,12 @@ _role = threading.local()
 
 
 @contextlib.contextmanager
-def background() -> Iterator[None]:
-    """The write transactions this thread begins inside the block queue behind other writers (the worker)."""
+def background(queued_behind: bool = True) -> Iterator[None]:
+    """The write transactions this thread begins inside the block queue behind other writers (the worker);
+    `background(False)` inside it: they queue with the requests again, first come first served (the worker
+    fell behind, `jobs.worker.BEHIND_SECONDS`)."""
     outer = getattr(_role, "background", False)
-    _role.background = True
+    _role.background = queued_behind
     try:
         yield
     finally:

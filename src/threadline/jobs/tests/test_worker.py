@@ -292,3 +292,34 @@ def test_a_request_waiting_to_write_gets_the_turn_after_the_job_in_hand_not_the_
     order = [row[0] for row in SchedulerLock.objects.extra(select={"r": "rowid"}, order_by=["r"]).values_list("name")]
     assert order == ["job0", "job1", "request", "job2", "job3", "job4", "job5"]
     assert set(Job.objects.values_list("state", flat=True)) == {Job.State.DONE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_behind_its_backlog_keeps_its_batch_while_a_request_waits(monkeypatch):
+    """SQLite (issue 11): requests first starved the worker during a burst (it ran one job per turn while
+    acknowledgements kept coming, and the burst was processed only after it was accepted). Jobs due more than
+    BEHIND_SECONDS ago put the worker in line with the requests: its batch runs whole, the request writes next."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL has row locks: writers do not take turns")
+    monkeypatch.setattr(worker_module, "BATCH_SECONDS", 600)
+    REQUEST_ASKED.clear()
+    for number in range(6):
+        enqueue(batch_holding_task, number)
+    Job.objects.update(run_after=dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=worker_module.BEHIND_SECONDS + 1))
+
+    def request() -> None:
+        try:
+            REQUEST_ASKED.wait(30)
+            with transaction.atomic():
+                SchedulerLock.objects.create(name="request", holder="web", expires_at=dt.datetime.now(tz=dt.UTC))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    worker = Worker(worker_id="host:1:a")
+    assert worker.run_until_idle() == 6
+    thread.join(30)
+    order = [row[0] for row in SchedulerLock.objects.extra(select={"r": "rowid"}, order_by=["r"]).values_list("name")]
+    assert order == ["job0", "job1", "job2", "job3", "job4", "job5", "request"]
+    assert worker.behind is False  # the last claim found nothing late: requests first again
