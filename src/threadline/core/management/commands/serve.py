@@ -10,9 +10,7 @@ finish requests in flight, let the worker finish its job, release the scheduler 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
-import os
 import signal
 import sys
 import threading
@@ -28,6 +26,7 @@ from django.db import connections
 
 from threadline.config import env
 from threadline.core import bootstrap
+from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.sqlite.base import keep_connections
 from threadline.core.warmup import load_screens, settle_heap, warm_up_and_settle
 from threadline.jobs.child import WorkerProcess
@@ -112,19 +111,6 @@ def migration_lock() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
-
-
-def limit_malloc_arenas(count: int = 2) -> None:
-    """At most `count` glibc malloc arenas, unless MALLOC_ARENA_MAX is set: glibc otherwise gives each thread
-    that allocates an arena of its own (up to 8 per core), and the worker, scheduler and uvicorn's thread pool
-    each kept one mostly empty (issue 11: 320 → 297 MiB peak under bench/ingest.py, docs/performance.md).
-    Must run before those threads start; elsewhere than glibc it does nothing."""
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, count)  # -8: M_ARENA_MAX (malloc.h)
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt arenas)
-        pass
 
 
 def load_application() -> None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from threadline.core.db_pool import fit_pool
+from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.management.commands.serve import start_edges
 from threadline.core.warmup import warm_up
 from threadline.jobs.pool import WorkerPool
@@ -36,6 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, burst: bool, idle_sleep: float, smtp_port: int | None, host: str,
                concurrency: int | None, **options: Any) -> None:
+        limit_malloc_arenas()  # as `serve`: before any thread of ours starts (issue 11, docs/performance.md)
         recovered = recover_orphans()
         if recovered:
             self.stderr.write(f"Requeued {recovered} jobs left running by a stopped worker.")
