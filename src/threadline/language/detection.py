@@ -3,12 +3,11 @@
 Two steps (research/ecosystem.md §3): the script decides when it can (Hebrew, Thai, Persian letters, kana,
 Hangul); otherwise py3langid, restricted to the workspace's languages, decides when it is confident. Below
 the threshold the answer is empty and the caller falls back (the contact's language, then the workspace's).
-Pure functions; the model (4.6 MB, numpy only) loads once per process on first use.
+Pure functions; the model (4.6 MB, numpy only) loads once per process on first use (`language.identifier`).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import unicodedata
 from collections import Counter
@@ -60,19 +59,23 @@ def dominant_script(text: str) -> tuple[str, float]:
 
 @functools.lru_cache(maxsize=1)
 def _base_identifier():  # noqa: ANN202 - py3langid has no type hints
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from django.conf import settings
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    from threadline.language.identifier import load_identifier
+
+    # py3langid's, its large arrays mapped from a cache in the data directory (same results, issue 11)
+    return load_identifier(getattr(settings, "DATA_DIR", None) if settings.configured else None, norm_probs=True)
 
 
 @functools.lru_cache(maxsize=64)
 def _identifier_for(languages: frozenset[str]):  # noqa: ANN202
-    """A copy of the model restricted to `languages` (the copy shares the full model's arrays)."""
+    """A copy of the model restricted to `languages` (it shares the automaton, and has its own columns of the
+    table)."""
+    from threadline.language.identifier import restrict
+
     base = _base_identifier()
     known = [code for code in languages if code in base.labels]
-    restricted = copy.copy(base)
-    restricted.set_languages(known or None)
-    return restricted
+    return restrict(base, known or None)
 
 
 def supported(code: str) -> bool:
