@@ -11,7 +11,9 @@ signed inbound messages from M distinct senders to /hooks/api/<id>/. It reports:
   into a conversation (server wall clock, same machine); read from the database after the run;
 - /healthz requests/s with the same clients, as the floor, and the ratio ingest / healthz;
 - the server's resident memory (VmRSS of `serve` and any children, sampled every 0.2 s from /proc, with the
-  kernel's high-water mark VmHWM): after the warm-up message, the peak, and at the end of the run.
+  kernel's high-water mark VmHWM): after the warm-up message, the peak, and at the end of the run; beside it
+  PSS and USS summed over the processes (bench/memory.py: a page `serve` and its worker child share counts
+  once), and with the worker process each process's RSS/PSS/USS at the end.
 
 Not a test: nothing is asserted. Run `python bench/ingest.py --help`.
 """
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from memory import RssSampler, descendants, mib
+from memory import RssSampler, descendants, footprints, mib
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -193,6 +195,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         health_seconds, answers = run_clients(concurrency, list(range(messages)), healthz)
         health_ok = sum(1 for a in answers if a[0] == 200)
         memory.stop()
+        processes = footprints(server.process.pid)  # each process's RSS/PSS/USS at the end
         stop_code = server.stop()
         errors = server.errors()
     if keep:
@@ -225,6 +228,9 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
         "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
         "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
+        **{f"{share}_{moment}_kib": getattr(getattr(memory, f"{moment}_shares"), share)
+           for share in ("pss", "uss") for moment in ("first", "peak", "last")},
+        "processes": list(processes.values()),
         "stop_code": stop_code, "errors": errors,
     }
 
@@ -265,6 +271,11 @@ def main() -> int:
         ("not processed in time", str(result["unprocessed"])),
         ("server CPU per message, ms", f"{result['server_cpu_ms']:.1f}"),
         ("server RSS MiB warm/peak/final", "/".join(mib(result[f"rss_{k}_kib"]) for k in ("warm", "peak", "final"))),
+        *((f"server {share.upper()} MiB warm/peak/final",
+           "/".join(mib(result[f"{share}_{k}_kib"]) for k in ("first", "peak", "last"))) for share in ("pss", "uss")),
+        *((f"  {name} RSS/PSS/USS MiB at the end", shares.mib())
+          for name, shares in zip(("serve", "worker process", "other child"), result["processes"], strict=False)
+          if len(result["processes"]) > 1),
         ("/healthz requests/s (floor)", f"{result['healthz_per_s']:,.0f}"),
         ("ratio ingest / healthz", f"{result['accepted_per_s'] / result['healthz_per_s']:.2f}"),
     ]
