@@ -6,10 +6,12 @@ of 256 next states, an `array('I')` of 37.4 MiB), the per-feature log-probabilit
 (`_rowbase`, `tk_output`: ~4 MiB). `detect` walks only the rows its texts reach, and reads the full table only
 to cut a copy restricted to a workspace's languages (a few columns, 0.2 MiB each).
 
-So the two arrays are written once, as they are, to a folder of the data directory (`cache/py3langid-<hash of
-the installed model file>/`, ~65 MiB on disk) and mapped read-only from there: only the pages a process
-touches are resident, they are the file's pages (shared by `serve` and its worker process, given back to the
-kernel under pressure), and the table's pages are dropped again once a restricted copy is cut (`restrict`).
+So the model file's arrays are unpacked once, as they are, into a folder of the data directory
+(`cache/py3langid-<layout>-<hash of the installed model file>/`, 66 MB on disk) and the two large ones mapped
+read-only from there: only the pages a process touches are resident (the automaton without readahead, see
+`Mapped`), they are the file's pages (shared by `serve` and its worker process, taken back by the kernel under
+pressure), and the table's pages are given back once a restricted copy is cut (`restrict`). Measured:
+the model's share of a process's RSS after one `detect` 84 -> 15 MiB (docs/performance.md, 2026-12-06).
 The per-state lists become `array('I')` / `array('i')`. py3langid's own code runs unchanged on these (it only
 indexes them, and both give back the same values), so the language and every probability are the same, bit
 for bit (language/tests/test_identifier.py checks that against py3langid's own identifier on thousands of
