@@ -31,6 +31,8 @@ import httpx
 # Bounds for a hung child, not speed limits: a `migrate` or a start can take minutes on a 2-core machine that
 # runs other suites beside this one (seen: migrate over 120 s at load 20+), and a test must not fail for that.
 READY_TIMEOUT = 300.0
+READY_WALL_CAP = 1200.0  # wall seconds, at most, while the starting server still uses CPU
+READY_PROGRESS = 60.0  # ... having used at least half a CPU second in this many seconds
 COMMAND_TIMEOUT = 600.0
 
 
@@ -228,11 +230,30 @@ class ServerProcess:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until /healthz answers 200 and the ready line is printed."""
+    def cpu_seconds(self) -> float:
+        """CPU time the server and its reaped children have used (Linux /proc; 0 when unreadable)."""
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until /healthz answers 200 and the ready line is printed.
+
+        `timeout` is wall time while the server makes no progress: on a machine loaded many times over, a first
+        start migrating an empty database (about 25 s of CPU) can need more than 300 s of wall time, so the wait
+        goes on, up to READY_WALL_CAP, while the server has used CPU in the last READY_PROGRESS seconds."""
+        assert self.process is not None
+        started = time.monotonic()
+        deadline = started + timeout
+        progress_at, progress_cpu = started, self.cpu_seconds()
+        while time.monotonic() < deadline or (
+                time.monotonic() - started < READY_WALL_CAP and time.monotonic() - progress_at < READY_PROGRESS):
+            cpu = self.cpu_seconds()
+            if cpu > progress_cpu + 0.5:
+                progress_at, progress_cpu = time.monotonic(), cpu
             if self.process.poll() is not None:
                 raise RuntimeError(f"threadline serve exited with {self.process.returncode}:\n{self.errors()[-4000:]}")
             try:
@@ -241,7 +262,8 @@ class ServerProcess:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"threadline serve not ready after {timeout}s:\n{self.errors()[-4000:]}")
+        raise TimeoutError(f"threadline serve not ready after {time.monotonic() - started:.0f}s "
+                           f"({self.cpu_seconds():.1f}s of CPU):\n{self.errors()[-4000:]}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         """Send `sig` and wait for the process to end; returns its exit code."""
