@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 VARIABLES: dict[str, str] = {
     "DATA_DIR": "Directory for the SQLite database, attachments and the generated secret key (default ./var).",
+    "CACHE_DIR": "Directory for files derived from installed packages, rebuilt when missing (the language model unpacked at the first start, ~66 MB; default DATA_DIR/cache). Installations of one version may share it.",
     "DATABASE_URL": "postgres://user:pass@host:5432/db for scaled mode; default is SQLite in DATA_DIR.",
     "REDIS_URL": "redis://host:6379/0: channel layer, rate limits and locks in scaled mode.",
     "REDIS_PREFIX": "Prefix of every Redis key and channel-layer group (default threadline): one Redis, several installations.",
@@ -87,6 +88,11 @@ def host_ports(value: str | None, default_port: int) -> list[tuple[str, int]]:
             host, port = item, ""
         pairs.append((host, int(port) if port else default_port))
     return pairs
+
+
+def cache_dir(data: Path) -> Path:
+    """Where files derived from installed packages are kept (`language.identifier`): CACHE_DIR, else DATA_DIR/cache."""
+    return Path(get("CACHE_DIR") or data / "cache").resolve()
 
 
 def data_dir() -> Path:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from threadline.config import env
 
 DATA_DIR = env.data_dir()
+CACHE_DIR = env.cache_dir(DATA_DIR)
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.flag("DEBUG")
 PUBLIC_URL = env.public_url(DATA_DIR)

@@ -64,7 +64,7 @@ def _base_identifier():  # noqa: ANN202 - py3langid has no type hints
     from threadline.language.identifier import load_identifier
 
     # py3langid's, its large arrays mapped from a cache in the data directory (same results, issue 11)
-    return load_identifier(getattr(settings, "DATA_DIR", None) if settings.configured else None, norm_probs=True)
+    return load_identifier(getattr(settings, "CACHE_DIR", None) if settings.configured else None, norm_probs=True)
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ of 256 next states, an `array('I')` of 37.4 MiB), the per-feature log-probabilit
 to cut a copy restricted to a workspace's languages (a few columns, 0.2 MiB each).
 
 So the model file's arrays are unpacked once, as they are, into a folder of the data directory
-(`cache/py3langid-<layout>-<hash of the installed model file>/`, 66 MB on disk) and the two large ones mapped
+(`CACHE_DIR`, by default `DATA_DIR/cache`: `py3langid-<layout>-<hash of the installed model file>/`, 66 MB on disk) and the two large ones mapped
 read-only from there: only the pages a process touches are resident (the automaton without readahead, see
 `Mapped`), they are the file's pages (shared by `serve` and its worker process, taken back by the kernel under
 pressure), and the table's pages are given back once a restricted copy is cut (`restrict`). Measured:
@@ -139,9 +139,9 @@ def _write_cache(folder: Path, source: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _cache_folder(data_dir: Path, source: Path) -> Path:
+def _cache_folder(cache_dir: Path, source: Path) -> Path:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:20]
-    return data_dir / "cache" / f"py3langid-{LAYOUT}-{digest}"
+    return cache_dir / f"py3langid-{LAYOUT}-{digest}"
 
 
 def _identifier(ptc: Any, pc: Any, classes: list[str], nextmove: Any, row: Any, output: Any,
@@ -163,14 +163,14 @@ def _mapped_identifier(folder: Path, norm_probs: bool) -> Any:
                        norm_probs)
 
 
-def load_identifier(data_dir: Path | None = None, *, norm_probs: bool = True) -> Any:
+def load_identifier(cache_dir: Path | None = None, *, norm_probs: bool = True) -> Any:
     """py3langid's `LanguageIdentifier` for its installed model: its large arrays mapped from the cache in
-    `data_dir` (written there first if missing), or held in memory without a `data_dir` or when it cannot be
-    written; the per-state lists as arrays either way."""
+    `cache_dir` (settings.CACHE_DIR; written there first if missing), or held in memory without a `cache_dir`
+    or when it cannot be written; the per-state lists as arrays either way."""
     source = model_file()
-    if data_dir is not None:
+    if cache_dir is not None:
         try:
-            folder = _cache_folder(Path(data_dir), source)
+            folder = _cache_folder(Path(cache_dir), source)
             if not (folder / MARK).exists():
                 _write_cache(folder, source)
             return _mapped_identifier(folder, norm_probs)

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ READY_TIMEOUT = 300.0
 READY_WALL_CAP = 1200.0  # wall seconds, at most, while the starting server still uses CPU
 READY_PROGRESS = 60.0  # ... having used at least half a CPU second in this many seconds
 COMMAND_TIMEOUT = 600.0
+# Derived files (config/env.py CACHE_DIR) shared by every server the tests and benches start on this machine
+SHARED_CACHE = Path(tempfile.gettempdir()) / f"threadline-cache-{os.getuid()}"
 
 
 def free_port() -> int:
@@ -164,7 +167,8 @@ def migrated_copy(request: Any, tmp_path_factory: Any, data_dir: Path) -> Iterat
 def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
     """The environment of a child process: ours without THREADLINE_* settings, then its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_")}
-    env.update(THREADLINE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="threadline.config.settings")
+    env.update(THREADLINE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="threadline.config.settings",
+               THREADLINE_CACHE_DIR=str(SHARED_CACHE))  # the language model unpacked once, not 66 MB per server
     if database_url:
         env["THREADLINE_DATABASE_URL"] = database_url
     if os.environ.get("THREADLINE_REDIS_URL"):
