@@ -14,7 +14,9 @@ blocks in the kernel and is woken the moment the lock is released, instead of sl
 handler (growing steps up to 100 ms). A foreground writer that blocks there raises its process's byte in a
 page of the same file, mapped shared by every process, so the worker of another process sees that a request
 waits and commits its batch after the job in hand, as it does for a request of its own process, and lets
-that request take the lock before it begins its next transaction.
+that request take the lock before it begins its next transaction. Both turns together wait at most the
+connection's busy timeout (its `timeout` option), then fail with "database is locked" as SQLite would: a
+writer hung inside its transaction in another process fails requests instead of holding them forever.
 
 Two queues (issue 11: acknowledgements waited behind the worker): a thread inside `background()` (the job
 worker) queues behind every other writer (a request acknowledging a webhook), which gets the next turn
@@ -95,12 +97,44 @@ class Turns:
         return bool(self._waiting)
 
 
+class _Locker:
+    """A thread blocked in `flock` for the writers of its process (`ProcessTurn.acquire`): they wait for it with
+    a timeout, which `flock` has not. Started by the first writer that finds the lock taken; a writer that gives
+    up leaves it blocked for the next one, and once it has the lock with nobody left waiting it lets it go."""
+
+    def __init__(self, turn: ProcessTurn) -> None:
+        self.turn = turn
+        self.claimed = False  # a writer waits for this lock (set and read under the turn's guard)
+        self.done = threading.Event()
+        self.error: OSError | None = None
+        threading.Thread(target=self.run, name="threadline-sqlite-turn", daemon=True).start()
+
+    def run(self) -> None:
+        turn = self.turn
+        try:
+            fcntl.flock(turn.fd, fcntl.LOCK_EX)  # in the kernel: woken the moment the holder lets go
+        except OSError as exc:
+            self.error = exc
+        with turn.guard:
+            turn.pending = None
+            if self.claimed or self.error is not None:
+                self.done.set()  # the waiting writer holds the lock now (or gets the error)
+            else:
+                fcntl.flock(turn.fd, fcntl.LOCK_UN)  # every writer gave up meanwhile: nobody's to hold
+
+
 class ProcessTurn:
     """The write turn across the processes using one SQLite file: an exclusive `flock` on `<name>.turns`, whose
     first FLAG_BYTES bytes, mapped shared, hold one "a foreground writer of mine waits" byte per process slot.
 
     Only the holder of its process's turn (`WRITERS`) takes it, so one thread per process at a time: the
-    descriptor is the process's own (opened again after a fork), and its slot byte has one writer."""
+    descriptor is the process's own (opened again after a fork), and its slot byte has one writer.
+
+    A writer waits for it at most its connection's busy timeout, as SQLite's own lock would make it wait, then
+    fails with "database is locked" (a writer of another process hung inside its transaction must not hold
+    requests forever). `flock` has no timeout, so a writer that finds the lock taken waits for a `_Locker`
+    thread blocked in `flock` on the process's descriptor; only that thread calls `flock` while it waits (a
+    second call on the same descriptor would "take" the lock it already waits for)."""
 
     FLAG_BYTES = 256
 
@@ -110,6 +144,8 @@ class ProcessTurn:
         self.pid = -1
         self.fd = -1
         self.flags: mmap.mmap | None = None
+        self.guard = threading.Lock()
+        self.pending: _Locker | None = None
 
     def _open(self) -> None:
         if self.pid == os.getpid():
@@ -118,33 +154,48 @@ class ProcessTurn:
         if os.fstat(fd).st_size < self.FLAG_BYTES:
             os.ftruncate(fd, self.FLAG_BYTES)  # zeros; never shrinks a file another process maps
         self.flags = mmap.mmap(fd, self.FLAG_BYTES)
+        self.guard, self.pending = threading.Lock(), None  # after a fork: the parent's locker is not here
         self.fd, self.pid = fd, os.getpid()
 
-    def acquire(self, *, foreground: bool) -> None:
+    def acquire(self, *, foreground: bool, timeout: float | None = None) -> None:
         """Take the lock; a background writer first lets a foreground writer that waits in another process go
         (flock hands nothing over: the writer that just released it would often take it straight back), for
-        at most BACKGROUND_PATIENCE seconds. OSError when the file cannot be opened."""
+        at most BACKGROUND_PATIENCE seconds. OperationalError ("database is locked") when another process
+        keeps it `timeout` seconds (None: no limit); OSError when the file cannot be opened."""
         if self.broken:
             raise OSError(f"{self.path} could not be opened")
         self._open()
+        deadline = None if timeout is None else time.monotonic() + timeout
         if not foreground and self.foreground_waiting():
-            deadline = time.monotonic() + BACKGROUND_PATIENCE
-            while self.foreground_waiting() and time.monotonic() < deadline:
+            patience = time.monotonic() + BACKGROUND_PATIENCE
+            if deadline is not None:
+                patience = min(patience, deadline)
+            while self.foreground_waiting() and time.monotonic() < patience:
                 time.sleep(0.0002)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
-            pass
+        with self.guard:
+            locker = self.pending
+            if locker is None:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
+                    locker = self.pending = _Locker(self)
+            locker.claimed = True
         slot = self.pid % self.FLAG_BYTES
         assert self.flags is not None
         if foreground:
             self.flags[slot] = 1
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            if not locker.done.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                with self.guard:
+                    if not locker.done.is_set():  # else handed over between the timeout and the guard
+                        locker.claimed = False
+                        raise OperationalError("database is locked (a writer of another process kept it)")
         finally:
             if foreground:
                 self.flags[slot] = 0
+        if locker.error is not None:
+            raise locker.error
 
     def release(self) -> None:
         if self.pid == os.getpid():
@@ -255,14 +306,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)
 
     def take_turn(self) -> None:
+        """This process's turn, then the turn of the processes on this file, within the busy timeout (the
+        connection's `timeout` option, as SQLite would wait for its own lock), or "database is locked"."""
         background_role = getattr(_role, "background", False)
-        if not WRITERS.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5)),
-                               background=background_role):
+        timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
+        deadline = time.monotonic() + timeout
+        if not WRITERS.acquire(timeout=timeout, background=background_role):
             raise OperationalError("database is locked (this process's other writers kept it)")
         self.has_turn = True
         turn = process_turn(str(self.settings_dict["NAME"]))
         try:
-            turn.acquire(foreground=not background_role)
+            turn.acquire(foreground=not background_role, timeout=max(0.0, deadline - time.monotonic()))
         except OSError as exc:  # no turn file beside the database (read-only folder): this process's turns only
             if not turn.broken:
                 logger.warning("SQLite writers of other processes will not take turns with this one: %s", exc)

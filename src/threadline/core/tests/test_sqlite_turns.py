@@ -4,8 +4,10 @@ begins again at once (issue 11: acknowledgements waited seconds behind back-to-b
 from __future__ import annotations
 
 import threading
+import time
 
-from django.db.utils import ConnectionHandler
+import pytest
+from django.db.utils import ConnectionHandler, OperationalError
 
 from threadline.core.sqlite import base
 from threadline.core.sqlite.base import Turns
@@ -212,3 +214,110 @@ def test_a_foreground_writer_waiting_on_the_turn_file_is_seen_by_the_holder(tmp_
     waiting.join(10)
     assert not waiting.is_alive() and not holder.foreground_waiting()
     waiter.release()
+
+
+def test_a_writer_waits_for_the_turn_file_no_longer_than_its_timeout(tmp_path):
+    """As SQLite's busy timeout: "database is locked" after `timeout`, the flag lowered; the thread left
+    blocked in flock hands the lock to the next writer, or lets it go when nobody waits any more."""
+    path = str(tmp_path / "db.turns")
+    holder, waiter = base.ProcessTurn(path), base.ProcessTurn(path)
+    holder.acquire(foreground=False)
+    outcome: list[object] = []
+
+    def wait(timeout: float = 0.3) -> None:
+        try:
+            waiter.acquire(foreground=True, timeout=timeout)
+            outcome.append("took it")
+        except OperationalError as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=wait)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive() and time.monotonic() - started >= 0.3
+    [error] = outcome
+    assert isinstance(error, OperationalError) and "database is locked" in str(error)
+    assert not holder.foreground_waiting()
+
+    holder.release()  # the waiter's locker takes it, nobody claims it: it lets it go
+    for _ in range(10_000):
+        if waiter.pending is None:
+            break
+        threading.Event().wait(0.001)
+    holder.acquire(foreground=False, timeout=0)
+
+    thread = threading.Thread(target=wait, args=(60,))
+    thread.start()
+    threading.Event().wait(0.05)
+    holder.release()  # now a writer waits: the locker hands the lock to it
+    thread.join(60)
+    assert outcome[1:] == ["took it"]
+    with pytest.raises(OperationalError, match="database is locked"):
+        holder.acquire(foreground=False, timeout=0.05)
+    waiter.release()
+    holder.acquire(foreground=False, timeout=10)
+    holder.release()
+
+
+HUNG_IN_ANOTHER_PROCESS = """
+import time
+from django.db.utils import ConnectionHandler
+handler = ConnectionHandler({{"default": {{
+    "ENGINE": "threadline.core.sqlite", "NAME": {name!r},
+    "OPTIONS": {{"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}},
+}}}})
+connection = handler["default"]
+connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+with connection.cursor() as cursor:
+    cursor.execute("INSERT INTO log (who, n) VALUES ('hung', 0)")
+print("holding", flush=True)
+time.sleep(3600)  # hung inside its write transaction
+"""
+
+
+def test_a_writer_hung_in_another_process_fails_a_request_after_the_busy_timeout(tmp_path, django_db_blocker):
+    """The cross-process turn waits no longer than SQLite itself would (the connection's `timeout`): the request
+    gets "database is locked", and writes again once the hung process is gone."""
+    import subprocess
+    import sys
+
+    from threadline.testing.server import process_env
+
+    name = str(tmp_path / "turns.sqlite3")
+    handler = ConnectionHandler({"default": {
+        "ENGINE": ENGINE, "NAME": name,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 1, "init_command": "PRAGMA journal_mode=WAL"},
+    }})
+    outcome: list[object] = []
+
+    def request() -> None:
+        try:
+            transaction_on(handler["default"], "INSERT INTO log (who, n) VALUES (%s, %s)", ("request", 0))
+            outcome.append("written")
+        except OperationalError as exc:
+            outcome.append(exc)
+        finally:
+            handler["default"].close()
+
+    with django_db_blocker.unblock():
+        with handler["default"].cursor() as cursor:
+            cursor.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, who TEXT, n INTEGER)")
+        handler["default"].close()
+        hung = subprocess.Popen([sys.executable, "-c", HUNG_IN_ANOTHER_PROCESS.format(name=name)],
+                                env=process_env(tmp_path, None), stdout=subprocess.PIPE, text=True)
+        try:
+            assert hung.stdout.readline().strip() == "holding"
+            thread = threading.Thread(target=request)
+            thread.start()
+            thread.join(60)
+            assert not thread.is_alive(), "the request still waits for the hung process"
+            [error] = outcome
+            assert isinstance(error, OperationalError) and "database is locked" in str(error)
+        finally:
+            hung.kill()
+            hung.wait(30)
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join(60)
+    assert outcome[1:] == ["written"]
