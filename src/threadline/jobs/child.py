@@ -35,6 +35,7 @@ PARENT_VARIABLE = "TL_SERVE_RELAY_PARENT"
 RESTART_DELAY = 1.0  # seconds between a child's exit and its replacement (no busy loop of crashes)
 METRICS_EVERY = 1.0
 PR_SET_PDEATHSIG = 1
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
 class WorkerProcess:
@@ -88,7 +89,10 @@ class WorkerProcess:
 
     def supervise(self) -> None:
         """Start the child and wait for it; again after it exits, until `stop`. The child must be started by
-        this thread, which lives as long as the server: its parent-death signal follows this thread."""
+        this thread, which lives as long as the server: its parent-death signal follows this thread. It blocks
+        SIGTERM/SIGINT (the main thread takes them), so a child inherits them blocked: one that `stop` signals
+        while it is still starting gets the signal once its handlers are set (`main`), instead of dying by it."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         while not self.stopping.is_set():
             self.process, sockets = self.spawn()
             self.spawned.set()
@@ -152,55 +156,70 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def say(line: str) -> None:
+    """One line for the operator on the stdout `serve` shares with its worker process, at once."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _parent_gone() -> None:
     os.kill(os.getpid(), signal.SIGKILL)  # as if killed with it: what it held is requeued at the next start
 
 
+STOP = threading.Event()  # SIGTERM/SIGINT received: finish the jobs in hand, exit 0
+_pool: Any = None
+
+
+def _stop(sig: int, frame: Any) -> None:
+    """From `main` on, so a SIGTERM while the child is still starting (Django, its imports) ends it cleanly."""
+    STOP.set()
+    if _pool is not None:
+        _pool.stop()
+
+
 def run_child() -> None:
     """The worker process: the pool of `serve` (warm-up included), the link's wake-ups, metrics to the parent."""
+    global _pool
     from django.conf import settings
     from django.db import connections
 
     from threadline.core.warmup import warm_up_and_settle
     from threadline.jobs.pool import WorkerPool
     from threadline.jobs.registry import WAKE
-    from threadline.jobs.worker import recover_orphans
+    from threadline.jobs.worker import recover_orphans_and_say
 
     link = relay.child_link()
     if link is None:
         raise SystemExit("threadline.jobs.child is started by `threadline serve` (THREADLINE_WORKER_PROCESS=1)")
     threading.Thread(target=link.listen, args=(WAKE.set, _parent_gone), name="threadline-relay-listen",
                      daemon=True).start()
-    recovered = recover_orphans()
-    if recovered:
-        sys.stdout.write(f"Requeued {recovered} jobs left running by a stopped process.\n")
-        sys.stdout.flush()
+    recover_orphans_and_say(say)  # serve did at its start; this is for a child started again after a crash
     connections.close_all()
-    pool = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
-    stopped = threading.Event()
-
-    def stop(sig: int, frame: Any) -> None:
+    if STOP.is_set():  # stopped while starting: nothing in hand
+        return
+    _pool = pool = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
+    if STOP.is_set():  # the signal came between the check and `_pool`
         pool.stop()
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
 
     def push_metrics() -> None:
         while True:
             with contextlib.suppress(OSError):
                 link.post("metrics", metrics.snapshot())
-            if stopped.wait(METRICS_EVERY):
+            if STOP.wait(METRICS_EVERY):
                 return
 
     threading.Thread(target=push_metrics, name="threadline-relay-metrics", daemon=True).start()
     while pool.join(timeout=1.0):  # wakes up for the signal handler now and then
-        pass
+        if STOP.is_set() and not pool.warm.is_set():
+            break  # stopped while warming up: no thread has taken a job yet, none will (each is stopped)
     with contextlib.suppress(OSError):
         link.post("metrics", metrics.snapshot())
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent until now (`supervise`)
     die_with_parent()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.config.settings")
     import django

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
@@ -400,4 +401,13 @@ def recover_orphans() -> int:
             )
     if recovered:
         logger.warning("requeued %d jobs of workers that died", recovered)
+    return recovered
+
+
+def recover_orphans_and_say(say: Callable[[str], object], *, stopped: str = "process") -> int:
+    """`recover_orphans` at a worker's start, and one line for the operator when it requeued any: `serve` and
+    its worker process (`jobs.child`) say "stopped process", `threadline worker` "stopped worker"."""
+    recovered = recover_orphans()
+    if recovered:
+        say(f"Requeued {recovered} jobs left running by a stopped {stopped}.")
     return recovered

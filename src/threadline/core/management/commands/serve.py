@@ -32,7 +32,7 @@ from threadline.core.warmup import load_screens, settle_heap, warm_up_and_settle
 from threadline.jobs.child import WorkerProcess
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
-from threadline.jobs.worker import recover_orphans
+from threadline.jobs.worker import recover_orphans_and_say
 
 logger = logging.getLogger("threadline.serve")
 
@@ -180,16 +180,15 @@ class Command(BaseCommand):
         worker: WorkerPool | WorkerProcess | None = None
         scheduler = None
         if settings.THREADLINE["EMBEDDED_WORKER"]:
+            # the jobs a killed server's worker (thread or process) held, requeued before "ready" is printed
+            recover_orphans_and_say(self.say)
+            connections.close_all()
             if settings.THREADLINE["WORKER_PROCESS"]:
                 # the child warms up the models it uses; this process only its screens, then settles its heap
                 threading.Thread(target=lambda: (load_screens(), settle_heap()), name="threadline-warm-up",
                                  daemon=True).start()
-                worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()  # recovers orphans as it starts
+                worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()
             else:
-                recovered = recover_orphans()
-                if recovered:
-                    self.say(f"Requeued {recovered} jobs left running by a stopped process.")
-                connections.close_all()
                 worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
             scheduler = Scheduler()
             threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]

@@ -17,7 +17,7 @@ from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.management.commands.serve import start_edges
 from threadline.core.warmup import warm_up
 from threadline.jobs.pool import WorkerPool
-from threadline.jobs.worker import Worker, recover_orphans
+from threadline.jobs.worker import Worker, recover_orphans_and_say
 
 
 class Command(BaseCommand):
@@ -38,9 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, burst: bool, idle_sleep: float, smtp_port: int | None, host: str,
                concurrency: int | None, **options: Any) -> None:
         limit_malloc_arenas()  # as `serve`: before any thread of ours starts (issue 11, docs/performance.md)
-        recovered = recover_orphans()
-        if recovered:
-            self.stderr.write(f"Requeued {recovered} jobs left running by a stopped worker.")
+        recover_orphans_and_say(self.stderr.write, stopped="worker")
         if burst:
             count = Worker(idle_sleep=idle_sleep).run_until_idle()
             self.stdout.write(f"Ran {count} jobs.")
