@@ -104,6 +104,18 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def worker_process_env(worker_process: bool | None) -> dict[str, str]:
+    """The server's THREADLINE_WORKER_PROCESS for --worker-process / --no-worker-process (None: its default)."""
+    return {} if worker_process is None else {"THREADLINE_WORKER_PROCESS": "1" if worker_process else "0"}
+
+
+def serve_shape(worker_process: bool | None) -> str:
+    if worker_process is None:
+        return "`threadline serve` as configured by default"
+    return ("`threadline serve` with its worker process" if worker_process
+            else "one `threadline serve` process (web + worker + scheduler)")
+
+
 def warm_up(server: ServerProcess, hook: str, secret: str, timeout: float) -> None:
     """Post one message and wait until it is processed: the figures then leave out what a server does once
     (loading the language model, first queries), as a server that has been up for a while would."""
@@ -245,17 +257,17 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
-    parser.add_argument("--worker-process", action="store_true",
-                        help="THREADLINE_WORKER_PROCESS=1: the worker in a process of its own (RSS and CPU summed)")
+    parser.add_argument("--worker-process", action=argparse.BooleanOptionalAction, default=None,
+                        help="THREADLINE_WORKER_PROCESS=1 (the worker in a process of its own; RSS and CPU summed) "
+                             "or =0 (one process); default: serve's default")
     args = parser.parse_args()
     result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
-                     args.keep, **({"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}))
+                     args.keep, **worker_process_env(args.worker_process))
     ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "
           f"{args.senders} senders, {result['backend']}; "
-        + ("`threadline serve` with its worker process" if args.worker_process
-           else "one `threadline serve` process (web + worker + scheduler)"))
+        + serve_shape(args.worker_process))
     refused = result["refused"]
     rows = [
         ("accepted (202)", f"{result['accepted']}/{args.messages}"),

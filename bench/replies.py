@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
-from ingest import percentile, run_clients, say, sender
+from ingest import percentile, run_clients, say, sender, serve_shape, worker_process_env
 
 from threadline.testing.receiver import Receiver
 from threadline.testing.server import ServerProcess, sign, throwaway_database
@@ -44,14 +44,14 @@ print(json.dumps(list(Conversation.objects.order_by("id").values_list("id", flat
 
 
 def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, database_url: str | None = None,
-            timeout: float = 300, rate: float = 0) -> dict[str, object]:
+            timeout: float = 300, rate: float = 0, **server_env: str) -> dict[str, object]:
     receiver = Receiver().start()
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-replies-bench-"))
     try:
         with throwaway_database(database_url, prefix="tlreplies") as url, ServerProcess(
             data_dir, database_url=url, THREADLINE_ADMIN_EMAIL="bench@example.com",
             THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING",
-            THREADLINE_OUTBOUND_ALLOW_PRIVATE="1", THREADLINE_API_RATE_LIMIT="1000000",
+            THREADLINE_OUTBOUND_ALLOW_PRIVATE="1", THREADLINE_API_RATE_LIMIT="1000000", **server_env,
         ) as server:
             server.start()
             token = server.run("token", "create", "--email", "bench@example.com").stdout.strip()
@@ -106,12 +106,16 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--rate", type=float, default=0,
                         help="pace the replies at this many per second in total (default 0: as fast as possible)")
+    parser.add_argument("--worker-process", action=argparse.BooleanOptionalAction, default=None,
+                        help="THREADLINE_WORKER_PROCESS=1 (the worker in a process of its own) or =0 (one process); "
+                             "default: serve's default")
     args = parser.parse_args()
-    result = measure(args.replies, args.concurrency, args.conversations, args.database_url, rate=args.rate)
+    result = measure(args.replies, args.concurrency, args.conversations, args.database_url, rate=args.rate,
+                     **worker_process_env(args.worker_process))
     ack, delivered = result["ack_ms"], result["delivered_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/replies.py: {args.replies} replies ({pace}), {args.concurrency} clients, {args.conversations} "
-        f"conversations, {result['backend']}; one `threadline serve` process")
+        f"conversations, {result['backend']}; {serve_shape(args.worker_process)}")
     say(f"  accepted (201)      {result['accepted']}/{result['posted']}: {result['accepted_per_s']:,.1f}/s, "
         f"latency p50/p95/p99 {'/'.join(f'{percentile(ack, q):.0f}' for q in (50, 95, 99))} ms")
     say(f"  delivered           {result['delivered']}: {result['delivered_per_s']:,.1f}/s, latency p50/p95/p99 "
