@@ -8,18 +8,25 @@
    transaction never commits, a new worker takes the batch again, and every message, event and subscriber
    effect exists exactly once (the subscribers of the events a batch job publishes run in that job's
    savepoint, ADR 0005: one language detection, one `language.set` event per message).
+4. A `threadline worker` process is killed (SIGKILL) while it sends a batch of agents' replies, some answered
+   by the provider and some still on the wire: every reply reaches the provider, and only those on the wire
+   at the kill a second time, with the same `Idempotency-Key` (the answered ones' outcomes were committed
+   as each send returned, `channels.outbound.deliver_message_jobs`).
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from threadline.channels.fake_provider import Call, FakeProvider
 from threadline.testing.server import ServerProcess, migrated_copy, sign
 
 pytestmark = pytest.mark.slow
@@ -75,12 +82,13 @@ def document(number: int) -> dict[str, object]:
     }
 
 
-def post_all(server: ServerProcess, channel: dict[str, object], numbers: list[int]) -> list[int]:
+def post_all(server: ServerProcess, channel: dict[str, object], numbers: list[int],
+             build: Callable[[int], dict[str, object]] = document) -> list[int]:
     """POST each message once, signed, from 8 concurrent clients; returns the status codes."""
     url = f"{server.url}/hooks/api/{channel['id']}/"
     with httpx.Client(timeout=30) as client:
         def send(number: int) -> int:
-            body = json.dumps(document(number), ensure_ascii=False).encode()
+            body = json.dumps(build(number), ensure_ascii=False).encode()
             headers = {"X-Threadline-Signature": sign(str(channel["secret"]), body),
                        "Content-Type": "application/json"}
             return client.post(url, content=body, headers=headers).status_code
@@ -191,4 +199,125 @@ def test_a_worker_process_killed_mid_batch_loses_and_duplicates_nothing(server):
         assert worker.wait(60) == 0
     assert f"Requeued {leased} jobs left running by a stopped worker." in (
         server.data_dir / "worker-after.err").read_text()
+    assert server.stop() == 0
+
+
+REPLY_HOOK = "/replies"
+CONVERSATIONS = 16  # a batch of replies (`SEND_TOGETHER`), one per conversation
+ANSWERED = 8  # replies the provider answers before it holds every request (the send threads' first sends)
+DELIVER_JOBS = "SELECT state, COUNT(*) FROM jobs_job WHERE task LIKE '%deliver_message_task' GROUP BY state"
+SENT = "SELECT message_id FROM tl_channels_delivery WHERE state = 'sent'"
+REPLIES = ("SELECT id, conversation_id, status, provider_message_id FROM conversations_message "
+           "WHERE direction = 'out' ORDER BY id")
+
+
+def customer(number: int) -> dict[str, object]:
+    return {"message_id": f"ask-{number}", "text": f"Where is my order {number}?",
+            "sender": {"kind": "email", "address": f"buyer{number}@example.com", "verified": True}}
+
+
+@pytest.fixture
+def provider():
+    fake = FakeProvider().start()
+    yield fake
+    fake.stop()
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_worker_killed_while_sending_replies_sends_again_only_those_on_the_wire(server, provider):
+    """The provider (the API channel's documented boundary: each reply POSTed to the webhook URL, answered
+    with its id) answers the first ANSWERED replies at once, then holds every request: the worker is killed
+    with those on the wire. Before, a batch's outcomes were written together once every send had returned,
+    so the kill sent the answered replies again too."""
+    answered: list[int] = []
+    on_the_wire: set[int] = set()
+    stalling, release, lock = threading.Event(), threading.Event(), threading.Lock()
+    stalling.set()
+
+    def answer(call: Call) -> tuple[int, bytes, dict[str, str]]:
+        message_id = call.json()["message_id"]
+        with lock:
+            stall = stalling.is_set() and len(answered) >= ANSWERED
+            if stall:
+                on_the_wire.add(message_id)
+            else:
+                answered.append(message_id)
+        if stall:
+            release.wait(60)  # the worker is killed meanwhile: nobody reads this answer
+            return 503, b"{}", {}
+        return 200, json.dumps({"message_id": f"p-{message_id}"}).encode(), {"Content-Type": "application/json"}
+
+    provider.handle("POST", REPLY_HOOK, answer)
+    server.start(THREADLINE_EMBEDDED_WORKER="0", THREADLINE_OUTBOUND_ALLOW_PRIVATE="1")
+    token = server.run("token", "create", "--email", "owner@example.com").stdout.strip()
+    channel = server.python_json_command("channel", "create-api", "--name", "Shop backend",
+                                         "--webhook-url", provider.url + REPLY_HOOK)
+    assert post_all(server, channel, list(range(CONVERSATIONS)), customer) == [202] * CONVERSATIONS
+    server.run("worker", "--burst")  # the customers' messages stored: one conversation each
+    conversations = [row[0] for row in server.query("SELECT id FROM conversations_conversation ORDER BY id")]
+    assert len(conversations) == CONVERSATIONS
+    with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+        for turn in range(2):  # two replies per conversation, the second after every first one
+            for conversation in conversations:
+                reply = client.post(f"{server.url}/api/v1/conversations/{conversation}/messages",
+                                    json={"text": f"Answer {turn} to {conversation}"})
+                assert reply.status_code == 201, reply.text
+    replies = server.query(REPLIES)
+    assert len(replies) == 2 * CONVERSATIONS and provider.calls() == []
+
+    worker = server.spawn("worker", "--concurrency", "1", name="worker-killed")
+    try:
+        in_flight = wait_until(lambda: len(answered) >= ANSWERED and len(on_the_wire) >= ANSWERED, 120)
+        # the answered replies' outcomes are committed as each send returns (before: not until the batch's
+        # last send returned); waiting a little longer, well inside the HTTP client's 10 s read timeout of
+        # the sends on the wire, proves less (a write in progress is not a send on the wire)
+        recorded = wait_until(lambda: len(server.query(SENT)) >= ANSWERED, 5)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(30) == -9
+    log = (server.data_dir / "worker-killed.err").read_text()[-3000:]
+    assert in_flight, (answered, on_the_wire, log)
+    with lock:
+        stalling.clear()
+        killed_with = set(on_the_wire)
+    release.set()
+    sent_before = {row[0] for row in server.query(SENT)}
+
+    worker = server.spawn("worker", "--concurrency", "1", name="worker-after")
+    try:
+        assert wait_until(lambda: len(server.query(SENT)) == len(replies), 120), server.query(DELIVER_JOBS)
+        assert wait_until(lambda: dict(server.query(DELIVER_JOBS)) == {"done": len(replies)}, 60), server.query(
+            DELIVER_JOBS)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+    calls: dict[int, list[Call]] = {}
+    for call in provider.calls("POST", REPLY_HOOK):
+        calls.setdefault(call.json()["message_id"], []).append(call)
+    ids = [row[0] for row in replies]
+    assert sorted(calls) == ids  # none lost
+    sent_twice = {message_id for message_id, made in calls.items() if len(made) > 1}
+    # only the replies on the wire at the kill went twice (at most the send threads'), each at most twice
+    assert sent_twice == killed_with and len(killed_with) <= 8, (sent_twice, killed_with, recorded, sent_before)
+    assert max(len(made) for made in calls.values()) <= 2
+    assert set(answered[:ANSWERED]) <= sent_before and not sent_before & killed_with
+    for message_id, made in calls.items():  # every attempt of a reply carries the same key
+        keys = {call.headers.get("idempotency-key") for call in made}
+        assert len(keys) == 1 and None not in keys and "" not in keys, (message_id, keys)
+    assert len({made[0].headers["idempotency-key"] for made in calls.values()}) == len(ids)
+    first_order = [call.json()["message_id"] for call in provider.calls("POST", REPLY_HOOK)]
+    for conversation in conversations:  # each conversation's replies first arrived in order
+        mine = [row[0] for row in replies if row[1] == conversation]
+        assert list(dict.fromkeys(m for m in first_order if m in mine)) == mine, (conversation, first_order)
+    stored = server.query(REPLIES)
+    assert all(status == "sent" and provider_id == f"p-{message_id}"
+               for message_id, _conversation, status, provider_id in stored), stored
     assert server.stop() == 0

@@ -12,9 +12,11 @@ from threadline.channels.email import edge
 from threadline.channels.email.participants import do_add_participant, do_remove_participant
 from threadline.channels.email.testkit import FIXTURES, SmtpSink, make_email_channel, running_sink
 from threadline.channels.email.threading import explain
-from threadline.channels.models import InboundEvent
+from threadline.channels.models import Delivery, InboundEvent
+from threadline.channels.outbound import deliver_message_task
 from threadline.conversations.actions import do_send_reply
 from threadline.conversations.models import Conversation, DeliveryStatus, Message
+from threadline.conversations.redelivery import do_retry_delivery
 from threadline.core.time import now
 from threadline.jobs.models import Job
 
@@ -91,6 +93,28 @@ def test_reply_carries_threading_headers_and_the_customer_reply_threads_back(cha
     assert mime["In-Reply-To"] == "<m2@example.org>"
     assert mime["References"].split() == ["<m1@mail.example.com>", sent.provider_message_id, "<m2@example.org>"]
     assert second.provider_message_id != sent.provider_message_id
+
+
+def test_a_reply_sent_again_after_a_crash_keeps_its_message_id_and_an_agents_retry_gets_a_new_one(
+        channel, admin, run_jobs, smtp_sink):
+    sent = reply(admin, inbound(channel, run_jobs).conversation, run_jobs)
+    first = smtp_sink.handler.received[-1].message["Message-ID"]
+    # the worker was killed before this send's outcome was committed: the delivery is pending, its job runs again
+    Delivery.objects.filter(message=sent).update(state=Delivery.State.PENDING)
+    Message.objects.filter(pk=sent.pk).update(status=DeliveryStatus.QUEUED, provider_message_id="")
+    with transaction.atomic():
+        deliver_message_task.enqueue(sent.pk)
+    run_jobs()
+    assert len(smtp_sink.handler.received) == 2
+    assert smtp_sink.handler.received[-1].message["Message-ID"] == first  # the same message to mail stores
+    assert Message.objects.get(pk=sent.pk).provider_message_id == first
+
+    Message.objects.filter(pk=sent.pk).update(status=DeliveryStatus.FAILED)  # say it bounced: the agent retries
+    with transaction.atomic():
+        do_retry_delivery(admin, Message.objects.get(pk=sent.pk))
+    run_jobs()
+    retried = smtp_sink.handler.received[-1].message["Message-ID"]
+    assert len(smtp_sink.handler.received) == 3 and retried != first and retried.startswith(f"<tl.{sent.pk}x")
 
 
 def test_reply_to_the_plus_address_threads_without_any_header(channel, admin, run_jobs, smtp_sink):

@@ -189,6 +189,10 @@ class OutboundMessage:
     # {"name", "language", "components": [...]} in the provider's own component shape; or, with the name
     # "interactive", reply buttons under the text: {"name": "interactive", "buttons": [{"id", "title"}]}.
     template: dict[str, Any] | None = None
+    # The same on every attempt of this reply's delivery (a new one only when an agent sends a failed reply
+    # again): an adapter whose provider documents a key for deduplicating retries sends it there, so a reply
+    # sent again after a crash (its first send's outcome not recorded) reaches the customer once.
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,17 @@ silent retry loop.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import queue
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections, transaction
-from django.db.models import F
+from django.db.models import Exists, F, Q
 from django.utils.translation import gettext as _
 
 from threadline.channels.base import (
@@ -34,10 +35,10 @@ from threadline.channels.models import Delivery
 from threadline.channels.registry import adapter_for
 from threadline.conversations.events import MessageStatusChanged
 from threadline.conversations.models import DeliveryStatus, Message, statuses_from
-from threadline.core import batch_cache
+from threadline.core import batch_cache, crypto
 from threadline.core.sqlite.base import statement_turn
 from threadline.core.time import now
-from threadline.events.bus import publish
+from threadline.events.bus import publish, publish_many
 from threadline.jobs.registry import BatchJobScope, Postpone, Retry, gathered_done, task
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,15 @@ def build_outbound(message: Message, *, in_reply_to: str | None = None) -> Outbo
             # a private reply to a public comment (social): sent to the comment, not to an address
             "private_reply_to": (message.metadata or {}).get("private_reply_to", "")},
         template=(message.metadata or {}).get("template"),
+        idempotency_key=delivery_key(message),
     )
+
+
+def delivery_key(message: Message) -> str:
+    """`OutboundMessage.idempotency_key`: one per channel, message and agent's retry of a failed reply
+    (`conversations.redelivery`), the same on every automatic attempt, a run after a crash included."""
+    return crypto.idempotency_key("delivery", message.channel_id, message.pk,
+                                  (message.metadata or {}).get("retries", 0))
 
 
 def last_inbound_ids(messages: list[Message]) -> dict[tuple[int, int | None], str]:
@@ -98,67 +107,73 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail}"[:1000]
 
 
-@dataclass
-class _Outcomes:
-    """What `deliver_message_jobs` writes for its whole batch: the deliveries finished, the provider ids taken
-    (by channel and id: the message holding it)."""
-
-    deliveries: list[Delivery] = field(default_factory=list)
-    taken: dict[tuple[int | None, str], int] = field(default_factory=dict)
-
-    def write(self) -> None:
-        """The finished deliveries' rows, one UPDATE per outcome (their attempts were written in flight)."""
-        by_outcome: dict[tuple[str, str], list[int]] = {}
-        for delivery in self.deliveries:
-            by_outcome.setdefault((delivery.state, delivery.last_error), []).append(delivery.pk)
-        moment = now()
-        for (state, error), pks in by_outcome.items():
-            Delivery.objects.filter(pk__in=pks).update(state=state, last_error=error, updated_at=moment)
+def _write_deliveries(deliveries: list[Delivery]) -> None:
+    """Finished deliveries' rows, one UPDATE per outcome (their attempts were written in flight)."""
+    by_outcome: dict[tuple[str, str], list[int]] = {}
+    for delivery in deliveries:
+        by_outcome.setdefault((delivery.state, delivery.last_error), []).append(delivery.pk)
+    moment = now()
+    for (state, error), pks in by_outcome.items():
+        Delivery.objects.filter(pk__in=pks).update(state=state, last_error=error, updated_at=moment)
 
 
 def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "",
-            batch: _Outcomes | None = None) -> None:
+            written: list[Delivery] | None = None, events: list[MessageStatusChanged] | None = None) -> None:
     """Record a final outcome: the delivery's state, the message's status and provider id, `message.status_changed`.
-    With `batch` (`deliver_message_jobs`), the delivery row is written with the others of the batch, and the
-    provider ids already taken were read for the whole batch."""
-    with transaction.atomic(savepoint=False):  # in the caller's transaction when there is one (a batch's)
+    With `written` and `events` (`deliver_message_jobs`), the delivery row and the event are left there for the
+    caller to write with the others finished at the same time (`_write_deliveries`, `publish_many`)."""
+    with transaction.atomic(savepoint=False):  # in the caller's transaction when there is one
         delivery.state = state
         delivery.last_error = reason[:4000]
-        if batch is None:
+        if written is None:
             delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
         else:
-            batch.deliveries.append(delivery)
+            written.append(delivery)
         message = delivery.message
         values: dict[str, object] = {"status": status, "status_reason": reason[:2000], "updated_at": now()}
         if provider_id:
             values["sent_at"] = values["updated_at"]
-            if batch is None:
-                taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
-                    pk=message.pk).exists()
-            else:
-                holder = batch.taken.setdefault((message.channel_id, provider_id), message.pk)
-                taken = holder != message.pk
-            if taken:
-                # The provider reused an id: the message *was* sent, so record that rather than fail the job
-                # (a retry would send it a second time); keep the id for the record only.
-                values["metadata"] = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
-            else:
-                values["provider_message_id"] = provider_id
-        rows = Message.objects.filter(pk=message.pk)
-        if status != DeliveryStatus.FAILED:
-            # the customer's receipt may have come before this write (a web chat reply reaches the widget inside
-            # adapter.send, and the widget answers `read` at once): a status further on is kept, by one
-            # conditional UPDATE (no read first), and only the rest is written then
-            rows = rows.exclude(status__in=statuses_from(status))
-        moved = rows.update(**values) == 0
-        if moved:
-            del values["status"], values["status_reason"]
-            Message.objects.filter(pk=message.pk).update(**values)
+            values["provider_message_id"] = provider_id
+        moved = not _write_message(message, values, status)
         for field, value in values.items():
             setattr(message, field, value)
         if not moved:
-            publish(MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
-                                         conversation_id=message.conversation_id, status=status, reason=reason))
+            event = MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
+                                         conversation_id=message.conversation_id, status=status, reason=reason)
+            if events is None:
+                publish(event)
+            else:
+                events.append(event)
+
+
+def _write_message(message: Message, values: dict[str, object], status: str) -> bool:
+    """Write an outcome's `values` on `message` in one conditional UPDATE (no read first) in the usual case;
+    whether its status was written. A status further on is kept: the customer's receipt may have come before
+    this write (a web chat reply reaches the widget inside adapter.send, and the widget answers `read` at
+    once); then the rest is written by a second UPDATE. A provider id another message of the channel holds is
+    not taken: the provider reused it, and the message *was* sent, so that is recorded rather than failed (a
+    retry would send it a second time), the id kept in its metadata for the record. `values` is left as
+    written."""
+    rows = Message.objects.filter(pk=message.pk)
+    further = statuses_from(status) if status != DeliveryStatus.FAILED else ()
+    forward = rows.exclude(status__in=further) if further else rows
+    provider_id = values.get("provider_message_id")
+    free = ~Exists(Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id)
+                   .exclude(pk=message.pk)) if provider_id else Q()
+    if forward.filter(free).update(**values):
+        return True
+    # nothing written: the status is further on already, or the provider id is taken (or the message is gone)
+    status_values = {"status": values.pop("status"), "status_reason": values.pop("status_reason")}
+    if rows.filter(free).update(**values):  # the status was further on
+        return False
+    if provider_id:  # the id is taken
+        del values["provider_message_id"]
+        values["metadata"] = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
+        if forward.update(**values, **status_values):
+            values.update(status_values)
+            return True
+        rows.update(**values)
+    return False
 
 
 @task(max_attempts=MAX_ATTEMPTS + 1, gather=SEND_TOGETHER)
@@ -179,15 +194,19 @@ def deliver_message_task(message_id: int) -> None:
 def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
     """Send the messages of many ready `deliver_message_task` jobs at once (issue 11: a reply's send waited for
     the one before it). The deliveries are read in one statement and marked in flight in one; the provider
-    requests go out concurrently (SEND_THREADS), those of one conversation one after the other, in order; the
-    outcomes are written in one transaction, the configuration of the subscribers of the `message.status_changed`
-    each publishes read once (no dispatch job when none has work, as outside a batch). A message of a conversation whose earlier message is still
-    being sent elsewhere (another worker's batch, or its first attempt not made yet) is postponed, not sent
-    ahead of it. One outcome per call: None (done), a Retry (backoff, as the job alone), or Postpone.
+    requests go out concurrently (SEND_THREADS), those of one conversation one after the other, in order; each
+    outcome is written as soon as its send returns, in a short transaction with the others that returned
+    meanwhile, the configuration of the subscribers of the `message.status_changed` each publishes read once
+    for the batch (no dispatch job when none has work, as outside a batch). A message of a conversation whose
+    earlier message is still being sent elsewhere (another worker's batch, or its first attempt not made yet)
+    is postponed, not sent ahead of it. One outcome per call: None (done), a Retry (backoff, as the job
+    alone), or Postpone; the jobs are marked done with the last outcomes.
 
-    A worker killed while the requests are in flight loses no message: its jobs run again once their lease is
-    handed back, and the messages whose outcome was not committed are sent again (at most the batch in flight
-    goes twice, as the one message in flight did)."""
+    A worker killed while requests are in flight loses no message: its jobs run again once their lease is
+    handed back (at once by the next worker of the host, `recover_orphans`), and only the messages whose send
+    had not returned, at most SEND_THREADS, are sent again: the outcomes of the sends that had returned are
+    committed. Those sent again carry the same `OutboundMessage.idempotency_key`, which the providers that
+    document one are given (docs/channels/adding-a-channel.md, Idempotency)."""
     ids = [int(args[0]) for args in calls]
     outcomes: dict[int, Exception | None] = dict.fromkeys(ids)
     deliveries = list(Delivery.objects.select_related("message__conversation", "message__identity", "channel")
@@ -207,27 +226,27 @@ def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
                                                                      next_attempt_at=None, updated_at=now())
     for delivery in ready:
         delivery.attempts += 1
-    sent = _send_all(ready, replies_to)
-    batch = _Outcomes()
-    ids_sent = {(d.channel_id, r.provider_message_id) for d in ready
-                if isinstance(r := sent[d.pk], DeliveryResult) and r.provider_message_id}
-    if ids_sent:
-        for channel_id, provider_id, pk in Message.objects.filter(
-                channel_id__in={c for c, _p in ids_sent}, provider_message_id__in={p for _c, p in ids_sent}).values_list(
-                "channel_id", "provider_message_id", "pk"):
-            batch.taken[(channel_id, provider_id)] = pk
-
-    def finish(delivery: Delivery, state: str, **outcome: Any) -> None:
-        _finish(delivery, state, batch=batch, **outcome)
-
+    answer: list[Exception | None] = []
+    left = len(ready)
     # the subscribers' configuration (`interested`: webhooks, campaigns) read once for the batch; a subscriber
-    # with work gets its dispatch job as outside a batch, so its failure never undoes the batch's outcomes
-    with transaction.atomic(), batch_cache.scope():
-        for delivery in ready:
-            outcomes[delivery.message_id] = _record(delivery, sent[delivery.pk], finish)
-        batch.write()
-        answer = [outcomes[message_id] for message_id in ids]
-        gathered_done(answer)  # the jobs' completion commits with their outcomes
+    # with work gets its dispatch job as outside a batch, so its failure never undoes the outcomes
+    with batch_cache.scope():
+        for returned in _sends_as_they_return(ready, replies_to):
+            left -= len(returned)
+            with transaction.atomic(savepoint=False):  # these outcomes now (inside a test's transaction: in it)
+                finished: list[Delivery] = []
+                events: list[MessageStatusChanged] = []
+                finish = functools.partial(_finish, written=finished, events=events)
+                for delivery, sent in returned:
+                    if isinstance(sent, Exception) and not isinstance(sent, ChannelError):
+                        outcomes[delivery.message_id] = sent  # a defect, not a send's answer: the job's failure
+                        continue
+                    outcomes[delivery.message_id] = _record(delivery, sent, finish)
+                _write_deliveries(finished)
+                publish_many(events)  # one INSERT for the outbox rows of the outcomes written together
+                if not left:
+                    answer = [outcomes[message_id] for message_id in ids]
+                    gathered_done(answer)  # the jobs' completion commits with the last outcomes
     return answer
 
 
@@ -248,42 +267,59 @@ def _behind_earlier_sends(deliveries: list[Delivery]) -> set[int]:
             if d.message_id > earliest.get(d.message.conversation_id, d.message_id)}
 
 
-def _send_all(deliveries: list[Delivery], replies_to: dict[tuple[int, int | None], str]) -> dict[int, Any]:
-    """Each delivery's send (`_send`: the provider's result or the channel error), by delivery id: the
-    conversations' sends concurrently (outside a transaction; inside one, as in tests, in this thread), each
-    conversation's in order. A channel that answers "too many" is not asked again by this batch."""
+def _sends_as_they_return(deliveries: list[Delivery], replies_to: dict[tuple[int, int | None], str]) -> Iterator[
+        list[tuple[Delivery, Any]]]:
+    """Each delivery's send (`_send`: the provider's result or the channel error) as soon as it returns, with
+    those that returned meanwhile: the conversations' sends concurrently on the sender threads, each
+    conversation's in order (outside a transaction; inside one, as in tests, or for one conversation, in this
+    thread, one at a time). A channel that answers "too many" is not asked again by this batch. An error that is
+    not a send's answer (a defect) is the answer of the rest of its conversation's deliveries."""
     groups: dict[int, list[Delivery]] = {}
     for delivery in deliveries:
         groups.setdefault(delivery.message.conversation_id, []).append(delivery)
     paused: dict[int, RateLimited] = {}
 
-    def send_group(group: list[Delivery]) -> dict[int, Any]:
-        results: dict[int, Any] = {}
-        for delivery in group:
-            limited = paused.get(delivery.channel_id)
-            if limited is not None:
-                results[delivery.pk] = limited
-                continue
-            results[delivery.pk] = result = _send(
-                delivery, replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
-            if isinstance(result, RateLimited):
-                paused[delivery.channel_id] = result
-        return results
+    def send_one(delivery: Delivery) -> DeliveryResult | ChannelError:
+        limited = paused.get(delivery.channel_id)
+        if limited is not None:
+            return limited
+        result = _send(delivery, replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
+        if isinstance(result, RateLimited):
+            paused[delivery.channel_id] = result
+        return result
 
-    def send_group_elsewhere(group: list[Delivery]) -> dict[int, Any]:
+    if len(groups) == 1 or transaction.get_connection().in_atomic_block:
+        for group in groups.values():
+            for delivery in group:
+                yield [(delivery, send_one(delivery))]
+        return
+    returned: queue.SimpleQueue[tuple[Delivery, Any]] = queue.SimpleQueue()
+
+    def send_group(group: list[Delivery]) -> None:
+        done = 0
         try:
-            return send_group(group)
+            for delivery in group:
+                returned.put((delivery, send_one(delivery)))
+                done += 1
+        except Exception as exc:  # noqa: BLE001 - handed to the batch, which records it as the jobs' failure
+            logger.exception("sending message %s failed outside its adapter", group[done].message_id)
+            for delivery in group[done:]:
+                returned.put((delivery, exc))
         finally:
             connections.close_all()  # this thread's, if an adapter read the database
 
-    found: dict[int, Any] = {}
-    if len(groups) == 1 or transaction.get_connection().in_atomic_block:
-        for group in groups.values():
-            found.update(send_group(group))
-    else:
-        for results in _senders().map(send_group_elsewhere, groups.values()):
-            found.update(results)
-    return found
+    for group in groups.values():
+        _senders().submit(send_group, group)
+    left = len(deliveries)
+    while left:
+        found = [returned.get()]
+        while True:
+            try:
+                found.append(returned.get_nowait())
+            except queue.Empty:
+                break
+        left -= len(found)
+        yield found
 
 
 _SENDERS: list[ThreadPoolExecutor] = []

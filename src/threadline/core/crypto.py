@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -44,6 +45,14 @@ def new_secret(nbytes: int = 32) -> str:
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def idempotency_key(purpose: str, *parts: object) -> str:
+    """A key naming one operation for a receiver that deduplicates on it (an `Idempotency-Key` header, an
+    email's Message-ID): the same for the same `parts` on every attempt, distinct across installations and not
+    guessable from the ids (keyed with the secret key); shaped as a UUID, which most receivers expect."""
+    digest = hmac_sha256_hex(f"{settings.SECRET_KEY}:{purpose}", ":".join(str(part) for part in parts).encode())
+    return str(uuid.UUID(hex=digest[:32]))
 
 
 def constant_time_equals(a: str, b: str) -> bool:

@@ -241,7 +241,7 @@ class ApiAdapter:
             # reply choices to show as buttons (a survey's scores): a pick comes back as metadata.choice
             "choices": [{"id": c["id"], "label": c["title"]} for c in choices.buttons(message)],
         }, ensure_ascii=False).encode()
-        answer = self._post(config, body, f"message-{message.message_id}")
+        answer = self._post(config, body, f"message-{message.message_id}", message.idempotency_key)
         provider_id = answer["message_id"][:255] if isinstance(answer.get("message_id"), str) else ""
         return DeliveryResult(provider_message_id=provider_id or f"tl-out-{message.message_id}")
 
@@ -259,14 +259,17 @@ class ApiAdapter:
         reply_id = answer.get("external_id")
         return str(reply_id)[:255] if isinstance(reply_id, str) and reply_id else delivery
 
-    def _post(self, config: dict[str, Any], body: bytes, delivery: str) -> dict[str, Any]:
-        """POST a signed JSON body to the webhook; the JSON answer ({} when none). Errors as channel errors."""
+    def _post(self, config: dict[str, Any], body: bytes, delivery: str, idempotency_key: str = "") -> dict[str, Any]:
+        """POST a signed JSON body to the webhook; the JSON answer ({} when none). Errors as channel errors.
+        `idempotency_key` (a reply's, the same on every attempt) goes in the `Idempotency-Key` header."""
         url = config["webhook_url"]
         headers = {
             "Content-Type": "application/json",
             "X-Threadline-Signature": sign(config["secret"], body),
             "X-Threadline-Delivery": delivery,
         }
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             response = http.post(url, content=body, headers=headers)
         except http.DestinationRefused as exc:

@@ -239,7 +239,8 @@ def build(message: OutboundMessage, channel: Channel, config: EmailChannelConfig
     workspace_id = conversation.workspace_id
     domain = config.address.partition("@")[2]
     token = thread_signals.reply_token(workspace_id, conversation.pk)
-    message_id = thread_signals.new_message_id(domain, stored.pk, token)
+    message_id = thread_signals.new_message_id(domain, stored.pk, token,
+                                               stable=message.idempotency_key.replace("-", ""))
     brand = conversation.brand or Brand.objects.filter(workspace_id=workspace_id, is_default=True).first()
     brand_name = brand.name if brand else conversation.workspace.name
     language = (conversation.language or conversation.workspace.default_language or "en")[:2]

@@ -76,8 +76,12 @@ def token_of_address(address: str) -> str:
     return local.partition("+")[2] if "+" in local else ""
 
 
-def new_message_id(domain: str, message_id: int | None = None, token: str = "") -> str:
-    unique = f"{message_id}x{secrets.token_hex(4)}" if message_id is not None else secrets.token_hex(8)
+def new_message_id(domain: str, message_id: int | None = None, token: str = "", *, stable: str = "") -> str:
+    """A Message-ID of ours; with `stable` (hex, from the delivery's idempotency key) the same on every attempt
+    of a message's delivery, so a copy sent again after a crash is the same message to mail stores and clients
+    (RFC 5322: a Message-ID names one message); otherwise random."""
+    suffix = stable[:8] if stable else secrets.token_hex(4)
+    unique = f"{message_id}x{suffix}" if message_id is not None else secrets.token_hex(8)
     if token:
         return f"<tl.{unique}.{token}@{domain}>"
     return f"<tl.{unique}@{domain}>"

@@ -64,6 +64,7 @@ def notify(message: OutboundMessage, channel: Channel) -> DeliveryResult:
         sent = adapter_for("email").send(OutboundMessage(
             message_id=message.message_id, conversation_id=conversation.pk, recipient_kind=IdentityKind.EMAIL,
             recipient_address=address, text=text, subject=conversation.subject or subject,
+            idempotency_key=message.idempotency_key,  # the same Message-ID on every attempt
         ), email_channel)
         return DeliveryResult(provider_message_id=sent.provider_message_id)
     if not mail.configured():
