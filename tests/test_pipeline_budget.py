@@ -114,5 +114,9 @@ def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, adm
     # reads its channel to find the last inbound message's id; − 15.6 (issue 11, seventh pass; measured 27.2 on
     # SQLite): the deliveries are claimed and sent together (`deliver_message_jobs`: one read, one in-flight
     # UPDATE, one outcome transaction for the batch, no claim or job completion of their own), and the 201
-    # answers the reply as written instead of reading it back with its attachments
-    assert statements <= 28, figures  # 43 before the seventh pass
+    # answers the reply as written instead of reading it back with its attachments; + 1.7 (2026-12-06; measured
+    # 28.9): each send's outcome is committed before the next send (a worker killed mid-batch sends again only
+    # those on the wire), and here, one send at a time (a test's transaction), each pays its delivery's UPDATE
+    # and the read of the provider ids already taken that a batch shared; sends that return together share
+    # them (bench/cost.py --only replies, 20 conversations: 14.4 statements per reply before, 14.5 after)
+    assert statements <= 29.25, figures  # 43 before the seventh pass

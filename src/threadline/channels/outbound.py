@@ -17,10 +17,11 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections, transaction
-from django.db.models import Exists, F, Q
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from threadline.channels.base import (
@@ -107,73 +108,86 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail}"[:1000]
 
 
-def _write_deliveries(deliveries: list[Delivery]) -> None:
-    """Finished deliveries' rows, one UPDATE per outcome (their attempts were written in flight)."""
-    by_outcome: dict[tuple[str, str], list[int]] = {}
-    for delivery in deliveries:
-        by_outcome.setdefault((delivery.state, delivery.last_error), []).append(delivery.pk)
-    moment = now()
-    for (state, error), pks in by_outcome.items():
-        Delivery.objects.filter(pk__in=pks).update(state=state, last_error=error, updated_at=moment)
+@dataclass
+class _Written:
+    """What `deliver_message_jobs` writes for the sends that returned together: the deliveries finished, their
+    events, and the provider ids already taken (by channel and id: the message holding it)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    events: list[MessageStatusChanged] = field(default_factory=list)
+    taken: dict[tuple[int | None, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def reading(cls, returned: list[tuple[Delivery, Any]]) -> _Written:
+        """For the sends `returned`: the provider ids they got that a message holds already, in one read."""
+        group = cls()
+        ids = {(d.channel_id, r.provider_message_id) for d, r in returned
+               if isinstance(r, DeliveryResult) and r.provider_message_id}
+        if ids:
+            for channel_id, provider_id, pk in Message.objects.filter(
+                    channel_id__in={c for c, _p in ids}, provider_message_id__in={p for _c, p in ids}).values_list(
+                    "channel_id", "provider_message_id", "pk"):
+                group.taken[(channel_id, provider_id)] = pk
+        return group
+
+    def write(self) -> None:
+        """The finished deliveries' rows, one UPDATE per outcome (their attempts were written in flight), and
+        their events' outbox rows in one INSERT."""
+        by_outcome: dict[tuple[str, str], list[int]] = {}
+        for delivery in self.deliveries:
+            by_outcome.setdefault((delivery.state, delivery.last_error), []).append(delivery.pk)
+        moment = now()
+        for (state, error), pks in by_outcome.items():
+            Delivery.objects.filter(pk__in=pks).update(state=state, last_error=error, updated_at=moment)
+        publish_many(self.events)
 
 
 def _finish(delivery: Delivery, state: str, *, status: str, reason: str = "", provider_id: str = "",
-            written: list[Delivery] | None = None, events: list[MessageStatusChanged] | None = None) -> None:
+            group: _Written | None = None) -> None:
     """Record a final outcome: the delivery's state, the message's status and provider id, `message.status_changed`.
-    With `written` and `events` (`deliver_message_jobs`), the delivery row and the event are left there for the
-    caller to write with the others finished at the same time (`_write_deliveries`, `publish_many`)."""
+    With `group` (`deliver_message_jobs`), the delivery row and the event are left there for the caller to
+    write with the others finished at the same time, and the provider ids already taken were read for them."""
     with transaction.atomic(savepoint=False):  # in the caller's transaction when there is one
         delivery.state = state
         delivery.last_error = reason[:4000]
-        if written is None:
+        if group is None:
             delivery.save(update_fields=["state", "last_error", "attempts", "updated_at"])
         else:
-            written.append(delivery)
+            group.deliveries.append(delivery)
         message = delivery.message
         values: dict[str, object] = {"status": status, "status_reason": reason[:2000], "updated_at": now()}
         if provider_id:
             values["sent_at"] = values["updated_at"]
-            values["provider_message_id"] = provider_id
-        moved = not _write_message(message, values, status)
+            if group is None:
+                taken = Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id).exclude(
+                    pk=message.pk).exists()
+            else:
+                taken = group.taken.setdefault((message.channel_id, provider_id), message.pk) != message.pk
+            if taken:
+                # The provider reused an id: the message *was* sent, so record that rather than fail the job
+                # (a retry would send it a second time); keep the id for the record only.
+                values["metadata"] = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
+            else:
+                values["provider_message_id"] = provider_id
+        rows = Message.objects.filter(pk=message.pk)
+        if status != DeliveryStatus.FAILED:
+            # the customer's receipt may have come before this write (a web chat reply reaches the widget inside
+            # adapter.send, and the widget answers `read` at once): a status further on is kept, by one
+            # conditional UPDATE (no read first), and only the rest is written then
+            rows = rows.exclude(status__in=statuses_from(status))
+        moved = rows.update(**values) == 0
+        if moved:
+            del values["status"], values["status_reason"]
+            Message.objects.filter(pk=message.pk).update(**values)
         for field, value in values.items():
             setattr(message, field, value)
         if not moved:
             event = MessageStatusChanged(workspace_id=message.workspace_id, message_id=message.pk,
                                          conversation_id=message.conversation_id, status=status, reason=reason)
-            if events is None:
+            if group is None:
                 publish(event)
             else:
-                events.append(event)
-
-
-def _write_message(message: Message, values: dict[str, object], status: str) -> bool:
-    """Write an outcome's `values` on `message` in one conditional UPDATE (no read first) in the usual case;
-    whether its status was written. A status further on is kept: the customer's receipt may have come before
-    this write (a web chat reply reaches the widget inside adapter.send, and the widget answers `read` at
-    once); then the rest is written by a second UPDATE. A provider id another message of the channel holds is
-    not taken: the provider reused it, and the message *was* sent, so that is recorded rather than failed (a
-    retry would send it a second time), the id kept in its metadata for the record. `values` is left as
-    written."""
-    rows = Message.objects.filter(pk=message.pk)
-    further = statuses_from(status) if status != DeliveryStatus.FAILED else ()
-    forward = rows.exclude(status__in=further) if further else rows
-    provider_id = values.get("provider_message_id")
-    free = ~Exists(Message.objects.filter(channel_id=message.channel_id, provider_message_id=provider_id)
-                   .exclude(pk=message.pk)) if provider_id else Q()
-    if forward.filter(free).update(**values):
-        return True
-    # nothing written: the status is further on already, or the provider id is taken (or the message is gone)
-    status_values = {"status": values.pop("status"), "status_reason": values.pop("status_reason")}
-    if rows.filter(free).update(**values):  # the status was further on
-        return False
-    if provider_id:  # the id is taken
-        del values["provider_message_id"]
-        values["metadata"] = {**(message.metadata or {}), "provider_message_id_reused": provider_id}
-        if forward.update(**values, **status_values):
-            values.update(status_values)
-            return True
-        rows.update(**values)
-    return False
+                group.events.append(event)
 
 
 @task(max_attempts=MAX_ATTEMPTS + 1, gather=SEND_TOGETHER)
@@ -234,16 +248,14 @@ def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
         for returned in _sends_as_they_return(ready, replies_to):
             left -= len(returned)
             with transaction.atomic(savepoint=False):  # these outcomes now (inside a test's transaction: in it)
-                finished: list[Delivery] = []
-                events: list[MessageStatusChanged] = []
-                finish = functools.partial(_finish, written=finished, events=events)
+                group = _Written.reading(returned)
+                finish = functools.partial(_finish, group=group)
                 for delivery, sent in returned:
                     if isinstance(sent, Exception) and not isinstance(sent, ChannelError):
                         outcomes[delivery.message_id] = sent  # a defect, not a send's answer: the job's failure
                         continue
                     outcomes[delivery.message_id] = _record(delivery, sent, finish)
-                _write_deliveries(finished)
-                publish_many(events)  # one INSERT for the outbox rows of the outcomes written together
+                group.write()
                 if not left:
                     answer = [outcomes[message_id] for message_id in ids]
                     gathered_done(answer)  # the jobs' completion commits with the last outcomes
