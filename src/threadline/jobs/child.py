@@ -183,6 +183,7 @@ def run_child() -> None:
     from django.conf import settings
     from django.db import connections
 
+    from threadline.core.malloc_arenas import limit_malloc_arenas
     from threadline.core.warmup import warm_up_and_settle
     from threadline.jobs.pool import WorkerPool
     from threadline.jobs.registry import WAKE
@@ -191,6 +192,7 @@ def run_child() -> None:
     link = relay.child_link()
     if link is None:
         raise SystemExit("threadline.jobs.child is started by `threadline serve` (THREADLINE_WORKER_PROCESS=1)")
+    limit_malloc_arenas()  # as serve and `threadline worker` do, before this process's threads start
     threading.Thread(target=link.listen, args=(WAKE.set, _parent_gone), name="threadline-relay-listen",
                      daemon=True).start()
     recover_orphans_and_say(say)  # serve did at its start; this is for a child started again after a crash
