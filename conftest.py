@@ -1,1 +1,1 @@
-pytest_plugins = ["threadline.testing.fixtures"]
+pytest_plugins = ["threadline.testing.fixtures", "threadline.web.shared_browser"]

@@ -29,7 +29,7 @@ import pytest
 
 from threadline.channels.email.testkit import SmtpSink, free_port
 from threadline.testing.server import ServerProcess, migrated_copy
-from threadline.web.testkit import ARTIFACTS, ShopSite, launch, private_redis_url
+from threadline.web.testkit import ARTIFACTS, ShopSite, private_redis_url, settle
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -66,7 +66,7 @@ class Steps:
     def check(self, page, screen: str) -> None:
         from axe_playwright_python.sync_playwright import Axe
 
-        page.wait_for_load_state("networkidle")
+        settle(page)
         results = Axe().run(page)
         assert results.response["passes"], "axe-core did not run"
         self.checked.append(screen)
@@ -103,14 +103,6 @@ def sink():
     server = SmtpSink().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import screenshot, set_up_workspace, settle, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -27,14 +27,6 @@ def server(request, tmp_path_factory):
     with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         set_up_workspace(proc)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def _notice(page, text: str) -> None:
@@ -144,7 +136,7 @@ def test_every_screen_fits_a_phone_and_passes_axe_in_both_directions(server, bro
         for size, viewport in SIZES.items():
             page.set_viewport_size(viewport)
             page.goto(f"{server.url}/app/admin/{name}")
-            page.wait_for_load_state("networkidle")
+            settle(page)
             assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if overflow > 0:

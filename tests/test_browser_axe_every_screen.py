@@ -19,8 +19,8 @@ from threadline.web.testkit import (
     ARTIFACTS,
     PASSWORD,
     axe_findings,
-    launch,
     set_up_workspace,
+    settle,
     sign_in,
     threadline_server,
 )
@@ -235,7 +235,7 @@ def _sign_in_operator(page, base_url: str) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
 @pytest.mark.parametrize("language", ["en", "he"])
-def test_every_screen_passes_axe_and_fits_the_window(server, language):
+def test_every_screen_passes_axe_and_fits_the_window(server, browser, language):
     for email in (ADMIN_EMAIL, OPERATOR_EMAIL):
         server.shell("from threadline.tenancy.models import User; "
                      f"User.objects.filter(email={email!r}).update(language={language!r})")
@@ -244,40 +244,37 @@ def test_every_screen_passes_axe_and_fits_the_window(server, language):
     report: dict[str, object] = {}
     checked = []
     screens = {**SCREENS, **EXTRA}
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            admin = browser.new_context(viewport=SIZES["1280"], locale="he-IL" if language == "he" else "en-US")
-            admin_page = admin.new_page()
-            sign_in(admin_page, server.url)
-            operator = browser.new_context(viewport=SIZES["1280"], locale="he-IL" if language == "he" else "en-US")
-            operator_page = operator.new_page()
-            _sign_in_operator(operator_page, server.url)
-            for route, path in screens.items():
-                page = operator_page if route.startswith("operator/") else admin_page
-                url = server.url + path.format(**server.ids)
-                for size, viewport in SIZES.items():
-                    page.set_viewport_size(viewport)
-                    answer = page.goto(url)
-                    assert answer.status == 200, f"{url}: {answer.status}"
-                    page.wait_for_load_state("networkidle")
-                    if not route.endswith("/preview"):  # the widget's frame speaks the widget's language
-                        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr"), url
-                    key = f"{path}@{size}"
-                    checked.append(key)
-                    overflow = page.evaluate(OVERFLOW)
-                    if overflow > 0:
-                        report[f"{key} overflow"] = overflow
-                    findings = axe_findings(page)
-                    if findings:
-                        report[key] = findings
-                    name = path.split("?")[0].strip("/").replace("/", "-").replace("{", "").replace("}", "")
-                    page.screenshot(path=str(folder / f"{name}-{language}-{size}.png"))
-        finally:
-            browser.close()
-            for email in (ADMIN_EMAIL, OPERATOR_EMAIL):
-                server.shell("from threadline.tenancy.models import User; "
-                             f"User.objects.filter(email={email!r}).update(language='en')")
+    try:
+        admin = browser.new_context(viewport=SIZES["1280"], locale="he-IL" if language == "he" else "en-US")
+        admin_page = admin.new_page()
+        sign_in(admin_page, server.url)
+        operator = browser.new_context(viewport=SIZES["1280"], locale="he-IL" if language == "he" else "en-US")
+        operator_page = operator.new_page()
+        _sign_in_operator(operator_page, server.url)
+        for route, path in screens.items():
+            page = operator_page if route.startswith("operator/") else admin_page
+            url = server.url + path.format(**server.ids)
+            for size, viewport in SIZES.items():
+                page.set_viewport_size(viewport)
+                answer = page.goto(url)
+                assert answer.status == 200, f"{url}: {answer.status}"
+                settle(page)
+                if not route.endswith("/preview"):  # the widget's frame speaks the widget's language
+                    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr"), url
+                key = f"{path}@{size}"
+                checked.append(key)
+                overflow = page.evaluate(OVERFLOW)
+                if overflow > 0:
+                    report[f"{key} overflow"] = overflow
+                findings = axe_findings(page)
+                if findings:
+                    report[key] = findings
+                name = path.split("?")[0].strip("/").replace("/", "-").replace("{", "").replace("}", "")
+                page.screenshot(path=str(folder / f"{name}-{language}-{size}.png"))
+    finally:
+        for email in (ADMIN_EMAIL, OPERATOR_EMAIL):
+            server.shell("from threadline.tenancy.models import User; "
+                         f"User.objects.filter(email={email!r}).update(language='en')")
     axe_folder = ARTIFACTS / "axe"
     axe_folder.mkdir(parents=True, exist_ok=True)
     (axe_folder / f"every-screen-{language}.json").write_text(

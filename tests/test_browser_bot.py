@@ -10,7 +10,7 @@ from django.utils import translation
 
 from threadline.bot import wording
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import ShopSite, screenshot, set_up_workspace, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -39,14 +39,6 @@ def server(request, tmp_path_factory):
         proc.workspace = set_up_workspace(proc)
         proc.python(SEED)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def test_the_bot_answers_in_the_widget_with_buttons_and_hands_over(server, browser):

@@ -12,9 +12,9 @@ import pytest
 from threadline.testing.server import migrated_copy
 from threadline.web.testkit import (
     ADMIN_EMAIL,
-    launch,
     screenshot,
     set_up_workspace,
+    settle,
     sign_in,
     threadline_server,
 )
@@ -43,14 +43,6 @@ def server(request, tmp_path_factory):
         set_up_workspace(proc)
         proc.crisis_id = proc.python(OPEN_CRISIS.format(admin=ADMIN_EMAIL))
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def test_an_admin_shows_a_notice_from_the_crisis_room(server, browser):
@@ -83,7 +75,7 @@ def test_the_triage_and_crisis_screens_fit_a_phone_and_pass_axe(server, browser,
         for size, viewport in SIZES.items():
             page.set_viewport_size(viewport)
             page.goto(f"{server.url}/app/{name}")
-            page.wait_for_load_state("networkidle")
+            settle(page)
             assert page.evaluate("document.documentElement.dir") == direction
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if overflow > 0:

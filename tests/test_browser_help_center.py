@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import axe_findings, launch, screenshot, threadline_server
+from threadline.web.testkit import axe_findings, screenshot, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -52,14 +52,6 @@ def server(request, tmp_path_factory):
     with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.seed = proc.python(SEED)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def fits_the_phone(page) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, axe_findings, launch, no_sideways_scroll, screenshot, sign_in
+from threadline.web.testkit import ADMIN_EMAIL, axe_findings, no_sideways_scroll, screenshot, sign_in
 from threadline.web.testkit import threadline_server as serve
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -35,65 +35,60 @@ def checked(page, name: str) -> None:
     assert axe_findings(page) == []
 
 
-def test_a_hebrew_admin_writes_publishes_and_reads_the_history_at_390px(server):
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            page = browser.new_context(viewport=PHONE, locale="he-IL").new_page()
-            sign_in(page, server.url)
-            page.goto(f"{server.url}/app/")
-            page.locator("#views-link").click()  # on a phone the views (and this entry) are a screen of their own
-            page.locator("#knowledge-nav").click()
-            page.wait_for_url(f"{server.url}/app/knowledge", timeout=WAIT)
-            page.goto(f"{server.url}/app/knowledge/structure")
-            form = "form[action='/app/knowledge/structure/help-center']"
-            page.fill(f"{form} input[name=slug]", "acme")
-            page.select_option(f"{form} select[name=default_language]", "he")
-            page.locator(f"{form} button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
-            page.locator("details.admin-add:has(form[action$='/categories']) summary").click()
-            page.fill("form[action$='/categories'] input[name=title_he]", "הזמנות")
-            page.locator("form[action$='/categories'] button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
-            page.locator("details.admin-add:has(form[action$='/sections']) summary").click()
-            page.fill("form[action$='/sections'] input[name=title_he]", "משלוחים")
-            page.locator("form[action$='/sections'] button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
-            no_sideways_scroll(page)
+def test_a_hebrew_admin_writes_publishes_and_reads_the_history_at_390px(server, browser):
+    page = browser.new_context(viewport=PHONE, locale="he-IL").new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/")
+    page.locator("#views-link").click()  # on a phone the views (and this entry) are a screen of their own
+    page.locator("#knowledge-nav").click()
+    page.wait_for_url(f"{server.url}/app/knowledge", timeout=WAIT)
+    page.goto(f"{server.url}/app/knowledge/structure")
+    form = "form[action='/app/knowledge/structure/help-center']"
+    page.fill(f"{form} input[name=slug]", "acme")
+    page.select_option(f"{form} select[name=default_language]", "he")
+    page.locator(f"{form} button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
+    page.locator("details.admin-add:has(form[action$='/categories']) summary").click()
+    page.fill("form[action$='/categories'] input[name=title_he]", "הזמנות")
+    page.locator("form[action$='/categories'] button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
+    page.locator("details.admin-add:has(form[action$='/sections']) summary").click()
+    page.fill("form[action$='/sections'] input[name=title_he]", "משלוחים")
+    page.locator("form[action$='/sections'] button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
+    no_sideways_scroll(page)
 
-            page.goto(f"{server.url}/app/knowledge")
-            page.fill("form[action='/app/knowledge/new'] input[name=title]", "איך עוקבים אחרי המשלוח?")
-            page.select_option("form[action='/app/knowledge/new'] select[name=language]", "he")
-            page.select_option("form[action='/app/knowledge/new'] select[name=section_id]", index=1)
-            page.locator("form[action='/app/knowledge/new'] button[type=submit]").click()
-            page.wait_for_url("**/app/knowledge/*/he", timeout=WAIT)
-            editor = page.url
-            assert page.locator("textarea[name=body]").get_attribute("dir") == "auto"
-            assert page.locator("input[name=title]").get_attribute("dir") == "auto"
-            page.fill("textarea[name=body]", "פותחים את **קישור המעקב** שבמייל.\n\n- הזמנה\n- משלוח")
-            page.locator("button[name=preview]").click()
-            page.locator(".kb-preview strong").wait_for(timeout=WAIT)
-            assert page.locator(".kb-preview strong").inner_text() == "קישור המעקב"
-            page.locator("button[name=save]").click()
-            page.wait_for_url(f"{editor}?saved=1", timeout=WAIT)
-            page.locator(f"form[action='{editor.removeprefix(server.url)}/publish'] button").click()
-            page.wait_for_url(editor, timeout=WAIT)
-            assert page.locator(".kb-status a[dir=ltr]").get_attribute("href").startswith("/help/acme/he/articles/")
-            checked(page, "editor")
+    page.goto(f"{server.url}/app/knowledge")
+    page.fill("form[action='/app/knowledge/new'] input[name=title]", "איך עוקבים אחרי המשלוח?")
+    page.select_option("form[action='/app/knowledge/new'] select[name=language]", "he")
+    page.select_option("form[action='/app/knowledge/new'] select[name=section_id]", index=1)
+    page.locator("form[action='/app/knowledge/new'] button[type=submit]").click()
+    page.wait_for_url("**/app/knowledge/*/he", timeout=WAIT)
+    editor = page.url
+    assert page.locator("textarea[name=body]").get_attribute("dir") == "auto"
+    assert page.locator("input[name=title]").get_attribute("dir") == "auto"
+    page.fill("textarea[name=body]", "פותחים את **קישור המעקב** שבמייל.\n\n- הזמנה\n- משלוח")
+    page.locator("button[name=preview]").click()
+    page.locator(".kb-preview strong").wait_for(timeout=WAIT)
+    assert page.locator(".kb-preview strong").inner_text() == "קישור המעקב"
+    page.locator("button[name=save]").click()
+    page.wait_for_url(f"{editor}?saved=1", timeout=WAIT)
+    page.locator(f"form[action='{editor.removeprefix(server.url)}/publish'] button").click()
+    page.wait_for_url(editor, timeout=WAIT)
+    assert page.locator(".kb-status a[dir=ltr]").get_attribute("href").startswith("/help/acme/he/articles/")
+    checked(page, "editor")
 
-            page.fill("textarea[name=body]", "פותחים את **קישור המעקב** שבהודעה.\n\n- הזמנה\n- משלוח")
-            page.locator("button[name=save]").click()
-            page.wait_for_url(f"{editor}?saved=1", timeout=WAIT)
-            page.goto(f"{editor}/history")
-            assert "שבהודעה" in page.locator(".kb-diff ins").inner_text()
-            assert "שבמייל" in page.locator(".kb-diff del").inner_text()
-            checked(page, "history")
+    page.fill("textarea[name=body]", "פותחים את **קישור המעקב** שבהודעה.\n\n- הזמנה\n- משלוח")
+    page.locator("button[name=save]").click()
+    page.wait_for_url(f"{editor}?saved=1", timeout=WAIT)
+    page.goto(f"{editor}/history")
+    assert "שבהודעה" in page.locator(".kb-diff ins").inner_text()
+    assert "שבמייל" in page.locator(".kb-diff del").inner_text()
+    checked(page, "history")
 
-            page.goto(f"{server.url}/app/knowledge?q=" + "במעקב")
-            assert "איך עוקבים אחרי המשלוח?" in page.locator("main").inner_text()
-            checked(page, "list")
-        finally:
-            browser.close()
+    page.goto(f"{server.url}/app/knowledge?q=" + "במעקב")
+    assert "איך עוקבים אחרי המשלוח?" in page.locator("main").inner_text()
+    checked(page, "list")
 
 
 SET_UP = f"""
@@ -115,43 +110,38 @@ print(json.dumps({{"category": category.pk, "kept": kept.pk, "empty": empty.pk, 
 """
 
 
-def test_a_hebrew_admin_edits_and_deletes_structure_and_an_article_at_390px(server):
+def test_a_hebrew_admin_edits_and_deletes_structure_and_an_article_at_390px(server, browser):
     ids = server.python(SET_UP)
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            page = browser.new_context(viewport=PHONE, locale="he-IL").new_page()
-            sign_in(page, server.url)
-            page.goto(f"{server.url}/app/knowledge/structure")
-            edit = f"form[action='/app/knowledge/structure/categories/{ids['category']}']"
-            page.locator(f"details:has({edit}) > summary").click()
-            page.fill(f"{edit} input[name=title_he]", "חיובים ותשלומים")
-            page.locator(f"{edit} button[type=submit]").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
-            assert "חיובים ותשלומים" in page.locator("main").inner_text()
+    page = browser.new_context(viewport=PHONE, locale="he-IL").new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/knowledge/structure")
+    edit = f"form[action='/app/knowledge/structure/categories/{ids['category']}']"
+    page.locator(f"details:has({edit}) > summary").click()
+    page.fill(f"{edit} input[name=title_he]", "חיובים ותשלומים")
+    page.locator(f"{edit} button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/structure?done=saved", timeout=WAIT)
+    assert "חיובים ותשלומים" in page.locator("main").inner_text()
 
-            refuse = f"form[action='/app/knowledge/structure/sections/{ids['kept']}/delete']"
-            page.locator(f"details:has({refuse}) > summary").click()
-            page.locator(f"{refuse} button").click()
-            page.locator("main .error[role=alert]").wait_for(timeout=WAIT)
-            assert page.locator("main .error[role=alert]").inner_text().strip()  # why, in the admin's language
-            checked(page, "structure-refused")
+    refuse = f"form[action='/app/knowledge/structure/sections/{ids['kept']}/delete']"
+    page.locator(f"details:has({refuse}) > summary").click()
+    page.locator(f"{refuse} button").click()
+    page.locator("main .error[role=alert]").wait_for(timeout=WAIT)
+    assert page.locator("main .error[role=alert]").inner_text().strip()  # why, in the admin's language
+    checked(page, "structure-refused")
 
-            delete = f"form[action='/app/knowledge/structure/sections/{ids['empty']}/delete']"
-            page.locator(f"details:has({delete}) > summary").click()
-            page.locator(f"{delete} button").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/structure?done=deleted", timeout=WAIT)
-            assert "זיכויים" not in page.locator("main").inner_text()
-            checked(page, "structure")
+    delete = f"form[action='/app/knowledge/structure/sections/{ids['empty']}/delete']"
+    page.locator(f"details:has({delete}) > summary").click()
+    page.locator(f"{delete} button").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/structure?done=deleted", timeout=WAIT)
+    assert "זיכויים" not in page.locator("main").inner_text()
+    checked(page, "structure")
 
-            page.goto(f"{server.url}/app/knowledge/{ids['article']}/he")
-            page.locator("#kb-delete").click()
-            page.wait_for_url(f"{server.url}/app/knowledge/{ids['article']}/delete", timeout=WAIT)
-            assert "איך קוראים חשבונית?" in page.locator("main").inner_text()
-            checked(page, "delete-article")
-            page.locator(f"form[action='/app/knowledge/{ids['article']}/delete'] button").click()
-            page.wait_for_url(f"{server.url}/app/knowledge?deleted=1", timeout=WAIT)
-            assert page.locator("main .notice[role=status]").is_visible()
-            no_sideways_scroll(page)
-        finally:
-            browser.close()
+    page.goto(f"{server.url}/app/knowledge/{ids['article']}/he")
+    page.locator("#kb-delete").click()
+    page.wait_for_url(f"{server.url}/app/knowledge/{ids['article']}/delete", timeout=WAIT)
+    assert "איך קוראים חשבונית?" in page.locator("main").inner_text()
+    checked(page, "delete-article")
+    page.locator(f"form[action='/app/knowledge/{ids['article']}/delete'] button").click()
+    page.wait_for_url(f"{server.url}/app/knowledge?deleted=1", timeout=WAIT)
+    assert page.locator("main .notice[role=status]").is_visible()
+    no_sideways_scroll(page)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, threadline_server
+from threadline.web.testkit import ShopSite, screenshot, set_up_workspace, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -39,14 +39,6 @@ def server(request, tmp_path_factory):
         proc.workspace = set_up_workspace(proc)
         proc.python(RULES)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

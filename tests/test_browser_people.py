@@ -14,7 +14,6 @@ from threadline.testing.mailbox import link_in, wait_for_mail
 from threadline.testing.server import migrated_copy
 from threadline.web.testkit import (
     ADMIN_EMAIL,
-    launch,
     no_sideways_scroll,
     screenshot,
     sign_in,
@@ -43,51 +42,46 @@ def server(request, tmp_path_factory, sink):
         yield proc
 
 
-def test_inviting_an_agent_who_joins_through_the_mailed_link(server, sink):
+def test_inviting_an_agent_who_joins_through_the_mailed_link(server, browser, sink):
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language='he')")
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            admin = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL").new_page()
-            sign_in(admin, server.url)
-            admin.goto(f"{server.url}/app/admin/people")
-            assert admin.locator("html").get_attribute("dir") == "rtl"
-            admin.fill("form[action='/app/admin/people/invite'] input[name=email]", "noa@acme.example")
-            admin.fill("form[action='/app/admin/people/invite'] input[name=skills]", "refunds")
-            admin.locator("form[action='/app/admin/people/invite'] button[type=submit]").click()
-            admin.wait_for_url(f"{server.url}/app/admin/people", timeout=WAIT)
-            assert "noa@acme.example" in admin.locator("table").inner_text()
-            no_sideways_scroll(admin)
-            admin.locator("table").scroll_into_view_if_needed()
-            screenshot(admin, "people-invited-390-rtl")
-            admin.locator("tr", has_text="noa@acme.example").locator("a").click()
-            admin.locator("form[action$='/resend'] button").wait_for(timeout=WAIT)
-            no_sideways_scroll(admin)
-            admin.locator("h1").scroll_into_view_if_needed()
-            screenshot(admin, "person-invited-390-rtl")
+    admin = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL").new_page()
+    sign_in(admin, server.url)
+    admin.goto(f"{server.url}/app/admin/people")
+    assert admin.locator("html").get_attribute("dir") == "rtl"
+    admin.fill("form[action='/app/admin/people/invite'] input[name=email]", "noa@acme.example")
+    admin.fill("form[action='/app/admin/people/invite'] input[name=skills]", "refunds")
+    admin.locator("form[action='/app/admin/people/invite'] button[type=submit]").click()
+    admin.wait_for_url(f"{server.url}/app/admin/people", timeout=WAIT)
+    assert "noa@acme.example" in admin.locator("table").inner_text()
+    no_sideways_scroll(admin)
+    admin.locator("table").scroll_into_view_if_needed()
+    screenshot(admin, "people-invited-390-rtl")
+    admin.locator("tr", has_text="noa@acme.example").locator("a").click()
+    admin.locator("form[action$='/resend'] button").wait_for(timeout=WAIT)
+    no_sideways_scroll(admin)
+    admin.locator("h1").scroll_into_view_if_needed()
+    screenshot(admin, "person-invited-390-rtl")
 
-            path = link_in(wait_for_mail(sink)[0], "invite")
-            newcomer = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL",
-                                           timezone_id="Asia/Jerusalem").new_page()
-            newcomer.goto(f"{server.url}{path}")
-            assert newcomer.locator("html").get_attribute("dir") == "rtl"
-            assert newcomer.locator("select[name=language]").input_value() == "he"
-            assert newcomer.locator("select[name=time_zone]").input_value() == "Asia/Jerusalem"
-            no_sideways_scroll(newcomer)
-            screenshot(newcomer, "invite-accept-390-rtl")
-            newcomer.fill("input[name=name]", "נועה לוי")
-            newcomer.fill("input[name=password]", NEW_PASSWORD)
-            newcomer.fill("input[name=confirm]", NEW_PASSWORD)
-            newcomer.locator("button[type=submit]").click()
-            newcomer.wait_for_url(re.compile(rf"{re.escape(server.url)}/app/.*"), timeout=WAIT)
-            screenshot(newcomer, "invited-agent-in-the-workspace-390-rtl")
+    path = link_in(wait_for_mail(sink)[0], "invite")
+    newcomer = browser.new_context(viewport={"width": 390, "height": 844}, locale="he-IL",
+                                   timezone_id="Asia/Jerusalem").new_page()
+    newcomer.goto(f"{server.url}{path}")
+    assert newcomer.locator("html").get_attribute("dir") == "rtl"
+    assert newcomer.locator("select[name=language]").input_value() == "he"
+    assert newcomer.locator("select[name=time_zone]").input_value() == "Asia/Jerusalem"
+    no_sideways_scroll(newcomer)
+    screenshot(newcomer, "invite-accept-390-rtl")
+    newcomer.fill("input[name=name]", "נועה לוי")
+    newcomer.fill("input[name=password]", NEW_PASSWORD)
+    newcomer.fill("input[name=confirm]", NEW_PASSWORD)
+    newcomer.locator("button[type=submit]").click()
+    newcomer.wait_for_url(re.compile(rf"{re.escape(server.url)}/app/.*"), timeout=WAIT)
+    screenshot(newcomer, "invited-agent-in-the-workspace-390-rtl")
 
-            admin.goto(f"{server.url}/app/admin/people")
-            row = admin.locator("tr", has_text="noa@acme.example")
-            assert "נועה לוי" in row.inner_text()
-        finally:
-            browser.close()
+    admin.goto(f"{server.url}/app/admin/people")
+    row = admin.locator("tr", has_text="noa@acme.example")
+    assert "נועה לוי" in row.inner_text()
 
 
 SIZES = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
@@ -107,7 +101,7 @@ def printed_link(output: str) -> str:
 
 
 @pytest.mark.parametrize("language", ["en", "he"])
-def test_people_and_password_screens_fit_a_phone_and_pass_axe(server, language):
+def test_people_and_password_screens_fit_a_phone_and_pass_axe(server, browser, language):
     import json
 
     slug = server.shell("from threadline.tenancy.models import Workspace; print(Workspace.objects.first().slug)")
@@ -123,25 +117,20 @@ def test_people_and_password_screens_fit_a_phone_and_pass_axe(server, language):
                  "/app/settings"]
     signed_out = ["/login/reset", invite, reset]
     report = {}
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            admin = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
-            sign_in(admin, server.url)
-            stranger = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
-            for page, paths in ((admin, signed_in), (stranger, signed_out)):
-                for path in paths:
-                    for size, viewport in SIZES.items():
-                        page.set_viewport_size(viewport)
-                        page.goto(f"{server.url}{path}")
-                        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
-                        overflow = page.evaluate(
-                            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-                        if overflow > 0:
-                            report[f"{path}@{size} overflow"] = overflow
-                        findings = axe_findings(page)
-                        if findings:
-                            report[f"{path}@{size}"] = findings
-        finally:
-            browser.close()
+    admin = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
+    sign_in(admin, server.url)
+    stranger = browser.new_context(viewport=SIZES["1280"], locale=locale).new_page()
+    for page, paths in ((admin, signed_in), (stranger, signed_out)):
+        for path in paths:
+            for size, viewport in SIZES.items():
+                page.set_viewport_size(viewport)
+                page.goto(f"{server.url}{path}")
+                assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                if overflow > 0:
+                    report[f"{path}@{size} overflow"] = overflow
+                findings = axe_findings(page)
+                if findings:
+                    report[f"{path}@{size}"] = findings
     assert not report, json.dumps(report, indent=1, ensure_ascii=False)

@@ -10,7 +10,7 @@ import pytest
 from threadline.channels.email.testkit import SmtpSink
 from threadline.testing.mailbox import link_in, wait_for_mail
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import axe_findings, launch, screenshot, threadline_server
+from threadline.web.testkit import axe_findings, screenshot, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -51,14 +51,6 @@ def server(request, tmp_path_factory, sink):
                               THREADLINE_SYSTEM_MAIL_FROM="threadline@example.test") as proc:
         proc.seed = proc.python(SEED)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def fits_the_phone(page) -> None:

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, axe_findings, launch, screenshot, sign_in, threadline_server
+from threadline.web.testkit import ADMIN_EMAIL, axe_findings, screenshot, settle, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -42,46 +42,43 @@ def server(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize(("language", "width", "height"), [("en", 1280, 800), ("he", 390, 844)])
-def test_reports_render_with_bars_and_drill_down(server, language, width, height):
+def test_reports_render_with_bars_and_drill_down(server, browser, language, width, height):
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        sign_in(page, server.url)
-        page.goto(f"{server.url}/app/reports")
-        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
-        assert page.locator("td.bar svg rect").count() >= 3 and page.locator("td.bar svg").first.is_visible()
-        assert_charts_drawn(page, rtl=language == "he")
-        assert not [m for m in problems if "Content Security Policy" in m or "Chart" in m], problems
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
-        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports is wider than {width}px: {wide}"
-        assert re.search(r"\b40\b", page.locator("#overview-title").inner_text())
-        screenshot(page, f"reports-{language}-{width}")
-        # a week compared with the week before: each single figure carries its previous value and change
-        page.goto(f"{server.url}/app/reports?start=2026-11-16&end=2026-11-22")
-        assert page.locator("[data-figure] .delta").count() == 14
-        assert page.locator("[data-figure='csat'] .delta").is_visible()
-        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports with a previous period is wider than {width}px"
-        screenshot(page, f"reports-previous-{language}-{width}")
-        page.goto(f"{server.url}/app/reports")
-        with page.expect_download() as download:
-            page.locator("a[href^='/app/reports/export?what=conversations&']").first.click()
-        rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))  # noqa: PTH123
-        assert len(rows) == 40
-        channel = server.seeded["channels"][0]
-        link = page.locator(f"a.drill[href*='channel={channel}']")
-        shown = int(link.inner_text())
-        assert shown == sum(1 for row in rows if row["origin_channel_id"] == str(channel))
-        link.click()
-        page.wait_for_url(f"{server.url}/app/?**")
-        page.wait_for_selector("#rows li.row")
-        assert page.locator("#rows li.row").count() >= min(shown, 25)  # conversations that used the channel
-        screenshot(page, f"reports-drilldown-{language}-{width}")
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/reports")
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+    assert page.locator("td.bar svg rect").count() >= 3 and page.locator("td.bar svg").first.is_visible()
+    assert_charts_drawn(page, rtl=language == "he")
+    assert not [m for m in problems if "Content Security Policy" in m or "Chart" in m], problems
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate(OVERFLOW) <= 0, f"/app/reports is wider than {width}px: {wide}"
+    assert re.search(r"\b40\b", page.locator("#overview-title").inner_text())
+    screenshot(page, f"reports-{language}-{width}")
+    # a week compared with the week before: each single figure carries its previous value and change
+    page.goto(f"{server.url}/app/reports?start=2026-11-16&end=2026-11-22")
+    assert page.locator("[data-figure] .delta").count() == 14
+    assert page.locator("[data-figure='csat'] .delta").is_visible()
+    assert page.evaluate(OVERFLOW) <= 0, f"/app/reports with a previous period is wider than {width}px"
+    screenshot(page, f"reports-previous-{language}-{width}")
+    page.goto(f"{server.url}/app/reports")
+    with page.expect_download() as download:
+        page.locator("a[href^='/app/reports/export?what=conversations&']").first.click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))  # noqa: PTH123
+    assert len(rows) == 40
+    channel = server.seeded["channels"][0]
+    link = page.locator(f"a.drill[href*='channel={channel}']")
+    shown = int(link.inner_text())
+    assert shown == sum(1 for row in rows if row["origin_channel_id"] == str(channel))
+    link.click()
+    page.wait_for_url(f"{server.url}/app/?**")
+    page.wait_for_selector("#rows li.row")
+    assert page.locator("#rows li.row").count() >= min(shown, 25)  # conversations that used the channel
+    screenshot(page, f"reports-drilldown-{language}-{width}")
 
 
 def assert_charts_drawn(page, *, rtl: bool) -> None:
@@ -123,37 +120,34 @@ STATE = "from threadline.analytics.models import AlertRule; print(AlertRule.obje
 
 
 @pytest.mark.parametrize(("language", "width", "height"), [("en", 1280, 800), ("he", 390, 844)])
-def test_the_navigation_counts_an_alert_live_when_it_fires_and_clears(server, language, width, height):
+def test_the_navigation_counts_an_alert_live_when_it_fires_and_clears(server, browser, language, width, height):
     """/app/ is open with nothing firing (no entry); the scheduler's evaluation job fires a rule: the entry
     appears with 1 through the socket, without a reload; when the rule clears it goes."""
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
     rule_id = int(server.shell(LIVE_RULE.format(email=ADMIN_EMAIL)).splitlines()[-1])
     try:
-        with playwright.sync_playwright() as p:
-            browser = launch(p)
-            page = browser.new_page(viewport={"width": width, "height": height})
-            sign_in(page, server.url)
-            page.goto(f"{server.url}/app/")
-            nav = page.locator("#alerts-nav")
-            assert nav.count() == 1 and nav.get_attribute("hidden") is not None  # nothing fires yet
-            page.wait_for_timeout(1500)  # the socket is open (a later hello would replay the event anyway)
-            server.shell("from threadline.analytics.models import AlertRule; "
-                         f"AlertRule.objects.filter(pk={rule_id}).update(enabled=True)")
-            server.shell(EVALUATE)  # the seeded month leaves more than one conversation open
-            page.wait_for_function("() => !document.getElementById('alerts-nav').hidden", timeout=20_000)
-            assert page.locator("#alerts-count").text_content() == "1"
-            assert server.shell(STATE.format(pk=rule_id)).splitlines()[-1] == "firing"
-            if width > 390:
-                assert nav.is_visible()
-            screenshot(page, f"alerts-nav-live-{language}-{width}")
-            server.shell(f"from threadline.analytics.models import AlertRule; "
-                         f"AlertRule.objects.filter(pk={rule_id}).update(threshold=1e9)")
-            server.shell(EVALUATE)
-            page.wait_for_function("() => document.getElementById('alerts-nav').hidden", timeout=20_000)
-            assert page.locator("#alerts-count").text_content() == "0"
-            assert server.shell(STATE.format(pk=rule_id)).splitlines()[-1] == "clear"
-            browser.close()
+        page = browser.new_page(viewport={"width": width, "height": height})
+        sign_in(page, server.url)
+        page.goto(f"{server.url}/app/")
+        nav = page.locator("#alerts-nav")
+        assert nav.count() == 1 and nav.get_attribute("hidden") is not None  # nothing fires yet
+        settle(page)  # the socket is open and caught up (a later hello would replay the event anyway)
+        server.shell("from threadline.analytics.models import AlertRule; "
+                     f"AlertRule.objects.filter(pk={rule_id}).update(enabled=True)")
+        server.shell(EVALUATE)  # the seeded month leaves more than one conversation open
+        page.wait_for_function("() => !document.getElementById('alerts-nav').hidden", timeout=20_000)
+        assert page.locator("#alerts-count").text_content() == "1"
+        assert server.shell(STATE.format(pk=rule_id)).splitlines()[-1] == "firing"
+        if width > 390:
+            assert nav.is_visible()
+        screenshot(page, f"alerts-nav-live-{language}-{width}")
+        server.shell(f"from threadline.analytics.models import AlertRule; "
+                     f"AlertRule.objects.filter(pk={rule_id}).update(threshold=1e9)")
+        server.shell(EVALUATE)
+        page.wait_for_function("() => document.getElementById('alerts-nav').hidden", timeout=20_000)
+        assert page.locator("#alerts-count").text_content() == "0"
+        assert server.shell(STATE.format(pk=rule_id)).splitlines()[-1] == "clear"
     finally:
         server.shell(f"from threadline.analytics.models import AlertRule; AlertRule.objects.filter(pk={rule_id}).delete()")
 
@@ -180,26 +174,23 @@ def alerting(server):
 
 @pytest.mark.parametrize(("language", "width", "height"), [
     ("en", 1280, 800), ("he", 1280, 800), ("en", 390, 844), ("he", 390, 844)])
-def test_alerts_screen_fits_a_phone_and_passes_axe(alerting, language, width, height):
+def test_alerts_screen_fits_a_phone_and_passes_axe(alerting, browser, language, width, height):
     server = alerting
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        sign_in(page, server.url)
-        page.goto(f"{server.url}/app/reports/alerts")
-        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
-        assert page.locator("#alerts tr[data-state='firing']").count() == 1
-        assert page.locator("#schedules tr[data-schedule]").count() == 1
-        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
-        assert page.evaluate(OVERFLOW) <= 0, f"/app/reports/alerts is wider than {width}px: {wide}"
-        assert axe_findings(page) == []
-        screenshot(page, f"report-alerts-{language}-{width}")
-        page.goto(f"{server.url}/app/")
-        # the navigation counts the firing rule (at 390 px the navigation is behind its menu button)
-        nav = page.locator("#alerts-nav")
-        assert nav.get_attribute("hidden") is None and page.locator("#alerts-count").text_content() == "1"
-        if width > 390:
-            assert nav.is_visible()
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/reports/alerts")
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+    assert page.locator("#alerts tr[data-state='firing']").count() == 1
+    assert page.locator("#schedules tr[data-schedule]").count() == 1
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 || r.left < -1; }).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate(OVERFLOW) <= 0, f"/app/reports/alerts is wider than {width}px: {wide}"
+    assert axe_findings(page) == []
+    screenshot(page, f"report-alerts-{language}-{width}")
+    page.goto(f"{server.url}/app/")
+    # the navigation counts the firing rule (at 390 px the navigation is behind its menu button)
+    nav = page.locator("#alerts-nav")
+    assert nav.get_attribute("hidden") is None and page.locator("#alerts-count").text_content() == "1"
+    if width > 390:
+        assert nav.is_visible()

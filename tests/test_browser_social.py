@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, axe_findings, launch, screenshot, sign_in, threadline_server
+from threadline.web.testkit import ADMIN_EMAIL, axe_findings, screenshot, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -49,25 +49,22 @@ def server(request, tmp_path_factory):
 
 @pytest.mark.parametrize(("language", "width", "height"), [
     ("en", 1280, 800), ("he", 1280, 800), ("en", 390, 844), ("he", 390, 844)])
-def test_social_screens_fit_and_pass_axe(server, language, width, height):
+def test_social_screens_fit_and_pass_axe(server, browser, language, width, height):
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
     item = server.seeded["item"]
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        sign_in(page, server.url)
-        for path in ("/app/social", f"/app/social/{item}"):
-            page.goto(f"{server.url}{path}")
-            assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
-            assert page.evaluate(OVERFLOW) <= 0, f"{path} is wider than {width}px"
-            assert axe_findings(page) == [], path
-            screenshot(page, f"social-{path.strip('/').replace('/', '-')}-{language}-{width}")
-        assert page.locator(".social-thread li").count() == 2  # the mention and the reply under it
-        assert page.locator(".reasons li").count() >= 1
-        if language == "en" and width == 1280:
-            page.fill("textarea[name=text][required]", "Sorry Dana, we are on it.")
-            page.click("form[action$='/reply'] button[type=submit]")
-            page.wait_for_load_state()
-            assert "Waiting for another agent's approval." in page.content()
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    sign_in(page, server.url)
+    for path in ("/app/social", f"/app/social/{item}"):
+        page.goto(f"{server.url}{path}")
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+        assert page.evaluate(OVERFLOW) <= 0, f"{path} is wider than {width}px"
+        assert axe_findings(page) == [], path
+        screenshot(page, f"social-{path.strip('/').replace('/', '-')}-{language}-{width}")
+    assert page.locator(".social-thread li").count() == 2  # the mention and the reply under it
+    assert page.locator(".reasons li").count() >= 1
+    if language == "en" and width == 1280:
+        page.fill("textarea[name=text][required]", "Sorry Dana, we are on it.")
+        page.click("form[action$='/reply'] button[type=submit]")
+        page.wait_for_load_state()
+        assert "Waiting for another agent's approval." in page.content()

@@ -9,7 +9,7 @@ import pytest
 
 from threadline.sso.tests.oidc_idp import OidcIdp, running
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ADMIN_EMAIL, launch, screenshot, sign_in, threadline_server
+from threadline.web.testkit import ADMIN_EMAIL, screenshot, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -54,41 +54,35 @@ def idp(server, public_url):
         yield provider
 
 
-def test_a_new_agent_signs_in_through_the_provider_from_the_sign_in_page(server, idp, public_url):
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(f"{public_url}/login")
-        assert page.evaluate(OVERFLOW) <= 0
-        page.fill("input[name=who]", "dana@acme.test")
-        page.click("form.sso-find button[type=submit]")
-        page.wait_for_load_state()
-        assert page.evaluate(OVERFLOW) <= 0
-        screenshot(page, "sso-choice-390")
-        page.click("ul.sso-choices a")  # a link: the provider's redirect is not a form's (CSP form-action)
-        page.wait_for_url(f"{public_url}/app/**")
-        assert "Dana Levi" in page.content() or "dana@acme.test" in page.content()
-        screenshot(page, "sso-signed-in-390")
-        browser.close()
+def test_a_new_agent_signs_in_through_the_provider_from_the_sign_in_page(server, browser, idp, public_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{public_url}/login")
+    assert page.evaluate(OVERFLOW) <= 0
+    page.fill("input[name=who]", "dana@acme.test")
+    page.click("form.sso-find button[type=submit]")
+    page.wait_for_load_state()
+    assert page.evaluate(OVERFLOW) <= 0
+    screenshot(page, "sso-choice-390")
+    page.click("ul.sso-choices a")  # a link: the provider's redirect is not a form's (CSP form-action)
+    page.wait_for_url(f"{public_url}/app/**")
+    assert "Dana Levi" in page.content() or "dana@acme.test" in page.content()
+    screenshot(page, "sso-signed-in-390")
     assert server.shell("from threadline.tenancy.models import Membership; "
                         "print(Membership.objects.get(user__email='dana@acme.test').role)") == "agent"
 
 
 @pytest.mark.parametrize(("language", "width", "height"), [("he", 390, 844), ("en", 1280, 800)])
-def test_the_screen_fits_the_window_in_both_directions(server, idp, language, width, height):
+def test_the_screen_fits_the_window_in_both_directions(server, browser, idp, language, width, height):
     server.shell("from threadline.tenancy.models import User; "
                  f"User.objects.filter(email={ADMIN_EMAIL!r}).update(language={language!r})")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        sign_in(page, server.url)
-        page.goto(f"{server.url}/app/admin/security")
-        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
-        assert page.evaluate(OVERFLOW) <= 0, f"the screen is wider than {width}px"
-        assert page.locator("input[name=client_secret]").input_value() == ""
-        page.locator("form.stack").scroll_into_view_if_needed()
-        screenshot(page, f"admin-security-{language}-{width}")
-        page.click("form[action='/app/admin/security/test'] button")
-        page.wait_for_load_state()
-        assert f"{idp.base}/authorize" in page.content()
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/app/admin/security")
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
+    assert page.evaluate(OVERFLOW) <= 0, f"the screen is wider than {width}px"
+    assert page.locator("input[name=client_secret]").input_value() == ""
+    page.locator("form.stack").scroll_into_view_if_needed()
+    screenshot(page, f"admin-security-{language}-{width}")
+    page.click("form[action='/app/admin/security/test'] button")
+    page.wait_for_load_state()
+    assert f"{idp.base}/authorize" in page.content()

@@ -15,10 +15,10 @@ from threadline.web.testkit import (
     ADMIN_EMAIL,
     ShopSite,
     axe_findings,
-    launch,
     no_sideways_scroll,
     screenshot,
     set_up_workspace,
+    settle,
     sign_in,
     threadline_server,
 )
@@ -67,14 +67,6 @@ def server(request, tmp_path_factory, translator):
         proc.workspace = set_up_workspace(proc)
         proc.python(CZECH_AGENT.format(url=translator.url, password=PASSWORD))
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -154,10 +146,12 @@ def test_translation_screens_pass_axe_and_fit_in_both_directions(server, browser
             for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
                 page.set_viewport_size(size)
                 page.goto(server.url + path)
-                page.wait_for_load_state("networkidle")
+                settle(page)
                 assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")
                 if path.startswith("/app/c/"):
                     page.locator('.translation[data-translation="done"]').first.wait_for(timeout=WAIT)
+                    page.wait_for_function(  # and no other translation still coming (they go one at a time)
+                        "!document.querySelector('[data-translation=\"pending\"][data-translate-url]')", timeout=WAIT)
                 no_sideways_scroll(page)
                 assert axe_findings(page) == [], path
                 screenshot(page, f"translation{path.replace('/', '-').rstrip('-')}-{language}-{size['width']}")

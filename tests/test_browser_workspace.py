@@ -13,7 +13,7 @@ import pytest
 
 from threadline.channels.email.testkit import SmtpSink
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import ShopSite, screenshot, set_up_workspace, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -34,14 +34,6 @@ def server(request, tmp_path_factory, sink):
     with migrated_copy(request, tmp_path_factory, data_dir) as url, threadline_server(data_dir, url) as proc:
         proc.workspace = set_up_workspace(proc, relay_url=sink.url)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -12,7 +12,14 @@ import json
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import ShopSite, launch, screenshot, set_up_workspace, sign_in, threadline_server
+from threadline.web.testkit import (
+    ShopSite,
+    screenshot,
+    set_up_workspace,
+    settle,
+    sign_in,
+    threadline_server,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -54,14 +61,6 @@ def server(request, tmp_path_factory):
         proc.workspace = set_up_workspace(proc)
         proc.seed = proc.python(SEED)
         yield proc
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = launch(driver)
-        yield chromium
-        chromium.close()
 
 
 def test_on_a_phone_list_conversation_and_customer_are_stacked_screens_with_back(server, browser):
@@ -248,7 +247,7 @@ def test_language_and_time_zone_come_from_the_browser_at_the_first_sign_in_only(
     page = later.new_page()
     sign_in(page, server.url, "bob@acme.example")
     page.locator("#list-pane").wait_for(timeout=WAIT)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.evaluate("document.documentElement.lang").startswith("he")
     assert server.python(who) == ["he", "Asia/Jerusalem"]
     later.close()
@@ -305,7 +304,7 @@ def test_axe_finds_no_critical_or_serious_violation(server, browser, language):
         for size, viewport in (("1280", LAPTOP), ("390", PHONE)):
             page.set_viewport_size(viewport)
             page.goto(f"{server.url}{path}")
-            page.wait_for_load_state("networkidle")
+            settle(page)
             findings = axe_findings(page)
             if findings:
                 report[f"{name}@{size}"] = findings
@@ -316,7 +315,7 @@ def test_axe_finds_no_critical_or_serious_violation(server, browser, language):
     for viewport in (LAPTOP, PHONE):
         page.set_viewport_size(viewport)
         page.goto(f"{server.url}/app/")
-        page.wait_for_load_state("networkidle")  # the socket is open (its state line hidden again)
+        settle(page)  # the socket is open (its state line hidden again)
         box = page.evaluate("() => { const t = document.querySelector('#connection'); t.textContent = 'שלום · hello'; "
                             "t.hidden = false; const r = t.getBoundingClientRect(); "
                             "return {x: r.x, y: r.y, width: r.width, height: r.height}; }")

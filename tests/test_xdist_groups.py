@@ -1,5 +1,5 @@
 """How `make test` (`pytest -n auto --dist loadgroup`) shares the suite between its workers (testing.fixtures):
-a browser module's tests are one xdist unit (they share the module's `threadline serve` and Chromium), each
+a browser module's tests are one xdist unit (they share the module's `threadline serve`), each
 browser module a unit of its own, and the tests that start processes are handed out before the in-process
 ones. xdist 3.8 on pytest 9 ignored every group silently; this collects a small suite as a worker does and
 asks xdist's own scheduler which unit each test falls in."""

@@ -104,8 +104,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     of one `xdist_group`, or a single test), the largest units first, the rest in the order collected here:
 
     - each browser module (`xdist_group("browser")`) is a unit of its own: its tests share the module's
-      `threadline serve` and Chromium and run one after another on one worker, while the modules spread over
-      both workers;
+      `threadline serve` and run one after another on one worker, while the modules spread over both workers
+      (and the browser modules one worker runs in a row share its Chromium: web/shared_browser.py);
     - the tests that start real processes (`slow`) come before the in-process tests, so the long units are
       handed out first and the short ones fill in at the end: both workers finish at about the same time.
     """

@@ -79,6 +79,19 @@ def set_up_workspace(server: ServerProcess, *, relay_url: str = "", **config: An
     return server.python(SETUP.format(admin=ADMIN_EMAIL, config=config, relay=relay_url, password=PASSWORD))
 
 
+SETTLED = ("() => document.readyState === 'complete'"
+           " && !['starting', 'retrying'].includes(document.documentElement.dataset.state)")
+
+
+def settle(page: Any) -> None:
+    """Wait until the page is in the state a test checks: loaded (its stylesheets, scripts, images and frames:
+    `load`) and, where its script starts something after that, that start done, as `<html data-state>` says:
+    the workspace's socket caught up with no call or refresh it caused still under way (app.js), the chat
+    widget's session and history (frame.js). Waiting for the network to be quiet instead costs at least 500 ms
+    of nothing per page (Playwright's `networkidle`)."""
+    page.wait_for_function(SETTLED)
+
+
 def sign_in(page: Any, base_url: str, email: str = ADMIN_EMAIL) -> None:
     page.goto(f"{base_url}/login")
     page.fill("input[name=email]", email)

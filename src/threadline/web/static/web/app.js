@@ -26,15 +26,22 @@ const state = {
 async function request(url, { method = "GET", body } = {}) {
   const headers = { "X-Requested-With": "fetch" };
   if (method !== "GET") headers["X-CSRFToken"] = csrf;
-  const response = await fetch(url, { method, headers, body, credentials: "same-origin" });
-  if (response.status === 401) {
-    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
-    throw new Error("signed out");
+  readiness.calls += 1;
+  try {
+    const response = await fetch(url, { method, headers, body, credentials: "same-origin" });
+    if (response.status === 401) {
+      readiness.leaving = true;
+      location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+      throw new Error("signed out");
+    }
+    const type = response.headers.get("Content-Type") || "";
+    const data = type.includes("json") ? await response.json() : await response.text();
+    if (!response.ok) throw Object.assign(new Error(data.message || strings.failed), { code: data.code, status: response.status });
+    return data;
+  } finally {
+    readiness.calls -= 1;
+    setTimeout(settle);  // after the caller's own continuation (a macrotask runs after every pending microtask)
   }
-  const type = response.headers.get("Content-Type") || "";
-  const data = type.includes("json") ? await response.json() : await response.text();
-  if (!response.ok) throw Object.assign(new Error(data.message || strings.failed), { code: data.code, status: response.status });
-  return data;
 }
 
 const post = (url, form) => request(url, { method: "POST", body: form instanceof FormData ? form : toForm(form) });
@@ -58,9 +65,30 @@ function flash(text, kind = "error") {
 
 // ── debounced refreshes ──────────────────────────────────────────────────────────────────────────────
 const timers = {};
+const waiting = new Set();  // the names of the refreshes due
 function soon(name, fn, wait = 200) {
   clearTimeout(timers[name]);
-  timers[name] = setTimeout(fn, wait);
+  waiting.add(name);
+  timers[name] = setTimeout(() => {
+    waiting.delete(name);
+    fn();
+    settle();
+  }, wait);
+}
+
+// ── start: `data-state` on <html> ────────────────────────────────────────────────────────────────────
+// "starting" until the page's start is done: the socket has caught up on what it missed, and no server call
+// or refresh it caused (the counts, the list, a conversation's panel apps and seen mark, the browser's
+// defaults) is still under way; then "ready". A page about to reload or leave stays "starting". The browser
+// tests check a screen once it is ready, instead of waiting for the network to be quiet for a while.
+const readiness = { caughtUp: false, calls: 0, leaving: false };
+document.documentElement.dataset.state = "starting";
+
+function settle() {
+  if (readiness.caughtUp && readiness.calls === 0 && waiting.size === 0 && !readiness.leaving
+      && document.documentElement.dataset.state !== "ready") {
+    document.documentElement.dataset.state = "ready";
+  }
 }
 
 async function refreshCounts() {
@@ -735,6 +763,10 @@ function onMessage(data) {
     refreshCounts();
     refreshConversationParts();
   }
+  if (data.type === "caught_up" || data.type === "resync") {
+    readiness.caughtUp = true;
+    settle();
+  }
 }
 
 const live = new LiveSocket({
@@ -748,6 +780,7 @@ const live = new LiveSocket({
       line.hidden = true;
       refreshCounts().catch(() => {});
     } else if (stateName === "signed-out") {
+      readiness.leaving = true;
       location.href = "/login";
     } else {
       line.textContent = strings.reconnecting;
@@ -998,7 +1031,13 @@ applyScreen();
 if (boot.report_time_zone) {
   // First visit: the browser's time zone becomes the agent's unless they chose one (saved once).
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone) post("/app/x/browser-defaults", { time_zone: zone }).then((data) => { if (data.changed) location.reload(); }).catch(() => {});
+  if (zone) {
+    post("/app/x/browser-defaults", { time_zone: zone }).then((data) => {
+      if (!data.changed) return;
+      readiness.leaving = true;
+      location.reload();
+    }).catch(() => {});
+  }
 }
 phone.addEventListener("change", applyScreen);
 live.connect();
