@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import selectors
 import shutil
 import signal
 import socket
@@ -164,9 +165,22 @@ def migrated_copy(request: Any, tmp_path_factory: Any, data_dir: Path) -> Iterat
         yield url
 
 
+def bytecode_cache() -> Path:
+    """Where the children keep their compiled bytecode when PYTHONDONTWRITEBYTECODE is set: a cache directory
+    of the user's, outside the checkout (nothing is written beside the sources, as the variable asks)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "threadline-tests" / "pycache"
+
+
 def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
-    """The environment of a child process: ours without THREADLINE_* settings, then its own."""
+    """The environment of a child process: ours without THREADLINE_* settings, then its own.
+
+    With PYTHONDONTWRITEBYTECODE set, every child would compile src/ from source again on each start (0.5-1 s
+    of CPU for a `serve` or a `shell`): the children read and write their bytecode in `bytecode_cache()`
+    instead (PYTHONPYCACHEPREFIX), compiled once per source file version."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_")}
+    if env.pop("PYTHONDONTWRITEBYTECODE", "") and not env.get("PYTHONPYCACHEPREFIX"):
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache())
     env.update(THREADLINE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="threadline.config.settings",
                THREADLINE_CACHE_DIR=str(SHARED_CACHE))  # the language model unpacked once, not 66 MB per server
     if database_url:
@@ -185,6 +199,62 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class ShellHost:
+    """A `threadline shell` child that runs the snippets of one server's `ServerProcess.shell` one after another
+    (testing/shell_host.py): Django starts once per server instead of once per snippet (~0.8 s of CPU each)."""
+
+    SERVE = "from threadline.testing.shell_host import serve; serve()"
+
+    def __init__(self, env: dict[str, str], cwd: Path, stderr_path: Path, key: Any) -> None:
+        self.key = key
+        self.stderr_path = stderr_path
+        with open(stderr_path, "ab") as err:
+            self.process = subprocess.Popen(threadline_command("shell", "--no-imports", "-c", self.SERVE), env=env,
+                                            cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        self._answer(READY_TIMEOUT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, code: str, timeout: float) -> str:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps({"code": code}) + "\n").encode())
+        self.process.stdin.flush()
+        answer = self._answer(timeout)
+        if answer["error"]:
+            raise RuntimeError(f"threadline shell failed:\n{answer['error'][-4000:]}")
+        return answer["output"]
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            if not selector.select(timeout):
+                self.close()
+                raise subprocess.TimeoutExpired(self.process.args, timeout)
+        line = self.process.stdout.readline()
+        if not line:
+            self.close()
+            raise RuntimeError(f"threadline shell exited with {self.process.returncode}:\n"
+                               f"{self.stderr_path.read_text(errors='replace')[-4000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def shell_key(env: dict[str, str], starts: int) -> tuple[Any, ...]:
+    """What a shell's settings depend on: its environment but the Redis prefix, which is new for every child,
+    and the server's start (each start writes the URL it answers on into the data directory, which the
+    settings read as PUBLIC_URL)."""
+    return (starts, *sorted((name, value) for name, value in env.items() if name != "THREADLINE_REDIS_PREFIX"))
+
+
 class ServerProcess:
     """One `threadline serve` child process; its stdout and stderr go to files in the data directory."""
 
@@ -198,6 +268,7 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.shell_host: ShellHost | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -288,6 +359,9 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if self.shell_host is not None:
+            self.shell_host.close()
+            self.shell_host = None
 
     def run(self, *args: str, check: bool = True, timeout: float = COMMAND_TIMEOUT, **env: str) -> subprocess.CompletedProcess[str]:
         """Run another `threadline` command against the same data directory and database."""
@@ -319,8 +393,16 @@ class ServerProcess:
             return conn.execute(sql).fetchall()
 
     def shell(self, code: str, *, timeout: float = COMMAND_TIMEOUT) -> str:
-        """Run `code` in a `threadline shell` with this server's settings; returns what it printed."""
-        return self.run("shell", "--no-imports", "-c", code, timeout=timeout).stdout.strip()
+        """Run `code` in a `threadline shell` with this server's settings; returns what it printed. The shell
+        child is kept for the server's next snippets (`ShellHost`), and started again when the settings change
+        or the server starts again."""
+        env = self.env
+        key = shell_key(env, self.starts)
+        if self.shell_host is None or not self.shell_host.alive() or self.shell_host.key != key:
+            if self.shell_host is not None:
+                self.shell_host.close()
+            self.shell_host = ShellHost(env, self.data_dir, self.data_dir / "shell.err", key)
+        return self.shell_host.run(code, timeout).strip()
 
     def python(self, code: str) -> Any:
         """Run `code` in a `threadline shell`; it must print one JSON value, which is returned."""
