@@ -211,7 +211,7 @@ class ShellHost:
         with open(stderr_path, "ab") as err:
             self.process = subprocess.Popen(threadline_command("shell", "--no-imports", "-c", self.SERVE), env=env,
                                             cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-        self._answer(READY_TIMEOUT)
+        self._answer(COMMAND_TIMEOUT)  # the bound a `threadline shell -c` child had, start included
 
     def alive(self) -> bool:
         return self.process.poll() is None
