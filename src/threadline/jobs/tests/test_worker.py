@@ -264,6 +264,16 @@ def batch_holding_task(number: int) -> None:
             time.sleep(0.001)
 
 
+def request_when_asked() -> None:
+    """A request's write (a webhook's acknowledgement), once a batch job has asked for it."""
+    try:
+        REQUEST_ASKED.wait(30)
+        with transaction.atomic():
+            SchedulerLock.objects.create(name="request", holder="web", expires_at=dt.datetime.now(tz=dt.UTC))
+    finally:
+        connection.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_request_waiting_to_write_gets_the_turn_after_the_job_in_hand_not_the_batch(monkeypatch):
     """SQLite (issue 11): a webhook's acknowledgement waited for the worker's whole batch transaction (32 jobs
@@ -276,15 +286,7 @@ def test_a_request_waiting_to_write_gets_the_turn_after_the_job_in_hand_not_the_
     for number in range(6):
         enqueue(batch_holding_task, number)
 
-    def request() -> None:
-        try:
-            REQUEST_ASKED.wait(30)
-            with transaction.atomic():
-                SchedulerLock.objects.create(name="request", holder="web", expires_at=dt.datetime.now(tz=dt.UTC))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=request)
+    thread = threading.Thread(target=request_when_asked)
     thread.start()
     assert Worker(worker_id="host:1:a").run_until_idle() == 6
     thread.join(30)
@@ -307,15 +309,7 @@ def test_a_worker_behind_its_backlog_keeps_its_batch_while_a_request_waits(monke
         enqueue(batch_holding_task, number)
     Job.objects.update(run_after=dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=worker_module.BEHIND_SECONDS + 1))
 
-    def request() -> None:
-        try:
-            REQUEST_ASKED.wait(30)
-            with transaction.atomic():
-                SchedulerLock.objects.create(name="request", holder="web", expires_at=dt.datetime.now(tz=dt.UTC))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=request)
+    thread = threading.Thread(target=request_when_asked)
     thread.start()
     worker = Worker(worker_id="host:1:a")
     assert worker.run_until_idle() == 6
