@@ -179,7 +179,7 @@ def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[
     of CPU for a `serve` or a `shell`): the children read and write their bytecode in `bytecode_cache()`
     instead (PYTHONPYCACHEPREFIX), compiled once per source file version."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_")}
-    if env.pop("PYTHONDONTWRITEBYTECODE", "") and not env.get("PYTHONPYCACHEPREFIX"):
+    if env.pop("PYTHONDONTWRITEBYTECODE", "") and not os.environ.get("PYTHONPYCACHEPREFIX"):
         env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache())
     env.update(THREADLINE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="threadline.config.settings",
                THREADLINE_CACHE_DIR=str(SHARED_CACHE))  # the language model unpacked once, not 66 MB per server
