@@ -16,7 +16,6 @@ hand as soon as a request waits to write, so an acknowledgement waits for one jo
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -134,11 +133,11 @@ class Worker:
             except OperationalError as exc:  # database locked by another writer: try again shortly
                 logger.debug("claim failed: %s", exc)
                 return 0
-            was_behind, self.behind = self.behind, self.is_behind(jobs)
+            self.behind = self.is_behind(jobs)
             batch = [job for job in jobs if job.batch]
             if batch:
                 try:
-                    with background(not self.behind) if self.behind != was_behind else contextlib.nullcontext():
+                    with background(not self.behind):  # this claim's lateness decides the batch's place
                         self.execute_batch(batch)
                 except Exception:
                     self.release([job for job in jobs if job.state == Job.State.RUNNING])
