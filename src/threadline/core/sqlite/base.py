@@ -172,20 +172,22 @@ class ProcessTurn:
                 patience = min(patience, deadline)
             while self.foreground_waiting() and time.monotonic() < patience:
                 time.sleep(0.0002)
-        with self.guard:
-            locker = self.pending
-            if locker is None:
-                try:
-                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
-                    locker = self.pending = _Locker(self)
-            locker.claimed = True
         slot = self.pid % self.FLAG_BYTES
         assert self.flags is not None
-        if foreground:
-            self.flags[slot] = 1
         try:
+            with self.guard:
+                locker = self.pending
+                if locker is None:
+                    try:
+                        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        return
+                    except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
+                        if foreground:  # raised before the locker's thread starts, which takes a while under load
+                            self.flags[slot] = 1
+                        locker = self.pending = _Locker(self)
+                locker.claimed = True
+            if foreground:
+                self.flags[slot] = 1
             if not locker.done.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
                 with self.guard:
                     if not locker.done.is_set():  # else handed over between the timeout and the guard
