@@ -30,6 +30,8 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
+from threadline.testing.bytecode import bytecode_cache
+
 # Bounds for a hung child, not speed limits: a `migrate` or a start can take minutes on a 2-core machine that
 # runs other suites beside this one (seen: migrate over 120 s at load 20+), and a test must not fail for that.
 READY_TIMEOUT = 300.0
@@ -163,13 +165,6 @@ def migrated_copy(request: Any, tmp_path_factory: Any, data_dir: Path) -> Iterat
         config.add_cleanup(stack.close)
     with database_from(_TEMPLATES[key], data_dir) as url:
         yield url
-
-
-def bytecode_cache() -> Path:
-    """Where the children keep their compiled bytecode when PYTHONDONTWRITEBYTECODE is set: a cache directory
-    of the user's, outside the checkout (nothing is written beside the sources, as the variable asks)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "threadline-tests" / "pycache"
 
 
 def process_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
