@@ -17,7 +17,7 @@ from threadline.testing.server import snapshot_template
 @pytest.fixture(autouse=True)
 def _isolated_storage(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "attachments"
-    # Argon2 costs ~1 s per user on 2 cores; tests that check hashing itself start real servers.
+    # Argon2 costs 0.05-1 s per hash on 2 cores; tenancy/tests/test_hashers.py checks the production hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.THREADLINE = {**settings.THREADLINE, "OUTBOUND_ALLOW_PRIVATE": True}
     # Throttle and rate-limit counters live in the cache: on a shared Redis they would outlive the test (and
