@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
@@ -98,6 +99,9 @@ def test_a_4xx_is_a_permanent_failure_then_redelivered_on_request(api, conversat
     run_jobs()
     assert len(receiver.requests) == 2
     assert log(api, subscription)[0]["state"] == "delivered"
+    first, second = receiver.requests  # docs/webhooks.md: the log row's id and the event's id both stay
+    assert first.headers["x-threadline-delivery"] == second.headers["x-threadline-delivery"] == str(entry["id"])
+    assert json.loads(first.body)["id"] == json.loads(second.body)["id"]
 
 
 def test_only_subscribed_types_are_delivered(api, conversation, receiver, run_jobs):
