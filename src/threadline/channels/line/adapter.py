@@ -8,7 +8,9 @@ the `webhookEventId`s, so LINE's redeliveries are stored once. Profile name and 
 `GET /v2/bot/profile/{userId}` on first contact.
 Outbound: a reply token is used while it is fresh and unused (free); otherwise a push message (counts against
 the plan's quota; `allow_push: false` refuses instead, `reply_token_expired`). Pushes carry an
-`X-Line-Retry-Key` derived from the message, so a retried push is never delivered twice. Images, video and
+`X-Line-Retry-Key` derived from the message, so a retried push is never delivered twice; a reply whose token
+LINE refuses as invalid (used, or expired early) is pushed instead, so a reply sent again after a worker was
+killed shows sent (the customer may see it twice; the reply API takes no retry key). Images, video and
 audio go as signed links LINE fetches; other files as a link in text.
 Groups and rooms: their messages are one conversation per `groupId`/`roomId` (the sender is still their own
 `line` identity); a reply there uses the group's own reply token or is pushed to the group/room id.
@@ -53,6 +55,7 @@ from threadline.core.time import now
 SIGNATURE_HEADER = "x-line-signature"
 MEDIA_TYPES = ("image", "video", "audio", "file")
 RETRY_NAMESPACE = uuid.UUID("8b2a3c1e-4f5d-4e6a-9b7c-0d1e2f3a4b5c")
+INVALID_REPLY_TOKEN = "invalid reply token"  # LINE's 400 for a used or expired token
 
 
 class LineConfig(BaseModel):
@@ -271,28 +274,44 @@ class LineAdapter:
                 messages.append({"type": "audio", "originalContentUrl": link, "duration": 60000})
             else:
                 messages.append({"type": "text", "text": f"{item['filename']}: {link}"})
-        base = channel.config["api_base_url"].rstrip("/")
         token, _expires = self._reply_token(channel, message.recipient_address, message.thread_key)
-        headers = {**self._auth(channel), "Content-Type": "application/json"}
         if token:
-            url, body = f"{base}/v2/bot/message/reply", {"replyToken": token, "messages": messages[:5]}
-        else:
-            if not channel.config.get("allow_push", True):
-                raise PermanentSendError("the reply token expired and push messages are off")
-            to = message.thread_key or message.recipient_address  # a group's or room's conversation: into it
-            url, body = f"{base}/v2/bot/message/push", {"to": to, "messages": messages[:5]}
-            headers["X-Line-Retry-Key"] = str(uuid.uuid5(RETRY_NAMESPACE, f"{channel.pk}:{message.message_id}"))
+            try:
+                return self._result(self._post(channel, "reply", {"replyToken": token, "messages": messages[:5]}))
+            except PermanentSendError as exc:
+                # LINE refuses a token already used (by this very reply, sent before its worker was killed, or
+                # by another) or expired at LINE before our clock said so: pushed, it is not a failure.
+                if INVALID_REPLY_TOKEN not in str(exc).lower():
+                    raise
+        return self._push(channel, message, messages)
+
+    def _push(self, channel: Channel, message: OutboundMessage, messages: list[dict[str, Any]]) -> DeliveryResult:
+        if not channel.config.get("allow_push", True):
+            raise PermanentSendError("the reply token expired and push messages are off")
+        to = message.thread_key or message.recipient_address  # a group's or room's conversation: into it
+        key = str(uuid.uuid5(RETRY_NAMESPACE, f"{channel.pk}:{message.message_id}"))
+        try:
+            response = self._post(channel, "push", {"to": to, "messages": messages[:5]}, {"X-Line-Retry-Key": key})
+        except PermanentSendError as exc:
+            if "409" not in str(exc) or "retry key" not in str(exc).lower():
+                raise
+            return DeliveryResult(provider_message_id=f"line-retry-{key}")  # already sent
+        return self._result(response)
+
+    def _post(self, channel: Channel, endpoint: str, body: dict[str, Any], extra: dict[str, str] | None = None,
+              ) -> Any:
+        url = f"{channel.config['api_base_url'].rstrip('/')}/v2/bot/message/{endpoint}"
+        headers = {**self._auth(channel), "Content-Type": "application/json", **(extra or {})}
         raw = json.dumps(body, ensure_ascii=False).encode()
         try:
-            response = provider_http.call("LINE", lambda: http.post(url, content=raw, headers=headers))
+            return provider_http.call("LINE", lambda: http.post(url, content=raw, headers=headers))
         except provider_http.RateLimited as exc:
             if "monthly limit" in str(exc):
                 raise PermanentSendError(str(exc)) from exc
             raise
-        except PermanentSendError as exc:
-            if "409" not in str(exc) or "retry key" not in str(exc).lower():
-                raise
-            return DeliveryResult(provider_message_id=f"line-retry-{headers['X-Line-Retry-Key']}")  # already sent
+
+    @staticmethod
+    def _result(response: Any) -> DeliveryResult:
         sent = provider_http.json_of(response).get("sentMessages") or []
         first = str(sent[0].get("id")) if sent and sent[0].get("id") else f"line-{uuid.uuid4().hex}"
         return DeliveryResult(provider_message_id=first)

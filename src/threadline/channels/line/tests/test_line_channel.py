@@ -137,6 +137,29 @@ def test_reply_token_while_fresh_then_push_with_retry_key(client, admin, run_job
     assert second.status == "sent"
 
 
+@pytest.mark.parametrize("allow_push", [True, False])
+def test_a_reply_token_line_refuses_as_used_is_pushed_instead(client, admin, run_jobs, line_api, allow_push):
+    """A reply sent again after its worker was killed finds its token used at LINE (400 "Invalid reply token"):
+    it is pushed with its retry key and shows sent, not failed; without push it fails with LINE's reason."""
+    channel = make_channel(admin, line_api.url, allow_push=allow_push)
+    post(client, channel, fixture("text.json"))
+    run_jobs()
+    line_api.route("POST", "/v2/bot/message/reply", 400, fixture("error_invalid_reply_token.json"))
+    with transaction.atomic():
+        message = do_send_reply(admin, Conversation.objects.get(), "ขอบคุณครับ")
+    run_jobs()
+    assert len(line_api.calls("POST", "/v2/bot/message/reply")) == 1
+    message.refresh_from_db()
+    pushes = line_api.calls("POST", "/v2/bot/message/push")
+    if allow_push:
+        assert [p.json() for p in pushes] == [{"to": USER, "messages": [{"type": "text", "text": "ขอบคุณครับ"}]}]
+        assert len(pushes[0].headers["x-line-retry-key"]) == 36
+        assert message.status == "sent"
+    else:
+        assert pushes == []
+        assert message.status == "failed" and "push messages are off" in message.status_reason
+
+
 def test_expired_token_without_push_is_refused_and_monthly_limit_fails(client, admin, run_jobs, line_api):
     channel = make_channel(admin, line_api.url, allow_push=False)
     post(client, channel, fixture("text.json"))
