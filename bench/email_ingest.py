@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
+import signal
 import smtplib
 import statistics
 import sys
@@ -136,6 +138,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--worker-process", action="store_true",
                         help="THREADLINE_WORKER_PROCESS=1: the worker in a process of its own (CPU and RSS summed)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for processing (default 900)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile every thread of the server (cProfile, bench/thread_profile) over the sending "
+                             "and processing, and print each thread's N costliest functions (the CPU figures "
+                             "are then the profiled server's)")
     return parser.parse_args()
 
 
@@ -188,10 +194,42 @@ def send_all(port: int, clients: int, emails: list[tuple[str, str, bytes, int | 
     return first, began_at, latency
 
 
+def print_profile(data: bytes, limit: int) -> None:
+    """Each thread's profile (threads of one name, digits aside, together): its CPU, then its costliest
+    functions by own time and by cumulative time."""
+    import io
+    import marshal
+    import pstats
+    import re
+
+    groups: dict[str, list[dict]] = {}
+    for name, stats in marshal.loads(data).items():
+        groups.setdefault(re.sub(r"\d+", "N", name), []).extend(stats)
+    for name, stats in sorted(groups.items()):
+        merged = pstats.Stats()
+        for one in stats:
+            if one:
+                part = pstats.Stats()
+                part.stats, part.total_calls = one, sum(v[1] for v in one.values())  # type: ignore[attr-defined]
+                merged.add(part)
+        total = sum(v[2] for v in merged.stats.values())  # type: ignore[attr-defined]
+        if total < 0.05:
+            continue
+        out = io.StringIO()
+        merged.stream = out  # type: ignore[attr-defined]
+        merged.sort_stats("tottime").print_stats(limit)
+        merged.sort_stats("cumulative").print_stats(limit)
+        say(f"── thread {name} ({len(stats)}): {total:.2f} s of CPU profiled")
+        say("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+
+
 def measure(args: argparse.Namespace) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-email-"))
     smtp_port = free_port()
     env = {"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}
+    if args.profile:
+        env.update(THREADLINE_BENCH_PROFILE=str(data_dir / "profile"), PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).parent / "thread_profile"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     emails = prepared(args)
     try:
         with throwaway_database(args.database_url or None, prefix="tlbench_email") as url, ServerProcess(
@@ -207,6 +245,8 @@ def measure(args: argparse.Namespace) -> dict:
             server.shell(COLLECT.format(timeout=args.timeout, channel=channel["id"], expected=1),
                          timeout=args.timeout + 60)
             memory = RssSampler(server.process.pid).start()
+            if args.profile:
+                os.kill(server.process.pid, signal.SIGUSR1)  # the profiles start now
             cpu_before = cpu_seconds(server.process.pid)
             first, began_at, smtp_latency = send_all(smtp_port, args.clients, emails)
             accepted_in = time.time() - first
@@ -217,6 +257,9 @@ def measure(args: argparse.Namespace) -> dict:
             memory.stop()
             stop_code = server.stop()
             errors = server.errors()
+            profile = data_dir / f"profile.{server.process.pid}"
+            if args.profile and profile.exists():
+                print_profile(profile.read_bytes(), args.profile)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     processed = collected["processed"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from email.message import EmailMessage
+from email.parser import BytesParser
 
 import pytest
 from django.db import connection
@@ -86,3 +87,29 @@ def test_an_email_costs_one_job_and_few_statements(admin, run_jobs):
     # of it is the pipeline's own (`test_pipeline_budget.py`); the email adapter adds the sender's hourly count
     # (its loop check).
     assert work <= 36.25, figures
+
+
+def test_the_worker_parses_each_email_once(admin, run_jobs, monkeypatch):
+    """The adapter reads the stored raw message and the redaction then rewrites the same bytes: one MIME parse
+    serves both (issue 11: the redaction parsed every email a second time), and the masking still happens."""
+    make_email_channel(admin, ADDRESS)
+    for n in range(SENDERS):
+        raw, sender = email(n)
+        if n == 0:  # an identifier to mask in the stored original
+            raw = raw.replace(b"arrived damaged", b"arrived damaged, card 4111 1111 1111 1111")
+        answer, route = smtp_server.check_recipient(ADDRESS, sender)
+        assert smtp_server.deliver(raw, sender, [ADDRESS], "127.0.0.1", {ADDRESS: route}).startswith("250"), answer
+    parses: list[int] = []
+    parse = BytesParser.parsebytes
+
+    def counted(self, text, headersonly=False):
+        parses.append(len(text))
+        return parse(self, text, headersonly)
+
+    monkeypatch.setattr(BytesParser, "parsebytes", counted)
+    run_jobs(10_000)
+    assert InboundEvent.objects.filter(state="processed").count() == SENDERS
+    # the masked one is parsed once more: the message's own masking rewrites its stored copy first
+    assert len(parses) == SENDERS + 1, parses
+    stored = bytes(InboundEvent.objects.get(idempotency_key="<budget-0@example.com>").body)
+    assert b"4111 1111 1111 1111" not in stored and b"arrived damaged" in stored

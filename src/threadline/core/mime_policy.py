@@ -10,8 +10,11 @@ set on a message is stored as its object and read back as is.
 
 from __future__ import annotations
 
+import email
 import email.policy
 import functools
+import threading
+from email.message import Message
 
 CACHED_HEADER_CHARS = 2000  # longer values (a huge thread's References) are parsed each time, never kept
 
@@ -31,3 +34,26 @@ class CachedHeaderPolicy(email.policy.EmailPolicy):
 
 
 POLICY = CachedHeaderPolicy()
+
+
+# ── one parse for the reader and the redaction of a stored message ───────────────────────────────────
+HANDED_OVER_BYTES = 1024 * 1024  # larger messages are parsed again rather than kept alive meanwhile
+_handed = threading.local()
+
+
+def hand_over(raw: bytes, message: Message) -> None:
+    """Keep `message`, parsed from `raw` with POLICY and only read since, for this thread's next
+    `parsed(raw)`: the email adapter's parse of a stored message, for the redaction of the same bytes that
+    follows it in the worker's job (`redaction.payloads`), which parsed them a second time (issue 11)."""
+    _handed.item = (raw, message) if len(raw) <= HANDED_OVER_BYTES else None
+
+
+def parsed(raw: bytes) -> Message:
+    """`raw` parsed with POLICY: the message handed over for these very bytes (once: the caller may change
+    it), else a new parse."""
+    item = getattr(_handed, "item", None)
+    if item is not None:
+        _handed.item = None
+        if item[0] is raw or item[0] == raw:
+            return item[1]
+    return email.message_from_bytes(raw, policy=POLICY)

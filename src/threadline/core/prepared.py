@@ -8,13 +8,17 @@ and keeps the SQL, where the markers landed among its parameters, and what turns
 the connection's cursor (counted, logged and wrapped like any other query): same SQL, same rows, same
 instances as the queryset would give, without building it again.
 
-Only `int` and `str` values may vary (primary and foreign keys, states, names). Whatever changes the shape of
-the SQL (None becomes IS NULL, a list becomes IN (...), a boolean, the time now) must be fixed inside `build`;
-a call with another kind of value (None) simply runs the queryset `build` returns, unprepared.
+Only `int`, `str` and aware `datetime` values may vary (primary and foreign keys, states, names, a moment
+compared with a DateTimeField: bound as the backend adapts it, a string on SQLite). An int the backend wraps
+(psycopg's `Int8` for an expression's output field on PostgreSQL) is bound wrapped the same way. Whatever
+changes the shape of the SQL (None becomes IS NULL, a list becomes IN (...), a boolean, a LIMIT) must be fixed
+inside `build`; a call with another kind of value (None) simply runs the queryset `build` returns, unprepared.
+`sql(*values)` gives the SQL and its bound parameters without running them, to be part of a larger statement.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ T = TypeVar("T")
 _local = threading.local()
 _INT_MARKER = 7_310_000_000_000_000  # + the value's position: no real key or constant comes near it
 _STR_MARKER = "\u27e6prepared-{}\u27e7"
+_DATETIME_MARKER = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)  # + the position + 1 in microseconds
 
 
 @dataclass
@@ -42,7 +47,8 @@ class _Compiled:
     alias: str
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, int], ...]  # (position among params, position among the call's values)
+    # (position among params, position among the call's values, what the value becomes there or None: as is)
+    slots: tuple[tuple[int, int, Callable[[Any], Any] | None], ...]
     kind: str  # "model", "flat", "tuple" or "exists"
     for_update: bool
     col_count: int
@@ -54,12 +60,27 @@ class _Compiled:
     annotations: dict[str, int] | None = None
 
 
-def _marker(position: int, value: object) -> int | str | None:
+def _marker(position: int, value: object) -> int | str | dt.datetime | None:
     if type(value) is int:
         return _INT_MARKER + position
     if type(value) is str:
         return _STR_MARKER.format(position)
+    if type(value) is dt.datetime and value.tzinfo is not None:
+        return _DATETIME_MARKER + dt.timedelta(microseconds=position + 1)
     return None  # None, a boolean, a list ... : changes the SQL, so the call runs unprepared
+
+
+def _slot(param: object, marker: object, connection: Any) -> tuple[bool, Callable[[Any], Any] | None]:
+    """Whether `param` is where `marker` landed, and what a value becomes there (None: itself)."""
+    if type(marker) is int:
+        if isinstance(param, int) and not isinstance(param, bool) and param == marker:
+            return True, (None if type(param) is int else type(param))  # psycopg's Int8(…) wrapper
+        return False, None
+    if type(marker) is dt.datetime:
+        adapt = connection.ops.adapt_datetimefield_value
+        adapted = adapt(marker)
+        return (type(param) is type(adapted) and param == adapted), adapt
+    return (type(param) is type(marker) and param == marker), None
 
 
 class Prepared(Generic[T]):
@@ -91,7 +112,19 @@ class Prepared(Generic[T]):
         rows = self._run("exists", values)
         return self.build(*values).exists() if rows is None else bool(rows)
 
+    def sql(self, *values: object) -> tuple[str, list[Any]]:
+        """The SQL of all rows and its parameters with `values` bound (as the queryset would compile them)."""
+        compiled = self._compiled("all", values)
+        if compiled is None:
+            sql, params = self.build(*values).query.sql_with_params()
+            return sql, list(params)
+        return compiled.sql, _bind(compiled, values)
+
     def _run(self, method: str, values: tuple[object, ...]) -> list[Any] | None:
+        compiled = self._compiled(method, values)
+        return None if compiled is None else _execute(compiled, values)
+
+    def _compiled(self, method: str, values: tuple[object, ...]) -> _Compiled | None:
         markers = tuple(_marker(position, value) for position, value in enumerate(values))
         if None in markers:
             return None
@@ -100,7 +133,7 @@ class Prepared(Generic[T]):
         compiled = cache.get(key)
         if compiled is None or connections[compiled.alias] is not compiled.connection:
             compiled = cache[key] = self._compile(method, markers)
-        return _execute(compiled, values)
+        return compiled
 
     def _compile(self, method: str, markers: tuple[int | str | None, ...]) -> _Compiled:
         queryset = self.build(*markers)
@@ -116,9 +149,10 @@ class Prepared(Generic[T]):
         query = queryset.query.exists() if method == "exists" else queryset.query
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = tuple((index, position) for position, marker in enumerate(markers)
-                      for index, param in enumerate(params) if type(param) is type(marker) and param == marker)
-        missing = set(range(len(markers))) - {position for _index, position in slots}
+        slots = tuple((index, position, convert) for position, marker in enumerate(markers)
+                      for index, param in enumerate(params)
+                      for found, convert in [_slot(param, marker, connection)] if found)
+        missing = set(range(len(markers))) - {position for _index, position, _convert in slots}
         if missing:
             raise ValueError(f"values {sorted(missing)} are not plain parameters of the prepared query: {sql}")
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
@@ -152,11 +186,8 @@ def _execute(compiled: _Compiled, values: tuple[object, ...]) -> list[Any]:
     connection = compiled.connection
     if compiled.for_update and connection.get_autocommit():  # as Django's compiler checks it
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-    params = list(compiled.params)
-    for index, position in compiled.slots:
-        params[index] = values[position]
     with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
+        cursor.execute(compiled.sql, _bind(compiled, values))
         rows = cursor.fetchall()
     if compiled.kind == "exists":
         return rows
@@ -175,6 +206,13 @@ def _execute(compiled: _Compiled, values: tuple[object, ...]) -> list[Any]:
             setattr(instance, name, row[column])
         instances.append(instance)
     return instances
+
+
+def _bind(compiled: _Compiled, values: tuple[object, ...]) -> list[Any]:
+    params = list(compiled.params)
+    for index, position, convert in compiled.slots:
+        params[index] = values[position] if convert is None else convert(values[position])
+    return params
 
 
 def _convert(row: list[Any], converters: list[tuple[int, tuple[list[Any], Any]]], connection: Any) -> list[Any]:

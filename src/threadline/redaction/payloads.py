@@ -9,7 +9,6 @@ proof of origin.
 
 from __future__ import annotations
 
-import email
 import hashlib
 import json
 import re
@@ -18,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from threadline.core.mime_policy import POLICY
+from threadline.core.mime_policy import parsed
 
 Rewrite = Callable[[str], str]
 MIME_START = re.compile(rb"^(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n)+", re.ASCII)
@@ -54,7 +53,7 @@ def _form(body: bytes, fn: Rewrite) -> bytes:
 
 
 def _mime(body: bytes, fn: Rewrite, drop_sha256: frozenset[str]) -> bytes:
-    message = email.message_from_bytes(body, policy=POLICY)  # policy.default, each header parsed once
+    message = parsed(body)  # policy.default, each header parsed once; the email adapter's parse when it read these bytes
     changed = False
     subject = message.get("Subject")
     if subject is not None and fn(str(subject)) != str(subject):

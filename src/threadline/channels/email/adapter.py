@@ -11,6 +11,7 @@ See docs/channels/email.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
@@ -32,7 +33,9 @@ from threadline.channels.base import (
 from threadline.channels.email import display, loops, parsing
 from threadline.channels.email import threading as thread_signals
 from threadline.channels.models import Channel
+from threadline.core import mime_policy
 from threadline.core.errors import ValidationFailed
+from threadline.core.prepared import Prepared
 
 MAX_ATTACHMENTS = 50
 MAX_TEXT = 100_000
@@ -146,12 +149,13 @@ class EmailAdapter:
         envelope_from = "" if request.headers.get("null-sender") else (request.headers.get("mail-from") or None)
         recipients = [r for r in (request.headers.get("rcpt-to") or "").split(",") if r]
         bounce = loops.bounce_of(parsed.message, envelope_from, self._verp_message_id(channel, recipients))
-        if bounce is not None:
-            updates = self._bounce_updates(channel, bounce)
-            if updates is not None:
-                return updates
+        items: list[InboundItem] | None = self._bounce_updates(channel, bounce) if bounce is not None else None
         # A bounce of mail we did not send (or no longer have) is kept, but marked: never answered.
-        return [self._inbound_message(channel, config, parsed, request, envelope_from, recipients, bounce)]
+        if items is None:
+            items = [self._inbound_message(channel, config, parsed, request, envelope_from, recipients, bounce)]
+        if parsed.message is not None:  # read: the redaction of the stored bytes that follows need not parse them
+            mime_policy.hand_over(request.body, parsed.message)
+        return items
 
     # ── bounces ──────────────────────────────────────────────────────────────────────────────────────
     def _verp_message_id(self, channel: Channel, recipients: list[str]) -> str:
@@ -322,8 +326,8 @@ class EmailAdapter:
 
         from threadline.core.time import now
 
-        found = list(_nth_latest(config.sender_rate_limit_per_hour, channel.workspace_id, sender, channel.pk))
-        return bool(found) and found[0] >= now() - dt.timedelta(hours=1)
+        found = _nth_latest(config.sender_rate_limit_per_hour).first(channel.workspace_id, sender, channel.pk)
+        return found is not None and found >= now() - dt.timedelta(hours=1)
 
     def config_saved(self, channel: Channel, config: dict[str, Any]) -> None:
         """Claim the channel's addresses and domains (409 when another workspace owns one) and refuse a
@@ -371,23 +375,27 @@ def channel_id_unindexed() -> Any:
     return ExpressionWrapper(F("channel_id") + Value(0), output_field=BigIntegerField())
 
 
-def _nth_latest(limit: int, workspace_id: int, address: str, channel_id: int) -> Any:
-    """When the sender's `limit`-th latest inbound message on a channel was created (none: fewer).
+@functools.lru_cache(maxsize=64)
+def _nth_latest(limit: int) -> Prepared[Any]:
+    """When the sender's `limit`-th latest inbound message on a channel was created (none: fewer), for
+    (workspace_id, address, channel_id); prepared once per limit and thread.
 
     It walks the sender's identity's messages newest first (their index) and stops there: the COUNT this
     replaces scanned the channel's every message on SQLite without statistics (O(the channel's history) per
-    inbound email). Not a prepared query: PostgreSQL's parameters of `channel_id + 0` are not plain values.
+    inbound email).
     """
     from django.db.models import Subquery
 
     from threadline.contacts.models import ContactIdentity
     from threadline.conversations.models import Direction, Message
 
-    return Message.objects.alias(on_channel=channel_id_unindexed()).filter(
+    return Prepared(lambda workspace_id, address, channel_id: Message.objects.alias(
+        on_channel=channel_id_unindexed(),
+    ).filter(
         identity_id=Subquery(ContactIdentity.objects.filter(
             workspace_id=workspace_id, kind="email", address=address).values("id")[:1]),
         on_channel=channel_id, direction=Direction.INBOUND,
-    ).order_by("-id").values_list("created_at", flat=True)[limit - 1:limit]
+    ).order_by("-id").values_list("created_at", flat=True)[limit - 1:limit])
 
 
 def relay_url_for(config: EmailChannelConfig) -> str:

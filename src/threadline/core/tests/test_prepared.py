@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection, transaction
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Value
 from django.test.utils import CaptureQueriesContext
 
 from threadline.contacts.models import Contact
 from threadline.conversations.models import Conversation, Message
 from threadline.core.prepared import Prepared
+from threadline.core.time import now
 
 LOCKED = Prepared(lambda pk: Conversation.objects.select_for_update(of=("self",)).select_related(
     "contact", "origin_channel", "team").filter(pk=pk, merged_into__isnull=True))
@@ -85,3 +89,34 @@ def test_a_value_that_changes_the_sql_runs_the_queryset_itself(two_contacts):
 def test_a_value_the_lookup_rewrites_cannot_be_prepared(db):
     with pytest.raises(ValueError, match="not plain parameters"):
         CONTAINING.all("text")  # bound as %text%: a marker the SQL does not hold as such
+
+
+def test_a_moment_and_a_wrapped_key_are_bound_without_building_the_queryset_again(two_contacts):
+    """A datetime compared with a DateTimeField, and a key behind `channel_id + 0` (which psycopg binds as
+    `Int8` on PostgreSQL), vary like plain values: the queryset is built once, whatever the values."""
+    first, _second = two_contacts
+    built = []
+
+    def build(contact_id, since):
+        built.append(since)
+        return Conversation.objects.alias(
+            contact_key=ExpressionWrapper(F("contact_id") + Value(0), output_field=BigIntegerField()),
+        ).filter(contact_key=contact_id, created_at__gte=since).order_by("id").values_list("subject", flat=True)
+
+    since = Prepared(build)
+    oldest = Conversation.objects.filter(contact=first).order_by("created_at")[0].created_at
+    for moment in (oldest, oldest - dt.timedelta(days=1), oldest + dt.timedelta(days=1), now()):
+        assert since.all(first.pk, moment) == list(build(first.pk, moment))
+    assert len(built) == 1 + 4  # compiled once; the rest are the comparisons' own querysets
+
+
+def test_the_sql_of_a_prepared_query_with_its_values_bound(two_contacts):
+    first, second = two_contacts
+    for contact in (first, second):
+        sql, params = SUBJECTS.sql(contact.pk)
+        assert sql == SUBJECTS.sql(first.pk)[0]  # one SQL for every value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert [row[0] for row in cursor.fetchall()] == SUBJECTS.all(contact.pk)
+    sql, params = WITH_SUBJECT.sql(None)  # a value that changes the SQL: the queryset's own
+    assert (sql, tuple(params)) == Conversation.objects.filter(subject=None).query.sql_with_params()
