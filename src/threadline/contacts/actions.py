@@ -33,6 +33,7 @@ from threadline.contacts.models import Contact, ContactIdentity, ContactMerge, C
 from threadline.core.batch_rows import keep, keep_all
 from threadline.core.errors import Conflict, ValidationFailed
 from threadline.core.prepared import Prepared
+from threadline.core.row_writes import create
 from threadline.events.bus import publish
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
@@ -134,7 +135,7 @@ def do_create_contact(
     if actor is not None:
         require(actor, Permission.CONTACTS_EDIT)
     clean = check_contact_fields({"name": name[:300], **fields})
-    contact = Contact.objects.create(workspace=workspace, name_key=identities.name_key(clean["name"]), **clean)
+    contact = create(Contact, workspace=workspace, name_key=identities.name_key(clean["name"]), **clean)
     publish(ContactCreated(workspace_id=workspace.pk, contact_id=contact.pk, name=contact.name))
     return contact
 
@@ -189,8 +190,8 @@ def do_delete_contact(actor: Membership, contact: Contact) -> None:
 def _create_identity(
     contact: Contact, kind: str, address: str, *, verified: bool, source: str, display_name: str, reason: str,
 ) -> ContactIdentity:
-    identity = ContactIdentity.objects.create(
-        workspace_id=contact.workspace_id, contact=contact, kind=kind, address=address, verified=verified,
+    identity = create(
+        ContactIdentity, workspace_id=contact.workspace_id, contact=contact, kind=kind, address=address, verified=verified,
         source=source[:64], display_name=display_name[:300], match_key=identities.match_key(kind, address),
     )
     publish(IdentityLinked(workspace_id=contact.workspace_id, contact_id=contact.pk, identity_id=identity.pk,

@@ -27,9 +27,28 @@ from django.utils.translation import gettext_lazy
 from threadline.contacts import identities
 from threadline.contacts.events import MergeSuggested
 from threadline.contacts.models import Contact, ContactIdentity, IdentityKind, MergeSuggestion
+from threadline.core.batch_rows import fresh_all
+from threadline.core.prepared import Prepared
 from threadline.events.bus import publish
 
 MAX_CANDIDATES = 20
+
+
+def _same_keys(workspace_id: int, keys: list[str], contact_id: int) -> Any:
+    """Identities of other live contacts with one of these matching keys (see `ContactIdentity.match_key`)."""
+    return (
+        ContactIdentity.objects.filter(workspace_id=workspace_id, match_key__in=keys, contact__merged_into__isnull=True)
+        .exclude(contact_id=contact_id)
+        .values_list("contact_id", "kind", "address", "match_key")[: MAX_CANDIDATES * 2]
+    )
+
+
+# The reads of a new contact's suggestions (one per inbound message from a new sender), compiled once (issue 11)
+_IDENTITIES = Prepared(lambda contact_id: ContactIdentity.objects.filter(contact_id=contact_id))
+_SAME_NAME = Prepared(lambda workspace_id, contact_id, key: Contact.objects.filter(
+    workspace_id=workspace_id, merged_into__isnull=True).exclude(pk=contact_id).filter(name_key=key)
+    .values_list("pk", "name", "organization_id")[:MAX_CANDIDATES])
+_SAME_KEY = Prepared(lambda workspace_id, key, contact_id: _same_keys(workspace_id, [key], contact_id))
 
 # code → (weight, message template). The score of a suggestion is 1 - Π(1 - weight) over its reasons.
 REASONS: dict[str, tuple[float, Any]] = {
@@ -70,12 +89,12 @@ def score(reasons: list[Reason]) -> float:
     return round(1.0 - remaining, 3)
 
 
-def _name_reasons(contact: Contact, own: list[ContactIdentity], base: Any) -> dict[int, list[Reason]]:
+def _name_reasons(contact: Contact, own: list[ContactIdentity]) -> dict[int, list[Reason]]:
     found: dict[int, list[Reason]] = {}
     key = contact.name_key
     if not key or "@" in contact.name or not identities.is_distinctive_name(key):
         return found
-    named = list(base.filter(name_key=key).values_list("pk", "name", "organization_id")[:MAX_CANDIDATES])
+    named = _SAME_NAME.all(contact.workspace_id, contact.pk, key)
     for pk, name, organization_id in named:
         found[pk] = [{"code": "same_name", "params": {"name": contact.name, "other_name": name}}]
         if contact.organization_id and organization_id == contact.organization_id:
@@ -101,12 +120,10 @@ def _identity_reasons(contact: Contact, own: list[ContactIdentity]) -> dict[int,
             mine.setdefault(identity.match_key, []).append(identity)
     if not mine:
         return found
-    others = (
-        ContactIdentity.objects.filter(workspace_id=contact.workspace_id, match_key__in=list(mine),
-                                       contact__merged_into__isnull=True)
-        .exclude(contact_id=contact.pk)
-        .values_list("contact_id", "kind", "address", "match_key")[: MAX_CANDIDATES * 2]
-    )
+    if len(mine) == 1:  # the usual case (one identity): the same query, prepared
+        others = _SAME_KEY.all(contact.workspace_id, next(iter(mine)), contact.pk)
+    else:
+        others = list(_same_keys(contact.workspace_id, list(mine), contact.pk))
     for pk, kind, address, key in others:
         reasons = found.setdefault(pk, [])
         for identity in mine[key]:
@@ -177,9 +194,10 @@ def suggest_for(contact: Contact) -> list[MergeSuggestion]:
     """
     if contact.merged_into_id:
         return []
-    own = list(ContactIdentity.objects.filter(contact=contact))
-    base = Contact.objects.filter(workspace_id=contact.workspace_id, merged_into__isnull=True).exclude(pk=contact.pk)
-    found = _name_reasons(contact, own, base)
+    own = fresh_all(ContactIdentity, "contact_id", contact.pk)  # a new contact's one identity, kept by its writer
+    if own is None:
+        own = _IDENTITIES.all(contact.pk)
+    found = _name_reasons(contact, own)
     for pk, reasons in [*_identity_reasons(contact, own).items(), *_typed_email_reasons(contact).items()]:
         found.setdefault(pk, []).extend(reasons)
     recorded = [_record(contact, pk, reasons) for pk, reasons in sorted(found.items())]

@@ -86,16 +86,24 @@ def _hinted_conversation(channel: Channel, item: InboundMessage) -> tuple[Conver
                 hinted = hinted.merged_into
             return hinted, {"rule": "conversation_hint", "conversation_id": hinted.pk}
     if item.references:
-        earlier = (
-            Message.objects.filter(workspace_id=workspace_id, provider_message_id__in=list(item.references))
-            .select_related("conversation").order_by("-created_at").first()
-        )
+        references = list(item.references)
+        earlier = (_EARLIER.first(workspace_id, references[0]) if len(references) == 1  # the usual reply: prepared
+                   else _earlier(workspace_id, references).first())
         if earlier is not None:
             conversation = earlier.conversation
             while conversation.merged_into_id:
                 conversation = conversation.merged_into
             return conversation, {"rule": "references", "matched": earlier.provider_message_id}
     return None, {}
+
+
+def _earlier(workspace_id: int, provider_ids: list[str]) -> QuerySet[Message]:
+    """The workspace's messages with these provider ids, newest first, with their conversation."""
+    return (Message.objects.filter(workspace_id=workspace_id, provider_message_id__in=provider_ids)
+            .select_related("conversation").order_by("-created_at"))
+
+
+_EARLIER = Prepared(lambda workspace_id, provider_id: _earlier(workspace_id, [provider_id]))
 
 
 # Inbound messages another domain files on a conversation as they are, without reopening it: "module:function"

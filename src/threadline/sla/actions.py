@@ -22,6 +22,7 @@ from threadline.conversations.actions import do_update_conversation, record_even
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority, Status
 from threadline.core.batch_cache import cached
 from threadline.core.errors import ValidationFailed
+from threadline.core.prepared import Prepared
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.routing.models import channel_kind_of
@@ -33,6 +34,15 @@ from threadline.tenancy.models import Brand, Workspace
 from threadline.tenancy.permissions import Permission, holders
 
 ESCALATION_TYPES = {"notify", "reassign", "set_priority"}
+# A conversation's timers, read by the subscriber for each new conversation and message (compiled once, issue 11)
+_LIVE_WITH_POLICY = Prepared(lambda conversation_id: SlaTimer.objects.filter(
+    conversation_id=conversation_id, state__in=LIVE_STATES).select_related("policy"))
+_LIVE_OF_METRIC = Prepared(lambda conversation_id, metric: SlaTimer.objects.filter(
+    conversation_id=conversation_id, metric=metric, state__in=LIVE_STATES))
+_METRICS_EVER = Prepared(lambda conversation_id: SlaTimer.objects.filter(
+    conversation_id=conversation_id).values_list("metric", flat=True))
+_NOT_CANCELLED = Prepared(lambda conversation_id: SlaTimer.objects.filter(
+    conversation_id=conversation_id).exclude(state=TimerState.CANCELLED).order_by("id"))
 CONDITION_KEYS = {"priorities", "channel_kinds", "brand_ids", "languages", "team_ids", "tags", "contact_attributes"}
 
 
@@ -223,7 +233,7 @@ def _set_deadlines(timer: SlaTimer, calendar: Calendar | None, start: dt.datetim
 def do_start_timer(conversation: Conversation, policy: SlaPolicy, metric: str, started_at: dt.datetime) -> SlaTimer | None:
     """Start one target unless the policy has none for `metric` or one is live already."""
     minutes = policy.target_minutes(metric)
-    if not minutes or SlaTimer.objects.filter(conversation=conversation, metric=metric, state__in=LIVE_STATES).exists():
+    if not minutes or _LIVE_OF_METRIC.exists(conversation.pk, str(metric)):
         return None
     timer = SlaTimer(workspace_id=conversation.workspace_id, conversation=conversation, policy=policy, metric=metric,
                      started_at=started_at, target_seconds=minutes * 60)
@@ -245,7 +255,7 @@ def do_apply_policy(conversation: Conversation, at: dt.datetime) -> SlaPolicy | 
     original start; a conversation with no matching policy has its live timers cancelled.
     """
     policy = select_policy(conversation) if conversation.status in ACTIVE_STATUSES else None
-    live = list(SlaTimer.objects.filter(conversation=conversation, state__in=LIVE_STATES).select_related("policy"))
+    live = _LIVE_WITH_POLICY.all(conversation.pk)
     changed = False
     for timer in live:
         if policy is None or timer.policy_id != policy.pk:
@@ -255,13 +265,12 @@ def do_apply_policy(conversation: Conversation, at: dt.datetime) -> SlaPolicy | 
             if policy is not None:
                 do_start_timer(conversation, policy, timer.metric, timer.started_at)
     if policy is not None:
-        ever = set(SlaTimer.objects.filter(conversation=conversation).values_list("metric", flat=True))
+        ever = set(_METRICS_EVER.all(conversation.pk))
         if conversation.first_response_at is None and Metric.FIRST_RESPONSE not in ever:
             changed |= do_start_timer(conversation, policy, Metric.FIRST_RESPONSE, conversation.created_at) is not None
         if Metric.RESOLUTION not in ever:
             changed |= do_start_timer(conversation, policy, Metric.RESOLUTION, conversation.created_at) is not None
-        elif not SlaTimer.objects.filter(conversation=conversation, metric=Metric.RESOLUTION,
-                                         state__in=LIVE_STATES).exists():
+        elif not _LIVE_OF_METRIC.exists(conversation.pk, str(Metric.RESOLUTION)):
             changed |= do_start_timer(conversation, policy, Metric.RESOLUTION, at) is not None  # reopened
     if changed or not conversation.sla_state:  # every change of a timer mirrors itself: unchanged stays true
         sync_sla_state(conversation)
@@ -392,7 +401,7 @@ def state_of(conversation: Conversation) -> dict[str, Any]:
     """The SLA summary shown on the conversation: one entry per metric, the latest timer of each."""
     metrics: dict[str, Any] = {}
     policy_id = None
-    for timer in SlaTimer.objects.filter(conversation=conversation).exclude(state=TimerState.CANCELLED).order_by("id"):
+    for timer in _NOT_CANCELLED.all(conversation.pk):
         policy_id = timer.policy_id
         metrics[timer.metric] = {
             "state": timer.state,

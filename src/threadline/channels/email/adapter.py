@@ -279,7 +279,6 @@ class EmailAdapter:
     def _thread_hints(self, channel: Channel, parsed: parsing.ParsedEmail, recipients: list[str],
                       sender: str) -> thread_signals.ThreadHints:
         """The authenticated conversation this mail names, and which header said so."""
-        from threadline.conversations.models import Message
 
         workspace_id = channel.workspace_id
         for address in [*recipients, *(a for _n, a in parsed.to), *(a for _n, a in parsed.cc)]:
@@ -295,8 +294,10 @@ class EmailAdapter:
                     return thread_signals.ThreadHints(
                         conversation_id, {"signal": "message_id_token", "header": header, "token": token})
         for header, ids in (("In-Reply-To", parsed.in_reply_to), ("References", list(reversed(parsed.references)))):
-            matched = (Message.objects.filter(workspace_id=workspace_id, provider_message_id__in=ids)
-                       .order_by("-created_at").values_list("provider_message_id", flat=True).first()) if ids else None
+            if len(ids) == 1:  # the usual reply: the same query, prepared
+                matched = _REFERENCED.first(workspace_id, ids[0])
+            else:
+                matched = _referenced(workspace_id, ids).first() if ids else None
             if matched is not None:
                 return thread_signals.ThreadHints(None, {"signal": "references", "header": header,
                                                          "matched": matched})
@@ -365,6 +366,17 @@ class EmailAdapter:
         from threadline.channels.email.sending import send
 
         return send(message, channel)
+
+
+def _referenced(workspace_id: int, ids: list[str]) -> Any:
+    """The provider ids of the workspace's messages among `ids`, newest first (a reply's earlier message)."""
+    from threadline.conversations.models import Message
+
+    return (Message.objects.filter(workspace_id=workspace_id, provider_message_id__in=ids)
+            .order_by("-created_at").values_list("provider_message_id", flat=True))
+
+
+_REFERENCED = Prepared(lambda workspace_id, message_id: _referenced(workspace_id, [message_id]))
 
 
 def channel_id_unindexed() -> Any:
