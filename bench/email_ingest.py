@@ -119,7 +119,9 @@ def main() -> None:
         f"p99 {percentile(e2e, 99) * 1000:.0f} ms  (mean {statistics.fmean(e2e) * 1000:.0f} ms)")
     say(f"  not stored in time:     {args.messages - len(e2e)}")
     say(f"  replies threaded into the conversation they answer: {result['threaded']}/{result['replies']}")
-    say(f"  server CPU per email:   {result['cpu_ms']:.1f} ms")
+    say(f"  server CPU per email:   {result['cpu_ms']:.1f} ms  (by thread: " + ", ".join(
+        f"{name} {ms:.1f}" for name, ms in sorted(result["threads_ms"].items(), key=lambda item: -item[1])
+        if ms >= 0.05) + ")")
     say("  server RSS MiB warm/peak/final: "
         + "/".join(mib(result[f"rss_{k}_kib"]) for k in ("warm", "peak", "final")))
     if result["stop_code"] != 0:
@@ -194,6 +196,30 @@ def send_all(port: int, clients: int, emails: list[tuple[str, str, bytes, int | 
     return first, began_at, latency
 
 
+THREAD_GROUPS = (("threadline-smtp-db", "smtp handlers"), ("threadline-worker", "worker"),
+                 ("threadline-scheduler", "scheduler"), ("(_run)", "smtp session"))
+
+
+def thread_cpu(pid: int, data_dir: Path) -> dict[str, float]:
+    """CPU seconds so far of the server's threads by role (`bench/thread_profile` names them; the SMTP
+    session is aiosmtpd's event loop thread, "main" uvicorn's and the rest of the process)."""
+    names = {}
+    listing = data_dir / f"threads.{pid}"
+    for line in listing.read_text().splitlines() if listing.exists() else []:
+        native, _sep, name = line.partition(" ")
+        names[native] = next((label for prefix, label in THREAD_GROUPS if prefix in name), "other threads")
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        label = "main" if task.name == str(pid) else names.get(task.name, "other threads")
+        out[label] = out.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def print_profile(data: bytes, limit: int) -> None:
     """Each thread's profile (threads of one name, digits aside, together): its CPU, then its costliest
     functions by own time and by cumulative time."""
@@ -227,9 +253,10 @@ def measure(args: argparse.Namespace) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-email-"))
     smtp_port = free_port()
     env = {"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}
+    env.update(THREADLINE_BENCH_THREADS=str(data_dir / "threads"), PYTHONPATH=os.pathsep.join(
+        [str(Path(__file__).parent / "thread_profile"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     if args.profile:
-        env.update(THREADLINE_BENCH_PROFILE=str(data_dir / "profile"), PYTHONPATH=os.pathsep.join(
-            [str(Path(__file__).parent / "thread_profile"), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        env["THREADLINE_BENCH_PROFILE"] = str(data_dir / "profile")
     emails = prepared(args)
     try:
         with throwaway_database(args.database_url or None, prefix="tlbench_email") as url, ServerProcess(
@@ -248,12 +275,14 @@ def measure(args: argparse.Namespace) -> dict:
             if args.profile:
                 os.kill(server.process.pid, signal.SIGUSR1)  # the profiles start now
             cpu_before = cpu_seconds(server.process.pid)
+            threads_before = thread_cpu(server.process.pid, data_dir)
             first, began_at, smtp_latency = send_all(smtp_port, args.clients, emails)
             accepted_in = time.time() - first
             collected = json.loads(server.shell(
                 COLLECT.format(timeout=args.timeout, channel=channel["id"], expected=args.messages + 1),
                 timeout=args.timeout + 60).splitlines()[-1])
             cpu = cpu_seconds(server.process.pid) - cpu_before
+            threads_after = thread_cpu(server.process.pid, data_dir)
             memory.stop()
             stop_code = server.stop()
             errors = server.errors()
@@ -276,6 +305,8 @@ def measure(args: argparse.Namespace) -> dict:
         "replies": len(answered_by), "threaded": threaded, "cpu_ms": cpu * 1000 / max(1, len(emails)),
         "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
         "stop_code": stop_code, "errors": errors,
+        "threads_ms": {name: (threads_after[name] - threads_before.get(name, 0.0)) * 1000 / max(1, len(emails))
+                       for name in threads_after},
     }
 
 

@@ -85,8 +85,9 @@ def test_an_email_costs_one_job_and_few_statements(admin, run_jobs):
     # The worker: measured 34.8 on SQLite (35.8 on PostgreSQL) after the email pass, 35.5 on SQLite before it
     # (the adapter's References lookup ran twice, `exists()` then `first()`, for each of the 18 replies). Most
     # of it is the pipeline's own (`test_pipeline_budget.py`); the email adapter adds the sender's hourly count
-    # (its loop check).
-    assert work <= 36.25, figures
+    # (its loop check). 34.54 on SQLite after email pass 2 (a new sender's identity is handed to its merge
+    # suggestions instead of read back: 6 of the 24 emails).
+    assert work <= 36.0, figures
 
 
 def test_the_worker_parses_each_email_once(admin, run_jobs, monkeypatch):

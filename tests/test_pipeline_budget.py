@@ -84,8 +84,10 @@ def test_an_inbound_message_costs_one_job_and_few_statements(client, admin, run_
     # more over the 24 messages than SQLite's 40.3), hence 41.5 for both backends. − 2.5 (issue 11, sixth pass;
     # measured 40.3 → 37.8 on SQLite, 38.8 on PostgreSQL): the inbound job hands the message and conversation it
     # wrote to language, SLA and routing (core.batch_rows) instead of their locked reads, and a new sender's
-    # contact document is built from the rows it wrote and stored once for its two events.
-    assert statements <= 39.5, figures  # 41.5 before the sixth pass
+    # contact document is built from the rows it wrote and stored once for its two events. − 0.25 (issue 11,
+    # email pass 2; measured 37.8 → 37.6 on SQLite): a new sender's merge suggestions take its one identity
+    # from the rows `resolve_sender` kept instead of reading it back.
+    assert statements <= 39.25, figures  # 41.5 before the sixth pass
 
 
 def test_an_agent_reply_delivered_costs_few_jobs_and_statements(client, api, admin, run_jobs, receiver):

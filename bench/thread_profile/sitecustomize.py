@@ -1,26 +1,43 @@
-"""Profile every thread of a process with cProfile (bench only: `bench/email_ingest.py --profile FILE`).
+"""Per-thread measures of a server process (bench only: `bench/email_ingest.py --profile N` / `--threads`).
 
-Put this folder first on PYTHONPATH and set THREADLINE_BENCH_PROFILE=FILE: each thread started afterwards
-runs under a cProfile of its own counting its CPU time (`time.thread_time`: not the time it waits for a
-lock, the GIL or a socket; the main thread too); SIGUSR1 clears them all (the start of the measured
-phase), and at exit their stats are written to FILE.<pid> (a marshal'd dict: thread name -> list of pstats
-data; `bench/email_ingest.py --profile` prints them per thread). Without the variable this module does nothing.
+Put this folder first on PYTHONPATH, then:
+
+- THREADLINE_BENCH_THREADS=FILE: each thread started afterwards appends "<native thread id> <name>" to
+  FILE.<pid>, so the bench can read each thread's CPU time from /proc/<pid>/task/<id>/stat (no profiler:
+  the figures are the server's own);
+- THREADLINE_BENCH_PROFILE=FILE: each thread started afterwards runs under a cProfile of its own counting its
+  CPU time (`time.thread_time`: not the time it waits for a lock, the GIL or a socket; the main thread too);
+  SIGUSR1 clears them all (the start of the measured phase), and at exit their stats are written to
+  FILE.<pid> (a marshal'd dict: thread name -> list of pstats data, printed per thread by the bench).
+
+Without either variable this module does nothing.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+
+_run = threading.Thread.run
+
+if os.environ.get("THREADLINE_BENCH_THREADS"):
+    _names = f"{os.environ['THREADLINE_BENCH_THREADS']}.{os.getpid()}"
+
+    def _named_run(self: threading.Thread) -> None:
+        with open(_names, "a") as handle:
+            handle.write(f"{threading.get_native_id()} {self.name}\n")
+        _run(self)
+
+    threading.Thread.run = _named_run  # type: ignore[method-assign]
 
 if os.environ.get("THREADLINE_BENCH_PROFILE"):
     import atexit
     import cProfile
     import marshal
     import signal
-    import threading
     import time
 
     _profiles: list[tuple[str, cProfile.Profile]] = []
-    _run = threading.Thread.run
 
     def _profiled_run(self: threading.Thread) -> None:
         profile = cProfile.Profile(time.thread_time)
