@@ -32,9 +32,19 @@ DENSE = SMALL_SCAN // 20  # ... and the matches among them (5 %) above which the
 # arm reads more rows scattered over the table (10,977 'invoice':* matches at 3.5 %: 160 ms, where walking on
 # to the window read 33,000 rows in 16 ms at 300,000 messages).
 MESSAGE_DENSE = SMALL_SCAN // 100
-# The kinds asked that way: the agents' small kinds. Articles keep the planner's choice: their documents are
-# long, so the first walk costs more there (search_articles +3-15 ms at 1,000,000 messages) than it saves.
-DATA_DRIVEN = frozenset({Kind.CONTACT, Kind.CONVERSATION})
+# The kinds asked that way: the agents' small kinds and the articles. Articles kept the planner's choice at
+# first (their documents are long, so the first walk cost search_articles 3-15 ms at 1,000,000 messages), but a
+# word frequent elsewhere walked every article for none ('customer':*, the typo fallback's correction of "custom":
+# all 15,000 translations, 20,930 buffers, 23-36 ms at 300,000 messages); walked to 2,000 and then asked of
+# their own index it takes 2-7 ms.
+DATA_DRIVEN = frozenset({Kind.CONTACT, Kind.CONVERSATION, Kind.ARTICLE})
+# The kinds whose GIN arm names the expression of an index of their own (migration 0009), `strip(document)`
+# (the lexemes without positions and weights: `@@` answers the same for the engine's queries, which ask no
+# weight and no phrase), so that no other GIN index can serve it. With `document` the planner chose among the
+# overlapping indexes by costs that do not see which kinds hold a word: 'custom':* over the messages took the
+# workspace's index and read the 51,000 contacts holding it (86-122 ms at 300,000 messages, with fresh
+# statistics and after VACUUM alike) instead of the messages' own, which holds none (0.01 ms).
+OWN_INDEX = frozenset({Kind.MESSAGE, Kind.ARTICLE})
 # The SQLite key (migration 0002): workspace_id << 41 | kind code << 37 | internal << 36 | document id
 KEY_WORKSPACE, KEY_KIND, KEY_INTERNAL = 41, 37, 36
 ID_MASK = (1 << KEY_INTERNAL) - 1
@@ -142,7 +152,7 @@ class PostgreSQLBackend:
         "FROM search_document WHERE workspace_id = %s AND kind = %s ORDER BY id DESC LIMIT %s) newest "
         "WHERE visibility = ANY(%s) AND document @@ to_tsquery('simple', %s)) UNION ALL "
         "(SELECT id, kind, object_id, document FROM search_document WHERE workspace_id = %s AND kind = %s "
-        "AND visibility = ANY(%s) AND document @@ to_tsquery('simple', %s) AND id < (SELECT min(id) FROM "
+        "AND visibility = ANY(%s) AND {fts} @@ to_tsquery('simple', %s) AND id < (SELECT min(id) FROM "
         "(SELECT id FROM search_document WHERE workspace_id = %s AND kind = %s ORDER BY id DESC LIMIT %s) walked) "
         "ORDER BY id DESC)) both_arms LIMIT %s)",
         ("workspace_id", "kind", "scan", "visibilities", "expression", "workspace_id", "kind", "visibilities",
@@ -165,7 +175,7 @@ class PostgreSQLBackend:
     # word it estimates as for a one-word query, and a word frequent in messages goes to the small kinds' index.
     # One word over the messages takes this statement too (the mirror case: 'custom':*, in every contact's email
     # address and no message, was estimated at 32,000 messages and all 300,000 were walked, 571 ms), with
-    # MESSAGE_DENSE, and its GIN arm reads the messages' own index (migration 0007).
+    # MESSAGE_DENSE, and its GIN arm reads the messages' own index (migration 0009, `OWN_INDEX`).
     SMALL_KIND = (
         "(WITH walk AS MATERIALIZED (SELECT id, kind, object_id, document, visibility FROM search_document "
         "WHERE workspace_id = %s AND kind = %s ORDER BY id DESC LIMIT %s), "
@@ -176,7 +186,7 @@ class PostgreSQLBackend:
         "AND visibility = ANY(%s) AND ts_match_vq(document, to_tsquery('simple', %s)) "
         "AND id < (SELECT min(id) FROM walk) AND (SELECT count(*) FROM found) >= %s ORDER BY id DESC LIMIT %s) "
         "UNION ALL (SELECT id, kind, object_id, document FROM search_document WHERE workspace_id = %s AND kind = %s "
-        "AND visibility = ANY(%s) AND document @@ to_tsquery('simple', %s) "
+        "AND visibility = ANY(%s) AND {fts} @@ to_tsquery('simple', %s) "
         "AND ts_match_vq(document, to_tsquery('simple', %s)) "
         "AND id + 0 < (SELECT min(id) FROM walk) AND (SELECT count(*) FROM found) < %s ORDER BY id + 0 DESC)"
         ") arms LIMIT %s)",
@@ -200,11 +210,14 @@ class PostgreSQLBackend:
         return max(groups, key=lambda group: (not (prefix_last and group is groups[last]), min(map(len, group))))
 
     def arm(self, kind: str, several: bool) -> tuple[str, tuple[str, ...]]:
-        """The statement that finds one kind's newest WINDOW matches: the documents decide for the small kinds
-        and for one word over the messages; several words over the messages walk SCAN documents first."""
+        """The statement that finds one kind's newest WINDOW matches: the documents decide for the small kinds,
+        the articles and one word over the messages; several words over the messages walk SCAN documents first.
+        The GIN arm of a kind with an index of its own names that index's expression (`OWN_INDEX`)."""
         if kind in DATA_DRIVEN or (kind == Kind.MESSAGE and not several):
-            return self.SMALL_KIND
-        return self.WALK_FIRST if several else self.INDEX_ONLY
+            sql, names = self.SMALL_KIND
+        else:
+            sql, names = self.WALK_FIRST if several else self.INDEX_ONLY
+        return sql.format(fts="strip(document)" if kind in OWN_INDEX else "document"), names
 
     def match(self, workspace_id: int, groups: Sequence[Sequence[str]], *, kinds: Sequence[str],
               visibilities: Sequence[str], limit: int, offset: int = 0, prefix_last: bool = False) -> list[Hit]:

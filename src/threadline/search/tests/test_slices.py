@@ -208,3 +208,78 @@ def test_sqlite_refuses_what_the_key_cannot_hold(admin):
                            [1 << backends.KEY_INTERNAL, ws])
     with pytest.raises(DatabaseError, match="out of the key range"), transaction.atomic():
         do_store([doc(ws, f"kind{n}", 1, body="x") for n in range(16)])
+
+
+def plan_of(sql: str, gin: tuple[str, ...]) -> dict:
+    """PostgreSQL: EXPLAIN ANALYZE of `sql` with sequential scans off and the `gin` indexes' pending lists merged
+    (as autovacuum does): a test's table is small enough that the planner would read it whole, and inserts since
+    the index was built wait in its pending list, which the planner prices as a scan of all of it. The question
+    is what the indexes answer."""
+    with connection.cursor() as cursor:
+        for index in gin:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+        cursor.execute("RESET enable_seqscan")
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+
+
+def index_scans(node: dict) -> list[tuple[str, int]]:
+    """(index name, rows it returned) of every index scan in a plan, in plan order."""
+    own = [(node["Index Name"], node["Actual Rows"])] if "Index Name" in node else []
+    return own + [scan for child in node.get("Plans", []) for scan in index_scans(child)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm's index (SQLite: an FTS5 trigram table)")
+def test_the_typo_dictionary_reads_only_terms_of_a_close_length_from_its_index(admin):
+    """PostgreSQL: the dictionary lookup of the typo fallback asks for terms within two letters of the word's
+    length that share trigrams with it; the length is inside the trigram index (migration 0008), so terms that
+    share the trigrams but are too long to be a correction ("customer17" for "custom", as every seeded email
+    address gives) are never read. The index of 0001 returned every one of them to be filtered on the rows."""
+    from threadline.search.models import SearchTerm
+    from threadline.search.queries import corrections
+
+    ws, other = admin.workspace_id, factories.make_workspace("Other").workspace_id
+    SearchTerm.objects.bulk_create([SearchTerm(workspace_id=ws, term=t) for t in
+                                    ["custon", "customs", "kustom", *(f"customer{n}" for n in range(3000))]]
+                                   + [SearchTerm(workspace_id=other, term="custum")])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_term")
+    assert corrections(ws, "custom") == ["customs", "custon", "kustom"]  # distance 1, then alphabetical
+    assert corrections(other, "custom") == ["custum"]
+    with CaptureQueriesContext(connection) as ctx:
+        backends.backend().similar_terms(ws, "custom")
+    [scan] = index_scans(plan_of(ctx.captured_queries[-1]["sql"], ("search_term_length_trgm",)))
+    assert scan[0] == "search_term_length_trgm" and scan[1] <= 4, scan  # the three, and "custum" of the other
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_gin_arm_of_messages_and_articles_reads_their_own_index(admin, monkeypatch):
+    """PostgreSQL: past the walk, one word over the messages or the articles is asked of that kind's own GIN
+    index (migration 0009, `backends.OWN_INDEX`), whatever the planner thinks of the other indexes: a word every
+    contact holds and no message or article ('custom':*) reads no posting there. With `document @@` the planner
+    could take the workspace's index and read every contact holding it."""
+    ws = admin.workspace_id
+    do_store([*(doc(ws, "contact", n, f"Customer {n}", f"customer{n}@example.com") for n in range(1, 40)),
+              doc(ws, "message", 100, body="customs forms for the parcel"),
+              doc(ws, "message", 101, body="where is my parcel"),
+              doc(ws, "article", 102, "Customs", "Duties and customs forms"),
+              doc(ws, "article", 103, "Returns", "Send the parcel back"),
+              *(doc(ws, kind, n, f"Parcel {n}", "where is my parcel") for n in range(1000, 3000)
+                for kind in ("message", "article"))])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_document")
+    monkeypatch.setattr(backends, "SMALL_SCAN", 10)  # the walk holds no match: the GIN arm runs
+    monkeypatch.setattr(backends, "MESSAGE_DENSE", 5)
+    monkeypatch.setattr(backends, "DENSE", 5)
+    for kind, index, hits in (("message", "search_document_message_lexemes", [("message", 100)]),
+                              ("article", "search_document_article_lexemes", [("article", 102)])):
+        assert found(ws, "customs", [kind]) == hits
+        assert found(ws, "custom", [kind]) == hits  # a prefix
+        assert found(ws, "invoice", [kind]) == []
+        with CaptureQueriesContext(connection) as ctx:
+            find(ws, "custom", kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20, typos=False)
+        scans = index_scans(plan_of(ctx.captured_queries[-1]["sql"], (index,)))
+        gin = [scan for scan in scans if scan[0] not in ("search_document_recent", "search_document_pkey")]
+        assert gin == [(index, 1)], (kind, scans)
