@@ -251,7 +251,9 @@ def test_the_typo_dictionary_reads_only_terms_of_a_close_length_from_its_index(a
     with CaptureQueriesContext(connection) as ctx:
         backends.backend().similar_terms(ws, "custom")
     [scan] = index_scans(plan_of(ctx.captured_queries[-1]["sql"], ("search_term_length_trgm",)))
-    assert scan[0] == "search_term_length_trgm" and scan[1] <= 4, scan  # the three, and "custum" of the other
+    # the three, "custum" of the other workspace, and the entries of rows other tests inserted and rolled back;
+    # not the 3,000 "customerN" (the index of 0001 returned every one of them)
+    assert scan[0] == "search_term_length_trgm" and scan[1] <= 20, scan
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
@@ -281,5 +283,5 @@ def test_the_gin_arm_of_messages_and_articles_reads_their_own_index(admin, monke
         with CaptureQueriesContext(connection) as ctx:
             find(ws, "custom", kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20, typos=False)
         scans = index_scans(plan_of(ctx.captured_queries[-1]["sql"], (index,)))
-        gin = [scan for scan in scans if scan[0] not in ("search_document_recent", "search_document_pkey")]
-        assert gin == [(index, 1)], (kind, scans)
+        [(name, rows)] = [scan for scan in scans if scan[0] not in ("search_document_recent", "search_document_pkey")]
+        assert name == index and rows <= 5, (kind, scans)  # one, or a few rolled back by other tests; not the 39 contacts
