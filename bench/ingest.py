@@ -217,7 +217,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
 
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    e2e_ms, unprocessed, refused = [], 0, {}
+    e2e_ms, unprocessed, refused, timeline = [], 0, {}, []
     for p in posted:
         if p[3] != 202:
             refused[p[3]] = refused.get(p[3], 0) + 1
@@ -225,6 +225,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         state, at = stored.get(f"bench-{number}", [None, None])
         if state == "processed" and at is not None:
             e2e_ms.append((at - wall) * 1000)
+            timeline.append((wall, (at - wall) * 1000))
         else:
             unprocessed += 1
     last_done = max((at for _s, at in stored.values() if at), default=float("nan"))
@@ -234,7 +235,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         "posted": len(posted), "accepted": len(accepted), "refused": refused,
         "first_refusal": next((p[4] for p in posted if p[3] != 202), ""),
         "accepted_per_s": len(accepted) / ingest_seconds,
-        "ack_ms": [p[2] * 1000 for p in accepted], "e2e_ms": e2e_ms,
+        "ack_ms": [p[2] * 1000 for p in accepted], "e2e_ms": e2e_ms, "timeline": sorted(timeline),
         "processed_per_s": len(e2e_ms) / (last_done - first_sent) if e2e_ms else float("nan"),
         "drained_per_s": len(accepted) / (collected["drained"] - first_sent),
         "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
@@ -257,6 +258,9 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL server to use (a throwaway database is created on it)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for processing (default 600)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print its path")
+    parser.add_argument("--tenths", action="store_true",
+                        help="also print the stored+threaded p50/max of each tenth of the messages, in POST order "
+                             "(where in the run the p99 comes from: a backlog that grows, or the start)")
     parser.add_argument("--worker-process", action=argparse.BooleanOptionalAction, default=None,
                         help="THREADLINE_WORKER_PROCESS=1 (the worker in a process of its own; RSS and CPU summed) "
                              "or =0 (one process); default: serve's default")
@@ -294,6 +298,12 @@ def main() -> int:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         say(f"  {name.ljust(width)}  {value}")
+    if args.tenths and result["timeline"]:
+        timeline = result["timeline"]
+        size = max(1, len(timeline) // 10)
+        say("  stored+threaded p50/max ms by tenth of the run (POST order): " + ", ".join(
+            f"{percentile([e for _w, e in timeline[i:i + size]], 50):.0f}/{max(e for _w, e in timeline[i:i + size]):.0f}"
+            for i in range(0, len(timeline), size)))
     say("  stored+threaded = InboundEvent.processed_at (set in the transaction that stores and threads the "
           "message; server clock) minus the POST's start (client wall clock); same machine.")
     if result["stop_code"] != 0:

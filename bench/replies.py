@@ -7,7 +7,9 @@ channel whose replies are POSTed to a loopback receiver (the "provider"), and --
 
 - accepted replies/s and latency: POST start to 201 (the reply is stored and its delivery job committed);
 - delivered replies/s and latency: POST start to the provider receiving the reply (receiver's wall clock,
-  same machine).
+  same machine);
+- the server's CPU per reply (user + system of `serve` and any worker process, from /proc), from the first POST
+  to the last delivery: accepting and delivering together.
 
 Unpaced, the clients post faster than the worker delivers, so the delivered latency mostly measures the
 backlog the burst builds; with `--rate` below the delivery rate it measures the path itself.
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from ingest import percentile, run_clients, say, sender, serve_shape, worker_process_env
+from ingest import cpu_seconds, percentile, run_clients, say, sender, serve_shape, worker_process_env
 
 from threadline.testing.receiver import Receiver
 from threadline.testing.server import ServerProcess, sign, throwaway_database
@@ -75,9 +77,11 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
                 message_id = answer.json().get("id") if answer.status_code == 201 else None
                 return message_id, wall, time.perf_counter() - t0, answer.status_code
 
+            cpu_before = cpu_seconds(server.process.pid)
             seconds, posted = run_clients(concurrency, list(range(replies)), reply, rate)
             accepted = [p for p in posted if p[3] == 201]
             received = receiver.wait_for(len(accepted), timeout=timeout)
+            server_cpu = cpu_seconds(server.process.pid) - cpu_before
             stop_code = server.stop()
     finally:
         receiver.server.shutdown()
@@ -95,6 +99,7 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
         "delivered": len(delivered), "delivered_ms": delivered,
         "delivered_per_s": len(delivered) / (last - first) if delivered else float("nan"),
         "duplicates": len(received) - len(arrived), "stop_code": stop_code,
+        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
     }
 
 
@@ -121,6 +126,7 @@ def main() -> int:
     say(f"  delivered           {result['delivered']}: {result['delivered_per_s']:,.1f}/s, latency p50/p95/p99 "
         f"{'/'.join(f'{percentile(delivered, q):.0f}' for q in (50, 95, 99))} ms; "
         f"duplicates at the provider: {result['duplicates']}")
+    say(f"  server CPU          {result['server_cpu_ms']:.1f} ms per reply (accepted and delivered)")
     return 0
 
 

@@ -11,7 +11,9 @@ batch to run again and nothing half done (ADR 0004). Other jobs (network I/O) ru
 On SQLite, where writes are serialised anyway, one thread per process runs batches at a time, in claim
 order; the other threads of a pool run the network jobs meanwhile. The worker's write transactions queue
 behind the requests' (`core.sqlite.base.background`), and a batch transaction is committed after the job in
-hand as soon as a request waits to write, so an acknowledgement waits for one job at most, not a batch.
+hand as soon as a request waits to write, so an acknowledgement waits for one job at most, not a batch; while
+its claims are late (BEHIND_SECONDS) they go ahead of the requests instead, a whole batch at a time, so a burst
+is paced by the backlog rather than accepted first and processed after.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 32
 BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long (writers wait on it)
 # (on SQLite it takes none either once a request waits to write: `foreground_waiting`, unless behind:)
-BEHIND_SECONDS = 0.5  # SQLite: a claim whose oldest job was due this long ago puts the worker in line with requests
+BEHIND_SECONDS = 0.5  # SQLite: a claim whose oldest job was due this long ago puts the worker ahead of requests
 _SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
@@ -119,17 +121,18 @@ class Worker:
         return self.run_claimed() > 0
 
     def run_claimed(self) -> int:
-        """Claim ready jobs and run them (batch jobs together, then the other one); how many ran."""
-        with background(not self.behind):  # SQLite: requests write first while the worker keeps up (core.sqlite.base)
-            return self._run_claimed()
+        """Claim ready jobs and run them (batch jobs together, then the other one); how many ran.
 
-    def _run_claimed(self) -> int:
+        SQLite (core.sqlite.base): requests write first while the worker keeps up; a claim whose jobs are late
+        (`is_behind`) puts the worker's transactions ahead of the requests waiting, the claim's own jobs (the
+        network job beside the batch, such as a reply's delivery, included) and the next claim."""
         serialise = connection.vendor == "sqlite"
         if serialise:
             _SQLITE_BATCHES.acquire()
         try:
             try:
-                jobs = self.claim_batch(self.batch_size)
+                with background(ahead=self.behind):  # the last claim's lateness decides this claim's place
+                    jobs = self.claim_batch(self.batch_size)
             except OperationalError as exc:  # database locked by another writer: try again shortly
                 logger.debug("claim failed: %s", exc)
                 return 0
@@ -137,23 +140,32 @@ class Worker:
             batch = [job for job in jobs if job.batch]
             if batch:
                 try:
-                    with background(not self.behind):  # this claim's lateness decides the batch's place
-                        self.execute_batch(batch)
+                    self.execute_batch(batch)
                 except Exception:
-                    self.release([job for job in jobs if job.state == Job.State.RUNNING])
+                    with background(ahead=self.behind):
+                        self.release([job for job in jobs if job.state == Job.State.RUNNING])
                     raise
         finally:
             if serialise:
                 _SQLITE_BATCHES.release()
         for job in jobs:
             if not job.batch:
-                self.execute(job)
+                self.fall_behind([job])  # it may have while the batch ran
+                with background(ahead=self.behind):  # its writes' place (a reply's delivery: its outcomes)
+                    self.execute(job)
         return len(jobs)
 
     @staticmethod
     def is_behind(jobs: list[Job]) -> bool:
         """True when the oldest claimed job was due more than BEHIND_SECONDS ago (a backlog builds)."""
         return bool(jobs) and (now() - min(job.run_after for job in jobs)).total_seconds() > BEHIND_SECONDS
+
+    def fall_behind(self, jobs: list[Job]) -> None:
+        """`behind` from now on if the claimed jobs still to run are late by now: a claim that was on time can
+        fall late while requests write first (its batch commits after each job while a request waits, and
+        each of its transactions lets the requests go first for up to BACKGROUND_PATIENCE): at the start of a
+        burst, 32 claimed jobs took seconds while the requests' backlog grew. Only the next claim sets it back."""
+        self.behind = self.behind or self.is_behind(jobs)
 
     def release(self, jobs: list[Job]) -> None:
         """Hand claimed jobs back at once (their transaction failed), instead of after their lease."""
@@ -173,7 +185,8 @@ class Worker:
     def _execute_pending(self, pending: list[Job]) -> None:
         while pending:
             started, outcomes = time.monotonic(), []
-            with transaction.atomic():
+            self.fall_behind(pending)
+            with background(ahead=self.behind), transaction.atomic():  # its place: the lateness of the jobs left
                 while pending and (not outcomes or (
                         time.monotonic() - started < BATCH_SECONDS and (self.behind or not foreground_waiting()))):
                     job = pending.pop(0)

@@ -18,15 +18,19 @@ that request take the lock before it begins its next transaction. Both turns tog
 connection's busy timeout (its `timeout` option), then fail with "database is locked" as SQLite would: a
 writer hung inside its transaction in another process fails requests instead of holding them forever.
 
-Two queues (issue 11: acknowledgements waited behind the worker): a thread inside `background()` (the job
-worker) queues behind every other writer (a request acknowledging a webhook), which gets the next turn
-first, and the worker closes its batch transaction early when such a writer waits (`foreground_waiting`).
-So a request waits at most for the job the worker is running, not for a whole batch nor for the batches
-queued behind it. A background writer that has waited `BACKGROUND_PATIENCE` seconds goes next anyway, so a
-stream of requests cannot stop the worker. Requests first holds while the worker keeps up: once the jobs it
-claims have waited longer than `jobs.worker.BEHIND_SECONDS`, it writes as a request does (`background(False)`),
-in arrival order and a whole batch at a time, so a burst is processed while it is accepted instead of after it
-(the requests' acknowledgements wait a batch longer: backpressure, not a backlog).
+Three places in the queue (issue 11: acknowledgements waited behind the worker, then a burst waited for the
+worker). A thread inside `background()` (the job worker keeping up) queues behind every other writer (a
+request acknowledging a webhook), which gets the next turn first, and the worker closes its batch transaction
+early when such a writer waits (`foreground_waiting`). So a request waits at most for the job the worker is
+running, not for a whole batch nor for the batches queued behind it. A background writer that has waited
+`BACKGROUND_PATIENCE` seconds goes next anyway, so a stream of requests cannot stop the worker. Requests first
+holds while the worker keeps up: once the jobs it claims have waited longer than `jobs.worker.BEHIND_SECONDS`,
+its transactions go *ahead* of the queued requests (`background(ahead=True)`), a whole batch at a time, so the
+requests write only in the worker's gaps between transactions (one request per gap): acceptance is paced by
+the backlog (backpressure) and a burst is processed while it is accepted instead of after it. A request that
+has waited `REQUEST_PATIENCE` seconds goes next anyway, so a worker that is behind cannot make a request fail
+with "database is locked". Across processes the places hold too (`ProcessTurn`: each process's waiting
+writer shows its place in the turn file).
 """
 
 from __future__ import annotations
@@ -47,48 +51,55 @@ from django.db.utils import OperationalError
 logger = logging.getLogger(__name__)
 
 BACKGROUND_PATIENCE = 0.25  # seconds a background writer lets requests go first, at most
+REQUEST_PATIENCE = 0.5  # seconds a request lets a worker that is behind its backlog go first, at most
+# A writer's place in the queue for the turn: behind the requests (the worker keeping up), a request's (first
+# come, first served), ahead of the requests (the worker behind its backlog).
+BACKGROUND, FOREGROUND, AHEAD = "background", "foreground", "ahead"
 
 
 class Turns:
-    """A first-come, first-served lock with two queues: `release` hands it straight to the longest waiting
-    foreground writer, else to the longest waiting background one (or to that one first once it has waited
-    BACKGROUND_PATIENCE)."""
+    """A first-come, first-served lock with three queues, one per place: `release` hands it straight to the
+    longest waiting writer ahead of the requests (unless a request has waited REQUEST_PATIENCE), else to the
+    longest waiting request, else to the longest waiting background writer (or to that one before the requests
+    once it has waited BACKGROUND_PATIENCE)."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._ahead: collections.deque[tuple[float, threading.Event]] = collections.deque()
+        self._waiting: collections.deque[tuple[float, threading.Event]] = collections.deque()
         self._background: collections.deque[tuple[float, threading.Event]] = collections.deque()
         self._held = False
 
-    def acquire(self, timeout: float, *, background: bool = False) -> bool:
+    def _queue(self, place: str) -> collections.deque[tuple[float, threading.Event]]:
+        return self._ahead if place == AHEAD else self._background if place == BACKGROUND else self._waiting
+
+    def acquire(self, timeout: float, *, place: str = FOREGROUND) -> bool:
         with self._guard:
             if not self._held:
                 self._held = True
                 return True
-            mine = threading.Event()
-            if background:
-                self._background.append((time.monotonic(), mine))
-            else:
-                self._waiting.append(mine)
-        if mine.wait(timeout):
+            mine = (time.monotonic(), threading.Event())
+            self._queue(place).append(mine)
+        if mine[1].wait(timeout):
             return True
         with self._guard:
-            queued = [event for _since, event in self._background] if background else self._waiting
+            queued = self._queue(place)
             if mine in queued:  # still queued: give up
-                if background:
-                    self._background = collections.deque(item for item in self._background if item[1] is not mine)
-                else:
-                    self._waiting.remove(mine)
+                queued.remove(mine)
                 return False
         return True  # handed over between the timeout and the guard
 
     def release(self) -> None:
         with self._guard:
-            if self._background and (
-                    not self._waiting or time.monotonic() - self._background[0][0] >= BACKGROUND_PATIENCE):
+            moment = time.monotonic()
+            if self._waiting and moment - self._waiting[0][0] >= REQUEST_PATIENCE:
+                self._waiting.popleft()[1].set()  # a request kept waiting by a worker that is behind
+            elif self._ahead:
+                self._ahead.popleft()[1].set()
+            elif self._background and (not self._waiting or moment - self._background[0][0] >= BACKGROUND_PATIENCE):
                 self._background.popleft()[1].set()  # the turn passes on; the lock stays held
             elif self._waiting:
-                self._waiting.popleft().set()
+                self._waiting.popleft()[1].set()
             else:
                 self._held = False
 
@@ -125,7 +136,8 @@ class _Locker:
 
 class ProcessTurn:
     """The write turn across the processes using one SQLite file: an exclusive `flock` on `<name>.turns`, whose
-    first FLAG_BYTES bytes, mapped shared, hold one "a foreground writer of mine waits" byte per process slot.
+    first FLAG_BYTES bytes, mapped shared, hold one "a writer of mine waits, in this place" byte per process
+    slot (WAITING_FLAGS: a request, or a worker behind its backlog).
 
     Only the holder of its process's turn (`WRITERS`) takes it, so one thread per process at a time: the
     descriptor is the process's own (opened again after a fork), and its slot byte has one writer.
@@ -137,6 +149,9 @@ class ProcessTurn:
     second call on the same descriptor would "take" the lock it already waits for)."""
 
     FLAG_BYTES = 256
+    WAITING_FLAGS = {FOREGROUND: b"\x01", AHEAD: b"\x02"}
+    # the writers waiting in other processes that a writer in this place lets go first (for at most its patience)
+    LETS_GO_FIRST = {BACKGROUND: (FOREGROUND, AHEAD), FOREGROUND: (AHEAD,)}
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -157,22 +172,26 @@ class ProcessTurn:
         self.guard, self.pending = threading.Lock(), None  # after a fork: the parent's locker is not here
         self.fd, self.pid = fd, os.getpid()
 
-    def acquire(self, *, foreground: bool, timeout: float | None = None) -> None:
-        """Take the lock; a background writer first lets a foreground writer that waits in another process go
-        (flock hands nothing over: the writer that just released it would often take it straight back), for
-        at most BACKGROUND_PATIENCE seconds. OperationalError ("database is locked") when another process
-        keeps it `timeout` seconds (None: no limit); OSError when the file cannot be opened."""
+    def acquire(self, *, place: str, timeout: float | None = None) -> None:
+        """Take the lock. A background writer first lets a request or a worker that is behind, waiting in
+        another process, go (flock hands nothing over: the writer that just released it would often take it
+        straight back), for at most BACKGROUND_PATIENCE seconds; a request so lets a worker that is behind go,
+        for at most REQUEST_PATIENCE. OperationalError ("database is locked") when another process keeps it
+        `timeout` seconds (None: no limit); OSError when the file cannot be opened."""
         if self.broken:
             raise OSError(f"{self.path} could not be opened")
         self._open()
         deadline = None if timeout is None else time.monotonic() + timeout
-        if not foreground and self.foreground_waiting():
-            patience = time.monotonic() + BACKGROUND_PATIENCE
+        first, outwaited = self.LETS_GO_FIRST.get(place, ()), False
+        if first and self.waiting(*first):
+            patience = time.monotonic() + (BACKGROUND_PATIENCE if place == BACKGROUND else REQUEST_PATIENCE)
             if deadline is not None:
                 patience = min(patience, deadline)
-            while self.foreground_waiting() and time.monotonic() < patience:
+            while self.waiting(*first) and time.monotonic() < patience:
                 time.sleep(0.0002)
+            outwaited = self.waiting(*first)
         slot = self.pid % self.FLAG_BYTES
+        flag = self.WAITING_FLAGS.get(place)
         assert self.flags is not None
         try:
             with self.guard:
@@ -180,21 +199,23 @@ class ProcessTurn:
                 if locker is None:
                     try:
                         fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        if outwaited:  # free although flagged all along: left by a process killed while it waited
+                            self._lower(first, keep=slot)
                         return
                     except BlockingIOError:  # another process writes: wait in the kernel (no sleeping in steps)
-                        if foreground:  # raised before the locker's thread starts, which takes a while under load
-                            self.flags[slot] = 1
+                        if flag:  # raised before the locker's thread starts, which takes a while under load
+                            self.flags[slot] = flag[0]
                         locker = self.pending = _Locker(self)
                 locker.claimed = True
-            if foreground:
-                self.flags[slot] = 1
+            if flag:
+                self.flags[slot] = flag[0]
             if not locker.done.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
                 with self.guard:
                     if not locker.done.is_set():  # else handed over between the timeout and the guard
                         locker.claimed = False
                         raise OperationalError("database is locked (a writer of another process kept it)")
         finally:
-            if foreground:
+            if flag:
                 self.flags[slot] = 0
         if locker.error is not None:
             raise locker.error
@@ -203,9 +224,26 @@ class ProcessTurn:
         if self.pid == os.getpid():
             fcntl.flock(self.fd, fcntl.LOCK_UN)
 
+    def _lower(self, places: tuple[str, ...], *, keep: int) -> None:
+        """Lower the flags of `places` of every other slot: after a writer let them go first for its whole
+        patience and then found the lock free, they are stale (a writer cannot wait while the lock is free for
+        long; a process killed while it waited never lowered its flag). One raised right now is only lowered
+        early: that writer then waits its turn without its place."""
+        assert self.flags is not None
+        values = {self.WAITING_FLAGS[place][0] for place in places}
+        for index, value in enumerate(self.flags[:self.FLAG_BYTES]):
+            if value in values and index != keep:
+                self.flags[index] = 0
+
+    def waiting(self, *places: str) -> bool:
+        """True when a writer of any process waits for this file's turn in one of `places` (a hint)."""
+        if self.flags is None or self.pid != os.getpid():
+            return False
+        return any(self.flags.find(self.WAITING_FLAGS[place]) >= 0 for place in places)
+
     def foreground_waiting(self) -> bool:
         """True when a foreground writer of any process waits for this file's turn (a hint)."""
-        return self.flags is not None and self.pid == os.getpid() and self.flags.find(b"\x01") >= 0
+        return self.waiting(FOREGROUND)
 
 
 WRITERS = Turns()
@@ -216,16 +254,16 @@ _role = threading.local()
 
 
 @contextlib.contextmanager
-def background(queued_behind: bool = True) -> Iterator[None]:
-    """The write transactions this thread begins inside the block queue behind other writers (the worker);
-    `background(False)` inside it: they queue with the requests again, first come first served (the worker
-    fell behind, `jobs.worker.BEHIND_SECONDS`)."""
-    outer = getattr(_role, "background", False)
-    _role.background = queued_behind
+def background(*, ahead: bool = False) -> Iterator[None]:
+    """The write transactions this thread begins inside the block queue behind other writers (the worker
+    keeping up); with `ahead`, before the requests waiting (the worker behind its backlog,
+    `jobs.worker.BEHIND_SECONDS`)."""
+    outer = getattr(_role, "place", FOREGROUND)
+    _role.place = AHEAD if ahead else BACKGROUND
     try:
         yield
     finally:
-        _role.background = outer
+        _role.place = outer
 
 
 def foreground_waiting() -> bool:
@@ -310,15 +348,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def take_turn(self) -> None:
         """This process's turn, then the turn of the processes on this file, within the busy timeout (the
         connection's `timeout` option, as SQLite would wait for its own lock), or "database is locked"."""
-        background_role = getattr(_role, "background", False)
+        place = getattr(_role, "place", FOREGROUND)
         timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
         deadline = time.monotonic() + timeout
-        if not WRITERS.acquire(timeout=timeout, background=background_role):
+        if not WRITERS.acquire(timeout=timeout, place=place):
             raise OperationalError("database is locked (this process's other writers kept it)")
         self.has_turn = True
         turn = process_turn(str(self.settings_dict["NAME"]))
         try:
-            turn.acquire(foreground=not background_role, timeout=max(0.0, deadline - time.monotonic()))
+            turn.acquire(place=place, timeout=max(0.0, deadline - time.monotonic()))
         except OSError as exc:  # no turn file beside the database (read-only folder): this process's turns only
             if not turn.broken:
                 logger.warning("SQLite writers of other processes will not take turns with this one: %s", exc)

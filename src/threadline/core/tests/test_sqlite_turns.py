@@ -10,7 +10,7 @@ import pytest
 from django.db.utils import ConnectionHandler, OperationalError
 
 from threadline.core.sqlite import base
-from threadline.core.sqlite.base import Turns
+from threadline.core.sqlite.base import AHEAD, BACKGROUND, FOREGROUND, Turns
 
 ROUNDS = 400
 ENGINE = "threadline.core.sqlite"
@@ -100,17 +100,20 @@ def test_turns_are_handed_over_in_arrival_order():
     assert not turns.acquire(timeout=0) or turns.release() is None
 
 
-def queue(turns: Turns, name: str, order: list[str], *, background: bool) -> threading.Thread:
+def queue(turns: Turns, name: str, order: list[str], *, place: str) -> threading.Thread:
     """A thread that waits for the turn (queued behind the holder when this returns), notes it, hands it on."""
     def take() -> None:
-        assert turns.acquire(timeout=10, background=background)
+        assert turns.acquire(timeout=10, place=place)
         order.append(name)
         turns.release()
 
-    queued = len(turns._waiting) + len(turns._background)
+    def queued() -> int:
+        return len(turns._waiting) + len(turns._background) + len(turns._ahead)
+
+    before = queued()
     thread = threading.Thread(target=take)
     thread.start()
-    while len(turns._waiting) + len(turns._background) == queued:
+    while queued() == before:
         threading.Event().wait(0.001)
     return thread
 
@@ -119,9 +122,9 @@ def test_foreground_writers_go_before_the_background_writer_that_queued_first():
     """The worker's transactions (`background()`) let the requests waiting meanwhile write first (issue 11)."""
     turns, order = Turns(), []
     assert turns.acquire(timeout=1)
-    threads = [queue(turns, "worker", order, background=True), queue(turns, "request-a", order, background=False)]
+    threads = [queue(turns, "worker", order, place=BACKGROUND), queue(turns, "request-a", order, place=FOREGROUND)]
     assert turns.foreground_waiting()
-    threads.append(queue(turns, "request-b", order, background=False))
+    threads.append(queue(turns, "request-b", order, place=FOREGROUND))
     turns.release()
     for thread in threads:
         thread.join(10)
@@ -134,11 +137,39 @@ def test_a_background_writer_past_its_patience_goes_first(monkeypatch):
     monkeypatch.setattr(base, "BACKGROUND_PATIENCE", 0)
     turns, order = Turns(), []
     assert turns.acquire(timeout=1)
-    threads = [queue(turns, "worker", order, background=True), queue(turns, "request", order, background=False)]
+    threads = [queue(turns, "worker", order, place=BACKGROUND), queue(turns, "request", order, place=FOREGROUND)]
     turns.release()
     for thread in threads:
         thread.join(10)
     assert order == ["worker", "request"]
+
+
+def test_a_worker_behind_its_backlog_goes_before_the_requests_that_queued_first():
+    """Issue 11, a burst: once its jobs are late the worker's transactions (`background(ahead=True)`) go before
+    the requests waiting, so the requests write in its gaps (acceptance paced by the backlog); after it, the
+    requests in arrival order, then a worker that keeps up."""
+    turns, order = Turns(), []
+    assert turns.acquire(timeout=1)
+    threads = [queue(turns, "request-a", order, place=FOREGROUND), queue(turns, "worker", order, place=BACKGROUND),
+               queue(turns, "request-b", order, place=FOREGROUND), queue(turns, "worker-behind", order, place=AHEAD)]
+    assert turns.foreground_waiting()
+    turns.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["worker-behind", "request-a", "request-b", "worker"]
+
+
+def test_a_request_past_its_patience_goes_before_a_worker_that_is_behind(monkeypatch):
+    """A worker that is behind cannot keep a request out until its busy timeout ("database is locked"): once
+    the request has waited REQUEST_PATIENCE, it is next."""
+    monkeypatch.setattr(base, "REQUEST_PATIENCE", 0)
+    turns, order = Turns(), []
+    assert turns.acquire(timeout=1)
+    threads = [queue(turns, "request", order, place=FOREGROUND), queue(turns, "worker-behind", order, place=AHEAD)]
+    turns.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["request", "worker-behind"]
 
 
 BUSY_IN_ANOTHER_PROCESS = """
@@ -201,9 +232,9 @@ def test_a_request_gets_the_next_turn_behind_a_worker_of_another_process(tmp_pat
 def test_a_foreground_writer_waiting_on_the_turn_file_is_seen_by_the_holder(tmp_path):
     """Two descriptors of one file conflict as two processes do: the waiter's flag shows while it waits."""
     holder, waiter = base.ProcessTurn(str(tmp_path / "db.turns")), base.ProcessTurn(str(tmp_path / "db.turns"))
-    holder.acquire(foreground=False)
+    holder.acquire(place=BACKGROUND)
     assert not holder.foreground_waiting()
-    waiting = threading.Thread(target=waiter.acquire, kwargs={"foreground": True})
+    waiting = threading.Thread(target=waiter.acquire, kwargs={"place": FOREGROUND})
     waiting.start()
     for _ in range(10_000):
         if holder.foreground_waiting():
@@ -216,17 +247,68 @@ def test_a_foreground_writer_waiting_on_the_turn_file_is_seen_by_the_holder(tmp_
     waiter.release()
 
 
+def test_a_request_lets_a_worker_of_another_process_that_is_behind_take_the_turn_file_first(tmp_path):
+    """Across processes as within one (`THREADLINE_WORKER_PROCESS=1`): a worker behind its backlog waiting on the
+    turn file shows it, and a request that comes meanwhile lets it take the lock first instead of racing it for
+    the lock in `flock`, whose wake-up order is the kernel's."""
+    path = str(tmp_path / "db.turns")
+    holder, worker, request = (base.ProcessTurn(path) for _ in range(3))
+    holder.acquire(place=FOREGROUND)
+    order: list[str] = []
+
+    def take(turn: base.ProcessTurn, name: str, place: str) -> None:
+        turn.acquire(place=place, timeout=30)
+        order.append(name)
+
+    behind = threading.Thread(target=take, args=(worker, "worker-behind", AHEAD))
+    behind.start()
+    for _ in range(10_000):
+        if holder.waiting(AHEAD):
+            break
+        threading.Event().wait(0.001)
+    assert holder.waiting(AHEAD) and not holder.foreground_waiting()
+    asking = threading.Thread(target=take, args=(request, "request", FOREGROUND))
+    asking.start()
+    threading.Event().wait(0.05)  # the request has looked at the flags: it waits for the worker, not in flock
+    assert request.pending is None
+    holder.release()
+    behind.join(10)
+    threading.Event().wait(0.05)
+    assert order == ["worker-behind"]  # the request waits for the worker's transaction now
+    worker.release()
+    asking.join(10)
+    assert order == ["worker-behind", "request"]
+    request.release()
+
+
+def test_a_flag_left_by_a_killed_process_delays_one_writer_only(tmp_path, monkeypatch):
+    """A worker process killed while it waited, behind its backlog, never lowered its flag: the first request
+    that let it go first for its whole patience and then found the lock free lowers it, so the next requests
+    of every process write at once instead of waiting REQUEST_PATIENCE each."""
+    monkeypatch.setattr(base, "REQUEST_PATIENCE", 0.2)
+    request = base.ProcessTurn(str(tmp_path / "db.turns"))
+    request.acquire(place=FOREGROUND)
+    request.release()
+    dead_slot = (request.pid + 1) % request.FLAG_BYTES
+    request.flags[dead_slot] = request.WAITING_FLAGS[AHEAD][0]  # the killed worker's
+    started = time.monotonic()
+    request.acquire(place=FOREGROUND, timeout=10)
+    request.release()
+    assert time.monotonic() - started >= 0.2
+    assert request.flags[dead_slot] == 0 and not request.waiting(AHEAD)  # the next writers do not wait for it
+
+
 def test_a_writer_waits_for_the_turn_file_no_longer_than_its_timeout(tmp_path):
     """As SQLite's busy timeout: "database is locked" after `timeout`, the flag lowered; the thread left
     blocked in flock hands the lock to the next writer, or lets it go when nobody waits any more."""
     path = str(tmp_path / "db.turns")
     holder, waiter = base.ProcessTurn(path), base.ProcessTurn(path)
-    holder.acquire(foreground=False)
+    holder.acquire(place=BACKGROUND)
     outcome: list[object] = []
 
     def wait(timeout: float = 0.3) -> None:
         try:
-            waiter.acquire(foreground=True, timeout=timeout)
+            waiter.acquire(place=FOREGROUND, timeout=timeout)
             outcome.append("took it")
         except OperationalError as exc:
             outcome.append(exc)
@@ -245,7 +327,7 @@ def test_a_writer_waits_for_the_turn_file_no_longer_than_its_timeout(tmp_path):
         if waiter.pending is None:
             break
         threading.Event().wait(0.001)
-    holder.acquire(foreground=False, timeout=0)
+    holder.acquire(place=BACKGROUND, timeout=0)
 
     thread = threading.Thread(target=wait, args=(60,))
     thread.start()
@@ -254,9 +336,9 @@ def test_a_writer_waits_for_the_turn_file_no_longer_than_its_timeout(tmp_path):
     thread.join(60)
     assert outcome[1:] == ["took it"]
     with pytest.raises(OperationalError, match="database is locked"):
-        holder.acquire(foreground=False, timeout=0.05)
+        holder.acquire(place=BACKGROUND, timeout=0.05)
     waiter.release()
-    holder.acquire(foreground=False, timeout=10)
+    holder.acquire(place=BACKGROUND, timeout=10)
     holder.release()
 
 
