@@ -118,6 +118,17 @@ def queue(turns: Turns, name: str, order: list[str], *, place: str) -> threading
     return thread
 
 
+def handed_over(writers: list[tuple[str, str]]) -> list[str]:
+    """The order in which `writers` (name, place), queued one after the other behind a holder, get the turn."""
+    turns, order = Turns(), []
+    assert turns.acquire(timeout=1)
+    threads = [queue(turns, name, order, place=place) for name, place in writers]
+    turns.release()
+    for thread in threads:
+        thread.join(10)
+    return order
+
+
 def test_foreground_writers_go_before_the_background_writer_that_queued_first():
     """The worker's transactions (`background()`) let the requests waiting meanwhile write first (issue 11)."""
     turns, order = Turns(), []
@@ -135,41 +146,22 @@ def test_foreground_writers_go_before_the_background_writer_that_queued_first():
 def test_a_background_writer_past_its_patience_goes_first(monkeypatch):
     """A stream of requests cannot keep the worker out: once it has waited BACKGROUND_PATIENCE, it is next."""
     monkeypatch.setattr(base, "BACKGROUND_PATIENCE", 0)
-    turns, order = Turns(), []
-    assert turns.acquire(timeout=1)
-    threads = [queue(turns, "worker", order, place=BACKGROUND), queue(turns, "request", order, place=FOREGROUND)]
-    turns.release()
-    for thread in threads:
-        thread.join(10)
-    assert order == ["worker", "request"]
+    assert handed_over([("worker", BACKGROUND), ("request", FOREGROUND)]) == ["worker", "request"]
 
 
 def test_a_worker_behind_its_backlog_goes_before_the_requests_that_queued_first():
     """Issue 11, a burst: once its jobs are late the worker's transactions (`background(ahead=True)`) go before
     the requests waiting, so the requests write in its gaps (acceptance paced by the backlog); after it, the
     requests in arrival order, then a worker that keeps up."""
-    turns, order = Turns(), []
-    assert turns.acquire(timeout=1)
-    threads = [queue(turns, "request-a", order, place=FOREGROUND), queue(turns, "worker", order, place=BACKGROUND),
-               queue(turns, "request-b", order, place=FOREGROUND), queue(turns, "worker-behind", order, place=AHEAD)]
-    assert turns.foreground_waiting()
-    turns.release()
-    for thread in threads:
-        thread.join(10)
-    assert order == ["worker-behind", "request-a", "request-b", "worker"]
+    assert handed_over([("request-a", FOREGROUND), ("worker", BACKGROUND), ("request-b", FOREGROUND),
+                        ("worker-behind", AHEAD)]) == ["worker-behind", "request-a", "request-b", "worker"]
 
 
 def test_a_request_past_its_patience_goes_before_a_worker_that_is_behind(monkeypatch):
     """A worker that is behind cannot keep a request out until its busy timeout ("database is locked"): once
     the request has waited REQUEST_PATIENCE, it is next."""
     monkeypatch.setattr(base, "REQUEST_PATIENCE", 0)
-    turns, order = Turns(), []
-    assert turns.acquire(timeout=1)
-    threads = [queue(turns, "request", order, place=FOREGROUND), queue(turns, "worker-behind", order, place=AHEAD)]
-    turns.release()
-    for thread in threads:
-        thread.join(10)
-    assert order == ["request", "worker-behind"]
+    assert handed_over([("request", FOREGROUND), ("worker-behind", AHEAD)]) == ["request", "worker-behind"]
 
 
 BUSY_IN_ANOTHER_PROCESS = """
