@@ -301,7 +301,7 @@ def test_a_request_waiting_to_write_gets_the_turn_after_the_job_in_hand_not_the_
 def test_a_worker_behind_its_backlog_keeps_its_batch_while_a_request_waits(monkeypatch):
     """SQLite (issue 11): requests first starved the worker during a burst (it ran one job per turn while
     acknowledgements kept coming, and the burst was processed only after it was accepted). Jobs due more than
-    BEHIND_SECONDS ago put the worker in line with the requests: its batch runs whole, the request writes next."""
+    BEHIND_SECONDS ago put the worker ahead of the requests: its batch runs whole, the request writes next."""
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL has row locks: writers do not take turns")
     monkeypatch.setattr(worker_module, "BATCH_SECONDS", 600)
