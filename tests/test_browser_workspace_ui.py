@@ -240,6 +240,7 @@ def test_language_and_time_zone_come_from_the_browser_at_the_first_sign_in_only(
             break
         page.wait_for_timeout(200)
     assert server.python(who) == ["he", "Asia/Jerusalem"]
+    settle(page)  # the page reloads once the defaults are taken: a screenshot of a page mid-reload fails
     screenshot(page, "first-sign-in-browser-defaults-he-390")
     first.close()
 
