@@ -260,13 +260,15 @@ def test_the_typo_dictionary_reads_only_terms_of_a_close_length_from_its_index(a
 def test_the_gin_arm_of_messages_and_articles_reads_their_own_index(admin, monkeypatch):
     """PostgreSQL: past the walk, one word over the messages or the articles is asked of that kind's own GIN
     index (migration 0009, `backends.OWN_INDEX`), whatever the planner thinks of the other indexes: a word every
-    contact holds and no message or article ('custom':*) reads no posting there. With `document @@` the planner
-    could take the workspace's index and read every contact holding it."""
+    contact holds and no message or article ('quokka':*) reads no posting there. With `document @@` the planner
+    could take the workspace's index and read every contact holding it. The word is one no other test writes: a GIN
+    index keeps the postings of rows other tests inserted and rolled back until a vacuum, and CI once read 56 such
+    'custom' messages here."""
     ws = admin.workspace_id
-    do_store([*(doc(ws, "contact", n, f"Customer {n}", f"customer{n}@example.com") for n in range(1, 40)),
-              doc(ws, "message", 100, body="customs forms for the parcel"),
+    do_store([*(doc(ws, "contact", n, f"Quokkaboy {n}", f"quokkaboy{n}@example.com") for n in range(1, 40)),
+              doc(ws, "message", 100, body="quokkas forms for the parcel"),
               doc(ws, "message", 101, body="where is my parcel"),
-              doc(ws, "article", 102, "Customs", "Duties and customs forms"),
+              doc(ws, "article", 102, "Quokkas", "Duties and quokkas forms"),
               doc(ws, "article", 103, "Returns", "Send the parcel back"),
               *(doc(ws, kind, n, f"Parcel {n}", "where is my parcel") for n in range(1000, 3000)
                 for kind in ("message", "article"))])
@@ -277,11 +279,11 @@ def test_the_gin_arm_of_messages_and_articles_reads_their_own_index(admin, monke
     monkeypatch.setattr(backends, "DENSE", 5)
     for kind, index, hits in (("message", "search_document_message_lexemes", [("message", 100)]),
                               ("article", "search_document_article_lexemes", [("article", 102)])):
-        assert found(ws, "customs", [kind]) == hits
-        assert found(ws, "custom", [kind]) == hits  # a prefix
+        assert found(ws, "quokkas", [kind]) == hits
+        assert found(ws, "quokka", [kind]) == hits  # a prefix
         assert found(ws, "invoice", [kind]) == []
         with CaptureQueriesContext(connection) as ctx:
-            find(ws, "custom", kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20, typos=False)
+            find(ws, "quokka", kinds=[kind], visibilities=AGENT_VISIBILITIES, limit=20, typos=False)
         scans = index_scans(plan_of(ctx.captured_queries[-1]["sql"], (index,)))
         [(name, rows)] = [scan for scan in scans if scan[0] not in ("search_document_recent", "search_document_pkey")]
-        assert name == index and rows <= 5, (kind, scans)  # one, or a few rolled back by other tests; not the 39 contacts
+        assert name == index and rows <= 2, (kind, scans)  # the one; not the 39 contacts
