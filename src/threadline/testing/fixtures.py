@@ -8,10 +8,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from threadline.jobs.worker import Worker
-from threadline.testing import factories
+from threadline.testing import emptying, factories
 from threadline.testing.mailbox import no_system_mail, system_mail  # noqa: F401 - fixtures for every test
 from threadline.testing.receiver import Receiver
 from threadline.testing.server import snapshot_template
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    emptying.install()  # a transactional test empties only the tables it filled (testing/emptying.py)
 
 
 @pytest.fixture(autouse=True)
