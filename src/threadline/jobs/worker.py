@@ -53,7 +53,8 @@ LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 32
 BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long (writers wait on it)
 # (on SQLite it takes none either once a request waits to write: `foreground_waiting`, unless behind:)
-BEHIND_SECONDS = 0.5  # SQLite: a claim whose oldest job was due this long ago puts the worker ahead of requests
+BEHIND_SECONDS = 0.25  # SQLite: a claim whose oldest job was due this long ago puts the worker ahead of requests
+# (0.5 s held a burst's backlog at ~0.5-0.7 s; 0.25 s at ~0.3-0.4 s, idle: docs/performance.md)
 _SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
