@@ -29,7 +29,7 @@ import pytest
 
 from threadline.channels.email.testkit import SmtpSink, free_port
 from threadline.testing.server import ServerProcess, migrated_copy
-from threadline.web.testkit import ARTIFACTS, ShopSite, private_redis_url, settle
+from threadline.web.testkit import ARTIFACTS, ShopSite, axe_findings, private_redis_url, settle
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -64,15 +64,9 @@ class Steps:
         page.screenshot(path=str(self.folder / f"{self.prefix}{self.count:02d}-{step}.png"))
 
     def check(self, page, screen: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
         settle(page)
-        results = Axe().run(page)
-        assert results.response["passes"], "axe-core did not run"
+        findings = axe_findings(page)
         self.checked.append(screen)
-        findings = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                     "nodes": [n["target"] for n in v["nodes"]][:5]}
-                    for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
         if findings:
             self.axe[screen] = findings
 

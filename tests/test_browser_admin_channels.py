@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from threadline.testing.server import migrated_copy, sign
-from threadline.web.testkit import screenshot, settle, sign_in, threadline_server
+from threadline.web.testkit import axe_findings, screenshot, settle, sign_in, threadline_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -100,15 +100,6 @@ def test_last_event_received_is_live_on_the_channels_page(server, browser):
 CHANNEL_SCREENS = ("", "/new", "/new/email", "/new/whatsapp", "/{webchat}", "/{api}", "/{api}/disable")
 
 
-def serious_axe_findings(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.response["passes"], "axe-core did not run"
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
-
-
 @pytest.mark.parametrize("language", ["en", "he"])
 def test_channel_screens_fit_a_phone_and_pass_axe_in_both_directions(server, browser, language):
     ids = {"api": server.python_json_command("channel", "create-api", "--name", "מערכת ההזמנות")["id"],
@@ -128,7 +119,7 @@ def test_channel_screens_fit_a_phone_and_pass_axe_in_both_directions(server, bro
                                      "document.documentElement.clientWidth")
             if overflow > 0:
                 report[f"{screen or '/'} overflow"] = overflow
-            findings = serious_axe_findings(page)
+            findings = axe_findings(page)
             if findings:
                 report[screen or "/"] = findings
             page.locator("#main").scroll_into_view_if_needed()

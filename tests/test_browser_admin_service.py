@@ -11,7 +11,14 @@ import json
 import pytest
 
 from threadline.testing.server import migrated_copy
-from threadline.web.testkit import screenshot, set_up_workspace, settle, sign_in, threadline_server
+from threadline.web.testkit import (
+    axe_findings,
+    screenshot,
+    set_up_workspace,
+    settle,
+    sign_in,
+    threadline_server,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -121,8 +128,6 @@ def test_surveys_quiet_hours_and_nps_schedule_in_hebrew_on_a_phone(server, brows
 
 @pytest.mark.parametrize("language", ["en", "he"])
 def test_every_screen_fits_a_phone_and_passes_axe_in_both_directions(server, browser, language):
-    from axe_playwright_python.sync_playwright import Axe
-
     context = browser.new_context(viewport=SIZES["1280"], locale="he-IL" if language == "he" else "en-US")
     page = context.new_page()
     sign_in(page, server.url)
@@ -141,10 +146,7 @@ def test_every_screen_fits_a_phone_and_passes_axe_in_both_directions(server, bro
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if overflow > 0:
                 report[f"{name}@{size} overflow"] = overflow
-            results = Axe().run(page)
-            assert results.response["passes"], "axe-core did not run"
-            findings = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-                        for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
+            findings = axe_findings(page)
             if findings:
                 report[f"{name}@{size}"] = findings
             page.locator("#main").scroll_into_view_if_needed()

@@ -14,6 +14,7 @@ from threadline.testing.mailbox import link_in, wait_for_mail
 from threadline.testing.server import migrated_copy
 from threadline.web.testkit import (
     ADMIN_EMAIL,
+    axe_findings,
     no_sideways_scroll,
     screenshot,
     sign_in,
@@ -85,15 +86,6 @@ def test_inviting_an_agent_who_joins_through_the_mailed_link(server, browser, si
 
 
 SIZES = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
-
-
-def axe_findings(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.response["passes"], "axe-core did not run"
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
 
 
 def printed_link(output: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 from threadline.testing.server import migrated_copy
 from threadline.web.testkit import (
     ShopSite,
+    axe_findings,
     screenshot,
     set_up_workspace,
     settle,
@@ -275,18 +276,6 @@ def test_the_chat_widget_takes_the_whole_phone_screen(server, browser):
         context.close()
     finally:
         shop.stop()
-
-
-AXE_IMPACTS = ("critical", "serious")
-
-
-def axe_findings(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.response["passes"], "axe-core did not run"
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in AXE_IMPACTS]
 
 
 @pytest.mark.parametrize("language", ["en", "he"])
