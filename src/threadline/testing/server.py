@@ -30,6 +30,7 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
+from threadline.config.env import served_url
 from threadline.testing.bytecode import bytecode_cache
 
 # Bounds for a hung child, not speed limits: a `migrate` or a start can take minutes on a 2-core machine that
@@ -46,6 +47,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_free(port: int) -> bool:
+    """Whether a server can listen on `port` now (as uvicorn binds: SO_REUSEADDR, so connections of a stopped
+    server still in TIME_WAIT do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def threadline_command(*args: str) -> list[str]:
@@ -243,11 +256,12 @@ class ShellHost:
                 pipe.close()
 
 
-def shell_key(env: dict[str, str], starts: int) -> tuple[Any, ...]:
+def shell_key(env: dict[str, str], data_dir: Path) -> tuple[Any, ...]:
     """What a shell's settings depend on: its environment but the Redis prefix, which is new for every child,
-    and the server's start (each start writes the URL it answers on into the data directory, which the
-    settings read as PUBLIC_URL)."""
-    return (starts, *sorted((name, value) for name, value in env.items() if name != "THREADLINE_REDIS_PREFIX"))
+    and the URL the server last answered on (each start writes it into the data directory, and the settings
+    read it as PUBLIC_URL; a server started again keeps its port, so its shell is kept too)."""
+    return (served_url(data_dir),
+            *sorted((name, value) for name, value in env.items() if name != "THREADLINE_REDIS_PREFIX"))
 
 
 class ServerProcess:
@@ -290,7 +304,9 @@ class ServerProcess:
     def start(self, *, wait: bool = True, port: int | None = None, **env: str) -> ServerProcess:
         self.extra_env.update(env)
         self.starts += 1
-        self.port = port or free_port()
+        # Started again: on the same port when it is free, so the URL the settings read (PUBLIC_URL) is the same
+        # and the shell child (`shell`, ~1 s of CPU to start) is kept.
+        self.port = port or (self.port if self.port and port_free(self.port) else free_port())
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 threadline_command("serve", "--port", str(self.port), *self.args), env=self.env,
@@ -326,12 +342,12 @@ class ServerProcess:
                 progress_at, progress_cpu = time.monotonic(), cpu
             if self.process.poll() is not None:
                 raise RuntimeError(f"threadline serve exited with {self.process.returncode}:\n{self.errors()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200 and "ready at" in self.output():
+            try:  # the ready line first (a file read), then /healthz
+                if "ready at" in self.output() and httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise TimeoutError(f"threadline serve not ready after {time.monotonic() - started:.0f}s "
                            f"({self.cpu_seconds():.1f}s of CPU):\n{self.errors()[-4000:]}")
 
@@ -390,9 +406,9 @@ class ServerProcess:
     def shell(self, code: str, *, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run `code` in a `threadline shell` with this server's settings; returns what it printed. The shell
         child is kept for the server's next snippets (`ShellHost`), and started again when the settings change
-        or the server starts again."""
+        (the environment, or the URL the server answers on: a start on another port)."""
         env = self.env
-        key = shell_key(env, self.starts)
+        key = shell_key(env, self.data_dir)
         if self.shell_host is None or not self.shell_host.alive() or self.shell_host.key != key:
             if self.shell_host is not None:
                 self.shell_host.close()
