@@ -235,24 +235,25 @@ def index_scans(node: dict) -> list[tuple[str, int]]:
 def test_the_typo_dictionary_reads_only_terms_of_a_close_length_from_its_index(admin):
     """PostgreSQL: the dictionary lookup of the typo fallback asks for terms within two letters of the word's
     length that share trigrams with it; the length is inside the trigram index (migration 0008), so terms that
-    share the trigrams but are too long to be a correction ("customer17" for "custom", as every seeded email
-    address gives) are never read. The index of 0001 returned every one of them to be filtered on the rows."""
+    share the trigrams but are too long to be a correction ("wombatfan17" for "wombat", as seeded email addresses
+    give) are never read. The index of 0001 returned every one of them to be filtered on the rows. The word is one
+    no other test writes: the index keeps the entries of rows other tests inserted and rolled back until a vacuum,
+    and every "customer" of the suite would be one for "custom"."""
     from threadline.search.models import SearchTerm
     from threadline.search.queries import corrections
 
     ws, other = admin.workspace_id, factories.make_workspace("Other").workspace_id
     SearchTerm.objects.bulk_create([SearchTerm(workspace_id=ws, term=t) for t in
-                                    ["custon", "customs", "kustom", *(f"customer{n}" for n in range(3000))]]
-                                   + [SearchTerm(workspace_id=other, term="custum")])
+                                    ["wombas", "wombats", "vombat", *(f"wombatfan{n}" for n in range(3000))]]
+                                   + [SearchTerm(workspace_id=other, term="wombet")])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_term")
-    assert corrections(ws, "custom") == ["customs", "custon", "kustom"]  # distance 1, then alphabetical
-    assert corrections(other, "custom") == ["custum"]
+    assert corrections(ws, "wombat") == ["vombat", "wombas", "wombats"]  # distance 1, then alphabetical
+    assert corrections(other, "wombat") == ["wombet"]
     with CaptureQueriesContext(connection) as ctx:
-        backends.backend().similar_terms(ws, "custom")
+        backends.backend().similar_terms(ws, "wombat")
     [scan] = index_scans(plan_of(ctx.captured_queries[-1]["sql"], ("search_term_length_trgm",)))
-    # the three, "custum" of the other workspace, and the entries of rows other tests inserted and rolled back;
-    # not the 3,000 "customerN" (the index of 0001 returned every one of them)
+    # the three, "wombet" of the other workspace, and any entries of rows rolled back; not the 3,000 "wombatfanN" (the index of 0001 returned every one of them)
     assert scan[0] == "search_term_length_trgm" and scan[1] <= 20, scan
 
 
