@@ -4,7 +4,7 @@ heap settled once it is loaded, so the garbage collector stops walking it.
 The language identifier's model and the Thai segmenter's dictionary each take about half a second of CPU
 to load on first use (the Thai segmenter sorts a dictionary of 62,000 words). Loaded by the first message that needs them,
 that time was spent inside a batch transaction, holding SQLite's write lock while every webhook
-acknowledgement waited (issue 11). The worker pool runs `warm_up` before its threads take a job.
+acknowledgement waited (issue 11). The worker pool runs these steps (`WORKER_STEPS`, `SERVE_STEPS`) before its threads take a job.
 
 `settle_heap` (issue 11, reads at size): a served process holds about 250,000 objects the garbage collector
 tracks once Django, the URL patterns, the API schemas and the models above are loaded, none of which ever
@@ -22,12 +22,22 @@ from __future__ import annotations
 import gc
 
 
-def warm_up() -> None:
+def load_language_model() -> None:
     from threadline.language.detection import detect
-    from threadline.search.analysis import index_text
 
     detect("Hello, my order has not arrived yet", ("en", "cs"))
+
+
+def load_thai_dictionary() -> None:
+    from threadline.search.analysis import index_text
+
     index_text("สวัสดีค่ะ คำสั่งซื้อ")
+
+
+def warm_up() -> None:
+    """The models the worker's jobs load (`threadline worker`: it renders no screen)."""
+    load_language_model()
+    load_thai_dictionary()
 
 
 def settle_heap() -> None:
@@ -62,9 +72,14 @@ def load_screens() -> None:
             translation.gettext("Conversations")
 
 
+# What `threadline serve` (and its worker process) runs before it takes jobs, or once it listens, in steps:
+# a pool stopped while it warms up skips the steps not yet begun (a server stopped just after its start
+# waited 0.9-1.9 s for all of them, docs/performance.md).
+WORKER_STEPS = (load_language_model, load_thai_dictionary)
+SERVE_STEPS = (*WORKER_STEPS, load_screens, settle_heap)
+
+
 def warm_up_and_settle() -> None:
-    """`warm_up` and `load_screens`, then `settle_heap`: what `threadline serve` runs before it takes jobs or
-    once it listens."""
-    warm_up()
-    load_screens()
-    settle_heap()
+    """Every step of `SERVE_STEPS`: the web-only server's warm-up thread."""
+    for step in SERVE_STEPS:
+        step()

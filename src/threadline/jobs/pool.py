@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.db import connection
 
@@ -18,12 +18,15 @@ from threadline.jobs.worker import Worker
 
 logger = logging.getLogger(__name__)
 
+LISTEN_TIMEOUT = 0.1  # seconds the listener waits for a notification before it looks at `stopping` again
+
 
 class WorkerPool:
     def __init__(self, concurrency: int, *, idle_sleep: float = 0.5,
-                 warm_up: Callable[[], None] | None = None) -> None:
-        """`warm_up`: run by the first thread before any thread takes a job (`core.warmup`: models loaded
-        outside the batch transactions, which would otherwise hold SQLite's write lock while they load)."""
+                 warm_up: Sequence[Callable[[], None]] = ()) -> None:
+        """`warm_up`: steps run in order by the first thread before any thread takes a job (`core.warmup`:
+        models loaded outside the batch transactions, which would otherwise hold SQLite's write lock while they
+        load). A pool stopped meanwhile skips the steps not yet begun: no thread will take a job."""
         self.workers = [Worker(idle_sleep=idle_sleep) for _ in range(max(1, concurrency))]
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -43,8 +46,10 @@ class WorkerPool:
     def run(self, worker: Worker, number: int) -> None:
         if number == 0:
             try:
-                if self.warm_up is not None:
-                    self.warm_up()
+                for step in self.warm_up:
+                    if self.stopping.is_set():
+                        break
+                    step()
             except Exception:  # noqa: BLE001 - loaded lazily by the first job then, as without a warm-up
                 logger.exception("worker warm-up failed")
             finally:
@@ -77,7 +82,9 @@ class WorkerPool:
                 with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as listening:
                     listening.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not self.stopping.is_set():
-                        for _notice in listening.notifies(timeout=1.0):
+                        # short: `stop` is seen within it, and serve and `threadline worker` join this thread
+                        # on their way out (1 s added up to a second to every stop on PostgreSQL)
+                        for _notice in listening.notifies(timeout=LISTEN_TIMEOUT):
                             WAKE.set()
             except psycopg.Error:  # the workers still poll meanwhile
                 logger.warning("job notifications lost; listening again in 5 s", exc_info=True)

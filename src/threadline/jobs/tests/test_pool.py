@@ -24,7 +24,7 @@ def test_the_pool_warms_up_before_any_thread_runs_a_job(monkeypatch):
         note("warm")
 
     monkeypatch.setattr(Worker, "run_forever", lambda self: note("run"))
-    pool = WorkerPool(3, warm_up=warm).start()
+    pool = WorkerPool(3, warm_up=[warm]).start()
     pool.stop()  # the workers' loops are replaced; this ends PostgreSQL's LISTEN thread too
     assert pool.join(timeout=10) == []
     assert order == ["warm", "run", "run", "run"]
@@ -37,7 +37,7 @@ def test_a_failing_warm_up_still_starts_the_workers(monkeypatch):
     def broken() -> None:
         raise OSError("model file missing")
 
-    pool = WorkerPool(2, warm_up=broken).start()
+    pool = WorkerPool(2, warm_up=[broken]).start()
     pool.stop()  # the workers' loops are replaced; this ends PostgreSQL's LISTEN thread too
     assert pool.join(timeout=10) == []
     assert ran == ["run", "run"]
@@ -52,3 +52,21 @@ def test_warm_up_loads_the_language_model_and_the_thai_dictionary():
     warm_up()
     assert detection._base_identifier.cache_info().currsize == 1
     assert analysis._thai_tokenizer.cache_info().currsize == 1  # the segmenter over the 62,000-word dictionary
+
+
+def test_a_pool_stopped_while_it_warms_up_skips_the_steps_not_begun(monkeypatch):
+    """A server stopped just after its start no longer waits for the templates and the heap to settle."""
+    ran: list[str] = []
+    began = threading.Event()
+    monkeypatch.setattr(Worker, "run_forever", lambda self: ran.append("run"))
+
+    def first() -> None:
+        began.set()
+        threading.Event().wait(0.3)  # the pool is stopped meanwhile
+        ran.append("first")
+
+    pool = WorkerPool(2, warm_up=[first, lambda: ran.append("second")]).start()
+    assert began.wait(10)
+    pool.stop()
+    assert pool.join(timeout=10) == []
+    assert ran[0] == "first" and "second" not in ran and ran.count("run") == 2

@@ -28,7 +28,7 @@ from threadline.config import env
 from threadline.core import bootstrap
 from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.sqlite.base import keep_connections
-from threadline.core.warmup import load_screens, settle_heap, warm_up_and_settle
+from threadline.core.warmup import SERVE_STEPS, load_screens, settle_heap, warm_up_and_settle
 from threadline.jobs.child import WorkerProcess
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.scheduler import Scheduler
@@ -189,7 +189,7 @@ class Command(BaseCommand):
                                  daemon=True).start()
                 worker = WorkerProcess(public_url=settings.PUBLIC_URL).start()
             else:
-                worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=warm_up_and_settle).start()
+                worker = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=SERVE_STEPS).start()
             scheduler = Scheduler()
             threads = [threading.Thread(target=scheduler.run_forever, name="threadline-scheduler", daemon=True)]
             threads[0].start()

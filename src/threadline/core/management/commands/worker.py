@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from threadline.core.db_pool import fit_pool
 from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.management.commands.serve import start_edges
-from threadline.core.warmup import warm_up
+from threadline.core.warmup import WORKER_STEPS
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.worker import Worker, recover_orphans_and_say
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         if concurrency:
             fit_pool(concurrency)
         pool = WorkerPool(concurrency or settings.THREADLINE["WORKER_CONCURRENCY"], idle_sleep=idle_sleep,
-                          warm_up=warm_up)
+                          warm_up=WORKER_STEPS)
 
         edges = start_edges(host, smtp_port)
 
