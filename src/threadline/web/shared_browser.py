@@ -1,5 +1,5 @@
 """The `browser` fixture of the browser tests (a pytest plugin, loaded by the repository's root conftest.py):
-Debian's Chromium, headless, driven by Playwright, started once for all the browser tests a test process runs
+Debian's Chromium headless shell (`testkit.CHROMIUM`), driven by Playwright, started once for all the browser tests a test process runs
 one after another, across modules, instead of once per module or per test (a driver and a Chromium start:
 see docs/performance.md, "Test suite time").
 
