@@ -34,6 +34,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from threadline.testing.serving import serve_in_thread, stop_serving
+
 Answer = tuple[int, Any, dict[str, str]]
 
 
@@ -101,13 +103,12 @@ class FakePlatform:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_thread(self.server)
         return self
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)
 
 
 def _bearer(request: Request) -> str:

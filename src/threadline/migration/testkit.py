@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from threadline.migration.fixtures.generator import Export, File, Ticket
+from threadline.testing.serving import serve_in_thread, stop_serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Answer = tuple[int, dict[str, str], bytes]
@@ -100,13 +101,12 @@ class FakeProvider:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_thread(self.server)
         return self
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)
 
     def expire_tokens(self) -> None:
         self.tokens.clear()

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from threadline.testing.serving import serve_in_thread, stop_serving
+
 
 @dataclass
 class Received:
@@ -53,7 +55,7 @@ class Receiver:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_thread(self.server)
         return self
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -63,5 +65,4 @@ class Receiver:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from threadline.testing.serving import serve_in_thread, stop_serving
+
 DICTIONARY: dict[str, dict[str, str]] = json.loads((Path(__file__).parent / "fixtures" / "dictionary.json").read_text())
 Answer = tuple[int, Any, dict[str, str]]
 THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -75,13 +77,12 @@ class FakeTranslator:
                 self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
         return self
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)
 
     # ── requests ────────────────────────────────────────────────────────────────────────────────────
     def handle(self, target: str, headers: dict[str, str], raw: bytes) -> Answer:

@@ -15,13 +15,13 @@ import json
 import os
 import random
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 from threadline.testing.server import ServerProcess
+from threadline.testing.serving import serve_in_thread, stop_serving
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -141,7 +141,7 @@ Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.thre
                 return
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
         return self
 
     @property
@@ -151,8 +151,7 @@ Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.thre
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)
 
 
 def no_sideways_scroll(page: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from pyop.exceptions import BearerTokenError, InvalidAuthenticationRequest, OAut
 from pyop.provider import Provider
 from pyop.subject_identifier import HashBasedSubjectIdentifierFactory
 from pyop.userinfo import Userinfo
+
+from threadline.testing.serving import serve_in_thread, stop_serving
 
 _KEYS: dict[str, RSAKey] = {}
 
@@ -143,13 +144,11 @@ def running(idp: Any) -> Iterator[Any]:
     """Serve the WSGI app `idp` on a free loopback port (its `start(port)` learns which) until the block ends."""
     server = make_server("127.0.0.1", 0, idp, handler_class=_Quiet)
     idp.start(server.server_port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     try:
         yield idp
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_serving(server)
 
 
 def query_of(url: str) -> dict[str, str]:
