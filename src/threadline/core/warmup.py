@@ -34,12 +34,6 @@ def load_thai_dictionary() -> None:
     index_text("สวัสดีค่ะ คำสั่งซื้อ")
 
 
-def warm_up() -> None:
-    """The models the worker's jobs load (`threadline worker`: it renders no screen)."""
-    load_language_model()
-    load_thai_dictionary()
-
-
 def settle_heap() -> None:
     """Collect once, then move every surviving object out of the collector's generations (`gc.freeze`): for a
     long-running process, once its code and models are loaded. Cycles among the frozen objects that become
@@ -75,7 +69,7 @@ def load_screens() -> None:
 # What `threadline serve` (and its worker process) runs before it takes jobs, or once it listens, in steps:
 # a pool stopped while it warms up skips the steps not yet begun (a server stopped just after its start
 # waited 0.9-1.9 s for all of them, docs/performance.md).
-WORKER_STEPS = (load_language_model, load_thai_dictionary)
+WORKER_STEPS = (load_language_model, load_thai_dictionary)  # `threadline worker` renders no screen
 SERVE_STEPS = (*WORKER_STEPS, load_screens, settle_heap)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from threadline.core.warmup import warm_up
+from threadline.core.warmup import WORKER_STEPS
 from threadline.jobs.pool import WorkerPool
 from threadline.jobs.worker import Worker
 from threadline.language import detection
@@ -43,13 +43,14 @@ def test_a_failing_warm_up_still_starts_the_workers(monkeypatch):
     assert ran == ["run", "run"]
 
 
-def test_warm_up_loads_the_language_model_and_the_thai_dictionary():
+def test_the_worker_s_warm_up_loads_the_language_model_and_the_thai_dictionary():
     from threadline.search import analysis
 
     detection._base_identifier.cache_clear()
     detection._identifier_for.cache_clear()  # copies of the model, kept by earlier tests
     analysis._thai_tokenizer.cache_clear()
-    warm_up()
+    for step in WORKER_STEPS:
+        step()
     assert detection._base_identifier.cache_info().currsize == 1
     assert analysis._thai_tokenizer.cache_info().currsize == 1  # the segmenter over the 62,000-word dictionary
 
