@@ -1,7 +1,7 @@
 """The `browser` fixture of the browser tests (a pytest plugin, loaded by the repository's root conftest.py):
-Debian's Chromium headless shell (`testkit.CHROMIUM`), driven by Playwright, started once for all the browser tests a test process runs
-one after another, across modules, instead of once per module or per test (a driver and a Chromium start:
-see docs/performance.md, "Test suite time").
+Debian's Chromium headless shell (`testkit.CHROMIUM`), driven by Playwright, started once for all the browser
+tests a test process runs one after another, across modules, instead of once per module or per test (a driver
+and a Chromium start: see docs/performance.md, "Test suite time").
 
 Each test still has a browser of its own in what matters: the contexts it opens (cookies, storage, cache,
 sockets) are closed when it ends. The browser is stopped as soon as the next test of the process needs none:
