@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from threadline.channels.fake_provider import Call, FakeProvider
-from threadline.testing.server import ServerProcess, migrated_copy, sign
+from threadline.testing.server import INBOUND_EVENT_STATES, ServerProcess, migrated_copy, sign
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,6 @@ def server(request, tmp_path_factory, tmp_path):
 
 
 PROCESSED = "SELECT COUNT(*) FROM tl_channels_inboundevent WHERE state = 'processed'"
-EVENT_STATES = "SELECT state, COUNT(*) FROM tl_channels_inboundevent GROUP BY state"
 
 
 def document(number: int) -> dict[str, object]:
@@ -121,7 +120,7 @@ def test_acknowledged_messages_survive_a_kill_before_processing(server):
     assert server.kill() == -9
     # acknowledged, not processed (read straight from the database: the shell child would be started again with
     # the worker's setting below)
-    assert dict(server.query(EVENT_STATES)) == {"received": 50}
+    assert dict(server.query(INBOUND_EVENT_STATES)) == {"received": 50}
     assert server.query("SELECT COUNT(*) FROM conversations_message WHERE direction = 'in'") == [(0,)]
 
     server.start(THREADLINE_EMBEDDED_WORKER="1")

@@ -25,7 +25,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from threadline.core import relay
-from threadline.testing.server import ServerProcess, migrated_copy, process_env, sign
+from threadline.testing.server import INBOUND_EVENT_STATES, ServerProcess, migrated_copy, process_env, sign
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +119,6 @@ def test_events_of_the_worker_process_reach_the_web_process_sockets_and_it_dies_
     wait_for(lambda: not alive(child), "the worker process died with serve", 30)
 
 
-EVENT_STATES = "SELECT state, COUNT(*) FROM tl_channels_inboundevent GROUP BY state"
 OUTCOME = """
 import json
 from django.db.models import Count
@@ -147,7 +146,7 @@ def test_a_killed_worker_process_is_started_again_and_the_backlog_processed_once
                        "a new worker process")
     assert "exited with -9 while the server runs: starting another" in server.errors()
 
-    wait_for(lambda: server.query(EVENT_STATES) == [("processed", total)], "every acknowledged message processed",
+    wait_for(lambda: server.query(INBOUND_EVENT_STATES) == [("processed", total)], "every acknowledged message processed",
              240)  # polled straight from the database; then the outcome once, through the ORM
     result = json.loads(server.shell(OUTCOME).splitlines()[-1])
     assert result["events"] == {"processed": total}

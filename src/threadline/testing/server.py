@@ -43,6 +43,10 @@ COMMAND_TIMEOUT = 600.0
 SHARED_CACHE = Path(tempfile.gettempdir()) / f"threadline-cache-{os.getuid()}"
 
 
+# The inbound events of a served database by state, for `ServerProcess.query` (crash and worker-process tests).
+INBOUND_EVENT_STATES = "SELECT state, COUNT(*) FROM tl_channels_inboundevent GROUP BY state"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
