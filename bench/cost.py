@@ -263,8 +263,7 @@ def replies(count: int, conversations: int, profile: bool) -> dict[str, Any]:
         delivered = len(receiver.requests) - arrived
         jobs = new_jobs(before)
     finally:
-        assert receiver.server is not None
-        receiver.server.shutdown()
+        receiver.stop()
     return {"messages": count, "accept": accept, "process": process, "jobs": jobs, "delivered": delivered}
 
 

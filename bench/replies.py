@@ -84,7 +84,7 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
             server_cpu = cpu_seconds(server.process.pid) - cpu_before
             stop_code = server.stop()
     finally:
-        receiver.server.shutdown()
+        receiver.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     arrived = {}
     for item in received:
