@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ingest import cpu_seconds
 from memory import RssSampler, mib
+from threads import per_item_ms, print_profile, profile_path, server_env, thread_cpu
 
 from threadline.testing.server import ServerProcess, free_port, throwaway_database
 
@@ -196,67 +197,11 @@ def send_all(port: int, clients: int, emails: list[tuple[str, str, bytes, int | 
     return first, began_at, latency
 
 
-THREAD_GROUPS = (("threadline-smtp-db", "smtp handlers"), ("threadline-worker", "worker"),
-                 ("threadline-scheduler", "scheduler"), ("(_run)", "smtp session"))
-
-
-def thread_cpu(pid: int, data_dir: Path) -> dict[str, float]:
-    """CPU seconds so far of the server's threads by role (`bench/thread_profile` names them; the SMTP
-    session is aiosmtpd's event loop thread, "main" uvicorn's and the rest of the process)."""
-    names = {}
-    listing = data_dir / f"threads.{pid}"
-    for line in listing.read_text().splitlines() if listing.exists() else []:
-        native, _sep, name = line.partition(" ")
-        names[native] = next((label for prefix, label in THREAD_GROUPS if prefix in name), "other threads")
-    out: dict[str, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        label = "main" if task.name == str(pid) else names.get(task.name, "other threads")
-        out[label] = out.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
-def print_profile(data: bytes, limit: int) -> None:
-    """Each thread's profile (threads of one name, digits aside, together): its CPU, then its costliest
-    functions by own time and by cumulative time."""
-    import io
-    import marshal
-    import pstats
-    import re
-
-    groups: dict[str, list[dict]] = {}
-    for name, stats in marshal.loads(data).items():
-        groups.setdefault(re.sub(r"\d+", "N", name), []).extend(stats)
-    for name, stats in sorted(groups.items()):
-        merged = pstats.Stats()
-        for one in stats:
-            if one:
-                part = pstats.Stats()
-                part.stats, part.total_calls = one, sum(v[1] for v in one.values())  # type: ignore[attr-defined]
-                merged.add(part)
-        total = sum(v[2] for v in merged.stats.values())  # type: ignore[attr-defined]
-        if total < 0.05:
-            continue
-        out = io.StringIO()
-        merged.stream = out  # type: ignore[attr-defined]
-        merged.sort_stats("tottime").print_stats(limit)
-        merged.sort_stats("cumulative").print_stats(limit)
-        say(f"── thread {name} ({len(stats)}): {total:.2f} s of CPU profiled")
-        say("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
-
-
 def measure(args: argparse.Namespace) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-email-"))
     smtp_port = free_port()
     env = {"THREADLINE_WORKER_PROCESS": "1"} if args.worker_process else {}
-    env.update(THREADLINE_BENCH_THREADS=str(data_dir / "threads"), PYTHONPATH=os.pathsep.join(
-        [str(Path(__file__).parent / "thread_profile"), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    if args.profile:
-        env["THREADLINE_BENCH_PROFILE"] = str(data_dir / "profile")
+    env.update(server_env(data_dir, bool(args.profile)))
     emails = prepared(args)
     try:
         with throwaway_database(args.database_url or None, prefix="tlbench_email") as url, ServerProcess(
@@ -286,9 +231,9 @@ def measure(args: argparse.Namespace) -> dict:
             memory.stop()
             stop_code = server.stop()
             errors = server.errors()
-            profile = data_dir / f"profile.{server.process.pid}"
+            profile = profile_path(data_dir, server.process.pid)
             if args.profile and profile.exists():
-                print_profile(profile.read_bytes(), args.profile)
+                print_profile(profile.read_bytes(), args.profile, say)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     processed = collected["processed"]
@@ -305,8 +250,7 @@ def measure(args: argparse.Namespace) -> dict:
         "replies": len(answered_by), "threaded": threaded, "cpu_ms": cpu * 1000 / max(1, len(emails)),
         "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
         "stop_code": stop_code, "errors": errors,
-        "threads_ms": {name: (threads_after[name] - threads_before.get(name, 0.0)) * 1000 / max(1, len(emails))
-                       for name in threads_after},
+        "threads_ms": per_item_ms(threads_before, threads_after, len(emails)),
     }
 
 

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import sys
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import httpx
 from memory import RssSampler, descendants, footprints, mib
+from threads import per_item_ms, print_profile, profile_path, server_env, thread_cpu
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -165,13 +167,17 @@ def run_clients(concurrency: int, jobs: list[int], request: Callable[[httpx.Clie
 
 
 def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rate: float = 0,
-            database_url: str | None = None, timeout: float = 600, keep: bool = False,
-            **server_env: str) -> dict[str, object]:
-    """Start a server, post the messages, wait for processing; the figures as a dict (see the module doc)."""
+            database_url: str | None = None, timeout: float = 600, keep: bool = False, profile: int = 0,
+            **env: str) -> dict[str, object]:
+    """Start a server, post the messages, wait for processing; the figures as a dict (see the module doc).
+
+    With `profile`, every thread of the server runs under cProfile from the first post to the end of the
+    processing, and each thread's `profile` costliest functions are printed (`bench/threads.py`)."""
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-bench-"))
     with throwaway_database(database_url, prefix="tlbench") as url, ServerProcess(
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL="bench@example.com",
-        THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING", **server_env,
+        THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING",
+        **{**server_env(data_dir, bool(profile)), **env},
     ) as server:
         server.start()
         token = server.run("token", "create", "--email", "bench@example.com").stdout.strip()
@@ -193,13 +199,19 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
 
         warm_up(server, hook, channel["secret"], timeout)
         memory = RssSampler(server.process.pid).start()
+        if profile:
+            os.kill(server.process.pid, signal.SIGUSR1)  # the profiles start now
         cpu_before = cpu_seconds(server.process.pid)
+        threads_before = thread_cpu(server.process.pid, data_dir)
         ingest_seconds, posted = run_clients(concurrency, list(range(messages)), post, rate)
         accepted = [p for p in posted if p[3] == 202]
         collect = COLLECT.format(timeout=timeout, channel=channel["id"])
         collected = json.loads(server.shell(collect, timeout=timeout + 60).splitlines()[-1])
         stored = collected["stored"]
         server_cpu = cpu_seconds(server.process.pid) - cpu_before
+        threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), messages)
+        if profile:  # before /healthz below: the profiles cover the messages only
+            os.kill(server.process.pid, signal.SIGUSR2)
 
         def healthz(client: httpx.Client, _n: int) -> tuple:
             return (client.get(f"{server.url}/healthz").status_code,)
@@ -210,6 +222,8 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         processes = footprints(server.process.pid)  # each process's RSS/PSS/USS at the end
         stop_code = server.stop()
         errors = server.errors()
+        if profile and profile_path(data_dir, server.process.pid).exists():
+            print_profile(profile_path(data_dir, server.process.pid).read_bytes(), profile, say)
     if keep:
         say(f"  data directory kept: {data_dir}")
     else:
@@ -239,7 +253,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         "processed_per_s": len(e2e_ms) / (last_done - first_sent) if e2e_ms else float("nan"),
         "drained_per_s": len(accepted) / (collected["drained"] - first_sent),
         "unprocessed": unprocessed, "healthz_per_s": health_ok / health_seconds,
-        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
+        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)), "threads_ms": threads_ms,
         "rss_warm_kib": memory.first_kib, "rss_peak_kib": memory.peak_kib, "rss_final_kib": memory.last_kib,
         **{f"{share}_{moment}_kib": getattr(getattr(memory, f"{moment}_shares"), share)
            for share in ("pss", "uss") for moment in ("first", "peak", "last")},
@@ -264,9 +278,13 @@ def main() -> int:
     parser.add_argument("--worker-process", action=argparse.BooleanOptionalAction, default=None,
                         help="THREADLINE_WORKER_PROCESS=1 (the worker in a process of its own; RSS and CPU summed) "
                              "or =0 (one process); default: serve's default")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile every thread of the server (cProfile, bench/threads.py) from the first post "
+                             "to the end of the processing, and print each thread's N costliest functions (the "
+                             "CPU figures are then the profiled server's)")
     args = parser.parse_args()
     result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
-                     args.keep, **worker_process_env(args.worker_process))
+                     args.keep, args.profile, **worker_process_env(args.worker_process))
     ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "
@@ -286,6 +304,8 @@ def main() -> int:
         ("every subscriber done, messages/s", f"{result['drained_per_s']:,.1f}"),
         ("not processed in time", str(result["unprocessed"])),
         ("server CPU per message, ms", f"{result['server_cpu_ms']:.1f}"),
+        *((f"  {name}", f"{ms:.2f}") for name, ms in sorted(result["threads_ms"].items(), key=lambda kv: -kv[1])
+          if ms >= 0.05),
         ("server RSS MiB warm/peak/final", "/".join(mib(result[f"rss_{k}_kib"]) for k in ("warm", "peak", "final"))),
         *((f"server {share.upper()} MiB warm/peak/final",
            "/".join(mib(result[f"{share}_{k}_kib"]) for k in ("first", "peak", "last"))) for share in ("pss", "uss")),

@@ -1,4 +1,5 @@
-"""Per-thread measures of a server process (bench only: `bench/email_ingest.py --profile N` / `--threads`).
+"""Per-thread measures of a server process (bench only: `bench/threads.py`, used by `bench/ingest.py` and
+`bench/email_ingest.py`, their `--profile N`).
 
 Put this folder first on PYTHONPATH, then:
 
@@ -7,8 +8,9 @@ Put this folder first on PYTHONPATH, then:
   the figures are the server's own);
 - THREADLINE_BENCH_PROFILE=FILE: each thread started afterwards runs under a cProfile of its own counting its
   CPU time (`time.thread_time`: not the time it waits for a lock, the GIL or a socket; the main thread too);
-  SIGUSR1 clears them all (the start of the measured phase), and at exit their stats are written to
-  FILE.<pid> (a marshal'd dict: thread name -> list of pstats data, printed per thread by the bench).
+  SIGUSR1 clears them all (the start of the measured phase), SIGUSR2 takes their stats as they are (its
+  end), and at exit the stats taken (or, without SIGUSR2, those at exit) are written to FILE.<pid> (a
+  marshal'd dict: thread name -> list of pstats data, printed per thread by the bench).
 
 Without either variable this module does nothing.
 """
@@ -53,17 +55,28 @@ if os.environ.get("THREADLINE_BENCH_PROFILE"):
     _profiles.append(("MainThread", _main))
     _main.enable()
 
+    _taken: list[dict[str, list[dict]]] = []
+
     def _clear(_signum: int, _frame: object) -> None:
+        _taken.clear()
         for _name, profile in list(_profiles):
             profile.clear()
 
-    def _dump() -> None:
+    def _stats() -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for name, profile in list(_profiles):
-            profile.create_stats()
+            profile.snapshot_stats()  # type: ignore[attr-defined]  # reads them; every profile keeps counting
             out.setdefault(name, []).append(profile.stats)  # type: ignore[attr-defined]
+        return out
+
+    def _take(_signum: int, _frame: object) -> None:
+        _taken[:] = [_stats()]
+
+    def _dump() -> None:
+        out = _taken[0] if _taken else _stats()
         with open(f"{os.environ['THREADLINE_BENCH_PROFILE']}.{os.getpid()}", "wb") as handle:
             marshal.dump(out, handle)
 
     signal.signal(signal.SIGUSR1, _clear)
+    signal.signal(signal.SIGUSR2, _take)
     atexit.register(_dump)
