@@ -85,9 +85,9 @@ class GracefulServer(uvicorn.Server):
 
 
 def close_connections_after_each_request() -> None:
-    """Django under ASGI runs each request's sync code in a thread of its own, and connections are
-    per thread: kept open (CONN_MAX_AGE), they pile up to one per thread ever used and exhaust
-    PostgreSQL's max_connections under load. The server process closes them at the end of each request:
+    """Each request's connection goes back at its end (`core.asgi_pool`: `request_finished` on the
+    request's thread), so a process's requests hold at most one connection per request in flight, not one
+    per thread of its pool whether busy or not. The server process closes them at the end of each request:
     on PostgreSQL that hands them back to the process's pool (config/env.py `database_pool`), so a request
     reuses an open connection instead of opening one. On SQLite the closed connections are kept open for
     the next request the same way (core/sqlite `keep_connections`: opening one cost 3-4 ms a request).
