@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import httpx
 from ingest import cpu_seconds, percentile, run_clients, say, sender, serve_shape, worker_process_env
+from threads import per_item_ms, print_profile, profile_path, server_env, thread_cpu
 
 from threadline.testing.receiver import Receiver
 from threadline.testing.server import ServerProcess, sign, throwaway_database
@@ -46,14 +49,17 @@ print(json.dumps(list(Conversation.objects.order_by("id").values_list("id", flat
 
 
 def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, database_url: str | None = None,
-            timeout: float = 300, rate: float = 0, **server_env: str) -> dict[str, object]:
+            timeout: float = 300, rate: float = 0, profile: int = 0, **env: str) -> dict[str, object]:
+    """Start a server and a provider, post the replies, wait for their delivery; the figures as a dict. With
+    `profile`, every thread of the server runs under cProfile over the replies (`bench/threads.py`)."""
     receiver = Receiver().start()
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-replies-bench-"))
     try:
         with throwaway_database(database_url, prefix="tlreplies") as url, ServerProcess(
             data_dir, database_url=url, THREADLINE_ADMIN_EMAIL="bench@example.com",
             THREADLINE_ADMIN_PASSWORD=PASSWORD, THREADLINE_LOG_LEVEL="WARNING",
-            THREADLINE_OUTBOUND_ALLOW_PRIVATE="1", THREADLINE_API_RATE_LIMIT="1000000", **server_env,
+            THREADLINE_OUTBOUND_ALLOW_PRIVATE="1", THREADLINE_API_RATE_LIMIT="1000000",
+            **{**server_env(data_dir, bool(profile)), **env},
         ) as server:
             server.start()
             token = server.run("token", "create", "--email", "bench@example.com").stdout.strip()
@@ -77,12 +83,20 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
                 message_id = answer.json().get("id") if answer.status_code == 201 else None
                 return message_id, wall, time.perf_counter() - t0, answer.status_code
 
+            if profile:
+                os.kill(server.process.pid, signal.SIGUSR1)  # the profiles start now
             cpu_before = cpu_seconds(server.process.pid)
+            threads_before = thread_cpu(server.process.pid, data_dir)
             seconds, posted = run_clients(concurrency, list(range(replies)), reply, rate)
             accepted = [p for p in posted if p[3] == 201]
             received = receiver.wait_for(len(accepted), timeout=timeout)
             server_cpu = cpu_seconds(server.process.pid) - cpu_before
+            threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), replies)
+            if profile:
+                os.kill(server.process.pid, signal.SIGUSR2)
             stop_code = server.stop()
+            if profile and profile_path(data_dir, server.process.pid).exists():
+                print_profile(profile_path(data_dir, server.process.pid).read_bytes(), profile, say)
     finally:
         receiver.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -99,7 +113,7 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
         "delivered": len(delivered), "delivered_ms": delivered,
         "delivered_per_s": len(delivered) / (last - first) if delivered else float("nan"),
         "duplicates": len(received) - len(arrived), "stop_code": stop_code,
-        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)),
+        "server_cpu_ms": server_cpu * 1000 / max(1, len(accepted)), "threads_ms": threads_ms,
     }
 
 
@@ -114,9 +128,12 @@ def main() -> int:
     parser.add_argument("--worker-process", action=argparse.BooleanOptionalAction, default=None,
                         help="THREADLINE_WORKER_PROCESS=1 (the worker in a process of its own) or =0 (one process); "
                              "default: serve's default")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile every thread of the server (cProfile, bench/threads.py) over the replies and "
+                             "print each thread's N costliest functions")
     args = parser.parse_args()
     result = measure(args.replies, args.concurrency, args.conversations, args.database_url, rate=args.rate,
-                     **worker_process_env(args.worker_process))
+                     profile=args.profile, **worker_process_env(args.worker_process))
     ack, delivered = result["ack_ms"], result["delivered_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/replies.py: {args.replies} replies ({pace}), {args.concurrency} clients, {args.conversations} "
@@ -126,7 +143,9 @@ def main() -> int:
     say(f"  delivered           {result['delivered']}: {result['delivered_per_s']:,.1f}/s, latency p50/p95/p99 "
         f"{'/'.join(f'{percentile(delivered, q):.0f}' for q in (50, 95, 99))} ms; "
         f"duplicates at the provider: {result['duplicates']}")
-    say(f"  server CPU          {result['server_cpu_ms']:.1f} ms per reply (accepted and delivered)")
+    say(f"  server CPU          {result['server_cpu_ms']:.1f} ms per reply (accepted and delivered): "
+        + ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(result["threads_ms"].items(), key=lambda kv: -kv[1])
+                    if ms >= 0.05))
     return 0
 
 

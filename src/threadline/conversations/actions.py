@@ -334,8 +334,8 @@ def reply_target(conversation: Conversation, channel: Channel | None, *,
     if last_inbound is not None and channel.pk in last_inbound:
         identity = last_inbound[channel.pk]
     else:
-        last = _inbound_of(conversation).filter(channel=channel).select_related("identity").order_by(
-            "-created_at", "-id").first()
+        last = (_LAST_INBOUND_IN_THREAD.first(conversation.pk, channel.pk) if conversation.thread_key
+                else _LAST_INBOUND_OF_CONTACT.first(conversation.contact_id, channel.pk))
         identity = last.identity if last is not None else None
     if identity is not None:
         return channel, identity
@@ -354,10 +354,29 @@ def reply_target(conversation: Conversation, channel: Channel | None, *,
 def _inbound_of(conversation: Conversation) -> QuerySet[Message]:
     """The customer's inbound messages a reply can answer: a group chat's members are not the contact's own
     chats, so each side answers from its own messages."""
-    inbound = Message.objects.filter(direction=Direction.INBOUND, identity__isnull=False)
-    return (inbound.filter(conversation=conversation) if conversation.thread_key
-            else inbound.filter(conversation__contact=conversation.contact, conversation__thread_key=""))
+    return (_inbound_in_thread(conversation.pk) if conversation.thread_key
+            else _inbound_of_contact(conversation.contact_id))
 
+
+def _inbound_in_thread(conversation_id: int) -> QuerySet[Message]:
+    return Message.objects.filter(direction=Direction.INBOUND, identity__isnull=False, conversation_id=conversation_id)
+
+
+def _inbound_of_contact(contact_id: int) -> QuerySet[Message]:
+    return Message.objects.filter(direction=Direction.INBOUND, identity__isnull=False,
+                                  conversation__contact_id=contact_id, conversation__thread_key="")
+
+
+def _latest_on(inbound: QuerySet[Message], channel_id: int) -> QuerySet[Message]:
+    return inbound.filter(channel_id=channel_id).select_related("identity").order_by("-created_at", "-id")
+
+
+# `_inbound_of(conversation)`'s latest on a channel, for each kind of conversation: every reply asks (compiled
+# once per thread, core.prepared; issue 11)
+_LAST_INBOUND_IN_THREAD = Prepared(lambda conversation_id, channel_id: _latest_on(
+    _inbound_in_thread(conversation_id), channel_id))
+_LAST_INBOUND_OF_CONTACT = Prepared(lambda contact_id, channel_id: _latest_on(
+    _inbound_of_contact(contact_id), channel_id))
 
 LAST_INBOUND_ROWS = 50
 
@@ -464,17 +483,17 @@ def queue_outbound(
     """
     from threadline.channels.outbound import deliver_message_task
 
-    message = Message.objects.create(
-        workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
+    message = create(  # row_writes: each agent's reply writes these (issue 11)
+        Message, workspace_id=conversation.workspace_id, conversation=conversation, direction=Direction.OUTBOUND,
         author_kind=author_kind, author_membership=author, channel=channel, identity=identity, text=text,
         html=sanitize_html(html), language=language, status=DeliveryStatus.QUEUED, metadata=metadata or {},
     )
     for filename, content_type, content in attachments or []:
         do_store_attachment(message, filename, content_type, content)
-    Delivery.objects.create(workspace_id=conversation.workspace_id, message=message, channel=channel)
+    create(Delivery, workspace_id=conversation.workspace_id, message=message, channel=channel)
     deliver_message_task.enqueue(message.pk, unique_key=f"deliver:{message.pk}", fresh=True)
     conversation.last_message_at = message.created_at
-    conversation.save(update_fields=["last_message_at", "updated_at"])
+    save_fields(conversation, ["last_message_at", "updated_at"])
     publish(MessageCreated(workspace_id=conversation.workspace_id, message_id=message.pk,
                            conversation_id=conversation.pk, channel_id=channel.pk,
                            author_id=author.pk if author else None, is_note=False, text=text[:1000]))

@@ -21,6 +21,7 @@ from threadline.conversations.models import (
     Tag,
 )
 from threadline.core.errors import NotFound
+from threadline.core.prepared import Prepared
 from threadline.core.time import ensure_aware
 from threadline.tenancy.models import Membership
 from threadline.tenancy.permissions import Permission, require
@@ -39,17 +40,28 @@ def conversations_of(actor: Membership) -> QuerySet[Conversation]:
     )
 
 
+def _for_write(workspace_id: int, pk: int) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(workspace_id=workspace_id, pk=pk).select_related(
+        "contact", "origin_channel", "last_inbound_channel")
+
+
+_FOR_WRITE = Prepared(_for_write)
+_FOR_WRITE_LOCKED = Prepared(lambda workspace_id, pk: _for_write(workspace_id, pk).select_for_update(of=("self",)))
+
+
 def access_conversation(actor: Membership, conversation_id: int, *, for_update: bool = False,
                         summary: bool = True) -> Conversation:
     """The conversation, or NotFound. `for_update` locks its row until the caller's transaction ends (PostgreSQL;
     SQLite serializes writers), so a change computed from what was read cannot undo a concurrent one.
     `summary=False` for a write that answers with something else (a reply answers with the message): only
     what writing needs is loaded, without the summary's tags, identities, assignee and team."""
-    queryset = conversations_of(actor) if summary else Conversation.objects.filter(
-        workspace_id=actor.workspace_id).select_related("contact", "origin_channel", "last_inbound_channel")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    conversation = queryset.filter(pk=conversation_id).first()
+    if summary:
+        queryset = conversations_of(actor)
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        conversation = queryset.filter(pk=conversation_id).first()
+    else:  # a reply's: compiled once per thread (core.prepared; issue 11)
+        conversation = (_FOR_WRITE_LOCKED if for_update else _FOR_WRITE).one(actor.workspace_id, conversation_id)
     if conversation is None:
         raise NotFound(_("No such conversation."), code="conversation_not_found")
     return conversation

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from threadline.audit.actions import record_token_use
 from threadline.core import crypto
 from threadline.core.errors import NotFound, ValidationFailed
+from threadline.core.prepared import Prepared
 from threadline.core.time import now
 from threadline.tenancy.actions import do_note_activity
 from threadline.tenancy.models import CUSTOM_ROLE, ApiToken, Brand, CustomRole, Invitation, Membership, Team
@@ -19,13 +20,15 @@ from threadline.tenancy.permissions import Permission, has_permission
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
+# Every API request reads its token: compiled once per thread (core.prepared; issue 11)
+_LIVE_TOKEN = Prepared(lambda digest: ApiToken.objects.select_related(
+    "membership__user", "membership__workspace", "membership__custom_role").filter(
+    digest=digest, revoked_at__isnull=True))
+
+
 def find_token(raw: str) -> ApiToken | None:
     """The live token for a raw bearer value, or None (unknown, revoked, or its agent deactivated)."""
-    token = (
-        ApiToken.objects.select_related("membership__user", "membership__workspace", "membership__custom_role")
-        .filter(digest=crypto.token_digest(raw), revoked_at__isnull=True)
-        .first()
-    )
+    token = _LIVE_TOKEN.one(crypto.token_digest(raw))  # the digest is unique
     if token is None or not token.membership.is_active or not token.membership.user.is_active:
         return None
     moment = now()
