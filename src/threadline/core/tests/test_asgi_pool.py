@@ -108,16 +108,15 @@ def test_requests_run_on_one_pool_thread_that_keeps_its_connection(handler: Pool
 
 
 @pytest.mark.django_db
-def test_a_closed_response_hands_the_threads_connection_back(handler: PooledASGIHandler, settings: Any) -> None:
-    connection.settings_dict["CONN_MAX_AGE"] = 0  # as serve sets it (close_connections_after_each_request)
-    try:
-        request(handler, "/plain/", b"x")
-        assert SEEN[0]["raw"] is not None
-        # request_finished ran on the request's own thread: its connection is closed (back to the pool or to
-        # core.sqlite's idle connections), not left open until that thread's next request
-        assert handler.pool.submit(lambda: connection.connection).result() is None
-    finally:
-        connection.settings_dict["CONN_MAX_AGE"] = 60
+def test_a_closed_response_hands_the_threads_connection_back(handler: PooledASGIHandler,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # as serve sets it (close_connections_after_each_request); the dict is every thread's wrapper's
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    request(handler, "/plain/", b"x")
+    assert SEEN[0]["raw"] is not None
+    # request_finished ran on the request's own thread: its connection is closed (back to the pool or to
+    # core.sqlite's idle connections), not left open until that thread's next request
+    assert handler.pool.submit(lambda: connection.connection).result() is None
 
 
 @pytest.mark.django_db
