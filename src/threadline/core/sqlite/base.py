@@ -296,9 +296,10 @@ def statement_turn(connection: base.DatabaseWrapper) -> Iterator[None]:
 
 
 class Idle:
-    """Open SQLite connections a closing request hands back for the next one (`serve`: Django under ASGI opens
-    a connection per request, and opening one with its PRAGMAs cost 3-4 ms of a 10 ms contact lookup at load
-    13, issue 11). Off unless `keep` is set; only connections outside a transaction come back."""
+    """Open SQLite connections a closing request hands back for the next one (`serve` closes each request's
+    connection at its end, `close_connections_after_each_request`, and opening one with its PRAGMAs cost 3-4 ms
+    of a 10 ms contact lookup at load 13, issue 11). Off unless `keep` is set; only connections outside a
+    transaction come back."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
