@@ -309,7 +309,7 @@ def agent_answers_chat_and_email(browser, server, sink, steps: Steps, setup: dic
         preferences = agent.locator("form[action='/app/x/preferences']")
         preferences.locator("select[name=language]").select_option(language)
         preferences.locator("button[type=submit]").click()
-        agent.wait_for_function(f"document.documentElement.lang.startsWith('{language}')", timeout=WAIT)
+        agent.wait_for_function(f"(document.documentElement?.lang ?? '').startsWith('{language}')", timeout=WAIT)
         steps.shot(agent, "agent-language")
         agent.goto(f"{base}/app/")
     assert agent.evaluate("document.documentElement.dir") == ("rtl" if language == "he" else "ltr")

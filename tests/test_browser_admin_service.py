@@ -99,7 +99,7 @@ def test_surveys_quiet_hours_and_nps_schedule_in_hebrew_on_a_phone(server, brows
     page = context.new_page()
     sign_in(page, server.url)
     page.select_option("#language-select", "he")  # in the header at 1280 px (in the menu on a phone)
-    page.wait_for_function("document.documentElement.dir === 'rtl'", timeout=WAIT)
+    page.wait_for_function("document.documentElement?.dir === 'rtl'", timeout=WAIT)
     page.set_viewport_size(SIZES["390"])
     page.goto(f"{server.url}/app/admin/surveys")
     quiet = page.locator("section[aria-labelledby=quiet-hours] form")
@@ -135,7 +135,7 @@ def test_every_screen_fits_a_phone_and_passes_axe_in_both_directions(server, bro
     # either way (the surveys test before this one leaves it Hebrew).
     page.select_option("#language-select", language)
     direction = "rtl" if language == "he" else "ltr"
-    page.wait_for_function(f"document.documentElement.dir === '{direction}'", timeout=WAIT)
+    page.wait_for_function(f"document.documentElement?.dir === '{direction}'", timeout=WAIT)
     report = {}
     for name in SCREENS:
         for size, viewport in SIZES.items():

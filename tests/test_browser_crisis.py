@@ -68,7 +68,7 @@ def test_the_triage_and_crisis_screens_fit_a_phone_and_pass_axe(server, browser,
     sign_in(page, server.url)
     page.select_option("#language-select", language)
     direction = "rtl" if language == "he" else "ltr"
-    page.wait_for_function(f"document.documentElement.dir === '{direction}'", timeout=WAIT)
+    page.wait_for_function(f"document.documentElement?.dir === '{direction}'", timeout=WAIT)
     report = {}
     for name in ("admin/triage", "crisis", f"crisis/{server.crisis_id}"):
         for size, viewport in SIZES.items():

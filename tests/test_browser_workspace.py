@@ -147,7 +147,7 @@ def test_visitor_and_agents_live_then_the_workspace_in_hebrew(server, browser, s
     screenshot(page, "widget-en")
 
     ada.select_option("#language-select", "he")
-    ada.wait_for_function("document.documentElement.dir === 'rtl'", timeout=WAIT)
+    ada.wait_for_function("document.documentElement?.dir === 'rtl'", timeout=WAIT)
     assert ada.evaluate("document.documentElement.lang") == "he"
     ada.locator(".views", has_text="לא משויכות").wait_for()
     nav, list_pane = ada.locator("nav.views").bounding_box(), ada.locator("#list-pane").bounding_box()

@@ -234,7 +234,7 @@ def test_language_and_time_zone_come_from_the_browser_at_the_first_sign_in_only(
     first = browser.new_context(viewport=PHONE, locale="he-IL", timezone_id="Asia/Jerusalem")
     page = first.new_page()
     sign_in(page, server.url, "bob@acme.example")
-    page.wait_for_function("document.documentElement.lang.startsWith('he') && document.documentElement.dir === 'rtl'",
+    page.wait_for_function("(document.documentElement?.lang ?? '').startsWith('he') && document.documentElement?.dir === 'rtl'",
                            timeout=WAIT)
     for _ in range(100):
         if server.python(who) == ["he", "Asia/Jerusalem"]:
@@ -285,7 +285,7 @@ def test_axe_finds_no_critical_or_serious_violation(server, browser, language):
     sign_in(page, server.url)
     if language == "he":
         page.select_option("#language-select", "he")
-        page.wait_for_function("document.documentElement.dir === 'rtl'", timeout=WAIT)
+        page.wait_for_function("document.documentElement?.dir === 'rtl'", timeout=WAIT)
     conversation = server.seed["conversations"][0]
     screens = {"inbox": "/app/", "conversation": f"/app/c/{conversation}/", "search": "/app/search?q=refund",
                "settings": "/app/settings"}
