@@ -16,8 +16,8 @@ from threadline.core.asgi_pool import PooledASGIHandler  # noqa: E402
 from threadline.core.body_limit import BodyLimit  # noqa: E402
 from threadline.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-# One thread per connection a process's requests may hold (config/env.py WEB_CONNECTIONS).
-django_http = PooledASGIHandler(threads=env.WEB_CONNECTIONS)
+# THREADLINE_WEB_THREADS threads, and as many connections of the process's pool (config/env.py).
+django_http = PooledASGIHandler(threads=env.web_threads())
 
 # Request bodies are counted as they arrive (a chunked body has no Content-Length to trust).
 application = ProtocolTypeRouter({"http": BodyLimit(django_http), "websocket": URLRouter(websocket_urlpatterns)})

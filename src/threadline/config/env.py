@@ -37,7 +37,8 @@ VARIABLES: dict[str, str] = {
     "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core (default 0; docs/adr/0006).",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
     "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
-    "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 11); 0 turns the pool off.",
+    "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 1 + THREADLINE_WEB_THREADS); 0 turns the pool off.",
+    "WEB_THREADS": "Threads that run a process's HTTP requests, each request whole in one (default 10); more requests wait for a free one. Raise it when requests wait on slow providers (docs/adr/0007).",
     "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound connections (webhooks, provider APIs, SMTP relays, IMAP hosts) reach private and loopback addresses.",
     "TRUSTED_PROXIES": "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (default: none).",
     "API_RATE_LIMIT": "Requests per minute allowed per API token (default 600).",
@@ -220,16 +221,25 @@ def _count(name: str, default: int) -> int:
     return number
 
 
+def web_threads() -> int:
+    """THREADLINE_WEB_THREADS: the threads of `core.asgi_pool` that run a process's HTTP requests, and as many
+    connections of the process's pool for them (default WEB_CONNECTIONS)."""
+    count = _count("WEB_THREADS", WEB_CONNECTIONS)
+    if count == 0:
+        raise ValueError("THREADLINE_WEB_THREADS: at least one thread runs the requests")
+    return count
+
+
 def database_pool(threads: int | None = None) -> dict[str, object] | None:
     """Options of Django's PostgreSQL connection pool (psycopg-pool), or None when THREADLINE_DB_POOL_MAX=0.
 
     `threads`: the process's background threads that take a connection from the pool (default: the
-    THREADLINE_WORKER_CONCURRENCY workers and the scheduler); the web's requests get WEB_CONNECTIONS beside
-    them. The LISTEN thread of a worker pool holds a connection of its own, outside the pool.
+    THREADLINE_WORKER_CONCURRENCY workers and the scheduler); the web's requests get one per web thread
+    (`web_threads`) beside them. The LISTEN thread of a worker pool holds a connection of its own, outside the pool.
     """
     if threads is None:
         threads = _count("WORKER_CONCURRENCY", 2) + 1
-    maximum = _count("DB_POOL_MAX", threads + WEB_CONNECTIONS)
+    maximum = _count("DB_POOL_MAX", threads + web_threads())
     if maximum == 0:
         return None
     minimum = min(_count("DB_POOL_MIN", 2), maximum)

@@ -18,7 +18,7 @@ POSTGRES_URL = "postgres://u:p@db.example:5432/threadline"
 
 
 def test_postgresql_is_pooled_with_sizes_from_the_threads(monkeypatch):
-    for name in ("DB_POOL_MIN", "DB_POOL_MAX", "WORKER_CONCURRENCY"):
+    for name in ("DB_POOL_MIN", "DB_POOL_MAX", "WORKER_CONCURRENCY", "WEB_THREADS"):
         monkeypatch.delenv(f"THREADLINE_{name}", raising=False)
     monkeypatch.setenv("THREADLINE_DATABASE_URL", POSTGRES_URL)
     config = env.database_config(env.data_dir())
@@ -28,9 +28,22 @@ def test_postgresql_is_pooled_with_sizes_from_the_threads(monkeypatch):
                                          "name": "threadline", "timeout": 30.0}
     monkeypatch.setenv("THREADLINE_WORKER_CONCURRENCY", "6")
     assert env.database_config(env.data_dir())["OPTIONS"]["pool"]["max_size"] == 7 + env.WEB_CONNECTIONS
+    monkeypatch.setenv("THREADLINE_WEB_THREADS", "32")  # the requests' share follows the web's threads
+    assert env.database_config(env.data_dir())["OPTIONS"]["pool"]["max_size"] == 7 + 32
     monkeypatch.setenv("THREADLINE_DB_POOL_MIN", "4")
     monkeypatch.setenv("THREADLINE_DB_POOL_MAX", "3")
     assert env.database_pool() == {"min_size": 3, "max_size": 3, "name": "threadline", "timeout": 30.0}
+
+
+def test_the_web_threads_are_a_positive_whole_number(monkeypatch):
+    monkeypatch.delenv("THREADLINE_WEB_THREADS", raising=False)
+    assert env.web_threads() == env.WEB_CONNECTIONS == 10
+    monkeypatch.setenv("THREADLINE_WEB_THREADS", "24")
+    assert env.web_threads() == 24
+    for wrong in ("0", "-2", "many"):
+        monkeypatch.setenv("THREADLINE_WEB_THREADS", wrong)
+        with pytest.raises(ValueError, match="THREADLINE_WEB_THREADS"):
+            env.web_threads()
 
 
 def test_the_pool_can_be_turned_off_and_bad_sizes_are_named(monkeypatch):

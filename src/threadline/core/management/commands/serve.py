@@ -94,7 +94,7 @@ def close_connections_after_each_request() -> None:
     """
     for alias in connections:
         connections[alias].settings_dict["CONN_MAX_AGE"] = 0
-    keep_connections(env.WEB_CONNECTIONS)
+    keep_connections(env.web_threads())
 
 
 @contextlib.contextmanager
