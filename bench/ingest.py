@@ -209,7 +209,7 @@ def measure(messages: int = 2000, concurrency: int = 16, senders: int = 200, rat
         collected = json.loads(server.shell(collect, timeout=timeout + 60).splitlines()[-1])
         stored = collected["stored"]
         server_cpu = cpu_seconds(server.process.pid) - cpu_before
-        threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), messages)
+        threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), len(accepted))
         if profile:  # before /healthz below: the profiles cover the messages only
             os.kill(server.process.pid, signal.SIGUSR2)
 

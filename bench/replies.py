@@ -91,7 +91,7 @@ def measure(replies: int = 500, concurrency: int = 4, conversations: int = 50, d
             accepted = [p for p in posted if p[3] == 201]
             received = receiver.wait_for(len(accepted), timeout=timeout)
             server_cpu = cpu_seconds(server.process.pid) - cpu_before
-            threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), replies)
+            threads_ms = per_item_ms(threads_before, thread_cpu(server.process.pid, data_dir), len(accepted))
             if profile:
                 os.kill(server.process.pid, signal.SIGUSR2)
             stop_code = server.stop()
