@@ -309,7 +309,9 @@ def recompute_conversations(conversation_ids: Iterable[int]) -> tuple[set[tuple[
     days: set[tuple[int, dt.date]] = set()
     for pk, source in sources.items():
         ws = source.conversation.workspace_id
-        zone = zones.setdefault(ws, zone_of(ws))
+        if ws not in zones:  # not setdefault: its argument, a query, would run for every conversation
+            zones[ws] = zone_of(ws)
+        zone = zones[ws]
         facts[pk] = build_fact(source, zone, calendars, moment)
         if pk in wanted:  # the days of what happened since the last computation (all of them the first time)
             since = previous[pk] - SETTLING if pk in previous else None

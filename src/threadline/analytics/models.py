@@ -139,6 +139,24 @@ class StaleConversation(models.Model):
     marked_at = models.DateTimeField()
 
 
+class StaleDay(models.Model):
+    """A local day of a workspace whose facts the refresh must recompute: its agent and channel day facts
+    (`activity`), its day rollups (`rollup`) or, `day` being the first of a month, that month's rollups
+    (`month`). Marked in the transaction that made it stale (the conversation facts written, the day rows
+    rolled up) and deleted in the one that recomputes it, unless marked again meanwhile (`marked_at` moved on):
+    the refresh commits in short transactions, and a stop between two of them loses no day."""
+
+    ACTIVITY, ROLLUP, MONTH = "activity", "rollup", "month"
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=8)
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "kind"], name="analytics_staleday_unique")]
+
+
 class BotOutcome(models.Model):
     """The last `bot.*` outcome of a conversation, from the events (the timeline does not keep them)."""
 

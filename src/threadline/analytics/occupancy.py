@@ -122,7 +122,9 @@ def stale_days(zones: dict[int, ZoneInfo], zone_of: Callable[[int], ZoneInfo]) -
         "pk", "workspace_id", "membership_id", "started_at"))
     days: set[tuple[int, dt.date]] = set()
     for _pk, workspace_id, agent_id, started_at in new:
-        zone = zones.setdefault(workspace_id, zone_of(workspace_id))
+        if workspace_id not in zones:
+            zones[workspace_id] = zone_of(workspace_id)
+        zone = zones[workspace_id]
         previous = PresenceInterval.objects.filter(membership_id=agent_id, started_at__lt=started_at).order_by(
             "-started_at").values_list("started_at", flat=True).first()
         day, last = (previous or started_at).astimezone(zone).date(), started_at.astimezone(zone).date()

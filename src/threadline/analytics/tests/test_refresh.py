@@ -9,6 +9,8 @@ import pytest
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from threadline.analytics import refresh
+from threadline.analytics.facts import recompute_day as facts_recompute_day
 from threadline.analytics.models import (
     AgentDayFact,
     BotOutcome,
@@ -16,6 +18,7 @@ from threadline.analytics.models import (
     ConversationFact,
     DayRollup,
     StaleConversation,
+    StaleDay,
 )
 from threadline.analytics.refresh import rebuild
 from threadline.analytics.subscribers import on_event
@@ -115,3 +118,54 @@ def test_a_merged_conversation_leaves_the_facts(admin, run_jobs, client):
     refresh_facts_task.func()
     assert list(ConversationFact.objects.values_list("pk", "messages_contact")) == [(target.pk, 2)]
     assert DayRollup.objects.get(grain="d", dimension="").conversations == 1  # the merged-away one left it
+
+
+def test_the_refresh_commits_a_few_conversations_at_a_time_and_a_stop_between_loses_no_day(
+        admin, run_jobs, client, monkeypatch):
+    """Issue 11: one transaction for a minute's conversations held SQLite's write turn for 130-350 ms, and every
+    acknowledgement waited behind it. Now CHUNK conversations per transaction, then a day per transaction; the
+    days a chunk made stale are marked in its transaction, so a refresh stopped before the days (here: it
+    fails on the first) leaves them marked, and the next refresh recomputes them."""
+    channel = make_api_channel(admin)
+    for n in range(5):
+        post(client, channel, n, f"c{n}@example.com")
+    run_jobs(1000)
+    monkeypatch.setattr(refresh, "CHUNK", 2)
+    chunks: list[int] = []
+    recompute = refresh.recompute_conversations
+    monkeypatch.setattr(refresh, "recompute_conversations", lambda ids: (
+        chunks.append(len(ids := list(ids))) or recompute(ids)))
+
+    def stopped(*args: object) -> None:
+        raise RuntimeError("the refresh stopped here")
+
+    monkeypatch.setattr(refresh, "recompute_day", stopped)
+    with pytest.raises(RuntimeError):
+        refresh.refresh_stale()
+    assert chunks == [2, 2, 1]
+    assert not StaleConversation.objects.exists()  # every chunk committed, with the days it made stale
+    assert ConversationFact.objects.filter(workspace_id=admin.workspace_id).count() == 5
+    assert set(StaleDay.objects.values_list("kind", flat=True)) == {StaleDay.ACTIVITY, StaleDay.ROLLUP}
+    assert not ChannelDayFact.objects.exists()
+    assert not DayRollup.objects.exists()
+    monkeypatch.setattr(refresh, "recompute_day", facts_recompute_day)
+    assert refresh.refresh_stale() == 0  # no conversation left, but the days marked
+    day = ChannelDayFact.objects.get(channel_id=channel.pk)
+    assert (day.new_conversations, day.inbound, day.unique_contacts) == (5, 5, 5)
+    assert {(row.grain, row.conversations) for row in DayRollup.objects.filter(dimension="")} == {("d", 5), ("m", 5)}
+    assert not StaleDay.objects.exists()
+
+
+def test_a_day_marked_again_while_it_was_recomputed_stays_marked(admin, run_jobs, client, monkeypatch):
+    channel = make_api_channel(admin)
+    post(client, channel, 1, "ann@example.com")
+    run_jobs(1000)
+    recompute_day = refresh.recompute_day
+
+    def marked_meanwhile(workspace_id: int, day, zone=None) -> None:  # noqa: ANN001
+        recompute_day(workspace_id, day, zone)
+        refresh.mark_days([(workspace_id, day)], StaleDay.ACTIVITY)  # as a chunk committing meanwhile would
+
+    monkeypatch.setattr(refresh, "recompute_day", marked_meanwhile)
+    assert refresh.refresh_stale() == 1
+    assert list(StaleDay.objects.values_list("kind", flat=True)) == [StaleDay.ACTIVITY]
