@@ -26,6 +26,7 @@ from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Direc
 from threadline.core import http
 from threadline.core.batch_cache import cached
 from threadline.core.errors import ThreadlineError, ValidationFailed
+from threadline.core.prepared import Prepared
 from threadline.events.bus import publish
 from threadline.events.models import OutboxEvent
 from threadline.replies import changes
@@ -195,10 +196,13 @@ def locked_conversation(conversation_id: int) -> Conversation | None:
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 
+_EVENT_RULES = Prepared(lambda workspace_id: Automation.objects.filter(workspace_id=workspace_id,
+                                                                       kind=Automation.Kind.EVENT, is_active=True))
+
+
 def event_rules(event_type: str, workspace_id: int) -> list[Automation]:
     """The workspace's active event automations that `event_type` triggers, in order (read once per batch)."""
-    active = cached(("automations.event", workspace_id), lambda: list(Automation.objects.filter(
-        workspace_id=workspace_id, kind=Automation.Kind.EVENT, is_active=True)))
+    active = cached(("automations.event", workspace_id), lambda: _EVENT_RULES.all(workspace_id))
     return [a for a in active if event_type in a.events]
 
 

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from threadline.bot.models import BotSession, BotSettings, SessionState
 from threadline.conversations.models import AuthorKind, Conversation, Direction, Message
 from threadline.core import batch_cache
+from threadline.core.prepared import Prepared
 from threadline.tenancy.models import Membership, Workspace
 from threadline.tenancy.permissions import Permission, require
 
@@ -59,10 +60,12 @@ def holds(conversation: Conversation, message_id: int | None = None) -> bool:
     return message is not None and would_engage(conversation, message)
 
 
+_ENABLED = Prepared(lambda workspace_id: BotSettings.objects.filter(workspace_id=workspace_id, enabled=True))
+
+
 def bot_enabled(workspace_id: int) -> bool:
     """Whether any bot of the workspace is on (read once per worker batch, `core.batch_cache`)."""
-    return bool(batch_cache.cached(("bot-enabled", workspace_id), lambda: BotSettings.objects.filter(
-        workspace_id=workspace_id, enabled=True).exists()))
+    return bool(batch_cache.cached(("bot-enabled", workspace_id), lambda: _ENABLED.exists(workspace_id)))
 
 
 def access_settings(actor: Membership, settings_id: int) -> BotSettings:

@@ -7,12 +7,15 @@ from typing import Any
 
 from threadline.conversations.models import Status
 from threadline.core.batch_cache import cached
+from threadline.core.prepared import Prepared
 from threadline.crm.models import CrmConnection
+
+_ACTIVE = Prepared(lambda workspace_id: CrmConnection.objects.filter(workspace_id=workspace_id, is_active=True)
+                   .values_list("pk", flat=True))
 
 
 def _connections(workspace_id: int) -> list[int]:
-    return cached(("crm.connections", workspace_id), lambda: list(
-        CrmConnection.objects.filter(workspace_id=workspace_id, is_active=True).values_list("pk", flat=True)))
+    return cached(("crm.connections", workspace_id), lambda: _ACTIVE.all(workspace_id))
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:

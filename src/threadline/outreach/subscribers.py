@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from threadline.core.batch_cache import cached
+from threadline.core.prepared import Prepared
 from threadline.outreach.actions import do_record_outcome
 from threadline.outreach.models import Campaign, OutreachDelivery
 
+_ANY_CAMPAIGN = Prepared(lambda workspace_id: Campaign.objects.filter(workspace_id=workspace_id))
+
 
 def _uses_outreach(workspace_id: int) -> bool:
-    return bool(cached(("outreach.any", workspace_id),
-                       lambda: Campaign.objects.filter(workspace_id=workspace_id).exists()))
+    return bool(cached(("outreach.any", workspace_id), lambda: _ANY_CAMPAIGN.exists(workspace_id)))
 
 
 def interested(event_type: str, payload: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from threadline.conversations.actions import UNSET, do_update_conversation, reco
 from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Priority
 from threadline.core.batch_cache import cached
 from threadline.core.errors import ValidationFailed
+from threadline.core.prepared import Prepared
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.routing import engine
@@ -236,10 +237,15 @@ def team_is_open(policy: TeamPolicy | None, at: Any) -> bool:
     return businesshours.is_open(policy.schedule.calendar(), at)
 
 
+_TEAM_POLICIES = Prepared(lambda workspace_id: TeamPolicy.objects.filter(workspace_id=workspace_id)
+                          .select_related("schedule"))
+_ACTIVE_RULES = Prepared(lambda workspace_id: RoutingRule.objects.filter(workspace_id=workspace_id, is_active=True))
+
+
 def policies_by_team(workspace_id: int) -> dict[int, TeamPolicy]:
     """The teams' policies, read once per batch: `do_route` reads each round-robin cursor again, locked."""
     return cached(("routing.team_policies", workspace_id), lambda: {
-        p.team_id: p for p in TeamPolicy.objects.filter(workspace_id=workspace_id).select_related("schedule")})
+        p.team_id: p for p in _TEAM_POLICIES.all(workspace_id)})
 
 
 def target_team(conversation: Conversation, channel_kind: str, policies: dict[int, TeamPolicy]) -> tuple[
@@ -248,8 +254,7 @@ def target_team(conversation: Conversation, channel_kind: str, policies: dict[in
     if conversation.team_id:
         return conversation.team, {"team_from": "conversation"}
     moment = now()
-    rules = cached(("routing.rules", conversation.workspace_id), lambda: list(
-        RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True)))
+    rules = cached(("routing.rules", conversation.workspace_id), lambda: _ACTIVE_RULES.all(conversation.workspace_id))
     for rule in rules:
         if not rule_matches(rule, conversation, channel_kind):
             continue

@@ -178,10 +178,13 @@ def policy_matches(policy: SlaPolicy, conversation: Conversation) -> bool:
     return all(attributes.get(k) == v for k, v in c.get("contact_attributes", {}).items())
 
 
+_ACTIVE_POLICIES = Prepared(lambda workspace_id: SlaPolicy.objects.filter(workspace_id=workspace_id, is_active=True)
+                            .select_related("schedule"))
+
+
 def active_policies(workspace_id: int) -> list[SlaPolicy]:
     """The workspace's active policies by position (read once per batch)."""
-    return cached(("sla.policies", workspace_id), lambda: list(SlaPolicy.objects.filter(
-        workspace_id=workspace_id, is_active=True).select_related("schedule")))
+    return cached(("sla.policies", workspace_id), lambda: _ACTIVE_POLICIES.all(workspace_id))
 
 
 def has_policies(workspace_id: int) -> bool:

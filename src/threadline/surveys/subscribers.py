@@ -9,6 +9,7 @@ from django.db import transaction
 
 from threadline.conversations.models import Conversation, Message, Status
 from threadline.core.batch_cache import cached
+from threadline.core.prepared import Prepared
 from threadline.surveys.actions import do_record_answer, do_send_survey
 from threadline.surveys.answers import RULE
 from threadline.surveys.models import Survey, SurveyRequest
@@ -25,10 +26,12 @@ def interested(event_type: str, payload: dict[str, Any]) -> bool:
         workspace_id=payload["workspace_id"], enabled=True).exists()
 
 
+_ANY_SURVEY = Prepared(lambda workspace_id: Survey.objects.filter(workspace_id=workspace_id))
+
+
 def _has_surveys(workspace_id: int) -> bool:
     """Whether the workspace has any survey, on or off (configuration: read once per worker batch)."""
-    return bool(cached(("surveys.any", workspace_id),
-                       lambda: Survey.objects.filter(workspace_id=workspace_id).exists()))
+    return bool(cached(("surveys.any", workspace_id), lambda: _ANY_SURVEY.exists(workspace_id)))
 
 
 def on_event(event_type: str, payload: dict[str, Any], outbox_id: int) -> None:

@@ -7,7 +7,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from threadline.core.batch_cache import cached
+from threadline.core.prepared import Prepared
 from threadline.webhooks.models import WebhookDelivery, WebhookSubscription
+
+_ACTIVE = Prepared(lambda workspace_id: WebhookSubscription.objects.filter(workspace_id=workspace_id, is_active=True))
 
 
 def _subscriptions(event_type: str, payload: dict[str, Any]) -> list[WebhookSubscription]:
@@ -15,8 +18,7 @@ def _subscriptions(event_type: str, payload: dict[str, Any]) -> list[WebhookSubs
     workspace_id = payload.get("workspace_id")
     if workspace_id is None:
         return []
-    active = cached(("webhooks.active", workspace_id), lambda: list(
-        WebhookSubscription.objects.filter(workspace_id=workspace_id, is_active=True)))
+    active = cached(("webhooks.active", workspace_id), lambda: _ACTIVE.all(workspace_id))
     return [s for s in active if "*" in s.event_types or event_type in s.event_types]
 
 
