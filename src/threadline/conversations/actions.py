@@ -117,7 +117,8 @@ def _function(path: str) -> Any:
     return getattr(import_module(module), attr)
 
 
-def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tuple[Conversation, dict[str, Any]]:
+def _thread_for(contact: Contact, channel: Channel, item: InboundMessage, *,
+                new_contact: bool = False) -> tuple[Conversation, dict[str, Any]]:
     """Where an inbound message goes, and why (stored on the message as `metadata["threading"]`).
 
     In order: a conversation the message names (reply token, references); the contact's open conversation
@@ -126,6 +127,7 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
     contact processed at once never open two conversations (PostgreSQL row lock; SQLite serializes writers).
     A group chat's message (`thread_key`) goes to that group's conversation instead, never the sender's own;
     before anything else, a message another domain claims (`CLAIMS`: a survey answer) goes where it says.
+    `new_contact`: the contact was created for this very message, so it has no conversation to look for.
     """
     if connection.features.has_select_for_update:  # SQLite has one writer at a time: nothing to lock
         Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True).first()
@@ -140,6 +142,9 @@ def _thread_for(contact: Contact, channel: Channel, item: InboundMessage) -> tup
         if hinted.status == Status.SOLVED:
             _reopen(hinted, why=_("customer replied to this conversation"))
         return hinted, reason
+    if new_contact:
+        return _new_conversation(contact, channel, item, previous=None), {"rule": "new_conversation",
+                                                                          "previous_id": None}
     active = _ACTIVE.first(contact.pk)
     if active is not None:
         return active, {"rule": "contact_open_conversation", "conversation_id": active.pk}
@@ -216,7 +221,7 @@ def receive_inbound_message(channel: Channel, item: InboundMessage) -> Message:
         channel.workspace, item.sender_kind, item.sender_address, name=item.sender_name,
         verified=item.sender_verified, source=channel.kind,
     )
-    conversation, threading = _thread_for(sender.contact, channel, item)
+    conversation, threading = _thread_for(sender.contact, channel, item, new_contact=sender.created_contact)
     message = create(
         Message, workspace_id=channel.workspace_id, conversation=conversation, direction=Direction.INBOUND,
         author_kind=AuthorKind.CONTACT, author_contact=sender.contact, channel=channel, identity=sender.identity,
