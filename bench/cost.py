@@ -17,6 +17,8 @@ process, on SQLite in a temporary data directory (or a throwaway PostgreSQL data
   and the receiver's included (statements are counted on the worker's thread only: the API channel's sends
   read nothing).
 
+`--claim-size 1` has the worker claim one job at a time, as it does when messages arrive one by one (a paced
+rate below what it processes): what a claim and its transaction cost then falls on every message.
 `--profile inbound|email|replies` prints the worker's top functions (cProfile) for that phase. Under valgrind,
 `--callgrind` counts instructions per phase, which is repeatable however loaded the machine is:
 
@@ -118,10 +120,13 @@ class Meter:
         return pstats.Stats(self.profile).total_calls  # type: ignore[attr-defined]
 
 
-def run_worker() -> int:
-    from threadline.jobs.worker import Worker
+CLAIM_SIZE = 0  # --claim-size: jobs per claim in the measured phases (0: the worker's own BATCH_SIZE)
 
-    return Worker(worker_id="bench:0:0").run_until_idle(1_000_000)
+
+def run_worker(claim_size: int = 0) -> int:
+    from threadline.jobs.worker import BATCH_SIZE, Worker
+
+    return Worker(worker_id="bench:0:0", batch_size=claim_size or BATCH_SIZE).run_until_idle(1_000_000)
 
 
 def new_jobs(before: int) -> Counter[str]:
@@ -164,7 +169,7 @@ def inbound(messages: int, senders: int, profile: bool) -> dict[str, Any]:
     with accept.measure():
         post_messages(client, channel, 1, messages, senders)
     with process.measure():
-        run_worker()
+        run_worker(CLAIM_SIZE)
     jobs = new_jobs(before)
     return {"messages": messages, "accept": accept, "process": process, "jobs": jobs}
 
@@ -221,7 +226,7 @@ def emails(messages: int, senders: int, profile: bool) -> dict[str, Any]:
     with accept.measure():
         send_emails(batch)
     with process.measure():
-        run_worker()
+        run_worker(CLAIM_SIZE)
     jobs = new_jobs(before)
     return {"messages": messages, "accept": accept, "process": process, "jobs": jobs}
 
@@ -308,6 +313,9 @@ def main() -> int:
     parser.add_argument("--profile-file", help="with --profile: also write the pstats data here")
     parser.add_argument("--callgrind", action="store_true", help="running under valgrind: one dump per phase")
     parser.add_argument("--sql", action="store_true", help="print the statements per message, by shape")
+    parser.add_argument("--claim-size", type=int, default=0, metavar="N",
+                        help="inbound and email: the worker claims N jobs at a time (1: as under paced traffic, where "
+                             "each message is claimed alone; default: the worker's batch size)")
     parser.add_argument("--database-url", help="PostgreSQL server (a throwaway database is created on it)")
     args = parser.parse_args()
     Meter.callgrind = args.callgrind
@@ -315,6 +323,8 @@ def main() -> int:
     PROFILE_FILE = args.profile_file or ""
     global PROFILE_ACCEPT  # noqa: PLW0603
     PROFILE_ACCEPT = args.profile_accept
+    global CLAIM_SIZE  # noqa: PLW0603
+    CLAIM_SIZE = args.claim_size
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-cost-"))
     try:
         from threadline.testing.server import throwaway_database
