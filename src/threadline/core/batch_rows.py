@@ -76,6 +76,32 @@ def keep(instance: Model, **related: Model) -> None:
     rows[(table, instance.pk)] = _Kept([_values(instance)], related, (table,))
 
 
+def before_update(instance: Model) -> _Kept | None:
+    """What is kept of `instance`'s row, taken by a writer about to UPDATE it (`row_writes.update_columns`),
+    which drops it; `after_update` keeps it again with the columns written."""
+    rows: dict[tuple[Any, ...], _Kept] | None = getattr(_local, "rows", None)
+    return rows.get((_table(type(instance)), instance.pk)) if rows else None
+
+
+def after_update(instance: Model, kept: _Kept | None, fields: list[Any]) -> None:
+    """Keep the row `before_update` found again, with `instance`'s values of the `fields` just written: it held
+    the row as it was before this UPDATE (a write to its table would have dropped it), and the UPDATE wrote
+    exactly these columns. So a subscriber that writes one column (the language, the SLA summary) no longer
+    makes the next one read the whole row back. Related objects kept with it stay, but for the foreign keys
+    written."""
+    rows: dict[tuple[Any, ...], _Kept] | None = getattr(_local, "rows", None)
+    if kept is None or rows is None:
+        return
+    concrete = instance._meta.concrete_fields  # noqa: SLF001
+    position = {field.attname: index for index, field in enumerate(concrete)}
+    values = list(kept.values[0])
+    for field in fields:
+        values[position[field.attname]] = _copy(getattr(instance, field.attname))
+    written = {field.name for field in fields}
+    related = {name: value for name, value in kept.related.items() if name not in written}
+    rows[(_table(type(instance)), instance.pk)] = _Kept([values], related, kept.tables)
+
+
 def keep_all(model: type[Model], column: str, value: Any, instances: list[Model]) -> None:
     """Keep `instances` as every row of `model` whose `column` holds `value` (after writing them)."""
     rows: dict[tuple[Any, ...], _Kept] | None = getattr(_local, "rows", None)

@@ -19,6 +19,8 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, signals
 from django.db.models.sql.subqueries import InsertQuery
 
+from threadline.core import batch_rows
+
 M = TypeVar("M", bound=Model)
 _local = threading.local()
 
@@ -184,10 +186,13 @@ def update_columns(instance: Model, update_fields: Sequence[str]) -> int:
         query.add_update_fields([(field, None, getattr(instance, field.attname)) for field in fields])
         sql, _params = query.get_compiler(using=alias).as_sql()
         sql = cache[key] = sql
+    kept = batch_rows.before_update(instance)
     with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, [*values, meta.pk.get_db_prep_value(instance.pk, connection)])
         count = cursor.rowcount
     instance._state.db = alias
+    if count:
+        batch_rows.after_update(instance, kept, fields)
     return count
 
 

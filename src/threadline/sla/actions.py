@@ -23,6 +23,7 @@ from threadline.conversations.models import ACTIVE_STATUSES, Conversation, Prior
 from threadline.core.batch_cache import cached
 from threadline.core.errors import ValidationFailed
 from threadline.core.prepared import Prepared
+from threadline.core.row_writes import update_columns
 from threadline.core.time import now
 from threadline.events.bus import publish
 from threadline.routing.models import channel_kind_of
@@ -424,7 +425,7 @@ def sync_sla_state(conversation: Conversation) -> None:
     if conversation.sla_state == state:  # read in this transaction (the subscribers lock it): nothing to write
         return
     conversation.sla_state = state
-    Conversation.objects.filter(pk=conversation.pk).update(sla_state=state)
+    update_columns(conversation, ["sla_state"])
 
 
 def overdue_timers(at: dt.datetime) -> Any:

@@ -88,3 +88,40 @@ def test_all_rows_of_a_column_value_and_notes_last_until_their_tables_are_writte
         ContactIdentity.objects.create(workspace_id=contact.workspace_id, contact=contact, kind="email",
                                        address="dana@example.org")
         assert batch_rows.fresh_all(ContactIdentity, "contact_id", contact.pk) is None
+
+
+def test_a_kept_row_follows_the_columns_written_through_update_columns_and_nothing_else(admin, conversation):
+    """The language and SLA subscribers each write one column of the conversation the inbound job kept; the
+    next subscriber gets the row with that column, without reading it back (issue 11)."""
+    channel, other = make_api_channel(admin), make_api_channel(admin)
+    other_conversation = Conversation.objects.create(workspace_id=admin.workspace_id, contact=conversation.contact)
+    with transaction.atomic(), batch_rows.scope():
+        conversation.last_inbound_channel = channel
+        save_fields(conversation, ["last_inbound_channel"])
+        batch_rows.keep(conversation, last_inbound_channel=channel, contact=conversation.contact)
+        batch_rows.keep(other_conversation)
+        reader = batch_rows.fresh(Conversation, conversation.pk)
+        reader.language = "he"
+        update_columns(reader, ["language"])
+        with CaptureQueriesContext(connection) as queries:
+            after = batch_rows.fresh(Conversation, conversation.pk, ("last_inbound_channel", "contact"))
+        assert len(queries.captured_queries) == 0
+        stored = Conversation.objects.get(pk=conversation.pk)
+        for field in Conversation._meta.concrete_fields:
+            assert getattr(after, field.attname) == getattr(stored, field.attname), field.name
+        assert after.language == "he" and after.last_inbound_channel is channel
+        assert batch_rows.fresh(Conversation, other_conversation.pk) is None  # another row of the table: dropped
+
+        after.sla_state = {"first_response": {"due": "later"}}
+        after.last_inbound_channel = other
+        update_columns(after, ["sla_state", "last_inbound_channel"])
+        again = batch_rows.fresh(Conversation, conversation.pk, ("contact",))
+        assert (again.sla_state, again.language, again.last_inbound_channel_id) == (
+            {"first_response": {"due": "later"}}, "he", other.pk)
+        assert batch_rows.fresh(Conversation, conversation.pk, ("last_inbound_channel",)) is None  # its FK was written
+        assert again.contact is conversation.contact  # still handed over
+
+        missing = Conversation(pk=conversation.pk + 1000, workspace_id=admin.workspace_id)
+        batch_rows.keep(missing)
+        assert update_columns(missing, ["language"]) == 0  # no such row: nothing kept again
+        assert batch_rows.fresh(Conversation, missing.pk) is None
