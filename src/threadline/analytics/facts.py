@@ -52,6 +52,14 @@ def zone_of(workspace_id: int) -> ZoneInfo:
     return ZoneInfo(Workspace.objects.values_list("time_zone", flat=True).get(pk=workspace_id) or "UTC")
 
 
+def zone_in(zones: dict[int, ZoneInfo], workspace_id: int) -> ZoneInfo:
+    """`zone_of(workspace_id)`, read once per `zones` (a caller's cache for one run; not `zones.setdefault`,
+    whose argument, a query, would run every time)."""
+    if workspace_id not in zones:
+        zones[workspace_id] = zone_of(workspace_id)
+    return zones[workspace_id]
+
+
 def local_day(moment: dt.datetime, zone: ZoneInfo) -> dt.date:
     return moment.astimezone(zone).date()
 
@@ -309,9 +317,7 @@ def recompute_conversations(conversation_ids: Iterable[int]) -> tuple[set[tuple[
     days: set[tuple[int, dt.date]] = set()
     for pk, source in sources.items():
         ws = source.conversation.workspace_id
-        if ws not in zones:  # not setdefault: its argument, a query, would run for every conversation
-            zones[ws] = zone_of(ws)
-        zone = zones[ws]
+        zone = zone_in(zones, ws)
         facts[pk] = build_fact(source, zone, calendars, moment)
         if pk in wanted:  # the days of what happened since the last computation (all of them the first time)
             since = previous[pk] - SETTLING if pk in previous else None

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from threadline.analytics import occupancy, rollups
-from threadline.analytics.facts import local_day, recompute_conversations, recompute_day, zone_of
+from threadline.analytics.facts import local_day, recompute_conversations, recompute_day, zone_in, zone_of
 from threadline.analytics.models import (
     AgentDayFact,
     BotOutcome,
@@ -78,9 +78,7 @@ def _refresh_days() -> None:
                 "workspace_id", "day").values_list("pk", "workspace_id", "day", "marked_at")):
             with transaction.atomic():
                 if kind == StaleDay.ACTIVITY:
-                    if workspace_id not in zones:
-                        zones[workspace_id] = zone_of(workspace_id)
-                    recompute_day(workspace_id, day, zones[workspace_id])
+                    recompute_day(workspace_id, day, zone_in(zones, workspace_id))
                 elif kind == StaleDay.ROLLUP:
                     rollups.rollup_day(workspace_id, day)
                     mark_days([(workspace_id, day.replace(day=1))], StaleDay.MONTH)

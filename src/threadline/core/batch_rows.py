@@ -92,11 +92,10 @@ def after_update(instance: Model, kept: _Kept | None, fields: list[Any]) -> None
     rows: dict[tuple[Any, ...], _Kept] | None = getattr(_local, "rows", None)
     if kept is None or rows is None:
         return
-    concrete = instance._meta.concrete_fields  # noqa: SLF001
-    position = {field.attname: index for index, field in enumerate(concrete)}
+    concrete = instance._meta.concrete_fields  # noqa: SLF001 - the order of `_values`
     values = list(kept.values[0])
     for field in fields:
-        values[position[field.attname]] = _copy(getattr(instance, field.attname))
+        values[concrete.index(field)] = _copy(getattr(instance, field.attname))
     written = {field.name for field in fields}
     related = {name: value for name, value in kept.related.items() if name not in written}
     rows[(_table(type(instance)), instance.pk)] = _Kept([values], related, kept.tables)
