@@ -4,11 +4,11 @@ Domain events are published after commit in whatever thread wrote them: a reques
 worker's thread in embedded mode. Channels' in-memory layer is per process and bound to the event loop its
 consumers run on (uvicorn's): a message put on its queues from another thread never wakes the consumer.
 So the consumers remember their loop (`remember_loop`), and `send_to_group` hands the send to that loop
-when it runs in this process; otherwise (a worker process in scaled mode, with the Redis layer) it sends
-from here with `async_to_sync`. With the in-memory layer in a process where no socket ever connected (a
+when it runs in this process. With the in-memory layer in a process where no socket ever connected (a
 `threadline worker` beside an embedded server, a benchmark) there is nobody to send to, and nothing is sent,
 except in the worker process of `serve` (THREADLINE_WORKER_PROCESS), which hands the send to the web
-process, whose sockets it is for (`core.relay`).
+process, whose sockets it is for (`core.relay`). A networked layer (Redis, scaled mode) is sent to by the
+process's sender loop (`realtime.sender`), in order, without waiting.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import logging
 from concurrent.futures import Future
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from threadline.core.relay import forward_group_send
+from threadline.realtime.sender import sender_for
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,13 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
     if running is not None:  # called from async code on a loop: schedule there
         running.create_task(layer.group_send(group, message))
         return
-    if loop is None and isinstance(layer, InMemoryChannelLayer):
-        forward_group_send(group, message)  # serve's worker process: to the web process's layer
-        return  # a per-process layer, and no socket ever connected to this process: nobody to tell
+    if not isinstance(layer, InMemoryChannelLayer):
+        sender_for(layer).submit(group, message)
+        return
     if loop is not None and loop.is_running():
         asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).add_done_callback(_log_failure)
         return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception as exc:  # noqa: BLE001 - real-time delivery is best effort; clients catch up
-        logger.warning("group send to %s failed: %s", group, exc)
+    forward_group_send(group, message)  # serve's worker process: to the web process's layer; else nobody to tell
 
 
 async def agroup_send(group: str, message: dict[str, Any]) -> None:
