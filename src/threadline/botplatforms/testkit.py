@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -34,6 +34,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from threadline.testing.serving import Handler as QuickHandler
 from threadline.testing.serving import serve_in_thread, stop_serving
 
 Answer = tuple[int, Any, dict[str, str]]
@@ -74,7 +75,7 @@ class FakePlatform:
     def start(self) -> FakePlatform:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -11,10 +11,11 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from threadline.testing.serving import Handler as QuickHandler
 from threadline.testing.serving import serve_in_thread, stop_serving
 
 Answer = tuple[int, bytes, dict[str, str]]
@@ -80,7 +81,7 @@ class FakeProvider:
     def start(self) -> FakeProvider:
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             protocol_version = "HTTP/1.1"
 
             def _serve(self) -> None:

@@ -15,12 +15,13 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from threadline.migration.fixtures.generator import Export, File, Ticket
+from threadline.testing.serving import Handler as QuickHandler
 from threadline.testing.serving import serve_in_thread, stop_serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -76,7 +77,7 @@ class FakeProvider:
     def start(self) -> FakeProvider:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             def _answer(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""

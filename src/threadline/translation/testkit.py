@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from threadline.testing.serving import Handler as QuickHandler
 from threadline.testing.serving import serve_in_thread, stop_serving
 
 DICTIONARY: dict[str, dict[str, str]] = json.loads((Path(__file__).parent / "fixtures" / "dictionary.json").read_text())
@@ -59,7 +60,7 @@ class FakeTranslator:
     def start(self) -> FakeTranslator:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             def log_message(self, *args: Any) -> None:
                 pass
 

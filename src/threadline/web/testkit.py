@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 from threadline.testing.server import ServerProcess
+from threadline.testing.serving import Handler as QuickHandler
 from threadline.testing.serving import serve_in_thread, stop_serving
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium-headless-shell"
@@ -128,7 +129,7 @@ Threadline("on", "error", function (e) {{ window.threadlineErrors = (window.thre
     def start(self) -> ShopSite:
         site = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuickHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 body = site.page()
                 self.send_response(200)
