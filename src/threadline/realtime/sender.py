@@ -32,24 +32,19 @@ class GroupSender:
         self.layer = layer
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.queue: asyncio.Queue[Any] | None = None
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()  # bound to `loop` at its first wait there
         self.pending = 0  # handed over and not yet sent (or failed); read by `flush`
         self.dropped = 0
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
-        ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(ready,), name="threadline-group-sender", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="threadline-group-sender", daemon=True)
         self.thread.start()
-        ready.wait()
 
-    def _run(self, ready: threading.Event) -> None:
+    def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.queue = asyncio.Queue()
-        ready.set()
         self.loop.run_until_complete(self._drain())
 
     async def _drain(self) -> None:
-        assert self.queue is not None
         while True:
             group, message = await self.queue.get()
             try:
@@ -71,7 +66,6 @@ class GroupSender:
                     logger.warning("real-time sends dropped: %d (%d waiting)", self.dropped, self.pending)
                 return False
             self.pending += 1
-        assert self.queue is not None
         self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
         return True
 
