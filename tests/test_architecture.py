@@ -11,7 +11,8 @@ import threadline
 
 ROOT = Path(threadline.__file__).parent
 CHANNEL_PLUMBING = {"base", "registry", "models", "actions", "inbound", "outbound", "queries", "rest", "schemas",
-                    "admin", "apps", "migrations", "tests", "events", "tasks", "connection", "overview"}
+                    "admin", "apps", "migrations", "tests", "events", "tasks", "connection", "overview",
+                    "intake"}
 DOMAINS = ["core", "tenancy", "contacts", "conversations", "events", "jobs", "webhooks", "realtime", "routing", "sla",
            "automations", "replies", "language", "consent", "web", "audit", "privacy", "redaction", "sso",
            "search", "portal"]

@@ -84,7 +84,8 @@ def test_worker_burst_runs_what_the_web_node_queued(cli):
                                  "Content-Type": "application/json"})
     assert answer.status_code == 202, answer.text
     state = "SELECT state FROM tl_channels_inboundevent"  # the one event, straight from the database
-    assert cli.query(state) == [("received",)]  # web only: nothing processes it
+    # web only: nothing processes it. On SQLite it waits in the intake file (ADR 0008), which the worker moves
+    assert cli.query(state) == ([("received",)] if cli.database_url else [])
     burst = cli.run("worker", "--burst")
     assert "Ran " in burst.stdout
     assert cli.query(state) == [("processed",)]

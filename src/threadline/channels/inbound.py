@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from threadline.channels import intake
 from threadline.channels.actions import note_event_received
 from threadline.channels.base import (
     CallEvent,
@@ -107,13 +108,18 @@ def webhook_view(request: HttpRequest, kind: str, channel_id: int) -> HttpRespon
 
 
 def accept_inbound(
-    channel: Channel, key: str, body: bytes, headers: dict[str, Any]
+    channel: Channel, key: str, body: bytes, headers: dict[str, Any], *, queue: bool = True
 ) -> tuple[InboundEvent | None, bool]:
     """Store a raw payload and enqueue its processing in one committed transaction (every edge's step).
 
     Returns the event and True when it is new; for a duplicate key, the stored event (or None when it
     vanished meanwhile) and False. Database errors propagate: the edge then answers "try again later".
+    On a SQLite file database with the intake on (ADR 0008), outside a caller's transaction, the payload is
+    committed to the intake instead, and the event returned is not saved yet: a worker moves it. `queue=False`
+    for a caller that keeps the event's id in a row of its own (the portal's submission).
     """
+    if queue and intake.accepting():
+        return intake.accept(channel, key[:255], body, headers)
     try:
         with transaction.atomic():
             event = create(InboundEvent, workspace_id=channel.workspace_id, channel=channel, idempotency_key=key[:255],
@@ -123,6 +129,16 @@ def accept_inbound(
     except IntegrityError:
         return InboundEvent.objects.filter(channel=channel, idempotency_key=key[:255]).first(), False
     return event, True
+
+
+def store_moved(channel: Channel, row: intake.Row) -> InboundEvent:
+    """An intake row's event and its job, with the id given at its acknowledgement (in the move's savepoint:
+    an `IntegrityError` means it was moved already). The job is due since the acknowledgement."""
+    event = create(InboundEvent, id=row.event_id, workspace_id=channel.workspace_id, channel=channel,
+                   idempotency_key=row.key, body=row.body, headers=row.headers)
+    process_inbound_event_task.enqueue(event.pk, unique_key=f"inbound:{event.pk}", fresh=True,
+                                       run_after=row.received_at)
+    return event
 
 
 def park_inbound(

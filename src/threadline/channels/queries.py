@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pydantic import SecretBytes, SecretStr
 
+from threadline.channels import intake
 from threadline.channels.models import Channel, InboundEvent
 from threadline.channels.registry import adapter_for, kinds
 from threadline.core.errors import NotFound, ValidationFailed
@@ -103,8 +104,12 @@ def list_inbound_events(actor: Membership, *, state: str = "", channel_id: int |
     return events
 
 
-def access_inbound_event(actor: Membership, event_id: int) -> InboundEvent:
+def access_inbound_event(actor: Membership, event_id: int, *, waiting: bool = False) -> InboundEvent:
+    """The workspace's event (admins). `waiting`: also one acknowledged and still in the intake (ADR 0008),
+    unsaved and "received", for reading only."""
     event = list_inbound_events(actor).filter(pk=event_id).first()
+    if event is None and waiting:
+        event = intake.queued(actor.workspace_id, event_id)
     if event is None:
         raise NotFound(_("No such inbound event."), code="inbound_event_not_found")
     return event

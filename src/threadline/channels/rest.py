@@ -111,7 +111,7 @@ def inbound_events(request: HttpRequest, params: Query[InboundEventQuery]) -> di
 @inbound_router.get("/{event_id}", response=responses(InboundEventDetail),
                     summary="An inbound event with its payload (admins)")
 def inbound_event(request: HttpRequest, event_id: Id) -> InboundEventOut:
-    return inbound_event_out(access_inbound_event(actor(request), event_id), detail=True)
+    return inbound_event_out(access_inbound_event(actor(request), event_id, waiting=True), detail=True)
 
 
 def _act_on_event(request: HttpRequest, event_id: int, action: Any) -> InboundEventOut:

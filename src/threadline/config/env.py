@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
     "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core (default 0; docs/adr/0006).",
+    "INTAKE": "SQLite: 1 to commit acknowledged payloads to an intake file beside the database, which the worker moves into the database (docs/adr/0008); default 1 with WORKER_PROCESS=1 or EMBEDDED_WORKER=0, else 0.",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
     "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
     "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 1 + THREADLINE_WEB_THREADS); 0 turns the pool off.",

@@ -192,6 +192,8 @@ THREADLINE = {
     "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
     "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY") or 2),
     "WORKER_PROCESS": env.flag("WORKER_PROCESS", default=False),
+    # ADR 0008: acknowledgements go to the intake file when the web process runs no worker of its own
+    "INTAKE": env.flag("INTAKE", default=env.flag("WORKER_PROCESS") or not env.flag("EMBEDDED_WORKER", default=True)),
     "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
     "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
     "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),

@@ -32,9 +32,12 @@ def check_database() -> str | None:
 
 def check_queue() -> str | None:
     from threadline.jobs.models import Job
+    from threadline.jobs.scheduler import DEPTH_SOURCES
 
     try:
         Job.objects.exists()
+        for source in DEPTH_SOURCES:  # the other queues are readable too (the intake file, ADR 0008)
+            source()
     except Exception as exc:  # noqa: BLE001
         return f"queue: {exc}"
     return None

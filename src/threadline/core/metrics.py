@@ -19,7 +19,8 @@ INBOUND_MESSAGES = Counter(
 )
 TASK_FAILURES = Counter("threadline_task_failures_total", "Task attempts that raised", ["task"])
 TASK_RUNS = Counter("threadline_task_runs_total", "Task attempts finished", ["task", "outcome"])
-QUEUE_DEPTH = Gauge("threadline_queue_depth", "Jobs waiting, by state", ["state"])
+QUEUE_DEPTH = Gauge("threadline_queue_depth", "Jobs waiting, by state (\"intake\": payloads not moved yet)", ["state"])
+INTAKE_AGE = Gauge("threadline_intake_oldest_seconds", "Age of the oldest payload waiting in the intake (ADR 0008)")
 BOT_PLATFORM_TURNS = Counter(
     "threadline_bot_platform_turns_total", "Turns sent to an external bot platform, by kind and outcome",
     ["platform", "outcome"],

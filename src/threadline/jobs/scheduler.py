@@ -13,6 +13,7 @@ import math
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ from threadline.jobs.registry import Task, resolve
 
 logger = logging.getLogger(__name__)
 
+# Other queues' depths for `threadline_queue_depth`, registered by their app (the channels' intake): each
+# sets its gauges and returns {label: depth}.
+DEPTH_SOURCES: list[Callable[[], dict[str, int]]] = []
 LOCK_NAME = "scheduler"
 LOCK_TTL = dt.timedelta(seconds=30)
 
@@ -130,6 +134,8 @@ def refresh_queue_depth() -> dict[str, int]:
     depth = dict(Job.objects.values_list("state").annotate(n=Count("id")).order_by())
     for state in Job.State.values:
         metrics.QUEUE_DEPTH.labels(state).set(depth.get(state, 0))
+    for refresh in DEPTH_SOURCES:  # e.g. the channels' intake (ADR 0008)
+        depth.update(refresh())
     return depth
 
 

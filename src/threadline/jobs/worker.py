@@ -56,6 +56,9 @@ BATCH_SECONDS = 0.05  # a batch transaction takes no further job after this long
 BEHIND_SECONDS = 0.25  # SQLite: a claim whose oldest job was due this long ago puts the worker ahead of requests
 # (0.5 s held a burst's backlog at ~0.5-0.7 s; 0.25 s at ~0.3-0.4 s, idle: docs/performance.md)
 _SQLITE_BATCHES = threading.Lock()  # SQLite: one batch transaction at a time per process, in claim order
+# Work that turns into jobs, done before each claim in the claim's turn, registered by its app: the channels'
+# intake moves acknowledged payloads into events and their jobs (ADR 0008). Each returns how many it moved.
+BEFORE_CLAIM: list[Callable[[], int]] = []
 MAX_BACKOFF = 3600.0
 _LIVE_WORKERS: set[str] = set()  # ids of the workers running in this process (see recover_orphans)
 
@@ -132,6 +135,8 @@ class Worker:
             _SQLITE_BATCHES.acquire()
         try:
             try:
+                for before in BEFORE_CLAIM:
+                    before()
                 with background(ahead=self.behind):  # the last claim's lateness decides this claim's place
                     jobs = self.claim_batch(self.batch_size)
             except OperationalError as exc:  # database locked by another writer: try again shortly

@@ -146,7 +146,8 @@ def submit(
         document["email"] = identities.normalize(IdentityKind.EMAIL, email)
     channel = do_ensure_portal_channel(workspace)
     body = json.dumps(document, ensure_ascii=False).encode()
-    event, _created = accept_inbound(channel, document["submission_id"], body, {"x-portal-source": source})
+    event, _created = accept_inbound(channel, document["submission_id"], body, {"x-portal-source": source},
+                                     queue=False)  # saved now: the community keeps its id (ADR 0008)
     return event
 
 

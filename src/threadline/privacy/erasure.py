@@ -20,6 +20,7 @@ autovacuum).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -27,6 +28,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from threadline.audit.actions import record
+from threadline.channels import intake
 from threadline.channels.models import InboundEvent
 from threadline.community import search as community_search
 from threadline.contacts.models import Contact, ContactIdentity, ContactMerge
@@ -137,5 +139,6 @@ def compact_database() -> None:
             cursor.execute("PRAGMA secure_delete = OFF")
             cursor.execute("VACUUM")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except OperationalError:  # busy readers: secure_delete already zeroed the cells; the next run retries
+        intake.forget_deleted()  # its WAL held the payloads it moved (ADR 0008)
+    except (OperationalError, sqlite3.OperationalError):  # busy readers: secure_delete already zeroed the cells; the next run retries
         logger.warning("could not vacuum the database after an erasure", exc_info=True)
