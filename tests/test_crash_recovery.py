@@ -44,8 +44,10 @@ from threadline.contacts.models import Contact
 from threadline.conversations.models import Conversation, Message
 from threadline.events.models import OutboxEvent
 from threadline.jobs.models import Job
+from threadline.channels import intake
 deadline = time.monotonic() + {wait}
-while {wait} and InboundEvent.objects.filter(state="received").exists() and time.monotonic() < deadline:
+while {wait} and (InboundEvent.objects.filter(state="received").exists() or intake.depth()[0]) \
+        and time.monotonic() < deadline:  # processed, and nothing still waiting in the intake (ADR 0008)
     time.sleep(0.2)
 print(json.dumps({{
     "events": dict(InboundEvent.objects.values_list("state").annotate(n=Count("id")).order_by()),

@@ -53,6 +53,7 @@ SCHEMA = (
 COLUMNS = "seq, event_id, channel_id, workspace_id, key, body, headers, received_at"
 _local = threading.local()
 _ids_lock = threading.Lock()
+_opening = threading.Lock()  # one thread at a time checks the intake's database token
 _ids: list[int] = [0, 0]  # this process's block: next id, end (exclusive)
 _ids_pid = [0]
 
@@ -107,9 +108,13 @@ def _token(database: str, *, create: bool) -> str:
     main = sqlite3.connect(database, timeout=20, isolation_level=None)
     try:
         token = main.execute("PRAGMA application_id").fetchone()[0]
-        if not token and create:
-            main.execute(f"PRAGMA application_id = {secrets.randbelow(2**31 - 2) + 1}")
+        if not token and create:  # under the write lock: two processes (or threads) set one token
+            main.execute("BEGIN IMMEDIATE")
             token = main.execute("PRAGMA application_id").fetchone()[0]
+            if not token:
+                main.execute(f"PRAGMA application_id = {secrets.randbelow(2**31 - 2) + 1}")
+                token = main.execute("PRAGMA application_id").fetchone()[0]
+            main.execute("COMMIT")
     finally:
         main.close()
     return str(token)
@@ -126,9 +131,19 @@ def _connection(*, create: bool = False) -> sqlite3.Connection | None:
         return cached[2]
     if not create and not file.exists():
         return None
+    with _opening:
+        db = _open_checked(file, create=create)
+    if db is not None:
+        _local.db = (file, os.getpid(), db)
+    return db
+
+
+def _open_checked(file: Path, *, create: bool) -> sqlite3.Connection | None:
     database = str(connection.settings_dict["NAME"])
-    db = _open(file)
     token = _token(database, create=create)
+    db = _open(file)
+    if create:
+        db.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('database', ?)", [token])
     kept = db.execute("SELECT value FROM meta WHERE name = 'database'").fetchone()
     if kept is not None and kept[0] != token:  # another database's intake: never moved into this one
         db.close()
@@ -140,9 +155,7 @@ def _connection(*, create: bool = False) -> sqlite3.Connection | None:
         if not create:
             return None
         db = _open(file)
-    if kept is None or kept[0] != token:
-        db.execute("INSERT OR REPLACE INTO meta(name, value) VALUES ('database', ?)", [token])
-    _local.db = (file, os.getpid(), db)
+        db.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('database', ?)", [token])
     return db
 
 
