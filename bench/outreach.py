@@ -3,7 +3,10 @@ some refused with Twilio's 21610, some opted out, some without an address) compl
 failed and skipped with reasons. Runs the suite's scale test at 10,000 (the suite itself runs it at 1,000) and
 prints its line: recipients, seconds, jobs, recipients per second and the report.
 
-    .venv/bin/python bench/outreach.py [--recipients 10000]
+    .venv/bin/python bench/outreach.py [--recipients 10000] [--latency-ms 50]
+
+With `--latency-ms` the fake Twilio takes that long to answer each request, as a real provider does: the
+batch's requests then overlap (`channels.outbound`, SEND_THREADS per process).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=0, help="the fake Twilio's answer time per request")
     args = parser.parse_args()
-    env = {**os.environ, "THREADLINE_OUTREACH_SCALE": str(args.recipients), "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "THREADLINE_OUTREACH_SCALE": str(args.recipients), "PYTHONPATH": str(ROOT / "src"),
+           "THREADLINE_OUTREACH_LATENCY_MS": str(args.latency_ms)}
     print(f"loadavg before: {os.getloadavg()}", flush=True)  # noqa: T201
     result = subprocess.run(  # noqa: S603 - our own test, by path
         [sys.executable, "-m", "pytest", "-q", "-s", "-n", "0", "-p", "no:cacheprovider",

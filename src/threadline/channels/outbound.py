@@ -294,7 +294,7 @@ def _sends_as_they_return(deliveries: list[Delivery], replies_to: dict[tuple[int
     def send_one(delivery: Delivery) -> DeliveryResult | ChannelError:
         limited = paused.get(delivery.channel_id)
         if limited is not None:
-            return limited
+            return NotAsked(str(limited), retry_after=limited.retry_after)
         result = _send(delivery, replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
         if isinstance(result, RateLimited):
             paused[delivery.channel_id] = result
@@ -332,6 +332,11 @@ def _sends_as_they_return(deliveries: list[Delivery], replies_to: dict[tuple[int
                 break
         left -= len(found)
         yield found
+
+
+class NotAsked(RateLimited):
+    """The answer `_sends_as_they_return` gives for a message it did not send: its channel had said "too many"
+    to another send of the batch."""
 
 
 _SENDERS: list[ThreadPoolExecutor] = []
@@ -403,43 +408,63 @@ BATCH_RATE_WAIT = 60.0  # seconds a channel that said "too many" without saying 
 def deliver_messages_task(message_ids: list[int]) -> None:
     """Send many queued messages (a campaign's batch) as `deliver_message_task` sends one, in one job.
 
-    Each outcome commits on its own, with the `message.status_changed` it publishes dispatched to the durable
+    The requests go out concurrently, as agents' replies do (`_sends_as_they_return`: SEND_THREADS at once,
+    each conversation's in order), the batch marked in flight in one statement. Each outcome commits on its
+    own as its send returns, with the `message.status_changed` it publishes dispatched to the durable
     subscribers in that same transaction (no job per event): a worker killed mid-batch loses nothing, and its
-    job, run again, skips the messages already recorded (at most the one in flight goes twice, as with one
-    job per message). A message whose error may pass goes on alone in `deliver_message_task`'s retries with
-    backoff; a channel that answers "too many" (RateLimited) is not asked again by this batch: its remaining
-    messages are scheduled (`next_attempt_at`) in one job for when the provider said, not retried one by one."""
+    job, run again, skips the messages already recorded (at most those in flight go twice, as with one job per
+    message, with the same idempotency key). A message whose error may pass goes on alone in
+    `deliver_message_task`'s retries with backoff; a channel that answers "too many" (RateLimited) is not asked
+    again by this batch: its messages not sent are scheduled (`next_attempt_at`) in one job for when the
+    provider said, not retried one by one, and that attempt is not counted against them."""
     deliveries = list(Delivery.objects.select_related("message__conversation", "message__identity", "channel")
                       .prefetch_related("message__attachments")
                       .filter(message_id__in=message_ids, state=Delivery.State.PENDING).order_by("message_id"))
-    replies_to = last_inbound_ids([d.message for d in deliveries]) if deliveries else {}
+    if not deliveries:
+        return
+    replies_to = last_inbound_ids([d.message for d in deliveries])
+    with statement_turn(transaction.get_connection()):  # in flight from now on (see `_attempt`)
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            attempts=F("attempts") + 1, next_attempt_at=None, updated_at=now())
+    for delivery in deliveries:
+        delivery.attempts += 1
     paused: dict[int, dt.datetime] = {}
     later: list[Delivery] = []
-    for delivery in deliveries:
-        if delivery.channel_id in paused:
-            later.append(delivery)
-            continue
-        retry = _attempt(delivery, _finish_and_dispatch,
-                         replies_to.get((delivery.message.conversation_id, delivery.message.channel_id), ""))
-        if retry is None:
-            continue
-        if isinstance(retry.__cause__, RateLimited):
-            paused[delivery.channel_id] = now() + dt.timedelta(seconds=retry.after or BATCH_RATE_WAIT)
-            later.append(delivery)
-            continue
-        from threadline.jobs.worker import backoff_seconds
+    not_sent: list[int] = []
+    defect: Exception | None = None
+    for returned in _sends_as_they_return(deliveries, replies_to):
+        for delivery, sent in returned:
+            if isinstance(sent, NotAsked):  # never sent: waits with the channel, the attempt not counted
+                later.append(delivery)
+                not_sent.append(delivery.pk)
+                paused.setdefault(delivery.channel_id, now() + dt.timedelta(seconds=sent.retry_after or BATCH_RATE_WAIT))
+                continue
+            if isinstance(sent, Exception) and not isinstance(sent, ChannelError):
+                defect = defect or sent  # not a send's answer: the job fails and runs again for what is left
+                continue
+            retry = _record(delivery, sent, _finish_and_dispatch)
+            if retry is None:
+                continue
+            if isinstance(retry.__cause__, RateLimited):
+                paused[delivery.channel_id] = now() + dt.timedelta(seconds=retry.after or BATCH_RATE_WAIT)
+                later.append(delivery)
+                continue
+            from threadline.jobs.worker import backoff_seconds
 
-        with transaction.atomic():  # this one alone, with the backoff of its own job's retries
-            deliver_message_task.enqueue(delivery.message_id, unique_key=f"deliver:{delivery.message_id}",
-                                         delay=backoff_seconds(delivery.attempts))
+            with transaction.atomic():  # this one alone, with the backoff of its own job's retries
+                deliver_message_task.enqueue(delivery.message_id, unique_key=f"deliver:{delivery.message_id}",
+                                             delay=backoff_seconds(delivery.attempts))
     if later:
         with transaction.atomic():
+            Delivery.objects.filter(pk__in=not_sent).update(attempts=F("attempts") - 1)
             for channel_id, when in paused.items():
                 ids = [d.message_id for d in later if d.channel_id == channel_id]
                 Delivery.objects.filter(message_id__in=ids, state=Delivery.State.PENDING).update(
                     next_attempt_at=when)
                 deliver_messages_task.enqueue(ids, run_after=when,
                                               unique_key=f"deliver:batch:{ids[0]}:{when.isoformat()}")
+    if defect is not None:
+        raise defect
 
 
 def _finish_and_dispatch(delivery: Delivery, state: str, **outcome: Any) -> None:

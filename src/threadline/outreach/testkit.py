@@ -4,6 +4,8 @@ one call, Twilio's Messages API on loopback answering with its documented respon
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from typing import Any
 
 from django.db import transaction
@@ -19,17 +21,23 @@ ACCOUNT_SID = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
-def twilio_provider(send_response: str, *, refuse: set[str] | None = None, refusal: str = "") -> FakeProvider:
+def twilio_provider(send_response: str, *, refuse: set[str] | None = None, refusal: str = "",
+                    latency: float = 0.0) -> FakeProvider:
     """Twilio's Messages API: `send_response` (its documented JSON, `{sid}` and the number filled per call);
-    numbers in `refuse` get `refusal` (Twilio's documented 400 error) instead."""
-    counter = itertools.count(1)
+    numbers in `refuse` get `refusal` (Twilio's documented 400 error) instead. `latency`: seconds each answer
+    takes (a real provider's tens of milliseconds, for `bench/outreach.py`)."""
+    counter, lock = itertools.count(1), threading.Lock()
     provider = FakeProvider().start()
 
     def answer(call: Call) -> tuple[int, bytes, dict[str, str]]:
+        if latency:
+            time.sleep(latency)
+        with lock:
+            number = next(counter)
         to = call.form().get("To", [""])[0]
         if refuse and to in refuse:
             return 400, refusal.encode(), {"Content-Type": "application/json"}
-        body = send_response.replace("{sid}", f"{next(counter):032d}").replace("+14155552671", to)
+        body = send_response.replace("{sid}", f"{number:032d}").replace("+14155552671", to)
         return 201, body.encode(), {"Content-Type": "application/json"}
 
     provider.handle("POST", MESSAGES_PATH, answer)

@@ -1,12 +1,15 @@
 """The bulk path's guarantees (issue 11): a delivery job killed mid-batch loses and duplicates nothing when it
 runs again; a provider's "too many requests" schedules the rest of the batch instead of retrying each message;
-a recipient that cannot be decided waits visibly (held, `processing_error`) without stopping the others."""
+a recipient that cannot be decided waits visibly (held, `processing_error`) without stopping the others; a
+batch's requests are in flight together, as agents' replies are."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import json
+import threading
+import time
 
 import pytest
 
@@ -72,6 +75,8 @@ def test_a_providers_too_many_requests_schedules_the_rest_of_the_batch(admin, ru
         assert len(provider.calls("POST", MESSAGES_PATH)) == 1  # the channel is not asked again by this batch
         waiting = Delivery.objects.filter(state="pending")
         assert waiting.count() == 5 and waiting.exclude(next_attempt_at=None).count() == 5
+        # only the one sent counts an attempt: the four never asked are not nearer to giving up
+        assert sorted(waiting.values_list("attempts", flat=True)) == [0, 0, 0, 0, 1]
         (later,) = Job.objects.filter(task=DELIVER_BATCH, state="queued")  # one job for all five, not five retries
         assert later.args[0] == sorted(waiting.values_list("message_id", flat=True))
         assert not Job.objects.filter(task="threadline.channels.outbound.deliver_message_task").exists()
@@ -101,3 +106,39 @@ def test_a_recipient_that_cannot_be_decided_waits_visibly_and_the_others_go(admi
     run_jobs()
     assert sorted(sent_to(twilio)) == ["+14155550501", "+14155550502"]
     assert Campaign.objects.get(pk=made.pk).state == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batchs_requests_are_in_flight_together_each_sent_once(admin, run_jobs, settings):
+    """Outside a test's transaction, as in the worker: a provider that takes 0.2 s per request sees several of
+    the batch's requests at once (SEND_THREADS), and each recipient gets one message."""
+    settings.PUBLIC_URL = PUBLIC_URL
+    counter, lock, flight = itertools.count(1), threading.Lock(), {"now": 0, "most": 0}
+    sent = fixture("send_response.json")
+
+    def answer(call: Call) -> tuple[int, bytes, dict[str, str]]:
+        with lock:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+        time.sleep(0.2)  # a provider's latency, so that overlapping requests are seen
+        with lock:
+            flight["now"] -= 1
+            number = next(counter)
+        to = call.form()["To"][0]
+        return 201, sent.replace("{sid}", f"{number:032d}").replace("+14155552671", to).encode(), {
+            "Content-Type": "application/json"}
+
+    provider = FakeProvider().start()
+    provider.handle("POST", MESSAGES_PATH, answer)
+    try:
+        make_twilio_channel(admin, api_base_url=provider.url)
+        for i in range(8):
+            contact(admin, f"c{i}", phone=f"+1415555060{i}")
+        made = campaign(admin, "Hello {{name}}")
+        run_jobs()
+    finally:
+        provider.stop()
+    assert sorted(sent_to(provider)) == sorted(f"+1415555060{i}" for i in range(8))  # each exactly once
+    assert flight["most"] > 1, flight
+    assert set(OutreachDelivery.objects.filter(campaign=made).values_list("status", flat=True)) == {"delivered"}
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
