@@ -115,11 +115,15 @@ SMTP_RATE = re.compile(r"accepted \(250\):\s+([\d.]+) msg/s")
 
 
 def threadline_round(args: argparse.Namespace) -> dict[str, float]:
-    burst = ingest.measure(args.messages, args.concurrency, rate=0, timeout=900)
-    paced = ingest.measure(int(args.rate * args.paced_seconds), args.concurrency, rate=args.rate, timeout=900)
-    answers = replies.measure(args.replies, args.concurrency)
-    paced_answers = replies.measure(int(args.reply_rate * args.paced_seconds), args.concurrency, rate=args.reply_rate)
-    worker_process = ["--worker-process"] if os.environ.get("THREADLINE_WORKER_PROCESS") == "1" else []
+    # the servers' environment is their own (`testing.server.process_env` drops THREADLINE_*): passed on here
+    shape = {"THREADLINE_WORKER_PROCESS": "1"} if os.environ.get("THREADLINE_WORKER_PROCESS") == "1" else {}
+    burst = ingest.measure(args.messages, args.concurrency, rate=0, timeout=900, **shape)
+    paced = ingest.measure(int(args.rate * args.paced_seconds), args.concurrency, rate=args.rate, timeout=900,
+                           **shape)
+    answers = replies.measure(args.replies, args.concurrency, **shape)
+    paced_answers = replies.measure(int(args.reply_rate * args.paced_seconds), args.concurrency, rate=args.reply_rate,
+                                    **shape)
+    worker_process = ["--worker-process"] if shape else []
     email = subprocess.run([sys.executable, str(BENCH / "email_ingest.py"), "-n", str(args.emails),
                             "-c", str(args.concurrency), *worker_process],
                            capture_output=True, text=True, check=True, timeout=1800,

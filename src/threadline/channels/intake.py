@@ -16,6 +16,9 @@ only for other acknowledgements.
 - The intake holds a token of its database (`PRAGMA application_id`), so an intake left by another database
   (a database restored or recreated beside it) is never moved into this one: it is set aside, kept, logged.
 
+While the worker is behind by more than PACE_AFTER, acknowledgements wait a little (`_pace`): acceptance then
+follows the processing rate, so a burst is not accepted whole first and stored long after.
+
 Used when `settings.THREADLINE["INTAKE"]` is on (`serve` turns it on when its web process runs no worker:
 with the worker process, ADR 0006) and outside a caller's transaction; a worker always moves what is there.
 """
@@ -43,6 +46,13 @@ from threadline.core.time import now
 logger = logging.getLogger(__name__)
 
 BLOCK = 1000  # ids reserved in the main database per write there
+# Pacing: while the oldest inbound job waiting to be processed is due longer than PACE_AFTER seconds, an
+# acknowledgement waits (PACE_STEP at a time, PACE_MOST at most, then it is taken anyway), so a burst is
+# accepted about as fast as it is processed and stored within seconds, instead of all accepted first.
+PACE_AFTER = 1.0
+PACE_STEP = 0.02
+PACE_MOST = 2.0
+_clock, _sleep = time.monotonic, time.sleep  # (tests step them)
 MOVE_LIMIT = 256  # rows moved per transaction of the database
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -205,6 +215,7 @@ def accept(channel: Any, key: str, body: bytes, headers: dict[str, Any]) -> tupl
     moved = InboundEvent.objects.filter(channel=channel, idempotency_key=key).first()  # WAL: never waits
     if moved is not None:
         return moved, False
+    _pace()
     db = _connection(create=True)
     assert db is not None  # noqa: S101 - `accepting()` said so
     event_id, moment = next_event_id(), now()
@@ -218,6 +229,34 @@ def accept(channel: Any, key: str, body: bytes, headers: dict[str, Any]) -> tupl
         return as_event(_row(row), channel), False
     WAKE.set()
     return as_event(Row(0, event_id, channel.pk, channel.workspace_id, key, body, headers, moment), channel), True
+
+
+_backlog = {"checked": 0.0, "age": 0.0}
+_backlog_lock = threading.Lock()
+
+
+def backlog_age() -> float:
+    """Seconds the oldest inbound job waiting to be processed has been due (read at most every PACE_STEP per
+    process: the concurrent acknowledgements share one read; under WAL a read never waits for a writer)."""
+    from threadline.channels.inbound import process_inbound_event_task
+    from threadline.jobs.models import Job
+
+    with _backlog_lock:
+        moment = _clock()
+        if moment - _backlog["checked"] >= PACE_STEP:
+            due = now()
+            oldest = (Job.objects.filter(state=Job.State.QUEUED, task=process_inbound_event_task.name,
+                                         run_after__lte=due).order_by("run_after")
+                      .values_list("run_after", flat=True).first())
+            _backlog["checked"], _backlog["age"] = moment, (due - oldest).total_seconds() if oldest else 0.0
+        return _backlog["age"]
+
+
+def _pace() -> None:
+    """Wait while the worker is behind by more than PACE_AFTER, at most PACE_MOST."""
+    deadline = _clock() + PACE_MOST
+    while backlog_age() > PACE_AFTER and _clock() < deadline:
+        _sleep(PACE_STEP)
 
 
 def _row(values: tuple[Any, ...]) -> Row:

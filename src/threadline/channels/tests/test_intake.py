@@ -154,3 +154,29 @@ def test_inside_a_callers_transaction_the_event_is_stored_with_it(admin):
     with transaction.atomic():
         event, created = accept_inbound(channel, "in-a-transaction", b"{}", {})
     assert created and InboundEvent.objects.filter(pk=event.pk).exists() and waiting() == []
+
+
+def test_acknowledgements_wait_while_the_worker_is_behind_and_never_refuse(client, admin, monkeypatch):
+    """Pacing: with an inbound job due for longer than PACE_AFTER, an acknowledgement waits (in PACE_STEP
+    sleeps, at most PACE_MOST) and is then taken; with the worker on time it does not wait at all."""
+    import datetime as dt
+
+    from threadline.channels.inbound import process_inbound_event_task
+    from threadline.core.time import now
+
+    channel = make_api_channel(admin)
+    slept: list[float] = []
+    monkeypatch.setattr(intake, "_sleep", slept.append)
+    monkeypatch.setattr(intake, "PACE_STEP", 0.0)  # every check reads the queue again
+    assert post(client, channel, MESSAGE).status_code == 202 and slept == []  # nothing behind: no wait
+
+    with transaction.atomic():
+        late = process_inbound_event_task.enqueue(999999, run_after=now() - dt.timedelta(seconds=5))
+    clock = iter(range(1000))
+    monkeypatch.setattr(intake, "_clock", lambda: next(clock) * 0.5)  # each look: half a second later
+    monkeypatch.setitem(intake._backlog, "checked", float("-inf"))  # read at the real clock before
+    accepted = post(client, channel, {**MESSAGE, "message_id": "shop-late"})
+    assert accepted.status_code == 202  # taken after PACE_MOST, never refused
+    assert slept == [0.0] * len(slept) and 1 <= len(slept) <= int(intake.PACE_MOST / 0.5)
+    assert [key for _id, key in waiting()] == ["shop-2001", "shop-late"]
+    Job.objects.filter(pk=late.pk).delete()
