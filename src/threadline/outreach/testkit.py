@@ -25,14 +25,20 @@ def twilio_provider(send_response: str, *, refuse: set[str] | None = None, refus
                     latency: float = 0.0) -> FakeProvider:
     """Twilio's Messages API: `send_response` (its documented JSON, `{sid}` and the number filled per call);
     numbers in `refuse` get `refusal` (Twilio's documented 400 error) instead. `latency`: seconds each answer
-    takes (a real provider's tens of milliseconds, for `bench/outreach.py`)."""
-    counter, lock = itertools.count(1), threading.Lock()
+    takes (a real provider's tens of milliseconds, for `bench/outreach.py`); `flight["most"]` is then the most
+    requests it had in hand at once."""
+    counter, lock, flight = itertools.count(1), threading.Lock(), {"now": 0, "most": 0}
     provider = FakeProvider().start()
+    provider.flight = flight  # type: ignore[attr-defined]
 
     def answer(call: Call) -> tuple[int, bytes, dict[str, str]]:
+        with lock:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
         if latency:
             time.sleep(latency)
         with lock:
+            flight["now"] -= 1
             number = next(counter)
         to = call.form().get("To", [""])[0]
         if refuse and to in refuse:

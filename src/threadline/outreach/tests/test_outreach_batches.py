@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import threading
-import time
 
 import pytest
 
@@ -20,7 +18,7 @@ from threadline.channels.sms.tests.helpers import PUBLIC_URL, fixture, make_twil
 from threadline.jobs.models import Job
 from threadline.outreach.models import Campaign, OutreachDelivery
 from threadline.outreach.tasks import send_campaign_task
-from threadline.outreach.testkit import MESSAGES_PATH, campaign, contact
+from threadline.outreach.testkit import MESSAGES_PATH, campaign, contact, twilio_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -113,32 +111,17 @@ def test_a_batchs_requests_are_in_flight_together_each_sent_once(admin, run_jobs
     """Outside a test's transaction, as in the worker: a provider that takes 0.2 s per request sees several of
     the batch's requests at once (SEND_THREADS), and each recipient gets one message."""
     settings.PUBLIC_URL = PUBLIC_URL
-    counter, lock, flight = itertools.count(1), threading.Lock(), {"now": 0, "most": 0}
-    sent = fixture("send_response.json")
-
-    def answer(call: Call) -> tuple[int, bytes, dict[str, str]]:
-        with lock:
-            flight["now"] += 1
-            flight["most"] = max(flight["most"], flight["now"])
-        time.sleep(0.2)  # a provider's latency, so that overlapping requests are seen
-        with lock:
-            flight["now"] -= 1
-            number = next(counter)
-        to = call.form()["To"][0]
-        return 201, sent.replace("{sid}", f"{number:032d}").replace("+14155552671", to).encode(), {
-            "Content-Type": "application/json"}
-
-    provider = FakeProvider().start()
-    provider.handle("POST", MESSAGES_PATH, answer)
+    phones = [f"+1415555060{i}" for i in range(8)]
+    for number in phones:
+        contact(admin, number, phone=number)
+    provider = twilio_provider(fixture("send_response.json"), latency=0.2)  # a provider's latency: overlaps seen
     try:
         make_twilio_channel(admin, api_base_url=provider.url)
-        for i in range(8):
-            contact(admin, f"c{i}", phone=f"+1415555060{i}")
         made = campaign(admin, "Hello {{name}}")
         run_jobs()
     finally:
         provider.stop()
-    assert sorted(sent_to(provider)) == sorted(f"+1415555060{i}" for i in range(8))  # each exactly once
-    assert flight["most"] > 1, flight
+    assert sorted(sent_to(provider)) == phones  # each exactly once
+    assert provider.flight["most"] > 1, provider.flight
     assert set(OutreachDelivery.objects.filter(campaign=made).values_list("status", flat=True)) == {"delivered"}
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
