@@ -235,11 +235,7 @@ def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
     if not ready:
         return [outcomes[message_id] for message_id in ids]
     replies_to = last_inbound_ids([d.message for d in ready])
-    with statement_turn(transaction.get_connection()):  # in flight from now on (see `_attempt`), committed
-        Delivery.objects.filter(pk__in=[d.pk for d in ready]).update(attempts=F("attempts") + 1,
-                                                                     next_attempt_at=None, updated_at=now())
-    for delivery in ready:
-        delivery.attempts += 1
+    _mark_in_flight(ready)
     answer: list[Exception | None] = []
     left = len(ready)
     # the subscribers' configuration (`interested`: webhooks, campaigns) read once for the batch; a subscriber
@@ -260,6 +256,16 @@ def deliver_message_jobs(calls: list[list[Any]]) -> list[Exception | None]:
                     answer = [outcomes[message_id] for message_id in ids]
                     gathered_done(answer)  # the jobs' completion commits with the last outcomes
     return answer
+
+
+def _mark_in_flight(deliveries: list[Delivery]) -> None:
+    """A batch's deliveries in flight from now on (see `_attempt`), their attempt counted, in one statement
+    committed at once."""
+    with statement_turn(transaction.get_connection()):
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            attempts=F("attempts") + 1, next_attempt_at=None, updated_at=now())
+    for delivery in deliveries:
+        delivery.attempts += 1
 
 
 def _behind_earlier_sends(deliveries: list[Delivery]) -> set[int]:
@@ -423,11 +429,7 @@ def deliver_messages_task(message_ids: list[int]) -> None:
     if not deliveries:
         return
     replies_to = last_inbound_ids([d.message for d in deliveries])
-    with statement_turn(transaction.get_connection()):  # in flight from now on (see `_attempt`)
-        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
-            attempts=F("attempts") + 1, next_attempt_at=None, updated_at=now())
-    for delivery in deliveries:
-        delivery.attempts += 1
+    _mark_in_flight(deliveries)
     paused: dict[int, dt.datetime] = {}
     later: list[Delivery] = []
     not_sent: list[int] = []

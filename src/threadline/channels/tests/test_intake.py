@@ -19,7 +19,6 @@ from threadline.jobs.scheduler import refresh_queue_depth
 from threadline.testing.factories import make_api_channel, make_token, make_workspace, signed_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-pytest.importorskip("sqlite3")
 
 MESSAGE = {
     "message_id": "shop-2001",
