@@ -282,9 +282,13 @@ def main() -> int:
                         help="profile every thread of the server (cProfile, bench/threads.py) from the first post "
                              "to the end of the processing, and print each thread's N costliest functions (the "
                              "CPU figures are then the profiled server's)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a THREADLINE_* setting for the server (repeatable; the server's environment is "
+                             "otherwise cleared of them), e.g. --env THREADLINE_WEB_THREADS=4")
     args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.env)
     result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
-                     args.keep, args.profile, **worker_process_env(args.worker_process))
+                     args.keep, args.profile, **{**worker_process_env(args.worker_process), **extra})
     ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]
     pace = f"paced at {args.rate:g}/s" if args.rate else "unpaced"
     say(f"threadline bench/ingest.py: {args.messages} messages ({pace}), {args.concurrency} clients, "

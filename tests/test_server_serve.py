@@ -75,6 +75,17 @@ def test_serve_runs_embedded_and_stops_cleanly_on_sigterm(tmp_path, empty_databa
         assert server.query("SELECT COUNT(*) FROM jobs_schedulerlock") == [(0,)]
 
 
+def test_a_database_one_migration_behind_is_migrated_before_the_server_starts(server):
+    """`serve` asks whether a migration is due without importing any, and only then runs `migrate` (in a
+    process of its own, core/migrating.py)."""
+    server.run("migrate", "analytics", "0007_occupancy", "--no-input")
+    applied = "SELECT COUNT(*) FROM django_migrations WHERE app = 'analytics' AND name = '0008_stale_day'"
+    assert server.query(applied) == [(0,)]
+    server.start()
+    assert server.query(applied) == [(1,)]
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+
+
 def test_sigint_also_exits_zero_and_restart_keeps_the_secret_key(server):
     server.start()
     key = (server.data_dir / "secret_key").read_text()

@@ -71,6 +71,9 @@ def load_screens() -> None:
 # waited 0.9-1.9 s for all of them, docs/performance.md).
 WORKER_STEPS = (load_language_model, load_thai_dictionary)  # `threadline worker` renders no screen
 SERVE_STEPS = (*WORKER_STEPS, load_screens, settle_heap)
+# The worker process of `serve` (jobs/child.py) renders no screen either: the few templates its jobs render
+# (emails, exports) compile on first use; compiling all of them took 12 MiB it never read (issue 11's memory).
+CHILD_STEPS = (*WORKER_STEPS, settle_heap)
 
 
 def warm_up_and_settle() -> None:

@@ -184,7 +184,7 @@ def run_child() -> None:
     from django.db import connections
 
     from threadline.core.malloc_arenas import limit_malloc_arenas
-    from threadline.core.warmup import SERVE_STEPS
+    from threadline.core.warmup import CHILD_STEPS
     from threadline.jobs.pool import WorkerPool
     from threadline.jobs.registry import WAKE
     from threadline.jobs.worker import recover_orphans_and_say
@@ -199,7 +199,7 @@ def run_child() -> None:
     connections.close_all()
     if STOP.is_set():  # stopped while starting: nothing in hand
         return
-    _pool = pool = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=SERVE_STEPS).start()
+    _pool = pool = WorkerPool(settings.THREADLINE["WORKER_CONCURRENCY"], warm_up=CHILD_STEPS).start()
     if STOP.is_set():  # the signal came between the check and `_pool`
         pool.stop()
 

@@ -20,12 +20,11 @@ from typing import Any
 
 import uvicorn
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
 from threadline.config import env
-from threadline.core import bootstrap
+from threadline.core import bootstrap, migrating
 from threadline.core.malloc_arenas import limit_malloc_arenas
 from threadline.core.sqlite.base import keep_connections
 from threadline.core.warmup import SERVE_STEPS, load_screens, settle_heap, warm_up_and_settle
@@ -159,7 +158,8 @@ class Command(BaseCommand):
             settings.PUBLIC_URL = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}"
         env.remember_served_url(settings.DATA_DIR, settings.PUBLIC_URL)
         with migration_lock():
-            call_command("migrate", interactive=False, verbosity=0)
+            if migrating.pending():  # in a child process, which exits with what it loaded (core/migrating.py)
+                migrating.migrate_in_child()
         for line in bootstrap.run():
             self.say(line)
         if demo:
