@@ -77,7 +77,16 @@ def head(path: str, signature: str, *extra: str) -> str:
 
 
 def events(server: ServerProcess) -> int:
-    return server.python("from threadline.channels.models import InboundEvent as E; print(E.objects.count())")
+    """The events stored, once the worker has moved what the intake holds (ADR 0008: an acknowledgement of
+    the worker process's default shape is committed to the intake file first)."""
+    return server.python(
+        "import time\n"
+        "from threadline.channels import intake\n"
+        "from threadline.channels.models import InboundEvent as E\n"
+        "deadline = time.monotonic() + 30\n"
+        "while intake.depth()[0] and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "print(E.objects.count())")
 
 
 def pieces(body: bytes, size: int = 64 * 1024) -> list[bytes]:

@@ -19,10 +19,11 @@ only for other acknowledgements.
 While the worker is behind by more than PACE_AFTER, acknowledgements wait a little (`_pace`): acceptance then
 follows the processing rate, so a burst is not accepted whole first and stored long after.
 
-Used when `settings.THREADLINE["INTAKE"]` is on (by default when the web process of `serve` runs no worker:
-with the worker process, ADR 0006, or on a web-only node) and outside a caller's transaction; a worker always
-moves what is there. A row the database refuses for another reason than a key seen (a disk full, a lock held
-too long) stays in the intake, and the worker tries again at its next claim.
+Used when `settings.THREADLINE["INTAKE"]` is on (`serve` turns it on when its web process runs no worker
+thread: with the worker process, its default on 2 or more CPUs, ADR 0006, or on a web-only node; anywhere
+else it stays off unless set) and outside a caller's transaction; a worker always moves what is there. A
+row the database refuses for another reason than a key seen (a disk full, a lock held too long) stays in
+the intake, and the worker tries again at its next claim.
 """
 
 from __future__ import annotations

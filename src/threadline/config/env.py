@@ -34,8 +34,8 @@ VARIABLES: dict[str, str] = {
     "DEBUG": "1 to run Django in debug mode (never in production).",
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
-    "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core (default 0; docs/adr/0006).",
-    "INTAKE": "SQLite: 1 to commit acknowledged payloads to an intake file beside the database, which the worker moves into the database (docs/adr/0008); default 1 with WORKER_PROCESS=1 or EMBEDDED_WORKER=0, else 0.",
+    "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core; 0 for one process (default 1 when the process may run on 2 or more CPUs, else 0; docs/adr/0006).",
+    "INTAKE": "SQLite: 1 to commit acknowledged payloads to an intake file beside the database, which the worker moves into the database (docs/adr/0008); default 1 in `serve` when its web process runs no worker thread (the worker process, or EMBEDDED_WORKER=0), else 0.",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
     "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
     "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 1 + THREADLINE_WEB_THREADS); 0 turns the pool off.",
@@ -52,6 +52,19 @@ VARIABLES: dict[str, str] = {
 
 def get(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"THREADLINE_{name}", default)
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on: its affinity (taskset, a container's cpuset), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def optional_flag(name: str) -> bool | None:
+    """A flag, or None when the variable is not set (its default is decided where it is used)."""
+    return None if get(name) is None else flag(name)
 
 
 def flag(name: str, default: bool = False) -> bool:

@@ -191,9 +191,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 THREADLINE = {
     "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
     "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY") or 2),
-    "WORKER_PROCESS": env.flag("WORKER_PROCESS", default=False),
-    # ADR 0008: acknowledgements go to the intake file when the web process runs no worker of its own
-    "INTAKE": env.flag("INTAKE", default=env.flag("WORKER_PROCESS") or not env.flag("EMBEDDED_WORKER", default=True)),
+    # ADR 0006: with two cores or more, `serve` runs its worker in a process of its own
+    "WORKER_PROCESS": env.flag("WORKER_PROCESS", default=env.usable_cores() >= 2),
+    # ADR 0008: None until `serve` decides (on when its web process runs no worker thread); off elsewhere
+    "INTAKE": env.optional_flag("INTAKE"),
     "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
     "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 600),
     "TRUSTED_PROXIES": env.networks("TRUSTED_PROXIES"),

@@ -1,10 +1,12 @@
 """`threadline serve`: the whole server in one process (embedded mode).
 
-Migrates, bootstraps the first workspace, then serves HTTP and WebSockets with uvicorn while the job worker
-and the scheduler run in threads of the same process (unless THREADLINE_EMBEDDED_WORKER=0, for web nodes
-of a scaled deployment). With THREADLINE_WORKER_PROCESS=1 the worker runs in a process of its own beside
-the web process, so the two use two cores (`jobs.child`, docs/adr/0006). SIGINT/SIGTERM: stop accepting,
-finish requests in flight, let the worker finish its job, release the scheduler lock, exit 0.
+Migrates when a migration is due (in a child process, `core.migrating`), bootstraps the first workspace, then
+serves HTTP and WebSockets with uvicorn while the scheduler runs in a thread and the job worker in a process
+of its own beside it, so the two use two cores (`jobs.child`, docs/adr/0006; the default where `serve` may
+run on 2 or more CPUs, THREADLINE_WORKER_PROCESS), or in threads of the same process
+(THREADLINE_WORKER_PROCESS=0, the default on one CPU); with neither under THREADLINE_EMBEDDED_WORKER=0, for
+web nodes of a scaled deployment. SIGINT/SIGTERM: stop accepting, finish requests in flight, let the worker
+finish its job, release the scheduler lock, exit 0.
 """
 
 from __future__ import annotations
@@ -176,6 +178,9 @@ class Command(BaseCommand):
         load_application()
         connections.close_all()  # the threads below open their own connections
 
+        if settings.THREADLINE["INTAKE"] is None:  # ADR 0008: when no worker thread of this process stores them
+            settings.THREADLINE["INTAKE"] = not (settings.THREADLINE["EMBEDDED_WORKER"]
+                                                 and not settings.THREADLINE["WORKER_PROCESS"])
         threads: list[threading.Thread] = []
         worker: WorkerPool | WorkerProcess | None = None
         scheduler = None
