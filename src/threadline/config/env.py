@@ -34,7 +34,7 @@ VARIABLES: dict[str, str] = {
     "DEBUG": "1 to run Django in debug mode (never in production).",
     "ALLOWED_HOSTS": "Comma-separated host names to serve (default: the PUBLIC_URL host, localhost, 127.0.0.1).",
     "EMBEDDED_WORKER": "0 to run `serve` without its in-process worker and scheduler (scaled web nodes).",
-    "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core; 0 for one process (default 1 when the process may run on 2 or more CPUs, else 0; docs/adr/0006).",
+    "WORKER_PROCESS": "1 to run the job worker of `serve` in a process of its own beside the web process (and its scheduler), so both use a core; 0 for one process (default 1 when the process may use 2 or more CPUs by its affinity and cgroup quota, else 0; docs/adr/0006).",
     "INTAKE": "SQLite: 1 to commit acknowledged payloads to an intake file beside the database, which the worker moves into the database (docs/adr/0008); default 1 in `serve` when its web process runs no worker thread (the worker process, or EMBEDDED_WORKER=0), else 0.",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
     "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
@@ -54,12 +54,26 @@ def get(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"THREADLINE_{name}", default)
 
 
+CPU_QUOTA_FILE = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "<quota> <period>" in µs, or "max <period>"
+
+
 def usable_cores() -> int:
-    """The CPUs this process may run on: its affinity (taskset, a container's cpuset), else the machine's count."""
+    """The CPUs this process may use: those it may run on (its affinity: taskset, a container's cpuset), no
+    more than its cgroup's CPU quota allows, rounded up (`docker run --cpus 1.5` gives 2)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    with contextlib.suppress(OSError, ValueError, ZeroDivisionError):
+        quota, period = CPU_QUOTA_FILE.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    return cores
+
+
+def worker_process() -> bool:
+    """THREADLINE_WORKER_PROCESS, by default on where the process may use 2 CPUs or more (ADR 0006)."""
+    return flag("WORKER_PROCESS", default=usable_cores() >= 2)
 
 
 def optional_flag(name: str) -> bool | None:

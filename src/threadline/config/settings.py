@@ -192,7 +192,7 @@ THREADLINE = {
     "EMBEDDED_WORKER": env.flag("EMBEDDED_WORKER", default=True),
     "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY") or 2),
     # ADR 0006: with two cores or more, `serve` runs its worker in a process of its own
-    "WORKER_PROCESS": env.flag("WORKER_PROCESS", default=env.usable_cores() >= 2),
+    "WORKER_PROCESS": env.worker_process(),
     # ADR 0008: None until `serve` decides (on when its web process runs no worker thread); off elsewhere
     "INTAKE": env.optional_flag("INTAKE"),
     "OUTBOUND_ALLOW_PRIVATE": env.flag("OUTBOUND_ALLOW_PRIVATE"),
