@@ -12,6 +12,10 @@ on the Redis of --redis-url, then:
   model loading, is left out).
 
 It runs 1 and 2 web nodes, and 1 and 2 workers, and prints both ratios (the issue's goal: ≥ 1.8× each).
+Beside each phase it prints the cores busy, by role (the web nodes or workers, PostgreSQL, Redis, this load
+generator; CPU seconds from /proc over the phase's wall time), and beside each ratio the most the machine's
+cores allow at the single run's CPU per message (cores ÷ cores busy with one): a ratio at that ceiling is
+the machine's limit, not the code's.
 
 Fitting it on a machine: the load generator (this process), PostgreSQL and Redis need CPU too. With
 --pin, each web node and each worker process is pinned, all its threads (`taskset -a -p`), to a core of
@@ -39,7 +43,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from ingest import TEXTS, run_clients, say, sender
+from ingest import TEXTS, cpu_seconds, run_clients, say, sender
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -47,6 +51,47 @@ PASSWORD = "bench-password-5d2b7c19"
 READY_TIMEOUT = 900.0  # the first node migrates a new database: minutes on a busy machine
 PROCESSED = """SELECT COUNT(*), EXTRACT(EPOCH FROM MAX(processed_at) - MIN(processed_at))
 FROM tl_channels_inboundevent WHERE state = 'processed'"""
+
+
+def named(*commands: str) -> list[int]:
+    """Every process of this machine whose command name is one of `commands` (PostgreSQL's backends, Redis)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in commands:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU seconds (user + system, from /proc) of the roles of a run, read at two moments: the workers (or web
+    nodes), PostgreSQL, Redis, and this load generator. PostgreSQL's and Redis's count every process of those
+    names on the machine, so run the bench with nothing else using them."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start = self.read()
+
+    def read(self) -> dict[str, float]:
+        return {"threadline": sum(cpu_seconds(pid) for pid in self.pids),
+                "postgresql": sum(cpu_seconds(pid) for pid in named("postgres")),
+                "redis": sum(cpu_seconds(pid) for pid in named("redis-server")),
+                "load generator": time.process_time(), "wall": time.monotonic()}
+
+    def since(self) -> dict[str, float]:
+        now = self.read()
+        return {role: now[role] - self.start[role] for role in now}
+
+
+def cores_busy(used: dict[str, float]) -> str:
+    """'1.31 cores busy: threadline 0.92, postgresql 0.30, ...' over the wall time of `used`."""
+    wall = used["wall"] or float("nan")
+    roles = [role for role in used if role != "wall"]
+    total = sum(used[role] for role in roles) / wall
+    return f"{total:.2f} cores busy (" + ", ".join(f"{role} {used[role] / wall:.2f}" for role in roles) + ")"
 
 
 def pin(pid: int, cpu: str | None) -> None:
@@ -126,17 +171,31 @@ def measure(nodes: int, workers: int, *, messages: int, concurrency: int, sender
                 "X-Threadline-Signature": sign(channel["secret"], body), "Content-Type": "application/json"})
             return (answer.status_code,)
 
+        accepting = CpuMeter([node.process.pid for node in cluster.nodes if node.process is not None])
         seconds, answers = run_clients(concurrency, list(range(messages)), post)
+        accepting_cpu = accepting.since()
         accepted = sum(1 for (status,) in answers if status == 202)
         cluster.start_workers(workers, worker_threads)
         done, span, deadline = 0, 0.0, time.monotonic() + timeout
+        processing: CpuMeter | None = None  # from the first message processed: the workers' start-up left out
         while time.monotonic() < deadline:
             done, span = cluster.nodes[0].query(PROCESSED)[0]
+            if done and processing is None:
+                processing = CpuMeter([worker.pid for worker in cluster.workers])
             if done >= accepted:
                 break
             time.sleep(0.2)
+        processing_cpu = processing.since() if processing is not None else {"wall": 0.0}
     return {"accepted": accepted, "accepted_per_s": accepted / seconds, "processed": done,
-            "processed_per_s": (done - 1) / float(span) if done > 1 and span else float("nan")}
+            "processed_per_s": (done - 1) / float(span) if done > 1 and span else float("nan"),
+            "accepting_cpu": accepting_cpu, "processing_cpu": processing_cpu}
+
+
+def ceiling(one: dict[str, float], cores: int) -> float:
+    """How many times one run's rate the machine's `cores` allow at that run's CPU per message (every role's,
+    the load generator's included): the most a second node or worker could add here, whatever the code."""
+    busy = sum(value for role, value in one.items() if role != "wall") / (one["wall"] or float("nan"))
+    return cores / busy if busy else float("nan")
 
 
 def main() -> int:
@@ -170,9 +229,15 @@ def main() -> int:
             f"accepted {result['accepted']}/{args.messages} at {result['accepted_per_s']:,.1f} msg/s, "
             f"processed {result['processed']} at {result['processed_per_s']:,.1f} msg/s "
             f"(load average {os.getloadavg()[0]:.1f})")
+        say(f"    accepting:  {cores_busy(result['accepting_cpu'])}")
+        say(f"    processing: {cores_busy(result['processing_cpu'])}")
     one, two = runs[(1, 1)], runs[(2, 2)]
-    say(f"  web nodes 2 vs 1: accepted {two['accepted_per_s'] / one['accepted_per_s']:.2f}x (goal >= 1.8x)")
-    say(f"  workers 2 vs 1:   processed {two['processed_per_s'] / one['processed_per_s']:.2f}x (goal >= 1.8x)")
+    cores = len(cpus) + len(args.loadgen_cpus.split(",")) if cpus else (os.cpu_count() or 1)
+    for label, key, phase in (("web nodes 2 vs 1: accepted", "accepted_per_s", "accepting_cpu"),
+                              ("workers 2 vs 1:   processed", "processed_per_s", "processing_cpu")):
+        allowed = ceiling(one[phase], cores)
+        say(f"  {label} {two[key] / one[key]:.2f}x (goal >= 1.8x; at one's CPU per message these {cores} "
+            f"cores allow at most {allowed:.2f}x)")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`threadline serve`: the whole server in one process (embedded mode).
+"""`threadline serve`: the whole server on one node (embedded mode), in one process or two.
 
 Migrates when a migration is due (in a child process, `core.migrating`), bootstraps the first workspace, then
 serves HTTP and WebSockets with uvicorn while the scheduler runs in a thread and the job worker in a process
@@ -143,7 +143,7 @@ def start_edges(host: str, smtp_port: int | None) -> list[Callable[[], None]]:
 
 
 class Command(BaseCommand):
-    help = "Run Threadline: web server, job worker and scheduler in one process."
+    help = "Run Threadline: web server, job worker and scheduler on this node (the worker in a process of its own on 2 or more CPUs)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
