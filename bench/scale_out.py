@@ -66,6 +66,16 @@ def named(*commands: str) -> list[int]:
     return found
 
 
+def own_cpu(pid: int) -> float:
+    """CPU seconds of this one process (`cpu_seconds` adds its descendants: PostgreSQL's postmaster would count
+    every backend twice)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
     """CPU seconds (user + system, from /proc) of the roles of a run, read at two moments: the workers (or web
     nodes), PostgreSQL, Redis, and this load generator. PostgreSQL's and Redis's count every process of those
@@ -77,8 +87,8 @@ class CpuMeter:
 
     def read(self) -> dict[str, float]:
         return {"threadline": sum(cpu_seconds(pid) for pid in self.pids),
-                "postgresql": sum(cpu_seconds(pid) for pid in named("postgres")),
-                "redis": sum(cpu_seconds(pid) for pid in named("redis-server")),
+                "postgresql": sum(own_cpu(pid) for pid in named("postgres")),
+                "redis": sum(own_cpu(pid) for pid in named("redis-server")),
                 "load generator": time.process_time(), "wall": time.monotonic()}
 
     def since(self) -> dict[str, float]:
@@ -113,6 +123,7 @@ class Cluster:
             "THREADLINE_REDIS_URL": redis_url, "THREADLINE_REDIS_PREFIX": f"tlscale-{secrets.token_hex(5)}",
             "THREADLINE_API_RATE_LIMIT": "100000000", "THREADLINE_EMBEDDED_WORKER": "0",
             "THREADLINE_ADMIN_EMAIL": "bench@example.com", "THREADLINE_ADMIN_PASSWORD": PASSWORD,
+            **{name: value for name, value in os.environ.items() if name == "THREADLINE_DB_PREPARE"},
         }
         self.nodes: list[ServerProcess] = []
         self.workers: list[subprocess.Popen[bytes]] = []

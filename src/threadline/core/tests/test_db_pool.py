@@ -139,3 +139,42 @@ def test_a_worker_process_with_more_threads_gets_a_bigger_pool(monkeypatch):
         connection.close()
         connection.close_pool()
         options["pool"] = before
+
+
+def test_postgresql_prepares_what_it_runs_again_unless_a_pooler_needs_text(monkeypatch):
+    monkeypatch.setenv("THREADLINE_DATABASE_URL", POSTGRES_URL)
+    for name in ("DB_POOL_MAX", "DB_PREPARE"):
+        monkeypatch.delenv(f"THREADLINE_{name}", raising=False)
+    options = env.database_config(env.data_dir())["OPTIONS"]
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == env.PREPARE_AFTER == 2
+    monkeypatch.setenv("THREADLINE_DB_PREPARE", "0")
+    assert "server_side_binding" not in env.database_config(env.data_dir())["OPTIONS"]
+    monkeypatch.delenv("THREADLINE_DB_PREPARE")
+    monkeypatch.setenv("THREADLINE_DB_POOL_MAX", "0")  # behind PgBouncer: text statements by default
+    assert "prepare_threshold" not in env.database_config(env.data_dir())["OPTIONS"]
+    monkeypatch.setenv("THREADLINE_DB_PREPARE", "3")  # a PgBouncer of 1.21 or later keeps prepared statements
+    assert env.database_config(env.data_dir())["OPTIONS"]["prepare_threshold"] == 3
+    monkeypatch.setenv("THREADLINE_DB_PREPARE", "-1")
+    with pytest.raises(ValueError, match="THREADLINE_DB_PREPARE"):
+        env.database_config(env.data_dir())
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_a_statement_run_again_is_prepared_on_the_server():
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM jobs_job WHERE state = %s", ["queued"])
+            cursor.fetchone()
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ["SELECT COUNT(*) FROM jobs_job WHERE state = $1%"])
+            return cursor.fetchone()[0]
+
+    run()
+    assert prepared() == 0
+    for _ in range(env.PREPARE_AFTER):
+        run()
+    assert prepared() == 1
