@@ -21,9 +21,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.config.settings")
     from django.core.management import execute_from_command_line
 
+    from threadline.config import env
+
     args = list(sys.argv if argv is None else ["threadline", *argv])
     if len(args) == 1:
         args.append("help")
+    if args[1] == "worker":
+        env.prepare_in_workers()
     if args[1] == "doctor":
         # one process, one connection: connect directly, so an unreachable database answers at once with the
         # driver's own error (through the pool each check waited its 30 s timeout: 90 s for a refused port)

@@ -38,7 +38,7 @@ VARIABLES: dict[str, str] = {
     "INTAKE": "SQLite: 1 to commit acknowledged payloads to an intake file beside the database, which the worker moves into the database (docs/adr/0008); default 1 in `serve` when its web process runs no worker thread (the worker process, or EMBEDDED_WORKER=0), else 0.",
     "WORKER_CONCURRENCY": "Worker threads of `serve` and the default of `threadline worker --concurrency` (default 2).",
     "DB_POOL_MIN": "PostgreSQL: connections each process keeps open in its pool (default 2).",
-    "DB_PREPARE": "PostgreSQL: a connection prepares a statement once it has run it this many times, with its values bound by the server (default 2; 0 with DB_POOL_MAX=0); 0 sends each statement as text with its values in it, as a transaction-mode PgBouncer older than 1.21 needs.",
+    "DB_PREPARE": "PostgreSQL: a connection prepares a statement once it has run it this many times, with its values bound by the server; 0 sends each statement as text with its values in it, as a transaction-mode PgBouncer older than 1.21 needs (default 2 in worker processes unless DB_POOL_MAX=0, 0 in web processes).",
     "DB_POOL_MAX": "PostgreSQL: most connections one process opens (default: worker threads + 1 + THREADLINE_WEB_THREADS); 0 turns the pool off.",
     "WEB_THREADS": "Threads that run a process's HTTP requests, each request whole in one (default 10); more requests wait for a free one. Raise it when requests wait on slow providers (docs/adr/0007).",
     "OUTBOUND_ALLOW_PRIVATE": "1 to let outbound connections (webhooks, provider APIs, SMTP relays, IMAP hosts) reach private and loopback addresses.",
@@ -215,7 +215,7 @@ def database_config(directory: Path) -> dict[str, object]:
     pool = database_pool()
     if pool:
         options["pool"] = pool
-    prepare = _count("DB_PREPARE", PREPARE_AFTER if pool else 0)
+    prepare = _count("DB_PREPARE", 0)  # worker processes set it before the settings load: `prepare_in_workers`
     if prepare:  # psycopg binds the values server-side and prepares a statement run that many times
         options.update(server_side_binding=True, prepare_threshold=prepare)
     return {
@@ -240,6 +240,18 @@ def database_config(directory: Path) -> dict[str, object]:
 # (docs/performance.md, "Prepared statements on PostgreSQL"): a processed message costs PostgreSQL about a
 # third less CPU, and two workers process 1.8-1.9x one instead of 1.4x on 2 cores.
 PREPARE_AFTER = 2
+
+
+def prepare_in_workers() -> None:
+    """In a worker process (`threadline worker`, the worker process of `serve`), before the settings load:
+    THREADLINE_DB_PREPARE defaults to PREPARE_AFTER, unless the pool is off (a transaction-mode PgBouncer).
+    Only there: a worker runs the same pipeline statements again and again, where a plan of the statement
+    alone (PostgreSQL's generic plan, chosen after a prepared statement's fifth run) does well; the web's
+    reads and searches keep a plan made for each request's values (how rare a searched word is,
+    docs/search.md), which forcing custom plans on prepared statements would keep but without the gain
+    (measured: PostgreSQL's CPU per message back to 4.1 ms)."""
+    if get("DB_PREPARE") is None and (get("DB_POOL_MAX") or "").strip() != "0":
+        os.environ["THREADLINE_DB_PREPARE"] = str(PREPARE_AFTER)
 
 # Connections a process's requests may hold at once beside its background threads: requests beyond it wait
 # for a connection (THREADLINE_DB_POOL_MAX; docs/performance.md, "Pooled connections on PostgreSQL").

@@ -224,6 +224,9 @@ def main() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent until now (`supervise`)
     die_with_parent()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.config.settings")
+    from threadline.config import env
+
+    env.prepare_in_workers()
     import django
 
     django.setup()

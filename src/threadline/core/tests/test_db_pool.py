@@ -141,40 +141,56 @@ def test_a_worker_process_with_more_threads_gets_a_bigger_pool(monkeypatch):
         options["pool"] = before
 
 
-def test_postgresql_prepares_what_it_runs_again_unless_a_pooler_needs_text(monkeypatch):
+def test_worker_processes_prepare_what_they_run_again_and_web_processes_do_not(monkeypatch):
     monkeypatch.setenv("THREADLINE_DATABASE_URL", POSTGRES_URL)
     for name in ("DB_POOL_MAX", "DB_PREPARE"):
-        monkeypatch.delenv(f"THREADLINE_{name}", raising=False)
+        monkeypatch.setenv(f"THREADLINE_{name}", "")  # recorded, so what prepare_in_workers sets is undone
+        monkeypatch.delenv(f"THREADLINE_{name}")
+    assert "server_side_binding" not in env.database_config(env.data_dir())["OPTIONS"]  # a web process
+    env.prepare_in_workers()  # what `threadline worker` and the worker process of `serve` do first
     options = env.database_config(env.data_dir())["OPTIONS"]
     assert options["server_side_binding"] is True and options["prepare_threshold"] == env.PREPARE_AFTER == 2
-    monkeypatch.setenv("THREADLINE_DB_PREPARE", "0")
+    monkeypatch.setenv("THREADLINE_DB_PREPARE", "0")  # the operator's setting wins
+    env.prepare_in_workers()
     assert "server_side_binding" not in env.database_config(env.data_dir())["OPTIONS"]
     monkeypatch.delenv("THREADLINE_DB_PREPARE")
-    monkeypatch.setenv("THREADLINE_DB_POOL_MAX", "0")  # behind PgBouncer: text statements by default
+    monkeypatch.setenv("THREADLINE_DB_POOL_MAX", "0")  # behind a transaction-mode PgBouncer: text statements
+    env.prepare_in_workers()
     assert "prepare_threshold" not in env.database_config(env.data_dir())["OPTIONS"]
-    monkeypatch.setenv("THREADLINE_DB_PREPARE", "3")  # a PgBouncer of 1.21 or later keeps prepared statements
+    monkeypatch.setenv("THREADLINE_DB_PREPARE", "3")  # PgBouncer 1.21 or later keeps prepared statements
     assert env.database_config(env.data_dir())["OPTIONS"]["prepare_threshold"] == 3
     monkeypatch.setenv("THREADLINE_DB_PREPARE", "-1")
     with pytest.raises(ValueError, match="THREADLINE_DB_PREPARE"):
         env.database_config(env.data_dir())
 
 
+WORKER_CONNECTION = """
+from threadline.config import env
+env.prepare_in_workers()  # as `threadline worker` and jobs/child.py do before Django starts
+import django
+django.setup()
+from django.db import connection
+def prepared():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = 'SELECT 40 + $1'")
+        return cursor.fetchone()[0]
+counts = []
+for _ in range(3):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 40 + %s", [2])
+        assert cursor.fetchone()[0] == 42
+    counts.append(prepared())
+print(counts)
+"""
+
+
 @postgresql_only
-@pytest.mark.django_db
-def test_a_statement_run_again_is_prepared_on_the_server():
-    def run() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM jobs_job WHERE state = %s", ["queued"])
-            cursor.fetchone()
+def test_a_worker_process_prepares_a_statement_it_runs_again_on_the_server():
+    import os
+    import subprocess
+    import sys
 
-    def prepared() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-                           ["SELECT COUNT(*) FROM jobs_job WHERE state = $1%"])
-            return cursor.fetchone()[0]
-
-    run()
-    assert prepared() == 0
-    for _ in range(env.PREPARE_AFTER):
-        run()
-    assert prepared() == 1
+    environ = {name: value for name, value in os.environ.items() if name != "THREADLINE_DB_PREPARE"}
+    out = subprocess.run([sys.executable, "-c", WORKER_CONNECTION], env=environ, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip().splitlines()[-1] == "[0, 0, 1]"  # run twice (the threshold), prepared at the third
