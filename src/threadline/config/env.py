@@ -238,7 +238,7 @@ def database_config(directory: Path) -> dict[str, object]:
 # PostgreSQL: a connection prepares a statement once it has run it this many times (psycopg's own default is
 # 5; 2 measured better): parsed and planned once per connection instead of at each run. Measured
 # (docs/performance.md, "Prepared statements on PostgreSQL"): a processed message costs PostgreSQL about a
-# third less CPU, and two workers process 1.8-1.9x one instead of 1.4x on 2 cores.
+# third less CPU, and two workers process 1.7-1.9x one instead of 1.4x on 2 cores.
 PREPARE_AFTER = 2
 
 
@@ -252,6 +252,7 @@ def prepare_in_workers() -> None:
     (measured: PostgreSQL's CPU per message back to 4.1 ms)."""
     if get("DB_PREPARE") is None and (get("DB_POOL_MAX") or "").strip() != "0":
         os.environ["THREADLINE_DB_PREPARE"] = str(PREPARE_AFTER)
+
 
 # Connections a process's requests may hold at once beside its background threads: requests beyond it wait
 # for a connection (THREADLINE_DB_POOL_MAX; docs/performance.md, "Pooled connections on PostgreSQL").
