@@ -93,17 +93,19 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def own_cpu(pid: int) -> float:
+    """CPU time (user + system) this one process has used so far, from /proc (Linux); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) the process and its live descendants (the worker process of
     THREADLINE_WORKER_PROCESS) have used so far, from /proc (Linux)."""
-    total = 0
-    for one in (pid, *descendants(pid)):
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(own_cpu(one) for one in (pid, *descendants(pid)))
 
 
 def worker_process_env(worker_process: bool | None) -> dict[str, str]:

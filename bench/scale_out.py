@@ -43,7 +43,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from ingest import TEXTS, cpu_seconds, run_clients, say, sender
+from ingest import TEXTS, cpu_seconds, own_cpu, run_clients, say, sender
 
 from threadline.testing.server import ServerProcess, sign, throwaway_database
 
@@ -66,16 +66,6 @@ def named(*commands: str) -> list[int]:
     return found
 
 
-def own_cpu(pid: int) -> float:
-    """CPU seconds of this one process (`cpu_seconds` adds its descendants: PostgreSQL's postmaster would count
-    every backend twice)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class CpuMeter:
     """CPU seconds (user + system, from /proc) of the roles of a run, read at two moments: the workers (or web
     nodes), PostgreSQL, Redis, and this load generator. PostgreSQL's and Redis's count every process of those
@@ -86,6 +76,8 @@ class CpuMeter:
         self.start = self.read()
 
     def read(self) -> dict[str, float]:
+        # PostgreSQL's and Redis's processes one by one: `cpu_seconds` adds descendants, and every backend is
+        # the postmaster's
         return {"threadline": sum(cpu_seconds(pid) for pid in self.pids),
                 "postgresql": sum(own_cpu(pid) for pid in named("postgres")),
                 "redis": sum(own_cpu(pid) for pid in named("redis-server")),
@@ -96,12 +88,16 @@ class CpuMeter:
         return {role: now[role] - self.start[role] for role in now}
 
 
+def busy(used: dict[str, float]) -> float:
+    """Cores kept busy over the wall time of `used`, every role summed."""
+    return sum(value for role, value in used.items() if role != "wall") / (used["wall"] or float("nan"))
+
+
 def cores_busy(used: dict[str, float]) -> str:
-    """'1.31 cores busy: threadline 0.92, postgresql 0.30, ...' over the wall time of `used`."""
+    """'1.31 cores busy (threadline 0.92, postgresql 0.30, ...)' over the wall time of `used`."""
     wall = used["wall"] or float("nan")
-    roles = [role for role in used if role != "wall"]
-    total = sum(used[role] for role in roles) / wall
-    return f"{total:.2f} cores busy (" + ", ".join(f"{role} {used[role] / wall:.2f}" for role in roles) + ")"
+    return f"{busy(used):.2f} cores busy (" + ", ".join(
+        f"{role} {value / wall:.2f}" for role, value in used.items() if role != "wall") + ")"
 
 
 def pin(pid: int, cpu: str | None) -> None:
@@ -205,8 +201,8 @@ def measure(nodes: int, workers: int, *, messages: int, concurrency: int, sender
 def ceiling(one: dict[str, float], cores: int) -> float:
     """How many times one run's rate the machine's `cores` allow at that run's CPU per message (every role's,
     the load generator's included): the most a second node or worker could add here, whatever the code."""
-    busy = sum(value for role, value in one.items() if role != "wall") / (one["wall"] or float("nan"))
-    return cores / busy if busy else float("nan")
+    used = busy(one)
+    return cores / used if used else float("nan")
 
 
 def main() -> int:

@@ -11,7 +11,6 @@ does it run `threadline migrate` as a child process (`migrate_in_child`), which 
 
 from __future__ import annotations
 
-import os
 import pkgutil
 import subprocess
 import sys
@@ -53,12 +52,11 @@ def pending() -> bool:
 
 
 def migrate_in_child() -> None:
-    """`threadline migrate` in a process of its own, with this process's settings and environment; its output
-    and errors go where this process's go. Raises CommandError when it fails."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
-                                                                  "threadline.config.settings")}
+    """`threadline migrate` in a process of its own, with this process's environment (its settings: the
+    command sets the settings module itself when it is not set); its output and errors go where this
+    process's go. Raises CommandError when it fails."""
     command = [sys.executable, "-m", "threadline.config.cli", "migrate", "--skip-checks", "--no-input",
                "--verbosity", "0"]
-    code = subprocess.run(command, env=env, check=False).returncode  # noqa: S603 - our own interpreter
+    code = subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter
     if code:
         raise CommandError(f"`threadline migrate` exited with {code}: the database schema is not up to date")

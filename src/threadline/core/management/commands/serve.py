@@ -179,8 +179,8 @@ class Command(BaseCommand):
         connections.close_all()  # the threads below open their own connections
 
         if settings.THREADLINE["INTAKE"] is None:  # ADR 0008: when no worker thread of this process stores them
-            settings.THREADLINE["INTAKE"] = not (settings.THREADLINE["EMBEDDED_WORKER"]
-                                                 and not settings.THREADLINE["WORKER_PROCESS"])
+            settings.THREADLINE["INTAKE"] = (settings.THREADLINE["WORKER_PROCESS"]
+                                             or not settings.THREADLINE["EMBEDDED_WORKER"])
         threads: list[threading.Thread] = []
         worker: WorkerPool | WorkerProcess | None = None
         scheduler = None
