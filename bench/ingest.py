@@ -113,6 +113,22 @@ def worker_process_env(worker_process: bool | None) -> dict[str, str]:
     return {} if worker_process is None else {"THREADLINE_WORKER_PROCESS": "1" if worker_process else "0"}
 
 
+def add_env_argument(parser: argparse.ArgumentParser) -> None:
+    """--env NAME=VALUE (repeatable): a setting for the server, whose environment is otherwise cleared of
+    THREADLINE_* (`testing.server.process_env`); `env_settings` reads them."""
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a THREADLINE_* setting for the server (repeatable; the server's environment is "
+                             "otherwise cleared of them), e.g. --env THREADLINE_WEB_THREADS=4")
+
+
+def env_settings(args: argparse.Namespace) -> dict[str, str]:
+    """The server settings given with --env (`add_env_argument`)."""
+    for item in args.env:
+        if "=" not in item or not item.startswith("THREADLINE_"):
+            raise SystemExit(f"--env wants THREADLINE_NAME=VALUE, not {item!r}")
+    return dict(item.split("=", 1) for item in args.env)
+
+
 def serve_shape(worker_process: bool | None) -> str:
     if worker_process is None:
         return "`threadline serve` as configured by default"
@@ -284,11 +300,9 @@ def main() -> int:
                         help="profile every thread of the server (cProfile, bench/threads.py) from the first post "
                              "to the end of the processing, and print each thread's N costliest functions (the "
                              "CPU figures are then the profiled server's)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a THREADLINE_* setting for the server (repeatable; the server's environment is "
-                             "otherwise cleared of them), e.g. --env THREADLINE_WEB_THREADS=4")
+    add_env_argument(parser)
     args = parser.parse_args()
-    extra = dict(item.split("=", 1) for item in args.env)
+    extra = env_settings(args)
     result = measure(args.messages, args.concurrency, args.senders, args.rate, args.database_url, args.timeout,
                      args.keep, args.profile, **{**worker_process_env(args.worker_process), **extra})
     ack_ms, e2e_ms = result["ack_ms"], result["e2e_ms"]

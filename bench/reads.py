@@ -42,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import httpx
+from ingest import add_env_argument, env_settings
 
 from threadline.testing.server import ServerProcess, throwaway_database
 
@@ -204,7 +205,7 @@ def kept_database(url: str, *, fresh: bool) -> str:
 
 
 def measure(size: int, samples: int, search_samples: int, database_url: str | None, keep: bool,
-            reuse: Path | None = None, search: bool = True) -> dict:
+            reuse: Path | None = None, search: bool = True, **env: str) -> dict:
     data_dir = reuse or Path(tempfile.mkdtemp(prefix="threadline-reads-"))
     keep = keep or reuse is not None
     result: dict = {"size": size}
@@ -218,6 +219,7 @@ def measure(size: int, samples: int, search_samples: int, database_url: str | No
         data_dir, database_url=url, THREADLINE_ADMIN_EMAIL=EMAIL, THREADLINE_ADMIN_PASSWORD=PASSWORD,
         THREADLINE_LOG_LEVEL="WARNING", THREADLINE_EMBEDDED_WORKER="0", THREADLINE_SERVER_TIMING="1",
         THREADLINE_API_RATE_LIMIT="1000000",  # one client asking as fast as it can is the point here
+        **env,
     ) as server:
         server.start(wait=False)
         server.wait_ready(timeout=900)  # migrations on a loaded machine take a while
@@ -367,9 +369,10 @@ def main() -> int:
                         help="skip the search index (hours at 1,000,000 conversations) and the reads that search; "
                              "bench/search.py measures search")
     parser.add_argument("--json-out", type=Path, default=None)
+    add_env_argument(parser)
     args = parser.parse_args()
     result = measure(args.size, args.samples, args.search_samples, args.database_url, args.keep, args.reuse,
-                     search=not args.no_search)
+                     search=not args.no_search, **env_settings(args))
     if not result.get("lookup_finds_one"):
         say("  WARNING: looking a seeded contact up by email did not find exactly one contact")
     print_plans(result["plans"])
