@@ -20,7 +20,14 @@ Workloads (4 clients by default, SQLite on both sides):
   threaded, vs the peer's maildir importer (`get_email`, without its start-up time).
 
 `THREADLINE_WORKER_PROCESS=1` in the environment runs every Threadline server with its worker in a process of
-its own.
+its own (`serve`'s default on 2 cores or more).
+
+`--size N` measures the reads at size instead: each side seeded to N tickets / conversations through its own
+bulk path (the peer's `hd_seed`, ORM bulk_create; Threadline's `testing.bulk`, about three messages each,
+then the search index rebuilt), then one client at a time (latency): the list page, one ticket /
+conversation, and a search for a common word (the peer's staff ticket list searching "invoice", in ~10 % of
+its tickets; Threadline's `/app/search` for "tracking", in one of the five English texts of its seed), plus
+the Threadline-only reads of `bench/reads.py` (its messages, timeline, contact lookup, searches in he/th/fa/cs).
 
 Ratio: how many times better Threadline is (Threadline ÷ peer for rates, peer ÷ Threadline for latencies).
 Not a test: nothing is asserted. Run `python bench/compare.py --help`.
@@ -41,6 +48,7 @@ from pathlib import Path
 
 import httpx
 import ingest
+import reads
 import replies
 from ingest import percentile, run_clients, say
 
@@ -160,6 +168,69 @@ def workloads(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
     ]
 
 
+def peer_at_size(peer: Peer, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The peer seeded to --size tickets (its `hd_seed`), then its list, one ticket and a search, one client."""
+    samples = str(args.size_samples)
+    peer.script("start.sh")
+    try:
+        result = peer.workload("--phases", "retrieve,list,search", "--list-sizes", str(args.size),
+                               "--n-at-size", samples, "--n-list", samples, "--n-search", samples,
+                               "--search-keywords", "invoice", "--list-concurrency", "1",
+                               "--phase-seconds", str(args.size_seconds))
+    finally:
+        peer.script("stop.sh")
+    phases = {row["phase"].split("@")[0]: row for row in result["phases"]}
+    return {
+        "seed": {"seconds": float(phases["seed"]["seconds"]), "count": float(phases["seed"]["final_count"])},
+        "list": {"p50": phases["list_tickets"]["p50_ms"], "p99": phases["list_tickets"]["p99_ms"]},
+        "one": {"p50": phases["retrieve_ticket"]["p50_ms"], "p99": phases["retrieve_ticket"]["p99_ms"]},
+        "search": {"p50": phases["search[invoice]"]["p50_ms"], "p99": phases["search[invoice]"]["p99_ms"]},
+    }
+
+
+def threadline_at_size(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str, dict]]:
+    """Threadline seeded to --size conversations (`bench/reads.py`: the bulk path and the index rebuilt),
+    then every read of reads.py; the rows beside the peer's, and all the reads."""
+    result = reads.measure(args.size, args.size_samples, args.size_samples, None, False, search=True)
+    figures = result["reads"]
+    return {
+        "seed": {"seconds": result["seed_seconds"] + (result["index_seconds"] or 0), "count": float(args.size)},
+        "list": figures["API list, next pages"],
+        "one": figures["API conversation"],
+        "search": figures["search messages (en)"],
+    }, figures
+
+
+def at_size(peer: Peer, args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
+    """The --size mode's rows: (load, workload, peer, Threadline, ratio)."""
+    before = os.getloadavg()
+    theirs = peer_at_size(peer, args)
+    ours, every_read = threadline_at_size(args)
+    load = f"{before[0]:.1f}→{os.getloadavg()[0]:.1f}"
+    rows = [(load, f"seeded to {args.size:,} (peer: tickets; Threadline: conversations, ~3 messages each, and "
+                   "the search index), s", f"{theirs['seed']['seconds']:,.0f}", f"{ours['seed']['seconds']:,.0f}", "")]
+    for label, key in ((f"list page of 25 at {args.size:,} (peer: a random page; Threadline: the next pages)", "list"),
+                       (f"one ticket / conversation at {args.size:,}", "one"),
+                       (f"search a common word at {args.size:,} (peer: 'invoice'; Threadline: 'tracking')", "search")):
+        for pct in ("p50", "p99"):
+            value = ratio(theirs[key][pct], ours[key][pct], False)
+            rows.append((load, f"{label}: {pct}, ms", f"{theirs[key][pct]:,.1f}", f"{ours[key][pct]:,.1f}",
+                         f"{value:.2f}×"))
+    for name, figures in every_read.items():
+        rows.append((load, f"{name} at {args.size:,}: p50 / p99, ms (Threadline only)", "—",
+                     f"{figures['p50']:,.1f} / {figures['p99']:,.1f}", ""))
+    return rows
+
+
+def print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    say(title)
+    widths = [max(len(str(row[i])) for row in (*rows, header)) for i in range(len(header))]
+    say(" | ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+    say("-+-".join("-" * w for w in widths))
+    for row in rows:
+        say(" | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
 def ratio(peer: float, ours: float, higher_better: bool) -> float:
     if not peer or not ours or peer != peer or ours != ours:
         return float("nan")
@@ -178,11 +249,24 @@ def main() -> int:
                         help="paced agent replies per second, below the delivery rate (default 10)")
     parser.add_argument("--emails", type=int, default=500, help="emails (default 500)")
     parser.add_argument("--skip-setup", action="store_true", help="the peer is installed already")
+    parser.add_argument("--size", type=int, default=0, metavar="N",
+                        help="instead of the rounds: both sides seeded to N tickets / conversations, then the reads "
+                             "and searches at that size")
+    parser.add_argument("--size-samples", type=int, default=20,
+                        help="with --size: requests per read on each side (default 20; the peer's list page at "
+                             "1,000,000 tickets takes tens of seconds)")
+    parser.add_argument("--size-seconds", type=float, default=600,
+                        help="with --size: the most one of the peer's reads may take in all (default 600 s)")
     args = parser.parse_args()
 
     peer = Peer(PEER_SCRIPTS, int(os.environ.get("HD_PORT") or free_port()))
     if not args.skip_setup:
         peer.script("setup.sh", "--reset-db")
+    if args.size:
+        print_table(f"bench/compare.py --size {args.size}: django-helpdesk (peer) vs Threadline, SQLite on both "
+                    f"sides, one client, {os.cpu_count()} CPUs; ratio = times faster for Threadline",
+                    ("loadavg 1m", "workload", "django-helpdesk", "Threadline", "ratio"), at_size(peer, args))
+        return 0
     rows: list[tuple[int, str, str, str, str, str]] = []
     ratios: dict[str, list[float]] = {}
     for number in range(1, args.rounds + 1):
@@ -203,14 +287,9 @@ def main() -> int:
             rows.append((number, load, f"agent reply paced {args.reply_rate:g}/s: {what} p99, ms (Threadline only)",
                          "—", f"{sides['threadline'][key]:,.1f}", ""))
         say(f"round {number} done (load {load}): " + json.dumps(sides), err=True)  # a long run's partial result
-    say(f"bench/compare.py: django-helpdesk (peer, {PEER_SCRIPTS.resolve()}) vs Threadline, {args.rounds} rounds, "
-        f"{args.concurrency} clients, SQLite on both sides, {os.cpu_count()} CPUs; ratio = times better for Threadline")
-    header = ("round", "loadavg 1m", "workload", "django-helpdesk", "Threadline", "ratio")
-    widths = [max(len(str(row[i])) for row in (*rows, header)) for i in range(len(header))]
-    say(" | ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
-    say("-+-".join("-" * w for w in widths))
-    for row in rows:
-        say(" | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print_table(f"bench/compare.py: django-helpdesk (peer, {PEER_SCRIPTS.resolve()}) vs Threadline, {args.rounds} "
+                f"rounds, {args.concurrency} clients, SQLite on both sides, {os.cpu_count()} CPUs; ratio = times better "
+                "for Threadline", ("round", "loadavg 1m", "workload", "django-helpdesk", "Threadline", "ratio"), rows)
     say("median ratio over the rounds: " + "; ".join(
         f"{label}: {statistics.median(values):.2f}×" for label, values in ratios.items()
         if all(v == v for v in values)))
