@@ -250,7 +250,7 @@ def prepare_in_workers() -> None:
     reads and searches keep a plan made for each request's values (how rare a searched word is,
     docs/search.md), which forcing custom plans on prepared statements would keep but without the gain
     (measured: PostgreSQL's CPU per message back to 4.1 ms). Measured in a web process at 1,000,000: reads
-    10-25 % faster, searches up to 40 times slower (docs/performance.md, "In the web processes too?")."""
+    7-25 % faster, searches up to 40 times slower (docs/performance.md, "In the web processes too?")."""
     if get("DB_PREPARE") is None and (get("DB_POOL_MAX") or "").strip() != "0":
         os.environ["THREADLINE_DB_PREPARE"] = str(PREPARE_AFTER)
 
