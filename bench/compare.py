@@ -213,11 +213,14 @@ def at_size(peer: Peer, args: argparse.Namespace) -> list[tuple[str, str, str, s
     for label, key in ((f"list page of 25 at {args.size:,} (peer: a random page; Threadline: the next pages)", "list"),
                        (f"one ticket / conversation at {args.size:,}", "one"),
                        (f"search a common word at {args.size:,} (peer: 'invoice'; Threadline: 'tracking')", "search")):
-        answered = f" ({theirs[key]['n']} of {args.size_samples}{', errors ' + str(theirs[key]['errors']) if theirs[key]['errors'] else ''})"
+        peer_read = theirs[key]
+        answered = f" ({peer_read['n']} of {args.size_samples}" + (
+            f", errors {peer_read['errors']})" if peer_read["errors"] else ")")
         for pct in ("p50", "p99"):
-            value = ratio(theirs[key][pct], ours[key][pct], False)
-            rows.append((load, f"{label}: {pct}, ms", f"{theirs[key][pct]:,.1f}{answered}", f"{ours[key][pct]:,.1f}",
-                         f"{value:,.1f}×"))
+            value = ratio(peer_read[pct] or float("nan"), ours[key][pct], False)  # None: nothing answered in time
+            shown = "—" if peer_read[pct] is None else f"{peer_read[pct]:,.1f}"
+            rows.append((load, f"{label}: {pct}, ms", shown + answered, f"{ours[key][pct]:,.1f}",
+                         f"{value:,.1f}×" if value == value else ""))
     for name, figures in every_read.items():
         rows.append((load, f"{name} at {args.size:,}: p50 / p99, ms (Threadline only)", "—",
                      f"{figures['p50']:,.1f} / {figures['p99']:,.1f}", ""))
