@@ -45,6 +45,13 @@ DATA_DRIVEN = frozenset({Kind.CONTACT, Kind.CONVERSATION, Kind.ARTICLE})
 # workspace's index and read the 51,000 contacts holding it (86-122 ms at 300,000 messages, with fresh
 # statistics and after VACUUM alike) instead of the messages' own, which holds none (0.01 ms).
 OWN_INDEX = frozenset({Kind.MESSAGE, Kind.ARTICLE})
+# SQLite: FTS5 answers a prefix by merging the postings of every term it begins, so a prefix that begins
+# hundreds of thousands of distinct terms costs that many lookups whatever the rowid range and the limit ('custom'*
+# over 500,000 "customer<N>" addresses: 170-290 ms at 1,000,000 messages, docs/performance.md). A prefix that
+# begins more than DENSE_PREFIX of the workspace's dictionary terms (`search_term`, the terms of four or more
+# characters) is asked as the prefix itself and its first PREFIX_TERMS terms in the dictionary's order instead.
+DENSE_PREFIX = 1000
+PREFIX_TERMS = 64
 # The SQLite key (migration 0002): workspace_id << 41 | kind code << 37 | internal << 36 | document id
 KEY_WORKSPACE, KEY_KIND, KEY_INTERNAL = 41, 37, 36
 ID_MASK = (1 << KEY_INTERNAL) - 1
@@ -69,13 +76,38 @@ class Backend(Protocol):
 
 
 class SQLiteBackend:
-    def expression(self, groups: Sequence[Sequence[str]], prefix_last: bool) -> str:
-        """An FTS5 MATCH expression; terms are analysed words (letters, digits, marks), so quoting is enough."""
+    def expression(self, groups: Sequence[Sequence[str]], prefix_last: bool,
+                   dense: dict[str, list[str]] | None = None) -> str:
+        """An FTS5 MATCH expression; terms are analysed words (letters, digits, marks), so quoting is enough.
+        The last group's terms match as prefixes with `prefix_last`, but a prefix in `dense` (`dense_prefixes`)
+        as itself and the terms it maps to."""
         parts = []
         for i, group in enumerate(groups):
-            star = "*" if prefix_last and i == len(groups) - 1 else ""
-            parts.append("(" + " OR ".join(f'"{term}"{star}' for term in group) + ")")
+            last = prefix_last and i == len(groups) - 1
+            forms = []
+            for term in group:
+                if last and dense and term in dense:
+                    forms.extend(f'"{form}"' for form in dict.fromkeys([term, *dense[term]]))
+                else:
+                    forms.append(f'"{term}"*' if last else f'"{term}"')
+            parts.append("(" + " OR ".join(forms) + ")")
         return " AND ".join(parts)
+
+    def dense_prefixes(self, workspace_id: int, terms: Sequence[str]) -> dict[str, list[str]]:
+        """Of `terms` (asked as prefixes), those that begin more than DENSE_PREFIX of the workspace's dictionary
+        terms, each with its first PREFIX_TERMS of them (an index range of `search_term_unique`)."""
+        dense: dict[str, list[str]] = {}
+        with connection.cursor() as cursor:
+            for term in dict.fromkeys(terms):
+                if not term or ord(term[-1]) >= 0x10FFFF:
+                    continue
+                cursor.execute("SELECT term FROM search_term WHERE workspace_id = %s AND term >= %s AND term < %s "
+                               "ORDER BY term LIMIT %s",
+                               [workspace_id, term, term[:-1] + chr(ord(term[-1]) + 1), DENSE_PREFIX + 1])
+                found = [row[0] for row in cursor.fetchall()]
+                if len(found) > DENSE_PREFIX:
+                    dense[term] = found[:PREFIX_TERMS]
+        return dense
 
     def ranges(self, workspace_id: int, kinds: Sequence[str], visibilities: Sequence[str]) -> Iterator[tuple[int, int]]:
         """The rowid range of each kind's slice of the workspace, narrowed to public or internal documents when
@@ -99,7 +131,8 @@ class SQLiteBackend:
         ranges = list(self.ranges(workspace_id, kinds, visibilities))
         if not ranges:
             return []
-        expression = self.expression(groups, prefix_last)
+        dense = self.dense_prefixes(workspace_id, groups[-1]) if prefix_last else {}
+        expression = self.expression(groups, prefix_last, dense)
         arm = (f"SELECT k, s FROM (SELECT rowid AS k, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS s "
                "FROM search_fts WHERE search_fts MATCH %s AND rowid BETWEEN %s AND %s ORDER BY rowid DESC LIMIT %s)")
         sql = (f"SELECT d.kind, d.object_id, h.s FROM (SELECT k, s FROM ({' UNION ALL '.join([arm] * len(ranges))}) "

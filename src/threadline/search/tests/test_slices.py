@@ -210,6 +210,37 @@ def test_sqlite_refuses_what_the_key_cannot_hold(admin):
         do_store([doc(ws, f"kind{n}", 1, body="x") for n in range(16)])
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's prefix expansion; PostgreSQL walks the documents")
+def test_sqlite_asks_a_prefix_of_many_terms_as_its_first_terms(admin, monkeypatch):
+    """A prefix beginning more than DENSE_PREFIX of the workspace's terms is asked as itself and its first
+    PREFIX_TERMS terms, not as an FTS5 prefix (which merges every term it begins); a rarer prefix, another
+    workspace's terms and the words before the last keep their plain forms."""
+    monkeypatch.setattr(backends, "DENSE_PREFIX", 4)
+    monkeypatch.setattr(backends, "PREFIX_TERMS", 3)
+    ws, other = admin.workspace_id, factories.make_workspace("Other").workspace_id
+    do_store([doc(ws, "contact", n, f"Ada {name}", f"{name}@example.com")
+              for n, name in enumerate(["zeddb", "zedd", "zedda", "zeddc", "zeddd", "zeddish"], 1)]
+             + [doc(ws, "contact", 7, "Zorro", "zorro@example.com")]
+             + [doc(other, "contact", 100 + n, f"Bo zeddq{n}") for n in range(1, 4)])
+
+    def match_sql(query: str, workspace_id: int = ws) -> tuple[list, str]:
+        with CaptureQueriesContext(connection) as queries:
+            hits = found(workspace_id, query, ["contact"])
+        asked = [q["sql"] for q in queries.captured_queries if "search_fts MATCH" in q["sql"]]
+        assert len(asked) == 1, asked  # found at once: no second query with corrections
+        return sorted(hits), asked[0]
+
+    hits, sql = match_sql("zedd")  # seven terms begin with it, more than 4: itself and the first 3 in order
+    assert '("zedd" OR "zedda" OR "zeddb")' in sql and '"zedd"*' not in sql
+    assert hits == [("contact", 1), ("contact", 2), ("contact", 3)]
+    hits, sql = match_sql("zorr")  # one term begins with it: a prefix as before
+    assert hits == [("contact", 7)] and '"zorr"*' in sql
+    hits, sql = match_sql("ada zedd")
+    assert hits == [("contact", 1), ("contact", 2), ("contact", 3)] and '("ada") AND ("zedd" OR "zedda"' in sql
+    hits, sql = match_sql("zedd", other)  # counted in the workspace's own terms: three there, a prefix
+    assert hits == [("contact", 101), ("contact", 102), ("contact", 103)] and '"zedd"*' in sql
+
+
 def plan_of(sql: str, gin: tuple[str, ...]) -> dict:
     """PostgreSQL: EXPLAIN ANALYZE of `sql` with sequential scans off and the `gin` indexes' pending lists merged
     (as autovacuum does): a test's table is small enough that the planner would read it whole, and inserts since
