@@ -47,7 +47,7 @@ DATA_DRIVEN = frozenset({Kind.CONTACT, Kind.CONVERSATION, Kind.ARTICLE})
 OWN_INDEX = frozenset({Kind.MESSAGE, Kind.ARTICLE})
 # SQLite: FTS5 answers a prefix by merging the postings of every term it begins, so a prefix that begins
 # hundreds of thousands of distinct terms costs that many lookups whatever the rowid range and the limit ('custom'*
-# over the benches' 170,000 "customer<N>" addresses: 63-287 ms at 1,000,000 messages, docs/performance.md). A prefix that
+# over the benches' 170,000-500,000 "customer<N>" addresses: 63-171 ms in the contacts list, docs/performance.md). A prefix that
 # begins more than DENSE_PREFIX of the workspace's dictionary terms (`search_term`, the terms of four or more
 # characters) is asked as the prefix itself and its first PREFIX_TERMS terms in the dictionary's order instead.
 DENSE_PREFIX = 1000

@@ -230,7 +230,7 @@ def test_sqlite_asks_a_prefix_of_many_terms_as_its_first_terms(admin, monkeypatc
         assert len(asked) == 1, asked  # found at once: no second query with corrections
         return sorted(hits), asked[0]
 
-    hits, sql = match_sql("zedd")  # seven terms begin with it, more than 4: itself and the first 3 in order
+    hits, sql = match_sql("zedd")  # six terms begin with it, more than 4: itself and the first 3 in order
     assert '("zedd" OR "zedda" OR "zeddb")' in sql and '"zedd"*' not in sql
     assert hits == [("contact", 1), ("contact", 2), ("contact", 3)]
     hits, sql = match_sql("zorr")  # one term begins with it: a prefix as before
