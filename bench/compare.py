@@ -217,7 +217,7 @@ def at_size(peer: Peer, args: argparse.Namespace) -> list[tuple[str, str, str, s
         answered = f" ({peer_read['n']} of {args.size_samples}" + (
             f", errors {peer_read['errors']})" if peer_read["errors"] else ")")
         for pct in ("p50", "p99"):
-            value = ratio(peer_read[pct] or float("nan"), ours[key][pct], False)  # None: nothing answered in time
+            value = ratio(peer_read[pct], ours[key][pct], False)  # nan when nothing was answered in time (None)
             shown = "—" if peer_read[pct] is None else f"{peer_read[pct]:,.1f}"
             rows.append((load, f"{label}: {pct}, ms", shown + answered, f"{ours[key][pct]:,.1f}",
                          f"{value:,.1f}×" if value == value else ""))

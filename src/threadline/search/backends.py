@@ -46,10 +46,11 @@ DATA_DRIVEN = frozenset({Kind.CONTACT, Kind.CONVERSATION, Kind.ARTICLE})
 # statistics and after VACUUM alike) instead of the messages' own, which holds none (0.01 ms).
 OWN_INDEX = frozenset({Kind.MESSAGE, Kind.ARTICLE})
 # SQLite: FTS5 answers a prefix by merging the postings of every term it begins, so a prefix that begins
-# hundreds of thousands of distinct terms costs that many lookups whatever the rowid range and the limit ('custom'*
-# over the benches' 170,000-500,000 "customer<N>" addresses: 63-171 ms in the contacts list, docs/performance.md). A prefix that
-# begins more than DENSE_PREFIX of the workspace's dictionary terms (`search_term`, the terms of four or more
-# characters) is asked as the prefix itself and its first PREFIX_TERMS terms in the dictionary's order instead.
+# hundreds of thousands of distinct terms costs that many lookups whatever the rowid range and the limit
+# ('custom'* over the benches' 170,000-500,000 "customer<N>" addresses: 63-171 ms in the contacts list,
+# docs/performance.md). A prefix that begins more than DENSE_PREFIX of the workspace's dictionary terms
+# (`search_term`, the terms of four or more characters) is asked as the prefix itself and its first
+# PREFIX_TERMS terms in the dictionary's order instead.
 DENSE_PREFIX = 1000
 PREFIX_TERMS = 64
 # The SQLite key (migration 0002): workspace_id << 41 | kind code << 37 | internal << 36 | document id
